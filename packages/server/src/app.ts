@@ -1,0 +1,97 @@
+// Builds the Fastify app (no listen): shared plugins, then one plugin per domain, registered explicitly.
+import Fastify, { type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { errorHandler } from './errors.js';
+import { loggerOptions } from './logging.js';
+import { createAccessTokenSigner } from './auth/access-tokens.js';
+import { createAuthenticate } from './auth/authenticate.js';
+import { AuthService } from './auth/service.js';
+import { authRoutes } from './auth/routes.js';
+import { createJitsiTokenIssuer } from './jitsi/tokens.js';
+import { ConferenceService } from './conferences/service.js';
+import { conferenceRoutes } from './conferences/routes.js';
+import { startConferenceSweeper } from './conferences/sweeper.js';
+
+export interface AppOptions {
+  /** Config with secrets resolved (see secrets.ts). */
+  config: Config;
+  db: Db;
+  clock?: Clock;
+  /** Pino options, or false for silence (tests). */
+  logger?: boolean | object;
+  /** Run background workers (sweeper, sealing, anchoring); server.ts turns them on. */
+  workers?: boolean;
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config, db } = opts;
+  const clock = opts.clock ?? systemClock;
+  const app = Fastify({
+    logger: opts.logger === undefined ? loggerOptions(config.logLevel) : opts.logger,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
+  app.decorateRequest('user', null);
+
+  await app.register(helmet, {
+    // The pages we serve set their own CSP; the API answers JSON only.
+    contentSecurityPolicy: false,
+    crossOriginEmbedderPolicy: false,
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.length ? config.corsOrigins : false,
+    credentials: false,
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest'],
+    exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
+    maxAge: 600,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'V4H API', version: '0.1.0', description: 'Video for Health: telehealth calls with verifiable records' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) =>
+    (await db.ping())
+      ? { status: 'ok' }
+      : reply.status(503).send({ error: 'service_unavailable', message: 'database unreachable' }),
+  );
+
+  // Domains.
+  const signer = createAccessTokenSigner({ secret: config.tokenSecret!, issuer: config.publicUrl, ttlSeconds: config.accessTokenTtl });
+  const authenticate = createAuthenticate({ signer, db: db.kysely, clock });
+  const auth = new AuthService({ db, clock, signer, config });
+  const jitsi = await createJitsiTokenIssuer(config);
+  const conferences = new ConferenceService({ db, clock, config, jitsi });
+
+  await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
+  await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate });
+
+  if (opts.workers) {
+    const sweeper = startConferenceSweeper(conferences, config.sweepInterval, app.log);
+    app.addHook('onClose', async () => sweeper.stop());
+  }
+  return app;
+}

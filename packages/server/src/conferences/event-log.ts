@@ -1,0 +1,94 @@
+// The per-conference event log: append-only and hash-chained (each event names the previous one's hash).
+// The canonical form of an event is specified in docs/manifest.md; change it only with that document.
+import type { Kysely, Transaction } from 'kysely';
+import { canonicalize, type JsonValue } from '../lib/jcs.js';
+import { sha256Hex } from '../lib/ids.js';
+import type { ConferenceEventsTable, Database } from '../db/schema.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+export const EVENT_FORMAT_VERSION = 1;
+
+export type EventType =
+  | 'requested'
+  | 'started'
+  | 'token_issued'
+  | 'guest_link_issued'
+  | 'joined'
+  | 'left'
+  | 'ended'
+  | 'file_stored'
+  | (string & {});
+
+/** An event as it appears in a manifest: exactly the object whose JCS bytes are hashed (plus `hash`). */
+export interface CanonicalEvent {
+  v: number;
+  sessionId: string;
+  seq: number;
+  type: string;
+  actor: string;
+  at: string;
+  data: { [key: string]: JsonValue };
+  prev: string;
+}
+
+export function canonicalEvent(row: Omit<ConferenceEventsTable, 'hash'>): CanonicalEvent {
+  return {
+    v: EVENT_FORMAT_VERSION,
+    sessionId: row.session_id,
+    seq: row.seq,
+    type: row.type,
+    actor: row.actor,
+    at: new Date(row.at).toISOString(),
+    data: JSON.parse(row.data),
+    prev: row.prev_hash,
+  };
+}
+
+/** SHA-256 (lowercase hex) of the event's canonical JSON. */
+export const eventHash = (event: CanonicalEvent) => sha256Hex(canonicalize(event));
+
+export interface NewEvent {
+  sessionId: string;
+  type: EventType;
+  /** `user:<username>`, `guest:<name>`, `recorder` or `system`. */
+  actor: string;
+  at: number;
+  data?: { [key: string]: JsonValue };
+}
+
+/**
+ * Appends one event inside the caller's transaction. The caller must hold the conference row
+ * (see lockConference) so that two appends to the same conference never race for a sequence number.
+ */
+export async function appendEvent(trx: Transaction<Database> | Kysely<Database>, event: NewEvent): Promise<ConferenceEventsTable> {
+  const last = await trx
+    .selectFrom('conference_events')
+    .select(['seq', 'hash'])
+    .where('session_id', '=', event.sessionId)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const row = {
+    session_id: event.sessionId,
+    seq: (last?.seq ?? 0) + 1,
+    type: event.type,
+    actor: event.actor,
+    at: event.at,
+    data: canonicalize(event.data ?? {}),
+    prev_hash: last?.hash ?? GENESIS_HASH,
+  };
+  const full = { ...row, hash: eventHash(canonicalEvent(row)) };
+  await trx.insertInto('conference_events').values(full).execute();
+  return full;
+}
+
+/** Locks the conference row for the rest of the transaction (PostgreSQL; SQLite transactions are serial). */
+export async function lockConference(trx: Transaction<Database>, sessionId: string, dialect: 'sqlite' | 'postgres') {
+  let query = trx.selectFrom('conferences').selectAll().where('session_id', '=', sessionId);
+  if (dialect === 'postgres') query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function listEvents(db: Kysely<Database>, sessionId: string): Promise<ConferenceEventsTable[]> {
+  return db.selectFrom('conference_events').selectAll().where('session_id', '=', sessionId).orderBy('seq').execute();
+}

@@ -1,0 +1,232 @@
+// Configuration: the only module that reads process.env. Parsed and validated once at start.
+import path from 'node:path';
+
+export type JitsiMode = 'builtin' | 'prosody' | 'jaas' | 'none';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:<file>` (default, in the data dir) or `postgres://…`. */
+  databaseUrl: string;
+  publicUrl: string;
+  /** Undefined: generated once and kept in the data dir (see secrets.ts). */
+  tokenSecret?: string;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  admin?: { username: string; password: string };
+  corsOrigins: string[];
+  logLevel: string;
+  loginRateLimit: { perUser: number; perAddress: number; windowSeconds: number };
+  jitsi: {
+    /** Base URL of the Jitsi deployment (no trailing slash). */
+    url: string;
+    mode: JitsiMode;
+    /** Prosody token auth, or the built-in room's generated app (filled in by secrets.ts). */
+    appId?: string;
+    appSecret?: string;
+    jaas?: { appId: string; keyId: string; privateKeyFile: string };
+  };
+  guestTokenTtl: number;
+  conferenceMaxDuration: number;
+  conferenceIdleTimeout: number;
+  sweepInterval: number;
+  room: { maxParticipants: number; iceServers: RTCIceServerConfig[]; graceSeconds: number };
+  sealDelay: number;
+  anchorInterval: number;
+  ledger: { url: string; privateKey?: string; confirmations: number };
+  storageUrl: string;
+  maxUploadBytes: number;
+  recorderSecret?: string;
+}
+
+export interface RTCIceServerConfig {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(name, `expected a whole number ≥ ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function httpUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `not a URL: "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Parses the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const host = str(env, 'HOST') ?? '127.0.0.1';
+  const port = int(env, 'PORT', 8080);
+  if (port > 65535) throw new ConfigError('PORT', `expected a port number, got "${port}"`);
+  const dataDir = path.resolve(str(env, 'V4H_DATA_DIR') ?? './data');
+
+  const databaseUrl = str(env, 'V4H_DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'v4h.sqlite')}`;
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('V4H_DATABASE_URL', 'expected sqlite:<file> or postgres://…');
+  }
+
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const publicUrl = httpUrl(
+    'V4H_PUBLIC_URL',
+    str(env, 'V4H_PUBLIC_URL') ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`,
+  );
+
+  const tokenSecret = str(env, 'V4H_TOKEN_SECRET');
+  if (tokenSecret !== undefined && Buffer.byteLength(tokenSecret) < 32) {
+    throw new ConfigError('V4H_TOKEN_SECRET', 'must be at least 32 bytes');
+  }
+
+  const adminUsername = str(env, 'V4H_ADMIN_USERNAME');
+  const adminPassword = env.V4H_ADMIN_PASSWORD;
+  if ((adminUsername === undefined) !== (adminPassword === undefined || adminPassword === '')) {
+    throw new ConfigError(
+      adminUsername === undefined ? 'V4H_ADMIN_USERNAME' : 'V4H_ADMIN_PASSWORD',
+      'V4H_ADMIN_USERNAME and V4H_ADMIN_PASSWORD go together',
+    );
+  }
+
+  const corsOrigins = (str(env, 'V4H_CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      const normalized = httpUrl('V4H_CORS_ORIGINS', origin);
+      if (new URL(normalized).origin !== normalized) {
+        throw new ConfigError('V4H_CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port])`);
+      }
+      return normalized;
+    });
+
+  // Jitsi: unset URL means the built-in room served by this server.
+  const jitsiRaw = str(env, 'V4H_JITSI_URL');
+  const jitsiUrl = jitsiRaw ? httpUrl('V4H_JITSI_URL', jitsiRaw) : publicUrl;
+  const appId = str(env, 'V4H_JITSI_APP_ID');
+  const appSecret = str(env, 'V4H_JITSI_APP_SECRET');
+  if ((appId === undefined) !== (appSecret === undefined)) {
+    throw new ConfigError(appId ? 'V4H_JITSI_APP_SECRET' : 'V4H_JITSI_APP_ID', 'app id and secret go together');
+  }
+  const jaasAppId = str(env, 'V4H_JAAS_APP_ID');
+  const jaasKeyId = str(env, 'V4H_JAAS_KEY_ID');
+  const jaasKeyFile = str(env, 'V4H_JAAS_PRIVATE_KEY_FILE');
+  const jaasSet = [jaasAppId, jaasKeyId, jaasKeyFile].filter((v) => v !== undefined).length;
+  if (jaasSet !== 0 && jaasSet !== 3) {
+    throw new ConfigError(
+      !jaasAppId ? 'V4H_JAAS_APP_ID' : !jaasKeyId ? 'V4H_JAAS_KEY_ID' : 'V4H_JAAS_PRIVATE_KEY_FILE',
+      'V4H_JAAS_APP_ID, V4H_JAAS_KEY_ID and V4H_JAAS_PRIVATE_KEY_FILE go together',
+    );
+  }
+  if (jaasSet === 3 && appId) {
+    throw new ConfigError('V4H_JAAS_APP_ID', 'configure either JaaS or a self-hosted app id, not both');
+  }
+  let mode: JitsiMode;
+  if (!jitsiRaw) mode = 'builtin';
+  else if (jaasSet === 3) mode = 'jaas';
+  else if (appId) mode = 'prosody';
+  else mode = 'none';
+  if (mode === 'jaas' && !jaasAppId!.startsWith('vpaas-magic-cookie-')) {
+    throw new ConfigError('V4H_JAAS_APP_ID', 'a JaaS app id starts with "vpaas-magic-cookie-"');
+  }
+
+  let iceServers: RTCIceServerConfig[] = [];
+  const iceRaw = str(env, 'V4H_ICE_SERVERS');
+  if (iceRaw) {
+    try {
+      iceServers = JSON.parse(iceRaw);
+    } catch {
+      throw new ConfigError('V4H_ICE_SERVERS', 'not valid JSON (expected an array of RTCIceServer)');
+    }
+    if (!Array.isArray(iceServers) || !iceServers.every((s) => s && (typeof s.urls === 'string' || Array.isArray(s.urls)))) {
+      throw new ConfigError('V4H_ICE_SERVERS', 'expected an array of { urls, username?, credential? }');
+    }
+  }
+
+  const ledgerUrl = str(env, 'V4H_LEDGER_URL') ?? 'local';
+  if (ledgerUrl !== 'local') httpUrl('V4H_LEDGER_URL', ledgerUrl);
+  const ledgerKey = str(env, 'V4H_LEDGER_PRIVATE_KEY');
+  if (ledgerUrl !== 'local' && !ledgerKey) {
+    throw new ConfigError('V4H_LEDGER_PRIVATE_KEY', 'required with an EVM V4H_LEDGER_URL');
+  }
+  if (ledgerKey && !/^0x[0-9a-fA-F]{64}$/.test(ledgerKey)) {
+    throw new ConfigError('V4H_LEDGER_PRIVATE_KEY', 'expected 0x followed by 64 hex digits');
+  }
+
+  const storageUrl = str(env, 'V4H_STORAGE_URL') ?? `file:${path.join(dataDir, 'files')}`;
+  if (!/^(file:|s3:\/\/)/.test(storageUrl)) {
+    throw new ConfigError('V4H_STORAGE_URL', 'expected file:<dir> or s3://bucket?endpoint=…&region=…');
+  }
+
+  return {
+    host,
+    port,
+    dataDir,
+    databaseUrl,
+    publicUrl,
+    tokenSecret,
+    accessTokenTtl: int(env, 'V4H_ACCESS_TOKEN_TTL', 300, 1),
+    refreshTokenTtl: int(env, 'V4H_REFRESH_TOKEN_TTL', 2_592_000, 1),
+    admin: adminUsername ? { username: adminUsername, password: adminPassword! } : undefined,
+    corsOrigins,
+    logLevel: str(env, 'V4H_LOG_LEVEL') ?? 'info',
+    loginRateLimit: {
+      perUser: int(env, 'V4H_LOGIN_LIMIT_PER_USER', 10, 1),
+      perAddress: int(env, 'V4H_LOGIN_LIMIT_PER_ADDRESS', 50, 1),
+      windowSeconds: int(env, 'V4H_LOGIN_LIMIT_WINDOW', 300, 1),
+    },
+    jitsi: {
+      url: jitsiUrl,
+      mode,
+      appId,
+      appSecret,
+      jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKeyId!, privateKeyFile: jaasKeyFile! } : undefined,
+    },
+    guestTokenTtl: int(env, 'V4H_GUEST_TOKEN_TTL', 7200, 1),
+    conferenceMaxDuration: int(env, 'V4H_CONFERENCE_MAX_DURATION', 14_400, 1),
+    conferenceIdleTimeout: int(env, 'V4H_CONFERENCE_IDLE_TIMEOUT', 86_400, 1),
+    sweepInterval: int(env, 'V4H_SWEEP_INTERVAL', 30, 1),
+    room: {
+      maxParticipants: int(env, 'V4H_ROOM_MAX_PARTICIPANTS', 4, 2),
+      iceServers,
+      graceSeconds: int(env, 'V4H_ROOM_GRACE_PERIOD', 15, 0),
+    },
+    sealDelay: int(env, 'V4H_SEAL_DELAY', 300, 0),
+    anchorInterval: int(env, 'V4H_ANCHOR_INTERVAL', 60, 1),
+    ledger: { url: ledgerUrl, privateKey: ledgerKey, confirmations: int(env, 'V4H_LEDGER_CONFIRMATIONS', 1, 0) },
+    storageUrl,
+    maxUploadBytes: int(env, 'V4H_MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1),
+    recorderSecret: str(env, 'V4H_RECORDER_SECRET'),
+  };
+}

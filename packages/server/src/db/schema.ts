@@ -1,0 +1,86 @@
+// Table types for kysely. Times are integer milliseconds since the epoch (UTC); booleans are 0/1.
+import type { Generated } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  user_id: string;
+  created_at: number;
+  /** End of the family's absolute life (copied to every rotation). */
+  family_expires_at: number;
+  used_at: number | null;
+}
+
+export interface TokenFamiliesTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
+export interface ConferencesTable {
+  session_id: string;
+  owner_id: string;
+  room_name: string;
+  state: 'requested' | 'started' | 'ended';
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  end_reason: string | null;
+  last_activity_at: number;
+  /** Seal and anchor of the latest manifest (the records issue fills these). */
+  hash: string | null;
+  hash_type: string | null;
+  dlt_id: string | null;
+  dlt_type: string | null;
+}
+
+export interface ParticipantsTable {
+  session_id: string;
+  participant_id: string;
+  user_id: string | null;
+  display_name: string | null;
+  joined_at: number;
+  left_at: number | null;
+}
+
+/** Append-only: rows are inserted, never updated or deleted. */
+export interface ConferenceEventsTable {
+  session_id: string;
+  seq: number;
+  type: string;
+  actor: string;
+  at: number;
+  /** Canonical JSON of the event's data object. */
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  token_families: TokenFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  rate_limits: RateLimitsTable;
+  conferences: ConferencesTable;
+  participants: ParticipantsTable;
+  conference_events: ConferenceEventsTable;
+}
+
+export type { Generated };

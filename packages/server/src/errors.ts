@@ -1,0 +1,80 @@
+// Coded errors thrown by services, and the one Fastify error handler that maps them to `{ error, message }`.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Stable error codes (see docs/api.md); each maps to one HTTP status. */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  bad_request: 400,
+  digest_mismatch: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  invalid_refresh_token: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  conference_ended: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error meant for the caller: its code and message are sent as they are. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const forbidden = (message = 'not allowed') => new AppError('forbidden', message);
+export const unauthorized = (message = 'missing or invalid access token') => new AppError('unauthorized', message);
+
+/** Fastify's own client errors (bad JSON, too large, bad content type) by their codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
+};
+
+export function errorHandler(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof AppError) {
+    if (error.status >= 500) request.log.error({ err: error }, error.message);
+    return reply.status(error.status).headers(error.headers).send({ error: error.code, message: error.message });
+  }
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    return reply.status(400).send({ error: 'validation_failed', message: fe.message });
+  }
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped) return reply.status(ERROR_STATUS[mapped]).send({ error: mapped, message: fe.message });
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Other 4xx raised by Fastify or a plugin (e.g. a malformed header): pass the status, not the internals.
+    return reply.status(fe.statusCode).send({ error: fe.statusCode === 413 ? 'payload_too_large' : 'bad_request', message: fe.message });
+  }
+  if (isUnavailable(error)) {
+    request.log.error({ err: error }, 'back end unavailable');
+    return reply.status(503).header('retry-after', '5').send({ error: 'service_unavailable', message: 'a back end is unavailable; try again shortly' });
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return reply.status(500).send({ error: 'internal_error', message: 'internal error' });
+}
+
+/** Connection-level failures of a back end (database, storage, ledger) become 503, not 500. */
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001', 'SQLITE_BUSY'].includes(code ?? '');
+}

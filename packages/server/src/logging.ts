@@ -1,0 +1,20 @@
+// Pino options: JSON logs with request ids; tokens, passwords and secrets never written.
+const TOKEN_QUERY = /([?&#](?:jwt|token|access_token|sig|signature|X-Amz-Signature|X-Amz-Credential)=)[^&#]*/gi;
+
+/** Strips credentials from a URL before it is logged (guest links carry a JWT in the query). */
+export const redactUrl = (url: string) => url.replace(TOKEN_QUERY, '$1[redacted]');
+
+export function loggerOptions(level: string) {
+  return {
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken', '*.accessToken', '*.jwt', '*.presenceToken'],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req(request: { method: string; url: string; ip?: string; id?: string }) {
+        return { method: request.method, url: redactUrl(request.url), remoteAddress: request.ip, reqId: request.id };
+      },
+    },
+  };
+}

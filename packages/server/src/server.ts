@@ -1,0 +1,69 @@
+// Starts V4H: resolves secrets, opens and migrates the database, listens, and shuts down gracefully.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { resolveSecrets } from './secrets.js';
+import { openDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { buildApp } from './app.js';
+import { AuthService } from './auth/service.js';
+import { systemClock } from './lib/clock.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: Db;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(rawConfig: Config, opts: { logger?: boolean | object } = {}): Promise<RunningServer> {
+  const config = resolveSecrets(rawConfig);
+  const db = await openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const app = await buildApp({ config, db, workers: true, logger: opts.logger });
+  if (config.admin) {
+    const created = await new AuthService({ db, clock: systemClock, config }).ensureUser(config.admin.username, config.admin.password);
+    if (created) app.log.info({ username: config.admin.username }, 'created the admin user from V4H_ADMIN_USERNAME');
+  }
+  logDeploymentWarnings(app, config);
+  await app.listen({ host: config.host, port: config.port });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close(); // stops accepting, lets in-flight requests finish, stops workers
+      await db.close();
+    })());
+  return { app, db, url: config.publicUrl, close };
+}
+
+function logDeploymentWarnings(app: FastifyInstance, config: Config) {
+  const { jitsi } = config;
+  if (jitsi.mode === 'builtin') app.log.info({ url: jitsi.url }, 'video: built-in room (set V4H_JITSI_URL to use Jitsi)');
+  if (/^https:\/\/meet\.jit\.si$/i.test(jitsi.url)) {
+    app.log.warn('V4H_JITSI_URL is meet.jit.si: embedded calls there are limited to 5 minutes; use your own Jitsi, JaaS or the built-in room');
+  }
+  if (jitsi.mode === 'none') {
+    app.log.warn('no V4H_JITSI_APP_ID/SECRET or JaaS key: Jitsi tokens are not issued (jwt: null); anyone with a room name can enter');
+  }
+}
+
+/** Runs until SIGTERM/SIGINT, then closes cleanly. */
+export async function serveForever(config: Config): Promise<void> {
+  const server = await startServer(config);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      server.app.log.info({ signal }, 'shutting down');
+      server.close().then(
+        () => process.exit(0),
+        (error) => {
+          server.app.log.error({ err: error }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
