@@ -1,0 +1,42 @@
+// Presence tokens: handed to the SDK with each start/join so it can report joined/left, even from
+// navigator.sendBeacon on page hide (which cannot send an Authorization header).
+import { SignJWT, jwtVerify } from 'jose';
+import { AppError } from '../errors.js';
+
+const AUDIENCE = 'v4h-presence';
+
+export interface PresenceClaims {
+  sessionId: string;
+  participantId: string;
+  userId: string;
+  username: string;
+}
+
+export function createPresenceTokens(secret: string, issuer: string) {
+  const key = new TextEncoder().encode(`presence:${secret}`);
+  return {
+    async sign(claims: PresenceClaims, ttlSeconds: number, nowMs: number): Promise<string> {
+      const iat = Math.floor(nowMs / 1000);
+      return new SignJWT({ sid: claims.sessionId, uid: claims.userId, name: claims.username })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer(issuer)
+        .setAudience(AUDIENCE)
+        .setSubject(claims.participantId)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttlSeconds)
+        .sign(key);
+    },
+    async verify(token: string, nowMs: number): Promise<PresenceClaims> {
+      try {
+        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer, audience: AUDIENCE, currentDate: new Date(nowMs) });
+        if (typeof payload.sid !== 'string' || typeof payload.uid !== 'string' || typeof payload.name !== 'string' || !payload.sub) {
+          throw new Error('missing claims');
+        }
+        return { sessionId: payload.sid, participantId: payload.sub, userId: payload.uid, username: payload.name };
+      } catch {
+        throw new AppError('unauthorized', 'invalid or expired presence token');
+      }
+    },
+  };
+}
+export type PresenceTokens = ReturnType<typeof createPresenceTokens>;

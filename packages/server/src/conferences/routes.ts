@@ -1,0 +1,77 @@
+// HTTP routes for conferences: validate, call the service, reply. See docs/api.md.
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Authenticate } from '../auth/authenticate.js';
+import { AppError } from '../errors.js';
+import type { ConferenceService } from './service.js';
+import * as S from './schemas.js';
+
+const errors = { 400: S.ErrorBody, 401: S.ErrorBody, 403: S.ErrorBody, 404: S.ErrorBody, 409: S.ErrorBody };
+const secured = { tags: ['conferences'], security: [{ bearer: [] }] };
+
+export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceService; authenticate: Authenticate }> = async (
+  fastify,
+  { conferences, authenticate },
+) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  // sendBeacon posts text/plain (no CORS preflight); the presence route reads it as JSON.
+  app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: 8192 }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new AppError('bad_request', 'body is not valid JSON'), undefined);
+    }
+  });
+
+  app.post('/:sessionId/presence', {
+    schema: { tags: ['conferences'], summary: 'Report that the SDK user joined or left the call', params: S.SessionIdParam, body: S.PresenceBody, response: { 200: S.PresenceReply, ...errors } },
+    handler: async (request) => {
+      const result = await conferences.reportPresence(request.body.presenceToken, request.body.event);
+      return result;
+    },
+  });
+
+  app.register(async (authed) => {
+    const r = authed.withTypeProvider<TypeBoxTypeProvider>();
+    r.addHook('preHandler', authenticate);
+
+    r.post('/', {
+      schema: { ...secured, summary: 'Request a conference', body: S.RequestBody, response: { 200: S.SessionIdBody, 201: S.SessionIdBody, ...errors } },
+      handler: async (request, reply) => {
+        const { sessionId, created } = await conferences.request(request.user!, request.body?.sessionId);
+        return reply.status(created ? 201 : 200).send({ sessionId });
+      },
+    });
+
+    r.get('/', {
+      schema: { ...secured, summary: 'List my conferences, newest first', querystring: S.ListQuery, response: { 200: S.ListReply, ...errors } },
+      handler: async (request) => conferences.list(request.user!, { limit: request.query.limit ?? 20, cursor: request.query.cursor }),
+    });
+
+    r.get('/:sessionId', {
+      schema: { ...secured, summary: "A conference's details (owner)", params: S.SessionIdParam, response: { 200: S.Details, ...errors } },
+      handler: async (request) => conferences.details(request.user!, request.params.sessionId),
+    });
+
+    r.post('/:sessionId/start', {
+      schema: { ...secured, summary: 'Start the call (owner)', params: S.SessionIdParam, body: S.ProfileBody, response: { 200: S.Embed, ...errors } },
+      handler: async (request) => conferences.start(request.user!, request.params.sessionId, request.body ?? {}),
+    });
+
+    r.post('/:sessionId/join', {
+      schema: { ...secured, summary: 'Join the call', params: S.SessionIdParam, body: S.ProfileBody, response: { 200: S.Embed, ...errors } },
+      handler: async (request) => conferences.join(request.user!, request.params.sessionId, request.body ?? {}),
+    });
+
+    r.post('/:sessionId/guest-url', {
+      schema: { ...secured, summary: 'A link for a guest without an account (owner)', params: S.SessionIdParam, body: S.GuestBody, response: { 200: S.GuestUrl, ...errors } },
+      handler: async (request) => conferences.guestUrl(request.user!, request.params.sessionId, request.body),
+    });
+
+    r.post('/:sessionId/end', {
+      schema: { ...secured, summary: 'End the conference for everyone (owner)', params: S.SessionIdParam, response: { 200: S.Details, ...errors } },
+      handler: async (request) => conferences.end(request.user!, request.params.sessionId),
+    });
+  });
+};

@@ -1,0 +1,62 @@
+// JSON schemas of the conference routes (they also document the API in /openapi.json).
+import { Type } from '@fastify/type-provider-typebox';
+
+export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
+const nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+
+export const RequestBody = Type.Object(
+  { sessionId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'caller-chosen id; idempotent for the same owner' })) },
+  { additionalProperties: false },
+);
+export const SessionIdBody = Type.Object({ sessionId: Type.String() });
+
+const AvatarUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' });
+const DisplayName = Type.String({ minLength: 1, maxLength: 128 });
+
+export const ProfileBody = Type.Object(
+  { displayName: Type.Optional(DisplayName), avatarUrl: Type.Optional(AvatarUrl) },
+  { additionalProperties: false },
+);
+export const GuestBody = Type.Object({ name: DisplayName, avatarUrl: Type.Optional(AvatarUrl) }, { additionalProperties: false });
+
+export const PresenceBody = Type.Object(
+  { event: Type.Union([Type.Literal('joined'), Type.Literal('left')]), presenceToken: Type.String({ minLength: 1, maxLength: 4096 }) },
+  { additionalProperties: false },
+);
+
+export const State = Type.Union([Type.Literal('requested'), Type.Literal('started'), Type.Literal('ended')]);
+
+export const Details = Type.Object({
+  sessionId: Type.String(),
+  owner: Type.String(),
+  created: Type.String({ format: 'date-time' }),
+  ended: nullable(Type.String({ format: 'date-time' })),
+  state: State,
+  urlStorage: nullable(Type.String()),
+  hash: nullable(Type.String()),
+  hashType: nullable(Type.String()),
+  DLTId: nullable(Type.String()),
+  DLTType: nullable(Type.String()),
+});
+
+export const Embed = Type.Object({
+  sessionId: Type.String(),
+  state: State,
+  scriptUrl: Type.String(),
+  domain: Type.String(),
+  roomName: Type.String(),
+  jwt: nullable(Type.String()),
+  moderator: Type.Boolean(),
+  presenceToken: Type.String(),
+});
+
+export const GuestUrl = Type.Object({ jwt: nullable(Type.String()), url: Type.String() });
+
+export const ListQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })), cursor: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
+export const ListReply = Type.Object({ items: Type.Array(Details), nextCursor: nullable(Type.String()) });
+export const PresenceReply = Type.Object({ state: State });

@@ -1,0 +1,418 @@
+// Conferences: creation, start/join (Jitsi embed + tokens), guest links, presence and the life cycle.
+// Every action is appended to the conference's event log in the same transaction as the change it records.
+import { randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { ConferencesTable, Database } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { iso } from '../lib/clock.js';
+import { newRoomName, newSessionId } from '../lib/ids.js';
+import { AppError, forbidden, notFound } from '../errors.js';
+import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
+import { appendEvent, lockConference, type NewEvent } from './event-log.js';
+import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
+
+/** The caller, as authenticate sets it. */
+export interface Caller {
+  id: string;
+  username: string;
+}
+
+/** Exactly the seed's getConference record. */
+export interface ConferenceDetails {
+  sessionId: string;
+  owner: string;
+  created: string;
+  ended: string | null;
+  state: ConferencesTable['state'];
+  urlStorage: string | null;
+  hash: string | null;
+  hashType: string | null;
+  DLTId: string | null;
+  DLTType: string | null;
+}
+
+/** What the SDK needs to open the call. */
+export interface Embed {
+  sessionId: string;
+  state: ConferencesTable['state'];
+  scriptUrl: string;
+  domain: string;
+  roomName: string;
+  jwt: string | null;
+  moderator: boolean;
+  presenceToken: string;
+}
+
+export type EndReason = 'owner' | 'moderator' | 'last_participant_left' | 'max_duration' | 'idle_timeout';
+export interface Profile {
+  displayName?: string;
+  avatarUrl?: string;
+}
+
+const userActor = (c: Caller) => `user:${c.username}`;
+
+export class ConferenceService {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #config: Config;
+  readonly #jitsi: JitsiTokenIssuer;
+  readonly #presence: PresenceTokens;
+  readonly #endedListeners = new Set<(sessionId: string, roomName: string) => void>();
+  #urlStorage: (sessionId: string) => Promise<string | null> = async () => null;
+
+  constructor(deps: { db: Db; clock: Clock; config: Config; jitsi: JitsiTokenIssuer }) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#config = deps.config;
+    this.#jitsi = deps.jitsi;
+    this.#presence = createPresenceTokens(deps.config.tokenSecret!, deps.config.publicUrl);
+  }
+
+  /** The storage domain tells us where a conference's primary recording can be fetched. */
+  setUrlStorageResolver(resolve: (sessionId: string) => Promise<string | null>) {
+    this.#urlStorage = resolve;
+  }
+
+  /** Called after a conference ends for any reason (the built-in room closes it for everyone). */
+  onEnded(listener: (sessionId: string, roomName: string) => void): () => void {
+    this.#endedListeners.add(listener);
+    return () => this.#endedListeners.delete(listener);
+  }
+
+  async request(caller: Caller, sessionId?: string): Promise<{ sessionId: string; created: boolean }> {
+    const id = sessionId ?? newSessionId();
+    const existing = await this.#find(id);
+    if (existing) return this.#sameOwner(existing, caller);
+    const now = this.#clock.now();
+    try {
+      await this.#db.kysely.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('conferences')
+          .values({
+            session_id: id,
+            owner_id: caller.id,
+            room_name: newRoomName(),
+            state: 'requested',
+            created_at: now,
+            started_at: null,
+            ended_at: null,
+            end_reason: null,
+            last_activity_at: now,
+            hash: null,
+            hash_type: null,
+            dlt_id: null,
+            dlt_type: null,
+          })
+          .execute();
+        await appendEvent(trx, { sessionId: id, type: 'requested', actor: userActor(caller), at: now });
+      });
+    } catch (error) {
+      // Two requests raced for the same caller-supplied id: the loser sees the winner's row.
+      const raced = await this.#find(id);
+      if (raced) return this.#sameOwner(raced, caller);
+      throw error;
+    }
+    return { sessionId: id, created: true };
+  }
+
+  async start(caller: Caller, sessionId: string, profile: Profile): Promise<Embed> {
+    return this.#openCall(caller, sessionId, profile, 'start');
+  }
+
+  async join(caller: Caller, sessionId: string, profile: Profile): Promise<Embed> {
+    return this.#openCall(caller, sessionId, profile, 'join');
+  }
+
+  async guestUrl(caller: Caller, sessionId: string, guest: { name: string; avatarUrl?: string }): Promise<{ jwt: string | null; url: string }> {
+    const now = this.#clock.now();
+    const guestId = `guest-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const conf = await this.#mutate(sessionId, async (trx, row) => {
+      this.#requireOwner(row, caller);
+      this.#requireOpen(row);
+      await this.#touch(trx, row, now, {
+        type: 'guest_link_issued',
+        actor: userActor(caller),
+        data: { guestId, name: guest.name, expiresAt: iso(now + this.#config.guestTokenTtl * 1000) },
+      });
+      return row;
+    });
+    const jwt = await this.#jitsi.issue(
+      conf.room_name,
+      { id: guestId, name: guest.name, avatar: guest.avatarUrl ?? null, moderator: false },
+      this.#config.guestTokenTtl,
+      now,
+    );
+    return { jwt, url: this.#jitsi.roomUrl(conf.room_name, jwt, guest.name) };
+  }
+
+  /** The owner ends the conference for everyone. */
+  async end(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
+    const row = await this.#find(sessionId);
+    if (!row) throw notFound('conference');
+    this.#requireOwner(row, caller);
+    await this.endConference(sessionId, { actor: userActor(caller), reason: 'owner' });
+    return this.details(caller, sessionId);
+  }
+
+  async details(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
+    const row = await this.#db.kysely
+      .selectFrom('conferences')
+      .innerJoin('users', 'users.id', 'conferences.owner_id')
+      .selectAll('conferences')
+      .select('users.username')
+      .where('session_id', '=', sessionId)
+      .executeTakeFirst();
+    if (!row) throw notFound('conference');
+    this.#requireOwner(row, caller);
+    return this.#toDetails(row, row.username);
+  }
+
+  async list(caller: Caller, opts: { limit: number; cursor?: string }): Promise<{ items: ConferenceDetails[]; nextCursor: string | null }> {
+    let query = this.#db.kysely
+      .selectFrom('conferences')
+      .selectAll()
+      .where('owner_id', '=', caller.id)
+      .orderBy('created_at', 'desc')
+      .orderBy('session_id', 'desc')
+      .limit(opts.limit + 1);
+    if (opts.cursor) {
+      const { createdAt, sessionId } = decodeCursor(opts.cursor);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('session_id', '<', sessionId)])]),
+      );
+    }
+    const rows = await query.execute();
+    const page = rows.slice(0, opts.limit);
+    const items = await Promise.all(page.map((row) => this.#toDetails(row, caller.username)));
+    const last = page[page.length - 1];
+    return { items, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.created_at, last.session_id) : null };
+  }
+
+  /** The SDK reports that its user actually joined or left the call. */
+  async reportPresence(presenceToken: string, event: 'joined' | 'left'): Promise<{ state: ConferencesTable['state'] }> {
+    const claims = await this.#presence.verify(presenceToken, this.#clock.now());
+    const actor = `user:${claims.username}`;
+    if (event === 'joined') {
+      await this.participantJoined({ sessionId: claims.sessionId, participantId: claims.participantId, userId: claims.userId, displayName: null, actor });
+    } else {
+      await this.participantLeft({ sessionId: claims.sessionId, participantId: claims.participantId, actor });
+    }
+    const row = await this.#find(claims.sessionId);
+    return { state: row!.state };
+  }
+
+  async findByRoomName(roomName: string): Promise<{ sessionId: string; state: ConferencesTable['state']; ownerId: string } | undefined> {
+    const row = await this.#db.kysely
+      .selectFrom('conferences')
+      .select(['session_id', 'state', 'owner_id'])
+      .where('room_name', '=', roomName.toLowerCase())
+      .executeTakeFirst();
+    return row && { sessionId: row.session_id, state: row.state, ownerId: row.owner_id };
+  }
+
+  /** Who a user is to a conference (for routes of other domains): its owner, a participant who joined, or nobody. */
+  async relation(userId: string, sessionId: string): Promise<'owner' | 'participant' | null> {
+    const row = await this.#find(sessionId);
+    if (!row) throw notFound('conference');
+    if (row.owner_id === userId) return 'owner';
+    const joined = await this.#db.kysely
+      .selectFrom('participants')
+      .select('participant_id')
+      .where('session_id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return joined ? 'participant' : null;
+  }
+
+  async participantJoined(p: { sessionId: string; participantId: string; userId: string | null; displayName: string | null; actor: string }): Promise<void> {
+    const now = this.#clock.now();
+    await this.#mutate(p.sessionId, async (trx, row) => {
+      this.#requireOpen(row);
+      const existing = await trx
+        .selectFrom('participants')
+        .select(['left_at'])
+        .where('session_id', '=', p.sessionId)
+        .where('participant_id', '=', p.participantId)
+        .executeTakeFirst();
+      if (existing && existing.left_at === null) return; // already present: reported twice
+      if (existing) {
+        await trx.updateTable('participants').set({ left_at: null, joined_at: now }).where('session_id', '=', p.sessionId).where('participant_id', '=', p.participantId).execute();
+      } else {
+        await trx
+          .insertInto('participants')
+          .values({ session_id: p.sessionId, participant_id: p.participantId, user_id: p.userId, display_name: p.displayName, joined_at: now, left_at: null })
+          .execute();
+      }
+      await this.#touch(trx, row, now, { type: 'joined', actor: p.actor, data: { participantId: p.participantId } });
+    });
+  }
+
+  /** Records a leave; the conference ends when the last participant who joined has left. */
+  async participantLeft(p: { sessionId: string; participantId: string; actor: string }): Promise<{ ended: boolean }> {
+    const now = this.#clock.now();
+    const result = await this.#mutate(p.sessionId, async (trx, row) => {
+      if (row.state === 'ended') return { ended: false, room: row.room_name };
+      const updated = await trx
+        .updateTable('participants')
+        .set({ left_at: now })
+        .where('session_id', '=', p.sessionId)
+        .where('participant_id', '=', p.participantId)
+        .where('left_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return { ended: false, room: row.room_name }; // not present: reported twice
+      await this.#touch(trx, row, now, { type: 'left', actor: p.actor, data: { participantId: p.participantId } });
+      const present = await trx
+        .selectFrom('participants')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('session_id', '=', p.sessionId)
+        .where('left_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      if (Number(present.n) > 0) return { ended: false, room: row.room_name };
+      await this.#endInTransaction(trx, row, now, 'system', 'last_participant_left');
+      return { ended: true, room: row.room_name };
+    });
+    if (result.ended) this.#notifyEnded(p.sessionId, result.room);
+    return { ended: result.ended };
+  }
+
+  /** Ends a conference (idempotent): the owner, a moderator in the built-in room, the last leave or the sweeper. */
+  async endConference(sessionId: string, how: { actor: string; reason: EndReason }): Promise<void> {
+    const now = this.#clock.now();
+    const result = await this.#mutate(sessionId, async (trx, row) => {
+      if (row.state === 'ended') return null;
+      await this.#endInTransaction(trx, row, now, how.actor, how.reason);
+      return row.room_name;
+    });
+    if (result) this.#notifyEnded(sessionId, result);
+  }
+
+  /** Ends conferences past their max duration or idle timeout; returns how many. Driven by the database, so it survives restarts. */
+  async sweepOnce(): Promise<number> {
+    const now = this.#clock.now();
+    const maxMs = this.#config.conferenceMaxDuration * 1000;
+    const idleMs = this.#config.conferenceIdleTimeout * 1000;
+    const due = await this.#db.kysely
+      .selectFrom('conferences')
+      .select(['session_id', 'started_at', 'last_activity_at'])
+      .where('state', '!=', 'ended')
+      .where((eb) => eb.or([eb('started_at', '<=', now - maxMs), eb('last_activity_at', '<=', now - idleMs)]))
+      .execute();
+    for (const row of due) {
+      const reason: EndReason = row.started_at !== null && row.started_at <= now - maxMs ? 'max_duration' : 'idle_timeout';
+      await this.endConference(row.session_id, { actor: 'system', reason });
+    }
+    return due.length;
+  }
+
+  async #openCall(caller: Caller, sessionId: string, profile: Profile, how: 'start' | 'join'): Promise<Embed> {
+    const now = this.#clock.now();
+    const row = await this.#mutate(sessionId, async (trx, conf) => {
+      if (how === 'start') this.#requireOwner(conf, caller);
+      this.#requireOpen(conf);
+      const moderator = conf.owner_id === caller.id;
+      if (how === 'start' && conf.state === 'requested') {
+        await trx.updateTable('conferences').set({ state: 'started', started_at: now }).where('session_id', '=', sessionId).execute();
+        await appendEvent(trx, { sessionId, type: 'started', actor: userActor(caller), at: now });
+        conf = { ...conf, state: 'started', started_at: now };
+      }
+      await this.#touch(trx, conf, now, {
+        type: 'token_issued',
+        actor: userActor(caller),
+        data: { to: userActor(caller), role: moderator ? 'moderator' : 'participant' },
+      });
+      return conf;
+    });
+    const moderator = row.owner_id === caller.id;
+    const ttl = this.#config.conferenceMaxDuration;
+    const participantId = `p-${randomBytes(9).toString('base64url')}`;
+    const [jwt, presenceToken] = await Promise.all([
+      this.#jitsi.issue(row.room_name, { id: caller.id, name: profile.displayName ?? caller.username, avatar: profile.avatarUrl ?? null, moderator }, ttl, now),
+      this.#presence.sign({ sessionId, participantId, userId: caller.id, username: caller.username }, ttl, now),
+    ]);
+    return {
+      sessionId,
+      state: row.state,
+      scriptUrl: this.#jitsi.scriptUrl,
+      domain: this.#jitsi.domain,
+      roomName: this.#jitsi.roomPath(row.room_name),
+      jwt,
+      moderator,
+      presenceToken,
+    };
+  }
+
+  async #endInTransaction(trx: Transaction<Database>, row: ConferencesTable, now: number, actor: string, reason: EndReason) {
+    await trx.updateTable('conferences').set({ state: 'ended', ended_at: now, end_reason: reason, last_activity_at: now }).where('session_id', '=', row.session_id).execute();
+    await trx.updateTable('participants').set({ left_at: now }).where('session_id', '=', row.session_id).where('left_at', 'is', null).execute();
+    await appendEvent(trx, { sessionId: row.session_id, type: 'ended', actor, at: now, data: { reason } });
+  }
+
+  /** Runs `change` in a transaction holding the conference row; 404 when it does not exist. */
+  async #mutate<T>(sessionId: string, change: (trx: Transaction<Database>, row: ConferencesTable) => Promise<T>): Promise<T> {
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      const row = await lockConference(trx, sessionId, this.#db.dialect);
+      if (!row) throw notFound('conference');
+      return change(trx, row);
+    });
+  }
+
+  async #touch(trx: Transaction<Database>, row: ConferencesTable, now: number, event: Omit<NewEvent, 'sessionId' | 'at'>) {
+    await trx.updateTable('conferences').set({ last_activity_at: now }).where('session_id', '=', row.session_id).execute();
+    await appendEvent(trx, { ...event, sessionId: row.session_id, at: now });
+  }
+
+  #find(sessionId: string) {
+    return this.#db.kysely.selectFrom('conferences').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+  }
+
+  #sameOwner(row: ConferencesTable, caller: Caller) {
+    if (row.owner_id !== caller.id) throw new AppError('conflict', 'this session id belongs to another user');
+    return { sessionId: row.session_id, created: false };
+  }
+
+  #requireOwner(row: ConferencesTable, caller: Caller) {
+    if (row.owner_id !== caller.id) throw forbidden('only the conference owner may do this');
+  }
+
+  #requireOpen(row: ConferencesTable) {
+    if (row.state === 'ended') throw new AppError('conference_ended', 'the conference has ended');
+  }
+
+  async #toDetails(row: ConferencesTable, owner: string): Promise<ConferenceDetails> {
+    return {
+      sessionId: row.session_id,
+      owner,
+      created: iso(row.created_at)!,
+      ended: iso(row.ended_at),
+      state: row.state,
+      urlStorage: await this.#urlStorage(row.session_id),
+      hash: row.hash,
+      hashType: row.hash_type,
+      DLTId: row.dlt_id,
+      DLTType: row.dlt_type,
+    };
+  }
+
+  #notifyEnded(sessionId: string, roomName: string) {
+    for (const listener of this.#endedListeners) {
+      try {
+        listener(sessionId, roomName);
+      } catch {
+        // A listener's failure must not undo or hide the end.
+      }
+    }
+  }
+}
+
+function encodeCursor(createdAt: number, sessionId: string) {
+  return Buffer.from(`${createdAt}:${sessionId}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: number; sessionId: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(text);
+  if (!match) throw new AppError('bad_request', 'invalid cursor');
+  return { createdAt: Number(match[1]), sessionId: match[2] };
+}

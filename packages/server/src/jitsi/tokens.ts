@@ -1,0 +1,116 @@
+// Jitsi room tokens, following the deployment's rules: Prosody token auth (HS256) or 8x8 JaaS (RS256).
+import fs from 'node:fs';
+import { SignJWT, importPKCS8, type CryptoKey } from 'jose';
+import type { Config, JitsiMode } from '../config.js';
+
+export interface JitsiUser {
+  /** V4H user id, or `guest-<random>` for a guest. */
+  id: string;
+  name: string | null;
+  avatar: string | null;
+  moderator: boolean;
+}
+
+export interface JitsiTokenIssuer {
+  mode: JitsiMode;
+  /** The Jitsi base URL (no trailing slash). */
+  baseUrl: string;
+  /** What JitsiMeetExternalAPI takes as `domain`: the URL's host, with its port if any. */
+  domain: string;
+  scriptUrl: string;
+  /** The room as the IFrame API and links name it (JaaS: `<appId>/<room>`). */
+  roomPath(roomName: string): string;
+  /** A signed token for this room, or null when the deployment takes none. */
+  issue(roomName: string, user: JitsiUser, ttlSeconds: number, nowMs: number): Promise<string | null>;
+  /** A link that opens the room (with its token) in a browser. */
+  roomUrl(roomName: string, jwt: string | null, displayName?: string): string;
+}
+
+/** Tolerated clock difference between V4H and the Jitsi servers (seconds, on `nbf`). */
+export const NBF_LEEWAY = 30;
+
+export async function createJitsiTokenIssuer(config: Config): Promise<JitsiTokenIssuer> {
+  const { jitsi } = config;
+  const url = new URL(jitsi.url);
+  const baseUrl = jitsi.url.replace(/\/+$/, '');
+  const domain = url.host;
+  let sign: ((roomName: string, user: JitsiUser, ttl: number, now: number) => Promise<string>) | null = null;
+  let roomPath = (roomName: string) => roomName;
+
+  if (jitsi.mode === 'prosody' || jitsi.mode === 'builtin') {
+    const key = new TextEncoder().encode(jitsi.appSecret);
+    const appId = jitsi.appId!;
+    sign = (roomName, user, ttl, now) => signProsodyToken({ key, appId, subject: url.hostname, roomName, user, ttl, now });
+  } else if (jitsi.mode === 'jaas') {
+    const jaas = jitsi.jaas!;
+    let key: CryptoKey;
+    try {
+      key = await importPKCS8(fs.readFileSync(jaas.privateKeyFile, 'utf8'), 'RS256');
+    } catch (error) {
+      throw new Error(`V4H_JAAS_PRIVATE_KEY_FILE: cannot read an RSA private key (PKCS#8 PEM): ${(error as Error).message}`);
+    }
+    roomPath = (roomName) => `${jaas.appId}/${roomName}`;
+    sign = (roomName, user, ttl, now) => signJaasToken({ key, appId: jaas.appId, keyId: jaas.keyId, roomName, user, ttl, now });
+  }
+
+  return {
+    mode: jitsi.mode,
+    baseUrl,
+    domain,
+    scriptUrl: `${baseUrl}/external_api.js`,
+    roomPath,
+    issue: async (roomName, user, ttl, now) => (sign ? sign(roomName, user, ttl, now) : null),
+    roomUrl(roomName, jwt, displayName) {
+      const query = jwt ? `?jwt=${encodeURIComponent(jwt)}` : '';
+      // Jitsi reads URL-hash settings as JSON values.
+      const hash = displayName ? `#userInfo.displayName=${encodeURIComponent(JSON.stringify(displayName))}` : '';
+      return `${baseUrl}/${roomPath(roomName)}${query}${hash}`;
+    },
+  };
+}
+
+/** Prosody `token` authentication: typ JWT, HS256 with the app secret, iss = app id, sub = the Jitsi domain. */
+async function signProsodyToken(o: { key: Uint8Array; appId: string; subject: string; roomName: string; user: JitsiUser; ttl: number; now: number }) {
+  const iat = Math.floor(o.now / 1000);
+  return new SignJWT({
+    room: o.roomName,
+    context: {
+      user: {
+        id: o.user.id,
+        name: o.user.name ?? '',
+        avatar: o.user.avatar ?? '',
+        moderator: o.user.moderator,
+        affiliation: o.user.moderator ? 'owner' : 'member',
+      },
+    },
+  })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(o.appId)
+    .setAudience('jitsi')
+    .setSubject(o.subject)
+    .setIssuedAt(iat)
+    .setNotBefore(iat - NBF_LEEWAY)
+    .setExpirationTime(iat + o.ttl)
+    .sign(o.key);
+}
+
+/** 8x8 JaaS: RS256, kid `<appId>/<keyId>`, aud "jitsi", iss "chat", sub = app id; flags are strings. */
+async function signJaasToken(o: { key: CryptoKey; appId: string; keyId: string; roomName: string; user: JitsiUser; ttl: number; now: number }) {
+  const iat = Math.floor(o.now / 1000);
+  const flag = (on: boolean) => (on ? 'true' : 'false');
+  return new SignJWT({
+    room: o.roomName,
+    context: {
+      user: { id: o.user.id, name: o.user.name ?? '', avatar: o.user.avatar ?? '', email: '', moderator: flag(o.user.moderator) },
+      features: { recording: flag(o.user.moderator), livestreaming: 'false', transcription: 'false', 'outbound-call': 'false' },
+    },
+  })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: `${o.appId}/${o.keyId}` })
+    .setIssuer('chat')
+    .setAudience('jitsi')
+    .setSubject(o.appId)
+    .setIssuedAt(iat)
+    .setNotBefore(iat - NBF_LEEWAY)
+    .setExpirationTime(iat + o.ttl)
+    .sign(o.key);
+}
