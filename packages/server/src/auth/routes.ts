@@ -1,0 +1,26 @@
+// /api/auth: login, refresh, logout and the session check. Thin: validation by schema, work in AuthService.
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { iso } from '../lib/clock.js';
+import type { Authenticate } from './authenticate.js';
+import type { AuthService } from './service.js';
+import { loginSchema, logoutSchema, refreshSchema, sessionSchema } from './schemas.js';
+
+/** Registered by app.ts at prefix /api/auth. */
+export const authRoutes: FastifyPluginAsync<{ auth: AuthService; authenticate: Authenticate }> = async (fastify, { auth, authenticate }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post('/login', { schema: loginSchema }, async (request) => auth.login(request.body.username, request.body.password, request.ip));
+
+  app.post('/refresh', { schema: refreshSchema }, async (request) => auth.refresh(request.body.refreshToken));
+
+  app.post('/logout', { schema: logoutSchema }, async (request) => {
+    await auth.logout(request.body.refreshToken);
+    return { status: 'ok' as const };
+  });
+
+  app.get('/session', { schema: sessionSchema, preHandler: authenticate }, async (request) => {
+    const user = request.user!;
+    return { status: 'ok' as const, username: user.username, expiresAt: iso(user.expiresAt)! };
+  });
+};
