@@ -1,0 +1,24 @@
+// Builds @v4h/client: ESM (dist/index.js), the one-file IIFE served as /v4h.js, .d.ts files and the demo page.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+
+const common = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
+await Promise.all([
+  build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral', sourcemap: true }),
+  build({ ...common, entryPoints: ['src/global.ts'], outfile: 'dist/v4h.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true }),
+  // The demo uses the global V4H from /v4h.js, like an integrator's page would.
+  build({ ...common, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo/demo.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true }),
+]);
+mkdirSync(path.join(dist, 'demo'), { recursive: true });
+for (const file of ['index.html', 'demo.css']) copyFileSync(path.join(root, 'demo', file), path.join(dist, 'demo', file));
+
+const tsc = path.join(root, '../../node_modules/typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+console.log('@v4h/client built: dist/index.js, dist/v4h.js, dist/*.d.ts, dist/demo/');

@@ -1,0 +1,233 @@
+// The V4H client: the seed's API (login … getGuestUrl, jApi) over the V4H server and the Jitsi IFrame API.
+import { Call, type Embed } from './call.js';
+import { V4HError, invalidArgument } from './errors.js';
+import { Emitter, type V4HEventName, type V4HListener } from './events.js';
+import { HttpClient, type FetchLike } from './http.js';
+import { loadJitsi, type JitsiMeetExternalAPI } from './jitsi.js';
+import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
+import { checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf } from './checks.js';
+
+/** Options of `new V4H(options)`. */
+export interface V4HOptions {
+  /** V4H server URL. Browser default: the origin v4h.js was loaded from, else the page's. Required in Node. */
+  baseUrl?: string;
+  /** A WHATWG fetch (default: the global one). */
+  fetch?: FetchLike;
+  /** Where tokens live: 'memory' (default), 'session' (sessionStorage) or your own store. */
+  tokenStore?: 'memory' | 'session' | TokenStore;
+  /** Renew the access token shortly before it expires (default true). */
+  autoRefresh?: boolean;
+  /** How long to wait for Jitsi's external_api.js, in ms (default 15000). */
+  jitsiTimeout?: number;
+}
+
+/** The seed's conference record. */
+export interface ConferenceDetails {
+  sessionId: string;
+  owner: string;
+  created: string;
+  ended: string | null;
+  state: 'requested' | 'started' | 'ended';
+  urlStorage: string | null;
+  hash: string | null;
+  hashType: string | null;
+  DLTId: string | null;
+  DLTType: string | null;
+}
+
+// Captured while the script runs: afterwards document.currentScript is null.
+const loadedFrom: string | undefined = (() => {
+  try {
+    const src = (globalThis.document?.currentScript as HTMLScriptElement | null)?.src;
+    return src ? new URL(src).origin : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * Embeds V4H video consultations.
+ * @example
+ * const v4h = new V4H();
+ * await v4h.login('dr.ana', password);
+ * const id = await v4h.requestConference();
+ * await v4h.startConference(id, document.querySelector('#call'), '100%', 480, 'Dr. Ana');
+ */
+export class V4H {
+  readonly #http: HttpClient;
+  readonly #tokens: TokenManager;
+  readonly #events = new Emitter();
+  readonly #fetch: FetchLike;
+  readonly #jitsiTimeout: number;
+  #call: Call | null = null;
+
+  constructor(options: V4HOptions = {}) {
+    const baseUrl = options.baseUrl ?? loadedFrom ?? globalThis.location?.origin;
+    if (!baseUrl) throw invalidArgument('baseUrl is required outside a browser');
+    checkUrl(baseUrl, 'baseUrl');
+    const fetchFn = options.fetch ?? globalThis.fetch?.bind(globalThis);
+    if (typeof fetchFn !== 'function') throw invalidArgument('no fetch available: pass options.fetch');
+    this.#fetch = fetchFn;
+    this.#jitsiTimeout = options.jitsiTimeout ?? 15_000;
+    const store = options.tokenStore === 'session' ? sessionTokenStore() : typeof options.tokenStore === 'object' ? options.tokenStore : memoryTokenStore();
+    this.#tokens = new TokenManager({
+      store,
+      autoRefresh: options.autoRefresh ?? true,
+      renew: (refreshToken) => this.#http.request<TokenAnswer>('POST', '/api/auth/refresh', { body: { refreshToken }, auth: false }),
+      onExpired: (error) => this.#events.emit('authExpired', { error }),
+    });
+    this.#http = new HttpClient(baseUrl, fetchFn, this.#tokens);
+  }
+
+  /** Signs in; later calls use (and renew) the tokens. */
+  async login(username: string, password: string): Promise<{ accessToken: string; refreshToken: string }> {
+    checkString(username, 'username');
+    checkString(password, 'password');
+    const answer = await this.#http.request<TokenAnswer>('POST', '/api/auth/login', { body: { username, password }, auth: false });
+    this.#tokens.adopt(answer.accessToken, answer.refreshToken, Date.now() + answer.expiresIn * 1000);
+    return { accessToken: answer.accessToken, refreshToken: answer.refreshToken };
+  }
+
+  /** Checks an access token with the server and adopts it (it cannot be renewed). Resolves 'ok'. */
+  async loginWithToken(accessToken: string): Promise<'ok'> {
+    checkString(accessToken, 'accessToken');
+    const answer = await this.#http.request<{ expiresAt?: string | number }>('GET', '/api/auth/session', { token: accessToken });
+    this.#tokens.adopt(accessToken, null, expiryOf(accessToken, answer.expiresAt));
+    return 'ok';
+  }
+
+  /** Renews the session with the given or the stored refresh token; resolves the new access token. */
+  async refreshToken(refreshToken?: string): Promise<string> {
+    if (refreshToken !== undefined) checkString(refreshToken, 'refreshToken');
+    return this.#tokens.refresh(refreshToken);
+  }
+
+  /** Creates a conference (or claims the given id); resolves its session id. */
+  async requestConference(sessionId?: string): Promise<string> {
+    if (sessionId !== undefined && sessionId !== null) checkSessionId(sessionId);
+    const body = sessionId ? { sessionId } : {};
+    return (await this.#http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
+  }
+
+  /** Owner: starts the call in `parentNode`; resolves 'ok' once the iframe is there. */
+  startConference(sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string): Promise<'ok'> {
+    return this.#open('start', sessionId, parentNode, width, height, name, avatarUrl);
+  }
+
+  /** Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. */
+  joinConference(sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string): Promise<'ok'> {
+    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl);
+  }
+
+  /** Calls `callback(sessionId)` once each time a call is over for this user. Returns 'ok'. */
+  registerEndedListener(callback: (sessionId: string) => void): 'ok' {
+    if (typeof callback !== 'function') throw invalidArgument('callback must be a function');
+    this.#events.on('ended', ({ sessionId }) => callback(sessionId));
+    return 'ok';
+  }
+
+  /** The conference record: `{ sessionId, owner, created, ended, state, urlStorage, hash, hashType, DLTId, DLTType }`. */
+  async getConference(sessionId: string): Promise<ConferenceDetails> {
+    checkSessionId(sessionId);
+    return this.#http.request('GET', `/api/conferences/${encodeURIComponent(sessionId)}`);
+  }
+
+  /** Owner: a link (and its token) for a guest without an account. */
+  async getGuestUrl(sessionId: string, name: string, avatarUrl?: string): Promise<{ jwt: string; url: string }> {
+    checkSessionId(sessionId);
+    checkString(name, 'name');
+    if (avatarUrl !== undefined && avatarUrl !== null) checkUrl(avatarUrl, 'avatarUrl');
+    return this.#http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, { body: avatarUrl ? { name, avatarUrl } : { name } });
+  }
+
+  /** Owner: ends the conference for everyone (on the server and in Jitsi); defaults to the current call. */
+  async endConference(sessionId = this.#call?.sessionId): Promise<ConferenceDetails> {
+    checkSessionId(sessionId);
+    const details = await this.#http.request<ConferenceDetails>('POST', `/api/conferences/${encodeURIComponent(sessionId!)}/end`);
+    const call = this.#call;
+    if (call?.sessionId === sessionId) {
+      try {
+        call.api.executeCommand(call.moderator ? 'endConference' : 'hangup');
+      } catch {
+        // Ending locally below is what matters for this page.
+      }
+      call.end();
+    }
+    return details;
+  }
+
+  /** Leaves the current call (the others stay). Resolves 'ok', also when there is none. */
+  async leaveConference(): Promise<'ok'> {
+    const call = this.#call;
+    if (call) {
+      try {
+        call.api.executeCommand('hangup');
+      } catch {
+        // Disposing the iframe leaves the room anyway.
+      }
+      call.end();
+    }
+    return 'ok';
+  }
+
+  /** Leaves any call, revokes the session on the server and forgets the tokens. */
+  async logout(): Promise<'ok'> {
+    await this.leaveConference();
+    const refreshToken = this.#tokens.current()?.refreshToken;
+    this.#tokens.clear();
+    if (refreshToken) await this.#http.request('POST', '/api/auth/logout', { body: { refreshToken }, auth: false }).catch(() => {});
+    return 'ok';
+  }
+
+  /** The Jitsi Meet IFrame API object of the current call, or null. */
+  get jApi(): JitsiMeetExternalAPI | null {
+    return this.#call?.api ?? null;
+  }
+
+  /** Subscribes to an event (ended, joined, left, participantJoined, participantLeft, authExpired). */
+  on<E extends V4HEventName>(event: E, listener: V4HListener<E>): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  off<E extends V4HEventName>(event: E, listener: V4HListener<E>): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  async #open(action: 'start' | 'join', sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string): Promise<'ok'> {
+    checkSessionId(sessionId);
+    checkParentNode(parentNode);
+    const size = { width: checkSize(width, 'width', 640), height: checkSize(height, 'height', 480) };
+    if (name !== undefined && name !== null) checkName(name, 'name');
+    if (avatarUrl !== undefined && avatarUrl !== null) checkUrl(avatarUrl, 'avatarUrl');
+    const body = { ...(name ? { displayName: name } : {}), ...(avatarUrl ? { avatarUrl } : {}) };
+    const embed = await this.#http.request<Embed>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
+    const JitsiAPI = await loadJitsi(embed.scriptUrl, this.#jitsiTimeout);
+    this.#call?.end();
+    const api = new JitsiAPI(embed.domain, {
+      roomName: embed.roomName,
+      parentNode,
+      ...size,
+      ...(embed.jwt ? { jwt: embed.jwt } : {}),
+      userInfo: name ? { displayName: name } : {},
+    });
+    const call = new Call({
+      embed,
+      api,
+      avatarUrl: avatarUrl ?? undefined,
+      presenceUrl: this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/presence`),
+      fetch: this.#fetch,
+      events: this.#events,
+      onEnd: (ended) => {
+        if (this.#call === ended) this.#call = null;
+      },
+    });
+    this.#call = call;
+    if (!parentNode.contains(api.getIFrame?.() ?? null)) {
+      call.end();
+      throw new V4HError('jitsi_unavailable', 'the Jitsi iframe did not appear in parentNode');
+    }
+    return 'ok';
+  }
+}

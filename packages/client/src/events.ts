@@ -1,0 +1,47 @@
+// A minimal typed event emitter (no dependencies): on/off/emit over a map of event → payload.
+
+/** Events a {@link V4H} instance emits, with their payloads. */
+export interface V4HEvents {
+  /** The call is over for this user (hang-up, ended by the owner, page left). */
+  ended: { sessionId: string };
+  /** This user joined the call. */
+  joined: { sessionId: string; participantId?: string; displayName?: string };
+  /** This user left the call. */
+  left: { sessionId: string };
+  /** Someone else joined. */
+  participantJoined: { sessionId: string; id: string; displayName?: string };
+  /** Someone else left. */
+  participantLeft: { sessionId: string; id: string };
+  /** The session could not be renewed: sign in again. */
+  authExpired: { error: Error };
+}
+
+export type V4HEventName = keyof V4HEvents;
+export type V4HListener<E extends V4HEventName> = (payload: V4HEvents[E]) => void;
+
+export class Emitter {
+  #listeners = new Map<V4HEventName, Set<(payload: never) => void>>();
+
+  on<E extends V4HEventName>(event: E, listener: V4HListener<E>): void {
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    set.add(listener);
+  }
+
+  off<E extends V4HEventName>(event: E, listener: V4HListener<E>): void {
+    this.#listeners.get(event)?.delete(listener);
+  }
+
+  emit<E extends V4HEventName>(event: E, payload: V4HEvents[E]): void {
+    for (const listener of [...(this.#listeners.get(event) ?? [])]) {
+      // A throwing listener must not break the SDK's own bookkeeping or the other listeners.
+      try {
+        (listener as V4HListener<E>)(payload);
+      } catch (error) {
+        setTimeout(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}

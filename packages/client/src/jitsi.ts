@@ -1,0 +1,116 @@
+// Jitsi Meet IFrame API: loading its script once per page, and the types integrators use most.
+import { V4HError } from './errors.js';
+
+/** Commands of `JitsiMeetExternalAPI.executeCommand` most integrations use, with their arguments. */
+export interface JitsiCommands {
+  displayName: [name: string];
+  avatarUrl: [url: string];
+  email: [email: string];
+  subject: [subject: string];
+  hangup: [];
+  endConference: [];
+  toggleAudio: [];
+  toggleVideo: [];
+  toggleChat: [];
+  toggleTileView: [];
+  toggleShareScreen: [];
+  toggleRaiseHand: [];
+  sendChatMessage: [message: string, to?: string];
+  setVideoQuality: [height: number];
+  startRecording: [options: { mode: 'local' | 'file' | 'stream'; dropboxToken?: string; rtmpStreamKey?: string; youtubeStreamKey?: string }];
+  stopRecording: [mode: 'local' | 'file' | 'stream'];
+  kickParticipant: [participantId: string];
+  muteEveryone: [mediaType?: 'audio' | 'video'];
+  password: [password: string];
+}
+
+/** Events of the IFrame API most integrations listen to, with their payloads. */
+export interface JitsiEvents {
+  videoConferenceJoined: { roomName: string; id: string; displayName: string; avatarURL?: string; breakoutRoom?: boolean };
+  videoConferenceLeft: { roomName: string };
+  readyToClose: Record<string, never>;
+  participantJoined: { id: string; displayName?: string };
+  participantLeft: { id: string };
+  displayNameChange: { id: string; displayname: string };
+  audioMuteStatusChanged: { muted: boolean };
+  videoMuteStatusChanged: { muted: boolean };
+  errorOccurred: { error: { name: string; message: string; type: string; isFatal: boolean } };
+  recordingStatusChanged: { on: boolean; mode: string; error?: string };
+  incomingMessage: { from: string; nick: string; message: string; privateMessage: boolean };
+  cameraError: { type: string; message: string };
+  micError: { type: string; message: string };
+}
+
+type AnyListener = (payload: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The `JitsiMeetExternalAPI` instance (`v4h.jApi`): an EventEmitter driving the Jitsi iframe. */
+export interface JitsiMeetExternalAPI {
+  executeCommand<C extends keyof JitsiCommands>(command: C, ...args: JitsiCommands[C]): void;
+  executeCommand(command: string, ...args: unknown[]): void;
+  executeCommands(commands: { [C in keyof JitsiCommands]?: JitsiCommands[C] } & Record<string, unknown[]>): void;
+  on<E extends keyof JitsiEvents>(event: E, listener: (payload: JitsiEvents[E]) => void): this;
+  on(event: string, listener: AnyListener): this;
+  addListener<E extends keyof JitsiEvents>(event: E, listener: (payload: JitsiEvents[E]) => void): this;
+  addListener(event: string, listener: AnyListener): this;
+  off(event: string, listener: AnyListener): this;
+  removeListener(event: string, listener: AnyListener): this;
+  once(event: string, listener: AnyListener): this;
+  getIFrame(): HTMLIFrameElement;
+  getParticipantsInfo?(): Array<{ participantId: string; displayName?: string; avatarURL?: string }>;
+  getRoomsInfo?(): Promise<unknown>;
+  isAudioMuted(): Promise<boolean>;
+  isVideoMuted(): Promise<boolean>;
+  dispose(): void;
+}
+
+/** Options of the `JitsiMeetExternalAPI` constructor. */
+export interface JitsiOptions {
+  roomName: string;
+  parentNode: Element;
+  width: number | string;
+  height: number | string;
+  jwt?: string;
+  userInfo?: { displayName?: string; email?: string };
+  configOverwrite?: Record<string, unknown>;
+  interfaceConfigOverwrite?: Record<string, unknown>;
+  lang?: string;
+  onload?: () => void;
+}
+
+export type JitsiConstructor = new (domain: string, options: JitsiOptions) => JitsiMeetExternalAPI;
+
+// One load per script URL per page; a failed load is forgotten so that a later call can try again.
+const loads = new Map<string, Promise<JitsiConstructor>>();
+
+/** Loads `scriptUrl` (Jitsi's external_api.js) once and resolves its `JitsiMeetExternalAPI`. */
+export function loadJitsi(scriptUrl: string, timeoutMs: number): Promise<JitsiConstructor> {
+  let load = loads.get(scriptUrl);
+  if (!load) {
+    load = inject(scriptUrl, timeoutMs);
+    loads.set(scriptUrl, load);
+    load.catch(() => loads.delete(scriptUrl));
+  }
+  return load;
+}
+
+function inject(scriptUrl: string, timeoutMs: number): Promise<JitsiConstructor> {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      script.remove();
+      reject(new V4HError('jitsi_unavailable', `Jitsi script ${scriptUrl} ${why}`));
+    };
+    const timer = setTimeout(() => fail(`did not load within ${timeoutMs} ms`), timeoutMs);
+    script.async = true;
+    script.src = scriptUrl;
+    script.onerror = () => fail('could not be loaded');
+    script.onload = () => {
+      clearTimeout(timer);
+      const api = (globalThis as { JitsiMeetExternalAPI?: JitsiConstructor }).JitsiMeetExternalAPI;
+      if (typeof api === 'function') resolve(api);
+      else fail('loaded but defines no JitsiMeetExternalAPI');
+    };
+    document.head.appendChild(script);
+  });
+}
