@@ -41,7 +41,10 @@ async function openSqlite(file: string): Promise<Db> {
         return false;
       }
     },
-    close: () => kysely.destroy(),
+    async close() {
+      await kysely.destroy(); // kysely only closes what it opened (lazily): close the handle ourselves
+      if (sqlite.open) sqlite.close();
+    },
   };
 }
 
@@ -64,6 +67,9 @@ async function openPostgres(url: string): Promise<Db> {
         return false;
       }
     },
-    close: () => kysely.destroy(),
+    async close() {
+      await kysely.destroy();
+      if (!pool.ended) await pool.end();
+    },
   };
 }

@@ -1,0 +1,92 @@
+// Cross-cutting HTTP behaviour: health, OpenAPI and docs, JSON errors, security headers, CORS, log hygiene.
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './test-support/test-app.js';
+import { buildApp } from './app.js';
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('app', () => {
+  it('answers health and readiness, and 503 when the database is gone', async () => {
+    t = await createTestApp();
+    expect(await (await fetch(`${t.baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${t.baseUrl}/readyz`)).status).toBe(200);
+    const { openDatabase } = await import('./db/database.js');
+    // A database that went away: a closed SQLite handle, or a PostgreSQL server that refuses connections.
+    const db = await openDatabase(t.db.dialect === 'sqlite' ? t.config.databaseUrl : 'postgres://postgres@127.0.0.1:1/test');
+    const app = await buildApp({ config: t.config, db, logger: false });
+    if (t.db.dialect === 'sqlite') await db.close();
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ error: 'service_unavailable', message: 'database unreachable' });
+    await app.close();
+  });
+
+  it('publishes OpenAPI 3.1 with every API route, and a docs page', async () => {
+    t = await createTestApp();
+    const doc = await (await fetch(`${t.baseUrl}/openapi.json`)).json();
+    expect(doc.openapi).toBe('3.1.0');
+    for (const p of ['/api/auth/login', '/api/auth/refresh', '/api/conferences/', '/api/conferences/{sessionId}', '/api/conferences/{sessionId}/guest-url']) {
+      expect(Object.keys(doc.paths), p).toContain(p);
+    }
+    const docs = await fetch(`${t.baseUrl}/docs`, { redirect: 'follow' });
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('answers unknown routes and malformed bodies with JSON errors, never a stack trace', async () => {
+    t = await createTestApp();
+    const missing = await fetch(`${t.baseUrl}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'not_found' });
+    const bad = await fetch(`${t.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":' });
+    expect(bad.status).toBe(400);
+    const body = await bad.json();
+    expect(body.error).toBe('bad_request');
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.js:\d+/);
+    const wrongType = await fetch(`${t.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' });
+    expect(wrongType.status).toBe(415);
+    const huge = await fetch(`${t.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'a', password: 'x'.repeat(2 * 1024 * 1024) }) });
+    expect(huge.status).toBe(413);
+    expect((await huge.json()).error).toBe('payload_too_large');
+  });
+
+  it('sends security headers, and CORS only to configured origins', async () => {
+    t = await createTestApp({ env: { V4H_CORS_ORIGINS: 'https://clinic.example' } });
+    const res = await fetch(`${t.baseUrl}/healthz`, { headers: { origin: 'https://clinic.example' } });
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://clinic.example');
+    const other = await fetch(`${t.baseUrl}/healthz`, { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(`${t.baseUrl}/api/conferences/`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://clinic.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+  });
+
+  it('never logs passwords, tokens or guest-link JWTs', async () => {
+    t = await createTestApp();
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
+    const { loggerOptions } = await import('./logging.js');
+    const app = await buildApp({ config: t.config, db: t.db, logger: { ...loggerOptions('debug'), stream: sink } });
+    const user = await t.createUser('ana', 'correct horse battery');
+    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'ana', password: user.password } });
+    const { accessToken, refreshToken } = login.json();
+    await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken } });
+    await app.inject({ method: 'GET', url: '/api/auth/session', headers: { authorization: `Bearer ${accessToken}` } });
+    await app.inject({ method: 'GET', url: '/v4h-room?jwt=eyJhbGciOi.secret.part' });
+    await app.close();
+    const log = lines.join('');
+    expect(log).toContain('/api/auth/login');
+    for (const secret of [user.password, accessToken, refreshToken, 'secret.part']) expect(log).not.toContain(secret);
+  });
+});

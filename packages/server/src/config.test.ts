@@ -1,0 +1,65 @@
+// Configuration: defaults from the README table, and one clear error naming the variable.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      publicUrl: 'http://127.0.0.1:8080',
+      accessTokenTtl: 300,
+      refreshTokenTtl: 2_592_000,
+      guestTokenTtl: 7200,
+      conferenceMaxDuration: 14_400,
+      conferenceIdleTimeout: 86_400,
+      corsOrigins: [],
+      sealDelay: 300,
+      anchorInterval: 60,
+      ledger: { url: 'local', confirmations: 1 },
+      maxUploadBytes: 4 * 1024 ** 3,
+      room: { maxParticipants: 4, iceServers: [] },
+    });
+    expect(c.databaseUrl).toMatch(/^sqlite:.*data\/v4h\.sqlite$/);
+    expect(c.storageUrl).toMatch(/^file:.*data\/files$/);
+    expect(c.jitsi).toMatchObject({ mode: 'builtin', url: 'http://127.0.0.1:8080' });
+  });
+
+  it('picks the Jitsi mode from the variables', () => {
+    expect(loadConfig({ V4H_JITSI_URL: 'https://meet.jit.si/' }).jitsi).toMatchObject({ mode: 'none', url: 'https://meet.jit.si' });
+    expect(loadConfig({ V4H_JITSI_URL: 'https://j.example', V4H_JITSI_APP_ID: 'a', V4H_JITSI_APP_SECRET: 's' }).jitsi.mode).toBe('prosody');
+    expect(
+      loadConfig({ V4H_JITSI_URL: 'https://8x8.vc', V4H_JAAS_APP_ID: 'vpaas-magic-cookie-1', V4H_JAAS_KEY_ID: 'k', V4H_JAAS_PRIVATE_KEY_FILE: '/k.pem' }).jitsi.mode,
+    ).toBe('jaas');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ V4H_ACCESS_TOKEN_TTL: '5m' }, 'V4H_ACCESS_TOKEN_TTL'],
+    [{ V4H_ACCESS_TOKEN_TTL: '0' }, 'V4H_ACCESS_TOKEN_TTL'],
+    [{ V4H_DATABASE_URL: 'mysql://x' }, 'V4H_DATABASE_URL'],
+    [{ V4H_PUBLIC_URL: 'ftp://x' }, 'V4H_PUBLIC_URL'],
+    [{ V4H_TOKEN_SECRET: 'short' }, 'V4H_TOKEN_SECRET'],
+    [{ V4H_ADMIN_USERNAME: 'admin' }, 'V4H_ADMIN_PASSWORD'],
+    [{ V4H_CORS_ORIGINS: 'https://a.example/path' }, 'V4H_CORS_ORIGINS'],
+    [{ V4H_JITSI_URL: 'not a url' }, 'V4H_JITSI_URL'],
+    [{ V4H_JITSI_URL: 'https://j.example', V4H_JITSI_APP_ID: 'a' }, 'V4H_JITSI_APP_SECRET'],
+    [{ V4H_JAAS_APP_ID: 'vpaas-magic-cookie-1' }, 'V4H_JAAS_KEY_ID'],
+    [{ V4H_ICE_SERVERS: '{oops' }, 'V4H_ICE_SERVERS'],
+    [{ V4H_ICE_SERVERS: '[{"username":"x"}]' }, 'V4H_ICE_SERVERS'],
+    [{ V4H_LEDGER_URL: 'http://127.0.0.1:8545' }, 'V4H_LEDGER_PRIVATE_KEY'],
+    [{ V4H_STORAGE_URL: 'ftp://bucket' }, 'V4H_STORAGE_URL'],
+  ])('rejects %o naming %s', (env, variable) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message.split('\n')).toHaveLength(1);
+  });
+});
