@@ -1,0 +1,89 @@
+// WebRTC mesh: one RTCPeerConnection per other participant; newcomers offer, members answer.
+import type { SignalData } from '../protocol.js';
+
+export interface MeshOptions {
+  iceServers: RTCIceServer[];
+  localStream: () => MediaStream | null;
+  sendSignal(to: string, data: SignalData): void;
+  onStream(peerId: string, stream: MediaStream): void;
+  onConnectionState(peerId: string, state: RTCPeerConnectionState): void;
+}
+
+interface Peer {
+  pc: RTCPeerConnection;
+  /** Signals for one peer are applied in order. */
+  chain: Promise<void>;
+}
+
+export class Mesh {
+  readonly #peers = new Map<string, Peer>();
+
+  constructor(readonly options: MeshOptions) {}
+
+  /** Starts a connection to a member already in the room (we are the newcomer). */
+  connectTo(peerId: string) {
+    const peer = this.#create(peerId);
+    const pc = peer.pc;
+    const stream = this.options.localStream();
+    for (const kind of ['audio', 'video'] as const) {
+      const track = stream?.getTracks().find((t) => t.kind === kind);
+      // Without a device we still want to receive that kind.
+      if (track) pc.addTrack(track, stream!);
+      else pc.addTransceiver(kind, { direction: 'recvonly' });
+    }
+    peer.chain = peer.chain.then(async () => {
+      await pc.setLocalDescription(await pc.createOffer());
+      this.options.sendSignal(peerId, { description: pc.localDescription!.toJSON() as { type: 'offer'; sdp: string } });
+    });
+  }
+
+  /** Applies an offer, answer or ICE candidate from a peer. */
+  handleSignal(from: string, data: SignalData) {
+    if ('description' in data && data.description.type === 'offer') {
+      // An offer always starts afresh: the sender has just joined or reconnected.
+      this.drop(from);
+      this.#create(from);
+    }
+    const peer = this.#peers.get(from);
+    if (!peer) return;
+    const pc = peer.pc;
+    peer.chain = peer.chain
+      .then(async () => {
+        if ('description' in data) {
+          await pc.setRemoteDescription(data.description);
+          if (data.description.type === 'offer') {
+            const stream = this.options.localStream();
+            for (const track of stream?.getTracks() ?? []) pc.addTrack(track, stream!);
+            await pc.setLocalDescription(await pc.createAnswer());
+            this.options.sendSignal(from, { description: pc.localDescription!.toJSON() as { type: 'answer'; sdp: string } });
+          }
+        } else if (data.candidate) {
+          await pc.addIceCandidate(data.candidate as RTCIceCandidateInit);
+        }
+      })
+      .catch((error) => console.warn('v4h room: signaling with', from, 'failed:', error));
+  }
+
+  drop(peerId: string) {
+    this.#peers.get(peerId)?.pc.close();
+    this.#peers.delete(peerId);
+  }
+
+  dropAll() {
+    for (const id of [...this.#peers.keys()]) this.drop(id);
+  }
+
+  #create(peerId: string): Peer {
+    const pc = new RTCPeerConnection({ iceServers: this.options.iceServers });
+    const peer: Peer = { pc, chain: Promise.resolve() };
+    this.#peers.set(peerId, peer);
+    pc.onicecandidate = (event) => {
+      if (event.candidate) this.options.sendSignal(peerId, { candidate: event.candidate.toJSON() });
+    };
+    pc.ontrack = (event) => this.options.onStream(peerId, event.streams[0] ?? new MediaStream([event.track]));
+    pc.onconnectionstatechange = () => {
+      if (this.#peers.get(peerId)?.pc === pc) this.options.onConnectionState(peerId, pc.connectionState);
+    };
+    return peer;
+  }
+}

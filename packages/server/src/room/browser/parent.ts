@@ -1,0 +1,31 @@
+// The meeting page's side of the postMessage protocol with the page that embeds it (external_api.js).
+import { MESSAGE_TAG, type PageToParent, type ParentToPage } from './messages.js';
+
+export interface ParentChannel {
+  emit(name: string, data?: Record<string, unknown>): void;
+  onCommand(handler: (name: string, args: unknown[]) => void): void;
+}
+
+/**
+ * Talks to the embedding page only if it is the origin it claimed (cross-checked with ancestorOrigins where the
+ * browser has it): events are posted to that origin only, commands accepted from that window and origin only.
+ */
+export function connectParent(apiId: unknown, claimedOrigin: unknown): ParentChannel {
+  const ancestor = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins?.[0];
+  const origin = typeof claimedOrigin === 'string' ? claimedOrigin : undefined;
+  const embedded = window.parent !== window && typeof apiId === 'number' && !!origin && (ancestor === undefined || ancestor === origin);
+  if (!embedded) return { emit: () => {}, onCommand: () => {} };
+  const post = (msg: Omit<PageToParent, 'tag' | 'apiId'>) => window.parent.postMessage({ tag: MESSAGE_TAG, apiId, ...msg }, origin!);
+  let handler: (name: string, args: unknown[]) => void = () => {};
+  window.addEventListener('message', (event) => {
+    if (event.source !== window.parent || event.origin !== origin) return;
+    const msg = event.data as ParentToPage;
+    if (!msg || msg.tag !== MESSAGE_TAG || msg.apiId !== apiId || msg.kind !== 'command' || typeof msg.name !== 'string') return;
+    handler(msg.name, Array.isArray(msg.args) ? msg.args : []);
+  });
+  post({ kind: 'ready' });
+  return {
+    emit: (name, data = {}) => post({ kind: 'event', name, data }),
+    onCommand: (h) => (handler = h),
+  };
+}

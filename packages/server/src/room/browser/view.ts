@@ -1,0 +1,119 @@
+// The meeting page's DOM: tiles (video, name, avatar, mute mark), the status line, the refused panel, the buttons.
+import type { PeerInfo } from '../protocol.js';
+
+export type PageState = 'connecting' | 'waiting' | 'in-call' | 'reconnecting' | 'refused' | 'left' | 'ended';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const STATUS: Record<PageState, string> = {
+  connecting: 'Connecting…',
+  waiting: 'Waiting for others to join…',
+  'in-call': '',
+  reconnecting: 'Connection lost. Reconnecting…',
+  refused: '',
+  left: 'You left the call.',
+  ended: 'The call has ended.',
+};
+
+function initials(name: string) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join('') || '?';
+}
+
+/** One participant's tile. */
+class Tile {
+  readonly root = document.createElement('figure');
+  readonly video = document.createElement('video');
+  readonly #avatar = document.createElement('div');
+  readonly #name = document.createElement('span');
+  readonly #mic = document.createElement('span');
+
+  constructor(local: boolean) {
+    this.root.className = local ? 'tile local' : 'tile';
+    this.video.autoplay = true;
+    this.video.playsInline = true;
+    this.video.muted = local;
+    this.#avatar.className = 'avatar';
+    this.#avatar.setAttribute('aria-hidden', 'true');
+    const caption = document.createElement('figcaption');
+    this.#name.className = 'name';
+    this.#mic.className = 'mic-off';
+    this.#mic.textContent = 'muted';
+    caption.append(this.#name, this.#mic);
+    this.root.append(this.video, this.#avatar, caption);
+  }
+
+  update(p: Pick<PeerInfo, 'displayName' | 'avatar' | 'audioMuted' | 'videoMuted'> & { connected?: boolean }, label: string) {
+    this.#name.textContent = label;
+    this.root.setAttribute('aria-label', `${label}${p.audioMuted ? ', microphone muted' : ''}${p.videoMuted ? ', camera off' : ''}`);
+    this.#mic.hidden = !p.audioMuted;
+    this.root.classList.toggle('video-off', p.videoMuted);
+    this.root.classList.toggle('interrupted', p.connected === false);
+    this.#avatar.replaceChildren();
+    if (p.avatar) {
+      const img = document.createElement('img');
+      img.alt = '';
+      img.src = p.avatar;
+      img.referrerPolicy = 'no-referrer';
+      this.#avatar.append(img);
+    } else {
+      this.#avatar.textContent = initials(p.displayName);
+    }
+  }
+}
+
+export class MeetingView {
+  readonly #stage = $('stage');
+  readonly #tiles = new Map<string, Tile>();
+  readonly mic = $<HTMLButtonElement>('mic');
+  readonly cam = $<HTMLButtonElement>('cam');
+  readonly hangup = $<HTMLButtonElement>('hangup');
+
+  setState(state: PageState) {
+    $('meeting').dataset.state = state;
+    $('status').textContent = STATUS[state];
+    const active = state === 'waiting' || state === 'in-call' || state === 'reconnecting';
+    for (const b of [this.mic, this.cam, this.hangup]) b.disabled = !active;
+    if (!active) for (const id of [...this.#tiles.keys()]) this.removeTile(id);
+  }
+
+  showRefused(title: string, message: string) {
+    $('refused-title').textContent = title;
+    $('refused-message').textContent = message;
+    $('refused').hidden = false;
+    this.setState('refused');
+  }
+
+  /** Adds or updates a tile; `local` is our own preview. */
+  tile(id: string, p: Parameters<Tile['update']>[0], local = false): HTMLVideoElement {
+    let tile = this.#tiles.get(id);
+    if (!tile) {
+      tile = new Tile(local);
+      this.#tiles.set(id, tile);
+      this.#stage.append(tile.root);
+      this.#stage.dataset.count = String(this.#tiles.size);
+    }
+    tile.update(p, local ? `${p.displayName} (you)` : p.displayName);
+    return tile.video;
+  }
+
+  attach(id: string, stream: MediaStream) {
+    const video = this.#tiles.get(id)?.video;
+    if (video && video.srcObject !== stream) {
+      video.srcObject = stream;
+      video.play().catch(() => {});
+    }
+  }
+
+  removeTile(id: string) {
+    this.#tiles.get(id)?.root.remove();
+    this.#tiles.delete(id);
+    this.#stage.dataset.count = String(this.#tiles.size);
+  }
+
+  setToggles(audioMuted: boolean, videoMuted: boolean) {
+    this.mic.setAttribute('aria-pressed', String(audioMuted));
+    this.mic.textContent = audioMuted ? 'Unmute' : 'Mute';
+    this.cam.setAttribute('aria-pressed', String(videoMuted));
+    this.cam.textContent = videoMuted ? 'Start camera' : 'Stop camera';
+  }
+}

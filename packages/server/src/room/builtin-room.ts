@@ -1,0 +1,35 @@
+// Wires the built-in room: token verifier from the room app's secret, event-log actors, the live room service.
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../lib/clock.js';
+import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
+import { RoomService, type RoomConferences } from './service.js';
+
+/** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
+export function createBuiltinRoom(deps: { config: Config; db: Db; clock: Clock; conferences: RoomConferences; log?: RoomServiceLog }): RoomService {
+  const { config, db } = deps;
+  if (!config.jitsi.appId || !config.jitsi.appSecret) throw new Error('the built-in room needs an app id and secret (resolveSecrets)');
+  const verifyToken = createRoomTokenVerifier({
+    appId: config.jitsi.appId,
+    appSecret: config.jitsi.appSecret,
+    domain: new URL(config.jitsi.url).hostname,
+    now: () => deps.clock.now(),
+  });
+  // Event-log actors name users by username, as the conferences domain does.
+  const actorFor = async (identity: RoomIdentity) => {
+    if (identity.userId === null) return `guest:${identity.name ?? identity.id}`;
+    const row = await db.kysely.selectFrom('users').select('username').where('id', '=', identity.userId).executeTakeFirst();
+    return `user:${row?.username ?? identity.userId}`;
+  };
+  return new RoomService({
+    conferences: deps.conferences,
+    verifyToken,
+    actorFor,
+    maxParticipants: config.room.maxParticipants,
+    graceSeconds: config.room.graceSeconds,
+    iceServers: config.room.iceServers,
+    log: deps.log,
+  });
+}
+
+type RoomServiceLog = { warn(obj: object, msg: string): void };

@@ -1,0 +1,108 @@
+// The built-in room's WebSocket messages (browser ↔ server), shared by the server and the meeting page.
+
+/** A participant as every member of the room sees it. */
+export interface PeerInfo {
+  id: string;
+  displayName: string;
+  avatar: string | null;
+  moderator: boolean;
+  audioMuted: boolean;
+  videoMuted: boolean;
+  /** False while its connection is interrupted (grace period). */
+  connected: boolean;
+}
+
+/** A WebRTC negotiation payload relayed as is between two members. */
+export type SignalData = { description: { type: 'offer' | 'answer'; sdp: string } } | { candidate: unknown };
+
+export type ClientMessage =
+  | {
+      type: 'join';
+      roomName: string;
+      jwt: string;
+      displayName?: string;
+      audioMuted?: boolean;
+      videoMuted?: boolean;
+      /** Resumes a participant whose connection dropped, within the grace period. */
+      resume?: { participantId: string; resumeKey: string };
+    }
+  | { type: 'signal'; to: string; data: SignalData }
+  | { type: 'mute'; audio?: boolean; video?: boolean }
+  | { type: 'profile'; displayName?: string; avatar?: string | null }
+  | { type: 'leave' }
+  | { type: 'end' };
+
+/** Stable reasons a join is refused or a command fails. */
+export type RoomErrorCode =
+  | 'token_missing'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_wrong_room'
+  | 'room_full'
+  | 'conference_not_found'
+  | 'conference_ended'
+  | 'not_moderator'
+  | 'bad_message'
+  | 'unavailable';
+
+export type ServerMessage =
+  | {
+      type: 'joined';
+      you: PeerInfo;
+      resumeKey: string;
+      resumed: boolean;
+      participants: PeerInfo[];
+      iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+    }
+  | { type: 'participant-joined'; participant: PeerInfo }
+  | { type: 'participant-updated'; participant: PeerInfo }
+  /** The member reconnected: drop its old peer connection and wait for its new offer. */
+  | { type: 'participant-resumed'; participant: PeerInfo }
+  | { type: 'participant-left'; id: string }
+  | { type: 'signal'; from: string; data: SignalData }
+  | { type: 'left' }
+  | { type: 'ended'; reason: string }
+  | { type: 'error'; code: RoomErrorCode; message: string; fatal: boolean };
+
+const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;
+const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
+const optBool = (v: unknown) => v === undefined || typeof v === 'boolean';
+
+/** Validates a message from a browser; undefined when malformed. */
+export function parseClientMessage(raw: string): ClientMessage | undefined {
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!m || typeof m !== 'object') return undefined;
+  switch (m.type) {
+    case 'join': {
+      const r = m.resume as Record<string, unknown> | undefined;
+      const resumeOk = r === undefined || (r && text(r.participantId, 64) && text(r.resumeKey, 128));
+      const ok = typeof m.roomName === 'string' && ROOM_NAME.test(m.roomName) && text(m.jwt, 8192);
+      return ok && resumeOk && (m.displayName === undefined || text(m.displayName, 200)) && optBool(m.audioMuted) && optBool(m.videoMuted)
+        ? (m as ClientMessage)
+        : undefined;
+    }
+    case 'signal': {
+      const d = m.data as Record<string, unknown> | undefined;
+      const desc = d?.description as Record<string, unknown> | undefined;
+      const okData = !!d && (desc ? (desc.type === 'offer' || desc.type === 'answer') && text(desc.sdp, 60_000) : 'candidate' in d);
+      return text(m.to, 64) && okData ? (m as ClientMessage) : undefined;
+    }
+    case 'mute':
+      return optBool(m.audio) && optBool(m.video) ? (m as ClientMessage) : undefined;
+    case 'profile':
+      return (m.displayName === undefined || text(m.displayName, 200)) && (m.avatar === undefined || m.avatar === null || text(m.avatar, 2000))
+        ? (m as ClientMessage)
+        : undefined;
+    case 'leave':
+    case 'end':
+      return { type: m.type };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,99 @@
+// Built-in room routes: /external_api.js, the meeting page /<roomName>, its assets under /room/, and the signaling WebSocket.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import websocket from '@fastify/websocket';
+import { Type } from '@fastify/type-provider-typebox';
+import { createAssetStore, isFresh, type AssetStore } from './assets.js';
+import { meetingPageCsp, meetingPageHtml } from './meeting-page.js';
+import type { RoomService } from './service.js';
+
+export interface RoomRoutesOptions {
+  room: RoomService;
+  publicUrl: string;
+  /** Defaults to the build output (dist/room-assets). */
+  assets?: AssetStore;
+}
+
+/** Room names as the conferences domain makes them (lib/ids.ts newRoomName). */
+export const ROOM_NAME_PATTERN = '^v4h-[a-z0-9-]{1,100}$';
+const HEARTBEAT_MS = 10_000;
+const MAX_MESSAGE_BYTES = 128 * 1024;
+
+export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) {
+  const assets = opts.assets ?? createAssetStore();
+  const publicOrigin = new URL(opts.publicUrl).origin;
+  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES } });
+  app.addHook('onClose', async () => opts.room.close());
+
+  const sendAsset = (name: string, cacheControl: string) => (request: FastifyRequest, reply: FastifyReply) => {
+    const asset = assets.get(name);
+    if (!asset) return reply.status(503).send({ error: 'service_unavailable', message: 'room assets are not built (npm run build)' });
+    reply.header('etag', asset.etag).header('cache-control', cacheControl).header('content-type', asset.contentType);
+    if (isFresh(request.headers['if-none-match'], asset.etag)) return reply.status(304).send();
+    return reply.send(asset.body);
+  };
+  const assetSchema = { hide: true, response: { 200: Type.String(), 304: Type.Null(), 503: Type.Object({ error: Type.String(), message: Type.String() }) } };
+
+  // Integrators' pages load this like Jitsi's; short cache so that upgrades reach them.
+  app.get('/external_api.js', { schema: assetSchema }, sendAsset('external_api.js', 'public, max-age=300'));
+  // Versioned by the page's ?v=<hash>: cache for good.
+  app.get('/room/meeting.js', { schema: { ...assetSchema, querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 64 })) }) } }, sendAsset('meeting.js', 'public, max-age=31536000, immutable'));
+  app.get('/room/meeting.css', { schema: { ...assetSchema, querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 64 })) }) } }, sendAsset('meeting.css', 'public, max-age=31536000, immutable'));
+
+  // The meeting page, at the same path as on Jitsi: /<roomName>?jwt=… (the token may also come in the URL fragment).
+  app.get(
+    `/:roomName(${ROOM_NAME_PATTERN})`,
+    {
+      schema: {
+        hide: true,
+        params: Type.Object({ roomName: Type.String({ pattern: ROOM_NAME_PATTERN }) }),
+        querystring: Type.Object({ jwt: Type.Optional(Type.String({ maxLength: 8192 })) }, { additionalProperties: true }),
+        response: { 200: Type.String(), 503: Type.Object({ error: Type.String(), message: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const script = assets.get('meeting.js');
+      const style = assets.get('meeting.css');
+      if (!script || !style) return reply.status(503).send({ error: 'service_unavailable', message: 'room assets are not built (npm run build)' });
+      const { roomName } = request.params as { roomName: string };
+      // Embeddable by other origins: this page's CSP (frame-ancestors) replaces helmet's X-Frame-Options.
+      reply.removeHeader('x-frame-options');
+      return reply
+        .header('content-security-policy', meetingPageCsp(opts.publicUrl))
+        .header('cache-control', 'no-store')
+        .header('permissions-policy', 'camera=(self), microphone=(self), display-capture=(self)')
+        .type('text/html; charset=utf-8')
+        .send(meetingPageHtml({ roomName, scriptVersion: script.version, styleVersion: style.version }));
+    },
+  );
+
+  // Signaling. Browsers send an Origin: only the meeting page (this server's origin) may connect.
+  app.get('/room/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== publicOrigin && origin !== `${request.protocol}://${request.headers.host}`) {
+      socket.close(4403, 'origin not allowed');
+      return;
+    }
+    const connection = opts.room.connect({
+      send: (data) => {
+        if (socket.readyState === socket.OPEN) socket.send(data);
+      },
+      close: (code, reason) => socket.close(code, reason),
+    });
+    let alive = true;
+    const heartbeat = setInterval(() => {
+      // A peer that stopped answering pings (killed browser, lost network) is disconnected; the grace period starts.
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, HEARTBEAT_MS);
+    socket.on('pong', () => (alive = true));
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) return socket.close(1003, 'text frames only');
+      connection.message(data.toString());
+    });
+    socket.on('close', () => {
+      clearInterval(heartbeat);
+      connection.closed();
+    });
+  });
+}

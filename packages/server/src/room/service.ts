@@ -1,0 +1,289 @@
+// The built-in room's live state: who is in which room, signaling relay, presence and the room life cycle.
+import { randomBytes } from 'node:crypto';
+import { safeEqual } from '../lib/ids.js';
+import { parseClientMessage, type ClientMessage, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
+import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
+
+/** What the room needs from the conferences domain (ConferenceService fits it). */
+export interface RoomConferences {
+  findByRoomName(roomName: string): Promise<{ sessionId: string; state: string; ownerId: string } | undefined>;
+  participantJoined(p: { sessionId: string; participantId: string; userId: string | null; displayName: string | null; actor: string }): Promise<void>;
+  participantLeft(p: { sessionId: string; participantId: string; actor: string }): Promise<{ ended: boolean }>;
+  endConference(sessionId: string, how: { actor: string; reason: 'moderator' }): Promise<void>;
+  onEnded(listener: (sessionId: string, roomName: string) => void): () => void;
+}
+
+/** One browser's WebSocket, as the service sees it. */
+export interface RoomSocket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface RoomServiceOptions {
+  conferences: RoomConferences;
+  verifyToken: RoomTokenVerifier;
+  /** The event-log actor for a verified identity (`user:<username>` or `guest:<name>`). */
+  actorFor(identity: RoomIdentity): Promise<string>;
+  maxParticipants: number;
+  graceSeconds: number;
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  log?: { warn(obj: object, msg: string): void };
+}
+
+interface Participant {
+  info: PeerInfo;
+  identity: RoomIdentity;
+  actor: string;
+  resumeKey: string;
+  socket: RoomSocket | null;
+  graceTimer?: NodeJS.Timeout;
+  /** Counted against the cap but not yet announced (presence being recorded). */
+  pending: boolean;
+}
+
+interface Room {
+  name: string;
+  sessionId: string;
+  participants: Map<string, Participant>;
+}
+
+/** WebSocket close codes the meeting page understands. */
+export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409 } as const;
+
+/** Live rooms of this server process. */
+export class RoomService {
+  readonly #o: RoomServiceOptions;
+  readonly #rooms = new Map<string, Room>();
+  readonly #unsubscribe: () => void;
+
+  constructor(options: RoomServiceOptions) {
+    this.#o = options;
+    this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
+  }
+
+  /** Participants currently in a room (for tests and diagnostics). */
+  participants(roomName: string): PeerInfo[] {
+    return [...(this.#rooms.get(roomName)?.participants.values() ?? [])].filter((p) => !p.pending).map((p) => ({ ...p.info }));
+  }
+
+  /** Attaches a new WebSocket; returns the handlers the transport calls. */
+  connect(socket: RoomSocket): { message(raw: string): void; closed(): void } {
+    let me: { room: Room; participant: Participant } | undefined;
+    let joining = false;
+    let gone = false;
+    // Messages are handled one at a time, in order.
+    let queue = Promise.resolve();
+    const handle = async (msg: ClientMessage) => {
+      if (msg.type === 'join') {
+        if (me || joining) return this.#send(socket, error('bad_message', 'already joined', false));
+        joining = true;
+        me = await this.#join(socket, msg).catch((e) => {
+          this.#o.log?.warn({ err: e }, 'room join failed');
+          this.#refuse(socket, 'unavailable', 'the room is unavailable; try again shortly');
+          return undefined;
+        });
+        if (me && gone) this.#disconnected(me.room, me.participant, socket);
+        return;
+      }
+      if (!me || me.participant.socket !== socket) return this.#send(socket, error('bad_message', 'join first', false));
+      await this.#command(me.room, me.participant, msg);
+    };
+    return {
+      message: (raw) => {
+        const msg = parseClientMessage(raw);
+        if (!msg) return this.#send(socket, error('bad_message', 'malformed message', false));
+        queue = queue.then(() => handle(msg)).catch((e) => this.#o.log?.warn({ err: e }, 'room message failed'));
+      },
+      closed: () => {
+        gone = true;
+        if (me) this.#disconnected(me.room, me.participant, socket);
+      },
+    };
+  }
+
+  /** Closes every room without recording leaves (server shutdown; the sweeper ends what stays open). */
+  close() {
+    this.#unsubscribe();
+    for (const room of this.#rooms.values()) {
+      for (const p of room.participants.values()) {
+        clearTimeout(p.graceTimer);
+        p.socket?.close(1001, 'server shutting down');
+      }
+    }
+    this.#rooms.clear();
+  }
+
+  async #join(socket: RoomSocket, msg: Extract<ClientMessage, { type: 'join' }>) {
+    let identity: RoomIdentity;
+    try {
+      identity = await this.#o.verifyToken(msg.jwt, msg.roomName);
+    } catch (e) {
+      if (e instanceof RoomTokenError) return void this.#refuse(socket, e.code, e.message);
+      throw e;
+    }
+    const conference = await this.#o.conferences.findByRoomName(msg.roomName);
+    if (!conference) return void this.#refuse(socket, 'conference_not_found', 'there is no conference for this room');
+    if (conference.state === 'ended') return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
+
+    let room = this.#rooms.get(msg.roomName);
+    const resumed = msg.resume && room?.participants.get(msg.resume.participantId);
+    if (room && resumed && safeEqual(resumed.resumeKey, msg.resume!.resumeKey) && resumed.identity.id === identity.id) {
+      return this.#resume(room, resumed, socket);
+    }
+    if (!room) {
+      room = { name: msg.roomName, sessionId: conference.sessionId, participants: new Map() };
+      this.#rooms.set(room.name, room);
+    }
+    if (room.participants.size >= this.#o.maxParticipants) {
+      if (room.participants.size === 0) this.#rooms.delete(room.name);
+      return void this.#refuse(socket, 'room_full', `the room is full (at most ${this.#o.maxParticipants} participants)`);
+    }
+    const participant: Participant = {
+      info: {
+        id: `r-${randomBytes(9).toString('base64url')}`,
+        displayName: msg.displayName?.trim() || identity.name || 'Guest',
+        avatar: identity.avatar,
+        moderator: identity.moderator,
+        audioMuted: msg.audioMuted ?? false,
+        videoMuted: msg.videoMuted ?? false,
+        connected: true,
+      },
+      identity,
+      actor: '',
+      resumeKey: randomBytes(32).toString('base64url'),
+      socket,
+      pending: true,
+    };
+    // Reserve the seat before any await so that concurrent joins cannot exceed the cap.
+    room.participants.set(participant.info.id, participant);
+    try {
+      participant.actor = await this.#o.actorFor(identity);
+      await this.#o.conferences.participantJoined({
+        sessionId: room.sessionId,
+        participantId: participant.info.id,
+        userId: identity.userId,
+        displayName: participant.info.displayName,
+        actor: participant.actor,
+      });
+    } catch (e) {
+      this.#drop(room, participant);
+      const code = (e as { code?: string }).code;
+      if (code === 'conference_ended' || code === 'not_found') {
+        return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
+      }
+      throw e;
+    }
+    if (this.#rooms.get(room.name) !== room) {
+      // The conference ended while we were recording the join.
+      return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
+    }
+    participant.pending = false;
+    this.#broadcast(room, { type: 'participant-joined', participant: participant.info }, participant);
+    this.#send(socket, this.#joinedMessage(room, participant, false));
+    return { room, participant };
+  }
+
+  #resume(room: Room, p: Participant, socket: RoomSocket) {
+    clearTimeout(p.graceTimer);
+    const old = p.socket;
+    p.socket = socket;
+    if (old && old !== socket) old.close(CLOSE.replaced, 'resumed elsewhere');
+    p.info.connected = true;
+    this.#broadcast(room, { type: 'participant-resumed', participant: p.info }, p);
+    this.#send(socket, this.#joinedMessage(room, p, true));
+    return { room, participant: p };
+  }
+
+  async #command(room: Room, p: Participant, msg: ClientMessage) {
+    switch (msg.type) {
+      case 'signal': {
+        const target = room.participants.get(msg.to);
+        if (target && !target.pending && target.socket) this.#send(target.socket, { type: 'signal', from: p.info.id, data: msg.data });
+        return;
+      }
+      case 'mute':
+        if (msg.audio !== undefined) p.info.audioMuted = msg.audio;
+        if (msg.video !== undefined) p.info.videoMuted = msg.video;
+        return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+      case 'profile':
+        if (msg.displayName?.trim()) p.info.displayName = msg.displayName.trim();
+        if (msg.avatar !== undefined) p.info.avatar = msg.avatar && /^(https?:|data:image\/)/i.test(msg.avatar) ? msg.avatar : null;
+        return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+      case 'leave': {
+        const socket = p.socket;
+        await this.#leave(room, p);
+        if (socket) {
+          this.#send(socket, { type: 'left' });
+          socket.close(CLOSE.normal, 'left');
+        }
+        return;
+      }
+      case 'end':
+        if (!p.identity.moderator) return this.#send(p.socket, error('not_moderator', 'only a moderator can end the conference for everyone', false));
+        await this.#o.conferences.endConference(room.sessionId, { actor: p.actor, reason: 'moderator' });
+        // onEnded closes the room; this covers a conference that had already ended.
+        return this.#closeRoom(room.name, 'ended');
+    }
+  }
+
+  #disconnected(room: Room, p: Participant, socket: RoomSocket) {
+    if (p.socket !== socket || !room.participants.has(p.info.id)) return;
+    p.socket = null;
+    p.info.connected = false;
+    this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+    // A dropped connection may come back (network change, reload): it is gone only after the grace period.
+    p.graceTimer = setTimeout(() => {
+      this.#leave(room, p).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
+    }, this.#o.graceSeconds * 1000);
+    p.graceTimer.unref?.();
+  }
+
+  async #leave(room: Room, p: Participant) {
+    if (room.participants.get(p.info.id) !== p) return;
+    this.#drop(room, p);
+    this.#broadcast(room, { type: 'participant-left', id: p.info.id });
+    const { ended } = await this.#o.conferences.participantLeft({ sessionId: room.sessionId, participantId: p.info.id, actor: p.actor });
+    if (ended) this.#closeRoom(room.name, 'ended');
+  }
+
+  #drop(room: Room, p: Participant) {
+    clearTimeout(p.graceTimer);
+    room.participants.delete(p.info.id);
+    if (room.participants.size === 0 && this.#rooms.get(room.name) === room) this.#rooms.delete(room.name);
+  }
+
+  #closeRoom(roomName: string, reason: string) {
+    const room = this.#rooms.get(roomName);
+    if (!room) return;
+    this.#rooms.delete(roomName);
+    for (const p of room.participants.values()) {
+      clearTimeout(p.graceTimer);
+      if (p.socket && !p.pending) {
+        this.#send(p.socket, { type: 'ended', reason });
+        p.socket.close(CLOSE.ended, 'conference ended');
+      }
+    }
+    room.participants.clear();
+  }
+
+  #joinedMessage(room: Room, p: Participant, resumed: boolean): ServerMessage {
+    const others = [...room.participants.values()].filter((o) => o !== p && !o.pending).map((o) => o.info);
+    return { type: 'joined', you: p.info, resumeKey: p.resumeKey, resumed, participants: others, iceServers: this.#o.iceServers };
+  }
+
+  #refuse(socket: RoomSocket, code: RoomErrorCode, message: string) {
+    this.#send(socket, error(code, message, true));
+    socket.close(CLOSE.refused, code);
+  }
+
+  #broadcast(room: Room, msg: ServerMessage, except?: Participant) {
+    const data = JSON.stringify(msg);
+    for (const p of room.participants.values()) if (p !== except && !p.pending && p.socket) p.socket.send(data);
+  }
+
+  #send(socket: RoomSocket | null, msg: ServerMessage) {
+    socket?.send(JSON.stringify(msg));
+  }
+}
+
+const error = (code: RoomErrorCode, message: string, fatal: boolean): ServerMessage => ({ type: 'error', code, message, fatal });
