@@ -18,6 +18,8 @@ import { createJitsiTokenIssuer } from './jitsi/tokens.js';
 import { ConferenceService } from './conferences/service.js';
 import { conferenceRoutes } from './conferences/routes.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
+import { createBuiltinRoom } from './room/builtin-room.js';
+import { roomRoutes } from './room/routes.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -88,6 +90,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
   await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate });
+  if (config.jitsi.mode === 'builtin') {
+    await app.register(roomRoutes, { room: createBuiltinRoom({ config, db, clock, conferences, log: app.log }), publicUrl: config.publicUrl });
+  }
 
   if (opts.workers) {
     const sweeper = startConferenceSweeper(conferences, config.sweepInterval, app.log);

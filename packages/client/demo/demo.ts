@@ -1,0 +1,138 @@
+// Demo page logic: drives the global V4H (loaded from /v4h.js) the way an integrator's page would.
+import type { V4H as V4HClass, ConferenceDetails } from '../src/index.js';
+
+declare const V4H: typeof V4HClass & { isV4HError(e: unknown): e is { code: string; message: string } };
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const input = (id: string) => $<HTMLInputElement>(id).value.trim();
+const v4h = new V4H({ tokenStore: 'session' });
+const DETAIL_FIELDS: Array<keyof ConferenceDetails> = ['sessionId', 'owner', 'created', 'ended', 'state', 'urlStorage', 'hash', 'hashType', 'DLTId', 'DLTType'];
+
+function say(message: string, error = false): void {
+  const status = $('status');
+  status.textContent = message;
+  status.classList.toggle('error', error);
+}
+
+/** Runs an action with its button disabled, showing failures as "code: message". */
+async function act(button: HTMLButtonElement | null, action: () => Promise<unknown>): Promise<void> {
+  if (button) button.disabled = true;
+  try {
+    await action();
+  } catch (error) {
+    say(V4H.isV4HError(error) ? `${error.code}: ${error.message}` : String(error), true);
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+function show(section: string, visible: boolean): void {
+  $(section).hidden = !visible;
+}
+
+function signedIn(username: string): void {
+  show('signin', false);
+  show('conference', true);
+  $('signed-in').textContent = `Signed in as ${username}.`;
+  if (!input('display-name')) $<HTMLInputElement>('display-name').value = username;
+}
+
+function sessionId(): string {
+  return input('session-id');
+}
+
+async function showDetails(id = sessionId()): Promise<void> {
+  if (!id) return;
+  const details = await v4h.getConference(id);
+  const list = $('details-list');
+  list.replaceChildren(
+    ...DETAIL_FIELDS.flatMap((field) => {
+      const dt = document.createElement('dt');
+      const dd = document.createElement('dd');
+      dt.textContent = field;
+      dd.textContent = details[field] ?? '—';
+      dd.dataset.field = field;
+      return [dt, dd];
+    }),
+  );
+  show('details', true);
+}
+
+async function open(kind: 'start' | 'join'): Promise<void> {
+  const id = sessionId();
+  show('ended', false);
+  show('call-section', true);
+  const avatar = input('avatar-url') || undefined;
+  const method = kind === 'start' ? v4h.startConference : v4h.joinConference;
+  try {
+    await method.call(v4h, id, $('call'), '100%', Math.max(240, Math.round(window.innerHeight * 0.6)), input('display-name'), avatar);
+  } catch (error) {
+    show('call-section', false);
+    throw error;
+  }
+  say(kind === 'start' ? `Call ${id} started.` : `Joined call ${id}.`);
+  await showDetails(id).catch(() => {});
+}
+
+v4h.registerEndedListener((id) => {
+  show('call-section', false);
+  show('ended', true);
+  $('ended-id').textContent = id;
+  say(`Call ${id} ended.`);
+  void showDetails(id).catch(() => {});
+});
+v4h.on('joined', ({ sessionId: id }) => say(`You are in call ${id}.`));
+v4h.on('authExpired', () => {
+  show('conference', false);
+  show('signin', true);
+  say('Your session expired: please sign in again.', true);
+});
+
+$<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const button = (event.target as HTMLFormElement).querySelector('button');
+  void act(button, async () => {
+    await v4h.login(input('username'), $<HTMLInputElement>('password').value);
+    $<HTMLInputElement>('password').value = '';
+    signedIn(input('username'));
+    say('Signed in.');
+  });
+});
+
+$('request').addEventListener('click', (event) =>
+  act(event.currentTarget as HTMLButtonElement, async () => {
+    const id = await v4h.requestConference(sessionId() || undefined);
+    $<HTMLInputElement>('session-id').value = id;
+    say(`Conference ${id} requested.`);
+    await showDetails(id);
+  }),
+);
+$('start').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => open('start')));
+$('join').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => open('join')));
+$('leave').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => v4h.leaveConference()));
+$('end').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => v4h.endConference()));
+$('refresh-details').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => showDetails()));
+$('logout').addEventListener('click', (event) =>
+  act(event.currentTarget as HTMLButtonElement, async () => {
+    await v4h.logout();
+    show('conference', false);
+    show('details', false);
+    show('signin', true);
+    say('Signed out.');
+  }),
+);
+$<HTMLFormElement>('guest-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void act((event.target as HTMLFormElement).querySelector('button'), async () => {
+    const { url } = await v4h.getGuestUrl(sessionId(), input('guest-name'), undefined);
+    $<HTMLInputElement>('guest-url').value = url;
+    // The clipboard needs a secure context and focus; the link stays selectable in the field either way.
+    const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
+    say(copied ? 'Guest link copied.' : 'Guest link ready: copy it from the field.');
+  });
+});
+
+// A session kept in sessionStorage survives a reload of the tab.
+void v4h.getConference('-').catch((error) => {
+  if (V4H.isV4HError(error) && error.code !== 'not_signed_in' && error.code !== 'session_expired' && error.code !== 'unauthorized') signedIn('you');
+});

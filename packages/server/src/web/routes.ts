@@ -1,0 +1,40 @@
+// Web delivery: the SDK as one script (/v4h.js + source map) and the demo page (/), with ETags and cache headers.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@fastify/type-provider-typebox';
+import { AssetStore, defaultClientDist, demoCsp, etagMatches } from './assets.js';
+
+export interface WebRoutesOptions {
+  /** The Jitsi base URL the demo's CSP must allow (config.jitsi.url). */
+  jitsiUrl: string;
+  /** Where the client's build output lives (default: packages/client/dist). */
+  clientDist?: string;
+}
+
+// The script URL is not versioned, so caches revalidate after 5 minutes (a 304 thanks to the ETag).
+const SDK_CACHE = 'public, max-age=300, must-revalidate';
+const PAGE_CACHE = 'no-cache';
+
+/** Static files, not API: hidden from OpenAPI; each route serves one fixed file (no path from the request). */
+export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, options) => {
+  const store = new AssetStore(options.clientDist ?? defaultClientDist);
+  const csp = demoCsp(options.jitsiUrl);
+
+  const serve = (file: string, cacheControl: string, extra: Record<string, string> = {}) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const asset = await store.get(file);
+      reply.headers({ etag: asset.etag, 'cache-control': cacheControl, 'x-content-type-options': 'nosniff', ...extra });
+      if (etagMatches(request.headers['if-none-match'], asset.etag)) return reply.status(304).send();
+      return reply.type(asset.contentType).send(asset.body);
+    };
+
+  // Any site may embed the SDK with a script tag (also with crossorigin="anonymous").
+  const publicAsset = { 'access-control-allow-origin': '*' };
+  const errorBody = Type.Object({ error: Type.String(), message: Type.String() });
+  const hidden = { schema: { hide: true, response: { 200: Type.String(), 304: Type.Null(), 503: errorBody } } };
+  app.get('/v4h.js', hidden, serve('v4h.js', SDK_CACHE, publicAsset));
+  app.get('/v4h.js.map', hidden, serve('v4h.js.map', SDK_CACHE, publicAsset));
+  app.get('/', hidden, serve('demo/index.html', PAGE_CACHE, { 'content-security-policy': csp, 'referrer-policy': 'no-referrer' }));
+  app.get('/demo/demo.js', hidden, serve('demo/demo.js', PAGE_CACHE));
+  app.get('/demo/demo.js.map', hidden, serve('demo/demo.js.map', PAGE_CACHE));
+  app.get('/demo/demo.css', hidden, serve('demo/demo.css', PAGE_CACHE));
+};
