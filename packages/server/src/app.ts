@@ -17,6 +17,7 @@ import { authRoutes } from './auth/routes.js';
 import { createJitsiTokenIssuer } from './jitsi/tokens.js';
 import { ConferenceService } from './conferences/service.js';
 import { conferenceRoutes } from './conferences/routes.js';
+import { webRoutes } from './web/routes.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
 import { roomRoutes } from './room/routes.js';
@@ -90,6 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
   await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate });
+  await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
   if (config.jitsi.mode === 'builtin') {
     await app.register(roomRoutes, { room: createBuiltinRoom({ config, db, clock, conferences, log: app.log }), publicUrl: config.publicUrl });
   }
