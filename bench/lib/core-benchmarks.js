@@ -1,0 +1,198 @@
+// The server benchmarks: getConference vs a bare Fastify route, requestConference, token refresh, and
+// getConference latency under an argon2id login flood, on SQLite and PostgreSQL.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { call, createUsers, freshDatabase, login } from './fixtures.js';
+import { runLoad, startServerProcess } from './processes.js';
+import { selfTimeByPackage, topSelfTime } from './profile-summary.js';
+
+const WARMUP_SECONDS = 2;
+const round = (n, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export async function coreBenchmarks({ run, seconds, profile, resultsDir, log }) {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-bench-'));
+  // Rate limits are lifted so that the login figures measure argon2id, not 429s (the limits have their own tests).
+  const serverEnv = {
+    V4H_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    V4H_LOGIN_LIMIT_PER_USER: '1000000000',
+    V4H_LOGIN_LIMIT_PER_ADDRESS: '1000000000',
+    V4H_ACCESS_TOKEN_TTL: '3600',
+    // Fixed, so that tokens stay valid across restarts on another port (the issuer is the public URL).
+    V4H_PUBLIC_URL: 'http://v4h.bench.invalid',
+  };
+  const measure = async (url, scenario, { warmup = true } = {}) => {
+    if (warmup) await runLoad({ url, ...scenario, duration: WARMUP_SECONDS });
+    return runLoad({ url, duration: seconds, ...scenario });
+  };
+  const figure = (f) => {
+    run.figures.push(f);
+    log(`${f.name}: ${f.value} ${f.unit}${f.ratio !== undefined ? ` (ratio ${f.ratio})` : ''}${f.pass === false ? ' — TARGET MISSED' : ''}`);
+    return f;
+  };
+  const profiles = [];
+
+  try {
+    // Baseline: a bare Fastify route with the same Fastify and logger settings.
+    const bareDir = path.join(workDir, 'bare');
+    const bare = await startServerProcess({ kind: 'bare', env: { V4H_DATA_DIR: bareDir } });
+    const bareResult = await measure(bare.url, { request: { path: '/bare' }, connections: 50 }).finally(() => bare.stop());
+    const baseline = { name: 'bare Fastify route (constant JSON)', value: round(bareResult.requestsPerSecond), p99Ms: bareResult.latencyMs.p99 };
+    figure({ id: 'bare', name: 'baseline: bare Fastify GET, 50 connections', value: baseline.value, unit: 'req/s', latencyMs: bareResult.latencyMs, pass: null });
+
+    for (const dialect of ['sqlite', 'postgres']) {
+      const dir = path.join(workDir, dialect);
+      fs.mkdirSync(dir, { recursive: true });
+      let database;
+      try {
+        database = await freshDatabase(dialect, dir);
+      } catch (error) {
+        run.notes.push(`${dialect}: not measured: ${error.message}`);
+        continue;
+      }
+      const env = { ...serverEnv, V4H_DATA_DIR: dir, V4H_DATABASE_URL: database.url };
+      try {
+        const users = await createUsers(database.url, dir, 2, `bench-${dialect}-`);
+        const server = await startServerProcess({ env });
+        let scenarios;
+        try {
+          scenarios = await prepareScenarios(server.url, users);
+          const get = await measure(server.url, { request: scenarios.getConference, connections: 50 });
+          checkClean(get, `getConference (${dialect})`);
+          figure({
+            id: `getConference-${dialect}`,
+            name: `authenticated getConference, 50 connections, ${dialect}`,
+            value: round(get.requestsPerSecond),
+            unit: 'req/s',
+            baseline,
+            ratio: round(get.requestsPerSecond / baseline.value, 2),
+            target: dialect === 'sqlite' ? 'ratio ≥ 0.6 and p99 < 10 ms' : 'report',
+            pass: dialect === 'sqlite' ? get.requestsPerSecond / baseline.value >= 0.6 && get.latencyMs.p99 < 10 : null,
+            latencyMs: get.latencyMs,
+          });
+
+          const request = await measure(server.url, { request: scenarios.requestConference, connections: 50 });
+          checkClean(request, `requestConference (${dialect})`);
+          figure({
+            id: `requestConference-${dialect}`,
+            name: `requestConference (writes), 50 connections, ${dialect}`,
+            value: round(request.requestsPerSecond),
+            unit: 'req/s',
+            target: dialect === 'sqlite' ? '≥ 5,000 req/s' : 'report',
+            pass: dialect === 'sqlite' ? request.requestsPerSecond >= 5000 : null,
+            latencyMs: request.latencyMs,
+          });
+
+          const refreshTokens = await loginMany(server.url, users[1], 100);
+          const refresh = await runLoad({ url: server.url, kind: 'refresh', tokens: refreshTokens, connections: 50, duration: seconds });
+          checkClean(refresh, `refresh (${dialect})`);
+          figure({
+            id: `refresh-${dialect}`,
+            name: `token refresh (each request a fresh, rotated token), 50 connections, ${dialect}`,
+            value: round(refresh.requestsPerSecond),
+            unit: 'req/s',
+            target: 'report',
+            pass: null,
+            latencyMs: refresh.latencyMs,
+          });
+
+          if (dialect === 'sqlite') await loginFlood(server.url, scenarios, users[1], { seconds, figure, run });
+        } finally {
+          await server.stop();
+        }
+
+        if (profile && dialect === 'sqlite') {
+          const missed = run.figures.filter((f) => f.pass === false && f.id.endsWith(dialect) && !f.id.startsWith('flood'));
+          for (const f of missed) {
+            const what = f.id.startsWith('get') ? 'getConference' : 'requestConference';
+            profiles.push(await profileScenario({ env, scenario: scenarios[what], name: f.id, seconds, resultsDir, log }));
+          }
+        }
+      } catch (error) {
+        run.notes.push(`${dialect}: benchmark failed: ${error.message}`);
+        log(`${dialect}: FAILED: ${error.message}`);
+      } finally {
+        await database.destroy();
+      }
+    }
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  run.profiles.push(...profiles);
+}
+
+/** Logs in, creates one conference, and returns the fixed requests the benchmarks replay. */
+async function prepareScenarios(url, users) {
+  const { accessToken } = await login(url, users[0]);
+  const created = await call(url, 'POST', '/api/conferences', { token: accessToken, body: {} });
+  if (created.status !== 201) throw new Error(`requestConference failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const authorization = `Bearer ${accessToken}`;
+  return {
+    getConference: { path: `/api/conferences/${created.body.sessionId}`, headers: { authorization } },
+    requestConference: { method: 'POST', path: '/api/conferences', headers: { authorization }, body: {} },
+    login: { method: 'POST', path: '/api/auth/login', body: users[1] },
+  };
+}
+
+/** `count` refresh tokens of fresh sessions (a few logins at a time: argon2id runs on the thread pool). */
+async function loginMany(url, user, count) {
+  const tokens = [];
+  while (tokens.length < count) {
+    const batch = await Promise.all(Array.from({ length: Math.min(4, count - tokens.length) }, () => login(url, user)));
+    tokens.push(...batch.map((pair) => pair.refreshToken));
+  }
+  return tokens;
+}
+
+/** getConference at a fixed rate, alone and then beside a flood of correct logins (argon2id). */
+async function loginFlood(url, scenarios, floodUser, { seconds, figure }) {
+  const probe = { request: scenarios.getConference, connections: 10, overallRate: 500 };
+  await runLoad({ url, ...probe, duration: WARMUP_SECONDS });
+  const quiet = await runLoad({ url, ...probe, duration: seconds });
+  checkClean(quiet, 'getConference without flood');
+  const [flood, loud] = await Promise.all([
+    runLoad({ url, request: { ...scenarios.login, body: floodUser }, connections: 16, duration: seconds + 1 }),
+    new Promise((resolve) => setTimeout(resolve, 500)).then(() => runLoad({ url, ...probe, duration: seconds })),
+  ]);
+  checkClean(loud, 'getConference during the login flood');
+  checkClean(flood, 'login flood');
+  figure({
+    id: 'flood-p99-sqlite',
+    name: 'getConference p99 at 500 req/s during a login flood (16 connections, argon2id), sqlite',
+    value: loud.latencyMs.p99,
+    unit: 'ms',
+    baseline: { name: 'p99 at 500 req/s without the flood', value: quiet.latencyMs.p99 },
+    ratio: round(loud.latencyMs.p99 / Math.max(quiet.latencyMs.p99, 1), 2),
+    target: 'p99 < 20 ms',
+    pass: loud.latencyMs.p99 < 20,
+    latencyMs: loud.latencyMs,
+    flood: { loginsPerSecond: round(flood.requestsPerSecond, 1), loginLatencyMs: flood.latencyMs },
+  });
+}
+
+/** Runs the scenario once more against a server started with --cpu-prof and summarizes where the time went. */
+async function profileScenario({ env, scenario, name, seconds, resultsDir, log }) {
+  const dir = path.join(resultsDir, 'profiles');
+  fs.mkdirSync(dir, { recursive: true });
+  const before = new Set(fs.readdirSync(dir));
+  const server = await startServerProcess({ env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  try {
+    await runLoad({ url: server.url, request: scenario, connections: 50, duration: Math.max(3, Math.round(seconds / 2)) });
+  } finally {
+    await server.stop();
+  }
+  const file = fs.readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.cpuprofile'));
+  if (!file) return { name, error: 'no profile written' };
+  const target = path.join(dir, `${name}.cpuprofile`);
+  fs.renameSync(path.join(dir, file), target);
+  log(`profiled ${name}: bench/results/profiles/${name}.cpuprofile`);
+  return { name, file: `bench/results/profiles/${name}.cpuprofile`, byPackage: selfTimeByPackage(target).slice(0, 12), topFunctions: topSelfTime(target, 15) };
+}
+
+function checkClean(result, what) {
+  const bad = Object.entries(result.statuses).filter(([status]) => Number(status) >= 400);
+  if (bad.length || result.errors) {
+    throw new Error(`${what}: ${result.errors} errors, statuses ${JSON.stringify(result.statuses)}, e.g. ${JSON.stringify(result.samples[0])}`);
+  }
+}
