@@ -152,6 +152,11 @@ export class AuthService {
     await this.#tokens.revokeUserFamilies(user.id, 'password_changed', this.#clock.now());
   }
 
+  /** True when a user of that name exists (enabled or not). */
+  async userExists(username: string): Promise<boolean> {
+    return (await this.#findUser(username)) !== undefined;
+  }
+
   /** All users, by name. */
   async listUsers(): Promise<UserSummary[]> {
     const rows = await this.#db.kysely.selectFrom('users').select(['username', 'disabled', 'created_at']).orderBy('username').execute();

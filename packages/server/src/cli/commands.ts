@@ -1,0 +1,63 @@
+// The `v4h` subcommand table and its dispatcher. To add a command (e.g. `v4h verify`), add one entry to `commands`.
+import { ConfigError, loadConfig } from '../config.js';
+import { AppError } from '../errors.js';
+import { CliError, type CliIo, type Command } from './command.js';
+import { userAdd, userDisable, userList, userPasswd } from './user-commands.js';
+
+export { CliError, type CliIo, type Command };
+
+const serve: Command = {
+  usage: 'serve',
+  summary: 'run the server (configured by environment variables, see the README)',
+  async run(args, io) {
+    if (args.length) throw new CliError('usage: v4h serve', 2);
+    const config = loadConfig(io.env);
+    // Imported here so that the user commands do not load the whole app.
+    const { serveForever } = await import('../server.js');
+    await serveForever(config);
+    return 'running';
+  },
+};
+
+/** Keyed by the command's words. */
+export const commands: Record<string, Command> = {
+  serve,
+  'user add': userAdd,
+  'user list': userList,
+  'user passwd': userPasswd,
+  'user disable': userDisable,
+};
+
+export function helpText(): string {
+  const width = Math.max(...Object.values(commands).map((c) => c.usage.length));
+  const lines = Object.values(commands).map((c) => `  v4h ${c.usage.padEnd(width)}  ${c.summary}`);
+  return `V4H (Video for Health) server\n\nUsage:\n${lines.join('\n')}\n  v4h --help${' '.repeat(Math.max(0, width - 6))}  show this help\n`;
+}
+
+/**
+ * Runs the command named by `argv` (without `node` and the script) and returns the exit status,
+ * or 'running' when the command keeps the process alive (serve). Errors are printed as one `v4h: …` line.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number | 'running'> {
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help')) {
+    io.stdout.write(helpText());
+    return 0;
+  }
+  const name = [argv.slice(0, 2).join(' '), argv[0]].find((words) => words !== undefined && commands[words]);
+  if (!name) {
+    io.stderr.write(`${argv.length ? `v4h: unknown command "${argv.join(' ')}"\n\n` : ''}${helpText()}`);
+    return 2;
+  }
+  try {
+    const result = await commands[name].run(argv.slice(name.split(' ').length), io);
+    return result === 'running' ? 'running' : 0;
+  } catch (error) {
+    io.stderr.write(`v4h: ${oneLine((error as Error).message ?? String(error))}\n`);
+    if (error instanceof CliError) return error.exitCode;
+    if (error instanceof ConfigError) return 2;
+    if (error instanceof AppError) return error.code === 'validation_failed' ? 2 : 1;
+    return 1;
+  }
+}
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();

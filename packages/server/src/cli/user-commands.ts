@@ -1,0 +1,83 @@
+// `v4h user …`: manage accounts in the configured database (the same one `v4h serve` uses).
+import { loadConfig } from '../config.js';
+import { resolveSecrets } from '../secrets.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { systemClock } from '../lib/clock.js';
+import { AuthService } from '../auth/service.js';
+import { checkPassword, checkUsername } from '../auth/passwords.js';
+import { CliError, type CliIo, type Command } from './command.js';
+import { readNewPassword } from './prompt.js';
+
+/** Opens the configured database (migrated), runs `action`, and closes it. */
+async function withAuth<T>(io: CliIo, action: (auth: AuthService) => Promise<T>): Promise<T> {
+  const config = resolveSecrets(loadConfig(io.env));
+  const db = await openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+    return await action(new AuthService({ db, clock: systemClock, config }));
+  } finally {
+    await db.close();
+  }
+}
+
+function oneUsername(args: string[], usage: string): string {
+  if (args.length !== 1) throw new CliError(`usage: v4h ${usage}`, 2);
+  checkUsername(args[0]);
+  return args[0];
+}
+
+export const userAdd: Command = {
+  usage: 'user add <username>',
+  summary: 'create a user; the password is read from stdin (one line) or prompted for',
+  async run(args, io) {
+    const username = oneUsername(args, userAdd.usage);
+    return withAuth(io, async (auth) => {
+      if (await auth.userExists(username)) throw new CliError(`user ${username} already exists`, 1);
+      const password = await readNewPassword(io);
+      checkPassword(password);
+      await auth.createUser(username, password);
+      io.stdout.write(`created user ${username}\n`);
+    });
+  },
+};
+
+export const userList: Command = {
+  usage: 'user list',
+  summary: 'list users (name, disabled, created)',
+  async run(args, io) {
+    if (args.length) throw new CliError(`usage: v4h ${userList.usage}`, 2);
+    return withAuth(io, async (auth) => {
+      const users = await auth.listUsers();
+      const width = Math.max(8, ...users.map((u) => u.username.length));
+      io.stdout.write(`${'USERNAME'.padEnd(width)}  DISABLED  CREATED\n`);
+      for (const user of users) io.stdout.write(`${user.username.padEnd(width)}  ${(user.disabled ? 'yes' : 'no').padEnd(8)}  ${user.created}\n`);
+    });
+  },
+};
+
+export const userPasswd: Command = {
+  usage: 'user passwd <username>',
+  summary: "set a user's password (read like `user add`); ends their sessions",
+  async run(args, io) {
+    const username = oneUsername(args, userPasswd.usage);
+    return withAuth(io, async (auth) => {
+      if (!(await auth.userExists(username))) throw new CliError(`user ${username} not found`, 1);
+      const password = await readNewPassword(io);
+      await auth.setPassword(username, password);
+      io.stdout.write(`password changed for ${username}; their sessions are ended\n`);
+    });
+  },
+};
+
+export const userDisable: Command = {
+  usage: 'user disable <username>',
+  summary: "refuse the user's logins and end all their sessions",
+  async run(args, io) {
+    const username = oneUsername(args, userDisable.usage);
+    return withAuth(io, async (auth) => {
+      await auth.disableUser(username);
+      io.stdout.write(`disabled ${username}; their sessions are ended\n`);
+    });
+  },
+};
