@@ -1,0 +1,107 @@
+// Disk storage (the embedded default): write to a temporary name, fsync, then rename into place.
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import { assertKey, NotFoundInStorage, type ByteRange, type StorageBackend } from './backend.js';
+
+/** Temporary files older than this are leftovers of a crash and are removed at start. */
+const STALE_TEMP_MS = 24 * 3600 * 1000;
+
+export class FileStorage implements StorageBackend {
+  readonly kind = 'file' as const;
+  readonly #root: string;
+  readonly #tempDir: string;
+
+  private constructor(root: string) {
+    this.#root = root;
+    this.#tempDir = path.join(root, '.partial');
+  }
+
+  /** Opens (creating if needed) the directory of a `file:` URL. */
+  static async open(url: string): Promise<FileStorage> {
+    const root = url.startsWith('file://') ? fileURLToPath(url) : path.resolve(url.slice('file:'.length));
+    const storage = new FileStorage(root);
+    await fsp.mkdir(storage.#tempDir, { recursive: true });
+    await storage.#removeStaleTemps();
+    return storage;
+  }
+
+  #path(key: string): string {
+    assertKey(key);
+    return path.join(this.#root, ...key.split('/'));
+  }
+
+  async put(key: string, body: Readable): Promise<void> {
+    const finalPath = this.#path(key);
+    const temp = path.join(this.#tempDir, `${key.replaceAll('/', '_')}.${randomBytes(6).toString('hex')}`);
+    const handle = await fsp.open(temp, 'wx', 0o600);
+    try {
+      // Sequential writes with awaited back pressure; the file is fsynced before it gets its name.
+      for await (const chunk of body) await handle.write(chunk as Buffer);
+      await handle.sync();
+      await handle.close();
+      await fsp.mkdir(path.dirname(finalPath), { recursive: true });
+      await fsp.rename(temp, finalPath);
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await fsp.rm(temp, { force: true });
+      throw error;
+    }
+    await syncDirectory(path.dirname(finalPath));
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const file = this.#path(key);
+    // Open first so that a missing file rejects here rather than as a stream error mid-response.
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(file, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundInStorage(key);
+      throw error;
+    }
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async head(key: string): Promise<{ size: number } | null> {
+    try {
+      return { size: (await fsp.stat(this.#path(key))).size };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fsp.rm(this.#path(key), { force: true });
+  }
+
+  async signedUrl(): Promise<null> {
+    return null; // the service signs a V4H download route instead
+  }
+
+  async close(): Promise<void> {}
+
+  async #removeStaleTemps() {
+    const now = Date.now();
+    for (const name of await fsp.readdir(this.#tempDir)) {
+      const file = path.join(this.#tempDir, name);
+      const stat = await fsp.stat(file).catch(() => null);
+      if (stat && now - stat.mtimeMs > STALE_TEMP_MS) await fsp.rm(file, { force: true });
+    }
+  }
+}
+
+/** Makes a rename durable: the directory entry itself must reach the disk. */
+async function syncDirectory(dir: string) {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on directories; the data itself is already synced.
+  } finally {
+    await handle.close();
+  }
+}
