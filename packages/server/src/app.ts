@@ -19,6 +19,12 @@ import { ConferenceService } from './conferences/service.js';
 import { conferenceRoutes } from './conferences/routes.js';
 import { webRoutes } from './web/routes.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
+import { RecordsService } from './manifest/service.js';
+import { recordsRoutes } from './manifest/routes.js';
+import { Sealer } from './manifest/sealer.js';
+import { createLedger } from './ledger/create-ledger.js';
+import { AnchorWorker } from './ledger/anchor-worker.js';
+import { startRecordsWorkers } from './ledger/workers.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
 import { roomRoutes } from './room/routes.js';
 
@@ -96,9 +102,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await app.register(roomRoutes, { room: createBuiltinRoom({ config, db, clock, conferences, log: app.log }), publicUrl: config.publicUrl });
   }
 
+  const ledger = await createLedger(config, db.kysely, clock);
+  const records = new RecordsService({ db: db.kysely, clock, ledger, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
+  await app.register(recordsRoutes, { records, authenticate });
+  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay });
+  const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, log: app.log });
+  app.decorate('records', { sealer, anchorer, ledger });
+  app.addHook('onClose', async () => ledger.close?.());
+
   if (opts.workers) {
     const sweeper = startConferenceSweeper(conferences, config.sweepInterval, app.log);
     app.addHook('onClose', async () => sweeper.stop());
+    const recordsWorkers = startRecordsWorkers({ sealer, anchorer, sealDelay: config.sealDelay, anchorInterval: config.anchorInterval, log: app.log });
+    app.addHook('onClose', async () => recordsWorkers.stop());
   }
   return app;
 }

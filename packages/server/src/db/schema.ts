@@ -73,6 +73,62 @@ export interface ConferenceEventsTable {
   hash: string;
 }
 
+/** A sealed manifest (records issue): `body` is its JCS text, `hash` its SHA-256. */
+export interface ManifestsTable {
+  session_id: string;
+  part: number;
+  hash: string;
+  prev_hash: string | null;
+  from_seq: number;
+  to_seq: number;
+  body: string;
+  sealed_at: number;
+  /** Null until the anchor worker puts it in a batch; then its leaf index and audit path (JSON). */
+  batch_id: string | null;
+  leaf_index: number | null;
+  proof: string | null;
+}
+
+/** The anchoring outbox: one Merkle batch on its way to the ledger. */
+export interface AnchorBatchesTable {
+  id: string;
+  created_at: number;
+  root: string;
+  size: number;
+  /** Ledger type at creation: `v4h-local` or `evm:<chainId>`. */
+  ledger: string;
+  status: 'pending' | 'submitted' | 'anchored';
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  /** EVM: the nonce and every signed transaction recorded before it was sent (JSON). */
+  tx_nonce: number | null;
+  tx_attempts: string | null;
+  dlt_id: string | null;
+  /** JSON of the anchor as bundles show it. */
+  anchor: string | null;
+  anchored_at: number | null;
+}
+
+/** The embedded ledger: append-only, each entry names the previous one's hash and is signed. */
+export interface LedgerEntriesTable {
+  seq: number;
+  hash: string;
+  prev_hash: string;
+  root: string;
+  size: number;
+  at: number;
+  body: string;
+  signature: string;
+  batch_id: string;
+}
+
+export interface WorkerLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   token_families: TokenFamiliesTable;
@@ -81,6 +137,10 @@ export interface Database {
   conferences: ConferencesTable;
   participants: ParticipantsTable;
   conference_events: ConferenceEventsTable;
+  manifests: ManifestsTable;
+  anchor_batches: AnchorBatchesTable;
+  ledger_entries: LedgerEntriesTable;
+  worker_leases: WorkerLeasesTable;
 }
 
 export type { Generated };

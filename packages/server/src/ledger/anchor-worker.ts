@@ -1,0 +1,61 @@
+// The anchor worker: batches sealed manifests into one Merkle tree and drives the batch to the ledger.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import type { Ledger } from './ledger.js';
+import { Outbox } from './outbox.js';
+import { acquireLease } from './lease.js';
+
+export interface AnchorRunResult {
+  anchored: number;
+  /** The batch is on its way (sent, waiting for confirmations) or the ledger failed and will be retried. */
+  waiting: boolean;
+  lastError?: string;
+}
+
+export interface AnchorWorkerOptions {
+  db: Kysely<Database>;
+  ledger: Ledger;
+  clock: Clock;
+  /** Most manifests per batch. */
+  maxBatch?: number;
+  /** Lease length; another process takes over after it lapses. */
+  leaseMs?: number;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+export class AnchorWorker {
+  readonly #outbox: Outbox;
+  readonly #holder = newId();
+
+  constructor(private readonly opts: AnchorWorkerOptions) {
+    this.#outbox = new Outbox(opts.db);
+  }
+
+  /** One pass: resume the batch in flight, else batch what is sealed; publish until waiting or done. */
+  async runOnce(): Promise<AnchorRunResult> {
+    const { db, ledger, clock } = this.opts;
+    const result: AnchorRunResult = { anchored: 0, waiting: false };
+    if (!(await acquireLease(db, 'anchor', this.#holder, clock.now(), this.opts.leaseMs ?? 300_000))) return { ...result, waiting: true };
+    for (let round = 0; round < 10; round++) {
+      const now = clock.now();
+      const batch = (await this.#outbox.oldestUnanchored()) ?? (await this.#outbox.createBatch(this.opts.maxBatch ?? 100_000, now, ledger.type));
+      if (!batch) return result;
+      if (batch.next_attempt_at > now) return { ...result, waiting: true };
+      let outcome;
+      try {
+        outcome = await ledger.advance(batch, this.#outbox);
+      } catch (error) {
+        const message = (error as Error).message ?? String(error);
+        this.opts.log?.warn({ batchId: batch.id, attempts: batch.attempts + 1, error: message }, 'anchoring failed; will retry');
+        await this.#outbox.markFailed(batch, message, now);
+        return { ...result, waiting: true, lastError: message };
+      }
+      if (outcome.status !== 'anchored') return { ...result, waiting: true };
+      await this.#outbox.markAnchored(batch, outcome);
+      result.anchored += batch.size;
+    }
+    return result;
+  }
+}

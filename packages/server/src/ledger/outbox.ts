@@ -1,0 +1,96 @@
+// The anchoring outbox: batches are written (root, members, proofs) before anything is sent to a ledger.
+import { sql, type Kysely } from 'kysely';
+import type { AnchorBatchesTable, Database } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import { buildMerkleTree } from '../manifest/merkle.js';
+import type { AnchorOutcome, AttemptStore } from './ledger.js';
+
+/** Retry delays after a ledger failure: 1 s doubling to 5 min. */
+export const backoffMs = (attempts: number) => Math.min(1000 * 2 ** Math.max(0, attempts - 1), 300_000);
+
+const UPDATE_CHUNK = 1000;
+
+export class Outbox implements AttemptStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** The oldest batch not anchored yet (batches are published in order, one at a time). */
+  oldestUnanchored(): Promise<AnchorBatchesTable | undefined> {
+    return this.db
+      .selectFrom('anchor_batches')
+      .selectAll()
+      .where('status', '!=', 'anchored')
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Puts up to `limit` sealed, unbatched manifests into a new batch with their proofs; undefined when none wait. */
+  async createBatch(limit: number, now: number, ledger: string): Promise<AnchorBatchesTable | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const members = await trx
+        .selectFrom('manifests')
+        .select('hash')
+        .where('batch_id', 'is', null)
+        .orderBy('sealed_at')
+        .orderBy('hash')
+        .limit(limit)
+        .execute();
+      if (members.length === 0) return undefined;
+      const tree = buildMerkleTree(members.map((m) => m.hash));
+      const batch: AnchorBatchesTable = {
+        id: newId(),
+        created_at: now,
+        root: tree.root,
+        size: tree.size,
+        ledger,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: null,
+        tx_nonce: null,
+        tx_attempts: null,
+        dlt_id: null,
+        anchor: null,
+        anchored_at: null,
+      };
+      await trx.insertInto('anchor_batches').values(batch).execute();
+      for (let start = 0; start < members.length; start += UPDATE_CHUNK) {
+        const rows = members.slice(start, start + UPDATE_CHUNK).map((m, i) => sql`(${m.hash}, ${start + i}, ${JSON.stringify(tree.proof(start + i))})`);
+        // One statement per chunk (VALUES columns are column1.. in both SQLite and PostgreSQL).
+        await sql`update manifests set batch_id = ${batch.id}, leaf_index = cast(v.column2 as integer), proof = v.column3
+          from (values ${sql.join(rows)}) as v where manifests.hash = v.column1 and manifests.batch_id is null`.execute(trx);
+      }
+      return batch;
+    });
+  }
+
+  async recordTxAttempts(batchId: string, nonce: number | null, attempts: string): Promise<void> {
+    await this.db.updateTable('anchor_batches').set({ status: 'submitted', tx_nonce: nonce, tx_attempts: attempts }).where('id', '=', batchId).execute();
+  }
+
+  /** Records the anchor and gives the batch's conferences their DLTId/DLTType (where that manifest is still the latest). */
+  async markAnchored(batch: AnchorBatchesTable, outcome: Extract<AnchorOutcome, { status: 'anchored' }>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('anchor_batches')
+        .set({ status: 'anchored', dlt_id: outcome.dltId, anchor: JSON.stringify(outcome.anchor), anchored_at: outcome.anchoredAt, last_error: null, ledger: outcome.anchor.ledger })
+        .where('id', '=', batch.id)
+        .execute();
+      await trx
+        .updateTable('conferences')
+        .set({ dlt_id: outcome.dltId, dlt_type: outcome.anchor.ledger })
+        .where('hash', 'in', (eb) => eb.selectFrom('manifests').select('hash').where('batch_id', '=', batch.id))
+        .execute();
+    });
+  }
+
+  async markFailed(batch: AnchorBatchesTable, message: string, now: number): Promise<void> {
+    const attempts = batch.attempts + 1;
+    await this.db
+      .updateTable('anchor_batches')
+      .set({ attempts, next_attempt_at: now + backoffMs(attempts), last_error: message.slice(0, 500) })
+      .where('id', '=', batch.id)
+      .execute();
+  }
+}

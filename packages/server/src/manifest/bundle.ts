@@ -1,0 +1,41 @@
+// Assembles a conference's manifest bundle: every sealed manifest with its proof and anchor (or pending status).
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { iso } from '../lib/clock.js';
+import type { Anchor, BundleEntry, InclusionProof, Manifest, ManifestBundle } from '../lib/verify/format.js';
+
+export async function loadBundle(db: Kysely<Database>, sessionId: string, conferenceHash: string | null): Promise<ManifestBundle> {
+  const rows = await db
+    .selectFrom('manifests')
+    .leftJoin('anchor_batches', 'anchor_batches.id', 'manifests.batch_id')
+    .select([
+      'manifests.hash', 'manifests.body', 'manifests.sealed_at', 'manifests.leaf_index', 'manifests.proof', 'manifests.to_seq',
+      'anchor_batches.root', 'anchor_batches.size', 'anchor_batches.status', 'anchor_batches.created_at as batched_at',
+      'anchor_batches.anchor', 'anchor_batches.last_error',
+    ])
+    .where('manifests.session_id', '=', sessionId)
+    .orderBy('manifests.part')
+    .execute();
+  const lastSeq = await db.selectFrom('conference_events').select((eb) => eb.fn.max('seq').as('seq')).where('session_id', '=', sessionId).executeTakeFirst();
+  const sealedTo = rows.length ? rows[rows.length - 1].to_seq : 0;
+
+  const manifests: BundleEntry[] = rows.map((row) => {
+    const proof: InclusionProof | null =
+      row.proof !== null && row.root !== null
+        ? { leafIndex: row.leaf_index!, treeSize: row.size!, path: JSON.parse(row.proof) as string[], root: row.root }
+        : null;
+    let anchor: Anchor;
+    if (row.status === 'anchored' && row.anchor) anchor = { status: 'anchored', ...JSON.parse(row.anchor) };
+    else if (row.status) anchor = { status: 'pending', stage: row.status === 'submitted' ? 'submitted' : 'batched', since: iso(row.batched_at!)!, lastError: row.last_error ?? null };
+    else anchor = { status: 'pending', stage: 'unbatched', since: iso(row.sealed_at)!, lastError: null };
+    return { hash: row.hash, manifest: JSON.parse(row.body) as Manifest, proof, anchor };
+  });
+  return {
+    kind: 'v4h-manifest-bundle',
+    v: 1,
+    sessionId,
+    hash: conferenceHash,
+    manifests,
+    unsealedEvents: Math.max(0, Number(lastSeq?.seq ?? 0) - sealedTo),
+  };
+}

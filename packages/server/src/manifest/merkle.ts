@@ -1,0 +1,49 @@
+// RFC 6962 Merkle tree over manifest hashes, built with Node's SHA-256 (fast path for the anchor worker).
+import { createHash } from 'node:crypto';
+
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+
+const leafHash = (data: Buffer) => createHash('sha256').update(LEAF).update(data).digest();
+const nodeHash = (l: Buffer, r: Buffer) => createHash('sha256').update(NODE).update(l).update(r).digest();
+
+export interface MerkleTree {
+  root: string;
+  size: number;
+  /** Audit path of leaf i (hex, leaf to root). */
+  proof(index: number): string[];
+}
+
+/**
+ * Builds the tree of RFC 6962 §2.1 over the given leaves (each a 32-byte hash as hex). Levels are
+ * kept so that every proof is a walk up: an odd node at the end of a level is promoted unchanged,
+ * which yields exactly RFC 6962's split at the largest power of two below n.
+ */
+export function buildMerkleTree(leavesHex: string[]): MerkleTree {
+  if (leavesHex.length === 0) throw new Error('a Merkle tree needs at least one leaf');
+  const levels: Buffer[][] = [leavesHex.map((h) => leafHash(Buffer.from(h, 'hex')))];
+  while (levels[levels.length - 1].length > 1) {
+    const below = levels[levels.length - 1];
+    const level: Buffer[] = [];
+    for (let i = 0; i + 1 < below.length; i += 2) level.push(nodeHash(below[i], below[i + 1]));
+    if (below.length % 2 === 1) level.push(below[below.length - 1]);
+    levels.push(level);
+  }
+  return {
+    root: levels[levels.length - 1][0].toString('hex'),
+    size: leavesHex.length,
+    proof(index: number) {
+      if (!Number.isInteger(index) || index < 0 || index >= leavesHex.length) throw new RangeError(`no leaf ${index}`);
+      const path: string[] = [];
+      let i = index;
+      for (let depth = 0; depth < levels.length - 1; depth++) {
+        const level = levels[depth];
+        const sibling = i % 2 === 1 ? i - 1 : i + 1;
+        // A promoted node (no sibling at this level) adds no step.
+        if (sibling < level.length) path.push(level[sibling].toString('hex'));
+        i = Math.floor(i / 2);
+      }
+      return path;
+    },
+  };
+}

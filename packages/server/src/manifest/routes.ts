@@ -1,0 +1,42 @@
+// HTTP routes for records: the owner's manifest bundle and verification links, the public link and ledger key.
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Authenticate } from '../auth/authenticate.js';
+import type { RecordsService } from './service.js';
+import * as S from './schemas.js';
+
+const errors = { 400: S.ErrorBody, 401: S.ErrorBody, 403: S.ErrorBody, 404: S.ErrorBody, 503: S.ErrorBody };
+const secured = { tags: ['records'], security: [{ bearer: [] }] };
+
+/** Registered without a prefix: its paths are absolute. */
+export const recordsRoutes: FastifyPluginAsync<{ records: RecordsService; authenticate: Authenticate }> = async (fastify, { records, authenticate }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get('/.well-known/v4h-ledger.json', {
+    schema: { tags: ['records'], summary: "The ledger's public key (local) or chain and anchor address (EVM)", response: { 200: S.LedgerDescription } },
+    handler: async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(records.ledgerDescription()),
+  });
+
+  app.get('/api/verify/:token', {
+    schema: { tags: ['records'], summary: 'A conference record opened by a verification link (no account)', params: S.TokenParam, response: { 200: S.Bundle, ...errors } },
+    handler: async (request, reply) => reply.header('cache-control', 'no-store').send(await records.bundleForLink(request.params.token)),
+  });
+
+  app.register(async (authed) => {
+    const r = authed.withTypeProvider<TypeBoxTypeProvider>();
+    r.addHook('preHandler', authenticate);
+
+    r.get('/api/conferences/:sessionId/manifest', {
+      schema: { ...secured, summary: 'Sealed manifests with proofs and anchoring status (owner)', params: S.SessionIdParam, response: { 200: S.Bundle, ...errors } },
+      handler: async (request) => records.bundleForOwner(request.user!.id, request.params.sessionId),
+    });
+
+    r.post('/api/conferences/:sessionId/verification-links', {
+      schema: { ...secured, summary: 'Mint a read-only verification link (owner)', params: S.SessionIdParam, body: S.LinkBody, response: { 201: S.LinkReply, ...errors } },
+      handler: async (request, reply) => {
+        const link = await records.createVerificationLink(request.user!.id, request.params.sessionId, request.body?.expiresIn);
+        return reply.status(201).send(link);
+      },
+    });
+  });
+};

@@ -1,0 +1,64 @@
+// Records for owners and third parties: manifest bundles, verification links, the ledger description.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError, forbidden, notFound } from '../errors.js';
+import type { ManifestBundle } from '../lib/verify/format.js';
+import type { Ledger, LedgerDescription } from '../ledger/ledger.js';
+import { loadBundle } from './bundle.js';
+import { createVerificationLinkSigner, type VerificationLinkSigner } from './verification-links.js';
+
+export const DEFAULT_LINK_TTL = 7 * 86_400;
+export const MAX_LINK_TTL = 366 * 86_400;
+
+export interface RecordsServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  ledger: Ledger;
+  tokenSecret: string;
+  publicUrl: string;
+}
+
+export class RecordsService {
+  readonly #links: VerificationLinkSigner;
+
+  constructor(private readonly deps: RecordsServiceDeps) {
+    this.#links = createVerificationLinkSigner({ tokenSecret: deps.tokenSecret });
+  }
+
+  /** The owner's view of a conference's records. */
+  async bundleForOwner(userId: string, sessionId: string): Promise<ManifestBundle> {
+    const hash = await this.#ownedConferenceHash(userId, sessionId);
+    return loadBundle(this.deps.db, sessionId, hash);
+  }
+
+  /** Mints a read-only link a third party can open without an account. */
+  async createVerificationLink(userId: string, sessionId: string, ttlSeconds = DEFAULT_LINK_TTL): Promise<{ url: string; token: string; expiresAt: string }> {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > MAX_LINK_TTL) {
+      throw new AppError('bad_request', `expiresIn must be between 60 and ${MAX_LINK_TTL} seconds`);
+    }
+    await this.#ownedConferenceHash(userId, sessionId);
+    const { token, expiresAt } = this.#links.sign(sessionId, this.deps.clock.now(), ttlSeconds);
+    return { url: `${this.deps.publicUrl}/api/verify/${token}`, token, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** What a verification link opens. */
+  async bundleForLink(token: string): Promise<ManifestBundle> {
+    const sessionId = this.#links.verify(token, this.deps.clock.now());
+    if (!sessionId) throw new AppError('unauthorized', 'invalid or expired verification link');
+    const row = await this.deps.db.selectFrom('conferences').select('hash').where('session_id', '=', sessionId).executeTakeFirst();
+    if (!row) throw notFound('conference');
+    return loadBundle(this.deps.db, sessionId, row.hash);
+  }
+
+  ledgerDescription(): LedgerDescription {
+    return this.deps.ledger.describe();
+  }
+
+  async #ownedConferenceHash(userId: string, sessionId: string): Promise<string | null> {
+    const row = await this.deps.db.selectFrom('conferences').select(['owner_id', 'hash']).where('session_id', '=', sessionId).executeTakeFirst();
+    if (!row) throw notFound('conference');
+    if (row.owner_id !== userId) throw forbidden('only the conference owner may see its records');
+    return row.hash;
+  }
+}
