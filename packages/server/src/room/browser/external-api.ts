@@ -45,7 +45,8 @@ class JitsiMeetExternalAPI {
   readonly #participants = new Map<string, ParticipantInfo>();
   readonly #pending: unknown[][] = [];
   #ready = false;
-  #myId: string | undefined;
+  #inCall = false;
+  #removeTimer: ReturnType<typeof setTimeout> | undefined;
   #audioMuted: boolean;
   #videoMuted: boolean;
   #disposed = false;
@@ -151,7 +152,7 @@ class JitsiMeetExternalAPI {
       this.#pending.push([name, ...args]);
       return;
     }
-    this.#iframe.contentWindow?.postMessage({ tag: MESSAGE_TAG, apiId: this.#apiId, kind: 'command', name, args }, this.#origin);
+    this.#post(name, args);
   }
 
   executeCommands(commands: Record<string, unknown>): void {
@@ -178,12 +179,29 @@ class JitsiMeetExternalAPI {
     return this.#iframe;
   }
 
-  /** Removes the iframe; a call still open ends for this participant (after the server's grace period). */
+  /**
+   * Removes the iframe and the listeners. A call still open is hung up first: the iframe is hidden at once and
+   * removed when the page confirms the leave (at most 3 s), so the server records the leave without waiting
+   * for its grace period.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.removeAllListeners();
+    if (!this.#inCall) return this.#remove();
+    this.#post('hangup', []);
+    this.#iframe.style.display = 'none';
+    this.#removeTimer = setTimeout(() => this.#remove(), 3000);
+  }
+
+  #remove() {
+    clearTimeout(this.#removeTimer);
     window.removeEventListener('message', this.#onMessage);
     this.#iframe.remove();
+  }
+
+  #post(name: string, args: unknown[]) {
+    this.#iframe.contentWindow?.postMessage({ tag: MESSAGE_TAG, apiId: this.#apiId, kind: 'command', name, args }, this.#origin);
   }
 
   #receive(event: MessageEvent) {
@@ -197,6 +215,11 @@ class JitsiMeetExternalAPI {
     }
     if (msg.kind !== 'event' || !msg.name) return;
     const data = msg.data ?? {};
+    if (msg.name === 'videoConferenceJoined') this.#inCall = true;
+    if (msg.name === 'videoConferenceLeft') {
+      this.#inCall = false;
+      if (this.#disposed) return this.#remove();
+    }
     this.#track(msg.name, data);
     this.emit(msg.name, data);
   }
@@ -207,7 +230,6 @@ class JitsiMeetExternalAPI {
     const displayName = (data.displayName as string) ?? '';
     const info = (pid: string): ParticipantInfo => ({ participantId: pid, displayName, formattedDisplayName: displayName, avatarURL: (data.avatarURL as string) || undefined });
     if (name === 'videoConferenceJoined') {
-      this.#myId = id;
       this.#participants.set(id, { ...info(id), formattedDisplayName: `${displayName} (me)` });
     } else if (name === 'participantJoined') this.#participants.set(id, info(id));
     else if (name === 'participantLeft') this.#participants.delete(id);
@@ -217,7 +239,6 @@ class JitsiMeetExternalAPI {
     } else if (name === 'videoConferenceLeft') this.#participants.clear();
     else if (name === 'audioMuteStatusChanged') this.#audioMuted = data.muted === true;
     else if (name === 'videoMuteStatusChanged') this.#videoMuted = data.muted === true;
-    void this.#myId;
   }
 }
 

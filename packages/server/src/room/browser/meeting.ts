@@ -207,8 +207,11 @@ function finish(state: PageState) {
   }
 }
 
+let leaving = false;
+
 function hangup() {
-  if (finished) return;
+  if (finished || leaving) return;
+  leaving = true;
   // Wait for the server to record the leave (its 'left' reply finishes), but not forever.
   signaling.send({ type: 'leave' });
   leaveTimer = setTimeout(() => finish('left'), 2000);
