@@ -1,0 +1,166 @@
+// RoomService life cycle with in-process sockets: resume within the grace period, leave after it, the cap under races.
+import { describe, expect, it } from 'vitest';
+import { RoomService, type RoomConferences } from './service.js';
+import { RoomTokenError, type RoomIdentity } from './room-tokens.js';
+
+const ROOM = 'v4h-room';
+
+/** Records what the conferences domain is told; ends the conference when the last participant leaves. */
+function conferences() {
+  const present = new Set<string>();
+  const calls: string[] = [];
+  let ended = false;
+  const listeners = new Set<(s: string, r: string) => void>();
+  const api: RoomConferences = {
+    findByRoomName: async (room) => (room === ROOM ? { sessionId: 's1', state: ended ? 'ended' : 'started', ownerId: 'owner' } : undefined),
+    participantJoined: async (p) => {
+      calls.push(`joined ${p.actor}`);
+      present.add(p.participantId);
+    },
+    participantLeft: async (p) => {
+      calls.push(`left ${p.actor}`);
+      present.delete(p.participantId);
+      if (present.size === 0) {
+        ended = true;
+        for (const l of listeners) l('s1', ROOM);
+      }
+      return { ended: present.size === 0 };
+    },
+    endConference: async () => {
+      ended = true;
+      for (const l of listeners) l('s1', ROOM);
+    },
+    onEnded: (l) => (listeners.add(l), () => listeners.delete(l)),
+  };
+  return { api, calls, present };
+}
+
+/** jwt "<id>:<moderator>" stands for a verified token; "bad" is refused. */
+async function verifyToken(jwt: string | null | undefined): Promise<RoomIdentity> {
+  if (!jwt || jwt === 'bad') throw new RoomTokenError('token_invalid', 'bad');
+  const [id, mod] = jwt.split(':');
+  return { id: id!, userId: id!, name: id!, avatar: null, moderator: mod === 'mod', expiresAt: Date.now() + 60_000 };
+}
+
+function client(service: RoomService) {
+  const received: any[] = [];
+  let closedWith: number | undefined;
+  const socket = { send: (d: string) => received.push(JSON.parse(d)), close: (code?: number) => (closedWith = code) };
+  const conn = service.connect(socket);
+  const c = {
+    received,
+    get closedWith() {
+      return closedWith;
+    },
+    send: (m: unknown) => conn.message(JSON.stringify(m)),
+    drop: () => conn.closed(),
+    of: (type: string) => received.filter((m) => m.type === type),
+    async join(jwt: string, resume?: unknown) {
+      c.send({ type: 'join', roomName: ROOM, jwt, resume });
+      await until(() => received.some((m) => m.type === 'joined' || m.type === 'error'));
+      return received.find((m) => m.type === 'joined' || m.type === 'error');
+    },
+  };
+  return c;
+}
+
+async function until(check: () => boolean, ms = 2000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const make = (conf: ReturnType<typeof conferences>, o: { max?: number; grace?: number } = {}) =>
+  new RoomService({ conferences: conf.api, verifyToken, actorFor: async (i) => `user:${i.id}`, maxParticipants: o.max ?? 4, graceSeconds: o.grace ?? 0.2, iceServers: [] });
+
+describe('RoomService', () => {
+  it('keeps a dropped participant through the grace period and lets it resume with its key', async () => {
+    const conf = conferences();
+    const service = make(conf);
+    const a = client(service);
+    const b = client(service);
+    const joinedA = await a.join('alice:mod');
+    await b.join('bob');
+    a.drop();
+    await until(() => b.of('participant-updated').some((m) => m.participant.connected === false));
+    const again = client(service);
+    // A stolen key for someone else's identity does not resume.
+    const thief = client(service);
+    const stolen = await thief.join('mallory', { participantId: joinedA.you.id, resumeKey: joinedA.resumeKey });
+    expect(stolen.you.id).not.toBe(joinedA.you.id);
+    thief.send({ type: 'leave' });
+    const resumed = await again.join('alice:mod', { participantId: joinedA.you.id, resumeKey: joinedA.resumeKey });
+    expect(resumed).toMatchObject({ resumed: true, you: { id: joinedA.you.id, connected: true } });
+    expect(b.of('participant-resumed')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(conf.calls.filter((c) => c === 'left user:alice')).toEqual([]);
+    expect(service.participants(ROOM).map((p) => p.displayName).sort()).toEqual(['alice', 'bob']);
+    service.close();
+  });
+
+  it('records the leave once the grace period passes, and the room closes when the conference ends', async () => {
+    const conf = conferences();
+    const service = make(conf);
+    const a = client(service);
+    const b = client(service);
+    await a.join('alice:mod');
+    const joinedB = await b.join('bob');
+    b.drop();
+    await until(() => a.of('participant-left').length === 1, 1000);
+    expect(a.of('participant-left')[0].id).toBe(joinedB.you.id);
+    expect(conf.calls).toEqual(['joined user:alice', 'joined user:bob', 'left user:bob']);
+    // The last one leaves: the conference ends and the room with it.
+    a.send({ type: 'leave' });
+    await until(() => a.closedWith !== undefined);
+    expect(a.of('left')).toHaveLength(1);
+    expect(conf.present.size).toBe(0);
+    const late = client(service);
+    expect(await late.join('carol')).toMatchObject({ type: 'error', code: 'conference_ended', fatal: true });
+  });
+
+  it('never exceeds the cap, even when joins race', async () => {
+    const conf = conferences();
+    const service = make(conf, { max: 2 });
+    const clients = Array.from({ length: 5 }, () => client(service));
+    const answers = await Promise.all(clients.map((c, i) => c.join(`u${i}`)));
+    expect(answers.filter((m) => m.type === 'joined')).toHaveLength(2);
+    expect(answers.filter((m) => m.type === 'error').map((m) => m.code)).toEqual(['room_full', 'room_full', 'room_full']);
+    expect(clients.filter((c) => c.closedWith === 4400)).toHaveLength(3);
+    service.close();
+  });
+
+  it('lets only a moderator end the conference, which closes the room for everyone', async () => {
+    const conf = conferences();
+    const service = make(conf);
+    const mod = client(service);
+    const other = client(service);
+    await mod.join('alice:mod');
+    await other.join('bob');
+    other.send({ type: 'end' });
+    await until(() => other.of('error').length === 1);
+    expect(other.of('error')[0]).toMatchObject({ code: 'not_moderator', fatal: false });
+    mod.send({ type: 'end' });
+    await until(() => other.of('ended').length === 1 && mod.of('ended').length === 1);
+    expect([mod.closedWith, other.closedWith]).toEqual([4410, 4410]);
+    expect(service.participants(ROOM)).toEqual([]);
+  });
+
+  it('relays signals only inside the room and refuses commands before joining', async () => {
+    const conf = conferences();
+    const service = make(conf);
+    const a = client(service);
+    const b = client(service);
+    a.send({ type: 'mute', audio: true });
+    await until(() => a.of('error').length === 1);
+    await a.join('alice');
+    const joinedB = await b.join('bob');
+    a.send({ type: 'signal', to: joinedB.you.id, data: { candidate: { candidate: 'x' } } });
+    a.send({ type: 'signal', to: 'r-nobody', data: { candidate: { candidate: 'y' } } });
+    await until(() => b.of('signal').length === 1);
+    expect(b.of('signal')[0]).toMatchObject({ data: { candidate: { candidate: 'x' } } });
+    expect(await client(service).join('bad')).toMatchObject({ code: 'token_invalid' });
+    service.close();
+  });
+});
