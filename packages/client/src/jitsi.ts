@@ -81,14 +81,20 @@ export type JitsiConstructor = new (domain: string, options: JitsiOptions) => Ji
 
 // One load per script URL per page; a failed load is forgotten so that a later call can try again.
 const loads = new Map<string, Promise<JitsiConstructor>>();
+const failures = new Map<string, number>();
 
 /** Loads `scriptUrl` (Jitsi's external_api.js) once and resolves its `JitsiMeetExternalAPI`. */
 export function loadJitsi(scriptUrl: string, timeoutMs: number): Promise<JitsiConstructor> {
   let load = loads.get(scriptUrl);
   if (!load) {
-    load = inject(scriptUrl, timeoutMs);
+    // A retry gets its own URL: the browser would otherwise queue it behind a request that is still hanging.
+    const failed = failures.get(scriptUrl) ?? 0;
+    load = inject(failed ? `${scriptUrl}${scriptUrl.includes('?') ? '&' : '?'}v4h_retry=${failed}` : scriptUrl, timeoutMs);
     loads.set(scriptUrl, load);
-    load.catch(() => loads.delete(scriptUrl));
+    load.catch(() => {
+      loads.delete(scriptUrl);
+      failures.set(scriptUrl, failed + 1);
+    });
   }
   return load;
 }

@@ -1,0 +1,42 @@
+// Video engines the client suite runs against: the stand-in Jitsi origin (a Prosody-token deployment) or the
+// server's built-in room (V4H_JITSI_URL unset).
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { startStandInJitsi } from './stand-in-jitsi/server.js';
+
+export interface E2EEngine {
+  /** Environment for the V4H server under test. */
+  env: Record<string, string>;
+  /** Selector of the in-room hang-up control, when known (else the suite hangs up through v4h.jApi). */
+  hangUpButton?: string;
+  /** Asserts that a page opened on a guest URL joined the room as `name`, admitted by its token. */
+  expectGuestJoined?(page: Page, name: string): Promise<void>;
+  /** Holds back /external_api.js (to exercise the SDK's load timeout); absent when the engine cannot. */
+  stallScript?(on: boolean): void;
+  close(): Promise<void>;
+}
+
+/** The stand-in Jitsi origin with Prosody-style token auth: the server issues HS256 tokens it verifies. */
+export async function standInJitsiEngine(): Promise<E2EEngine> {
+  const auth = { appId: 'v4h-e2e', appSecret: 'e2e-jitsi-app-secret-0123456789abcdef' };
+  const jitsi = await startStandInJitsi(auth);
+  return {
+    env: { V4H_JITSI_URL: jitsi.url, V4H_JITSI_APP_ID: auth.appId, V4H_JITSI_APP_SECRET: auth.appSecret },
+    hangUpButton: '#hangup',
+    async expectGuestJoined(page, name) {
+      const main = page.locator('main');
+      await expect.poll(() => main.getAttribute('data-state')).toBe('joined');
+      expect(await main.getAttribute('data-token')).toBe('valid');
+      expect(await main.getAttribute('data-token-name')).toBe(name);
+      expect(await main.getAttribute('data-token-moderator')).toBe('false');
+      expect(await page.locator('#status').textContent()).toContain(name);
+    },
+    stallScript: (on) => void (jitsi.stallScript = on),
+    close: () => jitsi.close(),
+  };
+}
+
+/** The server's own room (served at the V4H origin when V4H_JITSI_URL is unset). */
+export async function builtinRoomEngine(): Promise<E2EEngine> {
+  return { env: {}, close: async () => {} };
+}

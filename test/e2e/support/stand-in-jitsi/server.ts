@@ -1,0 +1,124 @@
+// Stand-in Jitsi origin for the browser tests: serves external_api.js and meeting pages on its own port (a
+// cross-origin iframe, as in production), checks tokens the way Prosody's token auth does, and relays room presence.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jwtVerify } from 'jose';
+
+export interface StandInJitsi {
+  /** http://127.0.0.1:<port> — what V4H_JITSI_URL points to. */
+  url: string;
+  /** While true, /external_api.js is never answered (to exercise the SDK's load timeout). */
+  stallScript: boolean;
+  /** How many times external_api.js was requested. */
+  scriptRequests: number;
+  /** Room names whose meeting page was requested, with the token verdict. */
+  pages: Array<{ room: string; token: string }>;
+  close(): Promise<void>;
+}
+
+interface Member {
+  id: string;
+  displayName: string;
+  res: http.ServerResponse;
+}
+
+const here = new URL('.', import.meta.url);
+const read = (file: string) => fs.readFileSync(new URL(file, here), 'utf8');
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Starts the stand-in; with `appId`/`appSecret` every meeting page requires a valid HS256 token for its room. */
+export async function startStandInJitsi(auth?: { appId: string; appSecret: string }): Promise<StandInJitsi> {
+  const script = read('external_api.js');
+  const pageScript = read('room.js');
+  const rooms = new Map<string, Map<string, Member>>();
+  const stalled: http.ServerResponse[] = [];
+
+  const broadcast = (room: string, event: string, data: unknown, except?: string) => {
+    for (const member of rooms.get(room)?.values() ?? []) {
+      if (member.id !== except) member.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    }
+  };
+
+  async function checkToken(room: string, token: string | null, hostname: string) {
+    if (!auth) return { verdict: 'none' as const, claims: {} as Record<string, any> };
+    if (!token) return { verdict: 'missing' as const, error: 'no token', claims: {} };
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(auth.appSecret), { algorithms: ['HS256'], issuer: auth.appId });
+      if (protectedHeader.typ !== 'JWT') throw new Error('typ must be JWT');
+      const claimRoom = String(payload.room ?? '');
+      if (claimRoom !== '*' && claimRoom.toLowerCase() !== room.toLowerCase()) throw new Error(`token is for room ${claimRoom}`);
+      if (payload.sub !== '*' && payload.sub !== hostname) throw new Error(`token sub ${payload.sub} is not ${hostname}`);
+      return { verdict: 'valid' as const, claims: payload as Record<string, any> };
+    } catch (error) {
+      return { verdict: 'invalid' as const, error: (error as Error).message, claims: {} };
+    }
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    if (url.pathname === '/external_api.js') {
+      standIn.scriptRequests++;
+      if (standIn.stallScript) return void stalled.push(res);
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+      return void res.end(script);
+    }
+    if (url.pathname === '/_stand-in/room.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+      return void res.end(pageScript);
+    }
+    const events = /^\/_stand-in\/rooms\/([^/]+)\/(events|end)$/.exec(url.pathname);
+    if (events) {
+      const room = decodeURIComponent(events[1]!).toLowerCase();
+      if (events[2] === 'end') {
+        broadcast(room, 'ended', {});
+        res.writeHead(204);
+        return void res.end();
+      }
+      const member: Member = { id: url.searchParams.get('id') ?? 'anon', displayName: url.searchParams.get('name') ?? '', res };
+      let members = rooms.get(room);
+      if (!members) rooms.set(room, (members = new Map()));
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      members.set(member.id, member);
+      const list = [...members.values()].map(({ id, displayName }) => ({ id, displayName }));
+      res.write(`event: welcome\ndata: ${JSON.stringify(list)}\n\n`);
+      broadcast(room, 'joined', { id: member.id, displayName: member.displayName }, member.id);
+      req.on('close', () => {
+        members!.delete(member.id);
+        broadcast(room, 'left', { id: member.id });
+      });
+      return;
+    }
+    const roomMatch = /^\/([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)?)$/.exec(url.pathname);
+    if (req.method === 'GET' && roomMatch) {
+      const room = roomMatch[1]!.toLowerCase();
+      const host = (req.headers.host ?? '').split(':')[0]!;
+      const check = await checkToken(room, url.searchParams.get('jwt'), host);
+      standIn.pages.push({ room, token: check.verdict });
+      const user = (check.claims.context?.user ?? {}) as { name?: string; avatar?: string; moderator?: unknown };
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      return void res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stand-in Jitsi — ${escape(room)}</title>
+<style>body{margin:0;font:16px system-ui;background:#1e1e1e;color:#eee}main{padding:12px}button{font-size:16px}</style></head>
+<body><main data-room="${escape(room)}" data-state="connecting" data-token="${check.verdict}" data-token-error="${escape(check.error ?? '')}"
+ data-token-name="${escape(user.name ?? '')}" data-token-avatar="${escape(user.avatar ?? '')}" data-token-moderator="${escape(String(user.moderator ?? ''))}">
+<h1>Stand-in Jitsi: ${escape(room)}</h1><p id="status">Connecting…</p><ul id="participants"></ul>
+<button id="hangup" type="button">Hang up</button></main><script src="/_stand-in/room.js"></script></body></html>`);
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+  const standIn: StandInJitsi = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stallScript: false,
+    scriptRequests: 0,
+    pages: [],
+    async close() {
+      for (const res of stalled) res.destroy();
+      for (const members of rooms.values()) for (const m of members.values()) m.res.end();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return standIn;
+}
