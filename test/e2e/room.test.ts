@@ -121,6 +121,57 @@ describe('built-in room', () => {
     expect(await owner.call('getNumberOfParticipants')).toBe(2);
   });
 
+  it('resumes after a dropped signaling connection: same participant, no leave recorded, media flows again', async () => {
+    const { embed } = await h.startConference();
+    const owner = await h.open(embed, 'Dr Owner', { extra: { configOverwrite: { startWithAudioMuted: true } } });
+    const ownerJoined = await owner.waitForEvent('videoConferenceJoined');
+    expect(await owner.call('isAudioMuted')).toBe(true);
+    const second = await h.joinAs(embed.sessionId, 'Pat');
+    const patient = await h.open(second.embed, 'Pat');
+    const joined = await patient.waitForEvent('videoConferenceJoined');
+    // The owner started muted: the patient's page shows it.
+    await patient.meeting().waitForSelector('.tile:not(.local) .mic-off:not([hidden])');
+    await patient.expectVideoFlowing();
+
+    const reconnecting = patient.meeting().waitForSelector('main[data-state="reconnecting"]', { timeout: 5000 });
+    await patient.meeting().evaluate(() => (window as any).__sockets.at(-1).close(4000, 'network lost'));
+    await reconnecting;
+    await patient.meeting().waitForSelector('main[data-state="in-call"]');
+    for (const side of [patient, owner]) {
+      const { first, later } = await side.expectVideoFlowing();
+      expect(later.frames).toBeGreaterThan(first.frames);
+    }
+    expect((await owner.events()).filter((e) => e.name === 'participantLeft')).toEqual([]);
+    expect((await patient.events()).filter((e) => e.name === 'videoConferenceJoined')).toHaveLength(1);
+    const rows = await h.app.db.kysely.selectFrom('conference_events').select('type').where('session_id', '=', embed.sessionId).execute();
+    expect(rows.map((r) => r.type)).not.toContain('left');
+    expect(joined.data.id).not.toBe(ownerJoined.data.id);
+
+    // The controls work from the keyboard.
+    await patient.meeting().locator('#mic').press('Enter');
+    expect((await patient.waitForEvent('audioMuteStatusChanged')).data).toEqual({ muted: true });
+    expect(await patient.meeting().getAttribute('#mic', 'aria-pressed')).toBe('true');
+  });
+
+  it('records the leave at once when the integrator hangs up and disposes right away (as the SDK does)', async () => {
+    const { embed } = await h.startConference();
+    const owner = await h.open(embed, 'Dr Owner');
+    await owner.waitForEvent('videoConferenceJoined');
+    const second = await h.joinAs(embed.sessionId, 'Pat');
+    const patient = await h.open(second.embed, 'Pat');
+    const joined = await patient.waitForEvent('videoConferenceJoined');
+    const started = Date.now();
+    await patient.page.evaluate(() => {
+      (window as any).api.executeCommand('hangup');
+      (window as any).api.dispose();
+    });
+    expect(await patient.page.locator('iframe').isVisible()).toBe(false);
+    const left = await owner.waitForEvent('participantLeft', (e) => e.data.id === joined.data.id);
+    // Well inside the 2 s grace period: the page told the server before its iframe went away.
+    expect(left.at - started).toBeLessThan(1500);
+    await patient.page.waitForSelector('iframe', { state: 'detached' });
+  });
+
   it('sees a participant whose browser is killed as gone after the grace period', async () => {
     const { embed } = await h.startConference();
     const owner = await h.open(embed, 'Dr Owner');

@@ -52,8 +52,11 @@ window.openCall = (embed, displayName, extra) => new Promise((resolve, reject) =
 });
 </script></body></html>`;
 
-/** Wraps RTCPeerConnection in every frame so tests can read inbound video stats of the (cross-origin) meeting page. */
+/** Wraps RTCPeerConnection and WebSocket in every frame so tests can read the (cross-origin) meeting page's video stats and drop its socket. */
 const STATS_HOOK = `(() => {
+  const OriginalSocket = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends OriginalSocket { constructor(...args) { super(...args); window.__sockets.push(this); } };
   const Original = window.RTCPeerConnection;
   if (!Original) return;
   const pcs = [];
