@@ -183,7 +183,7 @@ const substitute = (value: string): string =>
     .replace('REAL_PRESENCE', () => real.presenceToken)
     .replace('REAL_REFRESH', () => real.refreshToken);
 
-function authValue(auth: string | string[] | undefined): string | string[] | undefined {
+function authValue(auth: string | readonly string[] | undefined): string | string[] | undefined {
   const one = (a: string) =>
     a === 'OWNER'
       ? real.ownerAuth
