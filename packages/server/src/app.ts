@@ -27,6 +27,9 @@ import { AnchorWorker } from './ledger/anchor-worker.js';
 import { startRecordsWorkers } from './ledger/workers.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
 import { roomRoutes } from './room/routes.js';
+import { openStorage } from './storage/backend.js';
+import { FileService } from './storage/service.js';
+import { fileRoutes } from './storage/routes.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -97,6 +100,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
   await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate });
+  const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
+  app.addHook('onClose', async () => storage.close());
+  const files = new FileService({ db, clock, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
+  conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
+  await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes });
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
   if (config.jitsi.mode === 'builtin') {
     await app.register(roomRoutes, { room: createBuiltinRoom({ config, db, clock, conferences, log: app.log }), publicUrl: config.publicUrl });

@@ -38,6 +38,9 @@ export interface Config {
   storageUrl: string;
   maxUploadBytes: number;
   recorderSecret?: string;
+  /** S3 credentials and default region from the usual AWS_* variables (else the SDK's default chain). */
+  storageCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  storageRegion?: string;
 }
 
 export interface RTCIceServerConfig {
@@ -228,5 +231,16 @@ export function loadConfig(env: Env = process.env): Config {
     storageUrl,
     maxUploadBytes: int(env, 'V4H_MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1),
     recorderSecret: str(env, 'V4H_RECORDER_SECRET'),
+    storageCredentials: storageCredentials(env),
+    storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
   };
+}
+
+function storageCredentials(env: Env): Config['storageCredentials'] {
+  const accessKeyId = str(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = str(env, 'AWS_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError(accessKeyId ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together');
+  }
+  return accessKeyId ? { accessKeyId, secretAccessKey: secretAccessKey!, sessionToken: str(env, 'AWS_SESSION_TOKEN') } : undefined;
 }

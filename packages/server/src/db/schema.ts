@@ -129,7 +129,24 @@ export interface WorkerLeasesTable {
   expires_at: number;
 }
 
+/** A stored recording or attachment (storage issue); bytes live in the storage back end under storage_key. */
+export interface FilesTable {
+  id: string;
+  session_id: string;
+  kind: 'recording' | 'attachment';
+  name: string;
+  size: number;
+  content_type: string;
+  /** Lowercase hex SHA-256 of the bytes, computed while they streamed in. */
+  sha256: string;
+  /** `user:<username>` or `recorder`. */
+  uploader: string;
+  storage_key: string;
+  created_at: number;
+}
+
 export interface Database {
+  files: FilesTable;
   users: UsersTable;
   token_families: TokenFamiliesTable;
   refresh_tokens: RefreshTokensTable;

@@ -1,9 +1,11 @@
 // The ordered list of migrations, shared by SQLite and PostgreSQL. Add new ones at the end.
 import type { Migration } from 'kysely';
 import * as core from './001-core.js';
+import * as files from './006-files.js';
 import * as records from './004-records.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
   '004-records': records,
+  '006-files': files,
 };

@@ -1,0 +1,64 @@
+// Queries of the storage domain: conference access checks and the files table.
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, FilesTable } from '../db/schema.js';
+
+export interface ConferenceRef {
+  sessionId: string;
+  ownerId: string;
+}
+
+export class FilesRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async conference(sessionId: string): Promise<ConferenceRef | undefined> {
+    const row = await this.db.selectFrom('conferences').select(['session_id', 'owner_id']).where('session_id', '=', sessionId).executeTakeFirst();
+    return row && { sessionId: row.session_id, ownerId: row.owner_id };
+  }
+
+  /** Jitsi lowercases room names, and so do we. */
+  async conferenceByRoom(roomName: string): Promise<ConferenceRef | undefined> {
+    const row = await this.db
+      .selectFrom('conferences')
+      .select(['session_id', 'owner_id'])
+      .where('room_name', '=', roomName.toLowerCase())
+      .executeTakeFirst();
+    return row && { sessionId: row.session_id, ownerId: row.owner_id };
+  }
+
+  /** True when the user joined the conference at some point (a row in participants). */
+  async joined(sessionId: string, userId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('participants')
+      .select('participant_id')
+      .where('session_id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async insert(trx: Transaction<Database>, file: FilesTable): Promise<void> {
+    await trx.insertInto('files').values(file).execute();
+  }
+
+  async list(sessionId: string): Promise<FilesTable[]> {
+    return this.db.selectFrom('files').selectAll().where('session_id', '=', sessionId).orderBy('created_at').orderBy('id').execute();
+  }
+
+  async find(fileId: string): Promise<FilesTable | undefined> {
+    return this.db.selectFrom('files').selectAll().where('id', '=', fileId).executeTakeFirst();
+  }
+
+  /** The conference's first stored recording: the one `urlStorage` points to. */
+  async primaryRecording(sessionId: string): Promise<FilesTable | undefined> {
+    return this.db
+      .selectFrom('files')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .where('kind', '=', 'recording')
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+  }
+}

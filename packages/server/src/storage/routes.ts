@@ -1,0 +1,156 @@
+// HTTP routes for recordings and attachments: streamed uploads, listing, and Range-capable downloads.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Authenticate } from '../auth/authenticate.js';
+import { unauthorized } from '../errors.js';
+import { formatSha256 } from './digests.js';
+import { isInline } from './media-types.js';
+import { contentDisposition } from './s3-backend.js';
+import type { Download, FileService, Principal, UploadInput } from './service.js';
+import * as S from './schemas.js';
+
+export interface FileRoutesOptions {
+  files: FileService;
+  authenticate: Authenticate;
+  /** The recorder service credential (Jibri); uploads by it are refused when unset. */
+  recorderSecret?: string;
+  maxUploadBytes: number;
+}
+
+const errors = { 400: S.ErrorBody, 401: S.ErrorBody, 403: S.ErrorBody, 404: S.ErrorBody, 503: S.ErrorBody };
+const uploadErrors = { ...errors, 413: S.ErrorBody, 415: S.ErrorBody };
+const downloadErrors = { ...errors, 416: S.ErrorBody };
+const tags = ['files'];
+
+export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify, { files, authenticate, recorderSecret, maxUploadBytes }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  // Uploads are raw bodies of any type, handed over as the request stream itself (checked by the service).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  const recorderKey = recorderSecret === undefined ? undefined : digest(recorderSecret);
+  /** The recorder secret (compared in constant time), else a user's access token. */
+  async function uploader(request: FastifyRequest): Promise<Principal> {
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (recorderKey && presented && timingSafeEqual(digest(presented), recorderKey)) return { kind: 'recorder' };
+    await authenticate(request);
+    return { kind: 'user', id: request.user!.id, username: request.user!.username };
+  }
+
+  const upload = (request: FastifyRequest, principal: Principal, target: UploadInput['target'], query: { kind: 'recording' | 'attachment'; name?: string }) => {
+    const length = request.headers['content-length'];
+    return files.upload({
+      principal,
+      target,
+      kind: query.kind,
+      name: query.name,
+      contentType: request.headers['content-type'],
+      contentLength: length === undefined ? undefined : Number(length),
+      contentEncoding: request.headers['content-encoding'],
+      digests: [header(request, 'repr-digest'), header(request, 'content-digest')],
+      body: (request.body as Readable | undefined) ?? emptyBody(request),
+    });
+  };
+
+  app.post('/api/conferences/:sessionId/files', {
+    bodyLimit: maxUploadBytes,
+    onSend: closeIfUnread,
+    schema: {
+      tags,
+      security: [{ bearer: [] }],
+      summary: 'Upload a recording (owner, recorder) or an attachment (owner, participants), streamed',
+      params: S.SessionParams,
+      querystring: S.UploadQuery,
+      body: S.UploadBody,
+      response: { 201: S.StoredFile, ...uploadErrors },
+    },
+    handler: async (request, reply) => {
+      const principal = await uploader(request);
+      const stored = await upload(request, principal, { sessionId: request.params.sessionId }, request.query);
+      return reply.status(201).send(stored);
+    },
+  });
+
+  app.post('/api/rooms/:roomName/files', {
+    bodyLimit: maxUploadBytes,
+    onSend: closeIfUnread,
+    schema: {
+      tags,
+      security: [{ bearer: [] }],
+      summary: 'Upload a recording by Jitsi room name (recorder credential only; used by Jibri)',
+      params: S.RoomParams,
+      querystring: S.UploadQuery,
+      body: S.UploadBody,
+      response: { 201: S.StoredFile, ...uploadErrors },
+    },
+    handler: async (request, reply) => {
+      const principal = await uploader(request);
+      if (principal.kind !== 'recorder') throw unauthorized('this route takes the recorder credential');
+      const stored = await upload(request, principal, { roomName: request.params.roomName }, request.query);
+      return reply.status(201).send(stored);
+    },
+  });
+
+  app.get('/api/conferences/:sessionId/files', {
+    preHandler: authenticate,
+    schema: { tags, security: [{ bearer: [] }], summary: "A conference's files, oldest first (owner, participants)", params: S.SessionParams, response: { 200: S.FileList, ...errors } },
+    handler: async (request) => ({ items: await files.list(request.user!, request.params.sessionId) }),
+  });
+
+  app.get('/api/conferences/:sessionId/files/:fileId', {
+    preHandler: authenticate,
+    schema: { tags, security: [{ bearer: [] }], summary: 'Download a file (owner, participants); Range supported', params: S.FileParams, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
+    handler: async (request, reply) =>
+      sendDownload(reply, await files.open(request.user!, request.params.sessionId, request.params.fileId, rangeHeader(request))),
+  });
+
+  app.get('/api/files/:fileId/content', {
+    schema: { tags, summary: 'Download a file through a signed, time-limited link; Range supported', params: S.SignedParams, querystring: S.SignedQuery, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
+    handler: async (request, reply) =>
+      sendDownload(reply, await files.openSigned(request.params.fileId, request.query.expires, request.query.signature, rangeHeader(request))),
+  });
+};
+
+const digest = (secret: string) => createHash('sha256').update(secret).digest();
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function rangeHeader(request: FastifyRequest): { range?: string; ifRange?: string } {
+  return { range: request.headers.range, ifRange: header(request, 'if-range') };
+}
+
+function sendDownload(reply: FastifyReply, { file, range, body }: Download) {
+  reply
+    .header('content-type', file.content_type)
+    .header('accept-ranges', 'bytes')
+    .header('etag', `"${file.sha256}"`)
+    .header('repr-digest', formatSha256(file.sha256))
+    .header('cache-control', 'private, max-age=300')
+    .header('content-disposition', contentDisposition(isInline(file.content_type) ? 'inline' : 'attachment', file.name))
+    // Uploaded bytes are served from the API's origin: they must never run as a page.
+    .header('content-security-policy', "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'");
+  if (range) {
+    return reply
+      .status(206)
+      .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
+      .header('content-length', range.end - range.start + 1)
+      .send(body);
+  }
+  return reply.status(200).header('content-length', file.size).send(body);
+}
+
+/** An upload refused before its body was read: close the connection rather than read gigabytes to reuse it. */
+async function closeIfUnread(request: FastifyRequest, reply: FastifyReply) {
+  if (!request.raw.readableEnded) reply.header('connection', 'close');
+}
+
+/** Fastify skips the parser for an empty body: give the service an empty stream. */
+function emptyBody(request: FastifyRequest): Readable {
+  return request.raw;
+}

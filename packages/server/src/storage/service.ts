@@ -1,0 +1,273 @@
+// Recordings and attachments: streamed, hashed uploads into the storage engine, each recorded in the event log.
+import type { Readable } from 'node:stream';
+import type { Db } from '../db/database.js';
+import type { FilesTable } from '../db/schema.js';
+import { iso, type Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import { AppError, forbidden, notFound } from '../errors.js';
+import { appendEvent, lockConference } from '../conferences/event-log.js';
+import { NotFoundInStorage, type ByteRange, type StorageBackend } from './backend.js';
+import { declaredSha256 } from './digests.js';
+import { HashingStream } from './hashing-stream.js';
+import { baseMediaType, defaultName, isAllowed, allowedTypes, type FileKind } from './media-types.js';
+import { FilesRepository, type ConferenceRef } from './repository.js';
+import { parseRange } from './ranges.js';
+import { createLinkSigner, type LinkSigner } from './signed-links.js';
+
+/** Who is uploading or reading: a signed-in user, or the recorder service (Jibri). */
+export type Principal = { kind: 'user'; id: string; username: string } | { kind: 'recorder' };
+
+export interface UploadInput {
+  principal: Principal;
+  /** The conference, by session id, or by Jitsi room name (the recorder only knows the room). */
+  target: { sessionId: string } | { roomName: string };
+  kind: FileKind;
+  name?: string;
+  contentType?: string;
+  contentLength?: number;
+  contentEncoding?: string;
+  /** Raw `Repr-Digest` / `Content-Digest` header values, if any. */
+  digests: Array<string | undefined>;
+  body: Readable;
+}
+
+/** A stored file as the API shows it; `url` is a time-limited link that needs no token. */
+export interface StoredFile {
+  fileId: string;
+  sessionId: string;
+  kind: FileKind;
+  name: string;
+  size: number;
+  contentType: string;
+  sha256: string;
+  uploader: string;
+  created: string;
+  url: string;
+}
+
+/** The request's `Range` and `If-Range` headers. */
+export interface RangeHeaders {
+  range?: string;
+  ifRange?: string;
+}
+
+/** An open download: the bytes (whole or one range) and what the response needs to say about them. */
+export interface Download {
+  file: FilesTable;
+  range?: ByteRange;
+  body: Readable;
+}
+
+export interface FileServiceDeps {
+  db: Db;
+  clock: Clock;
+  storage: StorageBackend;
+  maxUploadBytes: number;
+  /** Derives the key that signs disk download links. */
+  tokenSecret: string;
+  publicUrl: string;
+  /** Lifetime of download links (default one hour). */
+  linkTtlSeconds?: number;
+}
+
+export class FileService {
+  readonly #deps: FileServiceDeps;
+  readonly #repo: FilesRepository;
+  readonly #links: LinkSigner;
+  readonly #ttl: number;
+
+  constructor(deps: FileServiceDeps) {
+    this.#deps = deps;
+    this.#repo = new FilesRepository(deps.db.kysely);
+    this.#links = createLinkSigner(deps.tokenSecret);
+    this.#ttl = deps.linkTtlSeconds ?? 3600;
+  }
+
+  /** Streams one upload into storage, hashing it on the way; commits the object, its row and its event, or nothing. */
+  async upload(input: UploadInput): Promise<StoredFile> {
+    const conference = await this.#uploadTarget(input);
+    this.#checkUploader(input.principal, conference, input.kind, await this.#isParticipant(input.principal, conference));
+    const contentType = this.#checkType(input);
+    const { maxUploadBytes } = this.#deps;
+    if (input.contentLength !== undefined && input.contentLength > maxUploadBytes) {
+      throw new AppError('payload_too_large', `the file exceeds the ${maxUploadBytes}-byte limit`);
+    }
+    if (input.contentLength === 0) throw new AppError('bad_request', 'the file is empty');
+    const expected = declaredSha256(input.digests);
+
+    const fileId = newId();
+    const storageKey = `${fileId.slice(0, 2)}/${fileId}`;
+    const hashing = new HashingStream({ maxBytes: maxUploadBytes, expected });
+    let sourceError: Error | undefined;
+    // A client disconnect fails the engine's write. The request itself is left alone on other errors:
+    // destroying it would cut the socket before the 413/400 answer; the route closes the connection instead.
+    const abort = (error: Error) => {
+      sourceError ??= error;
+      hashing.destroy(error);
+    };
+    input.body.once('error', abort);
+    input.body.once('close', () => input.body.readableEnded || abort(new Error('the client disconnected mid-upload')));
+    input.body.pipe(hashing);
+    try {
+      await this.#deps.storage.put(storageKey, hashing, { contentType });
+    } catch (error) {
+      throw this.#uploadFailure(error, sourceError);
+    }
+    if (hashing.size === 0) {
+      await this.#deps.storage.delete(storageKey);
+      throw new AppError('bad_request', 'the file is empty');
+    }
+
+    const uploader = input.principal.kind === 'recorder' ? 'recorder' : `user:${input.principal.username}`;
+    const row: FilesTable = {
+      id: fileId,
+      session_id: conference.sessionId,
+      kind: input.kind,
+      name: input.name ?? defaultName(input.kind, contentType, fileId),
+      size: hashing.size,
+      content_type: contentType,
+      sha256: hashing.sha256,
+      uploader,
+      storage_key: storageKey,
+      created_at: this.#deps.clock.now(),
+    };
+    try {
+      await this.#deps.db.kysely.transaction().execute(async (trx) => {
+        await lockConference(trx, conference.sessionId, this.#deps.db.dialect);
+        await this.#repo.insert(trx, row);
+        await appendEvent(trx, {
+          sessionId: conference.sessionId,
+          type: 'file_stored',
+          actor: uploader,
+          at: row.created_at,
+          data: { fileId, kind: row.kind, name: row.name, size: row.size, contentType, sha256: row.sha256, uploader },
+        });
+      });
+    } catch (error) {
+      // The object must not outlive a failed record of it.
+      await this.#deps.storage.delete(storageKey).catch(() => {});
+      throw error;
+    }
+    return this.#present(row);
+  }
+
+  /** The conference's files, oldest first (owner and participants). */
+  async list(user: { id: string }, sessionId: string): Promise<StoredFile[]> {
+    await this.#requireReader(user, sessionId);
+    return Promise.all((await this.#repo.list(sessionId)).map((row) => this.#present(row)));
+  }
+
+  /** Opens a file for an authenticated reader, honouring a Range header. */
+  async open(user: { id: string }, sessionId: string, fileId: string, range: RangeHeaders = {}): Promise<Download> {
+    await this.#requireReader(user, sessionId);
+    const file = await this.#repo.find(fileId);
+    if (!file || file.session_id !== sessionId) throw notFound('file');
+    return this.#openRange(file, range);
+  }
+
+  /** Opens a file through a signed link (no token): the signature and expiry are the authorization. */
+  async openSigned(fileId: string, expires: number, signature: string, range: RangeHeaders = {}): Promise<Download> {
+    if (!this.#links.verify(fileId, expires, signature, this.#deps.clock.now())) {
+      throw forbidden('invalid or expired download link');
+    }
+    const file = await this.#repo.find(fileId);
+    if (!file) throw notFound('file');
+    return this.#openRange(file, range);
+  }
+
+  /** `urlStorage` of a conference: a fresh signed link to its first recording, or null. */
+  async primaryRecordingUrl(sessionId: string): Promise<string | null> {
+    const file = await this.#repo.primaryRecording(sessionId);
+    return file ? this.#link(file) : null;
+  }
+
+  async #uploadTarget(input: UploadInput): Promise<ConferenceRef> {
+    const conference =
+      'roomName' in input.target ? await this.#repo.conferenceByRoom(input.target.roomName) : await this.#repo.conference(input.target.sessionId);
+    if (!conference) throw notFound('conference');
+    return conference;
+  }
+
+  async #isParticipant(principal: Principal, conference: ConferenceRef): Promise<boolean> {
+    return principal.kind === 'user' && principal.id !== conference.ownerId && (await this.#repo.joined(conference.sessionId, principal.id));
+  }
+
+  /** Owner: anything; participants who joined: attachments; the recorder: recordings. */
+  #checkUploader(principal: Principal, conference: ConferenceRef, kind: FileKind, participant: boolean): void {
+    if (principal.kind === 'recorder') {
+      if (kind !== 'recording') throw forbidden('the recorder credential uploads recordings only');
+      return;
+    }
+    if (principal.id === conference.ownerId) return;
+    if (!participant) throw forbidden('only the owner and participants who joined may upload to this conference');
+    if (kind !== 'attachment') throw forbidden('only the owner (or the recorder) may upload recordings');
+  }
+
+  #checkType(input: UploadInput): string {
+    const encoding = input.contentEncoding?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') throw new AppError('unsupported_media_type', 'Content-Encoding is not supported; send the file as it is');
+    const type = baseMediaType(input.contentType);
+    if (!type || !isAllowed(input.kind, type)) {
+      throw new AppError('unsupported_media_type', `a ${input.kind} must be one of: ${allowedTypes(input.kind).join(', ')}`);
+    }
+    return type;
+  }
+
+  async #requireReader(user: { id: string }, sessionId: string): Promise<void> {
+    const conference = await this.#repo.conference(sessionId);
+    if (!conference) throw notFound('conference');
+    if (conference.ownerId !== user.id && !(await this.#repo.joined(sessionId, user.id))) {
+      throw forbidden('only the owner and participants may see this conference’s files');
+    }
+  }
+
+  async #openRange(file: FilesTable, headers: RangeHeaders): Promise<Download> {
+    // If-Range: serve a range only of the version the client already holds (our ETag is the SHA-256).
+    const current = headers.ifRange === undefined || headers.ifRange.trim() === `"${file.sha256}"`;
+    const range = current ? parseRange(headers.range, file.size) : undefined;
+    if (range === 'unsatisfiable') {
+      throw new AppError('range_not_satisfiable', `the file has ${file.size} bytes`, { 'content-range': `bytes */${file.size}` });
+    }
+    try {
+      return { file, range, body: await this.#deps.storage.get(file.storage_key, range) };
+    } catch (error) {
+      if (error instanceof NotFoundInStorage) throw new AppError('service_unavailable', 'the file is missing from storage', {}, { cause: error });
+      throw storageUnavailable(error);
+    }
+  }
+
+  #uploadFailure(error: unknown, sourceError: Error | undefined): Error {
+    if (error instanceof AppError) return error;
+    // The client went away (or sent a broken body): nothing was stored and nobody is waiting for an answer.
+    if (sourceError) return new AppError('bad_request', 'the upload was interrupted', {}, { cause: sourceError });
+    return storageUnavailable(error);
+  }
+
+  async #link(file: FilesTable): Promise<string> {
+    const now = this.#deps.clock.now();
+    const direct = await this.#deps.storage.signedUrl(file.storage_key, { expiresIn: this.#ttl, contentType: file.content_type, filename: file.name, now });
+    if (direct) return direct;
+    const expires = Math.floor(now / 1000) + this.#ttl;
+    const query = new URLSearchParams({ expires: String(expires), signature: this.#links.sign(file.id, expires) });
+    return `${this.#deps.publicUrl}/api/files/${encodeURIComponent(file.id)}/content?${query}`;
+  }
+
+  async #present(file: FilesTable): Promise<StoredFile> {
+    return {
+      fileId: file.id,
+      sessionId: file.session_id,
+      kind: file.kind,
+      name: file.name,
+      size: file.size,
+      contentType: file.content_type,
+      sha256: file.sha256,
+      uploader: file.uploader,
+      created: iso(file.created_at)!,
+      url: await this.#link(file),
+    };
+  }
+}
+
+function storageUnavailable(error: unknown): AppError {
+  return new AppError('service_unavailable', 'file storage is unavailable; try again shortly', { 'retry-after': '5' }, { cause: error });
+}
