@@ -36,7 +36,13 @@ export async function standInJitsiEngine(): Promise<E2EEngine> {
   };
 }
 
-/** The server's own room (served at the V4H origin when V4H_JITSI_URL is unset). */
+/**
+ * The server's own room (served at the V4H origin when V4H_JITSI_URL is unset). It records presence itself too and
+ * keeps a dropped connection for a grace period: 1 s here, so that a closed page ends a call within the tests' wait.
+ */
 export async function builtinRoomEngine(): Promise<E2EEngine> {
-  return { env: {}, close: async () => {} };
+  // The room's browser assets come from the server's build (build-room.js, owned by the room area).
+  const { buildRoomAssets } = (await import('../../../packages/server/build-room.js')) as { buildRoomAssets(): Promise<string> };
+  await buildRoomAssets();
+  return { env: { V4H_ROOM_GRACE_PERIOD: '1' }, close: async () => {} };
 }
