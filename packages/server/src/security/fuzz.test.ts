@@ -194,9 +194,10 @@ function authValue(auth: string | readonly string[] | undefined): string | strin
           : a === 'PRESENCE_AS_BEARER'
             ? `Bearer ${real.presenceToken}`
             : a === 'bearer OWNER'
-              ? real.ownerAuth.toLowerCase()
+              ? `bearer ${real.ownerAuth.slice('Bearer '.length)}`
               : a;
-  return Array.isArray(auth) ? auth.map(one) : auth === undefined ? undefined : one(auth);
+  if (auth === undefined) return undefined;
+  return typeof auth === 'string' ? one(auth) : auth.map(one);
 }
 
 describe('fuzzing every route', () => {
