@@ -50,6 +50,8 @@ export type ServerMessage =
   | {
       type: 'joined';
       you: PeerInfo;
+      /** Name and avatar given by the token cannot be changed in the call. */
+      fromToken: { displayName: boolean; avatar: boolean };
       resumeKey: string;
       resumed: boolean;
       participants: PeerInfo[];

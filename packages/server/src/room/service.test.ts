@@ -163,4 +163,19 @@ describe('RoomService', () => {
     expect(await client(service).join('bad')).toMatchObject({ code: 'token_invalid' });
     service.close();
   });
+
+  it("keeps the token's name: a participant cannot rename itself to impersonate someone", async () => {
+    const conf = conferences();
+    const service = make(conf);
+    const a = client(service);
+    const b = client(service);
+    a.send({ type: 'join', roomName: ROOM, jwt: 'alice', displayName: 'Dr Fake' });
+    await until(() => a.of('joined').length === 1);
+    expect(a.of('joined')[0]).toMatchObject({ you: { displayName: 'alice' }, fromToken: { displayName: true, avatar: false } });
+    await b.join('bob');
+    a.send({ type: 'profile', displayName: 'Dr Fake', avatar: 'https://img.example/a.png' });
+    await until(() => b.of('participant-updated').length === 1);
+    expect(b.of('participant-updated')[0].participant).toMatchObject({ displayName: 'alice', avatar: 'https://img.example/a.png' });
+    service.close();
+  });
 });

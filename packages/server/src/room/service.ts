@@ -47,6 +47,8 @@ interface Room {
   participants: Map<string, Participant>;
 }
 
+const JOIN_TIMEOUT_MS = 10_000;
+
 /** WebSocket close codes the meeting page understands. */
 export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409 } as const;
 
@@ -73,6 +75,11 @@ export class RoomService {
     let gone = false;
     // Messages are handled one at a time, in order.
     let queue = Promise.resolve();
+    // A socket that does not join soon is closed: unauthenticated connections do not linger.
+    const joinTimer = setTimeout(() => {
+      if (!me && !joining) this.#refuse(socket, 'bad_message', 'join first');
+    }, JOIN_TIMEOUT_MS);
+    joinTimer.unref?.();
     const handle = async (msg: ClientMessage) => {
       if (msg.type === 'join') {
         if (me || joining) return this.#send(socket, error('bad_message', 'already joined', false));
@@ -96,6 +103,7 @@ export class RoomService {
       },
       closed: () => {
         gone = true;
+        clearTimeout(joinTimer);
         if (me) this.#disconnected(me.room, me.participant, socket);
       },
     };
@@ -141,7 +149,8 @@ export class RoomService {
     const participant: Participant = {
       info: {
         id: `r-${randomBytes(9).toString('base64url')}`,
-        displayName: msg.displayName?.trim() || identity.name || 'Guest',
+        // The token's name is authoritative (as in Jitsi with a JWT): no one picks another name in the call.
+        displayName: identity.name ?? (msg.displayName?.trim() || 'Guest'),
         avatar: identity.avatar,
         moderator: identity.moderator,
         audioMuted: msg.audioMuted ?? false,
@@ -206,8 +215,8 @@ export class RoomService {
         if (msg.video !== undefined) p.info.videoMuted = msg.video;
         return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
       case 'profile':
-        if (msg.displayName?.trim()) p.info.displayName = msg.displayName.trim();
-        if (msg.avatar !== undefined) p.info.avatar = msg.avatar && /^(https?:|data:image\/)/i.test(msg.avatar) ? msg.avatar : null;
+        if (msg.displayName?.trim() && !p.identity.name) p.info.displayName = msg.displayName.trim();
+        if (msg.avatar !== undefined && !p.identity.avatar) p.info.avatar = msg.avatar && /^(https?:|data:image\/)/i.test(msg.avatar) ? msg.avatar : null;
         return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
       case 'leave': {
         const socket = p.socket;
@@ -268,7 +277,15 @@ export class RoomService {
 
   #joinedMessage(room: Room, p: Participant, resumed: boolean): ServerMessage {
     const others = [...room.participants.values()].filter((o) => o !== p && !o.pending).map((o) => o.info);
-    return { type: 'joined', you: p.info, resumeKey: p.resumeKey, resumed, participants: others, iceServers: this.#o.iceServers };
+    return {
+      type: 'joined',
+      you: p.info,
+      fromToken: { displayName: p.identity.name !== null, avatar: p.identity.avatar !== null },
+      resumeKey: p.resumeKey,
+      resumed,
+      participants: others,
+      iceServers: this.#o.iceServers,
+    };
   }
 
   #refuse(socket: RoomSocket, code: RoomErrorCode, message: string) {

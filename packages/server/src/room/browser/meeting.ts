@@ -17,6 +17,7 @@ let displayName = typeof hash.get(HASH.displayName) === 'string' ? (hash.get(HAS
 let audioMuted = hash.get(HASH.startWithAudioMuted) === true;
 let videoMuted = hash.get(HASH.startWithVideoMuted) === true;
 let me: PeerInfo | undefined;
+let fromToken = { displayName: false, avatar: false };
 let localStream: MediaStream | null = null;
 let mediaReady: Promise<unknown> = Promise.resolve();
 let finished = false;
@@ -91,6 +92,7 @@ function onMessage(msg: ServerMessage) {
 function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
   const first = me === undefined;
   me = msg.you;
+  fromToken = msg.fromToken;
   mesh.options.iceServers = msg.iceServers;
   saveResume({ participantId: msg.you.id, resumeKey: msg.resumeKey });
   // After a reconnection every link is renegotiated; members that left meanwhile are dropped.
@@ -233,7 +235,7 @@ const commands: Record<string, (...args: unknown[]) => void> = {
     parent.emit('videoMuteStatusChanged', { muted: videoMuted });
   },
   displayName: (name) => {
-    if (typeof name !== 'string' || !name.trim()) return;
+    if (typeof name !== 'string' || !name.trim() || fromToken.displayName) return;
     displayName = name.trim().slice(0, 200);
     if (me) me.displayName = displayName;
     signaling.send({ type: 'profile', displayName });
@@ -243,7 +245,7 @@ const commands: Record<string, (...args: unknown[]) => void> = {
     }
   },
   avatarUrl: (url) => {
-    if (typeof url !== 'string' || !/^(https?:|data:image\/)/i.test(url)) return;
+    if (typeof url !== 'string' || !/^(https?:|data:image\/)/i.test(url) || fromToken.avatar) return;
     if (me) me.avatar = url;
     signaling.send({ type: 'profile', avatar: url });
     if (me) view.tile('local', localTileInfo(), true);
