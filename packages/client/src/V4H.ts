@@ -133,7 +133,7 @@ export class V4H {
   }
 
   /** Owner: a link (and its token) for a guest without an account. */
-  async getGuestUrl(sessionId: string, name: string, avatarUrl?: string): Promise<{ jwt: string; url: string }> {
+  async getGuestUrl(sessionId: string, name: string, avatarUrl?: string): Promise<{ jwt: string | null; url: string }> {
     checkSessionId(sessionId);
     checkString(name, 'name');
     if (avatarUrl !== undefined && avatarUrl !== null) checkUrl(avatarUrl, 'avatarUrl');
@@ -205,13 +205,18 @@ export class V4H {
     const embed = await this.#http.request<Embed>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
     const JitsiAPI = await loadJitsi(embed.scriptUrl, this.#jitsiTimeout);
     this.#call?.end();
-    const api = new JitsiAPI(embed.domain, {
-      roomName: embed.roomName,
-      parentNode,
-      ...size,
-      ...(embed.jwt ? { jwt: embed.jwt } : {}),
-      userInfo: name ? { displayName: name } : {},
-    });
+    let api: JitsiMeetExternalAPI;
+    try {
+      api = new JitsiAPI(embed.domain, {
+        roomName: embed.roomName,
+        parentNode,
+        ...size,
+        ...(embed.jwt ? { jwt: embed.jwt } : {}),
+        userInfo: name ? { displayName: name } : {},
+      });
+    } catch (cause) {
+      throw new V4HError('jitsi_unavailable', `JitsiMeetExternalAPI failed: ${(cause as Error)?.message ?? cause}`, 0, cause);
+    }
     const call = new Call({
       embed,
       api,

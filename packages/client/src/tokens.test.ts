@@ -1,7 +1,7 @@
 // Token renewal timing with fake timers: scheduled before expiry, rotated, retried after outages, expiry signalled.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { V4H } from './V4H.js';
-import { memoryTokenStore } from './tokens.js';
+import { memoryTokenStore, sessionTokenStore } from './tokens.js';
 
 /** A fetch answering login/refresh from a script, recording the refresh tokens it receives. */
 function scriptedFetch(expiresIn: number) {
@@ -117,5 +117,29 @@ describe('automatic renewal', () => {
     const v4h = new V4H({ baseUrl: 'http://v4h.test', fetch, tokenStore: store, autoRefresh: false });
     expect(await v4h.requestConference()).toBe('s');
     expect(seen).toEqual(['', 'Bearer a1']);
+  });
+});
+
+describe('sessionStorage store', () => {
+  it('keeps tokens under its key and forgets them on clear', () => {
+    const data = new Map<string, string>();
+    vi.stubGlobal('sessionStorage', { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => data.set(k, v), removeItem: (k: string) => data.delete(k) });
+    try {
+      const store = sessionTokenStore('v4h.test');
+      expect(store.get()).toBeNull();
+      store.set({ accessToken: 'a', refreshToken: 'r', expiresAt: 1 });
+      expect(JSON.parse(data.get('v4h.test')!)).toEqual({ accessToken: 'a', refreshToken: 'r', expiresAt: 1 });
+      expect(store.get()).toEqual({ accessToken: 'a', refreshToken: 'r', expiresAt: 1 });
+      data.set('v4h.test', 'not json');
+      expect(store.get()).toBeNull();
+      store.set(null);
+      expect(data.has('v4h.test')).toBe(false);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('is refused where there is no sessionStorage (Node)', () => {
+    expect(() => new V4H({ baseUrl: 'http://v4h.test', tokenStore: 'session' })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
 });

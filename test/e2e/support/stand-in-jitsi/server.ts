@@ -40,18 +40,19 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
     }
   };
 
-  async function checkToken(room: string, token: string | null, hostname: string) {
-    if (!auth) return { verdict: 'none' as const, claims: {} as Record<string, any> };
-    if (!token) return { verdict: 'missing' as const, error: 'no token', claims: {} };
+  type Check = { verdict: 'none' | 'missing' | 'valid' | 'invalid'; error?: string; claims: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  async function checkToken(room: string, token: string | null, hostname: string): Promise<Check> {
+    if (!auth) return { verdict: 'none', claims: {} };
+    if (!token) return { verdict: 'missing', error: 'no token', claims: {} };
     try {
       const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(auth.appSecret), { algorithms: ['HS256'], issuer: auth.appId });
       if (protectedHeader.typ !== 'JWT') throw new Error('typ must be JWT');
       const claimRoom = String(payload.room ?? '');
       if (claimRoom !== '*' && claimRoom.toLowerCase() !== room.toLowerCase()) throw new Error(`token is for room ${claimRoom}`);
       if (payload.sub !== '*' && payload.sub !== hostname) throw new Error(`token sub ${payload.sub} is not ${hostname}`);
-      return { verdict: 'valid' as const, claims: payload as Record<string, any> };
+      return { verdict: 'valid', claims: payload };
     } catch (error) {
-      return { verdict: 'invalid' as const, error: (error as Error).message, claims: {} };
+      return { verdict: 'invalid', error: (error as Error).message, claims: {} };
     }
   }
 
