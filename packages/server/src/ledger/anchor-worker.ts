@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Ledger } from './ledger.js';
 import { Outbox } from './outbox.js';
-import { acquireLease } from './lease.js';
+import { acquireLease, releaseLease } from './lease.js';
 
 export interface AnchorRunResult {
   anchored: number;
@@ -20,7 +20,7 @@ export interface AnchorWorkerOptions {
   clock: Clock;
   /** Most manifests per batch. */
   maxBatch?: number;
-  /** Lease length; another process takes over after it lapses. */
+  /** Longest a run may hold the lease; after a crash another process takes over once it lapses. */
   leaseMs?: number;
   log?: { warn(obj: object, msg: string): void };
 }
@@ -35,9 +35,18 @@ export class AnchorWorker {
 
   /** One pass: resume the batch in flight, else batch what is sealed; publish until waiting or done. */
   async runOnce(): Promise<AnchorRunResult> {
-    const { db, ledger, clock } = this.opts;
+    const { db, clock } = this.opts;
+    if (!(await acquireLease(db, 'anchor', this.#holder, clock.now(), this.opts.leaseMs ?? 120_000))) return { anchored: 0, waiting: true };
+    try {
+      return await this.#run();
+    } finally {
+      await releaseLease(db, 'anchor', this.#holder);
+    }
+  }
+
+  async #run(): Promise<AnchorRunResult> {
+    const { ledger, clock } = this.opts;
     const result: AnchorRunResult = { anchored: 0, waiting: false };
-    if (!(await acquireLease(db, 'anchor', this.#holder, clock.now(), this.opts.leaseMs ?? 300_000))) return { ...result, waiting: true };
     for (let round = 0; round < 10; round++) {
       const now = clock.now();
       const batch = (await this.#outbox.oldestUnanchored()) ?? (await this.#outbox.createBatch(this.opts.maxBatch ?? 100_000, now, ledger.type));

@@ -6,7 +6,7 @@ import { verifyBundle, fromBase64, type ManifestBundle } from '../lib/verify/ind
 import { appendEvent } from '../conferences/event-log.js';
 import { canonicalize } from '../lib/jcs.js';
 import { signingKeyFromPem } from '../ledger/signing-key.js';
-import { endedConference, getJson, owner } from './test-helpers.js';
+import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
 
 let t: TestApp;
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { appendEvent } from '../conferences/event-log.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
-import type { TestApp } from '../test-support/test-app.js';
+import type { TestApp } from './test-app.js';
 
 /** A user who owns conferences, and their Authorization header. */
 export async function owner(t: TestApp): Promise<{ id: string; auth: { authorization: string } }> {
