@@ -191,8 +191,10 @@ export class ConferenceService {
   }
 
   /** The SDK reports that its user actually joined or left the call. */
-  async reportPresence(presenceToken: string, event: 'joined' | 'left'): Promise<{ state: ConferencesTable['state'] }> {
+  /** `sessionId`, when given (the route's URL), must be the token's conference. */
+  async reportPresence(presenceToken: string, event: 'joined' | 'left', sessionId?: string): Promise<{ state: ConferencesTable['state'] }> {
     const claims = await this.#presence.verify(presenceToken, this.#clock.now());
+    if (sessionId !== undefined && claims.sessionId !== sessionId) throw forbidden('this presence token belongs to another conference');
     const actor = `user:${claims.username}`;
     if (event === 'joined') {
       await this.participantJoined({ sessionId: claims.sessionId, participantId: claims.participantId, userId: claims.userId, displayName: null, actor });
