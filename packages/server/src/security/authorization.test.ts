@@ -1,0 +1,167 @@
+// Authorization matrix: for each route, who may call it (owner, participant, other user, guest, anonymous),
+// tested both ways — the allowed callers succeed, every other caller is refused and changes nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../test-support/test-app.js';
+import { listRoutes } from '../test-support/routes.js';
+
+type Role = 'owner' | 'participant' | 'other' | 'guest' | 'anonymous';
+const ROLES: Role[] = ['anonymous', 'guest', 'other', 'participant', 'owner'];
+
+interface World {
+  sessionId: string;
+  /** An attachment the owner uploaded. */
+  fileId: string;
+  headers: Record<Role, Record<string, string>>;
+  presence: { owner: string; participant: string };
+}
+
+interface Row {
+  method: 'GET' | 'POST';
+  path: string;
+  allowed: Role[];
+  /** Request body / query / content type for the call. */
+  payload?: (w: World) => unknown;
+  query?: string;
+  contentType?: string;
+  /** Extra check on a refused call: nothing was changed. */
+  unchanged?: (w: World) => Promise<void>;
+}
+
+let t: TestApp;
+let users: Record<'owner' | 'participant' | 'other', { auth: { authorization: string } }>;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  users = { owner: await t.userSession(), participant: await t.userSession(), other: await t.userSession() };
+});
+afterAll(() => t?.close());
+
+const inject = (method: string, url: string, headers: Record<string, string>, payload?: unknown, contentType?: string) =>
+  t.app.inject({
+    method: method as 'GET',
+    url,
+    headers: { ...headers, ...(payload !== undefined ? { 'content-type': contentType ?? 'application/json' } : {}) },
+    payload: payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+  });
+
+/** A fresh conference: requested by the owner, joined by the participant (API join + presence), a guest link issued. */
+async function world(): Promise<World> {
+  const created = await inject('POST', '/api/conferences', users.owner.auth, {});
+  const sessionId = created.json().sessionId;
+  const started = await inject('POST', `/api/conferences/${sessionId}/start`, users.owner.auth, {});
+  const joined = await inject('POST', `/api/conferences/${sessionId}/join`, users.participant.auth, {});
+  expect(joined.statusCode).toBe(200);
+  const presence = { owner: started.json().presenceToken, participant: joined.json().presenceToken };
+  expect((await inject('POST', `/api/conferences/${sessionId}/presence`, {}, { event: 'joined', presenceToken: presence.participant })).statusCode).toBe(200);
+  expect((await inject('POST', `/api/conferences/${sessionId}/presence`, {}, { event: 'joined', presenceToken: presence.owner })).statusCode).toBe(200);
+  const guest = await inject('POST', `/api/conferences/${sessionId}/guest-url`, users.owner.auth, { name: 'Guest' });
+  const guestJwt = guest.json().jwt ?? new URL(guest.json().url).searchParams.get('jwt') ?? 'guest-without-jwt';
+  const file = await t.app.inject({
+    method: 'POST',
+    url: `/api/conferences/${sessionId}/files?kind=attachment&name=report.txt`,
+    headers: { ...users.owner.auth, 'content-type': 'text/plain' },
+    payload: 'report',
+  });
+  expect(file.statusCode, file.body).toBe(201);
+  return {
+    sessionId,
+    fileId: file.json().fileId ?? file.json().id,
+    presence,
+    headers: { anonymous: {}, guest: { authorization: `Bearer ${guestJwt}` }, other: users.other.auth, participant: users.participant.auth, owner: users.owner.auth },
+  };
+}
+
+const state = async (w: World) => (await inject('GET', `/api/conferences/${w.sessionId}`, users.owner.auth)).json().state;
+const stillOpen = async (w: World) => expect(await state(w)).not.toBe('ended');
+
+const MATRIX: Row[] = [
+  { method: 'GET', path: '/api/auth/session', allowed: ['owner', 'participant', 'other'] },
+  { method: 'POST', path: '/api/conferences', allowed: ['owner', 'participant', 'other'], payload: () => ({}) },
+  { method: 'GET', path: '/api/conferences', allowed: ['owner', 'participant', 'other'] },
+  { method: 'GET', path: '/api/conferences/:sessionId', allowed: ['owner'] },
+  { method: 'POST', path: '/api/conferences/:sessionId/start', allowed: ['owner'], payload: () => ({}) },
+  // Anyone signed in who knows the (unguessable) session id may join: that is how a clinic invites a colleague.
+  { method: 'POST', path: '/api/conferences/:sessionId/join', allowed: ['owner', 'participant', 'other'], payload: () => ({}) },
+  { method: 'POST', path: '/api/conferences/:sessionId/guest-url', allowed: ['owner'], payload: () => ({ name: 'Another guest' }) },
+  { method: 'POST', path: '/api/conferences/:sessionId/end', allowed: ['owner'], unchanged: stillOpen },
+  { method: 'GET', path: '/api/conferences/:sessionId/files', allowed: ['owner', 'participant'] },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/files',
+    allowed: ['owner', 'participant'],
+    query: 'kind=attachment&name=notes.txt',
+    contentType: 'text/plain',
+    payload: () => 'clinical notes',
+    unchanged: async (w) => expect((await inject('GET', `/api/conferences/${w.sessionId}/files`, users.owner.auth)).json().items).toHaveLength(1),
+  },
+  { method: 'GET', path: '/api/conferences/:sessionId/files/:fileId', allowed: ['owner', 'participant'] },
+  { method: 'GET', path: '/api/conferences/:sessionId/manifest', allowed: ['owner'] },
+  { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
+];
+
+describe('authorization matrix', () => {
+  for (const row of MATRIX) {
+    it(`${row.method} ${row.path}: only ${row.allowed.join(', ')}`, async () => {
+      if (!t.app.hasRoute({ method: row.method, url: row.path })) return expect.fail(`route ${row.method} ${row.path} is gone: update the matrix`);
+      const w = await world();
+      const url = row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId) + (row.query ? `?${row.query}` : '');
+      // Refused callers first, so that an allowed `end` cannot hide what they did.
+      for (const role of ROLES.filter((r) => !row.allowed.includes(r))) {
+        const res = await inject(row.method, url, w.headers[role], row.payload?.(w), row.contentType);
+        const expected = role === 'anonymous' || role === 'guest' ? [401] : [403, 404];
+        expect(expected, `${role}: ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+        await row.unchanged?.(w);
+      }
+      for (const role of ROLES.filter((r) => row.allowed.includes(r))) {
+        const res = await inject(row.method, url, w.headers[role], row.payload?.(w), row.contentType);
+        expect(res.statusCode, `${role}: ${res.body}`).toBeGreaterThanOrEqual(200);
+        expect(res.statusCode, `${role}: ${res.body}`).toBeLessThan(300);
+      }
+    });
+  }
+
+  it('covers every bearer-protected API route', async () => {
+    const covered = new Set(MATRIX.map((r) => `${r.method} ${r.path}`));
+    const uncovered: string[] = [];
+    for (const route of listRoutes(t.app).filter((r) => r.path.startsWith('/api/'))) {
+      const name = `${route.method} ${route.path.replace(/\/$/, '')}`;
+      const probe = await t.app.inject({ method: route.method as 'GET', url: route.path.replace(/:[a-zA-Z]+(\([^)]*\))?/g, 'x'), payload: route.method === 'POST' ? {} : undefined });
+      if (probe.statusCode === 401 && !covered.has(name) && !/login|refresh|logout|presence|verify|\/api\/rooms\//.test(name)) uncovered.push(name);
+    }
+    expect(uncovered, 'protected routes missing from the authorization matrix').toEqual([]);
+  });
+
+  it('lists show only the caller’s own conferences', async () => {
+    const w = await world();
+    for (const role of ['participant', 'other'] as const) {
+      const list = (await inject('GET', '/api/conferences?limit=100', w.headers[role])).json();
+      expect(list.items.map((c: { sessionId: string }) => c.sessionId)).not.toContain(w.sessionId);
+    }
+    const own = (await inject('GET', '/api/conferences?limit=100', w.headers.owner)).json();
+    expect(own.items.map((c: { sessionId: string }) => c.sessionId)).toContain(w.sessionId);
+  });
+
+  it('a caller-chosen session id of another user is a conflict, never a takeover', async () => {
+    const w = await world();
+    const res = await inject('POST', '/api/conferences', users.other.auth, { sessionId: w.sessionId });
+    expect(res.statusCode).toBe(409);
+    expect((await inject('GET', `/api/conferences/${w.sessionId}`, users.owner.auth)).json().owner).not.toBe(undefined);
+    expect((await inject('GET', `/api/conferences/${w.sessionId}`, users.other.auth)).statusCode).toBe(403);
+  });
+
+  it('presence: only the holder of a presence token reports, and only for its own conference', async () => {
+    const a = await world();
+    const b = await world();
+    // Anonymous without a token, or with a forged one.
+    expect((await inject('POST', `/api/conferences/${a.sessionId}/presence`, {}, { event: 'left' })).statusCode).toBe(400);
+    expect((await inject('POST', `/api/conferences/${a.sessionId}/presence`, {}, { event: 'left', presenceToken: 'forged' })).statusCode).toBe(401);
+    // An access token is not a presence token.
+    const access = users.owner.auth.authorization.slice('Bearer '.length);
+    expect((await inject('POST', `/api/conferences/${a.sessionId}/presence`, {}, { event: 'left', presenceToken: access })).statusCode).toBe(401);
+    // B's token on A's URL is refused and leaves both conferences as they were.
+    const crossed = await inject('POST', `/api/conferences/${a.sessionId}/presence`, {}, { event: 'left', presenceToken: b.presence.owner });
+    expect([400, 403], crossed.body).toContain(crossed.statusCode);
+    await stillOpen(a);
+    await stillOpen(b);
+  });
+});
