@@ -143,6 +143,12 @@ export class AuthService {
     await this.#tokens.revokeUserFamilies(user.id, 'user_disabled', this.#clock.now());
   }
 
+  /** Lets a disabled user log in again (their old sessions stay revoked). */
+  async enableUser(username: string): Promise<void> {
+    const user = await this.#requireUser(username);
+    await this.#db.kysely.updateTable('users').set({ disabled: 0 }).where('id', '=', user.id).execute();
+  }
+
   /** Sets a new password and revokes the user's existing sessions (a stolen session does not survive a reset). */
   async setPassword(username: string, password: string): Promise<void> {
     checkPassword(password);

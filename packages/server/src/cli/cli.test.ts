@@ -106,6 +106,11 @@ describe('v4h user (in-process)', () => {
     expect(await tryLogin('alice', 'alice password')).toBe('invalid_credentials');
     expect(await cli(['user', 'disable', 'nobody'])).toMatchObject({ code: 1, stderr: 'v4h: user nobody not found\n' });
   });
+
+  it('enable lets a disabled user log in again', async () => {
+    expect(await cli(['user', 'enable', 'alice'])).toMatchObject({ code: 0, stdout: 'enabled alice\n' });
+    expect(await tryLogin('alice', 'alice password')).toBe('ok');
+  });
 });
 
 describe('v4h (dispatch)', () => {
@@ -130,6 +135,11 @@ describe('v4h (dispatch)', () => {
       stderr: 'v4h: V4H_ACCESS_TOKEN_TTL: expected a whole number, got "soon"\n',
     });
     expect(await cli(['serve'], '', { PORT: '99999' })).toEqual({ code: 2, stdout: '', stderr: 'v4h: PORT: expected a port number, got "99999"\n' });
+    expect(await cli(['serve'], '', { V4H_ADMIN_USERNAME: 'root', V4H_ADMIN_PASSWORD: 'short' })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'v4h: V4H_ADMIN_PASSWORD: password must have 8 to 1024 characters\n',
+    });
   });
 });
 

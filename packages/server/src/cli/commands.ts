@@ -1,8 +1,10 @@
 // The `v4h` subcommand table and its dispatcher. To add a command (e.g. `v4h verify`), add one entry to `commands`.
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { CliError, type CliIo, type Command } from './command.js';
-import { userAdd, userDisable, userList, userPasswd } from './user-commands.js';
+import { userAdd, userDisable, userEnable, userList, userPasswd } from './user-commands.js';
+import { checkPassword, checkUsername } from '../auth/passwords.js';
+import { verifyCommand } from './verify-command.js';
 
 export { CliError, type CliIo, type Command };
 
@@ -12,12 +14,28 @@ const serve: Command = {
   async run(args, io) {
     if (args.length) throw new CliError('usage: v4h serve', 2);
     const config = loadConfig(io.env);
+    checkAdminAccount(config);
     // Imported here so that the user commands do not load the whole app.
     const { serveForever } = await import('../server.js');
     await serveForever(config);
     return 'running';
   },
 };
+
+/** V4H_ADMIN_* must satisfy the account rules; say so naming the variable rather than fail at start. */
+function checkAdminAccount(config: Config): void {
+  if (!config.admin) return;
+  for (const [variable, check, value] of [
+    ['V4H_ADMIN_USERNAME', checkUsername, config.admin.username],
+    ['V4H_ADMIN_PASSWORD', checkPassword, config.admin.password],
+  ] as const) {
+    try {
+      check(value);
+    } catch (error) {
+      throw new ConfigError(variable, (error as Error).message);
+    }
+  }
+}
 
 /** Keyed by the command's words. */
 export const commands: Record<string, Command> = {
@@ -26,6 +44,8 @@ export const commands: Record<string, Command> = {
   'user list': userList,
   'user passwd': userPasswd,
   'user disable': userDisable,
+  'user enable': userEnable,
+  verify: verifyCommand,
 };
 
 export function helpText(): string {

@@ -17,10 +17,11 @@ export async function readLine(stdin: CliIo['stdin']): Promise<string> {
 export function promptHidden(io: CliIo, question: string): Promise<string> {
   const { stdin, stderr } = io;
   if (!stdin.setRawMode) throw new CliError('stdin is a terminal without raw mode; pipe the password instead', 1);
-  stderr.write(question);
+  // Echo off before the question appears: input typed (or pasted) right after it must not be shown.
   stdin.setRawMode(true);
   stdin.setEncoding('utf8');
   stdin.resume();
+  stderr.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = () => {

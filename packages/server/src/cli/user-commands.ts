@@ -81,3 +81,15 @@ export const userDisable: Command = {
     });
   },
 };
+
+export const userEnable: Command = {
+  usage: 'user enable <username>',
+  summary: 'let a disabled user log in again',
+  async run(args, io) {
+    const username = oneUsername(args, userEnable.usage);
+    return withAuth(io, async (auth) => {
+      await auth.enableUser(username);
+      io.stdout.write(`enabled ${username}\n`);
+    });
+  },
+};

@@ -1,0 +1,71 @@
+// `v4h verify` in process: prints every check, exit 0 when all hold, 1 naming the first failure, 2 for bad usage.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createTestApp, type TestApp } from '../test-support/test-app.js';
+import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
+import { fromBase64, toHex } from '../lib/verify/index.js';
+import { runCli } from './commands.js';
+
+let t: TestApp;
+let file: string;
+let bundle: any;
+
+beforeAll(async () => {
+  t = await createTestApp({ env: { V4H_SEAL_DELAY: '0' } });
+  const o = await owner(t);
+  const id = await endedConference(t.db.kysely, o.id, Date.now() - 1000, 1);
+  await t.app.records.sealer.runOnce();
+  await t.app.records.anchorer.runOnce();
+  bundle = (await getJson(`${t.baseUrl}/api/conferences/${id}/manifest`, o.auth)).body;
+  file = path.join(t.dataDir, 'manifest.json');
+  fs.writeFileSync(file, JSON.stringify(bundle, null, 2));
+});
+afterAll(async () => t.close());
+
+async function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdin: process.stdin, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
+  const status = await runCli(argv, io);
+  return { status, stdout, stderr };
+}
+
+describe('v4h verify', () => {
+  it('verifies offline with the key (hex or base64url) and with the well-known URL', async () => {
+    const wellKnown = `${t.baseUrl}/.well-known/v4h-ledger.json`;
+    const key = (await getJson(wellKnown)).body.publicKey as string;
+    for (const k of [key, toHex(fromBase64(key)), wellKnown]) {
+      const r = await cli('verify', file, '--ledger-key', k);
+      expect(r).toMatchObject({ status: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^ok {4}event-hash {9}manifest 0: 8 event hashes recomputed$/m);
+      expect(r.stdout).toMatch(/^ok {4}ledger-signature/m);
+      expect(r.stdout).toMatch(/^verified: 10 checks hold/m);
+    }
+  });
+
+  it('exits 1 naming the first failed check', async () => {
+    const tampered = structuredClone(bundle);
+    tampered.manifests[0].manifest.events[2].actor = 'user:mallory';
+    const bad = path.join(t.dataDir, 'tampered.json');
+    fs.writeFileSync(bad, JSON.stringify(tampered));
+    const key = (await getJson(`${t.baseUrl}/.well-known/v4h-ledger.json`)).body.publicKey;
+    const r = await cli('verify', bad, `--ledger-key=${key}`);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL  event-hash/m);
+    expect(r.stderr).toBe(`v4h: verification failed at event-hash (manifest 0 event seq 3): ${r.stdout.match(/seq 3: (.*)/)![1]}\n`);
+
+    const noKey = await cli('verify', file);
+    expect(noKey.status).toBe(1);
+    expect(noKey.stderr).toContain('ledger-signature');
+    expect((await cli('verify', path.join(t.dataDir, 'missing.json'))).status).toBe(1);
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect((await cli('verify')).status).toBe(2);
+    expect((await cli('verify', file, '--ledger-key')).status).toBe(2);
+    expect((await cli('verify', file, '--ledger-key', 'nonsense')).status).toBe(2);
+    expect((await cli('verify', file, '--frobnicate', 'x')).status).toBe(2);
+    expect((await cli('--help')).stdout).toContain('v4h verify <manifest.json>');
+  });
+});

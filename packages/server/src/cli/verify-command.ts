@@ -1,0 +1,83 @@
+// `v4h verify <manifest.json>`: checks a manifest bundle offline (local ledger, given its key) or against an EVM node.
+import { readFile } from 'node:fs/promises';
+import { verifyBundle, fromBase64, fromHex, type Check, type ManifestBundle } from '../lib/verify/index.js';
+import { CliError, type CliIo, type Command } from './command.js';
+
+const USAGE = 'verify <manifest.json> [--ledger-key <key|url>] [--rpc <url>] [--anchor-address <0x…>]';
+
+interface VerifyArgs {
+  file: string;
+  ledgerKey?: string;
+  rpc?: string;
+  anchorAddress?: string;
+}
+
+function parseArgs(argv: string[]): VerifyArgs {
+  const options: Record<string, string> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const match = /^--(ledger-key|rpc|anchor-address)(?:=(.*))?$/.exec(arg);
+    if (match) {
+      const value = match[2] ?? argv[++i];
+      if (value === undefined || value === '') throw new CliError(`--${match[1]} needs a value\nusage: v4h ${USAGE}`, 2);
+      options[match[1]] = value;
+    } else if (arg.startsWith('--')) {
+      throw new CliError(`unknown option ${arg}\nusage: v4h ${USAGE}`, 2);
+    } else positional.push(arg);
+  }
+  if (positional.length !== 1) throw new CliError(`usage: v4h ${USAGE}`, 2);
+  return { file: positional[0], ledgerKey: options['ledger-key'], rpc: options.rpc, anchorAddress: options['anchor-address'] };
+}
+
+/** A raw Ed25519 key from hex or base64url, or the well-known document at a URL (which may also name the anchor address). */
+async function resolveLedgerKey(value: string): Promise<{ key?: Uint8Array; address?: string }> {
+  if (/^https?:\/\//.test(value)) {
+    let doc: { publicKey?: string; address?: string };
+    try {
+      const res = await fetch(value);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      doc = (await res.json()) as typeof doc;
+    } catch (error) {
+      throw new CliError(`cannot read the ledger key from ${value}: ${(error as Error).message}`, 1);
+    }
+    return { key: doc.publicKey ? fromBase64(doc.publicKey) : undefined, address: doc.address };
+  }
+  const key = /^(0x)?[0-9a-fA-F]{64}$/.test(value) ? fromHex(value) : /^[A-Za-z0-9_-]{43}=?$/.test(value) ? fromBase64(value) : undefined;
+  if (!key || key.length !== 32) throw new CliError('--ledger-key: expected 32 bytes as hex or base64url, or the URL of /.well-known/v4h-ledger.json', 2);
+  return { key };
+}
+
+const line = (c: Check) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(18)} ${c.subject}: ${c.detail}\n`;
+
+/** Runs the verification; resolves to the exit status (0 all checks hold, 1 a check failed). */
+export async function runVerify(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
+  const args = parseArgs(argv);
+  let bundle: ManifestBundle;
+  try {
+    bundle = JSON.parse(await readFile(args.file, 'utf8')) as ManifestBundle;
+  } catch (error) {
+    throw new CliError(`cannot read ${args.file}: ${(error as Error).message}`, 1);
+  }
+  const resolved = args.ledgerKey ? await resolveLedgerKey(args.ledgerKey) : {};
+  const report = await verifyBundle(bundle, {
+    ledgerKey: resolved.key,
+    rpcUrl: args.rpc,
+    anchorAddress: args.anchorAddress ?? resolved.address,
+    onCheck: (check) => io.stdout.write(line(check)),
+  });
+  if (report.failure) {
+    const f = report.failure;
+    throw new CliError(`verification failed at ${f.name} (${f.subject}): ${f.detail}`, 1);
+  }
+  io.stdout.write(`verified: ${report.checks.length} checks hold for session ${bundle.sessionId}\n`);
+  return 0;
+}
+
+export const verifyCommand: Command = {
+  usage: USAGE,
+  summary: 'verify a conference record (the manifest bundle) offline or against its ledger',
+  async run(args, io) {
+    await runVerify(args, io);
+  },
+};
