@@ -1,6 +1,9 @@
 // Records on a real EVM dev node (ganache): anchoring, verification, a node that goes away, crashes around sending, replacement.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
+import { runCli } from '../cli/commands.js';
 import { GANACHE_ADDRESS, GANACHE_KEY, devChainRpc, minedNonce, startDevChain, type DevChain } from '../test-support/ganache.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
 import { verifyBundle, type ManifestBundle } from '../lib/verify/index.js';
@@ -59,6 +62,13 @@ describe('records on an EVM chain', () => {
     const report = await verifyBundle(bundle, { rpcUrl: chain.url, anchorAddress: GANACHE_ADDRESS });
     expect(report.failure).toBeNull();
     expect(report.checks.at(-1)).toMatchObject({ name: 'ledger-transaction', ok: true });
+    // The CLI, with the anchor address taken from the well-known document.
+    const file = path.join(t.dataDir, 'evm-manifest.json');
+    fs.writeFileSync(file, JSON.stringify(bundle));
+    let out = '';
+    const io = { stdin: process.stdin, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } };
+    expect(await runCli(['verify', file, '--rpc', chain.url, '--ledger-key', `${t.baseUrl}/.well-known/v4h-ledger.json`], io)).toBe(0);
+    expect(out).toMatch(/^ok {4}ledger-transaction +manifest 0: tx 0x[0-9a-f]{64} in block \d+ of chain 1337 carries the root$/m);
 
     // A transaction that does not carry the root: the next batch's.
     await sealed(1, o.id);
