@@ -40,7 +40,7 @@ describe('SDK in Node against the real server', () => {
     // The original refresh token was rotated away: using it again is reuse, the server refuses it and revokes the
     // whole family, so the SDK's own session ends too (authExpired, then not_signed_in).
     const expired: string[] = [];
-    v4h.on('authExpired', ({ error }) => expired.push((error as { code: string }).code));
+    v4h.on('authExpired', ({ error }) => expired.push(error.code));
     expect(await failure(new sdk.V4H({ baseUrl: server.baseUrl }).refreshToken(tokens.refreshToken))).toMatchObject({ code: 'session_expired', status: 401 });
     expect(await failure(v4h.requestConference())).toMatchObject({ code: 'session_expired' });
     expect(expired).toEqual(['session_expired']);

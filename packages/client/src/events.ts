@@ -1,4 +1,5 @@
 // A minimal typed event emitter (no dependencies): on/off/emit over a map of event → payload.
+import type { V4HError } from './errors.js';
 
 /** Events a {@link V4H} instance emits, with their payloads. */
 export interface V4HEvents {
@@ -13,7 +14,7 @@ export interface V4HEvents {
   /** Someone else left. */
   participantLeft: { sessionId: string; id: string };
   /** The session could not be renewed: sign in again. */
-  authExpired: { error: Error };
+  authExpired: { error: V4HError };
 }
 
 export type V4HEventName = keyof V4HEvents;

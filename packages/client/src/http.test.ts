@@ -98,7 +98,7 @@ describe('V4H over HTTP', () => {
     const v4h = new V4H({ baseUrl: stub.baseUrl, autoRefresh: false, tokenStore: store });
     await v4h.login('alice', 'secret');
     const expired: string[] = [];
-    v4h.on('authExpired', ({ error }) => expired.push((error as V4HError).code));
+    v4h.on('authExpired', ({ error }) => expired.push(error.code));
     // Another tab spends the refresh token, then the access token expires.
     const spent = await fetch(`${stub.baseUrl}/api/auth/refresh`, { method: 'POST', body: JSON.stringify({ refreshToken: store.get()!.refreshToken }) });
     expect(spent.status).toBe(200);
