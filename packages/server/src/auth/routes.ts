@@ -10,9 +10,16 @@ import { loginSchema, logoutSchema, refreshSchema, sessionSchema } from './schem
 export const authRoutes: FastifyPluginAsync<{ auth: AuthService; authenticate: Authenticate }> = async (fastify, { auth, authenticate }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/login', { schema: loginSchema }, async (request) => auth.login(request.body.username, request.body.password, request.ip));
+  // Token answers must not be stored by any cache (RFC 6749 §5.1).
+  app.post('/login', { schema: loginSchema }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return auth.login(request.body.username, request.body.password, request.ip);
+  });
 
-  app.post('/refresh', { schema: refreshSchema }, async (request) => auth.refresh(request.body.refreshToken));
+  app.post('/refresh', { schema: refreshSchema }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return auth.refresh(request.body.refreshToken);
+  });
 
   app.post('/logout', { schema: logoutSchema }, async (request) => {
     await auth.logout(request.body.refreshToken);
