@@ -1,0 +1,116 @@
+// Response headers and request limits: security headers everywhere, CORS only for configured origins, 413 past the body limit.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../test-support/test-app.js';
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+const ALLOWED = 'https://clinic.example';
+
+describe('security headers', () => {
+  it('are set on JSON answers, errors included, and nothing names the server stack', async () => {
+    t = await createTestApp();
+    const s = await t.userSession();
+    const answers = [
+      await fetch(`${t.baseUrl}/api/auth/session`, { headers: s.auth }),
+      await fetch(`${t.baseUrl}/api/auth/session`),
+      await fetch(`${t.baseUrl}/api/conferences/nope`, { headers: s.auth }),
+      await fetch(`${t.baseUrl}/no/such/route`),
+      await fetch(`${t.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' }),
+    ];
+    for (const res of answers) {
+      const h = res.headers;
+      expect(h.get('x-content-type-options'), res.url).toBe('nosniff');
+      expect(h.get('strict-transport-security'), res.url).toMatch(/max-age=\d+/);
+      expect(h.get('x-frame-options'), res.url).toMatch(/SAMEORIGIN|DENY/);
+      expect(h.get('referrer-policy'), res.url).toBe('no-referrer');
+      expect(h.get('x-powered-by'), res.url).toBeNull();
+      expect(h.get('server'), res.url).toBeNull();
+      expect(h.get('content-type'), res.url).toMatch(/^application\/json/);
+    }
+  });
+
+  it('token answers are not cached', async () => {
+    t = await createTestApp();
+    const user = await t.createUser();
+    const res = await fetch(`${t.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+    expect(res.status).toBe(200);
+    // RFC 6749 §5.1: token responses carry Cache-Control: no-store.
+    expect(res.headers.get('cache-control') ?? '').toMatch(/no-store/);
+  });
+});
+
+describe('CORS', () => {
+  const preflight = (app: TestApp, origin: string) =>
+    fetch(`${app.baseUrl}/api/conferences`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+
+  it('answers only the configured origins', async () => {
+    t = await createTestApp({ env: { V4H_CORS_ORIGINS: `${ALLOWED},https://other-clinic.example:8443` } });
+    const ok = await preflight(t, ALLOWED);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect((ok.headers.get('access-control-allow-headers') ?? '').toLowerCase()).toContain('authorization');
+    expect(ok.headers.get('access-control-allow-credentials')).toBeNull();
+    expect((await preflight(t, 'https://other-clinic.example:8443')).headers.get('access-control-allow-origin')).toBe('https://other-clinic.example:8443');
+    for (const origin of ['https://evil.example', 'https://clinic.example.evil.example', 'http://clinic.example', 'https://clinic.example:444', 'null']) {
+      const res = await preflight(t, origin);
+      expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
+      const simple = await fetch(`${t.baseUrl}/healthz`, { headers: { origin } });
+      expect(simple.headers.get('access-control-allow-origin'), origin).toBeNull();
+    }
+  });
+
+  it('answers no origin at all when none is configured', async () => {
+    t = await createTestApp();
+    for (const origin of [ALLOWED, 'https://evil.example', `http://127.0.0.1:${new URL(t.baseUrl).port}`]) {
+      expect((await preflight(t, origin)).headers.get('access-control-allow-origin'), origin).toBeNull();
+      const res = await fetch(`${t.baseUrl}/api/auth/session`, { headers: { origin } });
+      expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
+    }
+  });
+});
+
+describe('request size limits', () => {
+  it('refuses JSON bodies past 1 MiB with 413 payload_too_large, before authentication or parsing', async () => {
+    t = await createTestApp();
+    const s = await t.userSession();
+    const huge = JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) });
+    for (const [url, headers] of [
+      ['/api/auth/login', {}],
+      ['/api/auth/refresh', {}],
+      ['/api/conferences', s.auth],
+      ['/api/conferences/anything/guest-url', s.auth],
+      ['/api/conferences/anything/guest-url', {}],
+    ] as const) {
+      const res = await fetch(`${t.baseUrl}${url}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: huge });
+      expect(res.status, url).toBe(413);
+      expect((await res.json()).error).toBe('payload_too_large');
+    }
+  });
+
+  it('refuses a presence beacon (text/plain) past 8 KiB with 413', async () => {
+    t = await createTestApp();
+    const res = await fetch(`${t.baseUrl}/api/conferences/x/presence`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ event: 'left', presenceToken: 'x'.repeat(9000) }),
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it('refuses an oversized declared Content-Length without reading the body', async () => {
+    t = await createTestApp();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) },
+      payload: '{}',
+    });
+    expect([400, 413]).toContain(res.statusCode);
+  });
+});
