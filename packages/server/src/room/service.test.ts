@@ -164,6 +164,18 @@ describe('RoomService', () => {
     service.close();
   });
 
+  it('records no leaves when the server shuts down (sockets close without starting grace timers)', async () => {
+    const conf = conferences();
+    const service = make(conf);
+    const a = client(service);
+    await a.join('alice');
+    service.close();
+    expect(a.closedWith).toBe(1001);
+    a.drop();
+    await new Promise((r) => setTimeout(r, 350));
+    expect(conf.calls).toEqual(['joined user:alice']);
+  });
+
   it("keeps the token's name: a participant cannot rename itself to impersonate someone", async () => {
     const conf = conferences();
     const service = make(conf);

@@ -112,13 +112,17 @@ export class RoomService {
   /** Closes every room without recording leaves (server shutdown; the sweeper ends what stays open). */
   close() {
     this.#unsubscribe();
-    for (const room of this.#rooms.values()) {
-      for (const p of room.participants.values()) {
+    const rooms = [...this.#rooms.values()];
+    this.#rooms.clear();
+    for (const room of rooms) {
+      const participants = [...room.participants.values()];
+      // Cleared first, so that the sockets' close events start no grace timers.
+      room.participants.clear();
+      for (const p of participants) {
         clearTimeout(p.graceTimer);
         p.socket?.close(1001, 'server shutting down');
       }
     }
-    this.#rooms.clear();
   }
 
   async #join(socket: RoomSocket, msg: Extract<ClientMessage, { type: 'join' }>) {
