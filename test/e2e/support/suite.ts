@@ -153,6 +153,23 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       expect(await second.page.locator('#call iframe').count()).toBe(0);
     });
 
+    it('starting a second call leaves the first', async () => {
+      const { page } = await openClinic(world);
+      const first = (await call(page, 'requestConference')).value as string;
+      const second = (await call(page, 'requestConference')).value as string;
+      await call(page, 'startConference', first, '#call', 320, 240, 'Dr. Ana');
+      await waitForEvent(page, 'joined');
+      expect(await call(page, 'startConference', second, '#other', 320, 240, 'Dr. Ana')).toEqual({ value: 'ok' });
+      expect(await events(page, 'endedListener')).toEqual([['endedListener', first]]);
+      expect(await page.locator('#call iframe').count()).toBe(0);
+      expect(await page.locator('#other > iframe').count()).toBe(1);
+      await waitForEvent(page, 'joined', 2);
+      await expect.poll(() => conferenceState(page, first), { timeout: 10_000 }).toBe('ended');
+      expect(await conferenceState(page, second)).toBe('started');
+      await call(page, 'endConference');
+      expect(await events(page, 'endedListener')).toEqual([['endedListener', first], ['endedListener', second]]);
+    });
+
     it('a guest URL opens the room with its token', async () => {
       const owner = await openClinic(world);
       const sessionId = (await call(owner.page, 'requestConference')).value as string;
