@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage, NotFoundInStorage, type StorageBackend } from './backend.js';
-import { startTestS3, type TestS3 } from './test-s3rver.js';
+import { startTestS3, type TestS3 } from '../test-support/s3rver.js';
 
 /** A stream of `total` pseudo-random bytes in 64 KiB chunks, never held whole; `failAfter` errors mid-way. */
 function generated(total: number, opts: { failAfter?: number; hash?: ReturnType<typeof createHash> } = {}): Readable {

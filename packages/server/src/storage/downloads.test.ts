@@ -1,7 +1,7 @@
 // Downloads over real HTTP on both engines: Range (206/416), urlStorage links, expired and forged signatures.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addParticipant, createConference, createFilesTestApp, upload, type FilesTestApp, type Session } from './test-helpers.js';
+import { addParticipant, createConference, createFilesTestApp, upload, type FilesTestApp, type Session } from '../test-support/storage.js';
 
 const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
 

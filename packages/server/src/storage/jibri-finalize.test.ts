@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECORDER_SECRET, createConference, createFilesTestApp, fileEvents, sha256, type FilesTestApp, type Session } from './test-helpers.js';
+import { RECORDER_SECRET, createConference, createFilesTestApp, fileEvents, sha256, type FilesTestApp, type Session } from '../test-support/storage.js';
 
 const script = fileURLToPath(new URL('../../../../examples/jibri/finalize.sh', import.meta.url));
 

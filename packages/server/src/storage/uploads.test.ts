@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RECORDER_SECRET, addParticipant, createConference, createFilesTestApp, fileEvents, reprDigest, sha256, upload,
   type FilesTestApp, type Session,
-} from './test-helpers.js';
+} from '../test-support/storage.js';
 
 const recorder = { authorization: `Bearer ${RECORDER_SECRET}` };
 

@@ -1,10 +1,10 @@
-// Test helpers for the storage routes: an app per engine (disk or s3rver), conferences, participants and uploads.
+// Test helpers for the storage routes (storage/*.test.ts): an app per engine (disk or s3rver), conferences, participants and uploads.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { createTestApp, type TestApp, type TestAppOptions } from '../test-support/test-app.js';
+import { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';
 import { listEvents } from '../conferences/event-log.js';
-import { startTestS3, type TestS3 } from './test-s3rver.js';
+import { startTestS3, type TestS3 } from './s3rver.js';
 
 export const RECORDER_SECRET = 'recorder-secret-for-tests-0123456789';
 export type Engine = 'file' | 's3';
@@ -74,7 +74,7 @@ export async function upload(t: TestApp, sessionId: string, body: Uint8Array, op
   const res = await fetch(`${t.baseUrl}${options.path ?? `/api/conferences/${sessionId}/files`}?${query}`, {
     method: 'POST',
     headers: { 'content-type': options.type ?? 'video/webm', ...options.auth, ...options.headers },
-    body,
+    body: body as BodyInit,
   });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
