@@ -49,7 +49,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logger: opts.logger === undefined ? loggerOptions(config.logLevel) : opts.logger,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
-    trustProxy: false,
+    trustProxy: config.trustProxy, // request.ip is the client's only behind trusted proxies
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -105,10 +105,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const files = new FileService({ db, clock, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes });
-  await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
   if (config.jitsi.mode === 'builtin') {
     await app.register(roomRoutes, { room: createBuiltinRoom({ config, db, clock, conferences, log: app.log }), publicUrl: config.publicUrl });
   }
+  await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
 
   const ledger = await createLedger(config, db.kysely, clock);
   const records = new RecordsService({ db: db.kysely, clock, ledger, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });

@@ -26,6 +26,13 @@ describe('loadConfig', () => {
     expect(c.jitsi).toMatchObject({ mode: 'builtin', url: 'http://127.0.0.1:8080' });
   });
 
+  it('trusts proxies only when told', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ V4H_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ V4H_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ V4H_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
+  });
+
   it('picks the Jitsi mode from the variables', () => {
     expect(loadConfig({ V4H_JITSI_URL: 'https://meet.jit.si/' }).jitsi).toMatchObject({ mode: 'none', url: 'https://meet.jit.si' });
     expect(loadConfig({ V4H_JITSI_URL: 'https://j.example', V4H_JITSI_APP_ID: 'a', V4H_JITSI_APP_SECRET: 's' }).jitsi.mode).toBe('prosody');
@@ -51,6 +58,7 @@ describe('loadConfig', () => {
     [{ V4H_ICE_SERVERS: '[{"username":"x"}]' }, 'V4H_ICE_SERVERS'],
     [{ V4H_LEDGER_URL: 'http://127.0.0.1:8545' }, 'V4H_LEDGER_PRIVATE_KEY'],
     [{ V4H_STORAGE_URL: 'ftp://bucket' }, 'V4H_STORAGE_URL'],
+    [{ V4H_TRUST_PROXY: 'everyone' }, 'V4H_TRUST_PROXY'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {

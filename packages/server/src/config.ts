@@ -16,6 +16,8 @@ export interface Config {
   refreshTokenTtl: number;
   admin?: { username: string; password: string };
   corsOrigins: string[];
+  /** Fastify trustProxy: false (default), true, a hop count, or addresses/CIDRs of the proxies. */
+  trustProxy: boolean | number | string;
   logLevel: string;
   loginRateLimit: { perUser: number; perAddress: number; windowSeconds: number };
   jitsi: {
@@ -192,6 +194,15 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('V4H_STORAGE_URL', 'expected file:<dir> or s3://bucket?endpoint=…&region=…');
   }
 
+  const trustRaw = str(env, 'V4H_TRUST_PROXY');
+  let trustProxy: boolean | number | string = false;
+  if (trustRaw === 'true') trustProxy = true;
+  else if (trustRaw && /^\d+$/.test(trustRaw)) trustProxy = Number(trustRaw);
+  else if (trustRaw && trustRaw !== 'false') {
+    if (!/^[0-9a-fA-F.:/,\s]+$/.test(trustRaw)) throw new ConfigError('V4H_TRUST_PROXY', 'expected true, a hop count, or proxy addresses/CIDRs');
+    trustProxy = trustRaw;
+  }
+
   return {
     host,
     port,
@@ -203,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtl: int(env, 'V4H_REFRESH_TOKEN_TTL', 2_592_000, 1),
     admin: adminUsername ? { username: adminUsername, password: adminPassword! } : undefined,
     corsOrigins,
+    trustProxy,
     logLevel: str(env, 'V4H_LOG_LEVEL') ?? 'info',
     loginRateLimit: {
       perUser: int(env, 'V4H_LOGIN_LIMIT_PER_USER', 10, 1),
