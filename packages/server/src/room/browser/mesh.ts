@@ -11,6 +11,8 @@ export interface MeshOptions {
 
 interface Peer {
   pc: RTCPeerConnection;
+  /** We sent the offer: we also restart the link when it fails. */
+  offerer: boolean;
   /** Signals for one peer are applied in order. */
   chain: Promise<void>;
 }
@@ -22,7 +24,7 @@ export class Mesh {
 
   /** Starts a connection to a member already in the room (we are the newcomer). */
   connectTo(peerId: string) {
-    const peer = this.#create(peerId);
+    const peer = this.#create(peerId, true);
     const pc = peer.pc;
     const stream = this.options.localStream();
     for (const kind of ['audio', 'video'] as const) {
@@ -42,7 +44,7 @@ export class Mesh {
     if ('description' in data && data.description.type === 'offer') {
       // An offer always starts afresh: the sender has just joined or reconnected.
       this.drop(from);
-      this.#create(from);
+      this.#create(from, false);
     }
     const peer = this.#peers.get(from);
     if (!peer) return;
@@ -73,16 +75,25 @@ export class Mesh {
     for (const id of [...this.#peers.keys()]) this.drop(id);
   }
 
-  #create(peerId: string): Peer {
+  #create(peerId: string, offerer: boolean): Peer {
     const pc = new RTCPeerConnection({ iceServers: this.options.iceServers });
-    const peer: Peer = { pc, chain: Promise.resolve() };
+    const peer: Peer = { pc, offerer, chain: Promise.resolve() };
     this.#peers.set(peerId, peer);
     pc.onicecandidate = (event) => {
       if (event.candidate) this.options.sendSignal(peerId, { candidate: event.candidate.toJSON() });
     };
     pc.ontrack = (event) => this.options.onStream(peerId, event.streams[0] ?? new MediaStream([event.track]));
     pc.onconnectionstatechange = () => {
-      if (this.#peers.get(peerId)?.pc === pc) this.options.onConnectionState(peerId, pc.connectionState);
+      if (this.#peers.get(peerId)?.pc !== pc) return;
+      this.options.onConnectionState(peerId, pc.connectionState);
+      // A failed media path (network change) while signaling still works: start that link afresh.
+      if (pc.connectionState === 'failed' && offerer) {
+        setTimeout(() => {
+          if (this.#peers.get(peerId)?.pc !== pc) return;
+          this.drop(peerId);
+          this.connectTo(peerId);
+        }, 1000);
+      }
     };
     return peer;
   }
