@@ -1,7 +1,7 @@
 // The SDK's end-to-end suite in Chromium, as a function of the video engine, so that it runs against the
 // stand-in Jitsi origin and the built-in room alike. A clinic page on a third origin embeds /v4h.js.
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestApp, type TestApp } from '../../../packages/server/src/test-support/test-app.js';
 import { launchChromium } from './browser.js';
@@ -48,7 +48,7 @@ export async function openClinic(world: E2EWorld, options: { login?: boolean; v4
   return { page, username, accessToken };
 }
 
-/** Runs `v4h.<method>(...args)` in the page; resolves `{ value }` or `{ error: { code, status, message, isV4HError } }`. */
+/** Runs `v4h.<method>(...args)` in the page ("#id" arguments become that element); resolves `{ value }` or `{ error }`. */
 export function call(page: Page, method: string, ...args: unknown[]) {
   return page.evaluate(
     async ({ method, args }) => {
@@ -80,6 +80,9 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       world.clinic = await startClinic();
       world.server = await startServer(world.engine, world.clinic);
       world.browser = await launchChromium();
+    });
+    afterEach(async () => {
+      await Promise.all(world.contexts.splice(0).map((context) => context.close()));
     });
     afterAll(async () => {
       await world.browser?.close();
