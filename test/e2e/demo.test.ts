@@ -70,6 +70,12 @@ describe('demo page', () => {
     expect(await page.locator('dd[data-field="owner"]').textContent()).toBe('dr.demo');
     await shot(page, 'demo-2-requested');
 
+    // A reload keeps the session (tokens in sessionStorage, renewed with the server on load).
+    await page.reload();
+    await expect.poll(() => page.locator('#conference').isVisible()).toBe(true);
+    expect(await page.locator('#signed-in').textContent()).toContain('dr.demo');
+    await page.getByLabel(/Session id/).fill(sessionId);
+
     await page.getByRole('button', { name: 'Start' }).click();
     const frame = page.frameLocator('#call iframe');
     await expect.poll(() => frame.locator('main').getAttribute('data-state'), { timeout: 20_000 }).toBe('joined');
@@ -115,6 +121,11 @@ describe('demo page', () => {
     await shot(page, 'demo-5-phone');
     await page.getByRole('button', { name: 'Leave' }).click();
     await expect.poll(() => page.locator('#ended').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.locator('#signin').isVisible()).toBe(true);
+    await page.reload();
+    await page.waitForTimeout(300);
+    expect(await page.locator('#conference').isVisible()).toBe(false);
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -94,6 +94,7 @@ $<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
   void act(button, async () => {
     await v4h.login(input('username'), $<HTMLInputElement>('password').value);
     $<HTMLInputElement>('password').value = '';
+    sessionStorage.setItem('v4h.demo.username', input('username'));
     signedIn(input('username'));
     say('Signed in.');
   });
@@ -132,7 +133,9 @@ $<HTMLFormElement>('guest-form').addEventListener('submit', (event) => {
   });
 });
 
-// A session kept in sessionStorage survives a reload of the tab.
-void v4h.getConference('-').catch((error) => {
-  if (V4H.isV4HError(error) && error.code !== 'not_signed_in' && error.code !== 'session_expired' && error.code !== 'unauthorized') signedIn('you');
-});
+// The SDK keeps tokens in sessionStorage ('session' store): after a reload of the tab, renewing them both checks
+// the session with the server and tells whether there is one.
+v4h.refreshToken().then(
+  () => signedIn(sessionStorage.getItem('v4h.demo.username') ?? 'you'),
+  () => {},
+);
