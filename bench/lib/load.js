@@ -13,6 +13,11 @@ const scenario = JSON.parse(input);
 const statuses = {};
 const count = (status) => (statuses[status] = (statuses[status] ?? 0) + 1);
 const samples = [];
+const steps = {};
+const countStep = (name, status) => {
+  const entry = (steps[name] ??= {});
+  entry[status] = (entry[status] ?? 0) + 1;
+};
 
 /** Every refresh answer feeds the pool the token it rotated to: each request presents a token never used before. */
 function refreshRequests(tokens) {
@@ -53,7 +58,7 @@ function fixedRequest(request) {
 
 let requests;
 if (scenario.kind === 'refresh') requests = refreshRequests(scenario.tokens);
-else if (scenario.kind === 'mixed') requests = mixedFlow(scenario, { count, samples });
+else if (scenario.kind === 'mixed') requests = mixedFlow(scenario, { count, countStep, samples });
 else requests = fixedRequest(scenario.request);
 
 const result = await autocannon({
@@ -77,6 +82,7 @@ console.log(
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     statuses,
+    steps,
     samples,
   }),
 );

@@ -3,7 +3,7 @@
 const json = { 'content-type': 'application/json' };
 
 /** autocannon `requests` for the mixed flow; `count(status)` and `samples` collect the outcome. */
-export function mixedFlow(scenario, { count, samples }) {
+export function mixedFlow(scenario, { count, countStep, samples }) {
   const users = scenario.users;
   const rounds = scenario.rounds ?? 5;
   const recent = []; // session ids created by any connection: joins go to other people's conferences
@@ -11,6 +11,7 @@ export function mixedFlow(scenario, { count, samples }) {
 
   const record = (name) => (status, body) => {
     count(status);
+    countStep(name, status);
     if ((status < 200 || status >= 300) && samples.length < 10) samples.push({ step: name, status, body: body.slice(0, 300) });
   };
   const authed = (context) => ({ ...json, authorization: `Bearer ${context.accessToken}` });
