@@ -29,7 +29,6 @@ describe('loadConfig', () => {
   it('trusts proxies only when told', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ V4H_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
-    expect(loadConfig({ V4H_TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ V4H_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
   });
 
@@ -59,6 +58,7 @@ describe('loadConfig', () => {
     [{ V4H_LEDGER_URL: 'http://127.0.0.1:8545' }, 'V4H_LEDGER_PRIVATE_KEY'],
     [{ V4H_STORAGE_URL: 'ftp://bucket' }, 'V4H_STORAGE_URL'],
     [{ V4H_TRUST_PROXY: 'everyone' }, 'V4H_TRUST_PROXY'],
+    [{ V4H_TRUST_PROXY: '2' }, 'V4H_TRUST_PROXY'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {

@@ -16,8 +16,8 @@ export interface Config {
   refreshTokenTtl: number;
   admin?: { username: string; password: string };
   corsOrigins: string[];
-  /** Fastify trustProxy: false (default), true, a hop count, or addresses/CIDRs of the proxies. */
-  trustProxy: boolean | number | string;
+  /** Fastify trustProxy: false (default), true, or the addresses/CIDRs of the proxies. */
+  trustProxy: boolean | string;
   logLevel: string;
   loginRateLimit: { perUser: number; perAddress: number; windowSeconds: number };
   jitsi: {
@@ -195,11 +195,12 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const trustRaw = str(env, 'V4H_TRUST_PROXY');
-  let trustProxy: boolean | number | string = false;
+  let trustProxy: boolean | string = false;
   if (trustRaw === 'true') trustProxy = true;
-  else if (trustRaw && /^\d+$/.test(trustRaw)) trustProxy = Number(trustRaw);
   else if (trustRaw && trustRaw !== 'false') {
-    if (!/^[0-9a-fA-F.:/,\s]+$/.test(trustRaw)) throw new ConfigError('V4H_TRUST_PROXY', 'expected true, a hop count, or proxy addresses/CIDRs');
+    if (!/^[0-9a-fA-F.:/,\s]+$/.test(trustRaw) || !/[.:]/.test(trustRaw)) {
+      throw new ConfigError('V4H_TRUST_PROXY', 'expected true or the proxies\' addresses/CIDRs (comma-separated)');
+    }
     trustProxy = trustRaw;
   }
 
