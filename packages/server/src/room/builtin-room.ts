@@ -6,7 +6,15 @@ import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
 import { RoomService, type RoomConferences } from './service.js';
 
 /** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
-export function createBuiltinRoom(deps: { config: Config; db: Db; clock: Clock; conferences: RoomConferences; log?: RoomServiceLog }): RoomService {
+export function createBuiltinRoom(deps: {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  conferences: RoomConferences;
+  log?: RoomServiceLog;
+  /** Extra wait, after the grace period, before participants from a previous process are recorded as gone. */
+  orphanDelayMs?: number;
+}): RoomService {
   const { config, db } = deps;
   if (!config.jitsi.appId || !config.jitsi.appSecret) throw new Error('the built-in room needs an app id and secret (resolveSecrets)');
   const verifyToken = createRoomTokenVerifier({
@@ -27,6 +35,18 @@ export function createBuiltinRoom(deps: { config: Config; db: Db; clock: Clock; 
     actorFor,
     maxParticipants: config.room.maxParticipants,
     graceSeconds: config.room.graceSeconds,
+    resumeSecret: config.jitsi.appSecret,
+    // Room participants (ids "r-…") still present from before this process started: recorded as gone unless they come back.
+    orphans: () =>
+      db.kysely
+        .selectFrom('participants')
+        .innerJoin('conferences', 'conferences.session_id', 'participants.session_id')
+        .select(['participants.session_id as sessionId', 'participants.participant_id as participantId'])
+        .where('participants.left_at', 'is', null)
+        .where('conferences.state', '!=', 'ended')
+        .where('participants.participant_id', 'like', 'r-%')
+        .execute(),
+    orphanDelayMs: deps.orphanDelayMs,
     iceServers: config.room.iceServers,
     log: deps.log,
   });

@@ -72,8 +72,18 @@ async function until(check: () => boolean, ms = 2000) {
   }
 }
 
-const make = (conf: ReturnType<typeof conferences>, o: { max?: number; grace?: number } = {}) =>
-  new RoomService({ conferences: conf.api, verifyToken, actorFor: async (i) => `user:${i.id}`, maxParticipants: o.max ?? 4, graceSeconds: o.grace ?? 0.2, iceServers: [] });
+const make = (conf: ReturnType<typeof conferences>, o: { max?: number; grace?: number; orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>> } = {}) =>
+  new RoomService({
+    conferences: conf.api,
+    verifyToken,
+    actorFor: async (i) => `user:${i.id}`,
+    maxParticipants: o.max ?? 4,
+    graceSeconds: o.grace ?? 0.2,
+    iceServers: [],
+    resumeSecret: 'test-resume-secret',
+    orphans: o.orphans,
+    orphanDelayMs: 100,
+  });
 
 describe('RoomService', () => {
   it('keeps a dropped participant through the grace period and lets it resume with its key', async () => {
@@ -174,6 +184,29 @@ describe('RoomService', () => {
     a.drop();
     await new Promise((r) => setTimeout(r, 350));
     expect(conf.calls).toEqual(['joined user:alice']);
+  });
+
+  it('takes participants back after a restart, and records those that do not come back as gone', async () => {
+    const conf = conferences();
+    const before = make(conf);
+    const a = client(before);
+    const b = client(before);
+    const joinedA = await a.join('alice');
+    const joinedB = await b.join('bob');
+    before.close();
+    // The new process: alice's page reconnects with its resume key; bob's never does.
+    const after = make(conf, { orphans: async () => [...conf.present].map((participantId) => ({ sessionId: 's1', participantId })) });
+    const back = client(after);
+    const resumed = await back.join('alice', { participantId: joinedA.you.id, resumeKey: joinedA.resumeKey });
+    expect(resumed.you.id).toBe(joinedA.you.id);
+    // A key is bound to its identity: bob's key does not let carol in as bob.
+    const carol = client(after);
+    expect((await carol.join('carol', { participantId: joinedB.you.id, resumeKey: joinedB.resumeKey })).you.id).not.toBe(joinedB.you.id);
+    carol.send({ type: 'leave' });
+    await until(() => conf.calls.includes('left system'), 1500);
+    expect(conf.present.has(joinedB.you.id)).toBe(false);
+    expect(conf.present.has(joinedA.you.id)).toBe(true);
+    after.close();
   });
 
   it("keeps the token's name: a participant cannot rename itself to impersonate someone", async () => {

@@ -1,5 +1,5 @@
 // The built-in room's live state: who is in which room, signaling relay, presence and the room life cycle.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { safeEqual } from '../lib/ids.js';
 import { parseClientMessage, type ClientMessage, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
@@ -26,6 +26,14 @@ export interface RoomServiceOptions {
   actorFor(identity: RoomIdentity): Promise<string>;
   maxParticipants: number;
   graceSeconds: number;
+  /** Keys resume tokens, so that a participant can come back even after a server restart. */
+  resumeSecret: string;
+  /**
+   * Participants the conferences domain still counts as present in this room engine (from before a restart).
+   * Those that have not come back within the grace period (plus `orphanDelayMs`) are recorded as gone.
+   */
+  orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>;
+  orphanDelayMs?: number;
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
   log?: { warn(obj: object, msg: string): void };
 }
@@ -34,7 +42,6 @@ interface Participant {
   info: PeerInfo;
   identity: RoomIdentity;
   actor: string;
-  resumeKey: string;
   socket: RoomSocket | null;
   graceTimer?: NodeJS.Timeout;
   /** Counted against the cap but not yet announced (presence being recorded). */
@@ -57,10 +64,16 @@ export class RoomService {
   readonly #o: RoomServiceOptions;
   readonly #rooms = new Map<string, Room>();
   readonly #unsubscribe: () => void;
+  readonly #orphanTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RoomServiceOptions) {
     this.#o = options;
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
+    if (options.orphans) {
+      const delay = options.graceSeconds * 1000 + (options.orphanDelayMs ?? 5000);
+      this.#orphanTimer = setTimeout(() => void this.#sweepOrphans().catch((e) => options.log?.warn({ err: e }, 'room: recording orphans failed')), delay);
+      this.#orphanTimer.unref?.();
+    }
   }
 
   /** Participants currently in a room (for tests and diagnostics). */
@@ -112,6 +125,7 @@ export class RoomService {
   /** Closes every room without recording leaves (server shutdown; the sweeper ends what stays open). */
   close() {
     this.#unsubscribe();
+    clearTimeout(this.#orphanTimer);
     const rooms = [...this.#rooms.values()];
     this.#rooms.clear();
     for (const room of rooms) {
@@ -138,10 +152,10 @@ export class RoomService {
     if (conference.state === 'ended') return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
 
     let room = this.#rooms.get(msg.roomName);
-    const resumed = msg.resume && room?.participants.get(msg.resume.participantId);
-    if (room && resumed && safeEqual(resumed.resumeKey, msg.resume!.resumeKey) && resumed.identity.id === identity.id) {
-      return this.#resume(room, resumed, socket);
-    }
+    // The key binds participant, identity and room: it proves this browser was that participant.
+    const resumeId = msg.resume && safeEqual(this.#resumeKey(msg.roomName, msg.resume.participantId, identity.id), msg.resume.resumeKey) ? msg.resume.participantId : undefined;
+    const known = resumeId ? room?.participants.get(resumeId) : undefined;
+    if (room && known && !known.pending) return this.#resume(room, known, socket);
     if (!room) {
       room = { name: msg.roomName, sessionId: conference.sessionId, participants: new Map() };
       this.#rooms.set(room.name, room);
@@ -152,7 +166,8 @@ export class RoomService {
     }
     const participant: Participant = {
       info: {
-        id: `r-${randomBytes(9).toString('base64url')}`,
+        // Known to the conference but not to this process (restart, or back after the grace period): same participant.
+        id: resumeId && !known ? resumeId : `r-${randomBytes(9).toString('base64url')}`,
         // The token's name is authoritative (as in Jitsi with a JWT): no one picks another name in the call.
         displayName: identity.name ?? (msg.displayName?.trim() || 'Guest'),
         avatar: identity.avatar,
@@ -163,7 +178,6 @@ export class RoomService {
       },
       identity,
       actor: '',
-      resumeKey: randomBytes(32).toString('base64url'),
       socket,
       pending: true,
     };
@@ -279,13 +293,25 @@ export class RoomService {
     room.participants.clear();
   }
 
+  #resumeKey(roomName: string, participantId: string, identityId: string) {
+    return createHmac('sha256', this.#o.resumeSecret).update(`v4h-room-resume\0${roomName}\0${participantId}\0${identityId}`).digest('base64url');
+  }
+
+  async #sweepOrphans() {
+    const live = new Set([...this.#rooms.values()].flatMap((room) => [...room.participants.keys()]));
+    for (const orphan of await this.#o.orphans!()) {
+      if (live.has(orphan.participantId)) continue;
+      await this.#o.conferences.participantLeft({ ...orphan, actor: 'system' });
+    }
+  }
+
   #joinedMessage(room: Room, p: Participant, resumed: boolean): ServerMessage {
     const others = [...room.participants.values()].filter((o) => o !== p && !o.pending).map((o) => o.info);
     return {
       type: 'joined',
       you: p.info,
       fromToken: { displayName: p.identity.name !== null, avatar: p.identity.avatar !== null },
-      resumeKey: p.resumeKey,
+      resumeKey: this.#resumeKey(room.name, p.info.id, p.identity.id),
       resumed,
       participants: others,
       iceServers: this.#o.iceServers,
