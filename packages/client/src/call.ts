@@ -15,7 +15,8 @@ export interface Embed {
   /** Jitsi token, or null when the deployment takes none. */
   jwt: string | null;
   moderator: boolean;
-  presenceToken: string;
+  /** Null when the video engine reports presence to the server itself (the built-in room). */
+  presenceToken: string | null;
 }
 
 export interface CallOptions {
@@ -84,6 +85,7 @@ export class Call {
 
   #report(event: 'joined' | 'left', pageHidden: boolean): void {
     const { presenceUrl, embed } = this.#options;
+    if (embed.presenceToken === null) return;
     const body = JSON.stringify({ event, presenceToken: embed.presenceToken });
     // While the page unloads only a beacon is sure to leave; a string body goes as text/plain (no preflight).
     if (pageHidden && typeof navigator !== 'undefined' && navigator.sendBeacon?.(presenceUrl, body)) return;

@@ -154,6 +154,20 @@ describe('life cycle', () => {
     expect((await presence('forged.token.value', 'left')).status).toBe(401);
   });
 
+  it('hands out no presence token when the built-in room sees presence itself', async () => {
+    const builtin = await createTestApp();
+    try {
+      const ana = await builtin.userSession('ana');
+      const post = (path: string) => fetch(`${builtin.baseUrl}${path}`, { method: 'POST', headers: { ...ana.auth, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json());
+      const { sessionId } = await post('/api/conferences');
+      const embed = await post(`/api/conferences/${sessionId}/start`);
+      expect(embed.presenceToken).toBeNull();
+      expect(embed.jwt).toEqual(expect.any(String));
+    } finally {
+      await builtin.close();
+    }
+  });
+
   it('keeps a hash chain over the event log', async () => {
     const ana = await t.userSession('ana');
     const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});

@@ -49,7 +49,7 @@ export const Embed = Type.Object({
   roomName: Type.String(),
   jwt: nullable(Type.String()),
   moderator: Type.Boolean(),
-  presenceToken: Type.String(),
+  presenceToken: nullable(Type.String()),
 });
 
 export const GuestUrl = Type.Object({ jwt: nullable(Type.String()), url: Type.String() });

@@ -42,7 +42,8 @@ export interface Embed {
   roomName: string;
   jwt: string | null;
   moderator: boolean;
-  presenceToken: string;
+  /** Null when the video engine reports presence itself (the built-in room): the SDK then reports nothing. */
+  presenceToken: string | null;
 }
 
 export type EndReason = 'owner' | 'moderator' | 'last_participant_left' | 'max_duration' | 'idle_timeout';
@@ -329,9 +330,11 @@ export class ConferenceService {
     const moderator = row.owner_id === caller.id;
     const ttl = this.#config.conferenceMaxDuration;
     const participantId = `p-${randomBytes(9).toString('base64url')}`;
+    // The built-in room sees joins and leaves on its own socket; a second report from the SDK would count everyone twice.
+    const enginePresence = this.#jitsi.mode === 'builtin';
     const [jwt, presenceToken] = await Promise.all([
       this.#jitsi.issue(row.room_name, { id: caller.id, name: profile.displayName ?? caller.username, avatar: profile.avatarUrl ?? null, moderator }, ttl, now),
-      this.#presence.sign({ sessionId, participantId, userId: caller.id, username: caller.username }, ttl, now),
+      enginePresence ? null : this.#presence.sign({ sessionId, participantId, userId: caller.id, username: caller.username }, ttl, now),
     ]);
     return {
       sessionId,

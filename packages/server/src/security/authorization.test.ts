@@ -1,7 +1,7 @@
 // Authorization matrix: for each route, who may call it (owner, participant, other user, guest, anonymous),
 // tested both ways — the allowed callers succeed, every other caller is refused and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../test-support/test-app.js';
+import { createTestApp, type TestApp, JITSI_TEST_ENV } from '../test-support/test-app.js';
 import { listRoutes } from '../test-support/routes.js';
 
 type Role = 'owner' | 'participant' | 'other' | 'guest' | 'anonymous';
@@ -31,7 +31,7 @@ let t: TestApp;
 let users: Record<'owner' | 'participant' | 'other', { auth: { authorization: string } }>;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ env: JITSI_TEST_ENV }); // with presence tokens (see JITSI_TEST_ENV)
   users = { owner: await t.userSession(), participant: await t.userSession(), other: await t.userSession() };
 });
 afterAll(() => t?.close());

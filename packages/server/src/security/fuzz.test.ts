@@ -2,7 +2,7 @@
 // strings, path tricks, odd content types, duplicate headers) never get a 5xx or a stack trace, and the server stays up.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../test-support/test-app.js';
+import { createTestApp, type TestApp, JITSI_TEST_ENV } from '../test-support/test-app.js';
 import { fillPath, listRoutes, type RouteInfo } from '../test-support/routes.js';
 
 // ≥ 10,000 requests per database (the suite runs on SQLite and PostgreSQL); V4H_FUZZ_RUNS overrides.
@@ -16,7 +16,7 @@ let real: { sessionId: string; ownerAuth: string; otherAuth: string; presenceTok
 
 beforeAll(async () => {
   // Generous login limits would let fuzzed logins run argon2 thousands of times; the defaults keep it bounded.
-  t = await createTestApp();
+  t = await createTestApp({ env: JITSI_TEST_ENV }); // with presence tokens (see JITSI_TEST_ENV)
   routes = listRoutes(t.app);
   const ana = await t.userSession();
   const bob = await t.userSession();

@@ -3,7 +3,7 @@ import { generateKeyPairSync, createHmac } from 'node:crypto';
 import { SignJWT, exportJWK, importPKCS8 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthService } from '../auth/service.js';
-import { createTestApp, type TestApp } from '../test-support/test-app.js';
+import { createTestApp, type TestApp, JITSI_TEST_ENV } from '../test-support/test-app.js';
 import { fillPath, listRoutes, type RouteInfo } from '../test-support/routes.js';
 
 let t: TestApp;
@@ -18,7 +18,7 @@ const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ env: JITSI_TEST_ENV }); // with presence tokens (see JITSI_TEST_ENV)
   ana = await t.userSession();
   const res = await t.app.inject({ method: 'POST', url: '/api/conferences', headers: ana.auth, payload: {} });
   sessionId = res.json().sessionId;

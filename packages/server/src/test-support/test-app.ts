@@ -16,6 +16,16 @@ import type { Clock } from '../lib/clock.js';
 export const TEST_POSTGRES_URL = process.env.V4H_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const testDialect = (): 'sqlite' | 'postgres' => (process.env.V4H_TEST_DB === 'postgres' ? 'postgres' : 'sqlite');
 
+/**
+ * A self-hosted Jitsi with token auth: the SDK reports presence with presence tokens (the built-in
+ * room, the default, sees presence itself and hands out none).
+ */
+export const JITSI_TEST_ENV = {
+  V4H_JITSI_URL: 'https://meet.example.org',
+  V4H_JITSI_APP_ID: 'clinic',
+  V4H_JITSI_APP_SECRET: 'jitsi-test-secret-'.padEnd(40, 'x'),
+} as const;
+
 /** A clock tests can move by hand. */
 export class ManualClock implements Clock {
   constructor(public ms = Date.UTC(2026, 0, 1, 9, 0, 0)) {}
