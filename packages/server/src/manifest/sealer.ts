@@ -2,7 +2,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { ConferenceEventsTable, Database, ManifestsTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
-import { buildManifest, sealManifest } from './format.js';
+import { manifestText } from './format.js';
+import { sha256Hex } from '../lib/ids.js';
 
 export interface SealerOptions {
   db: Kysely<Database>;
@@ -29,7 +30,7 @@ export class Sealer {
       limit ${this.opts.limit ?? 2000}`.execute(db);
     const sealed: ManifestsTable[] = [];
     const ids = due.rows.map((r) => r.session_id);
-    for (let i = 0; i < ids.length; i += 200) sealed.push(...(await this.#sealChunk(ids.slice(i, i + 200))));
+    for (let i = 0; i < ids.length; i += 500) sealed.push(...(await this.#sealChunk(ids.slice(i, i + 500))));
     return sealed;
   }
 
@@ -58,14 +59,19 @@ export class Sealer {
         const prev = previous.get(sessionId);
         const run = contiguousRun(list, (prev?.to_seq ?? 0) + 1);
         if (run.length === 0) continue;
-        const manifest = buildManifest({ sessionId, part: prev ? prev.part + 1 : 0, prev: prev?.hash ?? null, sealedAt: now, events: run });
-        const { body, hash } = sealManifest(manifest);
-        rows.push({ session_id: sessionId, part: manifest.part, hash, prev_hash: manifest.prev, from_seq: manifest.fromSeq, to_seq: manifest.toSeq, body, sealed_at: now, batch_id: null, leaf_index: null, proof: null });
+        const input = { sessionId, part: prev ? prev.part + 1 : 0, prev: prev?.hash ?? null, sealedAt: now, events: run };
+        const body = manifestText(input);
+        rows.push({
+          session_id: sessionId, part: input.part, hash: sha256Hex(body), prev_hash: input.prev, from_seq: run[0].seq, to_seq: run[run.length - 1].seq,
+          body, sealed_at: now, batch_id: null, leaf_index: null, proof: null,
+        });
       }
       for (let i = 0; i < rows.length; i += 100) await trx.insertInto('manifests').values(rows.slice(i, i + 100)).execute();
-      for (const row of rows) {
-        // The new manifest is not anchored yet: DLTId/DLTType follow it once it is.
-        await trx.updateTable('conferences').set({ hash: row.hash, hash_type: 'SHA-256', dlt_id: null, dlt_type: null }).where('session_id', '=', row.session_id).execute();
+      for (let i = 0; i < rows.length; i += 500) {
+        const pairs = rows.slice(i, i + 500).map((row) => sql`(${row.session_id}, ${row.hash})`);
+        // The new manifest is not anchored yet: DLTId/DLTType follow it once it is. (VALUES columns are column1.. in both databases.)
+        await sql`update conferences set hash = v.column2, hash_type = 'SHA-256', dlt_id = null, dlt_type = null
+          from (values ${sql.join(pairs)}) as v where conferences.session_id = v.column1`.execute(trx);
       }
       return rows;
     });
