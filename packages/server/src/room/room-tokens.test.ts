@@ -58,6 +58,9 @@ describe('room token verification', () => {
     expect(await refusal('not.a.jwt')).toBe('token_invalid');
     expect(await refusal(await token({ secret: 'another-secret-of-at-least-32-bytes!' }))).toBe('token_invalid');
     expect(await refusal(await token({ claims: { exp: sec - 1 } }))).toBe('token_expired');
+    // Resuming a live participant tolerates expiry, within the bound given.
+    expect((await verify(await token({ claims: { exp: sec - 100 } }), ROOM, { expiredUpTo: 3600 })).id).toBe('u1');
+    await expect(verify(await token({ claims: { exp: sec - 7200 } }), ROOM, { expiredUpTo: 3600 })).rejects.toMatchObject({ code: 'token_expired' });
     expect(await refusal(await token({ claims: { nbf: sec + 60 } }))).toBe('token_not_yet_valid');
     expect(await refusal(await token({ claims: { iss: 'someone-else' } }))).toBe('token_invalid');
     expect(await refusal(await token({ claims: { aud: 'v4h' } }))).toBe('token_invalid');

@@ -37,7 +37,8 @@ export interface RoomTokenVerifierOptions {
   now: () => number;
 }
 
-export type RoomTokenVerifier = (jwt: string | undefined | null, roomName: string) => Promise<RoomIdentity>;
+/** `expiredUpTo`: also accept a token that expired at most this many seconds ago (resuming a live participant). */
+export type RoomTokenVerifier = (jwt: string | undefined | null, roomName: string, options?: { expiredUpTo?: number }) => Promise<RoomIdentity>;
 
 /**
  * Header `typ` JWT, HS256 only, signature with the app secret, `iss` = app id, `aud` = jitsi,
@@ -46,7 +47,7 @@ export type RoomTokenVerifier = (jwt: string | undefined | null, roomName: strin
 export function createRoomTokenVerifier(options: RoomTokenVerifierOptions): RoomTokenVerifier {
   const key = new TextEncoder().encode(options.appSecret);
   const domain = options.domain.toLowerCase();
-  return async (jwt, roomName) => {
+  return async (jwt, roomName, verifyOptions) => {
     if (!jwt) throw new RoomTokenError('token_missing', 'this room needs a token (jwt) to join');
     let payload;
     try {
@@ -57,6 +58,7 @@ export function createRoomTokenVerifier(options: RoomTokenVerifierOptions): Room
         audience: 'jitsi',
         requiredClaims: ['exp', 'nbf', 'room'],
         currentDate: new Date(options.now()),
+        clockTolerance: verifyOptions?.expiredUpTo ?? 0,
       }));
     } catch (error) {
       throw mapJoseError(error);

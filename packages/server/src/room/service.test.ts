@@ -36,8 +36,10 @@ function conferences() {
 }
 
 /** jwt "<id>:<moderator>" stands for a verified token; "bad" is refused. */
-async function verifyToken(jwt: string | null | undefined): Promise<RoomIdentity> {
+/** "<id>:expired" stands for an expired token of that user. */
+async function verifyToken(jwt: string | null | undefined, _room?: string, options?: { expiredUpTo?: number }): Promise<RoomIdentity> {
   if (!jwt || jwt === 'bad') throw new RoomTokenError('token_invalid', 'bad');
+  if (jwt.endsWith(':expired') && !options?.expiredUpTo) throw new RoomTokenError('token_expired', 'expired');
   const [id, mod] = jwt.split(':');
   return { id: id!, userId: id!, name: id!, avatar: null, moderator: mod === 'mod', expiresAt: Date.now() + 60_000 };
 }
@@ -207,6 +209,19 @@ describe('RoomService', () => {
     expect(conf.present.has(joinedB.you.id)).toBe(false);
     expect(conf.present.has(joinedA.you.id)).toBe(true);
     after.close();
+  });
+
+  it('lets a participant still in the call reconnect after its token expired, and nobody else', async () => {
+    const conf = conferences();
+    const service = make(conf, { grace: 5 });
+    const a = client(service);
+    const joinedA = await a.join('alice');
+    a.drop();
+    const back = client(service);
+    expect(await back.join('alice:expired', { participantId: joinedA.you.id, resumeKey: joinedA.resumeKey })).toMatchObject({ type: 'joined', you: { id: joinedA.you.id } });
+    expect(await client(service).join('carol:expired')).toMatchObject({ type: 'error', code: 'token_expired' });
+    expect(await client(service).join('alice:expired', { participantId: 'r-unknown', resumeKey: 'x' })).toMatchObject({ type: 'error', code: 'token_expired' });
+    service.close();
   });
 
   it("keeps the token's name: a participant cannot rename itself to impersonate someone", async () => {

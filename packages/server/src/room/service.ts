@@ -55,6 +55,8 @@ interface Room {
 }
 
 const JOIN_TIMEOUT_MS = 10_000;
+/** How long after its token's expiry a live participant may still reconnect. */
+const MAX_EXPIRED_RESUME_S = 24 * 3600;
 
 /** WebSocket close codes the meeting page understands. */
 export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409 } as const;
@@ -141,11 +143,16 @@ export class RoomService {
 
   async #join(socket: RoomSocket, msg: Extract<ClientMessage, { type: 'join' }>) {
     let identity: RoomIdentity;
+    let expired = false;
     try {
       identity = await this.#o.verifyToken(msg.jwt, msg.roomName);
     } catch (e) {
-      if (e instanceof RoomTokenError) return void this.#refuse(socket, e.code, e.message);
-      throw e;
+      if (!(e instanceof RoomTokenError)) throw e;
+      // Tokens are checked at join, as Prosody does: a participant still in the call may reconnect after its token expired.
+      const retry = e.code === 'token_expired' && msg.resume ? await this.#o.verifyToken(msg.jwt, msg.roomName, { expiredUpTo: MAX_EXPIRED_RESUME_S }).catch(() => undefined) : undefined;
+      if (!retry) return void this.#refuse(socket, e.code, e.message);
+      identity = retry;
+      expired = true;
     }
     const conference = await this.#o.conferences.findByRoomName(msg.roomName);
     if (!conference) return void this.#refuse(socket, 'conference_not_found', 'there is no conference for this room');
@@ -156,6 +163,7 @@ export class RoomService {
     const resumeId = msg.resume && safeEqual(this.#resumeKey(msg.roomName, msg.resume.participantId, identity.id), msg.resume.resumeKey) ? msg.resume.participantId : undefined;
     const known = resumeId ? room?.participants.get(resumeId) : undefined;
     if (room && known && !known.pending) return this.#resume(room, known, socket);
+    if (expired) return void this.#refuse(socket, 'token_expired', 'the token has expired');
     if (!room) {
       room = { name: msg.roomName, sessionId: conference.sessionId, participants: new Map() };
       this.#rooms.set(room.name, room);
