@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark against a baseline measured in the same run and writes
 // bench/results/latest.md and latest.json. The server and each load generator run in processes of their own.
-// Env: V4H_BENCH_SECONDS (default 10) per measurement; V4H_BENCH_PROFILE=0 skips the --cpu-prof runs of missed targets.
+// Env: V4H_BENCH_SECONDS (default 10) per measurement; V4H_BENCH_PROFILE=0 skips the --cpu-prof runs of missed targets;
+// V4H_BENCH_ONLY=core|client-size|upload|records (comma-separated) runs a subset.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { coreBenchmarks } from './lib/core-benchmarks.js';
 import { runScriptBenchmark } from './lib/script-benchmarks.js';
 import { renderMarkdown } from './lib/report.js';
+import { microCosts } from './lib/micro-costs.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = path.join(root, 'bench', 'results');
@@ -32,9 +34,15 @@ const run = {
 };
 const log = (message) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${message}`);
 
-await coreBenchmarks({ run, seconds, profile, resultsDir, log });
+const only = process.env.V4H_BENCH_ONLY?.split(',').map((s) => s.trim());
+const wanted = (name) => !only || only.includes(name);
+if (wanted('core')) {
+  await coreBenchmarks({ run, seconds, profile, resultsDir, log });
+  run.microCosts = await microCosts();
+  for (const m of run.microCosts) log(`cost: ${m.name}: ${m.microseconds} µs`);
+}
 for (const name of ['client-size', 'upload', 'records']) {
-  await runScriptBenchmark({ run, name, root, log });
+  if (wanted(name)) await runScriptBenchmark({ run, name, root, log });
 }
 
 run.totalSeconds = Math.round((Date.now() - started) / 1000);

@@ -72,6 +72,18 @@ export async function coreBenchmarks({ run, seconds, profile, resultsDir, log })
             latencyMs: get.latencyMs,
           });
 
+          if (dialect === 'sqlite') {
+            // Where getConference's time goes: the app's shared plugins alone, then authentication alone.
+            for (const [id, name, scenario] of [
+              ['healthz', 'V4H app, unauthenticated GET /healthz (helmet, CORS, logger)', scenarios.healthz],
+              ['session', 'V4H app, GET /api/auth/session (JWT + one DB lookup)', scenarios.session],
+            ]) {
+              const part = await measure(server.url, { request: scenario, connections: 50 });
+              checkClean(part, name);
+              figure({ id: `${id}-${dialect}`, name: `${name}, 50 connections, ${dialect}`, value: round(part.requestsPerSecond), unit: 'req/s', baseline, ratio: round(part.requestsPerSecond / baseline.value, 2), pass: null, latencyMs: part.latencyMs });
+            }
+          }
+
           const request = await measure(server.url, { request: scenarios.requestConference, connections: 50 });
           checkClean(request, `requestConference (${dialect})`);
           figure({
@@ -130,6 +142,8 @@ async function prepareScenarios(url, users) {
   const authorization = `Bearer ${accessToken}`;
   return {
     getConference: { path: `/api/conferences/${created.body.sessionId}`, headers: { authorization } },
+    healthz: { path: '/healthz' },
+    session: { path: '/api/auth/session', headers: { authorization } },
     requestConference: { method: 'POST', path: '/api/conferences', headers: { authorization }, body: {} },
     login: { method: 'POST', path: '/api/auth/login', body: users[1] },
   };

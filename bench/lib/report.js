@@ -39,6 +39,10 @@ export function renderMarkdown(run) {
       lines.push('');
     }
   }
+  if (run.microCosts?.length) {
+    lines.push('', '## Per-operation costs (in-process, the built server code)', '', '| operation | µs per call |', '|---|---|');
+    for (const m of run.microCosts) lines.push(`| ${m.name} | ${fmt(m.microseconds)} |`);
+  }
   if (run.analysis?.length) lines.push('', '## Analysis', '', ...run.analysis.map((a) => `- ${a}`));
   if (run.notes.length) lines.push('', '## Notes', '', ...run.notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;

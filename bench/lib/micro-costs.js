@@ -1,0 +1,52 @@
+// Per-operation costs behind an authenticated read, measured in this process with the built server's code:
+// they explain the req/s figures (a request costs roughly the sum of the operations it performs).
+import { createHmac, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const dist = new URL('../../packages/server/dist/', import.meta.url);
+const requireServer = createRequire(new URL('../../packages/server/package.json', import.meta.url));
+
+async function perCall(n, fn) {
+  for (let i = 0; i < Math.min(500, n); i++) await fn();
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await fn();
+  return Number(process.hrtime.bigint() - started) / 1e3 / n;
+}
+
+/** [{ name, microseconds }] for the operations of one authenticated getConference. */
+export async function microCosts() {
+  const { createAccessTokenSigner } = await import(new URL('auth/access-tokens.js', dist).href);
+  const { openDatabase } = await import(new URL('db/database.js', dist).href);
+  const { migrateToLatest } = await import(new URL('db/migrate.js', dist).href);
+  const signer = createAccessTokenSigner({ secret: 'x'.repeat(43), issuer: 'http://v4h.bench.invalid', ttlSeconds: 3600 });
+  const { token } = await signer.sign({ userId: 'u', username: 'n', familyId: 'f' }, Date.now());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-micro-'));
+  const file = path.join(dir, 'v4h.sqlite');
+  const db = await openDatabase(`sqlite:${file}`);
+  await migrateToLatest(db);
+  const SQLite = requireServer('better-sqlite3');
+  const raw = new SQLite(file);
+  const sql = 'select u.disabled, f.revoked_at from token_families f join users u on u.id = f.user_id where f.id = ? and u.id = ?';
+  const prepared = raw.prepare(sql);
+  try {
+    const results = [
+      ['access-token verification (jose, HS256 via WebCrypto)', 5000, () => signer.verify(token, Date.now())],
+      ['HMAC-SHA256 of the same token (node:crypto)', 5000, () => createHmac('sha256', 'x'.repeat(43)).update(token).digest()],
+      ['authenticate’s lookup through Kysely (SQLite)', 5000, () =>
+        db.kysely.selectFrom('token_families').innerJoin('users', 'users.id', 'token_families.user_id').select(['users.disabled', 'token_families.revoked_at']).where('token_families.id', '=', 'f').where('users.id', '=', 'u').executeTakeFirst()],
+      ['the same lookup, better-sqlite3 prepared once', 5000, () => prepared.get('f', 'u')],
+      ['the same lookup, better-sqlite3 prepared per call', 5000, () => raw.prepare(sql).get('f', 'u')],
+      ['crypto.randomUUID (request id)', 5000, () => randomUUID()],
+    ];
+    const out = [];
+    for (const [name, n, fn] of results) out.push({ name, microseconds: Math.round((await perCall(n, fn)) * 10) / 10 });
+    return out;
+  } finally {
+    raw.close();
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
