@@ -172,4 +172,12 @@ describe('records on the local ledger', () => {
     expect((await getJson(`${t.baseUrl}/api/conferences/nope/manifest`, o.auth)).status).toBe(404);
     expect((await post(sessionId, o.auth, { expiresIn: 10 })).status).toBe(400);
   });
+
+  it('the routes are in the OpenAPI document', async () => {
+    const { status, body } = await getJson(`${t.baseUrl}/openapi.json`);
+    expect(status).toBe(200);
+    for (const route of ['/api/conferences/{sessionId}/manifest', '/api/conferences/{sessionId}/verification-links', '/api/verify/{token}', '/.well-known/v4h-ledger.json']) {
+      expect(Object.keys(body.paths)).toContain(route);
+    }
+  });
 });
