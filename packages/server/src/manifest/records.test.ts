@@ -155,8 +155,9 @@ describe('records on the local ledger', () => {
     expect(res.status).toBe(201);
     const link = await res.json();
     expect(link.url).toBe(`${t.baseUrl}/api/verify/${link.token}`);
-    const opened = await getJson(link.url);
+    const opened = await getJson(link.url, { origin: 'https://auditor.example' });
     expect(opened.status).toBe(200);
+    expect((await fetch(link.url, { headers: { origin: 'https://auditor.example' } })).headers.get('access-control-allow-origin')).toBe('*');
     expect((await verifyBundle(opened.body, { ledgerKey: await ledgerKey() })).ok).toBe(true);
 
     expect((await getJson(`${t.baseUrl}/api/verify/${link.token.slice(0, -2)}xx`)).status).toBe(401);

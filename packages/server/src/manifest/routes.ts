@@ -14,12 +14,14 @@ export const recordsRoutes: FastifyPluginAsync<{ records: RecordsService; authen
 
   app.get('/.well-known/v4h-ledger.json', {
     schema: { tags: ['records'], summary: "The ledger's public key (local) or chain and anchor address (EVM)", response: { 200: S.LedgerDescription } },
-    handler: async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(records.ledgerDescription()),
+    // Public and credential-free: any origin may read it (a verifier page elsewhere).
+    handler: async (_request, reply) => reply.headers({ 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' }).send(records.ledgerDescription()),
   });
 
   app.get('/api/verify/:token', {
     schema: { tags: ['records'], summary: 'A conference record opened by a verification link (no account)', params: S.TokenParam, response: { 200: S.Bundle, ...errors } },
-    handler: async (request, reply) => reply.header('cache-control', 'no-store').send(await records.bundleForLink(request.params.token)),
+    handler: async (request, reply) =>
+      reply.headers({ 'cache-control': 'no-store', 'access-control-allow-origin': '*' }).send(await records.bundleForLink(request.params.token)),
   });
 
   app.register(async (authed) => {
