@@ -18,6 +18,7 @@ export const ROOM_NAME_PATTERN = '^v4h-[a-z0-9-]{1,100}$';
 const HEARTBEAT_MS = 10_000;
 const MAX_MESSAGE_BYTES = 128 * 1024;
 
+/** Fastify plugin of the built-in room; registered by app.ts only when `config.jitsi.mode === 'builtin'`. */
 export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) {
   const assets = opts.assets ?? createAssetStore();
   const publicOrigin = new URL(opts.publicUrl).origin;

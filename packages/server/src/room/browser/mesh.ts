@@ -1,6 +1,7 @@
 // WebRTC mesh: one RTCPeerConnection per other participant; newcomers offer, members answer.
 import type { SignalData } from '../protocol.js';
 
+/** What the mesh needs from the page: ICE servers, local media, the signaling relay, and where streams go. */
 export interface MeshOptions {
   iceServers: RTCIceServer[];
   localStream: () => MediaStream | null;
@@ -17,6 +18,7 @@ interface Peer {
   chain: Promise<void>;
 }
 
+/** The peer connections of one meeting page, keyed by participant id. */
 export class Mesh {
   readonly #peers = new Map<string, Peer>();
 

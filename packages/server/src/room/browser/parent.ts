@@ -1,6 +1,7 @@
 // The meeting page's side of the postMessage protocol with the page that embeds it (external_api.js).
 import { MESSAGE_TAG, type PageToParent, type ParentToPage } from './messages.js';
 
+/** Events to and commands from the embedding page (a no-op when the page is not embedded through external_api.js). */
 export interface ParentChannel {
   emit(name: string, data?: Record<string, unknown>): void;
   onCommand(handler: (name: string, args: unknown[]) => void): void;

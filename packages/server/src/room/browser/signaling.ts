@@ -4,12 +4,14 @@ import type { ClientMessage, ServerMessage } from '../protocol.js';
 /** Close codes after which reconnecting makes no sense (see service.ts CLOSE). */
 const FINAL_CODES = new Set([1000, 4400, 4403, 4409, 4410]);
 
+/** Callbacks of the signaling connection. */
 export interface SignalingHandlers {
   message(msg: ServerMessage): void;
   /** The connection dropped and is being retried. */
   reconnecting(): void;
 }
 
+/** One participant's signaling connection; `join()` builds the join (or resume) message sent on every (re)connect. */
 export class Signaling {
   #socket: WebSocket | undefined;
   #stopped = false;

@@ -1,6 +1,7 @@
 // The meeting page's DOM: tiles (video, name, avatar, mute mark), the status line, the refused panel, the buttons.
 import type { PeerInfo } from '../protocol.js';
 
+/** What the page shows; `data-state` on <main> carries it for styles and tests. */
 export type PageState = 'connecting' | 'waiting' | 'in-call' | 'reconnecting' | 'refused' | 'left' | 'ended';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -61,6 +62,7 @@ class Tile {
   }
 }
 
+/** The page's elements and their states; no call logic. */
 export class MeetingView {
   readonly #stage = $('stage');
   readonly #tiles = new Map<string, Tile>();
