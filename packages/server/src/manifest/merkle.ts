@@ -29,6 +29,9 @@ export function buildMerkleTree(leavesHex: string[]): MerkleTree {
     if (below.length % 2 === 1) level.push(below[below.length - 1]);
     levels.push(level);
   }
+  // Hex of each node, made once on first use (every proof of a batch shares the upper levels).
+  const hex: (string | undefined)[][] = levels.map((level) => new Array<string | undefined>(level.length));
+  const nodeHex = (depth: number, i: number) => (hex[depth][i] ??= levels[depth][i].toString('hex'));
   return {
     root: levels[levels.length - 1][0].toString('hex'),
     size: leavesHex.length,
@@ -37,10 +40,9 @@ export function buildMerkleTree(leavesHex: string[]): MerkleTree {
       const path: string[] = [];
       let i = index;
       for (let depth = 0; depth < levels.length - 1; depth++) {
-        const level = levels[depth];
         const sibling = i % 2 === 1 ? i - 1 : i + 1;
         // A promoted node (no sibling at this level) adds no step.
-        if (sibling < level.length) path.push(level[sibling].toString('hex'));
+        if (sibling < levels[depth].length) path.push(nodeHex(depth, sibling));
         i = Math.floor(i / 2);
       }
       return path;
