@@ -224,6 +224,16 @@ describe('RoomService', () => {
     service.close();
   });
 
+  it('closes a socket that floods the server with messages', async () => {
+    const conf = conferences();
+    const service = make(conf);
+    const a = client(service);
+    await a.join('alice');
+    for (let i = 0; i < 700; i++) a.send({ type: 'mute', audio: i % 2 === 0 });
+    expect(a.closedWith).toBe(1008);
+    service.close();
+  });
+
   it("keeps the token's name: a participant cannot rename itself to impersonate someone", async () => {
     const conf = conferences();
     const service = make(conf);

@@ -55,6 +55,8 @@ interface Room {
 }
 
 const JOIN_TIMEOUT_MS = 10_000;
+const RATE_WINDOW_MS = 10_000;
+const RATE_MAX_MESSAGES = 600;
 /** How long after its token's expiry a live participant may still reconnect. */
 const MAX_EXPIRED_RESUME_S = 24 * 3600;
 
@@ -110,8 +112,16 @@ export class RoomService {
       if (!me || me.participant.socket !== socket) return this.#send(socket, error('bad_message', 'join first', false));
       await this.#command(me.room, me.participant, msg);
     };
+    let windowStart = Date.now();
+    let inWindow = 0;
     return {
       message: (raw) => {
+        // Flood guard: far above what negotiation needs (a few dozen candidates per peer).
+        if (Date.now() - windowStart > RATE_WINDOW_MS) {
+          windowStart = Date.now();
+          inWindow = 0;
+        }
+        if (++inWindow > RATE_MAX_MESSAGES) return socket.close(1008, 'too many messages');
         const msg = parseClientMessage(raw);
         if (!msg) return this.#send(socket, error('bad_message', 'malformed message', false));
         queue = queue.then(() => handle(msg)).catch((e) => this.#o.log?.warn({ err: e }, 'room message failed'));
