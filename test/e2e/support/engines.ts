@@ -11,6 +11,8 @@ export interface E2EEngine {
   hangUpButton?: string;
   /** Asserts that a page opened on a guest URL joined the room as `name`, admitted by its token. */
   expectGuestJoined?(page: Page, name: string): Promise<void>;
+  /** True when the engine reports joins and leaves to V4H itself (the SDK then sends no presence reports). */
+  reportsPresence?: boolean;
   /** Holds back /external_api.js (to exercise the SDK's load timeout); absent when the engine cannot. */
   stallScript?(on: boolean): void;
   close(): Promise<void>;
@@ -45,5 +47,5 @@ export async function builtinRoomEngine(): Promise<E2EEngine> {
   const buildRoom = new URL('../../../packages/server/build-room.js', import.meta.url).href;
   const { buildRoomAssets } = (await import(buildRoom)) as { buildRoomAssets(): Promise<string> };
   await buildRoomAssets();
-  return { env: { V4H_ROOM_GRACE_PERIOD: '1' }, close: async () => {} };
+  return { env: { V4H_ROOM_GRACE_PERIOD: '1' }, reportsPresence: true, close: async () => {} };
 }

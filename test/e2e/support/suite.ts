@@ -265,7 +265,7 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       await call(page, 'endConference');
     });
 
-    it('the page going away during a call reports the leave with a beacon', async () => {
+    it('the page going away during a call reports the leave (SDK beacon, or the engine itself)', async () => {
       const { page, accessToken } = await openClinic(world);
       const sessionId = (await call(page, 'requestConference')).value as string;
       await call(page, 'startConference', sessionId, '#call', 640, 480, 'Ana');
@@ -280,7 +280,7 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
         };
       });
       await page.goto('about:blank');
-      // The owner was the only participant: the beaconed leave ends the conference.
+      // The owner was the only participant: the leave ends the conference.
       const state = async () => {
         const res = await fetch(`${world.server.baseUrl}/api/conferences/${sessionId}`, { headers: { authorization: `Bearer ${accessToken}` } });
         return ((await res.json()) as { state: string }).state;
@@ -288,6 +288,11 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       await expect.poll(state, { timeout: 10_000 }).toBe('ended');
       await page.goto(`${world.clinic.origin}/`);
       const beacons = await page.evaluate(() => JSON.parse(sessionStorage.getItem('beacons') ?? '[]'));
+      if (world.engine.reportsPresence) {
+        // The built-in room saw the socket go (after its grace period); a beacon would count the leave twice.
+        expect(beacons).toHaveLength(0);
+        return;
+      }
       expect(beacons).toHaveLength(1);
       expect(beacons[0]).toMatchObject({ url: `${world.server.baseUrl}/api/conferences/${sessionId}/presence`, sent: true });
       expect(JSON.parse(beacons[0].data)).toMatchObject({ event: 'left', presenceToken: expect.any(String) });
