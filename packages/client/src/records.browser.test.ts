@@ -40,6 +40,8 @@ describe('verifyBundle in Chromium', () => {
     const tampered = structuredClone(bundle);
     tampered.manifests[0].manifest.events[0].data = { note: 'inserted later' };
     const forgedKey = Buffer.alloc(32, 7).toString('hex');
+    // Plain JSON in, plain JSON out (also keeps TypeScript from unfolding the record types).
+    const args: { bundle: unknown; tampered: unknown; publicKey: string; forgedKey: string } = { bundle, tampered, publicKey, forgedKey };
     const results = await page.evaluate(
       async ({ bundle, tampered, publicKey, forgedKey }) => {
         const v = (globalThis as any).V4HVerify;
@@ -50,7 +52,7 @@ describe('verifyBundle in Chromium', () => {
         };
         return { good: await run(bundle, key), tampered: await run(tampered, key), wrongKey: await run(bundle, v.fromHex(forgedKey)), secure: isSecureContext };
       },
-      { bundle, tampered, publicKey, forgedKey },
+      args,
     );
     expect(results).toEqual({
       good: { ok: true, failure: null, checks: 10 },
