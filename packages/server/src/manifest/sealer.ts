@@ -3,7 +3,8 @@ import { sql, type Kysely } from 'kysely';
 import type { ConferenceEventsTable, Database, ManifestsTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { manifestText } from './format.js';
-import { sha256Hex } from '../lib/ids.js';
+import { acquireLease, releaseLease } from '../ledger/lease.js';
+import { newId, sha256Hex } from '../lib/ids.js';
 
 export interface SealerOptions {
   db: Kysely<Database>;
@@ -15,10 +16,22 @@ export interface SealerOptions {
 }
 
 export class Sealer {
+  readonly #holder = newId();
+
   constructor(private readonly opts: SealerOptions) {}
 
-  /** Seals every due conference (up to the limit); returns the manifests written. */
+  /** Seals every due conference (up to the limit); returns the manifests written. One process at a time (a lease). */
   async runOnce(): Promise<ManifestsTable[]> {
+    const { db, clock } = this.opts;
+    if (!(await acquireLease(db, 'seal', this.#holder, clock.now(), 120_000))) return [];
+    try {
+      return await this.#run();
+    } finally {
+      await releaseLease(db, 'seal', this.#holder);
+    }
+  }
+
+  async #run(): Promise<ManifestsTable[]> {
     const { db, clock } = this.opts;
     const cutoff = clock.now() - this.opts.sealDelay * 1000;
     const due = await sql<{ session_id: string }>`
