@@ -1,6 +1,7 @@
 // Several server processes on one PostgreSQL database (one data dir, one token secret), requests spread over them:
 // tokens from one are honoured by the others, refresh-token reuse is caught across them, login limits are shared.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JITSI_TEST_ENV } from '../../packages/server/src/test-support/test-app.js';
 import { call, createUsers, deployment, login, loggedErrors, type ServerProcess } from './support.js';
 
 type User = { username: string; password: string };
@@ -12,7 +13,8 @@ const user = () => users[nextUser++];
 const any = (i: number) => servers[i % servers.length].url;
 
 beforeAll(async () => {
-  d = await deployment('postgres', { V4H_LOGIN_LIMIT_PER_USER: '4', V4H_LOGIN_LIMIT_PER_ADDRESS: '40' });
+  // A token-auth Jitsi (the built-in room reports presence itself and hands out no presence tokens).
+  d = await deployment('postgres', { V4H_LOGIN_LIMIT_PER_USER: '4', V4H_LOGIN_LIMIT_PER_ADDRESS: '40', ...JITSI_TEST_ENV });
   users = await createUsers(d.env.V4H_DATABASE_URL, d.dataDir, 12, 'multi-');
   // Started together: they race to migrate the same database and to create the shared secrets.
   servers = await Promise.all([d.start(), d.start(), d.start()]);
