@@ -11,6 +11,7 @@ import { coreBenchmarks } from './lib/core-benchmarks.js';
 import { runScriptBenchmark } from './lib/script-benchmarks.js';
 import { renderMarkdown } from './lib/report.js';
 import { microCosts } from './lib/micro-costs.js';
+import { analyse } from './lib/analysis.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = path.join(root, 'bench', 'results');
@@ -45,6 +46,8 @@ for (const name of ['client-size', 'upload', 'records']) {
   if (wanted(name)) await runScriptBenchmark({ run, name, root, log });
 }
 
+run.analysis = analyse(run);
+run.machine.loadAverageAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
 run.totalSeconds = Math.round((Date.now() - started) / 1000);
 fs.mkdirSync(resultsDir, { recursive: true });
 fs.writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(run, null, 2)}\n`);

@@ -109,7 +109,10 @@ export async function coreBenchmarks({ run, seconds, profile, resultsDir, log })
             latencyMs: refresh.latencyMs,
           });
 
-          if (dialect === 'sqlite') await loginFlood(server.url, scenarios, users[1], { seconds, figure, run });
+          if (dialect === 'sqlite') {
+            await loginTiming(server.url, users[1], figure);
+            await loginFlood(server.url, scenarios, users[1], { seconds, figure, run });
+          }
         } finally {
           await server.stop();
         }
@@ -157,6 +160,36 @@ async function loginMany(url, user, count) {
     tokens.push(...batch.map((pair) => pair.refreshToken));
   }
   return tokens;
+}
+
+/** Wrong-password logins for an existing and for an unknown username, interleaved: does the answer time tell them apart? */
+async function loginTiming(url, known, figure) {
+  const samples = { known: [], unknown: [] };
+  const once = async (kind, i) => {
+    const username = kind === 'known' ? known.username : `nobody-${i}-${known.username}`;
+    const started = process.hrtime.bigint();
+    const res = await call(url, 'POST', '/api/auth/login', { body: { username, password: `wrong-password-${i}` } });
+    if (res.status !== 401) throw new Error(`login timing: expected 401, got ${res.status}`);
+    samples[kind].push(Number(process.hrtime.bigint() - started) / 1e6);
+  };
+  for (let i = -2; i < 40; i++) {
+    await once(i % 2 ? 'known' : 'unknown', i);
+    await once(i % 2 ? 'unknown' : 'known', i);
+  }
+  for (const list of Object.values(samples)) list.splice(0, 2); // warm-up
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const [k, u] = [median(samples.known), median(samples.unknown)];
+  const difference = Math.abs(k - u) / Math.max(k, u);
+  figure({
+    id: 'login-timing-sqlite',
+    name: 'failed login answer time, unknown username (median of 40) vs known username with a wrong password',
+    value: round(u, 1),
+    unit: 'ms',
+    baseline: { name: 'known username, wrong password (median of 40)', value: round(k, 1) },
+    ratio: round(u / k, 3),
+    target: 'medians within 30%',
+    pass: difference < 0.3,
+  });
 }
 
 /** getConference at a fixed rate, alone and then beside a flood of correct logins (argon2id). */
