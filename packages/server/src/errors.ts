@@ -79,3 +79,12 @@ function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001', 'SQLITE_BUSY'].includes(code ?? '');
 }
+
+/**
+ * Fastify's router refuses malformed URLs and over-long path parameters before any hook or error handler runs;
+ * this answers them like every other error (`bad_request`, docs/api.md), without echoing the URL (it may hold a token).
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'malformed URL';
+  return reply.status(400).send({ error: 'bad_request', message });
+}
