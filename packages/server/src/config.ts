@@ -43,6 +43,8 @@ export interface Config {
   /** S3 credentials and default region from the usual AWS_* variables (else the SDK's default chain). */
   storageCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   storageRegion?: string;
+  /** Seconds an upload may receive nothing before it is dropped (a stalled client must not hold a file open). */
+  uploadIdleTimeout: number;
 }
 
 export interface RTCIceServerConfig {
@@ -246,6 +248,7 @@ export function loadConfig(env: Env = process.env): Config {
     recorderSecret: str(env, 'V4H_RECORDER_SECRET'),
     storageCredentials: storageCredentials(env),
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
+    uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
   };
 }
 

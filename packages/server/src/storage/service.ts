@@ -68,6 +68,8 @@ export interface FileServiceDeps {
   publicUrl: string;
   /** Lifetime of download links (default one hour). */
   linkTtlSeconds?: number;
+  /** An upload receiving nothing this long (while not held back by the engine) is dropped (default 60 s). */
+  uploadIdleTimeoutMs?: number;
 }
 
 export class FileService {
@@ -105,13 +107,18 @@ export class FileService {
       sourceError ??= error;
       hashing.destroy(error);
     };
-    input.body.once('error', abort);
+    input.body.on('error', abort);
+    // The engine's put() reports a failed stream; a late 'error' event must not go unheard (and crash).
+    hashing.on('error', () => {});
     input.body.once('close', () => input.body.readableEnded || abort(new Error('the client disconnected mid-upload')));
+    const stall = this.#watchStall(input.body, hashing, abort);
     input.body.pipe(hashing);
     try {
       await this.#deps.storage.put(storageKey, hashing, { contentType });
     } catch (error) {
       throw this.#uploadFailure(error, sourceError);
+    } finally {
+      stall.stop();
     }
     if (hashing.size === 0) {
       await this.#deps.storage.delete(storageKey);
@@ -234,6 +241,27 @@ export class FileService {
       if (error instanceof NotFoundInStorage) throw new AppError('service_unavailable', 'the file is missing from storage', {}, { cause: error });
       throw storageUnavailable(error);
     }
+  }
+
+  /**
+   * Drops an upload whose client stopped sending without closing the connection (else it would hold an
+   * open file and a socket indefinitely). Time spent held back by a slow engine does not count.
+   */
+  #watchStall(body: Readable, hashing: HashingStream, abort: (error: Error) => void): { stop(): void } {
+    const idleMs = this.#deps.uploadIdleTimeoutMs ?? 60_000;
+    let last = Date.now();
+    let seen = 0;
+    const timer = setInterval(() => {
+      if (hashing.size !== seen || hashing.writableNeedDrain) {
+        seen = hashing.size;
+        last = Date.now();
+      } else if (Date.now() - last >= idleMs) {
+        abort(new Error(`no data for ${idleMs / 1000} s: upload dropped`));
+        body.destroy(); // closes the connection
+      }
+    }, Math.min(1000, idleMs / 4));
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
   }
 
   #uploadFailure(error: unknown, sourceError: Error | undefined): Error {

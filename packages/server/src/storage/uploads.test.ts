@@ -15,7 +15,7 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
   let participant: Session;
   let stranger: Session;
   beforeAll(async () => {
-    t = await createFilesTestApp(engine);
+    t = await createFilesTestApp(engine, { env: { V4H_UPLOAD_IDLE_TIMEOUT: '2' } });
     [owner, participant, stranger] = await Promise.all([t.userSession(), t.userSession(), t.userSession()]);
   });
   afterAll(async () => t?.close());
@@ -162,6 +162,24 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     expect(await fileEvents(t, sessionId)).toEqual([]);
     const rows = await t.db.kysely.selectFrom('files').select('id').where('session_id', '=', sessionId).execute();
     expect(rows).toEqual([]);
+  });
+
+  it('drops an upload whose client stalls without closing the connection', async () => {
+    const { sessionId } = await conference();
+    const before = t.storedObjects();
+    const url = new URL(`${t.baseUrl}/api/conferences/${sessionId}/files?kind=recording`);
+    const started = Date.now();
+    const outcome = await new Promise<string>((resolve) => {
+      const req = http.request(url, { method: 'POST', headers: { ...owner.auth, 'content-type': 'video/webm', 'content-length': String(900_000) } });
+      req.on('response', (res) => resolve(`answered ${res.statusCode}`));
+      req.on('error', (error) => resolve(`closed: ${(error as NodeJS.ErrnoException).code}`));
+      req.write(randomBytes(300_000)); // …and nothing more
+    });
+    expect(outcome).toMatch(/^closed/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.storedObjects()).toEqual(before);
+    expect(await fileEvents(t, sessionId)).toEqual([]);
   });
 
   it('stores concurrent uploads to one conference, each with its own event and hash', async () => {

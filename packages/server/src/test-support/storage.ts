@@ -35,7 +35,17 @@ export async function createFilesTestApp(engine: Engine, options: TestAppOptions
         .map((e) => path.relative(filesDir, path.join(e.parentPath, e.name)));
     },
     async close() {
-      await t.close();
+      // Fastify closes idle keep-alive connections once, at close: one whose last response is still finishing, or
+      // the spare connection Node's fetch opens after an aborted upload (undici#5845), would hold close() for a
+      // keep-alive or headers timeout (~70 s). Sweep idle ones, then cut what is left after a second.
+      const started = Date.now();
+      const server = t.app.server;
+      const sweep = setInterval(() => (Date.now() - started > 1000 ? server.closeAllConnections() : server.closeIdleConnections()), 50);
+      try {
+        await t.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await s3?.close();
     },
   };
