@@ -70,6 +70,18 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
     expect(none.urlStorage).toBeNull();
   });
 
+  it('answers HEAD with the headers only, and documents the routes in /openapi.json', async () => {
+    const head = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files/${stored.fileId}`, { method: 'HEAD', headers: owner.auth });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(video.length));
+    expect(head.headers.get('accept-ranges')).toBe('bytes');
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    const openapi = (await (await fetch(`${t.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    for (const route of ['/api/conferences/{sessionId}/files', '/api/conferences/{sessionId}/files/{fileId}', '/api/rooms/{roomName}/files', '/api/files/{fileId}/content']) {
+      expect(Object.keys(openapi.paths)).toContain(route);
+    }
+  });
+
   it('lists files with links for owner and participants', async () => {
     const res = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files`, { headers: owner.auth });
     const { items } = (await res.json()) as { items: Array<{ fileId: string; url: string; name: string }> };

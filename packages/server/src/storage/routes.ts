@@ -7,8 +7,8 @@ import type { Authenticate } from '../auth/authenticate.js';
 import { unauthorized } from '../errors.js';
 import { formatSha256 } from './digests.js';
 import { isInline } from './media-types.js';
-import { contentDisposition } from './s3-backend.js';
-import type { Download, FileService, Principal, UploadInput } from './service.js';
+import { contentDisposition } from './content-disposition.js';
+import type { Download, FileService, Principal, RangeHeaders, UploadInput } from './service.js';
 import * as S from './schemas.js';
 
 export interface FileRoutesOptions {
@@ -51,7 +51,8 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
       contentLength: length === undefined ? undefined : Number(length),
       contentEncoding: request.headers['content-encoding'],
       digests: [header(request, 'repr-digest'), header(request, 'content-digest')],
-      body: (request.body as Readable | undefined) ?? emptyBody(request),
+      // Fastify skips the parser for an empty body; the raw request is then an ended stream.
+      body: (request.body as Readable | undefined) ?? request.raw,
     });
   };
 
@@ -121,8 +122,8 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-function rangeHeader(request: FastifyRequest): { range?: string; ifRange?: string } {
-  return { range: request.headers.range, ifRange: header(request, 'if-range') };
+function rangeHeader(request: FastifyRequest): RangeHeaders {
+  return { range: request.headers.range, ifRange: header(request, 'if-range'), headersOnly: request.method === 'HEAD' };
 }
 
 function sendDownload(reply: FastifyReply, { file, range, body }: Download) {
@@ -148,9 +149,4 @@ function sendDownload(reply: FastifyReply, { file, range, body }: Download) {
 /** An upload refused before its body was read: close the connection rather than read gigabytes to reuse it. */
 async function closeIfUnread(request: FastifyRequest, reply: FastifyReply) {
   if (!request.raw.readableEnded) reply.header('connection', 'close');
-}
-
-/** Fastify skips the parser for an empty body: give the service an empty stream. */
-function emptyBody(request: FastifyRequest): Readable {
-  return request.raw;
 }

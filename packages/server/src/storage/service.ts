@@ -1,5 +1,5 @@
 // Recordings and attachments: streamed, hashed uploads into the storage engine, each recorded in the event log.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Db } from '../db/database.js';
 import type { FilesTable } from '../db/schema.js';
 import { iso, type Clock } from '../lib/clock.js';
@@ -45,10 +45,11 @@ export interface StoredFile {
   url: string;
 }
 
-/** The request's `Range` and `If-Range` headers. */
+/** The request's `Range` and `If-Range` headers; `headersOnly` for HEAD (the bytes are not fetched). */
 export interface RangeHeaders {
   range?: string;
   ifRange?: string;
+  headersOnly?: boolean;
 }
 
 /** An open download: the bytes (whole or one range) and what the response needs to say about them. */
@@ -235,6 +236,7 @@ export class FileService {
     if (range === 'unsatisfiable') {
       throw new AppError('range_not_satisfiable', `the file has ${file.size} bytes`, { 'content-range': `bytes */${file.size}` });
     }
+    if (headers.headersOnly) return { file, range, body: Readable.from([]) };
     try {
       return { file, range, body: await this.#deps.storage.get(file.storage_key, range) };
     } catch (error) {
