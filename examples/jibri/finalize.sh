@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Jibri finalize script: uploads a finished recording to V4H with the recorder credential.
 #
-# Jibri runs it with the recording's session directory as its only argument; that directory holds
+# Jibri (jibri.recording.finalize-script in jibri.conf) runs it with the recording's session directory as its
+# only argument; that directory holds
 # <room>_<time>.mp4 and metadata.json ({"meeting_url": "https://<jitsi>/<room>", …}). The conference
 # is found by its room name (the last path segment of meeting_url).
 #
@@ -58,14 +59,18 @@ for file in "${recordings[@]}"; do
     digest_header=(-H "Repr-Digest: sha-256=:$(openssl dgst -sha256 -binary "$file" | base64 | tr -d '\n'):")
   fi
   # -T streams the file (never loads it whole); the secret goes in through a file descriptor, not
-  # the command line (which `ps` shows).
-  if response="$(curl -sS --fail-with-body --retry 3 --retry-delay 5 -X POST -T "$file" \
+  # the command line (which `ps` shows). The status is checked here (no --fail-with-body: curl < 7.76).
+  body_file="$(mktemp)"
+  code="$(curl -sS --retry 3 --retry-delay 5 -o "$body_file" -w '%{http_code}' -X POST -T "$file" \
     -H @<(printf 'Authorization: Bearer %s\n' "$V4H_RECORDER_SECRET") -H 'Content-Type: video/mp4' "${digest_header[@]}" \
-    "${V4H_URL%/}/api/rooms/$room/files?kind=recording&name=$(urlencode "$name")")"; then
+    "${V4H_URL%/}/api/rooms/$room/files?kind=recording&name=$(urlencode "$name")")" || code="000"
+  response="$(cat "$body_file")"
+  rm -f -- "$body_file"
+  if [ "$code" = 201 ]; then
     log "stored $name for room $room: $response"
     if [ "${V4H_DELETE_AFTER_UPLOAD:-0}" = 1 ]; then rm -f -- "$file"; fi
   else
-    log "upload of $name for room $room failed: $response"
+    log "upload of $name for room $room failed (HTTP $code): $response"
     status=1
   fi
 done
