@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Jibri finalize script: uploads a finished recording to V4H with the recorder credential.
 #
-# Jibri (jibri.recording.finalize-script in jibri.conf) runs it with the recording's session directory as its
-# only argument; that directory holds
-# <room>_<time>.mp4 and metadata.json ({"meeting_url": "https://<jitsi>/<room>", …}). The conference
-# is found by its room name (the last path segment of meeting_url).
+# Jibri (jibri.recording.finalize-script in jibri.conf) runs it with the recording's session directory
+# as its only argument; that directory holds <room>_<time>.mp4 and metadata.json
+# ({"meeting_url": "https://<jitsi>/<room>", …}). The conference is found by its room name (the last
+# path segment of meeting_url).
 #
 # Configure in Jibri's environment:
 #   V4H_URL              base URL of the V4H server, e.g. https://v4h.example.org
