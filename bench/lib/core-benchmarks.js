@@ -192,9 +192,11 @@ async function loginTiming(url, known, figure) {
   });
 }
 
-/** getConference at a fixed rate, alone and then beside a flood of correct logins (argon2id). */
+/** getConference from a few connections, alone and then beside a flood of correct logins (argon2id). */
 async function loginFlood(url, scenarios, floodUser, { seconds, figure }) {
-  const probe = { request: scenarios.getConference, connections: 10, overallRate: 500 };
+  // A closed loop of a few connections: autocannon's rate limit sends each second's quota in one burst, which would
+  // measure the burst's queue rather than the flood's effect.
+  const probe = { request: scenarios.getConference, connections: 4 };
   await runLoad({ url, ...probe, duration: WARMUP_SECONDS });
   const quiet = await runLoad({ url, ...probe, duration: seconds });
   checkClean(quiet, 'getConference without flood');
@@ -206,15 +208,15 @@ async function loginFlood(url, scenarios, floodUser, { seconds, figure }) {
   checkClean(flood, 'login flood');
   figure({
     id: 'flood-p99-sqlite',
-    name: 'getConference p99 at 500 req/s during a login flood (16 connections, argon2id), sqlite',
+    name: 'getConference p99 (4 connections) during a login flood (16 connections, argon2id), sqlite',
     value: loud.latencyMs.p99,
     unit: 'ms',
-    baseline: { name: 'p99 at 500 req/s without the flood', value: quiet.latencyMs.p99 },
+    baseline: { name: 'p99 (4 connections) without the flood', value: quiet.latencyMs.p99, requestsPerSecond: round(quiet.requestsPerSecond) },
     ratio: round(loud.latencyMs.p99 / Math.max(quiet.latencyMs.p99, 1), 2),
     target: 'p99 < 20 ms',
     pass: loud.latencyMs.p99 < 20,
     latencyMs: loud.latencyMs,
-    flood: { loginsPerSecond: round(flood.requestsPerSecond, 1), loginLatencyMs: flood.latencyMs },
+    flood: { loginsPerSecond: round(flood.requestsPerSecond, 1), loginLatencyMs: flood.latencyMs, probeRequestsPerSecond: round(loud.requestsPerSecond) },
   });
 }
 

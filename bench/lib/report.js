@@ -19,7 +19,10 @@ export function renderMarkdown(run) {
     lines.push(`| ${f.name} | ${fmt(f.value)} ${f.unit ?? ''}${p99} | ${base} | ${fmt(f.ratio)} | ${f.target ?? '—'} | ${met} |`);
   }
   const flood = run.figures.find((f) => f.flood);
-  if (flood) lines.push('', `Login flood: ${fmt(flood.flood.loginsPerSecond)} logins/s (p99 ${fmt(flood.flood.loginLatencyMs.p99)} ms) beside the getConference probe.`);
+  if (flood) {
+    lines.push('', `Login flood: ${fmt(flood.flood.loginsPerSecond)} logins/s (p99 ${fmt(flood.flood.loginLatencyMs.p99)} ms) beside the getConference probe, ` +
+      `which ran ${fmt(flood.flood.probeRequestsPerSecond)} req/s during the flood and ${fmt(flood.baseline.requestsPerSecond)} req/s without it.`);
+  }
   const missed = run.figures.filter((f) => f.pass === false);
   if (missed.length) {
     lines.push('', '## Targets missed', '');
