@@ -45,11 +45,19 @@ export function analyse(run) {
   }
   const flood = byId['flood-p99-sqlite'];
   if (flood) {
+    const joseBusy = run.microCosts?.find((m) => m.name.startsWith('access-token verification (jose) while'));
+    const hmacBusy = run.microCosts?.find((m) => m.name.startsWith('HMAC-SHA256 (node:crypto) while'));
     out.push(
-      `Login flood: getConference p99 went from ${flood.baseline.value} ms to ${flood.value} ms while ${flood.flood.loginsPerSecond} ` +
-        `logins/s ran. argon2id (19 MiB, 2 passes) runs on libuv's 4 worker threads, so up to 4 hashes compete with the event loop for ` +
-        `the machine's ${run.machine.cpus} cores. What would move it: cap concurrent hashes below the core count (a small queue in ` +
-        `passwords.ts; logins wait, reads don't), or run the server with more cores than hashing threads.`,
+      `Login flood: getConference p99 went from ${flood.baseline.value} ms to ${flood.value} ms (and the probe from ` +
+        `${flood.baseline.requestsPerSecond ?? '?'} to ${flood.flood.probeRequestsPerSecond ?? '?'} req/s) while ${flood.flood.loginsPerSecond} logins/s ran. ` +
+        `argon2id runs on libuv's thread pool (4 threads) — and so does every WebCrypto call, which is how jose verifies an HS256 access token: ` +
+        (joseBusy
+          ? `with 8 hashes running, one jose verification takes ${joseBusy.microseconds} µs at the median and ${joseBusy.p99} µs at p99 ` +
+            `(queued behind the hashes), where node:crypto's createHmac takes ${hmacBusy?.microseconds} µs (p99 ${hmacBusy?.p99} µs). `
+          : '') +
+        `So every authenticated request waits for a free hashing thread. What would move it: verify access tokens off the pool ` +
+        `(node:crypto createHmac + timingSafeEqual on the event loop, or a cache of already-verified tokens until their exp), and cap ` +
+        `concurrent argon2 hashes below the core count (a small queue in passwords.ts: logins wait, reads don't).`,
     );
   }
   if (run.machine.loadAverageAtStart[0] > run.machine.cpus) {

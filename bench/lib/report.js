@@ -43,8 +43,8 @@ export function renderMarkdown(run) {
     }
   }
   if (run.microCosts?.length) {
-    lines.push('', '## Per-operation costs (in-process, the built server code)', '', '| operation | µs per call |', '|---|---|');
-    for (const m of run.microCosts) lines.push(`| ${m.name} | ${fmt(m.microseconds)} |`);
+    lines.push('', '## Per-operation costs (in-process, the built server code)', '', '| operation | µs per call (median) | p99 µs |', '|---|---|---|');
+    for (const m of run.microCosts) lines.push(`| ${m.name} | ${fmt(m.microseconds)} | ${fmt(m.p99 ?? '—')} |`);
   }
   if (run.analysis?.length) lines.push('', '## Analysis', '', ...run.analysis.map((a) => `- ${a}`));
   if (run.notes.length) lines.push('', '## Notes', '', ...run.notes.map((n) => `- ${n}`));
