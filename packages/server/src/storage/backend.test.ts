@@ -94,6 +94,7 @@ describe.each(engines)('storage engine: $name', (engine) => {
   it('leaves no object when the source stream fails, small or past one part', async () => {
     const before = keys();
     await expect(storage.put('broken-small', generated(1 << 20, { failAfter: 256 * 1024 }), { contentType: 'video/mp4' })).rejects.toThrow();
+    await expect(storage.put('broken-at-once', generated(1 << 20, { failAfter: 0 }), { contentType: 'video/mp4' })).rejects.toThrow();
     await expect(storage.put('broken-big', generated(40 << 20, { failAfter: 20 << 20 }), { contentType: 'video/mp4' })).rejects.toThrow();
     expect(await storage.head('broken-small')).toBeNull();
     expect(await storage.head('broken-big')).toBeNull();

@@ -15,7 +15,8 @@ export class HashingStream extends Transform {
   #hex?: string;
 
   constructor(options: { maxBytes: number; expected?: Buffer }) {
-    super();
+    // 1 MiB of slack each side keeps the socket flowing while the engine writes (Node 20's default is 16 KiB).
+    super({ highWaterMark: 1024 * 1024 });
     this.#maxBytes = options.maxBytes;
     this.#expected = options.expected;
   }
