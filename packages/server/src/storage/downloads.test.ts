@@ -13,7 +13,7 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
   let video: Buffer;
   let stored: Record<string, any>;
   beforeAll(async () => {
-    t = await createFilesTestApp(engine);
+    t = await createFilesTestApp(engine, { env: { V4H_MAX_UPLOAD_BYTES: String(32 * 1024 * 1024) } });
     [owner, participant] = await Promise.all([t.userSession(), t.userSession()]);
     ({ sessionId } = await createConference(t, owner));
     await addParticipant(t, sessionId, participant);
@@ -54,6 +54,36 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
       expect((await bytesOf(res)).length).toBe(video.length);
     }
     expect((await authed('bytes=5-9', { 'if-range': `"${stored.sha256}"` })).status).toBe(206);
+  });
+
+  it('round-trips a 20 MiB recording (multipart on S3), also across a part boundary', async () => {
+    const big = randomBytes(20 * 1024 * 1024 + 3);
+    const res = await upload(t, sessionId, big, { auth: owner.auth, type: 'video/webm', name: 'long.webm' });
+    expect(res.status).toBe(201);
+    expect(res.body.size).toBe(big.length);
+    const boundary = 8 * 1024 * 1024;
+    const part = await fetch(res.body.url, { headers: { range: `bytes=${boundary - 10}-${boundary + 9}` } });
+    expect(part.status).toBe(206);
+    expect((await bytesOf(part)).equals(big.subarray(boundary - 10, boundary + 10))).toBe(true);
+    const whole = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files/${res.body.fileId}`, { headers: owner.auth });
+    expect((await bytesOf(whole)).equals(big)).toBe(true);
+  });
+
+  it('refuses a multipart-sized upload past the limit or with a wrong digest with 413/400, keeping nothing', async () => {
+    const before = t.storedObjects();
+    let sent = 0;
+    const chunk = randomBytes(1024 * 1024);
+    const tooBig = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files?kind=recording`, {
+      method: 'POST',
+      headers: { ...owner.auth, 'content-type': 'video/webm' },
+      body: new ReadableStream({ pull: (c) => (sent++ < 40 ? c.enqueue(chunk) : c.close()) }),
+      duplex: 'half',
+    } as RequestInit).catch((error: Error) => ({ status: `closed: ${error.message}` }));
+    expect(tooBig.status).toBe(413);
+    const big = randomBytes(20 * 1024 * 1024);
+    const mismatch = await upload(t, sessionId, big, { auth: owner.auth, headers: { 'repr-digest': `sha-256=:${Buffer.alloc(32).toString('base64')}:` } });
+    expect(mismatch).toMatchObject({ status: 400, body: { error: 'digest_mismatch' } });
+    expect(t.storedObjects()).toEqual(before);
   });
 
   it('puts a working, seekable link to the first recording in urlStorage', async () => {

@@ -11,8 +11,9 @@ export class HashingStream extends Transform {
   readonly #hash = createHash('sha256');
   readonly #maxBytes: number;
   readonly #expected?: Buffer;
-  #size = 0;
+  #received = 0;
   #hex?: string;
+  #failure?: AppError;
 
   constructor(options: { maxBytes: number; expected?: Buffer }) {
     // 1 MiB of slack each side keeps the socket flowing while the engine writes (Node 20's default is 16 KiB).
@@ -21,8 +22,14 @@ export class HashingStream extends Transform {
     this.#expected = options.expected;
   }
 
-  get size(): number {
-    return this.#size;
+  /** Bytes seen so far. (Not `size`: the AWS SDK would read that as the body's length.) */
+  get received(): number {
+    return this.#received;
+  }
+
+  /** Why this stream refused the upload (limit or digest), if it did. */
+  get failure(): AppError | undefined {
+    return this.#failure;
   }
 
   /** Lowercase hex SHA-256; available once the stream has ended. */
@@ -32,9 +39,9 @@ export class HashingStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#size += chunk.length;
-    if (this.#size > this.#maxBytes) {
-      callback(new AppError('payload_too_large', `the file exceeds the ${this.#maxBytes}-byte limit`));
+    this.#received += chunk.length;
+    if (this.#received > this.#maxBytes) {
+      callback((this.#failure = new AppError('payload_too_large', `the file exceeds the ${this.#maxBytes}-byte limit`)));
       return;
     }
     this.#hash.update(chunk);
@@ -44,7 +51,7 @@ export class HashingStream extends Transform {
   override _flush(callback: TransformCallback): void {
     const digest = this.#hash.digest();
     if (this.#expected && !this.#expected.equals(digest)) {
-      callback(new AppError('digest_mismatch', 'the SHA-256 of the received bytes differs from the declared digest; nothing was stored'));
+      callback((this.#failure = new AppError('digest_mismatch', 'the SHA-256 of the received bytes differs from the declared digest; nothing was stored')));
       return;
     }
     this.#hex = digest.toString('hex');

@@ -1,6 +1,7 @@
 // S3-compatible storage (AWS S3, MinIO, Ceph…): multipart uploads that become visible only when completed.
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -54,12 +55,19 @@ export class S3Storage implements StorageBackend {
       params: { Bucket: this.bucket, Key: this.#key(key), Body: body, ContentType: options.contentType },
       partSize: PART_SIZE,
       queueSize: PARTS_IN_FLIGHT,
-      leavePartsOnError: false, // a failed upload aborts its multipart upload: nothing becomes visible
+      // We abort a failed multipart upload ourselves, so that a failing abort cannot hide the first error.
+      leavePartsOnError: true,
     });
     try {
       await upload.done();
     } catch (error) {
       body.destroy();
+      if (upload.uploadId) {
+        // Never completed, so never visible; a bucket lifecycle rule reaps parts an abort could not remove.
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId: upload.uploadId }))
+          .catch(() => {});
+      }
       throw error;
     }
   }

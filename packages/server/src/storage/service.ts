@@ -117,11 +117,11 @@ export class FileService {
     try {
       await this.#deps.storage.put(storageKey, hashing, { contentType });
     } catch (error) {
-      throw this.#uploadFailure(error, sourceError);
+      throw this.#uploadFailure(hashing.failure ?? error, sourceError);
     } finally {
       stall.stop();
     }
-    if (hashing.size === 0) {
+    if (hashing.received === 0) {
       await this.#deps.storage.delete(storageKey);
       throw new AppError('bad_request', 'the file is empty');
     }
@@ -132,7 +132,7 @@ export class FileService {
       session_id: conference.sessionId,
       kind: input.kind,
       name: input.name ?? defaultName(input.kind, contentType, fileId),
-      size: hashing.size,
+      size: hashing.received,
       content_type: contentType,
       sha256: hashing.sha256,
       uploader,
@@ -254,8 +254,8 @@ export class FileService {
     let last = Date.now();
     let seen = 0;
     const timer = setInterval(() => {
-      if (hashing.size !== seen || hashing.writableNeedDrain) {
-        seen = hashing.size;
+      if (hashing.received !== seen || hashing.writableNeedDrain) {
+        seen = hashing.received;
         last = Date.now();
       } else if (Date.now() - last >= idleMs) {
         abort(new Error(`no data for ${idleMs / 1000} s: upload dropped`));
