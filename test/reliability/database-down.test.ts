@@ -1,0 +1,95 @@
+// PostgreSQL goes away (a TCP proxy between the server and the database is cut, live connections included) and
+// comes back: requests fail cleanly with 503 service_unavailable, readiness says so, and service resumes by itself.
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { call, createUsers, deployment, freePort, login } from './support.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+});
+
+/** A TCP proxy to PostgreSQL that can be cut (listener closed, every live connection destroyed) and restored. */
+async function cuttableProxy(target: { host: string; port: number }) {
+  const port: number = await freePort();
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  const proxy = {
+    port,
+    async up() {
+      server = net.createServer((client) => {
+        const upstream = net.connect(target.port, target.host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => {});
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    },
+    async down() {
+      const closed = new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+      for (const s of sockets) s.destroy();
+      await closed;
+      server = undefined;
+    },
+  };
+  await proxy.up();
+  return proxy;
+}
+
+describe('PostgreSQL down', () => {
+  it('answers 503 (never 500) while the database is unreachable, and recovers when it is back', async () => {
+    const d = await deployment('postgres');
+    cleanups.push(d.destroy);
+    const real = new URL(d.env.V4H_DATABASE_URL);
+    const proxy = await cuttableProxy({ host: real.hostname, port: Number(real.port || 5432) });
+    cleanups.push(() => proxy.down());
+    const viaProxy = new URL(real);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const [user] = await createUsers(real.toString(), d.dataDir, 1, 'dbdown-');
+    const server = await d.start({ V4H_DATABASE_URL: viaProxy.toString() });
+    const tokens = await login(server.url, user);
+    const before = await call(server.url, 'POST', '/api/conferences', { token: tokens.accessToken, body: { sessionId: 'before-outage' } });
+    expect(before.status).toBe(201);
+
+    await proxy.down();
+    const during = [
+      await call(server.url, 'GET', '/api/conferences/before-outage', { token: tokens.accessToken }),
+      await call(server.url, 'POST', '/api/conferences', { token: tokens.accessToken, body: { sessionId: 'during-outage' } }),
+      await call(server.url, 'POST', '/api/auth/login', { body: user }),
+      await call(server.url, 'POST', '/api/auth/refresh', { body: { refreshToken: tokens.refreshToken } }),
+      await call(server.url, 'GET', '/api/auth/session', { token: tokens.accessToken }),
+    ];
+    for (const res of during) {
+      expect(res.status, JSON.stringify(res.body)).toBe(503);
+      expect(res.body.error).toBe('service_unavailable');
+      expect(JSON.stringify(res.body)).not.toMatch(/ECONN|postgres|password|at .+:\d+/i);
+    }
+    expect((await call(server.url, 'GET', '/readyz')).status).toBe(503);
+    expect((await call(server.url, 'GET', '/healthz')).status).toBe(200);
+
+    await proxy.up();
+    const back = await until(async () => {
+      const res = await call(server.url, 'GET', '/api/conferences/before-outage', { token: tokens.accessToken });
+      return res.status === 200 ? res : undefined;
+    });
+    expect(back.body.sessionId).toBe('before-outage');
+    // The refused write did not happen; the refresh token refused during the outage still works (it was not consumed).
+    expect((await call(server.url, 'GET', '/api/conferences/during-outage', { token: tokens.accessToken })).status).toBe(404);
+    expect((await call(server.url, 'POST', '/api/auth/refresh', { body: { refreshToken: tokens.refreshToken } })).status).toBe(200);
+    expect((await call(server.url, 'GET', '/readyz')).status).toBe(200);
+    await server.stop();
+  }, 120_000);
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('the server did not recover within 30 s of the database coming back');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
