@@ -1,0 +1,61 @@
+// SQLite locked by another process (a second `v4h` process, a maintenance script): writes that cannot get the lock
+// within busy_timeout fail cleanly with 503 and the server carries on once the lock is released.
+import { createRequire } from 'node:module';
+import { afterAll, describe, expect, it } from 'vitest';
+import { call, createUsers, deployment, login, type ServerProcess } from './support.js';
+
+const requireServer = createRequire(new URL('../../packages/server/package.json', import.meta.url));
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+});
+
+async function lockedServer() {
+  const d = await deployment('sqlite');
+  cleanups.push(d.destroy);
+  const [user] = await createUsers(d.env.V4H_DATABASE_URL, d.dataDir, 1, 'lock-');
+  const server: ServerProcess = await d.start();
+  const { accessToken } = await login(server.url, user);
+  const SQLite = requireServer('better-sqlite3');
+  const other = new SQLite(d.env.V4H_DATABASE_URL.slice('sqlite:'.length));
+  other.pragma('busy_timeout = 100');
+  return { server, accessToken, other };
+}
+
+describe('SQLite write lock held by another process', () => {
+  it('a write that cannot get the lock answers 503 service_unavailable; after the release, writes succeed', async () => {
+    const { server, accessToken, other } = await lockedServer();
+    other.exec('BEGIN IMMEDIATE');
+    const refused = await call(server.url, 'POST', '/api/conferences', { token: accessToken, body: { sessionId: 'while-locked' } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.body.error).toBe('service_unavailable');
+    // Reads go on beside the other writer (WAL).
+    expect((await call(server.url, 'GET', '/api/conferences', { token: accessToken })).status).toBe(200);
+    other.exec('COMMIT');
+    other.close();
+    expect((await call(server.url, 'GET', '/api/conferences/while-locked', { token: accessToken })).status).toBe(404);
+    expect((await call(server.url, 'POST', '/api/conferences', { token: accessToken, body: { sessionId: 'while-locked' } })).status).toBe(201);
+    await server.stop();
+  }, 60_000);
+
+  // Known limitation (reported): better-sqlite3 is synchronous, so a write waiting out busy_timeout (5 s) blocks the
+  // event loop and every other request with it. Expected to fail until waits for the lock happen off the event loop
+  // (a short busy_timeout plus asynchronous retries); when it passes, drop `.fails`.
+  it.fails('other requests are answered while a write waits for the lock', async () => {
+    const { server, accessToken, other } = await lockedServer();
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const write = call(server.url, 'POST', '/api/conferences', { token: accessToken, body: {} });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = Date.now();
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      const waited = Date.now() - started;
+      await write;
+      expect(waited, `GET /healthz waited ${waited} ms behind the blocked write`).toBeLessThan(1000);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+      await server.stop();
+    }
+  }, 60_000);
+});
