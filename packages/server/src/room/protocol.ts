@@ -92,7 +92,8 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
     case 'signal': {
       const d = m.data as Record<string, unknown> | undefined;
       const desc = d?.description as Record<string, unknown> | undefined;
-      const okData = !!d && (desc ? (desc.type === 'offer' || desc.type === 'answer') && text(desc.sdp, 60_000) : 'candidate' in d);
+      // `in` throws on a primitive: `data` must be an object before it is looked into.
+      const okData = !!d && typeof d === 'object' && (desc ? (desc.type === 'offer' || desc.type === 'answer') && text(desc.sdp, 60_000) : 'candidate' in d);
       return text(m.to, 64) && okData ? (m as ClientMessage) : undefined;
     }
     case 'mute':

@@ -90,7 +90,13 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
     socket.on('pong', () => (alive = true));
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) return socket.close(1003, 'text frames only');
-      connection.message(data.toString());
+      // A fault while handling one socket's message closes that socket, never the process.
+      try {
+        connection.message(data.toString());
+      } catch (error) {
+        request.log.error({ err: error }, 'room message handling failed');
+        socket.close(1011, 'internal error');
+      }
     });
     socket.on('close', () => {
       clearInterval(heartbeat);
