@@ -236,6 +236,11 @@ describe.each(CONFIGS)('fuzzing every route (%s)', (config, env, runs) => {
         seen.set(`${res.statusCode}`, (seen.get(`${res.statusCode}`) ?? 0) + 1);
         const context = `${req.method} ${path.slice(0, 200)} → ${res.statusCode} ${res.body.slice(0, 300)}`;
         expect(res.statusCode, context).toBeLessThan(500);
+        if (res.statusCode >= 300 && res.statusCode < 400) {
+          // No open redirect: a Location stays on this server (a path, not `//host` or another origin).
+          const location = String(res.headers.location ?? '');
+          expect(location, context).toMatch(/^(\/(?![\/\\])|\.|[^:/\\]*$)/);
+        }
         if (res.statusCode >= 400) {
           expect(res.body, context).not.toMatch(LEAK);
           if (String(res.headers['content-type']).startsWith('application/json') && res.body) {
