@@ -3,7 +3,8 @@
 // same Fastify and logger settings, and prints `READY <url>` once it listens.
 import { existsSync } from 'node:fs';
 
-const dist = new URL('../../packages/server/dist/', import.meta.url);
+// V4H_BENCH_DIST points at another build of the server (experiments: a candidate change measured against the baseline).
+const dist = process.env.V4H_BENCH_DIST ? new URL(`file://${process.env.V4H_BENCH_DIST.replace(/\/?$/, '/')}`) : new URL('../../packages/server/dist/', import.meta.url);
 if (!existsSync(new URL('server.js', dist))) {
   console.error('bench/lib/server.js: packages/server/dist is missing; run `npm run build` first');
   process.exit(1);
