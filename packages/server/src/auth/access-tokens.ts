@@ -1,6 +1,6 @@
 // Access tokens: short-lived HS256 JWTs. The algorithm is pinned on verification (no `none`, no RS/HS confusion).
-import { randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { SignJWT } from 'jose';
 
 export const ACCESS_AUDIENCE = 'v4h';
 
@@ -41,21 +41,44 @@ export function createAccessTokenSigner(opts: { secret: string; issuer: string; 
         .sign(key);
       return { token, expiresAt: exp * 1000 };
     },
+    // Verified with node:crypto on the calling thread, not with jose: WebCrypto runs every HMAC on libuv's thread
+    // pool, where it queues behind argon2 hashes — during a login rush each authenticated request waited tens of ms
+    // (see bench/results/latest.md). Same rules as jwtVerify with { algorithms: ['HS256'], issuer, audience,
+    // requiredClaims: ['sub', 'exp', 'iat', 'jti'] } and no clock tolerance.
     async verify(token, nowMs) {
-      try {
-        const { payload } = await jwtVerify(token, key, {
-          algorithms: ['HS256'],
-          issuer: opts.issuer,
-          audience: ACCESS_AUDIENCE,
-          currentDate: new Date(nowMs),
-          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
-        });
-        if (typeof payload.name !== 'string' || typeof payload.sid !== 'string') throw new InvalidAccessToken('invalid');
-        return { userId: payload.sub!, username: payload.name, familyId: payload.sid, expiresAt: payload.exp! * 1000 };
-      } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) throw new InvalidAccessToken('expired');
+      const parts = token.split('.');
+      if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) throw new InvalidAccessToken('invalid');
+      // Compared as canonical base64url text: one signature has exactly one accepted spelling.
+      const expected = Buffer.from(createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest('base64url'));
+      const given = Buffer.from(parts[2]);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidAccessToken('invalid');
+      const header = decodeJson(parts[0]);
+      const payload = decodeJson(parts[1]);
+      if (!header || header.alg !== 'HS256' || header.crit !== undefined || header.b64 !== undefined || !payload) throw new InvalidAccessToken('invalid');
+      const now = Math.floor(nowMs / 1000);
+      const audience = payload.aud;
+      const audienceOk = audience === ACCESS_AUDIENCE || (Array.isArray(audience) && audience.includes(ACCESS_AUDIENCE));
+      if (payload.iss !== opts.issuer || !audienceOk) throw new InvalidAccessToken('invalid');
+      if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || !isNumber(payload.iat) || !isNumber(payload.exp)) {
         throw new InvalidAccessToken('invalid');
       }
+      if (payload.nbf !== undefined && (!isNumber(payload.nbf) || payload.nbf > now)) throw new InvalidAccessToken('invalid');
+      if (payload.exp <= now) throw new InvalidAccessToken('expired');
+      if (typeof payload.name !== 'string' || typeof payload.sid !== 'string') throw new InvalidAccessToken('invalid');
+      return { userId: payload.sub, username: payload.name, familyId: payload.sid, expiresAt: payload.exp * 1000 };
     },
   };
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** A base64url JSON object, or undefined (arrays, primitives and bad JSON included). */
+function decodeJson(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
