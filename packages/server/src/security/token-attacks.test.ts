@@ -103,6 +103,15 @@ describe('token attacks (every protected route)', () => {
     }
   });
 
+  it('another spelling of a genuine signature (unused base64 bits, padding) is refused', async () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const [head, body, signature] = ana.accessToken.split('.');
+    const last = alphabet.indexOf(signature.at(-1)!);
+    for (const flip of [1, 2, 3]) await expectRefusedEverywhere(`${head}.${body}.${signature.slice(0, -1)}${alphabet[last ^ flip]}`);
+    await expectRefusedEverywhere(`${head}.${body}.${signature}=`);
+    await expectRefusedEverywhere(`${head}.${body}.${signature.replaceAll('-', '+').replaceAll('_', '/')}${signature.match(/[-_]/) ? '' : '+'}`);
+  });
+
   it('other algorithms with the right secret, a wrong secret, and a jku/kid pointing elsewhere', async () => {
     for (const alg of ['HS384', 'HS512']) await expectRefusedEverywhere(await sign(claims, { alg, typ: 'JWT' }));
     await expectRefusedEverywhere(await sign(claims, { alg: 'HS256', typ: 'JWT' }, new TextEncoder().encode('a-different-secret-of-enough-length!!')));
