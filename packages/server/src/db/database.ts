@@ -56,6 +56,9 @@ async function openPostgres(url: string): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => {});
+  // Nor a checked-out one: pg-pool listens for a client's 'error' only while it is idle, and an unhandled 'error'
+  // event ends the process. The query in flight is rejected anyway (and answered 503, see errors.ts).
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,
