@@ -55,13 +55,16 @@ describe('PostgreSQL down', () => {
     expect(before.status).toBe(201);
 
     await proxy.down();
-    const during = [
-      await call(server.url, 'GET', '/api/conferences/before-outage', { token: tokens.accessToken }),
-      await call(server.url, 'POST', '/api/conferences', { token: tokens.accessToken, body: { sessionId: 'during-outage' } }),
-      await call(server.url, 'POST', '/api/auth/login', { body: user }),
-      await call(server.url, 'POST', '/api/auth/refresh', { body: { refreshToken: tokens.refreshToken } }),
-      await call(server.url, 'GET', '/api/auth/session', { token: tokens.accessToken }),
-    ];
+    const during = [];
+    try {
+      during.push(await call(server.url, 'GET', '/api/conferences/before-outage', { token: tokens.accessToken }));
+      during.push(await call(server.url, 'POST', '/api/conferences', { token: tokens.accessToken, body: { sessionId: 'during-outage' } }));
+      during.push(await call(server.url, 'POST', '/api/auth/login', { body: user }));
+      during.push(await call(server.url, 'POST', '/api/auth/refresh', { body: { refreshToken: tokens.refreshToken } }));
+      during.push(await call(server.url, 'GET', '/api/auth/session', { token: tokens.accessToken }));
+    } catch (error) {
+      throw new Error(`the server stopped answering during the outage (${(error as Error).message}); its last output:\n${server.output().slice(-3000)}`);
+    }
     for (const res of during) {
       expect(res.status, JSON.stringify(res.body)).toBe(503);
       expect(res.body.error).toBe('service_unavailable');
