@@ -2,7 +2,7 @@
 // comes back: requests fail cleanly with 503 service_unavailable, readiness says so, and service resumes by itself.
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { call, createUsers, deployment, freePort, login } from './support.js';
+import { call, createUsers, deployment, freePort, login, runLoad } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -83,6 +83,45 @@ describe('PostgreSQL down', () => {
     expect((await call(server.url, 'GET', '/api/conferences/during-outage', { token: tokens.accessToken })).status).toBe(404);
     expect((await call(server.url, 'POST', '/api/auth/refresh', { body: { refreshToken: tokens.refreshToken } })).status).toBe(200);
     expect((await call(server.url, 'GET', '/readyz')).status).toBe(200);
+    await server.stop();
+  }, 120_000);
+});
+
+describe('PostgreSQL flapping under load', () => {
+  it('cut and restored every second under mixed load: only 503s fail, the server survives and recovers', async () => {
+    const d = await deployment('postgres', { V4H_LOGIN_LIMIT_PER_ADDRESS: '1000000000' });
+    cleanups.push(d.destroy);
+    const real = new URL(d.env.V4H_DATABASE_URL);
+    const proxy = await cuttableProxy({ host: real.hostname, port: Number(real.port || 5432) });
+    cleanups.push(() => proxy.down());
+    const viaProxy = new URL(real);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const users = await createUsers(real.toString(), d.dataDir, 20, 'flap-');
+    const server = await d.start({ V4H_DATABASE_URL: viaProxy.toString() });
+    let flapping = true;
+    const flapper = (async () => {
+      while (flapping) {
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        await proxy.down();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await proxy.up();
+      }
+    })();
+    const result = await runLoad({ url: server.url, kind: 'mixed', users, rounds: 3, connections: 40, duration: 8, timeout: 20 });
+    flapping = false;
+    await flapper;
+    const statuses = Object.keys(result.statuses).map(Number);
+    console.log(`flapping database: ${result.totalRequests} requests, statuses ${JSON.stringify(result.statuses)}, errors ${result.errors}`);
+    const causes = [...new Set(server.output().split('\n').filter((l) => l.includes('unhandled error')).map((l) => /"message":"([^"]*)"/.exec(l)?.[1] ?? l.slice(0, 200)))];
+    expect(statuses.filter((s) => s >= 500 && s !== 503), `answers 500 for: ${causes.join(' | ')}`).toEqual([]);
+    expect(result.errors, 'connection errors: the server went away').toBe(0);
+    expect(result.statuses[503] ?? 0, 'the outages were felt').toBeGreaterThan(0);
+    expect(server.output()).not.toMatch(/Unhandled|uncaught/i);
+    const tokens = await until(async () => {
+      const res = await call(server.url, 'POST', '/api/auth/login', { body: users[0] });
+      return res.status === 200 ? res.body : undefined;
+    });
+    expect((await call(server.url, 'POST', '/api/conferences', { token: tokens.accessToken, body: {} })).status).toBe(201);
     await server.stop();
   }, 120_000);
 });

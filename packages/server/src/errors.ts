@@ -77,8 +77,8 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
 /** Connection-level failures of a back end (database, storage, ledger) become 503, not 500. */
 function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
-  // pg reports a connection lost mid-query without a code.
-  if (/^Connection terminated/.test((error as Error)?.message ?? '')) return true;
+  // pg reports a connection lost mid-query (and any later use of that client, e.g. the ROLLBACK) without a code.
+  if (/^Connection terminated|connection error and is not queryable/.test((error as Error)?.message ?? '')) return true;
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001', 'SQLITE_BUSY'].includes(code ?? '');
 }
 
