@@ -63,8 +63,7 @@ export function analyse(run) {
             `them, while AccessTokenSigner.verify (node:crypto on the event loop) takes ${oursBusy?.microseconds} µs (p99 ${oursBusy?.p99} µs). `
           : '') +
         `What is left is CPU: the hashes take the machine's ${run.machine.cpus} cores from the event loop. What would move it further: ` +
-        `cap concurrent argon2 hashes below the core count (a small queue in passwords.ts: logins wait, reads don't), and sign ` +
-        `tokens with node:crypto too (login and refresh still sign through WebCrypto).`,
+        `cap concurrent argon2 hashes below the core count (a small queue in passwords.ts: logins wait, reads don't).`,
     );
   }
   if (run.machine.loadAverageAtStart[0] > run.machine.cpus) {
