@@ -6,6 +6,7 @@ import { HttpClient, type FetchLike } from './http.js';
 import { loadJitsi, type JitsiMeetExternalAPI } from './jitsi.js';
 import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
 import { checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf } from './checks.js';
+import { fetchManifest, verifyManifestBundle, type ManifestBundle, type VerificationReport, type VerifyConferenceOptions } from './records.js';
 
 /** Options of `new V4H(options)`. */
 export interface V4HOptions {
@@ -130,6 +131,30 @@ export class V4H {
   async getConference(sessionId: string): Promise<ConferenceDetails> {
     checkSessionId(sessionId);
     return this.#http.request('GET', `/api/conferences/${encodeURIComponent(sessionId)}`);
+  }
+
+  /**
+   * Owner: the conference's tamper-evident record — its sealed manifests with their Merkle proofs and
+   * anchoring status (see docs/manifest.md).
+   * @example
+   * const record = await v4h.getManifest(id);
+   * console.log(record.manifests.map((m) => m.anchor.status));
+   */
+  async getManifest(sessionId: string): Promise<ManifestBundle> {
+    checkSessionId(sessionId);
+    return fetchManifest(this.#http, sessionId);
+  }
+
+  /**
+   * Owner: fetches the record and re-checks every hash, the event chain, the Merkle path and the ledger
+   * entry's signature (or, with `rpcUrl`, the EVM transaction) — the checks of `npx v4h verify`.
+   * @example
+   * const report = await v4h.verifyConference(id);
+   * if (!report.ok) console.warn(`${report.failure.name}: ${report.failure.detail}`);
+   */
+  async verifyConference(sessionId: string, options: VerifyConferenceOptions = {}): Promise<VerificationReport> {
+    checkSessionId(sessionId);
+    return verifyManifestBundle(this.#http, this.#fetch, await fetchManifest(this.#http, sessionId), options);
   }
 
   /** Owner: a link (and its token) for a guest without an account. */

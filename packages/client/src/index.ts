@@ -9,3 +9,5 @@ export { memoryTokenStore, sessionTokenStore } from './tokens.js';
 export type { TokenStore, StoredTokens } from './tokens.js';
 export type { Embed } from './call.js';
 export type { JitsiMeetExternalAPI, JitsiCommands, JitsiEvents, JitsiOptions } from './jitsi.js';
+export { verifyBundle } from './verify/index.js';
+export type { ManifestBundle, VerificationReport, VerifyConferenceOptions, Check, CheckName } from './records.js';

@@ -4,6 +4,7 @@ import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { HttpClient } from './http.js';
+import { V4H } from './V4H.js';
 import { fetchManifest, verifyManifestBundle } from './records.js';
 import type { ManifestBundle } from './verify/index.js';
 import { buildBundle, publicKey } from '../test-support/records-fixture.js';
@@ -52,5 +53,16 @@ describe('records in the SDK', () => {
 
   it('errors of the server keep their codes', async () => {
     await expect(fetchManifest(client(), 'unknown')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('V4H.getManifest and V4H.verifyConference', async () => {
+    const tokenStore = { get: () => ({ accessToken: 'tok', refreshToken: null, expiresAt: Date.now() + 60_000 }), set() {} };
+    const v4h = new V4H({ baseUrl, tokenStore, autoRefresh: false });
+    expect(await v4h.getManifest('sdk-test')).toEqual(served);
+    const checks: string[] = [];
+    const report = await v4h.verifyConference('sdk-test', { onCheck: (c) => checks.push(c.name) });
+    expect(report).toMatchObject({ ok: true, failure: null });
+    expect(checks).toEqual(['bundle-format', 'manifest-format', 'event-hash', 'event-chain', 'manifest-link', 'manifest-hash', 'conference-hash', 'merkle-proof', 'ledger-entry', 'ledger-signature']);
+    await expect(v4h.verifyConference('')).rejects.toMatchObject({ code: 'invalid_argument' });
   });
 });
