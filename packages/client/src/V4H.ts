@@ -6,6 +6,7 @@ import { HttpClient, type FetchLike } from './http.js';
 import { loadJitsi, type JitsiMeetExternalAPI } from './jitsi.js';
 import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
 import { checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf } from './checks.js';
+import { listFiles as listConferenceFiles, uploadFile, type StoredFile, type UploadBody, type UploadOptions } from './files.js';
 import { fetchManifest, verifyManifestBundle, type ManifestBundle, type VerificationReport, type VerifyConferenceOptions } from './records.js';
 
 /** Options of `new V4H(options)`. */
@@ -155,6 +156,23 @@ export class V4H {
   async verifyConference(sessionId: string, options: VerifyConferenceOptions = {}): Promise<VerificationReport> {
     checkSessionId(sessionId);
     return verifyManifestBundle(this.#http, this.#fetch, await fetchManifest(this.#http, sessionId), options);
+  }
+
+  /**
+   * Uploads a recording (owner) or, with `kind: 'attachment'`, a document (owner, participants), streamed,
+   * with progress. Resolves with the stored file (its server-computed `sha256`, a signed `url`).
+   * @example
+   * const file = await v4h.uploadRecording(id, recordedBlob, { onProgress: ({ loaded, total }) => (bar.value = loaded / total) });
+   */
+  async uploadRecording(sessionId: string, file: UploadBody, options: UploadOptions = {}): Promise<StoredFile> {
+    checkSessionId(sessionId);
+    return uploadFile({ http: this.#http, tokens: this.#tokens, fetch: this.#fetch }, sessionId, file, options);
+  }
+
+  /** The conference's recordings and attachments, oldest first (owner, participants). */
+  async listFiles(sessionId: string): Promise<StoredFile[]> {
+    checkSessionId(sessionId);
+    return listConferenceFiles(this.#http, sessionId);
   }
 
   /** Owner: a link (and its token) for a guest without an account. */

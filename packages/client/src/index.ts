@@ -9,5 +9,6 @@ export { memoryTokenStore, sessionTokenStore } from './tokens.js';
 export type { TokenStore, StoredTokens } from './tokens.js';
 export type { Embed } from './call.js';
 export type { JitsiMeetExternalAPI, JitsiCommands, JitsiEvents, JitsiOptions } from './jitsi.js';
+export type { StoredFile, FileKind, UploadBody, UploadOptions, UploadProgress } from './files.js';
 export { verifyBundle } from './verify/index.js';
 export type { ManifestBundle, VerificationReport, VerifyConferenceOptions, Check, CheckName } from './records.js';
