@@ -13,6 +13,8 @@ const common = { bundle: true, target: 'es2022', legalComments: 'none', logLevel
 await Promise.all([
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral', sourcemap: true }),
   build({ ...common, entryPoints: ['src/global.ts'], outfile: 'dist/v4h.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true }),
+  // The record verifier, loaded on demand by verifyConference (served as /v4h-verify.js), so v4h.js stays small.
+  build({ ...common, entryPoints: ['src/verify/index.ts'], outfile: 'dist/verify.js', format: 'esm', platform: 'neutral', minify: true, sourcemap: true }),
   // The demo uses the global V4H from /v4h.js, like an integrator's page would.
   build({ ...common, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo/demo.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true }),
 ]);

@@ -1,7 +1,19 @@
 // Conference records in the SDK: the owner's manifest bundle and its verification (the same checks as `v4h verify`).
 import type { HttpClient, FetchLike } from './http.js';
 import { invalidArgument } from './errors.js';
-import { fromBase64, fromHex, verifyBundle, type Check, type ManifestBundle, type VerificationReport } from './verify/index.js';
+import type { Check, ManifestBundle, VerificationReport } from './verify/index.js';
+
+/** The verifier module (packages/client/src/verify): dist/verify.js, served by the V4H server as /v4h-verify.js. */
+export type VerifierModule = typeof import('./verify/index.js');
+
+/**
+ * Loads the verifier on first use, so that the one-file SDK (v4h.js) stays small: in a browser from the
+ * V4H server (/v4h-verify.js), in Node from this package (`@v4h/client/verify`).
+ */
+export function loadVerifier(http: HttpClient): Promise<VerifierModule> {
+  const specifier = typeof window === 'undefined' ? '@v4h/client/verify' : http.url('/v4h-verify.js');
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<VerifierModule>;
+}
 
 export type { Check, CheckName, ManifestBundle, VerificationReport } from './verify/index.js';
 
@@ -32,10 +44,10 @@ export function fetchManifest(http: HttpClient, sessionId: string): Promise<Mani
   return http.request<ManifestBundle>('GET', `/api/conferences/${encodeURIComponent(sessionId)}/manifest`);
 }
 
-function decodeKey(key: string | Uint8Array): Uint8Array {
+function decodeKey(v: VerifierModule, key: string | Uint8Array): Uint8Array {
   if (key instanceof Uint8Array) return key;
-  if (/^(0x)?[0-9a-fA-F]{64}$/.test(key)) return fromHex(key);
-  if (/^[A-Za-z0-9_-]{43}=?$/.test(key)) return fromBase64(key);
+  if (/^(0x)?[0-9a-fA-F]{64}$/.test(key)) return v.fromHex(key);
+  if (/^[A-Za-z0-9_-]{43}=?$/.test(key)) return v.fromBase64(key);
   throw invalidArgument('ledgerKey: expected 32 bytes as hex or base64url');
 }
 
@@ -45,15 +57,17 @@ export async function verifyManifestBundle(
   fetchFn: FetchLike,
   bundle: ManifestBundle,
   options: VerifyConferenceOptions = {},
+  verifier?: VerifierModule,
 ): Promise<VerificationReport> {
-  let ledgerKey = options.ledgerKey === undefined ? undefined : decodeKey(options.ledgerKey);
+  const v = verifier ?? (await loadVerifier(http));
+  let ledgerKey = options.ledgerKey === undefined ? undefined : decodeKey(v, options.ledgerKey);
   let anchorAddress = options.anchorAddress;
   if (!ledgerKey || !anchorAddress) {
     const published = await http.request<LedgerDescription>('GET', '/.well-known/v4h-ledger.json', { auth: false });
-    if (!ledgerKey && published.publicKey) ledgerKey = fromBase64(published.publicKey);
+    if (!ledgerKey && published.publicKey) ledgerKey = v.fromBase64(published.publicKey);
     anchorAddress ??= published.address;
   }
-  return verifyBundle(bundle, {
+  return v.verifyBundle(bundle, {
     ledgerKey,
     rpcUrl: options.rpcUrl,
     anchorAddress,

@@ -33,6 +33,8 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, optio
   const hidden = { schema: { hide: true, response: { 200: Type.String(), 304: Type.Null(), 503: errorBody } } };
   app.get('/v4h.js', hidden, serve('v4h.js', SDK_CACHE, publicAsset));
   app.get('/v4h.js.map', hidden, serve('v4h.js.map', SDK_CACHE, publicAsset));
+  // The record verifier, imported on demand by the SDK's verifyConference (docs/manifest.md).
+  app.get('/v4h-verify.js', hidden, serve('verify.js', SDK_CACHE, publicAsset));
   app.get('/', hidden, serve('demo/index.html', PAGE_CACHE, { 'content-security-policy': csp, 'referrer-policy': 'no-referrer' }));
   app.get('/demo/demo.js', hidden, serve('demo/demo.js', PAGE_CACHE));
   app.get('/demo/demo.js.map', hidden, serve('demo/demo.js.map', PAGE_CACHE));
