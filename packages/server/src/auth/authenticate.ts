@@ -5,6 +5,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, unauthorized } from '../errors.js';
 import { InvalidAccessToken, type AccessTokenSigner } from './access-tokens.js';
+import { prepareQuery } from '../db/prepared.js';
 
 export interface AuthUser {
   id: string;
@@ -28,6 +29,16 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** Every authenticated request runs this: compiled once (see db/prepared.ts). */
+const familyStatus = prepareQuery((db, p: { familyId: string; userId: string }) =>
+  db
+    .selectFrom('token_families')
+    .innerJoin('users', 'users.id', 'token_families.user_id')
+    .select(['users.disabled', 'token_families.revoked_at'])
+    .where('token_families.id', '=', p.familyId)
+    .where('users.id', '=', p.userId),
+);
+
 /** Verifies the token, then checks that its user is enabled and its refresh-token family not revoked. */
 export function createAuthenticate(deps: { signer: AccessTokenSigner; db: Kysely<Database>; clock: Clock }) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
@@ -40,13 +51,7 @@ export function createAuthenticate(deps: { signer: AccessTokenSigner; db: Kysely
       if (error instanceof InvalidAccessToken) throw new AppError('unauthorized', error.message);
       throw error;
     }
-    const row = await deps.db
-      .selectFrom('token_families')
-      .innerJoin('users', 'users.id', 'token_families.user_id')
-      .select(['users.disabled', 'token_families.revoked_at'])
-      .where('token_families.id', '=', claims.familyId)
-      .where('users.id', '=', claims.userId)
-      .executeTakeFirst();
+    const row = await familyStatus.first(deps.db, { familyId: claims.familyId, userId: claims.userId });
     if (!row || row.disabled || row.revoked_at !== null) throw unauthorized('access token revoked');
     request.user = { id: claims.userId, username: claims.username, familyId: claims.familyId, expiresAt: claims.expiresAt };
   };

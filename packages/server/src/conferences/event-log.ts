@@ -4,6 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { canonicalize, type JsonValue } from '../lib/jcs.js';
 import { sha256Hex } from '../lib/ids.js';
 import type { ConferenceEventsTable, Database } from '../db/schema.js';
+import { prepareQuery } from '../db/prepared.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const EVENT_FORMAT_VERSION = 1;
@@ -56,18 +57,29 @@ export interface NewEvent {
   data?: { [key: string]: JsonValue };
 }
 
+// Every change of every conference appends an event: both statements are compiled once (see db/prepared.ts).
+const lastEvent = prepareQuery((db, p: { sessionId: string }) =>
+  db.selectFrom('conference_events').select(['seq', 'hash']).where('session_id', '=', p.sessionId).orderBy('seq', 'desc').limit(1),
+);
+const insertEvent = prepareQuery((db, p: ConferenceEventsTable) =>
+  db.insertInto('conference_events').values({
+    session_id: p.session_id,
+    seq: p.seq,
+    type: p.type,
+    actor: p.actor,
+    at: p.at,
+    data: p.data,
+    prev_hash: p.prev_hash,
+    hash: p.hash,
+  }),
+);
+
 /**
  * Appends one event inside the caller's transaction. The caller must hold the conference row
  * (see lockConference) so that two appends to the same conference never race for a sequence number.
  */
 export async function appendEvent(trx: Transaction<Database> | Kysely<Database>, event: NewEvent): Promise<ConferenceEventsTable> {
-  const last = await trx
-    .selectFrom('conference_events')
-    .select(['seq', 'hash'])
-    .where('session_id', '=', event.sessionId)
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const last = await lastEvent.first(trx, { sessionId: event.sessionId });
   const row = {
     session_id: event.sessionId,
     seq: (last?.seq ?? 0) + 1,
@@ -78,15 +90,18 @@ export async function appendEvent(trx: Transaction<Database> | Kysely<Database>,
     prev_hash: last?.hash ?? GENESIS_HASH,
   };
   const full = { ...row, hash: eventHash(canonicalEvent(row)) };
-  await trx.insertInto('conference_events').values(full).execute();
+  await insertEvent.run(trx, full);
   return full;
 }
 
+const conferenceRow = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
+const conferenceForUpdate = prepareQuery((db, p: { sessionId: string }) =>
+  db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId).forUpdate(),
+);
+
 /** Locks the conference row for the rest of the transaction (PostgreSQL; SQLite transactions are serial). */
 export async function lockConference(trx: Transaction<Database>, sessionId: string, dialect: 'sqlite' | 'postgres') {
-  let query = trx.selectFrom('conferences').selectAll().where('session_id', '=', sessionId);
-  if (dialect === 'postgres') query = query.forUpdate();
-  return query.executeTakeFirst();
+  return (dialect === 'postgres' ? conferenceForUpdate : conferenceRow).first(trx, { sessionId });
 }
 
 export async function listEvents(db: Kysely<Database>, sessionId: string): Promise<ConferenceEventsTable[]> {

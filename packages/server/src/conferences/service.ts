@@ -11,6 +11,7 @@ import { newRoomName, newSessionId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
 import { appendEvent, lockConference, type NewEvent } from './event-log.js';
+import { prepareQuery } from '../db/prepared.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 
 /** The caller, as authenticate sets it. */
@@ -54,6 +55,34 @@ export interface Profile {
 
 const userActor = (c: Caller) => `user:${c.username}`;
 
+// The per-request queries (getConference, requestConference), compiled once: see db/prepared.ts.
+const conferenceById = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
+const conferenceWithOwner = prepareQuery((db, p: { sessionId: string }) =>
+  db
+    .selectFrom('conferences')
+    .innerJoin('users', 'users.id', 'conferences.owner_id')
+    .selectAll('conferences')
+    .select('users.username')
+    .where('session_id', '=', p.sessionId),
+);
+const insertConference = prepareQuery((db, p: { sessionId: string; ownerId: string; roomName: string; now: number }) =>
+  db.insertInto('conferences').values({
+    session_id: p.sessionId,
+    owner_id: p.ownerId,
+    room_name: p.roomName,
+    state: 'requested',
+    created_at: p.now,
+    started_at: null,
+    ended_at: null,
+    end_reason: null,
+    last_activity_at: p.now,
+    hash: null,
+    hash_type: null,
+    dlt_id: null,
+    dlt_type: null,
+  }),
+);
+
 export class ConferenceService {
   readonly #db: Db;
   readonly #clock: Clock;
@@ -89,24 +118,7 @@ export class ConferenceService {
     const now = this.#clock.now();
     try {
       await this.#db.kysely.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('conferences')
-          .values({
-            session_id: id,
-            owner_id: caller.id,
-            room_name: newRoomName(),
-            state: 'requested',
-            created_at: now,
-            started_at: null,
-            ended_at: null,
-            end_reason: null,
-            last_activity_at: now,
-            hash: null,
-            hash_type: null,
-            dlt_id: null,
-            dlt_type: null,
-          })
-          .execute();
+        await insertConference.run(trx, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now });
         await appendEvent(trx, { sessionId: id, type: 'requested', actor: userActor(caller), at: now });
       });
     } catch (error) {
@@ -158,13 +170,7 @@ export class ConferenceService {
   }
 
   async details(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
-    const row = await this.#db.kysely
-      .selectFrom('conferences')
-      .innerJoin('users', 'users.id', 'conferences.owner_id')
-      .selectAll('conferences')
-      .select('users.username')
-      .where('session_id', '=', sessionId)
-      .executeTakeFirst();
+    const row = await conferenceWithOwner.first(this.#db.kysely, { sessionId });
     if (!row) throw notFound('conference');
     this.#requireOwner(row, caller);
     return this.#toDetails(row, row.username);
@@ -369,7 +375,7 @@ export class ConferenceService {
   }
 
   #find(sessionId: string) {
-    return this.#db.kysely.selectFrom('conferences').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+    return conferenceById.first(this.#db.kysely, { sessionId });
   }
 
   #sameOwner(row: ConferencesTable, caller: Caller) {

@@ -1,6 +1,12 @@
 // Queries of the storage domain: conference access checks and the files table.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, FilesTable } from '../db/schema.js';
+import { prepareQuery } from '../db/prepared.js';
+
+// getConference asks for this on every call (urlStorage): compiled once, see db/prepared.ts.
+const primaryRecording = prepareQuery((db, p: { sessionId: string }) =>
+  db.selectFrom('files').selectAll().where('session_id', '=', p.sessionId).where('kind', '=', 'recording').orderBy('created_at').orderBy('id').limit(1),
+);
 
 export interface ConferenceRef {
   sessionId: string;
@@ -51,14 +57,6 @@ export class FilesRepository {
 
   /** The conference's first stored recording: the one `urlStorage` points to. */
   async primaryRecording(sessionId: string): Promise<FilesTable | undefined> {
-    return this.db
-      .selectFrom('files')
-      .selectAll()
-      .where('session_id', '=', sessionId)
-      .where('kind', '=', 'recording')
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirst();
+    return primaryRecording.first(this.db, { sessionId });
   }
 }

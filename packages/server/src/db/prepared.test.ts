@@ -1,0 +1,57 @@
+// Prepared queries: compiled once, run with real parameters on both dialects, inside and outside transactions.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from './database.js';
+import { migrateToLatest } from './migrate.js';
+import { prepareQuery } from './prepared.js';
+import { createTestDatabase, type TestDatabase } from '../test-support/test-app.js';
+
+const insertUser = prepareQuery((db, p: { id: string; username: string; at: number }) =>
+  db.insertInto('users').values({ id: p.id, username: p.username, password_hash: 'x', disabled: 0, created_at: p.at }),
+);
+const userByName = prepareQuery((db, p: { username: string }) =>
+  db.selectFrom('users').select(['id', 'username', 'created_at']).where('username', '=', p.username).limit(1),
+);
+
+describe('prepareQuery', () => {
+  let dir: string;
+  let database: TestDatabase;
+  let db: Db;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-prepared-'));
+    database = await createTestDatabase(dir);
+    db = await openDatabase(database.url);
+    await migrateToLatest(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs with each call’s parameters, keeping constants (limit) in place', async () => {
+    await insertUser.run(db.kysely, { id: 'u1', username: 'alice', at: 1000 });
+    await insertUser.run(db.kysely, { id: 'u2', username: 'bob', at: 2000 });
+    expect(await userByName.first(db.kysely, { username: 'bob' })).toEqual({ id: 'u2', username: 'bob', created_at: 2000 });
+    expect(await userByName.first(db.kysely, { username: 'alice' })).toEqual({ id: 'u1', username: 'alice', created_at: 1000 });
+    expect(await userByName.all(db.kysely, { username: 'nobody' })).toEqual([]);
+  });
+
+  it('runs inside a transaction, and rolls back with it', async () => {
+    await expect(
+      db.kysely.transaction().execute(async (trx) => {
+        await insertUser.run(trx, { id: 'u3', username: 'carol', at: 3000 });
+        expect(await userByName.first(trx, { username: 'carol' })).toMatchObject({ id: 'u3' });
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(await userByName.first(db.kysely, { username: 'carol' })).toBeUndefined();
+  });
+
+  it('refuses a parameter that is not a bound value', async () => {
+    const bad = prepareQuery((k, p: { column: string }) => k.selectFrom('users').select('id').where('username', '=', p.column.toUpperCase()));
+    await expect(bad.first(db.kysely, { column: 'x' })).rejects.toThrow(/not a bound value/);
+  });
+});

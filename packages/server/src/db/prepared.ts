@@ -1,0 +1,75 @@
+// Hot queries compiled once: Kysely builds and compiles a query on every call (~30 µs on a hot path); a prepared
+// query keeps the compiled SQL per dialect and only fills in the parameters when it runs.
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { Database } from './schema.js';
+
+/** The prefix of the stand-in values a query is built with; real values never contain NUL. */
+const PLACEHOLDER = '\u0000v4h-param:';
+
+type Slot = { key: string } | { value: unknown };
+interface Compiled {
+  query: CompiledQuery['query'];
+  sql: string;
+  slots: Slot[];
+}
+
+/** A query built and compiled once per dialect, then run with parameters on any Kysely instance or transaction. */
+export interface PreparedQuery<P, R> {
+  /** Runs the query and returns Kysely's result (rows, affected rows). */
+  run(db: Kysely<Database>, params: P): Promise<QueryResult<R>>;
+  /** Runs the query and returns its rows. */
+  all(db: Kysely<Database>, params: P): Promise<R[]>;
+  /** Runs the query and returns its first row, or undefined. */
+  first(db: Kysely<Database>, params: P): Promise<R | undefined>;
+}
+
+/**
+ * Prepares `build`: it is called once per dialect with stand-ins for the parameters (read them only as query
+ * values, never in JavaScript logic), and every parameter it reads must end up a bound value of the compiled query.
+ */
+export function prepareQuery<P extends object, R>(build: (db: Kysely<Database>, params: P) => Compilable<R>): PreparedQuery<P, R> {
+  // Keyed by the dialect adapter's class: one dialect compiles a builder to the same SQL on every instance.
+  const byDialect = new Map<unknown, Compiled>();
+
+  function compile(db: Kysely<Database>): Compiled {
+    const dialectKey = db.getExecutor().adapter.constructor;
+    let compiled = byDialect.get(dialectKey);
+    if (compiled) return compiled;
+    const used = new Set<string>();
+    const stand = new Proxy({} as P, {
+      get(_target, key) {
+        if (typeof key !== 'string') return undefined;
+        used.add(key);
+        return PLACEHOLDER + key;
+      },
+    });
+    const query = build(db, stand).compile();
+    if (query.sql.includes(PLACEHOLDER)) throw new Error('prepared query: a parameter was inlined into the SQL text');
+    const slots: Slot[] = query.parameters.map((value) =>
+      typeof value === 'string' && value.startsWith(PLACEHOLDER) ? { key: value.slice(PLACEHOLDER.length) } : { value },
+    );
+    for (const key of used) {
+      if (!slots.some((slot) => 'key' in slot && slot.key === key)) throw new Error(`prepared query: parameter ${key} is not a bound value`);
+    }
+    compiled = { query: query.query, sql: query.sql, slots };
+    byDialect.set(dialectKey, compiled);
+    return compiled;
+  }
+
+  async function run(db: Kysely<Database>, params: P): Promise<QueryResult<R>> {
+    const compiled = compile(db);
+    const values = params as Record<string, unknown>;
+    const parameters = compiled.slots.map((slot) => ('key' in slot ? values[slot.key] : slot.value));
+    return db.executeQuery<R>({ query: compiled.query, queryId: { queryId: 'prepared' }, sql: compiled.sql, parameters } as CompiledQuery<R>);
+  }
+
+  return {
+    run,
+    async all(db, params) {
+      return (await run(db, params)).rows;
+    },
+    async first(db, params) {
+      return (await run(db, params)).rows[0];
+    },
+  };
+}
