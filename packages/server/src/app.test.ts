@@ -88,5 +88,12 @@ describe('app', () => {
     const log = lines.join('');
     expect(log).toContain('/api/auth/login');
     for (const secret of [user.password, accessToken, refreshToken, 'secret.part']) expect(log).not.toContain(secret);
+    // One line per completed request, with its status, time and id (and the URL redacted).
+    const entries = lines.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((line) => JSON.parse(line));
+    const room = entries.filter((entry) => entry.req?.url?.startsWith('/v4h-room'));
+    expect(room).toHaveLength(1);
+    expect(room[0]).toMatchObject({ msg: 'request completed', res: { statusCode: expect.any(Number) }, responseTime: expect.any(Number), reqId: expect.any(String) });
+    expect(room[0].req.url).toBe('/v4h-room?jwt=[redacted]');
+    expect(entries.filter((entry) => entry.msg === 'request completed')).toHaveLength(4);
   });
 });

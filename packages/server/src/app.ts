@@ -10,7 +10,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
-import { loggerOptions } from './logging.js';
+import { loggerOptions, OneLinePerRequest } from './logging.js';
 import { createAccessTokenSigner } from './auth/access-tokens.js';
 import { createAuthenticate } from './auth/authenticate.js';
 import { AuthService } from './auth/service.js';
@@ -48,6 +48,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const clock = opts.clock ?? systemClock;
   const serverOptions: FastifyHttpOptions<Server> = {
     logger: opts.logger === undefined ? loggerOptions(config.logLevel) : opts.logger,
+    logController: new OneLinePerRequest(),
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     trustProxy: config.trustProxy, // request.ip is the client's only behind trusted proxies

@@ -1,4 +1,5 @@
 // Pino options: JSON logs with request ids; tokens, passwords and secrets never written.
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 const TOKEN_QUERY = /([?&#](?:jwt|token|access_token|sig|signature|X-Amz-Signature|X-Amz-Credential)=)[^&#]*/gi;
 
 /** Strips credentials from a URL before it is logged (guest links carry a JWT in the query). */
@@ -17,4 +18,18 @@ export function loggerOptions(level: string) {
       },
     },
   };
+}
+
+/**
+ * One log line per request, written when it completes (Fastify's default writes two: received and completed),
+ * with the request (URL redacted by the serializer above), status and time. Error and stream logs are unchanged.
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
+    else reply.log.info(fields, 'request completed');
+  }
 }
