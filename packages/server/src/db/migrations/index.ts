@@ -2,10 +2,12 @@
 import type { Migration } from 'kysely';
 import * as core from './001-core.js';
 import * as files from './006-files.js';
+import * as filesPrimaryRecording from './007-files-primary-recording.js';
 import * as records from './004-records.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
   '004-records': records,
   '006-files': files,
+  '007-files-primary-recording': filesPrimaryRecording,
 };
