@@ -158,7 +158,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return { ...user, ...tokens, auth: { authorization: `Bearer ${tokens.accessToken}` } };
     },
     async close() {
+      // Fastify closes idle keep-alive connections once, at close; one still busy (or opened by fetch after an
+      // aborted upload) would hold close() for its full timeout. Tests cut those after a second.
+      const cut = setTimeout(() => app.server.closeAllConnections(), 1000);
       await app.close();
+      clearTimeout(cut);
       await db.close();
       if (!options.database) await database.destroy();
       if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
