@@ -118,7 +118,7 @@ async function insertConferences(db, count, at) {
   for (let i = 0; i < 200; i++) if (!(await verifyBundle(bundle, { ledgerKey: key })).ok) throw new Error('bundle failed');
   const bundleMs = (seconds(start) * 1000) / 200;
   figures.push({ id: 'proof-verify', name: `inclusion proof verification (WebCrypto, ${proof.path.length} steps, batch of ${N})`, value: Math.round(proofMs * 1000) / 1000, unit: 'ms', target: '< 5', pass: proofMs < 5 });
-  figures.push({ id: 'bundle-verify', name: 'whole record verification (8 events, manifest, proof, Ed25519 entry)', value: Math.round(bundleMs * 1000) / 1000, unit: 'ms', target: '< 5', pass: bundleMs < 5 });
+  figures.push({ id: 'bundle-verify', name: 'whole record verification (8 events, manifest, proof, Ed25519 entry)', value: Math.round(bundleMs * 1000) / 1000, unit: 'ms' }); // informational: the target is the proof's
   await db.close();
 }
 
