@@ -11,6 +11,8 @@ export function canonicalize(value: unknown): string {
       // ECMAScript Number-to-String is what RFC 8785 §3.2.2.3 prescribes.
       return JSON.stringify(value);
     case 'string':
+      // RFC 8785 §3.2.2.2: strings must be valid Unicode; a lone surrogate has no canonical form.
+      if (/\p{Surrogate}/u.test(value) && !isWellFormed(value)) throw new TypeError('JCS: lone surrogate in string');
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) return `[${value.map(canonicalize).join(',')}]`;
@@ -21,5 +23,14 @@ export function canonicalize(value: unknown): string {
     }
     default:
       throw new TypeError(`JCS: cannot serialize a ${typeof value}`);
+  }
+}
+
+function isWellFormed(s: string): boolean {
+  try {
+    encodeURIComponent(s);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,12 +1,13 @@
 // The per-conference event log: append-only and hash-chained (each event names the previous one's hash).
 // The canonical form of an event is specified in docs/manifest.md; change it only with that document.
 import type { Kysely, Transaction } from 'kysely';
-import { canonicalize, type JsonValue } from '../lib/jcs.js';
+import { canonicalize } from '../lib/verify/jcs.js';
+import { GENESIS_HASH, type Json, type ManifestEvent } from '../lib/verify/format.js';
 import { sha256Hex } from '../lib/ids.js';
 import type { ConferenceEventsTable, Database } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 
-export const GENESIS_HASH = '0'.repeat(64);
+export { GENESIS_HASH };
 export const EVENT_FORMAT_VERSION = 1;
 
 export type EventType =
@@ -20,17 +21,8 @@ export type EventType =
   | 'file_stored'
   | (string & {});
 
-/** An event as it appears in a manifest: exactly the object whose JCS bytes are hashed (plus `hash`). */
-export interface CanonicalEvent {
-  v: number;
-  sessionId: string;
-  seq: number;
-  type: string;
-  actor: string;
-  at: string;
-  data: { [key: string]: JsonValue };
-  prev: string;
-}
+/** An event as it appears in a manifest, without its `hash`: exactly the object whose JCS bytes are hashed. */
+export type CanonicalEvent = Omit<ManifestEvent, 'hash'>;
 
 export function canonicalEvent(row: Omit<ConferenceEventsTable, 'hash'>): CanonicalEvent {
   return {
@@ -54,7 +46,7 @@ export interface NewEvent {
   /** `user:<username>`, `guest:<name>`, `recorder` or `system`. */
   actor: string;
   at: number;
-  data?: { [key: string]: JsonValue };
+  data?: { [key: string]: Json };
 }
 
 // Every change of every conference appends an event: both statements are compiled once (see db/prepared.ts).

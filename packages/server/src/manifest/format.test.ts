@@ -1,7 +1,7 @@
 // The sealer's direct manifest text is byte for byte the JCS of the manifest object.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalize } from '../lib/jcs.js';
+import { canonicalize } from '../lib/verify/jcs.js';
 import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
 import { buildManifest, manifestText } from './format.js';

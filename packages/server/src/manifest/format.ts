@@ -1,5 +1,5 @@
 // Builds manifests from event rows and hashes them (the format is specified in docs/manifest.md).
-import { canonicalize } from '../lib/jcs.js';
+import { canonicalize } from '../lib/verify/jcs.js';
 import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent, EVENT_FORMAT_VERSION } from '../conferences/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';

@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { verifyBundle, fromBase64, type ManifestBundle } from '../lib/verify/index.js';
 import { appendEvent } from '../conferences/event-log.js';
-import { canonicalize } from '../lib/jcs.js';
+import { canonicalize } from '../lib/verify/jcs.js';
 import { signingKeyFromPem } from '../ledger/signing-key.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
 
