@@ -177,8 +177,8 @@ describe('built-in room', () => {
     const owner = await h.open(embed, 'Dr Owner');
     await owner.waitForEvent('videoConferenceJoined');
     const { chromium } = await import('playwright-core');
-    const { CHROMIUM_ARGS } = await import('./support/room-harness.js');
-    const server = await chromium.launchServer({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const { CHROMIUM, CHROMIUM_ARGS } = await import('./support/browser.js');
+    const server = await chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       const doomedBrowser = await chromium.connect(server.wsEndpoint());
       const second = await h.joinAs(embed.sessionId, 'Doomed');

@@ -2,23 +2,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser.js';
 import { createTestApp, type TestApp } from '../../../packages/server/src/test-support/test-app.js';
 // @ts-expect-error plain-JS build script
 import { buildRoomAssets } from '../../../packages/server/build-room.js';
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-];
 
 export const EVENT_NAMES = [
   'videoConferenceJoined',
@@ -100,7 +87,7 @@ export class RoomHarness {
     this.hostServer = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HOST_PAGE));
     await new Promise<void>((resolve) => this.hostServer.listen(0, '127.0.0.1', resolve));
     this.hostUrl = `http://127.0.0.1:${(this.hostServer.address() as AddressInfo).port}/host.html`;
-    this.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }
 
   async stop() {
