@@ -50,6 +50,24 @@ describe('prepareQuery', () => {
     expect(await userByName.first(db.kysely, { username: 'carol' })).toBeUndefined();
   });
 
+  it('outside a transaction, never runs inside another one that is open (nor sees its rows)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const open = db.kysely.transaction().execute(async (trx) => {
+      await insertUser.run(trx, { id: 'u4', username: 'dave', at: 4000 });
+      await gate;
+      throw new Error('undo');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the transaction holds the connection now
+    const read = userByName.first(db.kysely, { username: 'dave' });
+    const write = insertUser.run(db.kysely, { id: 'u5', username: 'erin', at: 5000 });
+    release();
+    await expect(open).rejects.toThrow('undo');
+    expect(await read).toBeUndefined();
+    await write;
+    expect(await userByName.first(db.kysely, { username: 'erin' })).toMatchObject({ id: 'u5' }); // not rolled back with the other
+  });
+
   it('refuses a parameter that is not a bound value', async () => {
     const bad = prepareQuery((k, p: { column: string }) => k.selectFrom('users').select('id').where('username', '=', p.column.toUpperCase()));
     await expect(bad.first(db.kysely, { column: 'x' })).rejects.toThrow(/not a bound value/);
