@@ -1,6 +1,6 @@
 // The per-conference event log: append-only and hash-chained (each event names the previous one's hash).
 // The canonical form of an event is specified in docs/manifest.md; change it only with that document.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { canonicalize } from '../lib/verify/jcs.js';
 import { GENESIS_HASH, type Json, type ManifestEvent } from '../lib/verify/format.js';
 import { sha256Hex } from '../lib/ids.js';
@@ -49,9 +49,10 @@ export interface NewEvent {
   data?: { [key: string]: Json };
 }
 
-// Every change of every conference appends an event: both statements are compiled once (see db/prepared.ts).
+// Every change of every conference appends an event: both statements are compiled once (see db/prepared.ts);
+// a literal LIMIT, as SQLite runs `limit ?` several times slower.
 const lastEvent = prepareQuery((db, p: { sessionId: string }) =>
-  db.selectFrom('conference_events').select(['seq', 'hash']).where('session_id', '=', p.sessionId).orderBy('seq', 'desc').limit(1),
+  db.selectFrom('conference_events').select(['seq', 'hash']).where('session_id', '=', p.sessionId).orderBy('seq', 'desc').limit(sql.lit(1)),
 );
 const insertEvent = prepareQuery((db, p: ConferenceEventsTable) =>
   db.insertInto('conference_events').values({

@@ -1,11 +1,12 @@
 // Queries of the storage domain: conference access checks and the files table.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, FilesTable } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 
-// getConference asks for this on every call (urlStorage): compiled once, see db/prepared.ts.
+// getConference asks for this on every call (urlStorage): compiled once, see db/prepared.ts. The literal LIMIT
+// matters: SQLite runs this 9 times slower with `limit ?` (16 µs against 1.8 µs).
 const primaryRecording = prepareQuery((db, p: { sessionId: string }) =>
-  db.selectFrom('files').selectAll().where('session_id', '=', p.sessionId).where('kind', '=', 'recording').orderBy('created_at').orderBy('id').limit(1),
+  db.selectFrom('files').selectAll().where('session_id', '=', p.sessionId).where('kind', '=', 'recording').orderBy('created_at').orderBy('id').limit(sql.lit(1)),
 );
 
 export interface ConferenceRef {
