@@ -16,9 +16,11 @@ const kind = process.argv[2] ?? 'v4h';
 if (kind === 'bare') {
   // The baseline: Fastify with the options app.ts uses, one route returning a constant.
   const { default: Fastify } = await import('fastify');
-  const { loggerOptions } = await import(new URL('logging.js', dist).href);
+  const logging = await import(new URL('logging.js', dist).href);
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: logging.loggerOptions(config.logLevel),
+    // The same request logging as the app (one line per request), when the build has it.
+    ...(logging.OneLinePerRequest ? { logController: new logging.OneLinePerRequest() } : {}),
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     trustProxy: false,
