@@ -1,5 +1,11 @@
 // Renders a bench run (the latest.json object) as Markdown.
-const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(n ?? '—'));
+// Small figures (e.g. 0.0034 tx/conference) keep three significant digits instead of rounding to 0.
+const fmt = (n) =>
+  typeof n !== 'number'
+    ? String(n ?? '—')
+    : n !== 0 && Math.abs(n) < 0.01
+      ? n.toPrecision(3)
+      : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 export function renderMarkdown(run) {
   const lines = [
