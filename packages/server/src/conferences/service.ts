@@ -11,8 +11,8 @@ import { newRoomName, newSessionId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
 import { appendEvent, lockConference, type NewEvent } from './event-log.js';
-import { prepareQuery } from '../db/prepared.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
+import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor, insertConference } from './repository.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -54,34 +54,6 @@ export interface Profile {
 }
 
 const userActor = (c: Caller) => `user:${c.username}`;
-
-// The per-request queries (getConference, requestConference), compiled once: see db/prepared.ts.
-const conferenceById = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
-const conferenceWithOwner = prepareQuery((db, p: { sessionId: string }) =>
-  db
-    .selectFrom('conferences')
-    .innerJoin('users', 'users.id', 'conferences.owner_id')
-    .selectAll('conferences')
-    .select('users.username')
-    .where('session_id', '=', p.sessionId),
-);
-const insertConference = prepareQuery((db, p: { sessionId: string; ownerId: string; roomName: string; now: number }) =>
-  db.insertInto('conferences').values({
-    session_id: p.sessionId,
-    owner_id: p.ownerId,
-    room_name: p.roomName,
-    state: 'requested',
-    created_at: p.now,
-    started_at: null,
-    ended_at: null,
-    end_reason: null,
-    last_activity_at: p.now,
-    hash: null,
-    hash_type: null,
-    dlt_id: null,
-    dlt_type: null,
-  }),
-);
 
 export class ConferenceService {
   readonly #db: Db;
@@ -415,15 +387,4 @@ export class ConferenceService {
       }
     }
   }
-}
-
-function encodeCursor(createdAt: number, sessionId: string) {
-  return Buffer.from(`${createdAt}:${sessionId}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: number; sessionId: string } {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(text);
-  if (!match) throw new AppError('bad_request', 'invalid cursor');
-  return { createdAt: Number(match[1]), sessionId: match[2] };
 }

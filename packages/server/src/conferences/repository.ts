@@ -1,0 +1,43 @@
+// Conference queries on the hot paths (compiled once, see db/prepared.ts) and the list cursor.
+import { prepareQuery } from '../db/prepared.js';
+import { AppError } from '../errors.js';
+
+// The per-request queries (getConference, requestConference), compiled once: see db/prepared.ts.
+export const conferenceById = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
+export const conferenceWithOwner = prepareQuery((db, p: { sessionId: string }) =>
+  db
+    .selectFrom('conferences')
+    .innerJoin('users', 'users.id', 'conferences.owner_id')
+    .selectAll('conferences')
+    .select('users.username')
+    .where('session_id', '=', p.sessionId),
+);
+export const insertConference = prepareQuery((db, p: { sessionId: string; ownerId: string; roomName: string; now: number }) =>
+  db.insertInto('conferences').values({
+    session_id: p.sessionId,
+    owner_id: p.ownerId,
+    room_name: p.roomName,
+    state: 'requested',
+    created_at: p.now,
+    started_at: null,
+    ended_at: null,
+    end_reason: null,
+    last_activity_at: p.now,
+    hash: null,
+    hash_type: null,
+    dlt_id: null,
+    dlt_type: null,
+  }),
+);
+
+/** Opaque position in a newest-first listing. */
+export function encodeCursor(createdAt: number, sessionId: string) {
+  return Buffer.from(`${createdAt}:${sessionId}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: number; sessionId: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64})$/.exec(text);
+  if (!match) throw new AppError('bad_request', 'invalid cursor');
+  return { createdAt: Number(match[1]), sessionId: match[2] };
+}
