@@ -1,5 +1,6 @@
 // Coded errors thrown by services, and the one Fastify error handler that maps them to `{ error, message }`.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@fastify/type-provider-typebox';
 
 /** Stable error codes (see docs/api.md); each maps to one HTTP status. */
 export const ERROR_STATUS = {
@@ -22,6 +23,12 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** `{ error, message }`, the body of every error answer (docs/api.md): the response schema routes declare. */
+export const ErrorBody = Type.Object(
+  { error: Type.String({ description: 'stable error code' }), message: Type.String() },
+  { description: 'error' },
+);
 
 /** An error meant for the caller: its code and message are sent as they are. */
 export class AppError extends Error {

@@ -1,11 +1,7 @@
 // JSON schemas (TypeBox) of the /api/auth routes: validated on the way in, serialized on the way out, published as OpenAPI.
 import { Type } from '@fastify/type-provider-typebox';
+import { ErrorBody } from '../errors.js';
 
-/** `{ error, message }`, the body of every error answer (docs/api.md). */
-export const ErrorBody = Type.Object(
-  { error: Type.String({ description: 'stable error code' }), message: Type.String() },
-  { description: 'error' },
-);
 
 // Login accepts any name up to a bound and answers 401 for names that cannot exist: a 400 would tell which.
 export const LoginBody = Type.Object(

@@ -2,11 +2,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticate } from '../auth/authenticate.js';
-import { AppError } from '../errors.js';
+import { AppError, ErrorBody } from '../errors.js';
 import type { ConferenceService } from './service.js';
 import * as S from './schemas.js';
 
-const errors = { 400: S.ErrorBody, 401: S.ErrorBody, 403: S.ErrorBody, 404: S.ErrorBody, 409: S.ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const secured = { tags: ['conferences'], security: [{ bearer: [] }] };
 
 export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceService; authenticate: Authenticate }> = async (

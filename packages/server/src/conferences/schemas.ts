@@ -1,7 +1,6 @@
 // JSON schemas of the conference routes (they also document the API in /openapi.json).
 import { Type } from '@fastify/type-provider-typebox';
 
-export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
 const nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
 export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });

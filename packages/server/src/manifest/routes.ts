@@ -4,8 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticate } from '../auth/authenticate.js';
 import type { RecordsService } from './service.js';
 import * as S from './schemas.js';
+import { ErrorBody } from '../errors.js';
 
-const errors = { 400: S.ErrorBody, 401: S.ErrorBody, 403: S.ErrorBody, 404: S.ErrorBody, 503: S.ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
 const secured = { tags: ['records'], security: [{ bearer: [] }] };
 
 /** Registered without a prefix: its paths are absolute. */

@@ -1,7 +1,6 @@
 // Request and response schemas of the records routes (see docs/manifest.md for the formats themselves).
 import { Type } from '@fastify/type-provider-typebox';
 
-export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
 export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 export const TokenParam = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) });
 

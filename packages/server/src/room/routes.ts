@@ -5,6 +5,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import { createAssetStore, isFresh, type AssetStore } from './assets.js';
 import { meetingPageCsp, meetingPageHtml } from './meeting-page.js';
 import type { RoomService } from './service.js';
+import { ErrorBody } from '../errors.js';
 
 export interface RoomRoutesOptions {
   room: RoomService;
@@ -32,7 +33,7 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
     if (isFresh(request.headers['if-none-match'], asset.etag)) return reply.status(304).send();
     return reply.send(asset.body);
   };
-  const assetSchema = { hide: true, response: { 200: Type.String(), 304: Type.Null(), 503: Type.Object({ error: Type.String(), message: Type.String() }) } };
+  const assetSchema = { hide: true, response: { 200: Type.String(), 304: Type.Null(), 503: ErrorBody } };
 
   // Integrators' pages load this like Jitsi's; short cache so that upgrades reach them.
   app.get('/external_api.js', { schema: assetSchema }, sendAsset('external_api.js', 'public, max-age=300'));
@@ -48,7 +49,7 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
         hide: true,
         params: Type.Object({ roomName: Type.String({ pattern: ROOM_NAME_PATTERN }) }),
         querystring: Type.Object({ jwt: Type.Optional(Type.String({ maxLength: 8192 })) }, { additionalProperties: true }),
-        response: { 200: Type.String(), 503: Type.Object({ error: Type.String(), message: Type.String() }) },
+        response: { 200: Type.String(), 503: ErrorBody },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticate } from '../auth/authenticate.js';
-import { unauthorized } from '../errors.js';
+import { unauthorized, ErrorBody } from '../errors.js';
 import { formatSha256 } from './digests.js';
 import { isInline } from './media-types.js';
 import { contentDisposition } from './content-disposition.js';
@@ -19,9 +19,9 @@ export interface FileRoutesOptions {
   maxUploadBytes: number;
 }
 
-const errors = { 400: S.ErrorBody, 401: S.ErrorBody, 403: S.ErrorBody, 404: S.ErrorBody, 503: S.ErrorBody };
-const uploadErrors = { ...errors, 413: S.ErrorBody, 415: S.ErrorBody };
-const downloadErrors = { ...errors, 416: S.ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
+const uploadErrors = { ...errors, 413: ErrorBody, 415: ErrorBody };
+const downloadErrors = { ...errors, 416: ErrorBody };
 const tags = ['files'];
 
 export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify, { files, authenticate, recorderSecret, maxUploadBytes }) => {

@@ -1,7 +1,6 @@
 // JSON schemas of the file routes (they also document the API in /openapi.json).
 import { Type } from '@fastify/type-provider-typebox';
 
-export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
 export const Kind = Type.Union([Type.Literal('recording'), Type.Literal('attachment')]);

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import { AssetStore, defaultClientDist, demoCsp, etagMatches } from './assets.js';
+import { ErrorBody } from '../errors.js';
 
 export interface WebRoutesOptions {
   /** The Jitsi base URL the demo's CSP must allow (config.jitsi.url). */
@@ -29,8 +30,7 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, optio
 
   // Any site may embed the SDK with a script tag (also with crossorigin="anonymous").
   const publicAsset = { 'access-control-allow-origin': '*' };
-  const errorBody = Type.Object({ error: Type.String(), message: Type.String() });
-  const hidden = { schema: { hide: true, response: { 200: Type.String(), 304: Type.Null(), 503: errorBody } } };
+  const hidden = { schema: { hide: true, response: { 200: Type.String(), 304: Type.Null(), 503: ErrorBody } } };
   app.get('/v4h.js', hidden, serve('v4h.js', SDK_CACHE, publicAsset));
   app.get('/v4h.js.map', hidden, serve('v4h.js.map', SDK_CACHE, publicAsset));
   // The record verifier, imported on demand by the SDK's verifyConference (docs/manifest.md).
