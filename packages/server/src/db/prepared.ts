@@ -1,7 +1,7 @@
 // Hot queries compiled once: Kysely builds and compiles a query on every call (~30 µs on a hot path); a prepared
 // query keeps the compiled SQL per dialect and only fills in the parameters when it runs.
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
-import type { Database as SqliteHandle, Statement } from 'better-sqlite3';
+import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
 
 /** SQLite handles by the Kysely dialect adapter of their Kysely instance (a transaction shares its adapter). */
@@ -33,7 +33,6 @@ interface Compiled {
   query: CompiledQuery['query'];
   sql: string;
   slots: Slot[];
-  statements: WeakMap<SqliteHandle, Statement>;
 }
 
 /** A query built and compiled once per dialect, then run with parameters on any Kysely instance or transaction. */
@@ -74,7 +73,7 @@ export function prepareQuery<P extends object, R>(build: (db: Kysely<Database>, 
     for (const key of used) {
       if (!slots.some((slot) => 'key' in slot && slot.key === key)) throw new Error(`prepared query: parameter ${key} is not a bound value`);
     }
-    compiled = { query: query.query, sql: query.sql, slots, statements: new WeakMap() };
+    compiled = { query: query.query, sql: query.sql, slots };
     byDialect.set(dialectKey, compiled);
     return compiled;
   }
@@ -85,8 +84,8 @@ export function prepareQuery<P extends object, R>(build: (db: Kysely<Database>, 
     const parameters = compiled.slots.map((slot) => ('key' in slot ? values[slot.key] : slot.value));
     const sqlite = directHandle(db);
     if (sqlite) {
-      let statement = compiled.statements.get(sqlite);
-      if (!statement) compiled.statements.set(sqlite, (statement = sqlite.prepare(compiled.sql)));
+      // The handle keeps one prepared statement per SQL text (database.ts, cachePreparedStatements).
+      const statement = sqlite.prepare(compiled.sql);
       // What Kysely's SQLite driver answers, without its executor.
       if (statement.reader) return { rows: statement.all(parameters) as R[] };
       const { changes } = statement.run(parameters);
