@@ -9,13 +9,20 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
 });
 
-/** A TCP proxy to PostgreSQL that can be cut (listener closed, every live connection destroyed) and restored. */
-async function cuttableProxy(target: { host: string; port: number }) {
+/**
+ * A TCP proxy in front of the PostgreSQL of `databaseUrl` that can be cut (listener closed, every live connection
+ * destroyed) and restored; `url` reaches the database through it. Cut for good when the file's tests end.
+ */
+async function cuttableProxy(databaseUrl: string) {
+  const real = new URL(databaseUrl);
+  const target = { host: real.hostname, port: Number(real.port || 5432) };
   const port: number = await freePort();
+  const viaProxy = new URL(real);
+  viaProxy.host = `127.0.0.1:${port}`;
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
   const proxy = {
-    port,
+    url: viaProxy.toString(),
     async up() {
       server = net.createServer((client) => {
         const upstream = net.connect(target.port, target.host);
@@ -36,6 +43,7 @@ async function cuttableProxy(target: { host: string; port: number }) {
     },
   };
   await proxy.up();
+  cleanups.push(() => proxy.down());
   return proxy;
 }
 
@@ -43,13 +51,9 @@ describe('PostgreSQL down', () => {
   it('answers 503 (never 500) while the database is unreachable, and recovers when it is back', async () => {
     const d = await deployment('postgres');
     cleanups.push(d.destroy);
-    const real = new URL(d.env.V4H_DATABASE_URL);
-    const proxy = await cuttableProxy({ host: real.hostname, port: Number(real.port || 5432) });
-    cleanups.push(() => proxy.down());
-    const viaProxy = new URL(real);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    const [user] = await createUsers(real.toString(), d.dataDir, 1, 'dbdown-');
-    const server = await d.start({ V4H_DATABASE_URL: viaProxy.toString() });
+    const proxy = await cuttableProxy(d.env.V4H_DATABASE_URL);
+    const [user] = await createUsers(d.env.V4H_DATABASE_URL, d.dataDir, 1, 'dbdown-');
+    const server = await d.start({ V4H_DATABASE_URL: proxy.url });
     const tokens = await login(server.url, user);
     const before = await call(server.url, 'POST', '/api/conferences', { token: tokens.accessToken, body: { sessionId: 'before-outage' } });
     expect(before.status).toBe(201);
@@ -91,13 +95,9 @@ describe('PostgreSQL flapping under load', () => {
   it('cut and restored every second under mixed load: only 503s fail, the server survives and recovers', async () => {
     const d = await deployment('postgres', { V4H_LOGIN_LIMIT_PER_ADDRESS: '1000000000' });
     cleanups.push(d.destroy);
-    const real = new URL(d.env.V4H_DATABASE_URL);
-    const proxy = await cuttableProxy({ host: real.hostname, port: Number(real.port || 5432) });
-    cleanups.push(() => proxy.down());
-    const viaProxy = new URL(real);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    const users = await createUsers(real.toString(), d.dataDir, 20, 'flap-');
-    const server = await d.start({ V4H_DATABASE_URL: viaProxy.toString() });
+    const proxy = await cuttableProxy(d.env.V4H_DATABASE_URL);
+    const users = await createUsers(d.env.V4H_DATABASE_URL, d.dataDir, 20, 'flap-');
+    const server = await d.start({ V4H_DATABASE_URL: proxy.url });
     let flapping = true;
     const flapper = (async () => {
       while (flapping) {
