@@ -2,7 +2,6 @@
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,6 +10,7 @@ import type { Db } from './db/database.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
 import { loggerOptions, OneLinePerRequest } from './logging.js';
+import { addSecurityHeaders } from './security/headers.js';
 import { createAccessTokenSigner } from './auth/access-tokens.js';
 import { createAuthenticate } from './auth/authenticate.js';
 import { AuthService } from './auth/service.js';
@@ -64,12 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
   app.decorateRequest('user', null);
 
-  await app.register(helmet, {
-    // The pages we serve set their own CSP; the API answers JSON only.
-    contentSecurityPolicy: false,
-    crossOriginEmbedderPolicy: false,
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
+  addSecurityHeaders(app);
   await app.register(cors, {
     origin: config.corsOrigins.length ? config.corsOrigins : false,
     credentials: false,

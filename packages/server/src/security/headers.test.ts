@@ -1,6 +1,7 @@
 // Response headers and request limits: security headers everywhere, CORS only for configured origins, 413 past the body limit.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
+import { SECURITY_HEADERS } from './headers.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -31,6 +32,21 @@ describe('security headers', () => {
       expect(h.get('server'), res.url).toBeNull();
       expect(h.get('content-type'), res.url).toMatch(/^application\/json/);
     }
+  });
+
+  it('are the whole set helmet sends by default (its CSP aside), on every kind of answer', async () => {
+    t = await createTestApp();
+    expect(Object.keys(SECURITY_HEADERS)).toHaveLength(11);
+    for (const path of ['/healthz', '/v4h.js', '/', '/openapi.json', '/no/such/route']) {
+      const res = await fetch(`${t.baseUrl}${path}`);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(name), `${path} ${name}`).toBe(value);
+    }
+    // Values as helmet 8 writes them, spelled out here so that an edit of the table shows up as a failing test.
+    const res = await fetch(`${t.baseUrl}/healthz`);
+    expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(res.headers.get('x-permitted-cross-domain-policies')).toBe('none');
+    expect(res.headers.get('x-xss-protection')).toBe('0');
   });
 
   it('token answers are not cached', async () => {
