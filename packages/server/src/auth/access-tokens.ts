@@ -1,5 +1,5 @@
 // Access tokens: short-lived HS256 JWTs. The algorithm is pinned on verification (no `none`, no RS/HS confusion).
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomUUID, timingSafeEqual } from 'node:crypto';
 
 export const ACCESS_AUDIENCE = 'v4h';
 
@@ -24,13 +24,19 @@ export class InvalidAccessToken extends Error {
 }
 
 export function createAccessTokenSigner(opts: { secret: string; issuer: string; ttlSeconds: number }): AccessTokenSigner {
-  const key = new TextEncoder().encode(opts.secret);
+  // A KeyObject: createHmac copies a raw key on every call, and this runs on every request.
+  const key = createSecretKey(Buffer.from(opts.secret, 'utf8'));
+  // Tokens that passed every check below, with their claims: a client sends the same token with each request for
+  // its lifetime (5 min), and a second HMAC, base64 decode and JSON parse of it would learn nothing new. Only the
+  // expiry depends on time, and it is checked on every use. Revocation is the caller's check (authenticate.ts).
+  // A hit needs the whole token, signature included: it is never a shortcut past the signature check.
+  let verified = new Map<string, AccessClaims>();
   return {
     // Signed with node:crypto too (jose's SignJWT goes through WebCrypto and the thread pool, see verify).
     async sign(claims, nowMs) {
       const iat = Math.floor(nowMs / 1000);
       const exp = iat + opts.ttlSeconds;
-      const header = encodeJson({ alg: 'HS256', typ: 'JWT' });
+      const header = OUR_HEADER;
       const payload = encodeJson({ name: claims.username, sid: claims.familyId, iss: opts.issuer, aud: ACCESS_AUDIENCE, sub: claims.userId, iat, exp, jti: randomUUID() });
       const signature = createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url');
       return { token: `${header}.${payload}.${signature}`, expiresAt: exp * 1000 };
@@ -40,34 +46,55 @@ export function createAccessTokenSigner(opts: { secret: string; issuer: string; 
     // (see bench/results/latest.md). Same rules as jwtVerify with { algorithms: ['HS256'], issuer, audience,
     // requiredClaims: ['sub', 'exp', 'iat', 'jti'] } and no clock tolerance.
     async verify(token, nowMs) {
-      const parts = token.split('.');
-      if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) throw new InvalidAccessToken('invalid');
-      // Compared as canonical base64url text: one signature has exactly one accepted spelling.
-      const expected = Buffer.from(createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest('base64url'));
-      const given = Buffer.from(parts[2]);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidAccessToken('invalid');
-      const header = decodeJson(parts[0]);
-      const payload = decodeJson(parts[1]);
-      if (!header || header.alg !== 'HS256' || header.crit !== undefined || header.b64 !== undefined || !payload) throw new InvalidAccessToken('invalid');
-      const now = Math.floor(nowMs / 1000);
-      const audience = payload.aud;
-      const audienceOk = audience === ACCESS_AUDIENCE || (Array.isArray(audience) && audience.includes(ACCESS_AUDIENCE));
-      if (payload.iss !== opts.issuer || !audienceOk) throw new InvalidAccessToken('invalid');
-      if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || !isNumber(payload.iat) || !isNumber(payload.exp)) {
-        throw new InvalidAccessToken('invalid');
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAt <= Math.floor(nowMs / 1000) * 1000) {
+          verified.delete(token);
+          throw new InvalidAccessToken('expired');
+        }
+        return known;
       }
-      if (payload.nbf !== undefined && (!isNumber(payload.nbf) || payload.nbf > now)) throw new InvalidAccessToken('invalid');
-      if (payload.exp <= now) throw new InvalidAccessToken('expired');
-      if (typeof payload.name !== 'string' || typeof payload.sid !== 'string') throw new InvalidAccessToken('invalid');
-      return { userId: payload.sub, username: payload.name, familyId: payload.sid, expiresAt: payload.exp * 1000 };
+      const claims = verifyFully(token, nowMs);
+      if (verified.size >= VERIFIED_TOKENS_KEPT) verified = new Map();
+      verified.set(token, Object.freeze(claims));
+      return claims;
     },
   };
+
+  /** Every rule, from scratch. */
+  function verifyFully(token: string, nowMs: number): AccessClaims {
+    const parts = token.split('.');
+    if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) throw new InvalidAccessToken('invalid');
+    // Compared as canonical base64url text: one signature has exactly one accepted spelling.
+    const expected = Buffer.from(createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest('base64url'));
+    const given = Buffer.from(parts[2]);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidAccessToken('invalid');
+    // Our own header needs no parsing; any other spelling is parsed and held to the same rules.
+    const header = parts[0] === OUR_HEADER ? { alg: 'HS256' } : decodeJson(parts[0]);
+    const payload = decodeJson(parts[1]);
+    if (!header || header.alg !== 'HS256' || header.crit !== undefined || header.b64 !== undefined || !payload) throw new InvalidAccessToken('invalid');
+    const now = Math.floor(nowMs / 1000);
+    const audience = payload.aud;
+    const audienceOk = audience === ACCESS_AUDIENCE || (Array.isArray(audience) && audience.includes(ACCESS_AUDIENCE));
+    if (payload.iss !== opts.issuer || !audienceOk) throw new InvalidAccessToken('invalid');
+    if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || !isNumber(payload.iat) || !isNumber(payload.exp)) {
+      throw new InvalidAccessToken('invalid');
+    }
+    if (payload.nbf !== undefined && (!isNumber(payload.nbf) || payload.nbf > now)) throw new InvalidAccessToken('invalid');
+    if (payload.exp <= now) throw new InvalidAccessToken('expired');
+    if (typeof payload.name !== 'string' || typeof payload.sid !== 'string') throw new InvalidAccessToken('invalid');
+    return { userId: payload.sub, username: payload.name, familyId: payload.sid, expiresAt: payload.exp * 1000 };
+  }
 }
+
+/** At most this many verified tokens are remembered (about 3 MB); past that the memory starts over. */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 const encodeJson = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const OUR_HEADER = encodeJson({ alg: 'HS256', typ: 'JWT' });
 
 /** A base64url JSON object, or undefined (arrays, primitives and bad JSON included). */
 function decodeJson(part: string): Record<string, unknown> | undefined {
