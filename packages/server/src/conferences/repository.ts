@@ -4,13 +4,16 @@ import { AppError } from '../errors.js';
 
 // The per-request queries (getConference, requestConference), compiled once: see db/prepared.ts.
 export const conferenceById = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
-export const conferenceWithOwner = prepareQuery((db, p: { sessionId: string }) =>
-  db
-    .selectFrom('conferences')
-    .innerJoin('users', 'users.id', 'conferences.owner_id')
-    .selectAll('conferences')
-    .select('users.username')
-    .where('session_id', '=', p.sessionId),
+// getConference: answered from the SQLite read cache when nothing changed since the last call (clients poll it).
+export const conferenceWithOwner = prepareQuery(
+  (db, p: { sessionId: string }) =>
+    db
+      .selectFrom('conferences')
+      .innerJoin('users', 'users.id', 'conferences.owner_id')
+      .selectAll('conferences')
+      .select('users.username')
+      .where('session_id', '=', p.sessionId),
+  { cached: true },
 );
 export const insertConference = prepareQuery((db, p: { sessionId: string; ownerId: string; roomName: string; now: number }) =>
   db.insertInto('conferences').values({

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { runPreparedOnSqlite } from './prepared.js';
+import { reportWrites, SqliteReadCache } from './read-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -25,14 +26,15 @@ async function openSqlite(file: string): Promise<Db> {
   const { default: SQLite } = await import('better-sqlite3');
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new SQLite(file);
-  cachePreparedStatements(sqlite, 500);
+  const readCache = new SqliteReadCache(sqlite.prepare.bind(sqlite));
+  cachePreparedStatements(sqlite, 500, () => readCache.invalidate());
   // WAL lets readers run beside the writer; NORMAL sync is durable across a process crash (kill -9).
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  runPreparedOnSqlite(kysely, sqlite);
+  runPreparedOnSqlite(kysely, sqlite, readCache);
   return {
     kysely,
     dialect: 'sqlite',
@@ -83,15 +85,22 @@ async function openPostgres(url: string): Promise<Db> {
 /**
  * Kysely's SQLite driver prepares every statement on every call (~10 µs each, most of a simple query's cost);
  * this keeps one prepared statement per SQL text (at most `max`, oldest dropped first). Safe with Kysely's single
- * connection: a statement is never used by two queries at once.
+ * connection: a statement is never used by two queries at once. Every statement that can write, and every `exec`,
+ * calls `onWrite` first (the read cache forgets what it holds).
  */
-function cachePreparedStatements(sqlite: import('better-sqlite3').Database, max: number): void {
+function cachePreparedStatements(sqlite: import('better-sqlite3').Database, max: number, onWrite: () => void): void {
   const prepare = sqlite.prepare.bind(sqlite);
+  const exec = sqlite.exec.bind(sqlite);
+  sqlite.exec = ((source: string) => {
+    onWrite();
+    return exec(source);
+  }) as typeof sqlite.exec;
   const cache = new Map<string, ReturnType<typeof prepare>>();
   sqlite.prepare = ((sql: string) => {
     let statement = cache.get(sql);
     if (!statement) {
       statement = prepare(sql);
+      reportWrites(statement, onWrite);
       if (cache.size >= max) cache.delete(cache.keys().next().value!);
       cache.set(sql, statement);
     }

@@ -3,6 +3,8 @@ import { generateKeyPairSync, createHmac } from 'node:crypto';
 import { SignJWT, exportJWK, importPKCS8 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthService } from '../auth/service.js';
+import { openDatabase } from '../db/database.js';
+import { OTHER_CONNECTIONS_CHECK_MS } from '../db/read-cache.js';
 import { createTestApp, type TestApp, JITSI_TEST_ENV } from '../test-support/test-app.js';
 import { fillPath, listRoutes, type RouteInfo } from '../test-support/routes.js';
 
@@ -188,6 +190,23 @@ describe('token attacks (every protected route)', () => {
     const out = await t.userSession();
     expect((await t.app.inject({ method: 'POST', url: '/api/auth/logout', payload: { refreshToken: out.refreshToken } })).statusCode).toBe(200);
     await expectRefusedEverywhere(out.accessToken);
+  });
+
+  it('a token that was accepted (and is remembered) is refused once revoked here or by another process', async () => {
+    const here = await t.userSession();
+    const elsewhere = await t.userSession();
+    for (const s of [here, elsewhere]) expect((await t.app.inject({ method: 'GET', url: '/api/auth/session', headers: s.auth })).statusCode).toBe(200);
+    await new AuthService({ db: t.db, clock: { now: () => Date.now() }, config: t.config }).disableUser(here.username);
+    await expectRefusedEverywhere(here.accessToken);
+    // The CLI, or another server on the same database: its own connection.
+    const other = await openDatabase(t.config.databaseUrl);
+    try {
+      await new AuthService({ db: other, clock: { now: () => Date.now() }, config: t.config }).disableUser(elsewhere.username);
+    } finally {
+      await other.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, OTHER_CONNECTIONS_CHECK_MS + 5));
+    await expectRefusedEverywhere(elsewhere.accessToken);
   });
 
   it('a token of a changed password session is refused', async () => {

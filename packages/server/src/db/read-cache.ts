@@ -1,0 +1,63 @@
+// A cache for the reads that every authenticated request repeats (its token family's status, the conference it
+// asks for, that conference's primary recording), on SQLite. It keeps rows read outside transactions and forgets
+// all of them whenever the database may have changed: at once when this connection writes anything, and within
+// OTHER_CONNECTIONS_CHECK_MS when another connection commits (another process on the same file, the CLI), which
+// SQLite signals through PRAGMA data_version. PostgreSQL has no such cheap signal: there every read goes to the database.
+import type { Database as SqliteHandle, Statement } from 'better-sqlite3';
+
+/** How stale a cached row may be with respect to commits made by other connections. */
+export const OTHER_CONNECTIONS_CHECK_MS = 1;
+const MAX_ENTRIES = 10_000;
+export const MISS = Symbol('read-cache miss');
+
+export class SqliteReadCache {
+  #entries = new Map<string, unknown>();
+  readonly #dataVersion: Statement<[], number>;
+  #lastDataVersion: number;
+  #checkedAt = performance.now();
+
+  /** `prepare` must be the handle's own (uncached) prepare: the statement below is switched to pluck mode. */
+  constructor(prepare: SqliteHandle['prepare']) {
+    this.#dataVersion = prepare('pragma data_version').pluck() as Statement<[], number>;
+    this.#lastDataVersion = this.#dataVersion.get()!;
+  }
+
+  /** This connection wrote (or may have): nothing cached can be trusted any more. */
+  invalidate(): void {
+    if (this.#entries.size > 0) this.#entries = new Map();
+  }
+
+  /** The cached value, or MISS. Only for reads outside a transaction (the caller checks). */
+  lookup(key: string): unknown {
+    const now = performance.now();
+    if (now - this.#checkedAt >= OTHER_CONNECTIONS_CHECK_MS) {
+      this.#checkedAt = now;
+      const version = this.#dataVersion.get()!;
+      if (version !== this.#lastDataVersion) {
+        this.#lastDataVersion = version;
+        this.invalidate();
+      }
+    }
+    const value = this.#entries.get(key);
+    return value === undefined && !this.#entries.has(key) ? MISS : value;
+  }
+
+  /** Remembers a value just read outside a transaction (frozen: it is shared by every later caller). */
+  store(key: string, value: unknown): void {
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries = new Map();
+    if (value !== null && typeof value === 'object') Object.freeze(value);
+    this.#entries.set(key, value);
+  }
+}
+
+/** Makes every statement that can write call `onWrite` before it runs (transaction control statements cannot). */
+export function reportWrites(statement: Statement, onWrite: () => void): void {
+  if (statement.readonly) return;
+  for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+    const original = statement[method] as (...args: unknown[]) => unknown;
+    (statement as unknown as Record<string, unknown>)[method] = function (this: Statement, ...args: unknown[]) {
+      onWrite();
+      return original.apply(this, args);
+    };
+  }
+}
