@@ -55,6 +55,9 @@ export interface Profile {
 
 const userActor = (c: Caller) => `user:${c.username}`;
 
+// A polled conference comes back as the same (frozen) row from the read cache: its times are formatted once.
+const formattedTimes = new WeakMap<ConferencesTable, { created: string; ended: string | null }>();
+
 export class ConferenceService {
   readonly #db: Db;
   readonly #clock: Clock;
@@ -364,11 +367,13 @@ export class ConferenceService {
   }
 
   async #toDetails(row: ConferencesTable, owner: string): Promise<ConferenceDetails> {
+    let times = formattedTimes.get(row);
+    if (!times) formattedTimes.set(row, (times = { created: iso(row.created_at)!, ended: iso(row.ended_at) }));
     return {
       sessionId: row.session_id,
       owner,
-      created: iso(row.created_at)!,
-      ended: iso(row.ended_at),
+      created: times.created,
+      ended: times.ended,
       state: row.state,
       urlStorage: await this.#urlStorage(row.session_id),
       hash: row.hash,

@@ -119,11 +119,11 @@ export function prepareQuery<P extends object, R>(
     },
     async first(db, params) {
       const sqlite = options.cached ? directHandle(db) : undefined;
-      const cache = sqlite && !sqlite.inTransaction ? readCaches.get(sqlite) : undefined;
+      const cache = sqlite && !db.isTransaction ? readCaches.get(sqlite) : undefined;
       if (!cache) return (await run(db, params)).rows[0];
       const compiled = compile(db);
       const parameters = parametersOf(compiled, params);
-      const key = id + JSON.stringify(parameters);
+      const key = parameters.every((value) => typeof value === 'string') ? `${id}\u0000${parameters.join('\u0000')}` : id + JSON.stringify(parameters);
       const hit = cache.lookup(key);
       if (hit !== MISS) return hit as R | undefined;
       // Read and stored in one synchronous step: no write can come between them.
