@@ -1,7 +1,9 @@
 // JSON schemas of the conference routes (they also document the API in /openapi.json).
 import { Type } from '@fastify/type-provider-typebox';
 
-const nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+// `type: ['string', 'null']` rather than anyOf: fast-json-stringify writes it directly, where an anyOf made it run an
+// ajv validation per field on every getConference answer. Same JSON Schema meaning (OpenAPI 3.1).
+const nullable = (t: ReturnType<typeof Type.String>) => Type.Unsafe<string | null>({ ...t, type: ['string', 'null'] });
 
 export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 
