@@ -18,7 +18,7 @@ export function analyse(run) {
         `With 50 requests always in flight, p99 < 10 ms needs well over 5,000 req/s (Little's law: 50 / 10 ms), so the latency ` +
         `target follows the throughput one (p99 now ${get.latencyMs?.p99} ms).`,
     );
-    const ours = cost('access-token verification (AccessTokenSigner.verify)');
+    const ours = cost('access-token verification (AccessTokenSigner.verify), first use');
     const jose = cost('the same token through jose');
     const hmac = cost('HMAC-SHA256');
     const kysely = cost('authenticate’s lookup through Kysely');
