@@ -73,6 +73,19 @@ const insertEvent = prepareQuery((db, p: ConferenceEventsTable) =>
  */
 export async function appendEvent(trx: Transaction<Database> | Kysely<Database>, event: NewEvent): Promise<ConferenceEventsTable> {
   const last = await lastEvent.first(trx, { sessionId: event.sessionId });
+  return insertChained(trx, event, last);
+}
+
+/**
+ * Appends a conference's first event (seq 1, after the genesis hash) inside the transaction that has just inserted
+ * the conference: no event can precede it (events reference their conference, and conferences are never deleted),
+ * so the last-event lookup of appendEvent is skipped.
+ */
+export async function appendFirstEvent(trx: Transaction<Database>, event: NewEvent): Promise<ConferenceEventsTable> {
+  return insertChained(trx, event, undefined);
+}
+
+async function insertChained(trx: Transaction<Database> | Kysely<Database>, event: NewEvent, last: { seq: number; hash: string } | undefined) {
   const row = {
     session_id: event.sessionId,
     seq: (last?.seq ?? 0) + 1,

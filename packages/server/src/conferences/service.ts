@@ -10,7 +10,7 @@ import { iso } from '../lib/clock.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
-import { appendEvent, lockConference, type NewEvent } from './event-log.js';
+import { appendEvent, appendFirstEvent, lockConference, type NewEvent } from './event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor, insertConference } from './repository.js';
 
@@ -84,14 +84,17 @@ export class ConferenceService {
   }
 
   async request(caller: Caller, sessionId?: string): Promise<{ sessionId: string; created: boolean }> {
+    // A fresh 128-bit random id exists nowhere yet: only a caller-supplied one is looked up first.
+    if (sessionId !== undefined) {
+      const existing = await this.#find(sessionId);
+      if (existing) return this.#sameOwner(existing, caller);
+    }
     const id = sessionId ?? newSessionId();
-    const existing = await this.#find(id);
-    if (existing) return this.#sameOwner(existing, caller);
     const now = this.#clock.now();
     try {
-      await this.#db.kysely.transaction().execute(async (trx) => {
+      await this.#db.write(async (trx) => {
         await insertConference.run(trx, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now });
-        await appendEvent(trx, { sessionId: id, type: 'requested', actor: userActor(caller), at: now });
+        await appendFirstEvent(trx, { sessionId: id, type: 'requested', actor: userActor(caller), at: now });
       });
     } catch (error) {
       // Two requests raced for the same caller-supplied id: the loser sees the winner's row.
