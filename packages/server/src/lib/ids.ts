@@ -1,5 +1,5 @@
 // Unguessable identifiers and hashes.
-import { createHash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /** Lowercase base32 in ASCII order (digits before letters): encoded numbers sort like the numbers, bytewise and in PostgreSQL's collations. */
 const BASE32 = '0123456789abcdefghijklmnopqrstuv';
@@ -35,14 +35,18 @@ function randomBase32(n: number): string {
  * row and index. The creation time is no secret (the owner sees it, guests' tokens carry their issue time).
  */
 function timePrefix(): string {
-  let ms = Date.now();
-  let out = '';
+  const now = Date.now();
+  if (now === lastPrefix.ms) return lastPrefix.text;
+  let ms = now;
+  let text = '';
   for (let i = 0; i < 9; i++) {
-    out = BASE32[ms % 32] + out;
+    text = BASE32[ms % 32] + text;
     ms = Math.floor(ms / 32);
   }
-  return out;
+  lastPrefix = { ms: now, text };
+  return text;
 }
+let lastPrefix = { ms: -1, text: '' };
 
 /** A conference's session id: the creation time (9 characters) then 128 random bits (22), URL-safe. */
 export const newSessionId = () => timePrefix() + randomChunk(16).toString('base64url');
@@ -56,7 +60,8 @@ export const newId = () => randomChunk(16).toString('base64url');
 /** A 256-bit opaque secret (refresh tokens). */
 export const newSecretToken = () => randomBytes(32).toString('base64url');
 
-export const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+// crypto.hash: one call, about half the cost of createHash().update().digest() on short inputs (Node ≥ 20.12).
+export const sha256Hex = (data: string | Buffer) => hash('sha256', data, 'hex');
 
 /** Constant-time string equality (length is not secret). */
 export function safeEqual(a: string, b: string): boolean {
