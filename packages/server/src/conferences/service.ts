@@ -335,9 +335,9 @@ export class ConferenceService {
     await appendEvent(trx, { sessionId: row.session_id, type: 'ended', actor, at: now, data: { reason } });
   }
 
-  /** Runs `change` in a transaction holding the conference row; 404 when it does not exist. */
+  /** Runs `change` in a write transaction holding the conference row (db.write: only database work); 404 when it does not exist. */
   async #mutate<T>(sessionId: string, change: (trx: Transaction<Database>, row: ConferencesTable) => Promise<T>): Promise<T> {
-    return this.#db.kysely.transaction().execute(async (trx) => {
+    return this.#db.write(async (trx) => {
       const row = await lockConference(trx, sessionId, this.#db.dialect);
       if (!row) throw notFound('conference');
       return change(trx, row);
