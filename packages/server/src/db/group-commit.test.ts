@@ -92,6 +92,25 @@ describe('db.write', () => {
     expect(await committed(['g4'])).toEqual(['g4']);
   });
 
+  it('fails a whole batch at once when another process holds the write lock, instead of waiting once per write', async () => {
+    if (db.dialect !== 'sqlite') return;
+    const { default: SQLite } = await import('better-sqlite3');
+    const other = new SQLite(database.url.slice('sqlite:'.length));
+    other.exec('begin immediate');
+    const started = Date.now();
+    try {
+      const results = await Promise.allSettled(['b1', 'b2', 'b3'].map((id) => db.write((trx) => insertUser.run(trx, { id, username: `b-${id}` }))));
+      for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_BUSY' });
+    } finally {
+      other.exec('rollback');
+      other.close();
+    }
+    // One busy_timeout (5 s), not one per write.
+    expect(Date.now() - started).toBeLessThan(9000);
+    await db.write((trx) => insertUser.run(trx, { id: 'b4', username: 'b-b4' }));
+    expect(await committed(['b1', 'b2', 'b3', 'b4'])).toEqual(['b4']);
+  });
+
   it('leaves reads outside it waiting for its commit rather than seeing its rows early', async () => {
     if (db.dialect !== 'sqlite') return; // PostgreSQL's own isolation: other connections read around it
     let release!: () => void;

@@ -54,7 +54,9 @@ export function groupCommit(kysely: Kysely<Database>, sqlite: SqliteHandle): Wri
             release().run();
           } catch (error) {
             // SQLite ends the whole transaction on some errors (SQLITE_FULL, SQLITE_IOERR, ...): nothing to roll back to.
-            if (!sqlite.inTransaction) {
+            // Another process holding the write lock (SQLITE_BUSY after busy_timeout) would make every later work of the
+            // batch wait out busy_timeout again, on the event loop: the batch fails as a whole (nothing of it was written).
+            if (!sqlite.inTransaction || isBusy(error)) {
               fatal = { error };
               throw error;
             }
@@ -98,3 +100,5 @@ export function groupCommit(kysely: Kysely<Database>, sqlite: SqliteHandle): Wri
       schedule();
     });
 }
+
+const isBusy = (error: unknown) => String((error as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_BUSY');
