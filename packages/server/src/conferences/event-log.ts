@@ -92,10 +92,21 @@ export async function appendEvent(trx: Transaction<Database> | Kysely<Database>,
  * so the last-event lookup of appendEvent is skipped.
  */
 export async function appendFirstEvent(trx: Transaction<Database>, event: NewEvent): Promise<ConferenceEventsTable> {
-  return insertChained(trx, event, undefined);
+  const row = firstEventRow(event);
+  await insertEvent.run(trx, row);
+  return row;
 }
 
+/** The row of a conference's first event, hash included: for a statement that inserts it with the conference. */
+export const firstEventRow = (event: NewEvent) => chainedRow(event, undefined);
+
 async function insertChained(trx: Transaction<Database> | Kysely<Database>, event: NewEvent, last: { seq: number; hash: string } | undefined) {
+  const row = chainedRow(event, last);
+  await insertEvent.run(trx, row);
+  return row;
+}
+
+function chainedRow(event: NewEvent, last: { seq: number; hash: string } | undefined): ConferenceEventsTable {
   const row = {
     session_id: event.sessionId,
     seq: (last?.seq ?? 0) + 1,
@@ -105,9 +116,7 @@ async function insertChained(trx: Transaction<Database> | Kysely<Database>, even
     data: canonicalize(event.data ?? {}),
     prev_hash: last?.hash ?? GENESIS_HASH,
   };
-  const full = { ...row, hash: sha256Hex(canonicalEventText(row)) };
-  await insertEvent.run(trx, full);
-  return full;
+  return { ...row, hash: sha256Hex(canonicalEventText(row)) };
 }
 
 const conferenceRow = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));

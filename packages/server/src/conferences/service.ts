@@ -10,9 +10,10 @@ import { iso } from '../lib/clock.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
-import { appendEvent, appendFirstEvent, lockConference, type NewEvent } from './event-log.js';
+import { appendEvent, lockConference, type NewEvent } from './event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
-import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor, insertConference } from './repository.js';
+import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
+import { createConference } from './creation.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -92,10 +93,7 @@ export class ConferenceService {
     const id = sessionId ?? newSessionId();
     const now = this.#clock.now();
     try {
-      await this.#db.write(async (trx) => {
-        await insertConference.run(trx, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now });
-        await appendFirstEvent(trx, { sessionId: id, type: 'requested', actor: userActor(caller), at: now });
-      });
+      await createConference(this.#db, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now, actor: userActor(caller) });
     } catch (error) {
       // Two requests raced for the same caller-supplied id: the loser sees the winner's row.
       const raced = await this.#find(id);
