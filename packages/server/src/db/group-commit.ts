@@ -2,7 +2,7 @@
 // COMMIT, each isolated by a savepoint. A commit costs far more than the statements of a small write (the WAL frames
 // of every page touched, Kysely's executor around BEGIN and COMMIT); shared, it is paid once per batch.
 import type { Kysely, Transaction } from 'kysely';
-import type { Database as SqliteHandle, Statement } from 'better-sqlite3';
+import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
 
 /**
@@ -36,22 +36,21 @@ interface Pending {
 export function groupCommit(kysely: Kysely<Database>, sqlite: SqliteHandle): WriteTransaction {
   let queue: Pending[] = [];
   let scheduled = false;
-  // The handle's statement cache (database.ts) keeps these prepared; run on the handle directly, as prepared.ts does
-  // inside a transaction (the transaction holds Kysely's only connection, so nothing else runs on it meanwhile).
-  const statement = (sql: string): (() => Statement) => () => sqlite.prepare(sql);
-  const savepoint = statement('savepoint v4h_write');
-  const release = statement('release v4h_write');
-  const rollbackTo = statement('rollback to v4h_write');
+  // Run on the handle directly, as prepared.ts does inside a transaction (the transaction holds Kysely's only
+  // connection, so nothing else runs on it meanwhile).
+  const savepoint = sqlite.prepare('savepoint v4h_write');
+  const release = sqlite.prepare('release v4h_write');
+  const rollbackTo = sqlite.prepare('rollback to v4h_write');
 
   async function runBatch(batch: Pending[]): Promise<void> {
     let fatal: { error: unknown } | undefined;
     try {
       await kysely.transaction().execute(async (trx) => {
         for (const pending of batch) {
-          savepoint().run();
+          savepoint.run();
           try {
             pending.outcome = { ok: true, value: await pending.work(trx) };
-            release().run();
+            release.run();
           } catch (error) {
             // SQLite ends the whole transaction on some errors (SQLITE_FULL, SQLITE_IOERR, ...): nothing to roll back to.
             // Another process holding the write lock (SQLITE_BUSY after busy_timeout) would make every later work of the
@@ -60,8 +59,8 @@ export function groupCommit(kysely: Kysely<Database>, sqlite: SqliteHandle): Wri
               fatal = { error };
               throw error;
             }
-            rollbackTo().run();
-            release().run();
+            rollbackTo.run();
+            release.run();
             pending.outcome = { ok: false, error };
           }
         }
