@@ -113,6 +113,9 @@ describe('start, join and guest links', () => {
     expect(url.searchParams.get('jwt')).toBe(res.body.jwt);
     expect((await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: '' })).status).toBe(400);
     expect((await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: 'x', avatarUrl: 'javascript:alert(1)' })).status).toBe(400);
+    // A lone surrogate has no canonical (JCS) form, so it cannot enter the event log: the name is refused, not a 500.
+    expect((await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: 'Zoe \ud800' })).status).toBe(400);
+    expect((await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: 'Zoë 😀' })).status).toBe(200);
   });
 });
 

@@ -14,7 +14,8 @@ export const RequestBody = Type.Object(
 export const SessionIdBody = Type.Object({ sessionId: Type.String() });
 
 const AvatarUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' });
-const DisplayName = Type.String({ minLength: 1, maxLength: 128 });
+// Well-formed Unicode only: a lone surrogate has no canonical JSON (JCS) form, so it could not enter the event log.
+const DisplayName = Type.String({ minLength: 1, maxLength: 128, pattern: '^\\P{Cs}*$' });
 
 export const ProfileBody = Type.Object(
   { displayName: Type.Optional(DisplayName), avatarUrl: Type.Optional(AvatarUrl) },

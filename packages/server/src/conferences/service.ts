@@ -12,7 +12,8 @@ import { AppError, forbidden, notFound } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
 import { appendEvent, lockConference, type NewEvent } from './event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
-import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor, insertConference } from './repository.js';
+import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
+import { createConference } from './creation.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -87,15 +88,15 @@ export class ConferenceService {
   }
 
   async request(caller: Caller, sessionId?: string): Promise<{ sessionId: string; created: boolean }> {
+    // A fresh 128-bit random id exists nowhere yet: only a caller-supplied one is looked up first.
+    if (sessionId !== undefined) {
+      const existing = await this.#find(sessionId);
+      if (existing) return this.#sameOwner(existing, caller);
+    }
     const id = sessionId ?? newSessionId();
-    const existing = await this.#find(id);
-    if (existing) return this.#sameOwner(existing, caller);
     const now = this.#clock.now();
     try {
-      await this.#db.kysely.transaction().execute(async (trx) => {
-        await insertConference.run(trx, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now });
-        await appendEvent(trx, { sessionId: id, type: 'requested', actor: userActor(caller), at: now });
-      });
+      await createConference(this.#db, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now, actor: userActor(caller) });
     } catch (error) {
       // Two requests raced for the same caller-supplied id: the loser sees the winner's row.
       const raced = await this.#find(id);
@@ -335,9 +336,9 @@ export class ConferenceService {
     await appendEvent(trx, { sessionId: row.session_id, type: 'ended', actor, at: now, data: { reason } });
   }
 
-  /** Runs `change` in a transaction holding the conference row; 404 when it does not exist. */
+  /** Runs `change` in a write transaction holding the conference row (db.write: only database work); 404 when it does not exist. */
   async #mutate<T>(sessionId: string, change: (trx: Transaction<Database>, row: ConferencesTable) => Promise<T>): Promise<T> {
-    return this.#db.kysely.transaction().execute(async (trx) => {
+    return this.#db.write(async (trx) => {
       const row = await lockConference(trx, sessionId, this.#db.dialect);
       if (!row) throw notFound('conference');
       return change(trx, row);

@@ -5,12 +5,18 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { runPreparedOnSqlite } from './prepared.js';
 import { reportWrites, SqliteReadCache } from './read-cache.js';
+import { groupCommit, separateTransactions, type WriteTransaction } from './group-commit.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * Runs a short write in a transaction and resolves once it is committed; on SQLite, concurrent writes share one
+   * commit (see group-commit.ts). The work uses only its `trx` and waits for nothing but the database.
+   */
+  write: WriteTransaction;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -38,6 +44,7 @@ async function openSqlite(file: string): Promise<Db> {
   return {
     kysely,
     dialect: 'sqlite',
+    write: groupCommit(kysely, sqlite),
     async ping() {
       try {
         sqlite.prepare('select 1').get();
@@ -67,6 +74,7 @@ async function openPostgres(url: string): Promise<Db> {
   return {
     kysely,
     dialect: 'postgres',
+    write: separateTransactions(kysely),
     async ping() {
       try {
         await pool.query('select 1');

@@ -1,0 +1,58 @@
+// Creating a conference: its row and its first event ('requested'), committed together.
+import type { Db } from '../db/database.js';
+import type { ConferenceEventsTable } from '../db/schema.js';
+import { prepareQuery } from '../db/prepared.js';
+import { appendFirstEvent, firstEventRow } from './event-log.js';
+import { insertConference } from './repository.js';
+
+export interface NewConference {
+  sessionId: string;
+  ownerId: string;
+  roomName: string;
+  now: number;
+  /** Who asked for it, as the event log names actors (`user:<username>`). */
+  actor: string;
+}
+
+// PostgreSQL: one statement, so one implicit transaction and one round trip instead of four (BEGIN, two inserts,
+// COMMIT). A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
+// foreign key is checked at the end of the statement, after the conference row exists.
+const insertWithFirstEvent = prepareQuery((db, p: { ownerId: string; roomName: string; now: number } & ConferenceEventsTable) =>
+  db
+    .with('created', (q) =>
+      q
+        .insertInto('conferences')
+        .values({
+          session_id: p.session_id,
+          owner_id: p.ownerId,
+          room_name: p.roomName,
+          state: 'requested',
+          created_at: p.now,
+          started_at: null,
+          ended_at: null,
+          end_reason: null,
+          last_activity_at: p.now,
+          hash: null,
+          hash_type: null,
+          dlt_id: null,
+          dlt_type: null,
+        })
+        .returning('session_id'),
+    )
+    .insertInto('conference_events')
+    .values({ session_id: p.session_id, seq: p.seq, type: p.type, actor: p.actor, at: p.at, data: p.data, prev_hash: p.prev_hash, hash: p.hash }),
+);
+
+/** Inserts the conference and its first event atomically; rejects (unique violation) when the session id exists. */
+export async function createConference(db: Db, c: NewConference): Promise<void> {
+  const event = { sessionId: c.sessionId, type: 'requested', actor: c.actor, at: c.now };
+  if (db.dialect === 'postgres') {
+    await insertWithFirstEvent.run(db.kysely, { ownerId: c.ownerId, roomName: c.roomName, now: c.now, ...firstEventRow(event) });
+    return;
+  }
+  // SQLite has no data-modifying WITH: two statements in a write transaction (with group commit, see db/group-commit.ts).
+  await db.write(async (trx) => {
+    await insertConference.run(trx, { sessionId: c.sessionId, ownerId: c.ownerId, roomName: c.roomName, now: c.now });
+    await appendFirstEvent(trx, event);
+  });
+}
