@@ -58,11 +58,12 @@ describe('db.write', () => {
   });
 
   it('rolls back a failing write alone, with its own error, and commits the others', async () => {
+    await db.write((trx) => insertUser.run(trx, { id: 'f0', username: 'f-zero' }));
     const results = await Promise.allSettled([
       db.write((trx) => insertUser.run(trx, { id: 'f1', username: 'f-one' })),
       db.write(async (trx) => {
         await insertUser.run(trx, { id: 'f2', username: 'f-two' }); // undone with the failure below
-        await insertUser.run(trx, { id: 'f3', username: 'f-one' }); // username taken
+        await insertUser.run(trx, { id: 'f3', username: 'f-zero' }); // username taken
       }),
       db.write(async () => {
         throw new Error('refused by the work itself');
