@@ -77,11 +77,9 @@ export class Outbox implements AttemptStore {
         .set({ status: 'anchored', dlt_id: outcome.dltId, anchor: JSON.stringify(outcome.anchor), anchored_at: outcome.anchoredAt, last_error: null, ledger: outcome.anchor.ledger })
         .where('id', '=', batch.id)
         .execute();
-      await trx
-        .updateTable('conferences')
-        .set({ dlt_id: outcome.dltId, dlt_type: outcome.anchor.ledger })
-        .where('hash', 'in', (eb) => eb.selectFrom('manifests').select('hash').where('batch_id', '=', batch.id))
-        .execute();
+      // Driven by the batch's members (an index seek each), not by a scan of every conference.
+      await sql`update conferences set dlt_id = ${outcome.dltId}, dlt_type = ${outcome.anchor.ledger}
+        from manifests m where m.batch_id = ${batch.id} and conferences.session_id = m.session_id and conferences.hash = m.hash`.execute(trx);
     });
   }
 

@@ -1,11 +1,21 @@
 // RFC 6962 Merkle tree over manifest hashes, built with Node's SHA-256 (fast path for the anchor worker).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-const LEAF = Buffer.from([0]);
-const NODE = Buffer.from([1]);
+// One-shot hashes of a reused input buffer (the hash is taken before the buffer is written again).
+const leafInput = Buffer.alloc(33); // 0x00 ‖ data
+const nodeInput = Buffer.alloc(65); // 0x01 ‖ left ‖ right
+nodeInput[0] = 1;
 
-const leafHash = (data: Buffer) => createHash('sha256').update(LEAF).update(data).digest();
-const nodeHash = (l: Buffer, r: Buffer) => createHash('sha256').update(NODE).update(l).update(r).digest();
+function leafHash(hex: string): Buffer {
+  if (leafInput.write(hex, 1, 'hex') !== 32 || hex.length !== 64) throw new Error(`a Merkle leaf is a 32-byte hash in hex, not ${JSON.stringify(hex)}`);
+  return hash('sha256', leafInput, 'buffer');
+}
+
+function nodeHash(l: Buffer, r: Buffer): Buffer {
+  l.copy(nodeInput, 1);
+  r.copy(nodeInput, 33);
+  return hash('sha256', nodeInput, 'buffer');
+}
 
 export interface MerkleTree {
   root: string;
@@ -21,7 +31,7 @@ export interface MerkleTree {
  */
 export function buildMerkleTree(leavesHex: string[]): MerkleTree {
   if (leavesHex.length === 0) throw new Error('a Merkle tree needs at least one leaf');
-  const levels: Buffer[][] = [leavesHex.map((h) => leafHash(Buffer.from(h, 'hex')))];
+  const levels: Buffer[][] = [leavesHex.map(leafHash)];
   while (levels[levels.length - 1].length > 1) {
     const below = levels[levels.length - 1];
     const level: Buffer[] = [];
