@@ -73,7 +73,7 @@ export interface ConferenceEventsTable {
   hash: string;
 }
 
-/** A sealed manifest (records issue): `body` is its JCS text, `hash` its SHA-256. */
+/** A sealed manifest (records issue): `hash` is the SHA-256 of its JCS text. */
 export interface ManifestsTable {
   session_id: string;
   part: number;
@@ -81,7 +81,8 @@ export interface ManifestsTable {
   prev_hash: string | null;
   from_seq: number;
   to_seq: number;
-  body: string;
+  /** Its JCS text, or null (since migration 008): then rebuilt from its row and its events (manifest/format.ts). */
+  body: string | null;
   sealed_at: number;
   /** Null until the anchor worker puts it in a batch; then its leaf index and audit path (JSON). */
   batch_id: string | null;

@@ -1,10 +1,10 @@
 // The seal worker: V4H_SEAL_DELAY after a conference ends (and after its last late event), seals what is unsealed.
-import { sql, type Kysely } from 'kysely';
-import type { ConferenceEventsTable, Database, ManifestsTable } from '../db/schema.js';
+import { SqliteAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, ManifestsTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
-import { manifestText } from './format.js';
+import { manifestHash, manifestText, type StoredEventFields } from './format.js';
 import { acquireLease, releaseLease } from '../ledger/lease.js';
-import { newId, sha256Hex } from '../lib/ids.js';
+import { newId } from '../lib/ids.js';
 
 export interface SealerOptions {
   db: Kysely<Database>;
@@ -14,6 +14,9 @@ export interface SealerOptions {
   /** Conferences per run. */
   limit?: number;
 }
+
+/** Conferences per transaction: one read of their events, one insert of their manifests. */
+const CHUNK = 500;
 
 export class Sealer {
   readonly #holder = newId();
@@ -43,7 +46,7 @@ export class Sealer {
       limit ${this.opts.limit ?? 2000}`.execute(db);
     const sealed: ManifestsTable[] = [];
     const ids = due.rows.map((r) => r.session_id);
-    for (let i = 0; i < ids.length; i += 500) sealed.push(...(await this.#sealChunk(ids.slice(i, i + 500))));
+    for (let i = 0; i < ids.length; i += CHUNK) sealed.push(...(await this.#sealChunk(ids.slice(i, i + CHUNK))));
     return sealed;
   }
 
@@ -58,42 +61,59 @@ export class Sealer {
         .execute();
       // Ordered by part: the last one written per session is its latest manifest.
       const previous = new Map(sealedBefore.map((m) => [m.session_id, m]));
-      const events = await trx.selectFrom('conference_events').selectAll().where('session_id', 'in', sessionIds).orderBy('session_id').orderBy('seq').execute();
-      const bySession = new Map<string, ConferenceEventsTable[]>();
-      for (const e of events) {
-        const prev = previous.get(e.session_id);
-        if (prev && e.seq <= prev.to_seq) continue;
-        const list = bySession.get(e.session_id) ?? [];
-        list.push(e);
-        bySession.set(e.session_id, list);
-      }
-      const rows: ManifestsTable[] = [];
-      for (const [sessionId, list] of bySession) {
+      const sealed: ManifestsTable[] = [];
+      for (const [sessionId, events] of await unsealedEvents(trx, sessionIds)) {
         const prev = previous.get(sessionId);
-        const run = contiguousRun(list, (prev?.to_seq ?? 0) + 1);
+        const run = contiguousRun(events, (prev?.to_seq ?? 0) + 1);
         if (run.length === 0) continue;
         const input = { sessionId, part: prev ? prev.part + 1 : 0, prev: prev?.hash ?? null, sealedAt: now, events: run };
-        const body = manifestText(input);
-        rows.push({
-          session_id: sessionId, part: input.part, hash: sha256Hex(body), prev_hash: input.prev, from_seq: run[0].seq, to_seq: run[run.length - 1].seq,
-          body, sealed_at: now, batch_id: null, leaf_index: null, proof: null,
+        // The text is not stored: it is rebuilt from the (append-only) events it seals, and its hash is what is anchored.
+        sealed.push({
+          session_id: sessionId, part: input.part, hash: manifestHash(manifestText(input)), prev_hash: input.prev, from_seq: run[0].seq,
+          to_seq: run[run.length - 1].seq, body: null, sealed_at: now, batch_id: null, leaf_index: null, proof: null,
         });
       }
-      for (let i = 0; i < rows.length; i += 100) await trx.insertInto('manifests').values(rows.slice(i, i + 100)).execute();
-      for (let i = 0; i < rows.length; i += 500) {
-        const pairs = rows.slice(i, i + 500).map((row) => sql`(${row.session_id}, ${row.hash})`);
-        // The new manifest is not anchored yet: DLTId/DLTType follow it once it is. (VALUES columns are column1.. in both databases.)
-        await sql`update conferences set hash = v.column2, hash_type = 'SHA-256', dlt_id = null, dlt_type = null
-          from (values ${sql.join(pairs)}) as v where conferences.session_id = v.column1`.execute(trx);
-      }
-      return rows;
+      if (sealed.length === 0) return sealed;
+      await trx.insertInto('manifests').values(sealed).execute();
+      const pairs = sealed.map((row) => sql`(${row.session_id}, ${row.hash})`);
+      // The new manifest is not anchored yet: DLTId/DLTType follow it once it is. (VALUES columns are column1.. in both databases.)
+      await sql`update conferences set hash = v.column2, hash_type = 'SHA-256', dlt_id = null, dlt_type = null
+        from (values ${sql.join(pairs)}) as v where conferences.session_id = v.column1`.execute(trx);
+      return sealed;
     });
   }
 }
 
+/**
+ * The events of each conference after its latest manifest, oldest first. The database aggregates them into one JSON
+ * array per conference: a row per event costs more to read than the event's text.
+ */
+async function unsealedEvents(trx: Transaction<Database>, sessionIds: string[]): Promise<Map<string, StoredEventFields[]>> {
+  const sqlite = trx.getExecutor().adapter instanceof SqliteAdapter;
+  const tuple = sql`${sql.raw(sqlite ? 'json_array' : 'json_build_array')}(e.seq, e.type, e.actor, e.at, e.data, e.prev_hash, e.hash)`;
+  const { rows } = await sql<{ session_id: string; events: string | EventTuple[] }>`
+    select e.session_id, ${sql.raw(sqlite ? 'json_group_array' : 'json_agg')}(${tuple} order by e.seq) as events
+    from conference_events e
+    where e.session_id in (${sql.join(sessionIds)})
+      and e.seq > coalesce((select max(m.to_seq) from manifests m where m.session_id = e.session_id), 0)
+    group by e.session_id`.execute(trx);
+  const bySession = new Map<string, StoredEventFields[]>();
+  for (const row of rows) {
+    // SQLite answers JSON text; node-postgres parses json values itself.
+    const tuples = typeof row.events === 'string' ? (JSON.parse(row.events) as EventTuple[]) : row.events;
+    bySession.set(
+      row.session_id,
+      tuples.map(([seq, type, actor, at, data, prev_hash, hash]) => ({ seq, type, actor, at, data, prev_hash, hash })),
+    );
+  }
+  return bySession;
+}
+
+type EventTuple = [seq: number, type: string, actor: string, at: number, data: string, prev_hash: string, hash: string];
+
 /** The events from `firstSeq` on without a gap (a gap means an append still in flight: seal it next time). */
-function contiguousRun(events: ConferenceEventsTable[], firstSeq: number): ConferenceEventsTable[] {
-  const run: ConferenceEventsTable[] = [];
+function contiguousRun(events: StoredEventFields[], firstSeq: number): StoredEventFields[] {
+  const run: StoredEventFields[] = [];
   for (const e of events) {
     if (e.seq !== firstSeq + run.length) break;
     run.push(e);
