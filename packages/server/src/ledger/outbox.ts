@@ -1,4 +1,4 @@
-// The anchoring outbox: batches are written (root, members, proofs) before anything is sent to a ledger.
+// The anchoring outbox: batches are written (root, members, Merkle tree) before anything is sent to a ledger.
 import { sql, type Kysely } from 'kysely';
 import type { AnchorBatchesTable, Database } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
@@ -9,6 +9,7 @@ import type { AnchorOutcome, AttemptStore } from './ledger.js';
 export const backoffMs = (attempts: number) => Math.min(1000 * 2 ** Math.max(0, attempts - 1), 300_000);
 
 const UPDATE_CHUNK = 1000;
+const TILE_CHUNK = 500;
 
 export class Outbox implements AttemptStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -25,7 +26,7 @@ export class Outbox implements AttemptStore {
       .executeTakeFirst();
   }
 
-  /** Puts up to `limit` sealed, unbatched manifests into a new batch with their proofs; undefined when none wait. */
+  /** Puts up to `limit` sealed, unbatched manifests into a new batch with its tree; undefined when none wait. */
   async createBatch(limit: number, now: number, ledger: string): Promise<AnchorBatchesTable | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const members = await trx
@@ -55,10 +56,13 @@ export class Outbox implements AttemptStore {
         anchored_at: null,
       };
       await trx.insertInto('anchor_batches').values(batch).execute();
+      // The tree once, as tiles (every member's audit path is read back from them); members get their leaf index.
+      const tiles = tree.tiles().map((t) => ({ batch_id: batch.id, level: t.level, tile: t.index, nodes: t.nodes }));
+      for (let start = 0; start < tiles.length; start += TILE_CHUNK) await trx.insertInto('merkle_tiles').values(tiles.slice(start, start + TILE_CHUNK)).execute();
       for (let start = 0; start < members.length; start += UPDATE_CHUNK) {
-        const rows = members.slice(start, start + UPDATE_CHUNK).map((m, i) => sql`(${m.hash}, ${start + i}, ${JSON.stringify(tree.proof(start + i))})`);
+        const rows = members.slice(start, start + UPDATE_CHUNK).map((m, i) => sql`(${m.hash}, ${start + i})`);
         // One statement per chunk (VALUES columns are column1.. in both SQLite and PostgreSQL).
-        await sql`update manifests set batch_id = ${batch.id}, leaf_index = cast(v.column2 as integer), proof = v.column3
+        await sql`update manifests set batch_id = ${batch.id}, leaf_index = cast(v.column2 as integer)
           from (values ${sql.join(rows)}) as v where manifests.hash = v.column1 and manifests.batch_id is null`.execute(trx);
       }
       return batch;

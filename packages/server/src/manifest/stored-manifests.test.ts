@@ -1,5 +1,5 @@
-// Manifests are stored without their text (migration 008): bundles rebuild it from the events, tampering with those
-// is caught, rows stored with their text before 008 are served as stored, and the migration keeps every row.
+// Manifests are stored without their text (migration 008) and batches without a path per manifest (009): bundles rebuild
+// both, tampering is caught, rows stored before are served as stored, and the migration keeps every row.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,17 +17,22 @@ beforeEach(async () => {
 });
 afterEach(async () => t.close());
 
-async function anchoredConference() {
+/** Ended conferences sealed and anchored together (one batch), with their bundle and its verification. */
+async function anchoredConferences(count: number) {
   const o = await owner(t);
-  const sessionId = await endedConference(t.db.kysely, o.id, t.clock!.now());
+  const sessionIds: string[] = [];
+  for (let i = 0; i < count; i++) sessionIds.push(await endedConference(t.db.kysely, o.id, t.clock!.now()));
   t.clock!.advance(1);
-  const [sealed] = await t.app.records.sealer.runOnce();
+  await t.app.records.sealer.runOnce();
   await t.app.records.anchorer.runOnce();
-  const bundle = async () => (await getJson(`${t.baseUrl}/api/conferences/${sessionId}/manifest`, o.auth)).body as ManifestBundle;
   const key = fromBase64(t.app.records.ledger.describe().publicKey!);
-  const verify = async () => verifyBundle(await bundle(), { ledgerKey: key });
-  return { sessionId, sealed, bundle, verify };
+  return sessionIds.map((sessionId) => {
+    const bundle = async () => (await getJson(`${t.baseUrl}/api/conferences/${sessionId}/manifest`, o.auth)).body as ManifestBundle;
+    return { sessionId, bundle, verify: async () => verifyBundle(await bundle(), { ledgerKey: key }) };
+  });
 }
+
+const anchoredConference = async () => (await anchoredConferences(1))[0];
 
 describe('manifests stored without their text', () => {
   it('the row has no body; the served manifest is rebuilt from the events and verifies', async () => {
@@ -61,6 +66,32 @@ describe('manifests stored without their text', () => {
     const bundle = await c.bundle();
     expect(canonicalize(bundle.manifests[0].manifest)).toBe(text);
     expect((await c.verify()).failure).toBeNull();
+  });
+});
+
+describe('Merkle trees stored as tiles', () => {
+  it('a batch stores its tree once and no path per manifest; every path read back verifies', async () => {
+    const conferences = await anchoredConferences(40);
+    expect(await t.db.kysely.selectFrom('manifests').select('proof').where('proof', 'is not', null).execute()).toEqual([]);
+    const tiles = await t.db.kysely.selectFrom('merkle_tiles').select(['level', 'tile']).orderBy('level').orderBy('tile').execute();
+    expect(tiles).toEqual([{ level: 0, tile: 0 }, { level: 0, tile: 1 }, { level: 5, tile: 0 }]);
+    for (const c of conferences) {
+      expect((await c.bundle()).manifests[0].proof).toMatchObject({ treeSize: 40, path: expect.any(Array) });
+      expect((await c.verify()).failure).toBeNull();
+    }
+  });
+
+  it('a path stored in the manifest row (batches before migration 009) is served as stored; a missing tile fails the proof', async () => {
+    const [c, other] = await anchoredConferences(2);
+    const { proof } = (await c.bundle()).manifests[0];
+    expect(proof!.path).toHaveLength(1);
+    await t.db.kysely.updateTable('manifests').set({ proof: JSON.stringify(proof!.path) }).where('session_id', '=', c.sessionId).execute();
+    await t.db.kysely.deleteFrom('merkle_tiles').execute();
+    expect((await c.bundle()).manifests[0].proof).toEqual(proof);
+    expect((await c.verify()).failure).toBeNull();
+    // Without its tiles, a batch's manifests have no proof, which verification reports.
+    expect((await other.bundle()).manifests[0].proof).toBeNull();
+    expect((await other.verify()).failure).toMatchObject({ name: 'merkle-proof' });
   });
 });
 
