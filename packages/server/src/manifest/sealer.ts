@@ -62,7 +62,7 @@ export class Sealer {
       // Ordered by part: the last one written per session is its latest manifest.
       const previous = new Map(sealedBefore.map((m) => [m.session_id, m]));
       const sealed: ManifestsTable[] = [];
-      for (const [sessionId, events] of await unsealedEvents(trx, sessionIds)) {
+      for (const [sessionId, events] of await eventsAfter(trx, new Map(sessionIds.map((id) => [id, previous.get(id)?.to_seq ?? 0])))) {
         const prev = previous.get(sessionId);
         const run = contiguousRun(events, (prev?.to_seq ?? 0) + 1);
         if (run.length === 0) continue;
@@ -84,27 +84,36 @@ export class Sealer {
   }
 }
 
-/**
- * The events of each conference after its latest manifest, oldest first. The database aggregates them into one JSON
- * array per conference: a row per event costs more to read than the event's text.
- */
-async function unsealedEvents(trx: Transaction<Database>, sessionIds: string[]): Promise<Map<string, StoredEventFields[]>> {
-  const sqlite = trx.getExecutor().adapter instanceof SqliteAdapter;
-  const tuple = sql`${sql.raw(sqlite ? 'json_array' : 'json_build_array')}(e.seq, e.type, e.actor, e.at, e.data, e.prev_hash, e.hash)`;
-  const { rows } = await sql<{ session_id: string; events: string | EventTuple[] }>`
-    select e.session_id, ${sql.raw(sqlite ? 'json_group_array' : 'json_agg')}(${tuple} order by e.seq) as events
-    from conference_events e
-    where e.session_id in (${sql.join(sessionIds)})
-      and e.seq > coalesce((select max(m.to_seq) from manifests m where m.session_id = e.session_id), 0)
-    group by e.session_id`.execute(trx);
+/** The events of each conference after the given seq (its latest manifest's), oldest first. */
+async function eventsAfter(trx: Transaction<Database>, after: Map<string, number>): Promise<Map<string, StoredEventFields[]>> {
   const bySession = new Map<string, StoredEventFields[]>();
-  for (const row of rows) {
-    // SQLite answers JSON text; node-postgres parses json values itself.
-    const tuples = typeof row.events === 'string' ? (JSON.parse(row.events) as EventTuple[]) : row.events;
-    bySession.set(
-      row.session_id,
-      tuples.map(([seq, type, actor, at, data, prev_hash, hash]) => ({ seq, type, actor, at, data, prev_hash, hash })),
-    );
+  if (trx.getExecutor().adapter instanceof SqliteAdapter) {
+    // One JSON array per conference: on SQLite a row per event costs more to read than the event's text. Joined with a
+    // VALUES list (columns column1..): an index range per conference.
+    const { rows } = await sql<{ session_id: string; events: string }>`
+      select e.session_id, json_group_array(json_array(e.seq, e.type, e.actor, e.at, e.data, e.prev_hash, e.hash) order by e.seq) as events
+      from (values ${sql.join([...after].map(([id, seq]) => sql`(${id}, ${seq})`))}) as v
+      join conference_events e on e.session_id = v.column1 and e.seq > v.column2
+      group by e.session_id`.execute(trx);
+    for (const row of rows) {
+      const tuples = JSON.parse(row.events) as EventTuple[];
+      bySession.set(row.session_id, tuples.map(([seq, type, actor, at, data, prev_hash, hash]) => ({ seq, type, actor, at, data, prev_hash, hash })));
+    }
+    return bySession;
+  }
+  // PostgreSQL builds JSON more slowly than it sends rows.
+  const rows = await trx
+    .selectFrom('conference_events')
+    .select(['session_id', 'seq', 'type', 'actor', 'at', 'data', 'prev_hash', 'hash'])
+    .where('session_id', 'in', [...after.keys()])
+    .orderBy('session_id')
+    .orderBy('seq')
+    .execute();
+  for (const { session_id, ...event } of rows) {
+    if (event.seq <= after.get(session_id)!) continue;
+    const list = bySession.get(session_id);
+    if (list) list.push(event);
+    else bySession.set(session_id, [event]);
   }
   return bySession;
 }
