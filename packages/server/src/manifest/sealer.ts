@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { manifestHash, manifestText, type StoredEventFields } from './format.js';
 import { acquireLease, releaseLease } from '../ledger/lease.js';
 import { newId } from '../lib/ids.js';
+import { prepareQuery } from '../db/prepared.js';
 
 export interface SealerOptions {
   db: Kysely<Database>;
@@ -73,15 +74,37 @@ export class Sealer {
           to_seq: run[run.length - 1].seq, body: null, sealed_at: now, batch_id: null, leaf_index: null, proof: null,
         });
       }
-      if (sealed.length === 0) return sealed;
-      await trx.insertInto('manifests').values(sealed).execute();
-      const pairs = sealed.map((row) => sql`(${row.session_id}, ${row.hash})`);
-      // The new manifest is not anchored yet: DLTId/DLTType follow it once it is. (VALUES columns are column1.. in both databases.)
-      await sql`update conferences set hash = v.column2, hash_type = 'SHA-256', dlt_id = null, dlt_type = null
-        from (values ${sql.join(pairs)}) as v where conferences.session_id = v.column1`.execute(trx);
+      if (sealed.length > 0) await writeSealed(trx, sealed);
       return sealed;
     });
   }
+}
+
+const insertManifest = prepareQuery((db, p: ManifestsTable) =>
+  db.insertInto('manifests').values({
+    session_id: p.session_id, part: p.part, hash: p.hash, prev_hash: p.prev_hash, from_seq: p.from_seq, to_seq: p.to_seq,
+    body: p.body, sealed_at: p.sealed_at, batch_id: p.batch_id, leaf_index: p.leaf_index, proof: p.proof,
+  }),
+);
+// The new manifest is not anchored yet: DLTId/DLTType follow it once it is.
+const setConferenceHash = prepareQuery((db, p: { sessionId: string; hash: string }) =>
+  db.updateTable('conferences').set({ hash: p.hash, hash_type: 'SHA-256', dlt_id: null, dlt_type: null }).where('session_id', '=', p.sessionId),
+);
+
+/** Stores new manifests and points their conferences at them. */
+async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[]): Promise<void> {
+  if (trx.getExecutor().adapter instanceof SqliteAdapter) {
+    // Row by row, prepared once and run on the SQLite handle: as fast per row as one statement for all of them, without
+    // building and compiling thousands of parameters every time.
+    for (const m of sealed) await insertManifest.run(trx, m);
+    for (const m of sealed) await setConferenceHash.run(trx, { sessionId: m.session_id, hash: m.hash });
+    return;
+  }
+  // PostgreSQL: one statement each for the whole chunk (a round trip per statement). VALUES columns are column1...
+  await trx.insertInto('manifests').values(sealed).execute();
+  const pairs = sealed.map((row) => sql`(${row.session_id}, ${row.hash})`);
+  await sql`update conferences set hash = v.column2, hash_type = 'SHA-256', dlt_id = null, dlt_type = null
+    from (values ${sql.join(pairs)}) as v where conferences.session_id = v.column1`.execute(trx);
 }
 
 /** The events of each conference after the given seq (its latest manifest's), oldest first. */
