@@ -73,7 +73,7 @@ export interface ConferenceEventsTable {
   hash: string;
 }
 
-/** A sealed manifest (records issue): `body` is its JCS text, `hash` its SHA-256. */
+/** A sealed manifest (records issue): `hash` is the SHA-256 of its JCS text. */
 export interface ManifestsTable {
   session_id: string;
   part: number;
@@ -81,9 +81,10 @@ export interface ManifestsTable {
   prev_hash: string | null;
   from_seq: number;
   to_seq: number;
-  body: string;
+  /** Its JCS text, or null (since migration 008): then rebuilt from its row and its events (manifest/format.ts). */
+  body: string | null;
   sealed_at: number;
-  /** Null until the anchor worker puts it in a batch; then its leaf index and audit path (JSON). */
+  /** Null until the anchor worker puts it in a batch; then its leaf index (and, before migration 009, its audit path as JSON). */
   batch_id: string | null;
   leaf_index: number | null;
   proof: string | null;
@@ -108,6 +109,15 @@ export interface AnchorBatchesTable {
   /** JSON of the anchor as bundles show it. */
   anchor: string | null;
   anchored_at: number | null;
+}
+
+/** A batch's Merkle tree, stored as tiles of nodes (manifest/merkle.ts) that its audit paths are read from. */
+export interface MerkleTilesTable {
+  batch_id: string;
+  level: number;
+  tile: number;
+  /** 32-byte node hashes, concatenated. */
+  nodes: Buffer;
 }
 
 /** The embedded ledger: append-only, each entry names the previous one's hash and is signed. */
@@ -156,6 +166,7 @@ export interface Database {
   conference_events: ConferenceEventsTable;
   manifests: ManifestsTable;
   anchor_batches: AnchorBatchesTable;
+  merkle_tiles: MerkleTilesTable;
   ledger_entries: LedgerEntriesTable;
   worker_leases: WorkerLeasesTable;
 }

@@ -1,5 +1,6 @@
-// The anchoring outbox: batches are written (root, members, proofs) before anything is sent to a ledger.
-import { sql, type Kysely } from 'kysely';
+// The anchoring outbox: batches are written (root, members, Merkle tree) before anything is sent to a ledger.
+import { SqliteAdapter, sql, type Kysely } from 'kysely';
+import { prepareQuery } from '../db/prepared.js';
 import type { AnchorBatchesTable, Database } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { buildMerkleTree } from '../manifest/merkle.js';
@@ -9,6 +10,10 @@ import type { AnchorOutcome, AttemptStore } from './ledger.js';
 export const backoffMs = (attempts: number) => Math.min(1000 * 2 ** Math.max(0, attempts - 1), 300_000);
 
 const UPDATE_CHUNK = 1000;
+const setLeaf = prepareQuery((db, p: { batchId: string; leafIndex: number; hash: string }) =>
+  db.updateTable('manifests').set({ batch_id: p.batchId, leaf_index: p.leafIndex }).where('hash', '=', p.hash).where('batch_id', 'is', null),
+);
+const TILE_CHUNK = 500;
 
 export class Outbox implements AttemptStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -25,7 +30,7 @@ export class Outbox implements AttemptStore {
       .executeTakeFirst();
   }
 
-  /** Puts up to `limit` sealed, unbatched manifests into a new batch with their proofs; undefined when none wait. */
+  /** Puts up to `limit` sealed, unbatched manifests into a new batch with its tree; undefined when none wait. */
   async createBatch(limit: number, now: number, ledger: string): Promise<AnchorBatchesTable | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const members = await trx
@@ -55,10 +60,18 @@ export class Outbox implements AttemptStore {
         anchored_at: null,
       };
       await trx.insertInto('anchor_batches').values(batch).execute();
+      // The tree once, as tiles (every member's audit path is read back from them); members get their leaf index.
+      const tiles = tree.tiles().map((t) => ({ batch_id: batch.id, level: t.level, tile: t.index, nodes: t.nodes }));
+      for (let start = 0; start < tiles.length; start += TILE_CHUNK) await trx.insertInto('merkle_tiles').values(tiles.slice(start, start + TILE_CHUNK)).execute();
+      if (trx.getExecutor().adapter instanceof SqliteAdapter) {
+        // Row by row, prepared once and run on the SQLite handle (as fast per row as one statement for many).
+        for (let i = 0; i < members.length; i++) await setLeaf.run(trx, { batchId: batch.id, leafIndex: i, hash: members[i].hash });
+        return batch;
+      }
       for (let start = 0; start < members.length; start += UPDATE_CHUNK) {
-        const rows = members.slice(start, start + UPDATE_CHUNK).map((m, i) => sql`(${m.hash}, ${start + i}, ${JSON.stringify(tree.proof(start + i))})`);
-        // One statement per chunk (VALUES columns are column1.. in both SQLite and PostgreSQL).
-        await sql`update manifests set batch_id = ${batch.id}, leaf_index = cast(v.column2 as integer), proof = v.column3
+        const rows = members.slice(start, start + UPDATE_CHUNK).map((m, i) => sql`(${m.hash}, ${start + i})`);
+        // One statement per chunk, a round trip each (VALUES columns are column1..).
+        await sql`update manifests set batch_id = ${batch.id}, leaf_index = cast(v.column2 as integer)
           from (values ${sql.join(rows)}) as v where manifests.hash = v.column1 and manifests.batch_id is null`.execute(trx);
       }
       return batch;
@@ -77,11 +90,9 @@ export class Outbox implements AttemptStore {
         .set({ status: 'anchored', dlt_id: outcome.dltId, anchor: JSON.stringify(outcome.anchor), anchored_at: outcome.anchoredAt, last_error: null, ledger: outcome.anchor.ledger })
         .where('id', '=', batch.id)
         .execute();
-      await trx
-        .updateTable('conferences')
-        .set({ dlt_id: outcome.dltId, dlt_type: outcome.anchor.ledger })
-        .where('hash', 'in', (eb) => eb.selectFrom('manifests').select('hash').where('batch_id', '=', batch.id))
-        .execute();
+      // Driven by the batch's members (an index seek each), not by a scan of every conference.
+      await sql`update conferences set dlt_id = ${outcome.dltId}, dlt_type = ${outcome.anchor.ledger}
+        from manifests m where m.batch_id = ${batch.id} and conferences.session_id = m.session_id and conferences.hash = m.hash`.execute(trx);
     });
   }
 

@@ -4,10 +4,14 @@ import * as core from './001-core.js';
 import * as files from './006-files.js';
 import * as filesPrimaryRecording from './007-files-primary-recording.js';
 import * as records from './004-records.js';
+import * as manifestsRebuiltFromEvents from './008-manifests-rebuilt-from-events.js';
+import * as merkleTiles from './009-merkle-tiles.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
   '004-records': records,
   '006-files': files,
   '007-files-primary-recording': filesPrimaryRecording,
+  '008-manifests-rebuilt-from-events': manifestsRebuiltFromEvents,
+  '009-merkle-tiles': merkleTiles,
 };
