@@ -1,7 +1,7 @@
 // Response headers and request limits: security headers everywhere, CORS only for configured origins, 413 past the body limit.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
-import { SECURITY_HEADERS } from './headers.js';
+import { API_HEADERS, DOCUMENT_HEADERS } from './headers.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -12,40 +12,45 @@ afterEach(async () => {
 const ALLOWED = 'https://clinic.example';
 
 describe('security headers', () => {
-  it('are set on JSON answers, errors included, and nothing names the server stack', async () => {
+  it('API answers, errors included, carry OWASP\'s REST set, and nothing names the server stack', async () => {
     t = await createTestApp();
     const s = await t.userSession();
+    const { sessionId } = (await t.app.inject({ method: 'POST', url: '/api/conferences', headers: s.auth, payload: {} })).json();
     const answers = [
       await fetch(`${t.baseUrl}/api/auth/session`, { headers: s.auth }),
       await fetch(`${t.baseUrl}/api/auth/session`),
+      await fetch(`${t.baseUrl}/api/conferences/${sessionId}`, { headers: s.auth }),
       await fetch(`${t.baseUrl}/api/conferences/nope`, { headers: s.auth }),
-      await fetch(`${t.baseUrl}/no/such/route`),
+      await fetch(`${t.baseUrl}/api/no/such/route`),
       await fetch(`${t.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' }),
     ];
     for (const res of answers) {
       const h = res.headers;
+      // Spelled out (not read from API_HEADERS) so that an edit of the table shows up here.
+      expect(h.get('cache-control'), res.url).toBe('no-store'); // health data stays out of caches
+      expect(h.get('content-security-policy'), res.url).toBe("frame-ancestors 'none'");
+      expect(h.get('x-frame-options'), res.url).toBe('DENY');
       expect(h.get('x-content-type-options'), res.url).toBe('nosniff');
-      expect(h.get('strict-transport-security'), res.url).toMatch(/max-age=\d+/);
-      expect(h.get('x-frame-options'), res.url).toMatch(/SAMEORIGIN|DENY/);
-      expect(h.get('referrer-policy'), res.url).toBe('no-referrer');
+      expect(h.get('strict-transport-security'), res.url).toBe('max-age=31536000; includeSubDomains');
       expect(h.get('x-powered-by'), res.url).toBeNull();
       expect(h.get('server'), res.url).toBeNull();
       expect(h.get('content-type'), res.url).toMatch(/^application\/json/);
     }
+    expect(Object.keys(API_HEADERS)).toHaveLength(5);
   });
 
-  it('are the whole set helmet sends by default (its CSP aside), on every kind of answer', async () => {
+  it('everything else carries the set helmet sends by default (its CSP aside)', async () => {
     t = await createTestApp();
-    expect(Object.keys(SECURITY_HEADERS)).toHaveLength(11);
-    for (const path of ['/healthz', '/v4h.js', '/', '/openapi.json', '/no/such/route']) {
+    expect(Object.keys(DOCUMENT_HEADERS)).toHaveLength(11);
+    for (const path of ['/healthz', '/v4h.js', '/', '/openapi.json', '/no/such/route', '/.well-known/v4h-ledger.json']) {
       const res = await fetch(`${t.baseUrl}${path}`);
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(name), `${path} ${name}`).toBe(value);
+      for (const [name, value] of Object.entries(DOCUMENT_HEADERS)) expect(res.headers.get(name), `${path} ${name}`).toBe(value);
     }
-    // Values as helmet 8 writes them, spelled out here so that an edit of the table shows up as a failing test.
     const res = await fetch(`${t.baseUrl}/healthz`);
     expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
     expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
-    expect(res.headers.get('x-permitted-cross-domain-policies')).toBe('none');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     expect(res.headers.get('x-xss-protection')).toBe('0');
   });
 
