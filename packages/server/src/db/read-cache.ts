@@ -1,8 +1,9 @@
 // A cache for the reads that every authenticated request repeats (its token family's status, the conference it
 // asks for, that conference's primary recording), on SQLite. It keeps rows read outside transactions and forgets
 // all of them whenever the database may have changed: at once when this connection writes anything, and within
-// OTHER_CONNECTIONS_CHECK_MS when another connection commits (another process on the same file, the CLI), which
-// SQLite signals through PRAGMA data_version. PostgreSQL has no such cheap signal: there every read goes to the database.
+// OTHER_CONNECTIONS_CHECK_MS (or the event-loop turn running then, if longer) when another connection commits
+// (another process on the same file, the CLI), which SQLite signals through PRAGMA data_version. PostgreSQL has no
+// such cheap signal: there every read goes to the database.
 import type { Database as SqliteHandle, Statement } from 'better-sqlite3';
 
 /** How stale a cached row may be with respect to commits made by other connections. */
@@ -14,7 +15,8 @@ export class SqliteReadCache {
   #entries = new Map<string, unknown>();
   readonly #dataVersion: Statement<[], number>;
   #lastDataVersion: number;
-  #checkedAt = performance.now();
+  /** Set by a timer OTHER_CONNECTIONS_CHECK_MS after each check: reading a clock on every lookup costs more than the lookup. */
+  #checkDue = true;
 
   /** `prepare` must be the handle's own (uncached) prepare: the statement below is switched to pluck mode. */
   constructor(prepare: SqliteHandle['prepare']) {
@@ -29,9 +31,9 @@ export class SqliteReadCache {
 
   /** The cached value, or MISS. Only for reads outside a transaction (the caller checks). */
   lookup(key: string): unknown {
-    const now = performance.now();
-    if (now - this.#checkedAt >= OTHER_CONNECTIONS_CHECK_MS) {
-      this.#checkedAt = now;
+    if (this.#checkDue) {
+      this.#checkDue = false;
+      setTimeout(() => (this.#checkDue = true), OTHER_CONNECTIONS_CHECK_MS).unref();
       const version = this.#dataVersion.get()!;
       if (version !== this.#lastDataVersion) {
         this.#lastDataVersion = version;
