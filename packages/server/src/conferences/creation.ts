@@ -2,8 +2,8 @@
 import type { Db } from '../db/database.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
-import { appendFirstEvent, firstEventRow } from './event-log.js';
-import { insertConference } from './repository.js';
+import { appendFirstEvent, eventValues, firstEventRow } from './event-log.js';
+import { insertConference, requestedConferenceValues } from './repository.js';
 
 export interface NewConference {
   sessionId: string;
@@ -22,25 +22,11 @@ const insertWithFirstEvent = prepareQuery((db, p: { ownerId: string; roomName: s
     .with('created', (q) =>
       q
         .insertInto('conferences')
-        .values({
-          session_id: p.session_id,
-          owner_id: p.ownerId,
-          room_name: p.roomName,
-          state: 'requested',
-          created_at: p.now,
-          started_at: null,
-          ended_at: null,
-          end_reason: null,
-          last_activity_at: p.now,
-          hash: null,
-          hash_type: null,
-          dlt_id: null,
-          dlt_type: null,
-        })
+        .values(requestedConferenceValues({ sessionId: p.session_id, ownerId: p.ownerId, roomName: p.roomName, now: p.now }))
         .returning('session_id'),
     )
     .insertInto('conference_events')
-    .values({ session_id: p.session_id, seq: p.seq, type: p.type, actor: p.actor, at: p.at, data: p.data, prev_hash: p.prev_hash, hash: p.hash }),
+    .values(eventValues(p)),
 );
 
 /** Inserts the conference and its first event atomically; rejects (unique violation) when the session id exists. */

@@ -6,6 +6,7 @@ import { GENESIS_HASH, type Json, type ManifestEvent } from '../lib/verify/forma
 import { sha256Hex } from '../lib/ids.js';
 import type { ConferenceEventsTable, Database } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
+import { conferenceById } from './repository.js';
 
 export { GENESIS_HASH };
 export const EVENT_FORMAT_VERSION = 1;
@@ -64,18 +65,18 @@ export interface NewEvent {
 const lastEvent = prepareQuery((db, p: { sessionId: string }) =>
   db.selectFrom('conference_events').select(['seq', 'hash']).where('session_id', '=', p.sessionId).orderBy('seq', 'desc').limit(sql.lit(1)),
 );
-const insertEvent = prepareQuery((db, p: ConferenceEventsTable) =>
-  db.insertInto('conference_events').values({
-    session_id: p.session_id,
-    seq: p.seq,
-    type: p.type,
-    actor: p.actor,
-    at: p.at,
-    data: p.data,
-    prev_hash: p.prev_hash,
-    hash: p.hash,
-  }),
-);
+/** An event row as the values of an insert statement (only its columns, whatever else `p` holds). */
+export const eventValues = (p: ConferenceEventsTable): ConferenceEventsTable => ({
+  session_id: p.session_id,
+  seq: p.seq,
+  type: p.type,
+  actor: p.actor,
+  at: p.at,
+  data: p.data,
+  prev_hash: p.prev_hash,
+  hash: p.hash,
+});
+const insertEvent = prepareQuery((db, p: ConferenceEventsTable) => db.insertInto('conference_events').values(eventValues(p)));
 
 /**
  * Appends one event inside the caller's transaction. The caller must hold the conference row
@@ -92,9 +93,7 @@ export async function appendEvent(trx: Transaction<Database> | Kysely<Database>,
  * so the last-event lookup of appendEvent is skipped.
  */
 export async function appendFirstEvent(trx: Transaction<Database>, event: NewEvent): Promise<ConferenceEventsTable> {
-  const row = firstEventRow(event);
-  await insertEvent.run(trx, row);
-  return row;
+  return insertChained(trx, event, undefined);
 }
 
 /** The row of a conference's first event, hash included: for a statement that inserts it with the conference. */
@@ -119,14 +118,13 @@ function chainedRow(event: NewEvent, last: { seq: number; hash: string } | undef
   return { ...row, hash: sha256Hex(canonicalEventText(row)) };
 }
 
-const conferenceRow = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
 const conferenceForUpdate = prepareQuery((db, p: { sessionId: string }) =>
   db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId).forUpdate(),
 );
 
 /** Locks the conference row for the rest of the transaction (PostgreSQL; SQLite transactions are serial). */
 export async function lockConference(trx: Transaction<Database>, sessionId: string, dialect: 'sqlite' | 'postgres') {
-  return (dialect === 'postgres' ? conferenceForUpdate : conferenceRow).first(trx, { sessionId });
+  return (dialect === 'postgres' ? conferenceForUpdate : conferenceById).first(trx, { sessionId });
 }
 
 export async function listEvents(db: Kysely<Database>, sessionId: string): Promise<ConferenceEventsTable[]> {

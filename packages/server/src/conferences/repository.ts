@@ -15,22 +15,24 @@ export const conferenceWithOwner = prepareQuery(
       .where('session_id', '=', p.sessionId),
   { cached: true },
 );
+/** The row of a conference just requested: the values of the insert statements that create one. */
+export const requestedConferenceValues = (p: { sessionId: string; ownerId: string; roomName: string; now: number }) => ({
+  session_id: p.sessionId,
+  owner_id: p.ownerId,
+  room_name: p.roomName,
+  state: 'requested' as const,
+  created_at: p.now,
+  started_at: null,
+  ended_at: null,
+  end_reason: null,
+  last_activity_at: p.now,
+  hash: null,
+  hash_type: null,
+  dlt_id: null,
+  dlt_type: null,
+});
 export const insertConference = prepareQuery((db, p: { sessionId: string; ownerId: string; roomName: string; now: number }) =>
-  db.insertInto('conferences').values({
-    session_id: p.sessionId,
-    owner_id: p.ownerId,
-    room_name: p.roomName,
-    state: 'requested',
-    created_at: p.now,
-    started_at: null,
-    ended_at: null,
-    end_reason: null,
-    last_activity_at: p.now,
-    hash: null,
-    hash_type: null,
-    dlt_id: null,
-    dlt_type: null,
-  }),
+  db.insertInto('conferences').values(requestedConferenceValues(p)),
 );
 
 /** Opaque position in a newest-first listing. */
