@@ -1,5 +1,4 @@
 // Builds manifests from event rows and hashes them (the format is specified in docs/manifest.md).
-import { hash } from 'node:crypto';
 import { canonicalize } from '../lib/verify/jcs.js';
 import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent, EVENT_FORMAT_VERSION } from '../conferences/event-log.js';
@@ -44,11 +43,6 @@ export function sealManifest(manifest: Manifest): { body: string; hash: string }
 }
 
 const str = JSON.stringify;
-
-/** SHA-256 (hex) of a manifest's text as UTF-8: the manifest's hash. */
-export function manifestHash(text: string): string {
-  return hash('sha256', text);
-}
 
 /** The stored fields of an event that its manifest form is written from. */
 export type StoredEventFields = Pick<ConferenceEventsTable, 'seq' | 'type' | 'actor' | 'at' | 'data' | 'prev_hash' | 'hash'>;

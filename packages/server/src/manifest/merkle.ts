@@ -97,8 +97,9 @@ function levelSizes(size: number): number[] {
 
 /** The tiles the audit path of leaf `leafIndex` in a tree of `treeSize` leaves is read from. */
 export function tilesOfProof(leafIndex: number, treeSize: number): { level: number; index: number }[] {
+  const levels = levelSizes(treeSize).length;
   const tiles = [];
-  for (let level = 0; level < levelSizes(treeSize).length - 1; level += TILE_HEIGHT) tiles.push({ level, index: Math.floor(leafIndex / 2 ** (level + TILE_HEIGHT)) });
+  for (let level = 0; level < levels - 1; level += TILE_HEIGHT) tiles.push({ level, index: Math.floor(leafIndex / 2 ** (level + TILE_HEIGHT)) });
   return tiles;
 }
 

@@ -2,9 +2,9 @@
 import { SqliteAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, ManifestsTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
-import { manifestHash, manifestText, type StoredEventFields } from './format.js';
+import { manifestText, type StoredEventFields } from './format.js';
 import { acquireLease, releaseLease } from '../ledger/lease.js';
-import { newId } from '../lib/ids.js';
+import { newId, sha256Hex } from '../lib/ids.js';
 import { prepareQuery } from '../db/prepared.js';
 
 export interface SealerOptions {
@@ -70,7 +70,7 @@ export class Sealer {
         const input = { sessionId, part: prev ? prev.part + 1 : 0, prev: prev?.hash ?? null, sealedAt: now, events: run };
         // The text is not stored: it is rebuilt from the (append-only) events it seals, and its hash is what is anchored.
         sealed.push({
-          session_id: sessionId, part: input.part, hash: manifestHash(manifestText(input)), prev_hash: input.prev, from_seq: run[0].seq,
+          session_id: sessionId, part: input.part, hash: sha256Hex(manifestText(input)), prev_hash: input.prev, from_seq: run[0].seq,
           to_seq: run[run.length - 1].seq, body: null, sealed_at: now, batch_id: null, leaf_index: null, proof: null,
         });
       }
