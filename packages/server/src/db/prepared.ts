@@ -5,27 +5,29 @@ import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
 import { MISS, type SqliteReadCache } from './read-cache.js';
 
-/** SQLite handles by the Kysely dialect adapter of their Kysely instance (a transaction shares its adapter). */
-const sqliteHandles = new WeakMap<object, SqliteHandle>();
-const readCaches = new WeakMap<SqliteHandle, SqliteReadCache>();
+interface SqliteTarget {
+  sqlite: SqliteHandle;
+  readCache: SqliteReadCache;
+}
+/** SQLite handles (with their read cache) by the Kysely dialect adapter of their Kysely instance (a transaction shares its adapter). */
+const sqliteTargets = new WeakMap<object, SqliteTarget>();
 
 /**
  * Lets prepared queries on `kysely` run on its better-sqlite3 handle directly: Kysely's executor (connection
  * mutex, promises) costs ~10 µs per query, five times the statement itself.
  */
 export function runPreparedOnSqlite(kysely: Kysely<Database>, sqlite: SqliteHandle, readCache: SqliteReadCache): void {
-  sqliteHandles.set(kysely.getExecutor().adapter, sqlite);
-  readCaches.set(sqlite, readCache);
+  sqliteTargets.set(kysely.getExecutor().adapter, { sqlite, readCache });
 }
 
 /**
  * The handle to run on directly, when that is the same as going through Kysely: inside a transaction (its callback
  * holds the only connection), or outside one while no transaction is open (else Kysely waits for it to finish).
  */
-function directHandle(db: Kysely<Database>): SqliteHandle | undefined {
-  const sqlite = sqliteHandles.get(db.getExecutor().adapter);
-  if (!sqlite || sqlite.inTransaction !== db.isTransaction) return undefined;
-  return sqlite;
+function directTarget(db: Kysely<Database>): SqliteTarget | undefined {
+  const target = sqliteTargets.get(db.getExecutor().adapter);
+  if (!target || target.sqlite.inTransaction !== db.isTransaction) return undefined;
+  return target;
 }
 
 /** The prefix of the stand-in values a query is built with; real values never contain NUL. */
@@ -107,8 +109,8 @@ export function prepareQuery<P extends object, R>(
   async function run(db: Kysely<Database>, params: P): Promise<QueryResult<R>> {
     const compiled = compile(db);
     const parameters = parametersOf(compiled, params);
-    const sqlite = directHandle(db);
-    if (sqlite) return runOnSqlite(sqlite, compiled, parameters);
+    const target = directTarget(db);
+    if (target) return runOnSqlite(target.sqlite, compiled, parameters);
     return db.executeQuery<R>({ query: compiled.query, queryId: { queryId: 'prepared' }, sql: compiled.sql, parameters } as CompiledQuery<R>);
   }
 
@@ -118,17 +120,16 @@ export function prepareQuery<P extends object, R>(
       return (await run(db, params)).rows;
     },
     async first(db, params) {
-      const sqlite = options.cached ? directHandle(db) : undefined;
-      const cache = sqlite && !db.isTransaction ? readCaches.get(sqlite) : undefined;
-      if (!cache) return (await run(db, params)).rows[0];
+      const target = options.cached && !db.isTransaction ? directTarget(db) : undefined;
+      if (!target) return (await run(db, params)).rows[0];
       const compiled = compile(db);
       const parameters = parametersOf(compiled, params);
       const key = parameters.every((value) => typeof value === 'string') ? `${id}\u0000${parameters.join('\u0000')}` : id + JSON.stringify(parameters);
-      const hit = cache.lookup(key);
+      const hit = target.readCache.lookup(key);
       if (hit !== MISS) return hit as R | undefined;
       // Read and stored in one synchronous step: no write can come between them.
-      const row = runOnSqlite(sqlite!, compiled, parameters).rows[0];
-      cache.store(key, row);
+      const row = runOnSqlite(target.sqlite, compiled, parameters).rows[0];
+      target.readCache.store(key, row);
       return row;
     },
   };
