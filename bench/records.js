@@ -72,7 +72,7 @@ async function insertConferences(db, count, at) {
   const db = await freshDb('throughput');
   await insertConferences(db, N, clock.now());
   clock.ms += 301_000;
-  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: N });
+  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: N, sqliteFile: db.sqliteFile });
   const ledger = new LocalLedger({ db: db.kysely, key: loadLedgerSigningKey(work), clock });
   const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, maxBatch: N });
   let start = process.hrtime.bigint();
@@ -128,7 +128,7 @@ async function insertConferences(db, count, at) {
   const db = await freshDb('load');
   const perSecond = 5; // 18,000 consultations an hour
   const interval = 60;
-  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: 100_000 });
+  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: 100_000, sqliteFile: db.sqliteFile });
   const ledger = new LocalLedger({ db: db.kysely, key: loadLedgerSigningKey(work), clock });
   const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock });
   let conferences = 0;

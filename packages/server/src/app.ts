@@ -112,7 +112,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const ledger = await createLedger(config, db.kysely, clock);
   const records = new RecordsService({ db: db.kysely, clock, ledger, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
   await app.register(recordsRoutes, { records, authenticate });
-  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay });
+  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay, sqliteFile: db.sqliteFile });
   const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, log: app.log });
   app.decorate('records', { sealer, anchorer, ledger });
   app.addHook('onClose', async () => ledger.close?.());

@@ -2,6 +2,9 @@
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** Version (`v`) of the event format. */
+export const EVENT_FORMAT_VERSION = 1;
+
 /** Hash that the first event of a conference names as its predecessor. */
 export const GENESIS_HASH = '0'.repeat(64);
 

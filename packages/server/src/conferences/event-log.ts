@@ -2,14 +2,13 @@
 // The canonical form of an event is specified in docs/manifest.md; change it only with that document.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { canonicalize } from '../lib/verify/jcs.js';
-import { GENESIS_HASH, type Json, type ManifestEvent } from '../lib/verify/format.js';
+import { EVENT_FORMAT_VERSION, GENESIS_HASH, type Json, type ManifestEvent } from '../lib/verify/format.js';
 import { sha256Hex } from '../lib/ids.js';
 import type { ConferenceEventsTable, Database } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 import { conferenceById } from './repository.js';
 
-export { GENESIS_HASH };
-export const EVENT_FORMAT_VERSION = 1;
+export { EVENT_FORMAT_VERSION, GENESIS_HASH };
 
 export type EventType =
   | 'requested'

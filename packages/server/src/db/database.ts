@@ -12,6 +12,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** The SQLite file the database is in (not on PostgreSQL, nor in memory): other connections may open it. */
+  sqliteFile?: string;
   /**
    * Runs a short write in a transaction and resolves once it is committed; on SQLite, concurrent writes share one
    * commit (see group-commit.ts). The work uses only its `trx` and waits for nothing but the database.
@@ -44,6 +46,7 @@ async function openSqlite(file: string): Promise<Db> {
   return {
     kysely,
     dialect: 'sqlite',
+    sqliteFile: sqlite.memory || file === '' ? undefined : path.resolve(file),
     write: groupCommit(kysely, sqlite),
     async ping() {
       try {

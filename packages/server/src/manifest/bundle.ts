@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { iso } from '../lib/clock.js';
 import type { Anchor, BundleEntry, InclusionProof, Manifest, ManifestBundle } from '../lib/verify/format.js';
-import { storedManifestText, type StoredEventFields } from './format.js';
+import { storedManifestText, type StoredEventFields } from './text.js';
 import { proofFromTiles, tilesOfProof } from './merkle.js';
 
 export async function loadBundle(db: Kysely<Database>, sessionId: string, conferenceHash: string | null): Promise<ManifestBundle> {

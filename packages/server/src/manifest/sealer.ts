@@ -1,11 +1,13 @@
 // The seal worker: V4H_SEAL_DELAY after a conference ends (and after its last late event), seals what is unsealed.
-import { SqliteAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import os from 'node:os';
+import { CompiledQuery, SqliteAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, ManifestsTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
-import { manifestText, type StoredEventFields } from './format.js';
+import type { StoredEventFields } from './text.js';
 import { acquireLease, releaseLease } from '../ledger/lease.js';
-import { newId, sha256Hex } from '../lib/ids.js';
-import { prepareQuery } from '../db/prepared.js';
+import { newId } from '../lib/ids.js';
+import { eventsFromSqliteRows, sealedManifests, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL, type LatestManifest } from './seal-rows.js';
+import { defaultSealThreadScript, SealThreads } from './seal-threads.js';
 
 export interface SealerOptions {
   db: Kysely<Database>;
@@ -14,10 +16,18 @@ export interface SealerOptions {
   sealDelay: number;
   /** Conferences per run. */
   limit?: number;
+  /** The SQLite file `db` is on: large runs then read and hash in worker threads, each on its own connection. */
+  sqliteFile?: string;
+  /** Worker threads for a large run (default: one per CPU beyond the first, at most 2; 0: none). */
+  threads?: number;
+  /** The compiled seal-worker-thread.js (default: beside this module, when it was compiled). */
+  threadScript?: URL;
 }
 
 /** Conferences per transaction: one read of their events, one insert of their manifests. */
 const CHUNK = 500;
+/** Smallest run worth starting worker threads for (a thread starts in tens of ms; a chunk of 500 takes about 40 ms). */
+const THREADED_RUN = 2 * CHUNK;
 
 export class Sealer {
   readonly #holder = newId();
@@ -45,59 +55,65 @@ export class Sealer {
           and e.seq > coalesce((select max(m.to_seq) from manifests m where m.session_id = c.session_id), 0))
         and (select max(e.at) from conference_events e where e.session_id = c.session_id) <= ${cutoff}
       limit ${this.opts.limit ?? 2000}`.execute(db);
+    const chunks: string[][] = [];
+    for (let i = 0; i < due.rows.length; i += CHUNK) chunks.push(due.rows.slice(i, i + CHUNK).map((r) => r.session_id));
+    const threads = due.rows.length >= THREADED_RUN ? this.#threads() : undefined;
+    if (threads) return this.#sealInThreads(chunks, threads);
     const sealed: ManifestsTable[] = [];
-    const ids = due.rows.map((r) => r.session_id);
-    for (let i = 0; i < ids.length; i += CHUNK) sealed.push(...(await this.#sealChunk(ids.slice(i, i + CHUNK))));
+    for (const chunk of chunks) sealed.push(...(await this.#sealChunk(chunk)));
     return sealed;
+  }
+
+  #threads(): { script: URL; file: string; count: number } | undefined {
+    const { sqliteFile, threadScript = defaultSealThreadScript() } = this.opts;
+    const count = this.opts.threads ?? Math.min(2, os.availableParallelism() - 1);
+    if (!sqliteFile || !threadScript || count < 1) return undefined;
+    return { script: threadScript, file: sqliteFile, count };
+  }
+
+  /** Worker threads read and hash every chunk, in turn; this thread stores each chunk's manifests as they come. */
+  async #sealInThreads(chunks: string[][], threads: { script: URL; file: string; count: number }): Promise<ManifestsTable[]> {
+    const pool = new SealThreads(threads.script, threads.file, threads.count);
+    try {
+      const now = this.opts.clock.now();
+      const results = chunks.map((chunk) => pool.seal(chunk, now));
+      for (const result of results) result.catch(() => {}); // the first failure is thrown below; the rest are moot
+      const sealed: ManifestsTable[] = [];
+      for (const result of results) {
+        const manifests = await result;
+        if (manifests.length > 0) await this.opts.db.transaction().execute((trx) => writeSealed(trx, manifests));
+        sealed.push(...manifests);
+      }
+      return sealed;
+    } finally {
+      await pool.close();
+    }
   }
 
   async #sealChunk(sessionIds: string[]): Promise<ManifestsTable[]> {
     const now = this.opts.clock.now();
     return this.opts.db.transaction().execute(async (trx) => {
-      const sealedBefore = await trx
-        .selectFrom('manifests')
-        .select(['session_id', 'hash', 'part', 'to_seq'])
-        .where('session_id', 'in', sessionIds)
-        .orderBy('part')
-        .execute();
-      // Ordered by part: the last one written per session is its latest manifest.
-      const previous = new Map(sealedBefore.map((m) => [m.session_id, m]));
-      const sealed: ManifestsTable[] = [];
-      for (const [sessionId, events] of await eventsAfter(trx, new Map(sessionIds.map((id) => [id, previous.get(id)?.to_seq ?? 0])))) {
-        const prev = previous.get(sessionId);
-        const run = contiguousRun(events, (prev?.to_seq ?? 0) + 1);
-        if (run.length === 0) continue;
-        const input = { sessionId, part: prev ? prev.part + 1 : 0, prev: prev?.hash ?? null, sealedAt: now, events: run };
-        // The text is not stored: it is rebuilt from the (append-only) events it seals, and its hash is what is anchored.
-        sealed.push({
-          session_id: sessionId, part: input.part, hash: sha256Hex(manifestText(input)), prev_hash: input.prev, from_seq: run[0].seq,
-          to_seq: run[run.length - 1].seq, body: null, sealed_at: now, batch_id: null, leaf_index: null, proof: null,
-        });
-      }
+      const { manifests, events } = await readChunk(trx, sessionIds);
+      const sealed = sealedManifests(manifests, events, now);
       if (sealed.length > 0) await writeSealed(trx, sealed);
       return sealed;
     });
   }
 }
 
-const insertManifest = prepareQuery((db, p: ManifestsTable) =>
-  db.insertInto('manifests').values({
-    session_id: p.session_id, part: p.part, hash: p.hash, prev_hash: p.prev_hash, from_seq: p.from_seq, to_seq: p.to_seq,
-    body: p.body, sealed_at: p.sealed_at, batch_id: p.batch_id, leaf_index: p.leaf_index, proof: p.proof,
-  }),
-);
-// The new manifest is not anchored yet: DLTId/DLTType follow it once it is.
-const setConferenceHash = prepareQuery((db, p: { sessionId: string; hash: string }) =>
-  db.updateTable('conferences').set({ hash: p.hash, hash_type: 'SHA-256', dlt_id: null, dlt_type: null }).where('session_id', '=', p.sessionId),
-);
+// SQLite: one statement each for a chunk, its rows passed as one JSON array that SQLite unpacks (no call per row). A
+// manifest just sealed has no body and no batch yet; its conference's DLTId/DLTType follow once it is anchored.
+const SQLITE_INSERT_SEALED = `insert into manifests (session_id, part, hash, prev_hash, from_seq, to_seq, body, sealed_at, batch_id, leaf_index, proof)
+  select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, null, value ->> 6, null, null, null from json_each(?)`;
+const SQLITE_POINT_CONFERENCES = `update conferences set hash = value ->> 2, hash_type = 'SHA-256', dlt_id = null, dlt_type = null
+  from json_each(?) where conferences.session_id = value ->> 0`;
 
 /** Stores new manifests and points their conferences at them. */
 async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[]): Promise<void> {
   if (trx.getExecutor().adapter instanceof SqliteAdapter) {
-    // Row by row, prepared once and run on the SQLite handle: as fast per row as one statement for all of them, without
-    // building and compiling thousands of parameters every time.
-    for (const m of sealed) await insertManifest.run(trx, m);
-    for (const m of sealed) await setConferenceHash.run(trx, { sessionId: m.session_id, hash: m.hash });
+    const rows = JSON.stringify(sealed.map((m) => [m.session_id, m.part, m.hash, m.prev_hash, m.from_seq, m.to_seq, m.sealed_at]));
+    await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_SEALED, [rows]));
+    await trx.executeQuery(CompiledQuery.raw(SQLITE_POINT_CONFERENCES, [rows]));
     return;
   }
   // PostgreSQL: one statement each for the whole chunk (a round trip per statement). VALUES columns are column1...
@@ -107,48 +123,36 @@ async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[])
     from (values ${sql.join(pairs)}) as v where conferences.session_id = v.column1`.execute(trx);
 }
 
-/** The events of each conference after the given seq (its latest manifest's), oldest first. */
-async function eventsAfter(trx: Transaction<Database>, after: Map<string, number>): Promise<Map<string, StoredEventFields[]>> {
-  const bySession = new Map<string, StoredEventFields[]>();
+/** The chunk's manifests (by part) and its events after each conference's latest manifest. */
+async function readChunk(trx: Transaction<Database>, sessionIds: string[]) {
   if (trx.getExecutor().adapter instanceof SqliteAdapter) {
-    // One JSON array per conference: on SQLite a row per event costs more to read than the event's text. Joined with a
-    // VALUES list (columns column1..): an index range per conference.
-    const { rows } = await sql<{ session_id: string; events: string }>`
-      select e.session_id, json_group_array(json_array(e.seq, e.type, e.actor, e.at, e.data, e.prev_hash, e.hash) order by e.seq) as events
-      from (values ${sql.join([...after].map(([id, seq]) => sql`(${id}, ${seq})`))}) as v
-      join conference_events e on e.session_id = v.column1 and e.seq > v.column2
-      group by e.session_id`.execute(trx);
-    for (const row of rows) {
-      const tuples = JSON.parse(row.events) as EventTuple[];
-      bySession.set(row.session_id, tuples.map(([seq, type, actor, at, data, prev_hash, hash]) => ({ seq, type, actor, at, data, prev_hash, hash })));
-    }
-    return bySession;
+    // The same statements as the worker threads run (seal-rows.ts).
+    const ids = JSON.stringify(sessionIds);
+    const manifests = await trx.executeQuery(CompiledQuery.raw(SQLITE_MANIFESTS_SQL, [ids]));
+    const events = await trx.executeQuery(CompiledQuery.raw(SQLITE_EVENTS_SQL, [ids]));
+    return { manifests: manifests.rows as LatestManifest[], events: eventsFromSqliteRows(events.rows as { session_id: string; events: string }[]) };
   }
+  const manifests = await trx
+    .selectFrom('manifests')
+    .select(['session_id', 'hash', 'part', 'to_seq'])
+    .where('session_id', 'in', sessionIds)
+    .orderBy('part')
+    .execute();
+  const after = new Map(manifests.map((m) => [m.session_id, m.to_seq]));
   // PostgreSQL builds JSON more slowly than it sends rows.
   const rows = await trx
     .selectFrom('conference_events')
     .select(['session_id', 'seq', 'type', 'actor', 'at', 'data', 'prev_hash', 'hash'])
-    .where('session_id', 'in', [...after.keys()])
+    .where('session_id', 'in', sessionIds)
     .orderBy('session_id')
     .orderBy('seq')
     .execute();
+  const events = new Map<string, StoredEventFields[]>();
   for (const { session_id, ...event } of rows) {
-    if (event.seq <= after.get(session_id)!) continue;
-    const list = bySession.get(session_id);
+    if (event.seq <= (after.get(session_id) ?? 0)) continue;
+    const list = events.get(session_id);
     if (list) list.push(event);
-    else bySession.set(session_id, [event]);
+    else events.set(session_id, [event]);
   }
-  return bySession;
-}
-
-type EventTuple = [seq: number, type: string, actor: string, at: number, data: string, prev_hash: string, hash: string];
-
-/** The events from `firstSeq` on without a gap (a gap means an append still in flight: seal it next time). */
-function contiguousRun(events: StoredEventFields[], firstSeq: number): StoredEventFields[] {
-  const run: StoredEventFields[] = [];
-  for (const e of events) {
-    if (e.seq !== firstSeq + run.length) break;
-    run.push(e);
-  }
-  return run;
+  return { manifests, events };
 }
