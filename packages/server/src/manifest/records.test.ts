@@ -8,6 +8,7 @@ import { canonicalize } from '../lib/verify/jcs.js';
 import { signingKeyFromPem } from '../ledger/signing-key.js';
 import { sha256Hex } from '../lib/ids.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
+import { Sealer } from './sealer.js';
 
 let t: TestApp;
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
@@ -143,6 +144,18 @@ describe('records on the local ledger', () => {
       const report = await verifyBundle(body, { ledgerKey: key });
       expect(report.failure).toBeNull();
     }
+  });
+
+  it('a backlog larger than a round is sealed in one run, round after round', async () => {
+    const o = await owner(t);
+    const sessionIds = new Set<string>();
+    for (let i = 0; i < 7; i++) sessionIds.add(await endedConference(t.db.kysely, o.id, t.clock!.now()));
+    t.clock!.advance(301);
+    const sealer = new Sealer({ db: t.db.kysely, clock: t.clock!, sealDelay: 300, limit: 3 });
+    const sealed = await sealer.runOnce();
+    expect(new Set(sealed.map((m) => m.session_id))).toEqual(sessionIds);
+    expect(sealed).toHaveLength(7);
+    expect(await sealer.runOnce()).toEqual([]);
   });
 
   it('verification links open the bundle without an account; only the owner sees or shares records', async () => {

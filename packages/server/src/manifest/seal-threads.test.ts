@@ -39,15 +39,16 @@ describe('seal runs in worker threads (SQLite)', () => {
     template = path.join(dir, 'template.sqlite');
     const db = await open(template);
     await db.kysely.insertInto('users').values({ id: 'owner', username: 'dr.ana', password_hash: 'x', disabled: 0, created_at: 1 }).execute();
-    for (let i = 0; i < CONFERENCES; i++) await endedConference(db.kysely, 'owner', ENDED_AT - (i % 7) * 1000, i % 3);
     // Five conferences are sealed already and then get a late event: their next manifest is an addendum (part 1).
+    for (let i = 0; i < 5; i++) await endedConference(db.kysely, 'owner', ENDED_AT, i);
     clock.ms = ENDED_AT + 301_000;
-    const early = await new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: 5 }).runOnce();
-    addenda = early.map((m) => m.session_id);
+    addenda = (await new Sealer({ db: db.kysely, clock, sealDelay: 300 }).runOnce()).map((m) => m.session_id);
+    expect(addenda).toHaveLength(5);
     for (const sessionId of addenda) {
       const seq = await appendEvent(db.kysely, { sessionId, type: 'file_stored', actor: 'recorder', at: ENDED_AT + 1, data: { name: 'late.mp4', size: 1, sha256: 'a'.repeat(64) } });
       expect(seq).toBeTruthy();
     }
+    for (let i = 5; i < CONFERENCES; i++) await endedConference(db.kysely, 'owner', ENDED_AT - (i % 7) * 1000, i % 3);
     await db.close();
     clock.ms = ENDED_AT + 302_000;
   }, 120_000);
@@ -65,8 +66,8 @@ describe('seal runs in worker threads (SQLite)', () => {
     const threaded = await open(threadedFile);
     const inline = await open(copyOfTemplate('inline'));
     try {
-      const a = await new Sealer({ db: threaded.kysely, clock, sealDelay: 300, limit: 5000, sqliteFile: threadedFile, threadScript, threads: 2 }).runOnce();
-      const b = await new Sealer({ db: inline.kysely, clock, sealDelay: 300, limit: 5000, threads: 0 }).runOnce();
+      const a = await new Sealer({ db: threaded.kysely, clock, sealDelay: 300, sqliteFile: threadedFile, threadScript, threads: 2 }).runOnce();
+      const b = await new Sealer({ db: inline.kysely, clock, sealDelay: 300, threads: 0 }).runOnce();
       expect(a).toHaveLength(CONFERENCES);
       expect(b).toHaveLength(CONFERENCES);
       expect(await sealedRows(threaded)).toEqual(await sealedRows(inline));
@@ -87,7 +88,7 @@ describe('seal runs in worker threads (SQLite)', () => {
       const latest = await threaded.kysely.selectFrom('conferences').select(['session_id', 'hash']).where('session_id', 'in', addenda).execute();
       for (const c of latest) expect(c.hash).toBe(parts.find((m) => m.session_id === c.session_id && m.part === 1)!.hash);
       // Nothing is left to seal.
-      expect(await new Sealer({ db: threaded.kysely, clock, sealDelay: 300, limit: 5000, sqliteFile: threadedFile, threadScript }).runOnce()).toEqual([]);
+      expect(await new Sealer({ db: threaded.kysely, clock, sealDelay: 300, sqliteFile: threadedFile, threadScript }).runOnce()).toEqual([]);
     } finally {
       await threaded.close();
       await inline.close();
@@ -101,11 +102,11 @@ describe('seal runs in worker threads (SQLite)', () => {
     const db = await open(file);
     try {
       const before = await sealedRows(db);
-      const failing = new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: 5000, sqliteFile: file, threadScript: new URL(`file://${broken}`), threads: 1 });
+      const failing = new Sealer({ db: db.kysely, clock, sealDelay: 300, sqliteFile: file, threadScript: new URL(`file://${broken}`), threads: 1 });
       await expect(failing.runOnce()).rejects.toThrow(/could not start/);
       expect(await sealedRows(db)).toEqual(before);
       // The lease was released: the same sealer runs again at once (here without threads) and seals every conference.
-      const sealed = await new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: 5000, threads: 0 }).runOnce();
+      const sealed = await new Sealer({ db: db.kysely, clock, sealDelay: 300, threads: 0 }).runOnce();
       expect(sealed).toHaveLength(CONFERENCES);
     } finally {
       await db.close();

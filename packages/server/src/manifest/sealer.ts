@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import type { StoredEventFields } from './text.js';
 import { acquireLease, releaseLease } from '../ledger/lease.js';
 import { newId } from '../lib/ids.js';
+import { prepareQuery } from '../db/prepared.js';
 import { eventsFromSqliteRows, sealedManifests, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL, type LatestManifest } from './seal-rows.js';
 import { defaultSealThreadScript, SealThreads } from './seal-threads.js';
 
@@ -14,7 +15,7 @@ export interface SealerOptions {
   clock: Clock;
   /** Seconds after the end (and after the newest unsealed event) before sealing. */
   sealDelay: number;
-  /** Conferences per run. */
+  /** Conferences per round: a run goes on, round after round, as long as it finds that many due. */
   limit?: number;
   /** The SQLite file `db` is on: large runs then read and hash in worker threads, each on its own connection. */
   sqliteFile?: string;
@@ -28,24 +29,37 @@ export interface SealerOptions {
 const CHUNK = 500;
 /** Smallest run worth starting worker threads for (a thread starts in tens of ms; a chunk of 500 takes about 40 ms). */
 const THREADED_RUN = 2 * CHUNK;
+/** How long a round may take before another process may take over (after a crash). */
+const LEASE_MS = 120_000;
 
 export class Sealer {
   readonly #holder = newId();
 
   constructor(private readonly opts: SealerOptions) {}
 
-  /** Seals every due conference (up to the limit); returns the manifests written. One process at a time (a lease). */
+  /**
+   * Seals every due conference, `limit` at a time (a backlog is worked off in one run, not `limit` per interval);
+   * returns the manifests written. One process at a time: a lease, renewed every round.
+   */
   async runOnce(): Promise<ManifestsTable[]> {
     const { db, clock } = this.opts;
-    if (!(await acquireLease(db, 'seal', this.#holder, clock.now(), 120_000))) return [];
+    if (!(await acquireLease(db, 'seal', this.#holder, clock.now(), LEASE_MS))) return [];
     try {
-      return await this.#run();
+      const limit = this.opts.limit ?? 2000;
+      const sealed: ManifestsTable[] = [];
+      for (;;) {
+        const round = await this.#sealDue(limit);
+        sealed.push(...round.manifests);
+        // A round that sealed nothing found only conferences with a gap in their events (sealed once it closes).
+        if (round.due < limit || round.manifests.length === 0) return sealed;
+        if (!(await acquireLease(db, 'seal', this.#holder, clock.now(), LEASE_MS))) return sealed;
+      }
     } finally {
       await releaseLease(db, 'seal', this.#holder);
     }
   }
 
-  async #run(): Promise<ManifestsTable[]> {
+  async #sealDue(limit: number): Promise<{ manifests: ManifestsTable[]; due: number }> {
     const { db, clock } = this.opts;
     const cutoff = clock.now() - this.opts.sealDelay * 1000;
     const due = await sql<{ session_id: string }>`
@@ -54,14 +68,14 @@ export class Sealer {
         and exists (select 1 from conference_events e where e.session_id = c.session_id
           and e.seq > coalesce((select max(m.to_seq) from manifests m where m.session_id = c.session_id), 0))
         and (select max(e.at) from conference_events e where e.session_id = c.session_id) <= ${cutoff}
-      limit ${this.opts.limit ?? 2000}`.execute(db);
+      limit ${limit}`.execute(db);
     const chunks: string[][] = [];
     for (let i = 0; i < due.rows.length; i += CHUNK) chunks.push(due.rows.slice(i, i + CHUNK).map((r) => r.session_id));
     const threads = due.rows.length >= THREADED_RUN ? this.#threads() : undefined;
-    if (threads) return this.#sealInThreads(chunks, threads);
-    const sealed: ManifestsTable[] = [];
-    for (const chunk of chunks) sealed.push(...(await this.#sealChunk(chunk)));
-    return sealed;
+    if (threads) return { manifests: await this.#sealInThreads(chunks, threads), due: due.rows.length };
+    const manifests: ManifestsTable[] = [];
+    for (const chunk of chunks) manifests.push(...(await this.#sealChunk(chunk)));
+    return { manifests, due: due.rows.length };
   }
 
   #threads(): { script: URL; file: string; count: number } | undefined {
@@ -101,19 +115,24 @@ export class Sealer {
   }
 }
 
-// SQLite: one statement each for a chunk, its rows passed as one JSON array that SQLite unpacks (no call per row). A
-// manifest just sealed has no body and no batch yet; its conference's DLTId/DLTType follow once it is anchored.
-const SQLITE_INSERT_SEALED = `insert into manifests (session_id, part, hash, prev_hash, from_seq, to_seq, body, sealed_at, batch_id, leaf_index, proof)
-  select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, null, value ->> 6, null, null, null from json_each(?)`;
-const SQLITE_POINT_CONFERENCES = `update conferences set hash = value ->> 2, hash_type = 'SHA-256', dlt_id = null, dlt_type = null
-  from json_each(?) where conferences.session_id = value ->> 0`;
+const insertManifest = prepareQuery((db, p: ManifestsTable) =>
+  db.insertInto('manifests').values({
+    session_id: p.session_id, part: p.part, hash: p.hash, prev_hash: p.prev_hash, from_seq: p.from_seq, to_seq: p.to_seq,
+    body: p.body, sealed_at: p.sealed_at, batch_id: p.batch_id, leaf_index: p.leaf_index, proof: p.proof,
+  }),
+);
+// The new manifest is not anchored yet: DLTId/DLTType follow it once it is.
+const setConferenceHash = prepareQuery((db, p: { sessionId: string; hash: string }) =>
+  db.updateTable('conferences').set({ hash: p.hash, hash_type: 'SHA-256', dlt_id: null, dlt_type: null }).where('session_id', '=', p.sessionId),
+);
 
 /** Stores new manifests and points their conferences at them. */
 async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[]): Promise<void> {
   if (trx.getExecutor().adapter instanceof SqliteAdapter) {
-    const rows = JSON.stringify(sealed.map((m) => [m.session_id, m.part, m.hash, m.prev_hash, m.from_seq, m.to_seq, m.sealed_at]));
-    await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_SEALED, [rows]));
-    await trx.executeQuery(CompiledQuery.raw(SQLITE_POINT_CONFERENCES, [rows]));
+    // Row by row, prepared once and run on the SQLite handle: faster per row than one statement for all of them (built
+    // and compiled with thousands of parameters, or unpacked from JSON by SQLite).
+    for (const m of sealed) await insertManifest.run(trx, m);
+    for (const m of sealed) await setConferenceHash.run(trx, { sessionId: m.session_id, hash: m.hash });
     return;
   }
   // PostgreSQL: one statement each for the whole chunk (a round trip per statement). VALUES columns are column1...
