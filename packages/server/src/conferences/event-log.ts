@@ -61,8 +61,15 @@ export interface NewEvent {
 
 // Every change of every conference appends an event: both statements are compiled once (see db/prepared.ts);
 // a literal LIMIT, as SQLite runs `limit ?` several times slower.
+// The newest event, and the conference's state: an event appended to an ended conference files a seal request.
 const lastEvent = prepareQuery((db, p: { sessionId: string }) =>
-  db.selectFrom('conference_events').select(['seq', 'hash']).where('session_id', '=', p.sessionId).orderBy('seq', 'desc').limit(sql.lit(1)),
+  db
+    .selectFrom('conferences')
+    .leftJoin('conference_events', 'conference_events.session_id', 'conferences.session_id')
+    .select(['conference_events.seq', 'conference_events.hash', 'conferences.state'])
+    .where('conferences.session_id', '=', p.sessionId)
+    .orderBy('conference_events.seq', 'desc')
+    .limit(sql.lit(1)),
 );
 /** An event row as the values of an insert statement (only its columns, whatever else `p` holds). */
 export const eventValues = (p: ConferenceEventsTable): ConferenceEventsTable => ({
@@ -76,6 +83,7 @@ export const eventValues = (p: ConferenceEventsTable): ConferenceEventsTable => 
   hash: p.hash,
 });
 const insertEvent = prepareQuery((db, p: ConferenceEventsTable) => db.insertInto('conference_events').values(eventValues(p)));
+const insertSealRequest = prepareQuery((db, p: ConferenceEventsTable) => db.insertInto('seal_requests').values({ session_id: p.session_id, seq: p.seq, at: p.at }));
 
 /**
  * Appends one event inside the caller's transaction. The caller must hold the conference row
@@ -83,7 +91,10 @@ const insertEvent = prepareQuery((db, p: ConferenceEventsTable) => db.insertInto
  */
 export async function appendEvent(trx: Transaction<Database> | Kysely<Database>, event: NewEvent): Promise<ConferenceEventsTable> {
   const last = await lastEvent.first(trx, { sessionId: event.sessionId });
-  return insertChained(trx, event, last);
+  const row = await insertChained(trx, event, last?.seq == null ? undefined : { seq: last.seq, hash: last.hash! });
+  // Its `ended` event (appended once the state is 'ended') and every later one ask to be sealed (manifest/sealer.ts).
+  if (last?.state === 'ended') await insertSealRequest.run(trx, row);
+  return row;
 }
 
 /**

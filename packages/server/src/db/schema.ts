@@ -133,6 +133,13 @@ export interface LedgerEntriesTable {
   batch_id: string;
 }
 
+/** An event appended to an ended conference, not sealed yet: the sealer's work list (deleted once sealed). */
+export interface SealRequestsTable {
+  session_id: string;
+  seq: number;
+  at: number;
+}
+
 export interface WorkerLeasesTable {
   name: string;
   holder: string;
@@ -167,6 +174,7 @@ export interface Database {
   manifests: ManifestsTable;
   anchor_batches: AnchorBatchesTable;
   merkle_tiles: MerkleTilesTable;
+  seal_requests: SealRequestsTable;
   ledger_entries: LedgerEntriesTable;
   worker_leases: WorkerLeasesTable;
 }

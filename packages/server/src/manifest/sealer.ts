@@ -62,13 +62,9 @@ export class Sealer {
   async #sealDue(limit: number): Promise<{ manifests: ManifestsTable[]; due: number }> {
     const { db, clock } = this.opts;
     const cutoff = clock.now() - this.opts.sealDelay * 1000;
+    // Conferences whose newest seal request is older than the delay (requests are filed by the event log).
     const due = await sql<{ session_id: string }>`
-      select c.session_id from conferences c
-      where c.state = 'ended' and c.ended_at <= ${cutoff}
-        and exists (select 1 from conference_events e where e.session_id = c.session_id
-          and e.seq > coalesce((select max(m.to_seq) from manifests m where m.session_id = c.session_id), 0))
-        and (select max(e.at) from conference_events e where e.session_id = c.session_id) <= ${cutoff}
-      limit ${limit}`.execute(db);
+      select session_id from seal_requests group by session_id having max(at) <= ${cutoff} limit ${limit}`.execute(db);
     const chunks: string[][] = [];
     for (let i = 0; i < due.rows.length; i += CHUNK) chunks.push(due.rows.slice(i, i + CHUNK).map((r) => r.session_id));
     const threads = due.rows.length >= THREADED_RUN ? this.#threads() : undefined;
@@ -121,18 +117,23 @@ const insertManifest = prepareQuery((db, p: ManifestsTable) =>
     body: p.body, sealed_at: p.sealed_at, batch_id: p.batch_id, leaf_index: p.leaf_index, proof: p.proof,
   }),
 );
+const deleteSealRequests = prepareQuery((db, p: { sessionId: string; toSeq: number }) =>
+  db.deleteFrom('seal_requests').where('session_id', '=', p.sessionId).where('seq', '<=', p.toSeq),
+);
 // The new manifest is not anchored yet: DLTId/DLTType follow it once it is.
 const setConferenceHash = prepareQuery((db, p: { sessionId: string; hash: string }) =>
   db.updateTable('conferences').set({ hash: p.hash, hash_type: 'SHA-256', dlt_id: null, dlt_type: null }).where('session_id', '=', p.sessionId),
 );
 
-/** Stores new manifests and points their conferences at them. */
+/** Stores new manifests, points their conferences at them, and drops the seal requests they answer. */
 async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[]): Promise<void> {
   if (trx.getExecutor().adapter instanceof SqliteAdapter) {
     // Row by row, prepared once and run on the SQLite handle: faster per row than one statement for all of them (built
     // and compiled with thousands of parameters, or unpacked from JSON by SQLite).
     for (const m of sealed) await insertManifest.run(trx, m);
     for (const m of sealed) await setConferenceHash.run(trx, { sessionId: m.session_id, hash: m.hash });
+    // Requests for later events (appended since the events were read) stay: the next run seals those.
+    for (const m of sealed) await deleteSealRequests.run(trx, { sessionId: m.session_id, toSeq: m.to_seq });
     return;
   }
   // PostgreSQL: one statement each for the whole chunk (a round trip per statement). VALUES columns are column1...
@@ -140,6 +141,9 @@ async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[])
   const pairs = sealed.map((row) => sql`(${row.session_id}, ${row.hash})`);
   await sql`update conferences set hash = v.column2, hash_type = 'SHA-256', dlt_id = null, dlt_type = null
     from (values ${sql.join(pairs)}) as v where conferences.session_id = v.column1`.execute(trx);
+  const sealedTo = sealed.map((row) => sql`(${row.session_id}, ${row.to_seq}::integer)`);
+  await sql`delete from seal_requests r using (values ${sql.join(sealedTo)}) as v
+    where r.session_id = v.column1 and r.seq <= v.column2`.execute(trx);
 }
 
 /** The chunk's manifests (by part) and its events after each conference's latest manifest. */

@@ -6,6 +6,7 @@ import * as filesPrimaryRecording from './007-files-primary-recording.js';
 import * as records from './004-records.js';
 import * as manifestsRebuiltFromEvents from './008-manifests-rebuilt-from-events.js';
 import * as merkleTiles from './009-merkle-tiles.js';
+import * as sealRequests from './010-seal-requests.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '007-files-primary-recording': filesPrimaryRecording,
   '008-manifests-rebuilt-from-events': manifestsRebuiltFromEvents,
   '009-merkle-tiles': merkleTiles,
+  '010-seal-requests': sealRequests,
 };
