@@ -1,9 +1,10 @@
 // Opens the database named by a URL: an embedded SQLite file (default) or PostgreSQL.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import type { Pool } from 'pg';
 import type { Database } from './schema.js';
-import { runPreparedOnSqlite } from './prepared.js';
+import { preparedStatementName, runPreparedOnSqlite } from './prepared.js';
 import { reportWrites, SqliteReadCache } from './read-cache.js';
 import { groupCommit, separateTransactions, type WriteTransaction } from './group-commit.js';
 
@@ -73,7 +74,7 @@ async function openPostgres(url: string): Promise<Db> {
   // Nor a checked-out one: pg-pool listens for a client's 'error' only while it is idle, and an unhandled 'error'
   // event ends the process. The query in flight is rejected anyway (and answered 503, see errors.ts).
   pool.on('connect', (client) => client.on('error', () => {}));
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingStatements(pool) }) });
   return {
     kysely,
     dialect: 'postgres',
@@ -90,6 +91,37 @@ async function openPostgres(url: string): Promise<Db> {
       await kysely.destroy();
       if (!pool.ended) await pool.end();
     },
+  };
+}
+
+/**
+ * Kysely's pool, except that its clients run the prepared queries (db/prepared.ts) as named statements: PostgreSQL then
+ * parses and plans each once per connection instead of on every call (2 to 2.5 times the queries per second here).
+ */
+function namingStatements(pool: Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let stale = false;
+      const query = async (sql: string, parameters: ReadonlyArray<unknown>) => {
+        const name = preparedStatementName(sql);
+        try {
+          return await client.query(name ? { name, text: sql, values: [...parameters] } : { text: sql, values: [...parameters] });
+        } catch (error) {
+          // "cached plan must not change result type": a table changed under a statement this connection prepared (a
+          // migration by a newer process). The connection is closed on release, so the next one prepares afresh.
+          if ((error as { code?: string }).code === '0A000') stale = true;
+          throw error;
+        }
+      };
+      return {
+        // Cursors (Kysely's stream()) pass straight through.
+        query: ((sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>) =>
+          typeof sqlOrCursor === 'string' ? query(sqlOrCursor, parameters ?? []) : client.query(sqlOrCursor as never)) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy || stale),
+      };
+    },
+    end: () => pool.end(),
   };
 }
 

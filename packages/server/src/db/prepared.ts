@@ -55,6 +55,14 @@ export interface PreparedQuery<P, R> {
 
 let preparedCount = 0;
 
+/** Names of the prepared queries' SQL texts: on PostgreSQL they run as named statements (database.ts). */
+const statementNames = new Map<string, string>();
+
+/** The statement name of a prepared query's SQL text, or undefined for any other SQL. */
+export function preparedStatementName(sql: string): string | undefined {
+  return statementNames.get(sql);
+}
+
 /**
  * Prepares `build`: it is called once per dialect with stand-ins for the parameters (read them only as query
  * values, never in JavaScript logic), and every parameter it reads must end up a bound value of the compiled query.
@@ -89,6 +97,7 @@ export function prepareQuery<P extends object, R>(
     }
     compiled = { query: query.query, sql: query.sql, slots };
     byDialect.set(dialectKey, compiled);
+    if (!statementNames.has(query.sql)) statementNames.set(query.sql, `v4h_${id}`);
     return compiled;
   }
 

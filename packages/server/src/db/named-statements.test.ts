@@ -1,0 +1,68 @@
+// PostgreSQL runs the prepared queries (db/prepared.ts) as named statements, parsed and planned once per connection;
+// other SQL stays unnamed, and a connection whose statements a schema change made stale is replaced.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from './database.js';
+import { migrateToLatest } from './migrate.js';
+import { prepareQuery, preparedStatementName } from './prepared.js';
+import { createTestDatabase, type TestDatabase } from '../test-support/test-app.js';
+
+const leaseByName = prepareQuery((db, p: { name: string }) => db.selectFrom('worker_leases').selectAll().where('name', '=', p.name));
+const namedOnThisConnection = sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`;
+
+describe.runIf(process.env.V4H_TEST_DB === 'postgres')('named statements (PostgreSQL)', () => {
+  let dir: string;
+  let database: TestDatabase;
+  let db: Db;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-named-'));
+    database = await createTestDatabase(dir);
+    db = await openDatabase(database.url);
+    await migrateToLatest(db);
+    await db.kysely.insertInto('worker_leases').values({ name: 'seal', holder: 'h', expires_at: 5 }).execute();
+  });
+  afterAll(async () => {
+    await db.close();
+    await database.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a prepared query is prepared once on its connection, under its name; other SQL is not', async () => {
+    await db.kysely.transaction().execute(async (trx) => {
+      expect(await leaseByName.all(trx, { name: 'seal' })).toEqual([{ name: 'seal', holder: 'h', expires_at: 5 }]);
+      expect(await leaseByName.all(trx, { name: 'other' })).toEqual([]);
+      await trx.selectFrom('worker_leases').select('holder').where('name', '=', 'seal').execute(); // plain Kysely
+      const { rows } = await namedOnThisConnection.execute(trx);
+      const mine = rows.filter((r) => r.statement.includes('worker_leases'));
+      expect(mine).toHaveLength(1);
+      expect(mine[0].name).toBe(preparedStatementName(mine[0].statement));
+    });
+  });
+
+  it('after a schema change, a stale connection fails once and is replaced; the query then sees the new columns', async () => {
+    // Prepare the statement on every connection of the pool (10), then change the table under it.
+    await Promise.all(Array.from({ length: 10 }, () => db.kysely.transaction().execute(async (trx) => {
+      await leaseByName.all(trx, { name: 'seal' });
+      await sql`select pg_sleep(0.05)`.execute(trx); // hold the connection so the next transaction takes another
+    })));
+    await sql`alter table worker_leases add column note text`.execute(db.kysely);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      try {
+        const rows = await leaseByName.all(db.kysely, { name: 'seal' });
+        outcomes.push(Object.keys(rows[0]).includes('note') ? 'ok' : 'old shape');
+      } catch (error) {
+        outcomes.push((error as { code?: string }).code ?? String(error));
+      }
+    }
+    // Each connection that had prepared the statement fails at most once (and is then closed), never twice.
+    expect(outcomes.filter((o) => o !== 'ok' && o !== '0A000')).toEqual([]);
+    expect(outcomes.filter((o) => o === '0A000').length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o === '0A000').length).toBeLessThanOrEqual(10);
+    expect(outcomes.slice(-5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    await sql`alter table worker_leases drop column note`.execute(db.kysely);
+  });
+});
