@@ -1,5 +1,7 @@
 // Refresh-token families in the database: opaque tokens stored only as SHA-256, rotated on use, revoked as a family.
 import type { Db } from '../db/database.js';
+import type { RefreshTokensTable } from '../db/schema.js';
+import { prepareQuery } from '../db/prepared.js';
 import { newId, newSecretToken, sha256Hex } from '../lib/ids.js';
 
 export type RevokeReason = 'logout' | 'refresh_token_reuse' | 'user_disabled' | 'password_changed';
@@ -15,6 +17,33 @@ export interface StoredRefreshToken {
   familyExpiresAt: number;
   familyRevokedAt: number | null;
 }
+
+// Every refresh runs these three: compiled once (db/prepared.ts).
+const tokenByHash = prepareQuery((db, p: { tokenHash: string }) =>
+  db
+    .selectFrom('refresh_tokens')
+    .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
+    .innerJoin('users', 'users.id', 'refresh_tokens.user_id')
+    .select([
+      'refresh_tokens.token_hash',
+      'refresh_tokens.family_id',
+      'refresh_tokens.user_id',
+      'refresh_tokens.used_at',
+      'token_families.expires_at',
+      'token_families.revoked_at',
+      'users.username',
+      'users.disabled',
+    ])
+    .where('refresh_tokens.token_hash', '=', p.tokenHash),
+);
+const markUsed = prepareQuery((db, p: { tokenHash: string; now: number }) =>
+  db.updateTable('refresh_tokens').set({ used_at: p.now }).where('token_hash', '=', p.tokenHash).where('used_at', 'is', null),
+);
+const insertToken = prepareQuery((db, p: RefreshTokensTable) =>
+  db.insertInto('refresh_tokens').values({
+    token_hash: p.token_hash, family_id: p.family_id, user_id: p.user_id, created_at: p.created_at, family_expires_at: p.family_expires_at, used_at: p.used_at,
+  }),
+);
 
 export class RefreshTokenRepository {
   #db: Db;
@@ -39,22 +68,7 @@ export class RefreshTokenRepository {
 
   /** Looks a presented token up by its hash, with its family and user; undefined when unknown. */
   async find(refreshToken: string): Promise<StoredRefreshToken | undefined> {
-    const row = await this.#db.kysely
-      .selectFrom('refresh_tokens')
-      .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
-      .innerJoin('users', 'users.id', 'refresh_tokens.user_id')
-      .select([
-        'refresh_tokens.token_hash',
-        'refresh_tokens.family_id',
-        'refresh_tokens.user_id',
-        'refresh_tokens.used_at',
-        'token_families.expires_at',
-        'token_families.revoked_at',
-        'users.username',
-        'users.disabled',
-      ])
-      .where('refresh_tokens.token_hash', '=', sha256Hex(refreshToken))
-      .executeTakeFirst();
+    const row = await tokenByHash.first(this.#db.kysely, { tokenHash: sha256Hex(refreshToken) });
     if (!row) return undefined;
     return {
       tokenHash: row.token_hash,
@@ -75,18 +89,13 @@ export class RefreshTokenRepository {
    */
   async rotate(stored: StoredRefreshToken, now: number): Promise<string | null> {
     const next = newSecretToken();
-    return this.#db.kysely.transaction().execute(async (trx) => {
-      const marked = await trx
-        .updateTable('refresh_tokens')
-        .set({ used_at: now })
-        .where('token_hash', '=', stored.tokenHash)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(marked.numUpdatedRows) !== 1) return null;
-      await trx
-        .insertInto('refresh_tokens')
-        .values({ token_hash: sha256Hex(next), family_id: stored.familyId, user_id: stored.userId, created_at: now, family_expires_at: stored.familyExpiresAt, used_at: null })
-        .execute();
+    // db.write: concurrent rotations share a commit on SQLite (group commit), each in its own savepoint.
+    return this.#db.write(async (trx) => {
+      const marked = await markUsed.run(trx, { tokenHash: stored.tokenHash, now });
+      if (Number(marked.numAffectedRows) !== 1) return null;
+      await insertToken.run(trx, {
+        token_hash: sha256Hex(next), family_id: stored.familyId, user_id: stored.userId, created_at: now, family_expires_at: stored.familyExpiresAt, used_at: null,
+      });
       return next;
     });
   }
