@@ -65,14 +65,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('user', null);
 
   addSecurityHeaders(app);
-  await app.register(cors, {
-    origin: config.corsOrigins.length ? config.corsOrigins : false,
-    credentials: false,
-    methods: ['GET', 'POST', 'PUT', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest'],
-    exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
-    maxAge: 600,
-  });
+  // Without configured origins CORS is off, and then no hook at all: the plugin's would run on every request to do
+  // nothing (a preflight gets the same 404 either way).
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      credentials: false,
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest'],
+      exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
+      maxAge: 600,
+    });
+  }
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
