@@ -18,7 +18,7 @@ export interface StoredRefreshToken {
   familyRevokedAt: number | null;
 }
 
-// Every refresh runs these three: compiled once (db/prepared.ts).
+// Every refresh runs these three (and every login the insert): compiled once (db/prepared.ts).
 const tokenByHash = prepareQuery((db, p: { tokenHash: string }) =>
   db
     .selectFrom('refresh_tokens')
@@ -58,10 +58,7 @@ export class RefreshTokenRepository {
     const refreshToken = newSecretToken();
     await this.#db.kysely.transaction().execute(async (trx) => {
       await trx.insertInto('token_families').values({ id: familyId, user_id: userId, created_at: now, expires_at: now + ttlMs, revoked_at: null, revoked_reason: null }).execute();
-      await trx
-        .insertInto('refresh_tokens')
-        .values({ token_hash: sha256Hex(refreshToken), family_id: familyId, user_id: userId, created_at: now, family_expires_at: now + ttlMs, used_at: null })
-        .execute();
+      await insertToken.run(trx, { token_hash: sha256Hex(refreshToken), family_id: familyId, user_id: userId, created_at: now, family_expires_at: now + ttlMs, used_at: null });
     });
     return { familyId, refreshToken };
   }
