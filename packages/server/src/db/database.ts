@@ -106,7 +106,9 @@ function namingStatements(pool: Pool): PostgresPool {
       const query = async (sql: string, parameters: ReadonlyArray<unknown>) => {
         const name = preparedStatementName(sql);
         try {
-          return await client.query(name ? { name, text: sql, values: [...parameters] } : { text: sql, values: [...parameters] });
+          // Kysely hands over a fresh array of its own: no copy needed.
+          const values = parameters as unknown[];
+          return await client.query(name ? { name, text: sql, values } : { text: sql, values });
         } catch (error) {
           // "cached plan must not change result type": a table changed under a statement this connection prepared (a
           // migration by a newer process). The connection is closed on release, so the next one prepares afresh.
