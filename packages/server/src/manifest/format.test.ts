@@ -5,7 +5,8 @@ import { canonicalize } from '../lib/verify/jcs.js';
 import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
-import { buildManifest, manifestText, storedManifestText } from './format.js';
+import { buildManifest } from './format.js';
+import { manifestText, storedManifestText } from './text.js';
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)));
 const dataObject = fc.dictionary(fc.string(), jsonValue, { maxKeys: 5 });

@@ -4,10 +4,8 @@ import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent } from '../conferences/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
 import type { Manifest, ManifestEvent } from '../lib/verify/format.js';
+// The sealer writes the same text directly from stored rows: text.ts (light imports: its worker thread loads it).
 import { MANIFEST_FORMAT_VERSION } from './text.js';
-
-// The sealer's fast writer of the same text lives in text.ts (light imports: the sealer's worker thread loads it).
-export { MANIFEST_FORMAT_VERSION, manifestText, storedManifestText, type StoredEventFields } from './text.js';
 
 /** The manifest form of a stored event: its canonical object plus its hash. */
 export function manifestEvent(row: ConferenceEventsTable): ManifestEvent {
