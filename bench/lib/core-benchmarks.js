@@ -63,7 +63,7 @@ export async function coreBenchmarks({ run, seconds, profile, resultsDir, log })
           let get;
           let ratio;
           if (dialect === 'sqlite') {
-            const paired = await alternateWithBare({ bareUrl: bare.url, url: server.url, request: scenarios.getConference, seconds, measure });
+            const paired = await alternateWithBare({ bareUrl: bare.url, url: server.url, request: scenarios.getConference, seconds });
             setBaseline(paired.bare, ` (median of ${ROUNDS} rounds alternating with getConference)`);
             get = paired.app;
             ratio = paired.ratio;
@@ -160,12 +160,12 @@ const ROUNDS = 5;
  * the median of the rounds' ratios (each against the round next to it), the rates the medians, the app's p99 its
  * worst round's. A machine whose speed drifts during the run then moves both sides alike.
  */
-async function alternateWithBare({ bareUrl, url, request, seconds, measure }) {
+async function alternateWithBare({ bareUrl, url, request, seconds }) {
   const duration = Math.max(2, Math.round(seconds / 2));
   const bareRequest = { request: { path: '/bare' }, connections: 50, duration };
   const appRequest = { request, connections: 50, duration };
-  await measure(bareUrl, { ...bareRequest, duration: WARMUP_SECONDS }, { warmup: false });
-  await measure(url, { ...appRequest, duration: WARMUP_SECONDS }, { warmup: false });
+  await runLoad({ url: bareUrl, ...bareRequest, duration: WARMUP_SECONDS });
+  await runLoad({ url, ...appRequest, duration: WARMUP_SECONDS });
   const rounds = [];
   for (let i = 0; i < ROUNDS; i++) {
     const bareRound = await runLoad({ url: bareUrl, ...bareRequest });

@@ -59,9 +59,9 @@ export interface NewEvent {
   data?: { [key: string]: Json };
 }
 
-// Every change of every conference appends an event: both statements are compiled once (see db/prepared.ts);
-// a literal LIMIT, as SQLite runs `limit ?` several times slower.
-// The newest event, and the conference's state: an event appended to an ended conference files a seal request.
+// Every change of every conference appends an event: its statements are compiled once (see db/prepared.ts), with
+// a literal LIMIT, as SQLite runs `limit ?` several times slower. The newest event comes with the conference's
+// state: an event appended to an ended conference files a seal request.
 const lastEvent = prepareQuery((db, p: { sessionId: string }) =>
   db
     .selectFrom('conferences')
