@@ -2,21 +2,29 @@
 // then builds and hashes their manifests, while the sealer's thread stores the ones it already has.
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
-import { eventsFromSqliteRows, sealedManifests, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL, type LatestManifest } from './seal-rows.js';
+import {
+  eventsFromSqliteRows, sealedFromEventTexts, sealedManifests, SQLITE_EVENT_TEXTS_SQL, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL,
+  type EventTextsRow, type LatestManifest,
+} from './seal-rows.js';
 import type { SealReply, SealRequest } from './seal-threads.js';
 
 const db = new SQLite((workerData as { file: string }).file, { readonly: true, fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 const readManifests = db.prepare<[string], LatestManifest>(SQLITE_MANIFESTS_SQL);
+const readEventTexts = db.prepare<[string], EventTextsRow>(SQLITE_EVENT_TEXTS_SQL);
 const readEvents = db.prepare<[string], { session_id: string; events: string }>(SQLITE_EVENTS_SQL);
-// Both reads in one transaction: one snapshot.
-const readChunk = db.transaction((ids: string) => ({ manifests: readManifests.all(ids), events: readEvents.all(ids) }));
+// Every read of a chunk in one transaction: one snapshot.
+const sealChunk = db.transaction((sessionIds: string[], sealedAt: number) => {
+  const manifests = readManifests.all(JSON.stringify(sessionIds));
+  const { sealed, rowByRow } = sealedFromEventTexts(manifests, readEventTexts.all(JSON.stringify(sessionIds)), sealedAt);
+  if (rowByRow.length > 0) sealed.push(...sealedManifests(manifests, eventsFromSqliteRows(readEvents.all(JSON.stringify(rowByRow))), sealedAt));
+  return sealed;
+});
 
 parentPort!.on('message', ({ id, sessionIds, sealedAt }: SealRequest) => {
   let reply: SealReply;
   try {
-    const { manifests, events } = readChunk(JSON.stringify(sessionIds));
-    reply = { id, sealed: sealedManifests(manifests, eventsFromSqliteRows(events), sealedAt) };
+    reply = { id, sealed: sealChunk(sessionIds, sealedAt) };
   } catch (error) {
     reply = { id, error: (error as Error).message ?? String(error) };
   }

@@ -7,7 +7,10 @@ import type { StoredEventFields } from './text.js';
 import { acquireLease, releaseLease } from '../ledger/lease.js';
 import { newId } from '../lib/ids.js';
 import { prepareQuery } from '../db/prepared.js';
-import { eventsFromSqliteRows, sealedManifests, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL, type LatestManifest } from './seal-rows.js';
+import {
+  eventsFromSqliteRows, sealedFromEventTexts, sealedManifests, SQLITE_EVENT_TEXTS_SQL, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL,
+  type EventTextsRow, type LatestManifest,
+} from './seal-rows.js';
 import { defaultSealThreadScript, SealThreads } from './seal-threads.js';
 
 export interface SealerOptions {
@@ -103,8 +106,7 @@ export class Sealer {
   async #sealChunk(sessionIds: string[]): Promise<ManifestsTable[]> {
     const now = this.opts.clock.now();
     return this.opts.db.transaction().execute(async (trx) => {
-      const { manifests, events } = await readChunk(trx, sessionIds);
-      const sealed = sealedManifests(manifests, events, now);
+      const sealed = await sealChunk(trx, sessionIds, now);
       if (sealed.length > 0) await writeSealed(trx, sealed);
       return sealed;
     });
@@ -146,14 +148,15 @@ async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[])
     where r.session_id = v.column1 and r.seq <= v.column2`.execute(trx);
 }
 
-/** The chunk's manifests (by part) and its events after each conference's latest manifest. */
-async function readChunk(trx: Transaction<Database>, sessionIds: string[]) {
+/** The manifests that seal the chunk's events after each conference's latest manifest (read in `trx`, not stored yet). */
+async function sealChunk(trx: Transaction<Database>, sessionIds: string[], sealedAt: number): Promise<ManifestsTable[]> {
   if (trx.getExecutor().adapter instanceof SqliteAdapter) {
-    // The same statements as the worker threads run (seal-rows.ts).
-    const ids = JSON.stringify(sessionIds);
-    const manifests = await trx.executeQuery(CompiledQuery.raw(SQLITE_MANIFESTS_SQL, [ids]));
-    const events = await trx.executeQuery(CompiledQuery.raw(SQLITE_EVENTS_SQL, [ids]));
-    return { manifests: manifests.rows as LatestManifest[], events: eventsFromSqliteRows(events.rows as { session_id: string; events: string }[]) };
+    // The same statements and computation as the worker threads' (seal-worker-thread.ts).
+    const read = async <R>(query: string, ids: string[]) => (await trx.executeQuery(CompiledQuery.raw(query, [JSON.stringify(ids)]))).rows as R[];
+    const manifests = await read<LatestManifest>(SQLITE_MANIFESTS_SQL, sessionIds);
+    const { sealed, rowByRow } = sealedFromEventTexts(manifests, await read<EventTextsRow>(SQLITE_EVENT_TEXTS_SQL, sessionIds), sealedAt);
+    if (rowByRow.length > 0) sealed.push(...sealedManifests(manifests, eventsFromSqliteRows(await read(SQLITE_EVENTS_SQL, rowByRow)), sealedAt));
+    return sealed;
   }
   const manifests = await trx
     .selectFrom('manifests')
@@ -177,5 +180,5 @@ async function readChunk(trx: Transaction<Database>, sessionIds: string[]) {
     if (list) list.push(event);
     else events.set(session_id, [event]);
   }
-  return { manifests, events };
+  return sealedManifests(manifests, events, sealedAt);
 }

@@ -32,7 +32,7 @@ export function storedManifestText(
   return writeManifest(header, events);
 }
 
-interface ManifestHeader {
+export interface ManifestHeader {
   sessionId: string;
   part: number;
   prev: string | null;
@@ -45,6 +45,7 @@ function writeManifest(header: ManifestHeader, events: readonly StoredEventField
   const sessionId = str(header.sessionId);
   const time = isoTimes();
   // One string per event, then one join: cheaper to build and to hash than a long chain of concatenations.
+  // SQLITE_EVENT_TEXT below writes the same text: change both together.
   const texts = new Array<string>(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
@@ -52,12 +53,30 @@ function writeManifest(header: ManifestHeader, events: readonly StoredEventField
       '{"actor":' + str(e.actor) + ',"at":"' + time(e.at) + '","data":' + e.data + ',"hash":"' + e.hash + '","prev":"' + e.prev_hash +
       '","seq":' + e.seq + ',"sessionId":' + sessionId + ',"type":' + str(e.type) + ',"v":' + EVENT_FORMAT_VERSION + '}';
   }
+  return manifestAroundEvents(header, texts.join(','));
+}
+
+/** The manifest's text, given its events' texts joined by commas (in seq order). */
+export function manifestAroundEvents(header: ManifestHeader, eventTexts: string): string {
   return (
-    '{"events":[' + texts.join(',') + '],"fromSeq":' + header.fromSeq + ',"kind":"v4h-manifest","part":' + header.part +
+    '{"events":[' + eventTexts + '],"fromSeq":' + header.fromSeq + ',"kind":"v4h-manifest","part":' + header.part +
     ',"prev":' + (header.prev === null ? 'null' : '"' + header.prev + '"') + ',"sealedAt":"' + new Date(header.sealedAt).toISOString() +
-    '","sessionId":' + sessionId + ',"toSeq":' + header.toSeq + ',"v":' + MANIFEST_FORMAT_VERSION + '}'
+    '","sessionId":' + str(header.sessionId) + ',"toSeq":' + header.toSeq + ',"v":' + MANIFEST_FORMAT_VERSION + '}'
   );
 }
+
+/**
+ * An event's text in its manifest, written by SQLite from a stored row `e`: the same text as writeManifest's (the
+ * sealer then reads one string per conference instead of its event rows). json_quote escapes as JSON.stringify does,
+ * for every code point; strftime writes `at` as toISOString does only where SQLITE_EVENT_TEXT_EXACT holds (elsewhere
+ * the sealer writes the text itself). Tested against writeManifest in text-sql.test.ts.
+ */
+export const SQLITE_EVENT_TEXT = `'{"actor":' || json_quote(e.actor) || ',"at":"' || strftime('%Y-%m-%dT%H:%M:%S.', e.at / 1000, 'unixepoch') ||
+  substr(e.at % 1000 + 1000, 2) || 'Z","data":' || e.data || ',"hash":"' || e.hash || '","prev":"' || e.prev_hash || '","seq":' || e.seq ||
+  ',"sessionId":' || json_quote(e.session_id) || ',"type":' || json_quote(e.type) || ',"v":${EVENT_FORMAT_VERSION}}'`;
+
+/** Where strftime writes `e.at` as toISOString does: whole milliseconds from 1970 to 9999. */
+export const SQLITE_EVENT_TEXT_EXACT = `(typeof(e.at) = 'integer' and e.at between 0 and 253402300799999)`;
 
 /**
  * `new Date(ms).toISOString()`, with the date and minute formatted once per minute: a conference's
