@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, createTestDatabase, type TestApp } from '../test-support/test-app.js';
 import { ConferenceService } from './service.js';
+import { startConferenceSweeper } from './sweeper.js';
 import { createJitsiTokenIssuer } from '../jitsi/tokens.js';
 
 const env = { V4H_CONFERENCE_MAX_DURATION: '3600', V4H_CONFERENCE_IDLE_TIMEOUT: '7200' };
@@ -85,5 +86,22 @@ describe('sweeper', () => {
       state = row.state;
     }
     expect(state).toBe('ended');
+  });
+
+  it('stopped before its first sweep, never sweeps (the database may be closed by then) and logs nothing', async () => {
+    let sweeps = 0;
+    const logged: string[] = [];
+    const log = { info: (_o: object, msg: string) => void logged.push(msg), error: (_o: object, msg: string) => void logged.push(msg) };
+    const sweeper = startConferenceSweeper({ sweepOnce: async () => ++sweeps }, 1, log);
+    await sweeper.stop();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // past the first sweep's turn
+    expect(sweeps).toBe(0);
+    expect(logged).toEqual([]);
+    // Left running, it sweeps at once.
+    const running = startConferenceSweeper({ sweepOnce: async () => ++sweeps }, 60, log);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await running.stop();
+    expect(sweeps).toBe(1);
+    expect(logged).toEqual(['sweeper ended conferences']);
   });
 });

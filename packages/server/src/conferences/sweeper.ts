@@ -1,12 +1,14 @@
 // Background sweeper: ends conferences past their max duration or idle timeout. State lives in the
 // database, so a restart simply resumes sweeping.
-import type { FastifyBaseLogger } from 'fastify';
 import type { ConferenceService } from './service.js';
 
-export function startConferenceSweeper(conferences: ConferenceService, intervalSeconds: number, log: FastifyBaseLogger) {
+export function startConferenceSweeper(conferences: Pick<ConferenceService, 'sweepOnce'>, intervalSeconds: number, log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void }) {
   let running: Promise<unknown> | undefined;
+  let stopped = false;
   const tick = () => {
-    if (running) return; // a slow sweep is not overlapped by the next
+    // Stopped: the database may be closed already (a server closed right after it started). A slow sweep is not
+    // overlapped by the next.
+    if (stopped || running) return;
     running = conferences
       .sweepOnce()
       .then((n) => n > 0 && log.info({ ended: n }, 'sweeper ended conferences'))
@@ -15,10 +17,12 @@ export function startConferenceSweeper(conferences: ConferenceService, intervalS
   };
   const timer = setInterval(tick, intervalSeconds * 1000);
   timer.unref();
-  setImmediate(tick);
+  const first = setImmediate(tick);
   return {
     async stop() {
+      stopped = true;
       clearInterval(timer);
+      clearImmediate(first);
       await running;
     },
   };
