@@ -1,33 +1,24 @@
 // AuthService against a real database (SQLite file or PostgreSQL): accounts, storage of secrets, rotation races, limits.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../config.js';
-import { openDatabase, type Db } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
+import type { Db } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { sha256Hex } from '../lib/ids.js';
-import { createTestDatabase, ManualClock, testDialect, type TestDatabase } from '../test-support/test-app.js';
+import { createMigratedTestDatabase, ManualClock, testDialect, type MigratedTestDatabase } from '../test-support/test-app.js';
 import { RateLimiter } from './rate-limiter.js';
 import { AuthService, addressBucket } from './service.js';
 
-let dir: string;
-let database: TestDatabase;
+let database: MigratedTestDatabase;
 let db: Db;
 let clock: ManualClock;
 let config: Config;
 let auth: AuthService;
-const extraDbs: Db[] = [];
-
 beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-auth-'));
-  database = await createTestDatabase(dir);
-  db = await openDatabase(database.url);
-  await migrateToLatest(db);
+  database = await createMigratedTestDatabase('auth');
+  db = database.db;
   clock = new ManualClock();
   config = loadConfig({
-    V4H_DATA_DIR: dir,
+    V4H_DATA_DIR: database.dir,
     V4H_DATABASE_URL: database.url,
     V4H_TOKEN_SECRET: 'x'.repeat(40),
     V4H_REFRESH_TOKEN_TTL: '3600',
@@ -38,19 +29,10 @@ beforeEach(async () => {
   auth = new AuthService({ db, clock, config });
 });
 
-afterEach(async () => {
-  for (const other of extraDbs.splice(0)) await other.close();
-  await db.close();
-  await database.destroy();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => database.destroy());
 
 /** A second connection (pool) to the same database, as another server process would have. */
-async function secondConnection(): Promise<Db> {
-  const other = await openDatabase(database.url);
-  extraDbs.push(other);
-  return other;
-}
+const secondConnection = () => database.connect();
 
 const codeOf = (promise: Promise<unknown>) =>
   promise.then(

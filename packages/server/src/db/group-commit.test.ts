@@ -1,22 +1,17 @@
 // Write transactions (db.write): concurrent writes commit together on SQLite, yet each one succeeds or fails alone,
 // and none is acknowledged before it is committed. The same guarantees hold on PostgreSQL (one transaction each).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from './database.js';
-import { migrateToLatest } from './migrate.js';
+import type { Db } from './database.js';
 import { prepareQuery } from './prepared.js';
-import { createTestDatabase, type TestDatabase } from '../test-support/test-app.js';
+import { createMigratedTestDatabase, type MigratedTestDatabase } from '../test-support/test-app.js';
 
 const insertUser = prepareQuery((db, p: { id: string; username: string }) =>
   db.insertInto('users').values({ id: p.id, username: p.username, password_hash: 'x', disabled: 0, created_at: 1 }),
 );
 
 describe('db.write', () => {
-  let dir: string;
-  let database: TestDatabase;
+  let database: MigratedTestDatabase;
   let db: Db;
   /** A second connection: sees only what is committed. */
   let observer: Db;
@@ -24,18 +19,11 @@ describe('db.write', () => {
     (await observer.kysely.selectFrom('users').select('id').where('id', 'in', ids).orderBy('id').execute()).map((row) => row.id);
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-group-commit-'));
-    database = await createTestDatabase(dir);
-    db = await openDatabase(database.url);
-    await migrateToLatest(db);
-    observer = await openDatabase(database.url);
+    database = await createMigratedTestDatabase('group-commit');
+    db = database.db;
+    observer = await database.connect();
   });
-  afterAll(async () => {
-    await observer?.close();
-    await db?.close();
-    await database?.destroy();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => database?.destroy());
 
   it('commits concurrent writes, each resolving with its own result only once all of them are committed', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `c${String(i).padStart(2, '0')}`);

@@ -1,34 +1,23 @@
 // PostgreSQL runs the prepared queries (db/prepared.ts) as named statements, parsed and planned once per connection;
 // other SQL stays unnamed, and a connection whose statements a schema change made stale is replaced.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from './database.js';
-import { migrateToLatest } from './migrate.js';
+import type { Db } from './database.js';
 import { prepareQuery, preparedStatementName } from './prepared.js';
-import { createTestDatabase, type TestDatabase } from '../test-support/test-app.js';
+import { createMigratedTestDatabase, type MigratedTestDatabase } from '../test-support/test-app.js';
 
 const leaseByName = prepareQuery((db, p: { name: string }) => db.selectFrom('worker_leases').selectAll().where('name', '=', p.name));
 const namedOnThisConnection = sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`;
 
 describe.runIf(process.env.V4H_TEST_DB === 'postgres')('named statements (PostgreSQL)', () => {
-  let dir: string;
-  let database: TestDatabase;
+  let database: MigratedTestDatabase;
   let db: Db;
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-named-'));
-    database = await createTestDatabase(dir);
-    db = await openDatabase(database.url);
-    await migrateToLatest(db);
+    database = await createMigratedTestDatabase('named');
+    db = database.db;
     await db.kysely.insertInto('worker_leases').values({ name: 'seal', holder: 'h', expires_at: 5 }).execute();
   });
-  afterAll(async () => {
-    await db.close();
-    await database.destroy();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => database?.destroy());
 
   it('a prepared query is prepared once on its connection, under its name; other SQL is not', async () => {
     await db.kysely.transaction().execute(async (trx) => {

@@ -1,12 +1,8 @@
 // Prepared queries: compiled once, run with real parameters on both dialects, inside and outside transactions.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from './database.js';
-import { migrateToLatest } from './migrate.js';
+import type { Db } from './database.js';
 import { prepareQuery } from './prepared.js';
-import { createTestDatabase, type TestDatabase } from '../test-support/test-app.js';
+import { createMigratedTestDatabase, type MigratedTestDatabase } from '../test-support/test-app.js';
 
 const insertUser = prepareQuery((db, p: { id: string; username: string; at: number }) =>
   db.insertInto('users').values({ id: p.id, username: p.username, password_hash: 'x', disabled: 0, created_at: p.at }),
@@ -16,20 +12,13 @@ const userByName = prepareQuery((db, p: { username: string }) =>
 );
 
 describe('prepareQuery', () => {
-  let dir: string;
-  let database: TestDatabase;
+  let database: MigratedTestDatabase;
   let db: Db;
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-prepared-'));
-    database = await createTestDatabase(dir);
-    db = await openDatabase(database.url);
-    await migrateToLatest(db);
+    database = await createMigratedTestDatabase('prepared');
+    db = database.db;
   });
-  afterAll(async () => {
-    await db?.close();
-    await database?.destroy();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => database?.destroy());
 
   it('runs with each call’s parameters, keeping constants (limit) in place', async () => {
     await insertUser.run(db.kysely, { id: 'u1', username: 'alice', at: 1000 });

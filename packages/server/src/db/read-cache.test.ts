@@ -1,16 +1,12 @@
 // The read cache of `prepareQuery(…, { cached: true })`: repeated reads are answered from memory on SQLite, and
 // every kind of change is seen by the next read — this connection's writes at once, another connection's within
 // OTHER_CONNECTIONS_CHECK_MS. On PostgreSQL the same queries always go to the database.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from './database.js';
-import { migrateToLatest } from './migrate.js';
+import type { Db } from './database.js';
 import { prepareQuery } from './prepared.js';
 import { OTHER_CONNECTIONS_CHECK_MS } from './read-cache.js';
-import { createTestDatabase, type TestDatabase } from '../test-support/test-app.js';
+import { createMigratedTestDatabase, type MigratedTestDatabase } from '../test-support/test-app.js';
 
 const insertUser = prepareQuery((db, p: { id: string; username: string }) =>
   db.insertInto('users').values({ id: p.id, username: p.username, password_hash: 'x', disabled: 0, created_at: 1 }),
@@ -21,24 +17,16 @@ const userById = prepareQuery((db, p: { id: string }) => db.selectFrom('users').
 const afterOtherConnectionsCheck = () => new Promise((resolve) => setTimeout(resolve, OTHER_CONNECTIONS_CHECK_MS + 5));
 
 describe('cached prepared queries', () => {
-  let dir: string;
-  let database: TestDatabase;
+  let database: MigratedTestDatabase;
   let db: Db;
   let other: Db;
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-read-cache-'));
-    database = await createTestDatabase(dir);
-    db = await openDatabase(database.url);
-    await migrateToLatest(db);
-    other = await openDatabase(database.url); // another process on the same database, as far as SQLite can tell
+    database = await createMigratedTestDatabase('read-cache');
+    db = database.db;
+    other = await database.connect(); // another process on the same database, as far as SQLite can tell
     await insertUser.run(db.kysely, { id: 'u1', username: 'alice' });
   });
-  afterAll(async () => {
-    await other?.close();
-    await db?.close();
-    await database?.destroy();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => database?.destroy());
 
   it('answer repeated reads from memory on SQLite (one frozen row), from the database on PostgreSQL', async () => {
     const first = await userById.first(db.kysely, { id: 'u1' });

@@ -72,6 +72,41 @@ export async function createTestDatabase(dir: string): Promise<TestDatabase> {
   };
 }
 
+/** A fresh database of the dialect under test, migrated, with a connection (`db`) open on it. */
+export interface MigratedTestDatabase {
+  dir: string;
+  url: string;
+  db: Db;
+  /** Another connection to the same database, as another server process would have (closed by destroy). */
+  connect(): Promise<Db>;
+  /** Closes every connection, then drops the database and removes `dir`. */
+  destroy(): Promise<void>;
+}
+
+export async function createMigratedTestDatabase(prefix: string): Promise<MigratedTestDatabase> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `v4h-${prefix}-`));
+  const database = await createTestDatabase(dir);
+  const db = await openDatabase(database.url);
+  await migrateToLatest(db);
+  const others: Db[] = [];
+  return {
+    dir,
+    url: database.url,
+    db,
+    async connect() {
+      const other = await openDatabase(database.url);
+      others.push(other);
+      return other;
+    },
+    async destroy() {
+      for (const other of others.splice(0)) await other.close();
+      await db.close();
+      await database.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface TestApp {
   app: FastifyInstance;
   config: Config;
