@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
+import { finiteNumberValidators } from './lib/finite-numbers.js';
 import { loggerOptions, OneLinePerRequest } from './logging.js';
 import { addSecurityHeaders } from './security/headers.js';
 import { createAccessTokenSigner } from './auth/access-tokens.js';
@@ -55,6 +56,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Ajv's validators, refusing what it coerced from text to ±Infinity (lib/finite-numbers.ts).
+    schemaController: { compilersFactory: { buildValidator: finiteNumberValidators() } },
   };
   const app = Fastify(serverOptions).withTypeProvider<TypeBoxTypeProvider>();
 
