@@ -16,7 +16,7 @@ export function analyse(run) {
     out.push(
       `getConference (SQLite): ${get.value} req/s ≈ ${us(get.value)} µs of server time per request (when the server is the ` +
         `bottleneck); ratio 0.6 allows ${budget} µs against the bare route's ${us(bare.value)} µs. Step by step: the app's shared ` +
-        `hooks (security headers, CORS, logger) add ${step(bare, healthz)} (/healthz), authentication ${step(healthz, session)} ` +
+        `hooks (security headers, logger; CORS only when origins are configured) add ${step(bare, healthz)} (/healthz), authentication ${step(healthz, session)} ` +
         `(/api/auth/session: a remembered token and the read-cached revocation lookup), the conference itself ${step(session, get)} ` +
         `(read-cached row and recording lookup, validation, a larger answer). With 50 requests always in flight, p99 < 10 ms needs ` +
         `well over 5,000 req/s (Little's law: 50 / 10 ms); p99 was ${get.latencyMs?.p99} ms.` +

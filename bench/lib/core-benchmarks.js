@@ -90,7 +90,7 @@ export async function coreBenchmarks({ run, seconds, profile, resultsDir, log })
           if (dialect === 'sqlite') {
             // Where getConference's time goes: the app's shared plugins alone, then authentication alone.
             for (const [id, name, scenario] of [
-              ['healthz', 'V4H app, unauthenticated GET /healthz (security headers, CORS, logger)', scenarios.healthz],
+              ['healthz', 'V4H app, unauthenticated GET /healthz (security headers, logger)', scenarios.healthz],
               ['session', 'V4H app, GET /api/auth/session (JWT + one DB lookup)', scenarios.session],
             ]) {
               const part = await measure(server.url, { request: scenario, connections: 50 });
