@@ -1,7 +1,6 @@
 // Demo page logic: drives the global V4H (loaded from /v4h.js) the way an integrator's page would.
-import type { V4H as V4HClass, ConferenceDetails } from '../src/index.js';
-
-declare const V4H: typeof V4HClass & { isV4HError(e: unknown): e is { code: string; message: string } };
+// The global V4H is typed by src/global.ts (for integrators: /// <reference types="@v4h/client/global" />).
+import type { ConferenceDetails } from '../src/index.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => $<HTMLInputElement>(id).value.trim();
