@@ -14,7 +14,7 @@ const readManifests = db.prepare<[string], LatestManifest>(SQLITE_MANIFESTS_SQL)
 const readEventTexts = db.prepare<[string], EventTextsRow>(SQLITE_EVENT_TEXTS_SQL);
 const readEvents = db.prepare<[string], { session_id: string; events: string }>(SQLITE_EVENTS_SQL);
 // Every read of a chunk in one transaction: one snapshot.
-const sealChunk = db.transaction((sessionIds: string[], sealedAt: number) => {
+const readAndSeal = db.transaction((sessionIds: string[], sealedAt: number) => {
   const manifests = readManifests.all(JSON.stringify(sessionIds));
   const { sealed, rowByRow } = sealedFromEventTexts(manifests, readEventTexts.all(JSON.stringify(sessionIds)), sealedAt);
   if (rowByRow.length > 0) sealed.push(...sealedManifests(manifests, eventsFromSqliteRows(readEvents.all(JSON.stringify(rowByRow))), sealedAt));
@@ -24,7 +24,7 @@ const sealChunk = db.transaction((sessionIds: string[], sealedAt: number) => {
 parentPort!.on('message', ({ id, sessionIds, sealedAt }: SealRequest) => {
   let reply: SealReply;
   try {
-    reply = { id, sealed: sealChunk(sessionIds, sealedAt) };
+    reply = { id, sealed: readAndSeal(sessionIds, sealedAt) };
   } catch (error) {
     reply = { id, error: (error as Error).message ?? String(error) };
   }

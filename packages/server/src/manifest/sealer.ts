@@ -106,7 +106,7 @@ export class Sealer {
   async #sealChunk(sessionIds: string[]): Promise<ManifestsTable[]> {
     const now = this.opts.clock.now();
     return this.opts.db.transaction().execute(async (trx) => {
-      const sealed = await sealChunk(trx, sessionIds, now);
+      const sealed = await readAndSeal(trx, sessionIds, now);
       if (sealed.length > 0) await writeSealed(trx, sealed);
       return sealed;
     });
@@ -149,7 +149,7 @@ async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[])
 }
 
 /** The manifests that seal the chunk's events after each conference's latest manifest (read in `trx`, not stored yet). */
-async function sealChunk(trx: Transaction<Database>, sessionIds: string[], sealedAt: number): Promise<ManifestsTable[]> {
+async function readAndSeal(trx: Transaction<Database>, sessionIds: string[], sealedAt: number): Promise<ManifestsTable[]> {
   if (trx.getExecutor().adapter instanceof SqliteAdapter) {
     // The same statements and computation as the worker threads' (seal-worker-thread.ts).
     const read = async <R>(query: string, ids: string[]) => (await trx.executeQuery(CompiledQuery.raw(query, [JSON.stringify(ids)]))).rows as R[];
