@@ -1,13 +1,8 @@
 // The sealer's work list: the event log files a seal request for every event of an ended conference (its `ended` event
 // included), a manifest deletes the requests it answers, and migration 010 files them for what was waiting to be sealed.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Migrator } from 'kysely';
-import { createTestApp, createTestDatabase, type TestApp } from '../test-support/test-app.js';
-import { openDatabase } from '../db/database.js';
-import { migrations } from '../db/migrations/index.js';
+import { createMigratedTestDatabase, createTestApp, type TestApp } from '../test-support/test-app.js';
+import { migrateToLatest } from '../db/migrate.js';
 import { appendEvent, lockConference } from '../conferences/event-log.js';
 
 describe('seal requests', () => {
@@ -53,12 +48,9 @@ describe('seal requests', () => {
 
 describe('migration 010', () => {
   it('files a request for each ended conference with events no manifest seals, and for nothing else', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-m010-'));
-    const target = await createTestDatabase(dir);
-    const db = await openDatabase(target.url);
+    const database = await createMigratedTestDatabase('m010', { upTo: '009-merkle-tiles' });
+    const { db } = database;
     try {
-      const provider = { getMigrations: async () => migrations };
-      expect((await new Migrator({ db: db.kysely, provider }).migrateTo('009-merkle-tiles')).error).toBeUndefined();
       await db.kysely.insertInto('users').values({ id: 'u', username: 'u', password_hash: 'x', disabled: 0, created_at: 0 }).execute();
       const conference = (id: string, state: 'started' | 'ended') => ({ session_id: id, owner_id: 'u', room_name: `r-${id}`, state, created_at: 0, started_at: 0, ended_at: state === 'ended' ? 10 : null, end_reason: null, last_activity_at: 10, hash: null, hash_type: null, dlt_id: null, dlt_type: null });
       const events = (id: string, count: number) => Array.from({ length: count }, (_, i) => ({ session_id: id, seq: i + 1, type: 'x', actor: 'system', at: 100 * (i + 1), data: '{}', prev_hash: '0'.repeat(64), hash: `${id}${i}`.padEnd(64, '0') }));
@@ -68,16 +60,14 @@ describe('migration 010', () => {
       await db.kysely.insertInto('conference_events').values([...events('unsealed', 3), ...events('sealed', 3), ...events('late', 4), ...events('live', 2)]).execute();
       await db.kysely.insertInto('manifests').values([manifest('sealed', 3), manifest('late', 3)]).execute();
 
-      expect((await new Migrator({ db: db.kysely, provider }).migrateToLatest()).error).toBeUndefined();
+      await migrateToLatest(db);
       const filed = await db.kysely.selectFrom('seal_requests').selectAll().orderBy('session_id').execute();
       expect(filed).toEqual([
         { session_id: 'late', seq: 4, at: 400 },
         { session_id: 'unsealed', seq: 3, at: 300 },
       ]);
     } finally {
-      await db.close();
-      await target.destroy();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await database.destroy();
     }
   });
 });

@@ -1,15 +1,11 @@
 // Manifests are stored without their text (migration 008) and batches without a path per manifest (009): bundles rebuild
 // both, tampering is caught, rows stored before are served as stored, and the migration keeps every row.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Migrator, sql } from 'kysely';
-import { createTestApp, createTestDatabase, type TestApp } from '../test-support/test-app.js';
+import { sql } from 'kysely';
+import { createMigratedTestDatabase, createTestApp, type TestApp } from '../test-support/test-app.js';
+import { migrateToLatest } from '../db/migrate.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
 import { verifyBundle, fromBase64, canonicalize, type ManifestBundle } from '../lib/verify/index.js';
-import { openDatabase } from '../db/database.js';
-import { migrations } from '../db/migrations/index.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -97,19 +93,16 @@ describe('Merkle trees stored as tiles', () => {
 
 describe('migration 008', () => {
   it('keeps every manifest row and makes body optional', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-m008-'));
-    const target = await createTestDatabase(dir);
-    const db = await openDatabase(target.url);
+    const database = await createMigratedTestDatabase('m008', { upTo: '007-files-primary-recording' });
+    const { db } = database;
     try {
-      const provider = { getMigrations: async () => migrations };
-      expect((await new Migrator({ db: db.kysely, provider }).migrateTo('007-files-primary-recording')).error).toBeUndefined();
       await db.kysely.insertInto('users').values({ id: 'u', username: 'u', password_hash: 'x', disabled: 0, created_at: 0 }).execute();
       await db.kysely.insertInto('conferences').values({ session_id: 's', owner_id: 'u', room_name: 'r', state: 'ended', created_at: 0, started_at: 0, ended_at: 1, end_reason: 'owner', last_activity_at: 1, hash: null, hash_type: null, dlt_id: null, dlt_type: null }).execute();
       const legacy = { session_id: 's', part: 0, hash: 'ab'.repeat(32), prev_hash: null, from_seq: 1, to_seq: 2, body: '{"v":1}', sealed_at: 5, batch_id: 'b', leaf_index: 3, proof: '["cd"]' };
       await db.kysely.insertInto('manifests').values(legacy).execute();
       await expect(db.kysely.insertInto('manifests').values({ ...legacy, part: 1, hash: 'ef'.repeat(32), body: null }).execute()).rejects.toThrow();
 
-      expect((await new Migrator({ db: db.kysely, provider }).migrateToLatest()).error).toBeUndefined();
+      await migrateToLatest(db);
       expect(await db.kysely.selectFrom('manifests').selectAll().execute()).toEqual([legacy]);
       await db.kysely.insertInto('manifests').values({ ...legacy, part: 1, hash: 'ef'.repeat(32), body: null }).execute();
       // The constraints and the index came along.
@@ -121,9 +114,7 @@ describe('migration 008', () => {
         expect(plan.rows.map((r) => r.detail).join(' ')).toContain('manifests_batch');
       }
     } finally {
-      await db.close();
-      await target.destroy();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await database.destroy();
     }
   });
 });

@@ -5,10 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { Migrator } from 'kysely';
 import { loadConfig, type Config } from '../config.js';
 import { resolveSecrets } from '../secrets.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { migrations } from '../db/migrations/index.js';
 import { buildApp } from '../app.js';
 import { AuthService } from '../auth/service.js';
 import type { Clock } from '../lib/clock.js';
@@ -83,11 +85,16 @@ export interface MigratedTestDatabase {
   destroy(): Promise<void>;
 }
 
-export async function createMigratedTestDatabase(prefix: string): Promise<MigratedTestDatabase> {
+/** `upTo`: migrate only up to this migration (tests of a later migration fill the older schema first). */
+export async function createMigratedTestDatabase(prefix: string, options: { upTo?: string } = {}): Promise<MigratedTestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `v4h-${prefix}-`));
   const database = await createTestDatabase(dir);
   const db = await openDatabase(database.url);
-  await migrateToLatest(db);
+  if (options.upTo === undefined) await migrateToLatest(db);
+  else {
+    const { error } = await new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations } }).migrateTo(options.upTo);
+    if (error) throw error;
+  }
   const others: Db[] = [];
   return {
     dir,
