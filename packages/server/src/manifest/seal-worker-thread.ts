@@ -15,8 +15,9 @@ const readEventTexts = db.prepare<[string], EventTextsRow>(SQLITE_EVENT_TEXTS_SQ
 const readEvents = db.prepare<[string], { session_id: string; events: string }>(SQLITE_EVENTS_SQL);
 // Every read of a chunk in one transaction: one snapshot.
 const readAndSeal = db.transaction((sessionIds: string[], sealedAt: number) => {
-  const manifests = readManifests.all(JSON.stringify(sessionIds));
-  const { sealed, rowByRow } = sealedFromEventTexts(manifests, readEventTexts.all(JSON.stringify(sessionIds)), sealedAt);
+  const ids = JSON.stringify(sessionIds);
+  const manifests = readManifests.all(ids);
+  const { sealed, rowByRow } = sealedFromEventTexts(manifests, readEventTexts.all(ids), sealedAt);
   if (rowByRow.length > 0) sealed.push(...sealedManifests(manifests, eventsFromSqliteRows(readEvents.all(JSON.stringify(rowByRow))), sealedAt));
   return sealed;
 });

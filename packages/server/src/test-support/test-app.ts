@@ -5,12 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Migrator } from 'kysely';
 import { loadConfig, type Config } from '../config.js';
 import { resolveSecrets } from '../secrets.js';
 import { openDatabase, type Db } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { migrations } from '../db/migrations/index.js';
+import { migrateToLatest, migrateUpTo } from '../db/migrate.js';
 import { buildApp } from '../app.js';
 import { AuthService } from '../auth/service.js';
 import type { Clock } from '../lib/clock.js';
@@ -91,10 +89,7 @@ export async function createMigratedTestDatabase(prefix: string, options: { upTo
   const database = await createTestDatabase(dir);
   const db = await openDatabase(database.url);
   if (options.upTo === undefined) await migrateToLatest(db);
-  else {
-    const { error } = await new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations } }).migrateTo(options.upTo);
-    if (error) throw error;
-  }
+  else await migrateUpTo(db, options.upTo);
   const others: Db[] = [];
   return {
     dir,
