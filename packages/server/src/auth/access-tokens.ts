@@ -13,8 +13,8 @@ export interface AccessClaims {
 
 export interface AccessTokenSigner {
   sign(claims: Omit<AccessClaims, 'expiresAt'>, nowMs: number): Promise<{ token: string; expiresAt: number }>;
-  /** Throws InvalidAccessToken for anything but a valid token of ours. */
-  verify(token: string, nowMs: number): Promise<AccessClaims>;
+  /** Throws InvalidAccessToken for anything but a valid token of ours. Synchronous: it runs on every request. */
+  verify(token: string, nowMs: number): AccessClaims;
 }
 
 export class InvalidAccessToken extends Error {
@@ -29,8 +29,10 @@ export function createAccessTokenSigner(opts: { secret: string; issuer: string; 
   // Tokens that passed every check below, with their claims: a client sends the same token with each request for
   // its lifetime (5 min), and a second HMAC, base64 decode and JSON parse of it would learn nothing new. Only the
   // expiry depends on time, and it is checked on every use. Revocation is the caller's check (authenticate.ts).
-  // A hit needs the whole token, signature included: it is never a shortcut past the signature check.
-  let verified = new Map<string, AccessClaims>();
+  // A hit needs the whole token, signature included: it is never a shortcut past the signature check. The map is
+  // keyed by the signature alone (43 characters): V8 hashes a fresh key string on every lookup, and the whole token
+  // is several times longer; the hit then compares the whole token.
+  let verified = new Map<string, { token: string; claims: AccessClaims }>();
   return {
     // Signed with node:crypto too (jose's SignJWT goes through WebCrypto and the thread pool, see verify).
     async sign(claims, nowMs) {
@@ -45,18 +47,19 @@ export function createAccessTokenSigner(opts: { secret: string; issuer: string; 
     // pool, where it queues behind argon2 hashes — during a login rush each authenticated request waited tens of ms
     // (see bench/results/latest.md). Same rules as jwtVerify with { algorithms: ['HS256'], issuer, audience,
     // requiredClaims: ['sub', 'exp', 'iat', 'jti'] } and no clock tolerance.
-    async verify(token, nowMs) {
-      const known = verified.get(token);
-      if (known) {
-        if (known.expiresAt <= Math.floor(nowMs / 1000) * 1000) {
-          verified.delete(token);
+    verify(token, nowMs) {
+      const signature = token.slice(token.lastIndexOf('.') + 1);
+      const known = verified.get(signature);
+      if (known && known.token === token) {
+        if (known.claims.expiresAt <= Math.floor(nowMs / 1000) * 1000) {
+          verified.delete(signature);
           throw new InvalidAccessToken('expired');
         }
-        return known;
+        return known.claims;
       }
-      const claims = verifyFully(token, nowMs);
+      const claims = Object.freeze(verifyFully(token, nowMs));
       if (verified.size >= VERIFIED_TOKENS_KEPT) verified = new Map();
-      verified.set(token, Object.freeze(claims));
+      verified.set(signature, { token, claims });
       return claims;
     },
   };

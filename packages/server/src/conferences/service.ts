@@ -10,6 +10,7 @@ import { iso } from '../lib/clock.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
+import { PENDING } from '../db/prepared.js';
 import { appendEvent, lockConference, type NewEvent } from './event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
@@ -146,10 +147,12 @@ export class ConferenceService {
   }
 
   async details(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
-    const row = await conferenceWithOwner.first(this.#db.kysely, { sessionId });
+    // Clients poll this: on SQLite the row usually comes from the read cache, with nothing to wait for.
+    const cached = conferenceWithOwner.firstNow(this.#db.kysely, { sessionId });
+    const row = cached === PENDING ? await conferenceWithOwner.first(this.#db.kysely, { sessionId }) : cached;
     if (!row) throw notFound('conference');
     this.#requireOwner(row, caller);
-    return this.#toDetails(row, row.username);
+    return this.#toDetails(row, row.username, await this.#urlStorage(row.session_id));
   }
 
   async list(caller: Caller, opts: { limit: number; cursor?: string }): Promise<{ items: ConferenceDetails[]; nextCursor: string | null }> {
@@ -168,7 +171,7 @@ export class ConferenceService {
     }
     const rows = await query.execute();
     const page = rows.slice(0, opts.limit);
-    const items = await Promise.all(page.map((row) => this.#toDetails(row, caller.username)));
+    const items = await Promise.all(page.map(async (row) => this.#toDetails(row, caller.username, await this.#urlStorage(row.session_id))));
     const last = page[page.length - 1];
     return { items, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.created_at, last.session_id) : null };
   }
@@ -367,7 +370,7 @@ export class ConferenceService {
     if (row.state === 'ended') throw new AppError('conference_ended', 'the conference has ended');
   }
 
-  async #toDetails(row: ConferencesTable, owner: string): Promise<ConferenceDetails> {
+  #toDetails(row: ConferencesTable, owner: string, urlStorage: string | null): ConferenceDetails {
     let times = formattedTimes.get(row);
     if (!times) formattedTimes.set(row, (times = { created: iso(row.created_at)!, ended: iso(row.ended_at) }));
     return {
@@ -376,7 +379,7 @@ export class ConferenceService {
       created: times.created,
       ended: times.ended,
       state: row.state,
-      urlStorage: await this.#urlStorage(row.session_id),
+      urlStorage,
       hash: row.hash,
       hashType: row.hash_type,
       DLTId: row.dlt_id,

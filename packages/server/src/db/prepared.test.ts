@@ -1,8 +1,8 @@
 // Prepared queries: compiled once, run with real parameters on both dialects, inside and outside transactions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './database.js';
-import { prepareQuery } from './prepared.js';
-import { createMigratedTestDatabase, type MigratedTestDatabase } from '../test-support/test-app.js';
+import { PENDING, prepareQuery } from './prepared.js';
+import { createMigratedTestDatabase, testDialect, type MigratedTestDatabase } from '../test-support/test-app.js';
 
 const insertUser = prepareQuery((db, p: { id: string; username: string; at: number }) =>
   db.insertInto('users').values({ id: p.id, username: p.username, password_hash: 'x', disabled: 0, created_at: p.at }),
@@ -55,6 +55,32 @@ describe('prepareQuery', () => {
     expect(await read).toBeUndefined();
     await write;
     expect(await userByName.first(db.kysely, { username: 'erin' })).toMatchObject({ id: 'u5' }); // not rolled back with the other
+  });
+
+  it('firstNow answers without a promise on SQLite, and PENDING where the read must wait', async () => {
+    await insertUser.run(db.kysely, { id: 'u6', username: 'frank', at: 6000 });
+    const now = userByName.firstNow(db.kysely, { username: 'frank' });
+    if (testDialect() === 'postgres') {
+      expect(now).toBe(PENDING); // every read is a round trip there
+      return;
+    }
+    expect(now).toEqual({ id: 'u6', username: 'frank', created_at: 6000 });
+    expect(userByName.firstNow(db.kysely, { username: 'nobody' })).toBeUndefined();
+    // A transaction holds the only connection: a read from outside it waits, one from inside answers at once.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inside: unknown;
+    const open = db.kysely.transaction().execute(async (trx) => {
+      await insertUser.run(trx, { id: 'u7', username: 'grace', at: 7000 });
+      inside = userByName.firstNow(trx, { username: 'grace' });
+      await gate;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(inside).toMatchObject({ id: 'u7' });
+    expect(userByName.firstNow(db.kysely, { username: 'frank' })).toBe(PENDING);
+    release();
+    await open;
+    expect(userByName.firstNow(db.kysely, { username: 'grace' })).toMatchObject({ id: 'u7' });
   });
 
   it('refuses a parameter that is not a bound value', async () => {

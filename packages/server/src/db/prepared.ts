@@ -3,7 +3,7 @@
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
-import { MISS, type SqliteReadCache } from './read-cache.js';
+import { MISS, type CacheKeyPart, type SqliteReadCache } from './read-cache.js';
 
 interface SqliteTarget {
   sqlite: SqliteHandle;
@@ -30,6 +30,9 @@ function directTarget(db: Kysely<Database>): SqliteTarget | undefined {
   return target;
 }
 
+const isCacheKeyPart = (value: unknown): value is CacheKeyPart =>
+  value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean';
+
 /** The prefix of the stand-in values a query is built with; real values never contain NUL. */
 const PLACEHOLDER = '\u0000v4h-param:';
 
@@ -39,6 +42,9 @@ interface Compiled {
   sql: string;
   slots: Slot[];
 }
+
+/** What `firstNow` answers when the row cannot be had without waiting. */
+export const PENDING: unique symbol = Symbol('prepared query: pending');
 
 /** A query built and compiled once per dialect, then run with parameters on any Kysely instance or transaction. */
 export interface PreparedQuery<P, R> {
@@ -51,6 +57,13 @@ export interface PreparedQuery<P, R> {
    * the SQLite read cache outside transactions (db/read-cache.ts); the row is then frozen: never modify it.
    */
   first(db: Kysely<Database>, params: P): Promise<R | undefined>;
+  /**
+   * What `first` answers, when that needs no waiting: on SQLite, unless a transaction this read is not part of holds
+   * the connection (from the read cache, or from the statement itself); else PENDING, and the caller uses `first`.
+   * For the paths that every request runs (authenticate.ts, getConference): each promise they await costs more than
+   * the cached read.
+   */
+  firstNow(db: Kysely<Database>, params: P): R | undefined | typeof PENDING;
 }
 
 let preparedCount = 0;
@@ -123,23 +136,34 @@ export function prepareQuery<P extends object, R>(
     return db.executeQuery<R>({ query: compiled.query, queryId: { queryId: 'prepared' }, sql: compiled.sql, parameters } as CompiledQuery<R>);
   }
 
+  // The Kysely instance firstNow last ran on, with its compiled query and SQLite target: outside transactions it is
+  // always the same one, and looking both up again costs as much as the cached read itself.
+  let last: { db: Kysely<Database>; compiled: Compiled; target: SqliteTarget | undefined } | undefined;
+
+  function firstNow(db: Kysely<Database>, params: P): R | undefined | typeof PENDING {
+    if (last?.db !== db) last = { db, compiled: compile(db), target: sqliteTargets.get(db.getExecutor().adapter) };
+    const { compiled, target } = last;
+    // A transaction is open and this read is not part of it: it waits for the transaction through Kysely (directTarget).
+    if (!target || target.sqlite.inTransaction !== db.isTransaction) return PENDING;
+    const parameters = parametersOf(compiled, params);
+    if (!options.cached || db.isTransaction || !parameters.every(isCacheKeyPart)) return runOnSqlite(target.sqlite, compiled, parameters).rows[0];
+    const hit = target.readCache.lookup(id, parameters);
+    if (hit !== MISS) return hit as R | undefined;
+    // Read and stored in one synchronous step: no write can come between them.
+    const row = runOnSqlite(target.sqlite, compiled, parameters).rows[0];
+    target.readCache.store(id, parameters, row);
+    return row;
+  }
+
   return {
     run,
     async all(db, params) {
       return (await run(db, params)).rows;
     },
     async first(db, params) {
-      const target = options.cached && !db.isTransaction ? directTarget(db) : undefined;
-      if (!target) return (await run(db, params)).rows[0];
-      const compiled = compile(db);
-      const parameters = parametersOf(compiled, params);
-      const key = parameters.every((value) => typeof value === 'string') ? `${id}\u0000${parameters.join('\u0000')}` : id + JSON.stringify(parameters);
-      const hit = target.readCache.lookup(key);
-      if (hit !== MISS) return hit as R | undefined;
-      // Read and stored in one synchronous step: no write can come between them.
-      const row = runOnSqlite(target.sqlite, compiled, parameters).rows[0];
-      target.readCache.store(key, row);
-      return row;
+      const row = firstNow(db, params);
+      return row === PENDING ? (await run(db, params)).rows[0] : row;
     },
+    firstNow,
   };
 }

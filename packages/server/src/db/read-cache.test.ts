@@ -14,6 +14,11 @@ const insertUser = prepareQuery((db, p: { id: string; username: string }) =>
 const renameUser = prepareQuery((db, p: { id: string; username: string }) => db.updateTable('users').set({ username: p.username }).where('id', '=', p.id));
 const userById = prepareQuery((db, p: { id: string }) => db.selectFrom('users').select(['id', 'username', 'disabled']).where('id', '=', p.id), { cached: true });
 
+const userByIdAndName = prepareQuery(
+  (db, p: { id: string; username: string }) => db.selectFrom('users').select(['id', 'username']).where('id', '=', p.id).where('username', '=', p.username),
+  { cached: true },
+);
+
 const afterOtherConnectionsCheck = () => new Promise((resolve) => setTimeout(resolve, OTHER_CONNECTIONS_CHECK_MS + 5));
 
 describe('cached prepared queries', () => {
@@ -57,6 +62,19 @@ describe('cached prepared queries', () => {
       await renameUser.run(trx, { id: 'u1', username: 'alice-4' });
     });
     expect((await userById.first(db.kysely, { id: 'u1' }))?.username).toBe('alice-4');
+  });
+
+  it('keep one entry per list of parameter values: no two lists share one, whatever characters they hold', async () => {
+    // Joined into one key with a separator, these two lists would read the same; SQLite stores NUL in text,
+    // PostgreSQL refuses it, so other characters stand in there.
+    const sep = db.dialect === 'sqlite' ? '\u0000' : '|';
+    await insertUser.run(db.kysely, { id: `k${sep}1`, username: 'x' });
+    await insertUser.run(db.kysely, { id: 'k', username: `1${sep}x` });
+    for (let round = 0; round < 2; round++) {
+      expect(await userByIdAndName.first(db.kysely, { id: `k${sep}1`, username: 'x' })).toEqual({ id: `k${sep}1`, username: 'x' });
+      expect(await userByIdAndName.first(db.kysely, { id: 'k', username: `1${sep}x` })).toEqual({ id: 'k', username: `1${sep}x` });
+      expect(await userByIdAndName.first(db.kysely, { id: 'k', username: 'x' })).toBeUndefined();
+    }
   });
 
   it('forget a cached "not found" when the row appears', async () => {

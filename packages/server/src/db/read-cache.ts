@@ -10,9 +10,18 @@ import type { Database as SqliteHandle, Statement } from 'better-sqlite3';
 export const OTHER_CONNECTIONS_CHECK_MS = 1;
 const MAX_ENTRIES = 10_000;
 export const MISS = Symbol('read-cache miss');
+/** Stored for "no row": a cached undefined must differ from an absent entry. */
+const NO_ROW = Symbol('read-cache: no row');
+
+/** Parameter values a cache key may hold: compared by value (a Map compares objects by identity). */
+export type CacheKeyPart = string | number | bigint | boolean | null;
 
 export class SqliteReadCache {
-  #entries = new Map<string, unknown>();
+  // Query id → first parameter → … → last parameter → row. Nested maps rather than one map of joined keys: V8 hashes
+  // each key string once and remembers the hash in the string, and parameters that come from a remembered object
+  // (an access token's claims) are the same strings on every request; a joined key is a new string to build and hash.
+  #entries = new Map<unknown, unknown>();
+  #size = 0;
   readonly #dataVersion: Statement<[], number>;
   #lastDataVersion: number;
   /** Set by a timer OTHER_CONNECTIONS_CHECK_MS after each check: reading a clock on every lookup costs more than the lookup. */
@@ -26,11 +35,14 @@ export class SqliteReadCache {
 
   /** This connection wrote (or may have): nothing cached can be trusted any more. */
   invalidate(): void {
-    if (this.#entries.size > 0) this.#entries = new Map();
+    if (this.#size > 0) {
+      this.#entries = new Map();
+      this.#size = 0;
+    }
   }
 
-  /** The cached value, or MISS. Only for reads outside a transaction (the caller checks). */
-  lookup(key: string): unknown {
+  /** The value cached for `query` run with `parameters`, or MISS. Only for reads outside a transaction (the caller checks). */
+  lookup(query: string, parameters: readonly CacheKeyPart[]): unknown {
     if (this.#checkDue) {
       this.#checkDue = false;
       setTimeout(() => (this.#checkDue = true), OTHER_CONNECTIONS_CHECK_MS).unref();
@@ -40,15 +52,26 @@ export class SqliteReadCache {
         this.invalidate();
       }
     }
-    const value = this.#entries.get(key);
-    return value === undefined && !this.#entries.has(key) ? MISS : value;
+    let node = this.#entries.get(query);
+    for (let i = 0; i < parameters.length && node !== undefined; i++) node = (node as Map<unknown, unknown>).get(parameters[i]);
+    if (node === undefined) return MISS;
+    return node === NO_ROW ? undefined : node;
   }
 
   /** Remembers a value just read outside a transaction (frozen: it is shared by every later caller). */
-  store(key: string, value: unknown): void {
-    if (this.#entries.size >= MAX_ENTRIES) this.#entries = new Map();
+  store(query: string, parameters: readonly CacheKeyPart[], value: unknown): void {
+    if (this.#size >= MAX_ENTRIES) this.invalidate();
     if (value !== null && typeof value === 'object') Object.freeze(value);
-    this.#entries.set(key, value);
+    let node = this.#entries;
+    let key: unknown = query;
+    for (const parameter of parameters) {
+      let next = node.get(key) as Map<unknown, unknown> | undefined;
+      if (next === undefined) node.set(key, (next = new Map()));
+      node = next;
+      key = parameter;
+    }
+    node.set(key, value === undefined ? NO_ROW : value);
+    this.#size++;
   }
 }
 

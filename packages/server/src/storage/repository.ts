@@ -59,7 +59,7 @@ export class FilesRepository {
   }
 
   /** The conference's first stored recording: the one `urlStorage` points to. */
-  async primaryRecording(sessionId: string): Promise<FilesTable | undefined> {
+  primaryRecording(sessionId: string): Promise<FilesTable | undefined> {
     return primaryRecording.first(this.db, { sessionId });
   }
 }
