@@ -30,13 +30,21 @@ function directTarget(db: Kysely<Database>): SqliteTarget | undefined {
   return target;
 }
 
-const isCacheKeyPart = (value: unknown): value is CacheKeyPart =>
-  value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean';
+function areCacheKeyParts(values: unknown[]): values is CacheKeyPart[] {
+  for (const value of values) {
+    if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean') return false;
+  }
+  return true;
+}
 
 /** The prefix of the stand-in values a query is built with; real values never contain NUL. */
 const PLACEHOLDER = '\u0000v4h-param:';
 
-type Slot = { key: string } | { value: unknown };
+/** A bound value of a compiled query: the parameter named `key`, or a constant (`value`) the builder put there. */
+interface Slot {
+  key: string | undefined;
+  value: unknown;
+}
 interface Compiled {
   query: CompiledQuery['query'];
   sql: string;
@@ -103,10 +111,10 @@ export function prepareQuery<P extends object, R>(
     const query = build(db, stand).compile();
     if (query.sql.includes(PLACEHOLDER)) throw new Error('prepared query: a parameter was inlined into the SQL text');
     const slots: Slot[] = query.parameters.map((value) =>
-      typeof value === 'string' && value.startsWith(PLACEHOLDER) ? { key: value.slice(PLACEHOLDER.length) } : { value },
+      typeof value === 'string' && value.startsWith(PLACEHOLDER) ? { key: value.slice(PLACEHOLDER.length), value: undefined } : { key: undefined, value },
     );
     for (const key of used) {
-      if (!slots.some((slot) => 'key' in slot && slot.key === key)) throw new Error(`prepared query: parameter ${key} is not a bound value`);
+      if (!slots.some((slot) => slot.key === key)) throw new Error(`prepared query: parameter ${key} is not a bound value`);
     }
     compiled = { query: query.query, sql: query.sql, slots };
     byDialect.set(dialectKey, compiled);
@@ -114,9 +122,16 @@ export function prepareQuery<P extends object, R>(
     return compiled;
   }
 
+  // Loops, not map/every with callbacks: this runs for every prepared query, cached reads included.
   function parametersOf(compiled: Compiled, params: P): unknown[] {
     const values = params as Record<string, unknown>;
-    return compiled.slots.map((slot) => ('key' in slot ? values[slot.key] : slot.value));
+    const { slots } = compiled;
+    const parameters = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const { key, value } = slots[i]!;
+      parameters[i] = key === undefined ? value : values[key];
+    }
+    return parameters;
   }
 
   /** What Kysely's SQLite driver answers, without its executor. Synchronous. */
@@ -146,7 +161,7 @@ export function prepareQuery<P extends object, R>(
     // A transaction is open and this read is not part of it: it waits for the transaction through Kysely (directTarget).
     if (!target || target.sqlite.inTransaction !== db.isTransaction) return PENDING;
     const parameters = parametersOf(compiled, params);
-    if (!options.cached || db.isTransaction || !parameters.every(isCacheKeyPart)) return runOnSqlite(target.sqlite, compiled, parameters).rows[0];
+    if (!options.cached || db.isTransaction || !areCacheKeyParts(parameters)) return runOnSqlite(target.sqlite, compiled, parameters).rows[0];
     const hit = target.readCache.lookup(id, parameters);
     if (hit !== MISS) return hit as R | undefined;
     // Read and stored in one synchronous step: no write can come between them.

@@ -32,10 +32,14 @@ export const DOCUMENT_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'x-xss-protection': '0',
 });
 
+// As [name, value] pairs once: reply.headers(object) lists the object's keys again on every request.
+const API_ENTRIES = Object.entries(API_HEADERS);
+const DOCUMENT_ENTRIES = Object.entries(DOCUMENT_HEADERS);
+
 /** Adds the headers to every reply of `app` (call on the root instance: hooks added there apply everywhere). */
 export function addSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith('/api/') ? API_HEADERS : DOCUMENT_HEADERS);
+    for (const [name, value] of request.url.startsWith('/api/') ? API_ENTRIES : DOCUMENT_ENTRIES) reply.header(name, value);
     done();
   });
 }
