@@ -21,6 +21,8 @@ if (kind === 'bare') {
     logger: logging.loggerOptions(config.logLevel),
     // The same request logging as the app (one line per request), when the build has it.
     ...(logging.OneLinePerRequest ? { logController: new logging.OneLinePerRequest() } : {}),
+    // The same request loggers (made on first use), when the build has them.
+    ...(logging.requestLoggerFactory ? { childLoggerFactory: logging.requestLoggerFactory } : {}),
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     trustProxy: false,

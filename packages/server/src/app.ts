@@ -10,7 +10,7 @@ import type { Db } from './db/database.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { errorHandler, frameworkErrorHandler } from './errors.js';
 import { finiteNumberValidators } from './lib/finite-numbers.js';
-import { loggerOptions, OneLinePerRequest } from './logging.js';
+import { loggerOptions, OneLinePerRequest, requestLoggerFactory } from './logging.js';
 import { addSecurityHeaders } from './security/headers.js';
 import { createAccessTokenSigner } from './auth/access-tokens.js';
 import { createAuthenticate } from './auth/authenticate.js';
@@ -50,6 +50,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const serverOptions: FastifyHttpOptions<Server> = {
     logger: opts.logger === undefined ? loggerOptions(config.logLevel) : opts.logger,
     logController: new OneLinePerRequest(),
+    childLoggerFactory: requestLoggerFactory,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     trustProxy: config.trustProxy, // request.ip is the client's only behind trusted proxies

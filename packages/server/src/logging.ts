@@ -1,15 +1,18 @@
 // Pino options: JSON logs with request ids; tokens, passwords and secrets never written.
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 const TOKEN_QUERY = /([?&#](?:jwt|token|access_token|sig|signature|X-Amz-Signature|X-Amz-Credential)=)[^&#]*/gi;
 
 /** Strips credentials from a URL before it is logged (guest links carry a JWT in the query). */
 export const redactUrl = (url: string) => url.replace(TOKEN_QUERY, '$1[redacted]');
 
+const SECRET_FIELDS = ['password', 'refreshToken', 'accessToken', 'jwt', 'presenceToken'];
+
 export function loggerOptions(level: string) {
   return {
     level,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken', '*.accessToken', '*.jwt', '*.presenceToken'],
+      // `*.x` covers one level down only: the top-level names are listed too.
+      paths: ['req.headers.authorization', 'req.headers.cookie', ...SECRET_FIELDS, ...SECRET_FIELDS.map((field) => `*.${field}`)],
       censor: '[redacted]',
     },
     serializers: {
@@ -28,8 +31,80 @@ export class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
-    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
-    else reply.log.info(fields, 'request completed');
+    // Written through the server's logger with the request id as a field: the same line as through request.log,
+    // without making the request's child logger for it (see RequestLogger).
+    const fields = { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) request.server.log.error({ ...fields, err: error }, 'request errored');
+    else request.server.log.info(fields, 'request completed');
+  }
+}
+
+/**
+ * For Fastify's `childLoggerFactory`: each request's logger (request.log, reply.log) is a pino child bound to the
+ * request id, and Fastify makes one for every request. Making it costs more than a whole simple route (its bindings
+ * go through the redaction above), and most requests never log through it: the completion line does not (see
+ * OneLinePerRequest). So the child is made on the first line written at an enabled level, or on `child()`.
+ */
+export const requestLoggerFactory: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, options) => {
+  // A route's own log level or serializers: made now, as Fastify would.
+  if (options.level !== undefined || options.serializers !== undefined) return logger.child(bindings, options);
+  // Its methods are pino's LogFn, called through with whatever arguments they get.
+  return new RequestLogger(logger, bindings) as unknown as FastifyBaseLogger;
+};
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+type Bindings = Parameters<FastifyBaseLogger['child']>[0];
+
+class RequestLogger {
+  readonly #parent: FastifyBaseLogger & { isLevelEnabled?(level: string): boolean };
+  readonly #bindings: Bindings;
+  #made: FastifyBaseLogger | undefined;
+
+  constructor(parent: FastifyBaseLogger, bindings: Bindings) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  #logger(): FastifyBaseLogger {
+    return (this.#made ??= this.#parent.child(this.#bindings));
+  }
+
+  #write(level: Level, args: unknown[]): void {
+    // Nothing is made for a line that would not be written.
+    if (!this.#made && this.#parent.isLevelEnabled?.(level) === false) return;
+    const logger = this.#logger();
+    (logger[level] as (...args: unknown[]) => void).apply(logger, args);
+  }
+
+  get level(): string {
+    return (this.#made ?? this.#parent).level;
+  }
+
+  set level(level: string) {
+    this.#logger().level = level;
+  }
+
+  fatal(...args: unknown[]): void {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#write('trace', args);
+  }
+  silent(): void {}
+
+  child(bindings: Bindings, options?: Parameters<FastifyBaseLogger['child']>[1]): FastifyBaseLogger {
+    return this.#logger().child(bindings, options);
   }
 }
