@@ -50,9 +50,9 @@ const familyStatus = prepareQuery(
 /**
  * Verifies the token, then checks that its user is enabled and its refresh-token family not revoked, and sets
  * request.user; throws a 401 AppError otherwise. Use it as a preHandler hook, or call it and await what it returns.
- * It answers synchronously when it can (a remembered token and the SQLite read cache: every request but the first
- * of each token) and then calls `done` itself; otherwise it returns a promise. Every authenticated request runs
- * this, and the promises an async version awaited cost more than the checks.
+ * It answers synchronously when it can (on SQLite, unless a transaction holds the connection) and then calls `done`
+ * itself; otherwise (PostgreSQL) it returns a promise. Every authenticated request runs this, and the promises an
+ * async version awaited cost more than the checks.
  */
 export function createAuthenticate(deps: { signer: AccessTokenSigner; db: Kysely<Database>; clock: Clock }) {
   return function authenticate(request: FastifyRequest, _reply?: unknown, done?: () => void): Promise<void> | undefined {
