@@ -8,6 +8,7 @@ import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage, NotFoundInStorage, type StorageBackend } from './backend.js';
 import { startTestS3, type TestS3 } from '../test-support/s3rver.js';
+import { SYNC_EVERY } from './file-backend.js';
 
 /** A stream of `total` pseudo-random bytes in 64 KiB chunks, never held whole; `failAfter` errors mid-way. */
 function generated(total: number, opts: { failAfter?: number; hash?: ReturnType<typeof createHash> } = {}): Readable {
@@ -130,5 +131,43 @@ describe.each(engines)('storage engine: $name', (engine) => {
     const old = await storage.signedUrl('linked', { expiresIn: 60, contentType: 'video/webm', filename: 'v.webm', now: Date.now() - 3600_000 });
     expect((await fetch(old!)).status).toBe(403);
     // (s3rver does not verify V4 signatures, so forged links are tested on the V4H-signed route only.)
+  });
+});
+
+describe('file storage: durable writes', () => {
+  it('syncs a large file while it is written, not only at the end, and still stores it byte for byte', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-files-sync-'));
+    const storage = await openStorage(`file:${dir}`);
+    // Counted on FileHandle's own methods (the real ones run): data syncs during the write, a full sync at its end.
+    const probe = await fs.promises.open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void>; sync(): Promise<void> };
+    await probe.close();
+    const calls: string[] = [];
+    const { datasync, sync } = proto;
+    proto.datasync = function (this: unknown) {
+      calls.push('datasync');
+      return datasync.call(this);
+    };
+    proto.sync = function (this: unknown) {
+      calls.push('sync');
+      return sync.call(this);
+    };
+    try {
+      const hash = createHash('sha256');
+      const size = 3 * SYNC_EVERY + 4321;
+      await storage.put('big', generated(size, { hash }), { contentType: 'video/mp4' });
+      expect(await sha256Of(await storage.get('big'))).toEqual({ hex: hash.digest('hex'), size });
+      expect(calls.filter((c) => c === 'datasync').length).toBeGreaterThanOrEqual(2);
+      expect(calls.indexOf('sync')).toBeGreaterThan(calls.indexOf('datasync')); // the file's fsync comes last
+      // A source that fails after a sync has started: nothing is left behind, and the file is closed (no EBADF later).
+      await expect(storage.put('broken', generated(3 * SYNC_EVERY, { failAfter: SYNC_EVERY + (1 << 20) }), { contentType: 'video/mp4' })).rejects.toThrow('client went away');
+      expect(fs.readdirSync(path.join(dir, '.partial'))).toEqual([]);
+      expect(await storage.head('broken')).toBeNull();
+    } finally {
+      proto.datasync = datasync;
+      proto.sync = sync;
+      await storage.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

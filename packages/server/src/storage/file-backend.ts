@@ -1,10 +1,9 @@
 // Disk storage (the embedded default): write to a temporary name, fsync, then rename into place.
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertKey, NotFoundInStorage, type ByteRange, type StorageBackend } from './backend.js';
 
@@ -12,6 +11,8 @@ import { assertKey, NotFoundInStorage, type ByteRange, type StorageBackend } fro
 const STALE_TEMP_MS = 24 * 3600 * 1000;
 /** Chunks queue up to this while a write is in flight, then go out in one writev. */
 const WRITE_BUFFER = 1024 * 1024;
+/** A file being written has its data synced each time this much more has passed (see syncAsWritten). */
+export const SYNC_EVERY = 32 * 1024 * 1024;
 
 export class FileStorage implements StorageBackend {
   readonly kind = 'file' as const;
@@ -42,7 +43,8 @@ export class FileStorage implements StorageBackend {
     const temp = path.join(this.#tempDir, `${key.replaceAll('/', '_')}.${randomBytes(6).toString('hex')}`);
     try {
       // flush: the write stream fsyncs before it closes, so the file is durable before it gets its name.
-      await pipeline(body, fs.createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: WRITE_BUFFER }));
+      const handle = await fsp.open(temp, 'wx', 0o600);
+      await pipeline(body, syncAsWritten(handle), handle.createWriteStream({ flush: true, highWaterMark: WRITE_BUFFER }));
       await fsp.mkdir(path.dirname(finalPath), { recursive: true });
       await fsp.rename(temp, finalPath);
     } catch (error) {
@@ -92,6 +94,35 @@ export class FileStorage implements StorageBackend {
       if (stat && now - stat.mtimeMs > STALE_TEMP_MS) await fsp.rm(file, { force: true });
     }
   }
+}
+
+/**
+ * Passes the data on to `out`, starting a data sync of its file each time SYNC_EVERY more bytes have passed. Without
+ * it a large upload stays in the page cache (well under the kernel's writeback thresholds) until the fsync at the
+ * end, which then waits for the disk to write all of it; with it the disk writes while the upload arrives and the
+ * last fsync has a few MiB left. At most one sync runs at a time, and the stream ends only after it: the file is
+ * never closed under it. Its errors are left to the final fsync, which fails on the same ones.
+ */
+function syncAsWritten(file: fsp.FileHandle): Transform {
+  let sinceSync = 0;
+  let running: Promise<void> | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sinceSync += chunk.length;
+      if (sinceSync >= SYNC_EVERY && !running) {
+        sinceSync = 0;
+        running = file.datasync().then(
+          () => (running = undefined),
+          () => (running = undefined),
+        );
+      }
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (!running) return callback();
+      running.then(() => callback());
+    },
+  });
 }
 
 /** Makes a rename durable: the directory entry itself must reach the disk. */
