@@ -29,6 +29,30 @@ describe('concurrencyLimit', () => {
     expect(started).toEqual([0, 1, 2, 3, 4]);
     expect(most).toBe(2);
   });
+
+  it('gives a freed slot to the one waiting, not to a newcomer arriving at the same moment', async () => {
+    const run = concurrencyLimit(1);
+    let running = 0;
+    let most = 0;
+    const order: string[] = [];
+    const track = (name: string) => async () => {
+      order.push(name);
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+    };
+    let releaseFirst!: () => void;
+    const firstWork = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const first = run(() => (order.push('first'), firstWork));
+    const waiting = run(track('waiting'));
+    // Registered after the queue's own reaction to the first run's end: it runs once the slot is freed, before the
+    // waiting run has resumed.
+    const newcomer = firstWork.then(() => run(track('newcomer')));
+    releaseFirst();
+    await Promise.all([first, waiting, newcomer]);
+    expect(order).toEqual(['first', 'waiting', 'newcomer']);
+    expect(most).toBe(1);
+  });
 });
 
 describe('passwords through the queue', () => {

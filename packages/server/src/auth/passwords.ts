@@ -36,13 +36,15 @@ export function concurrencyLimit(limit: number): <T>(work: () => Promise<T>) => 
   let running = 0;
   const waiting: Array<() => void> = [];
   return async (work) => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    // A finished run hands its slot straight to the next in line: a newcomer in between cannot take it.
+    if (running < limit) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
       return await work();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
