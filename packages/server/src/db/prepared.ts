@@ -3,7 +3,7 @@
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
-import { MISS, type CacheKeyPart, type SqliteReadCache } from './read-cache.js';
+import { areCacheKeyParts, MISS, type SqliteReadCache } from './read-cache.js';
 
 interface SqliteTarget {
   sqlite: SqliteHandle;
@@ -26,15 +26,12 @@ export function runPreparedOnSqlite(kysely: Kysely<Database>, sqlite: SqliteHand
  */
 function directTarget(db: Kysely<Database>): SqliteTarget | undefined {
   const target = sqliteTargets.get(db.getExecutor().adapter);
-  if (!target || target.sqlite.inTransaction !== db.isTransaction) return undefined;
-  return target;
+  return runsDirectly(target, db) ? target : undefined;
 }
 
-function areCacheKeyParts(values: unknown[]): values is CacheKeyPart[] {
-  for (const value of values) {
-    if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean') return false;
-  }
-  return true;
+/** directTarget's rule for a handle already looked up. */
+function runsDirectly(target: SqliteTarget | undefined, db: Kysely<Database>): target is SqliteTarget {
+  return target !== undefined && target.sqlite.inTransaction === db.isTransaction;
 }
 
 /** The prefix of the stand-in values a query is built with; real values never contain NUL. */
@@ -158,8 +155,8 @@ export function prepareQuery<P extends object, R>(
   function firstNow(db: Kysely<Database>, params: P): R | undefined | typeof PENDING {
     if (last?.db !== db) last = { db, compiled: compile(db), target: sqliteTargets.get(db.getExecutor().adapter) };
     const { compiled, target } = last;
-    // A transaction is open and this read is not part of it: it waits for the transaction through Kysely (directTarget).
-    if (!target || target.sqlite.inTransaction !== db.isTransaction) return PENDING;
+    // Not SQLite, or a transaction is open and this read is not part of it: it waits through Kysely.
+    if (!runsDirectly(target, db)) return PENDING;
     const parameters = parametersOf(compiled, params);
     if (!options.cached || db.isTransaction || !areCacheKeyParts(parameters)) return runOnSqlite(target.sqlite, compiled, parameters).rows[0];
     const hit = target.readCache.lookup(id, parameters);

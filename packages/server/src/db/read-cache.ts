@@ -16,6 +16,14 @@ const NO_ROW = Symbol('read-cache: no row');
 /** Parameter values a cache key may hold: compared by value (a Map compares objects by identity). */
 export type CacheKeyPart = string | number | bigint | boolean | null;
 
+/** True when every value can be part of a cache key (a query with any other parameter is not cached). */
+export function areCacheKeyParts(values: readonly unknown[]): values is CacheKeyPart[] {
+  for (const value of values) {
+    if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean') return false;
+  }
+  return true;
+}
+
 export class SqliteReadCache {
   // Query id → first parameter → … → last parameter → row. Nested maps rather than one map of joined keys: V8 hashes
   // each key string once and remembers the hash in the string, and parameters that come from a remembered object

@@ -97,7 +97,7 @@ export class FileStorage implements StorageBackend {
 }
 
 /**
- * Passes the data on to `out`, starting a data sync of its file each time SYNC_EVERY more bytes have passed. Without
+ * Passes the data on unchanged, starting a data sync of `file` each time SYNC_EVERY more bytes have passed. Without
  * it a large upload stays in the page cache (well under the kernel's writeback thresholds) until the fsync at the
  * end, which then waits for the disk to write all of it; with it the disk writes while the upload arrives and the
  * last fsync has a few MiB left. At most one sync runs at a time, and the stream ends only after it: the file is
