@@ -54,7 +54,8 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
 
     r.get('/:sessionId', {
       schema: { ...secured, summary: "A conference's details (owner)", params: S.SessionIdParam, response: { 200: S.Details, ...errors } },
-      handler: async (request) => conferences.details(request.user!, request.params.sessionId),
+      // Not async: Fastify sends an answer returned at once without waiting a turn (details answers at once when it can).
+      handler: (request) => conferences.details(request.user!, request.params.sessionId),
     });
 
     r.post('/:sessionId/start', {

@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import type { Db } from '../db/database.js';
 import type { FilesTable } from '../db/schema.js';
+import { PENDING } from '../db/prepared.js';
 import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
@@ -183,9 +184,13 @@ export class FileService {
     return this.#openRange(file, range);
   }
 
-  /** `urlStorage` of a conference: a fresh signed link to its first recording, or null. */
-  async primaryRecordingUrl(sessionId: string): Promise<string | null> {
-    const file = await this.#repo.primaryRecording(sessionId);
+  /**
+   * `urlStorage` of a conference: a fresh signed link to its first recording, or null. getConference asks on every
+   * poll: without a recording, and with the lookup in the SQLite read cache, the null comes back at once.
+   */
+  primaryRecordingUrl(sessionId: string): string | null | Promise<string | null> {
+    const file = this.#repo.primaryRecordingNow(sessionId);
+    if (file === PENDING) return this.#repo.primaryRecording(sessionId).then((found) => (found ? this.#link(found) : null));
     return file ? this.#link(file) : null;
   }
 
