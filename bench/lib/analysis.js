@@ -20,7 +20,7 @@ export function analyse(run) {
         `(/api/auth/session: a remembered token and the read-cached revocation lookup), the conference itself ${step(session, get)} ` +
         `(read-cached row and recording lookup, validation, a larger answer). With 50 requests always in flight, p99 < 10 ms needs ` +
         `well over 5,000 req/s (Little's law: 50 / 10 ms); p99 was ${get.latencyMs?.p99} ms.` +
-        (get.rounds ? ` Ratios of the ${get.rounds.length} alternating rounds: ${get.rounds.map((r) => r.ratio).join(', ')} (bare ${get.rounds.map((r) => r.bare).join(', ')} req/s).` : ''),
+        (get.rounds ? ` Ratios of the ${get.rounds.length} alternating rounds: ${get.rounds.map((r) => r.ratio + (r.process ? ` (process ${r.process})` : '')).join(', ')} (bare ${get.rounds.map((r) => r.bare).join(', ')} req/s).` : ''),
     );
     const first = cost('access-token verification (AccessTokenSigner.verify), first use');
     const remembered = cost('access-token verification, a token already verified');
@@ -72,8 +72,8 @@ export function analyse(run) {
           ? `with 8 hashes running, jose's jwtVerify waits ${joseBusy.microseconds} µs at the median (p99 ${joseBusy.p99} µs) behind ` +
             `them, while AccessTokenSigner.verify (node:crypto on the event loop) takes ${oursBusy?.microseconds} µs (p99 ${oursBusy?.p99} µs). `
           : '') +
-        `What is left is CPU: the hashes take the machine's ${run.machine.cpus} cores from the event loop. What would move it further: ` +
-        `cap concurrent argon2 hashes below the core count (a small queue in passwords.ts: logins wait, reads don't).`,
+        `At most ${Math.max(1, run.machine.cpus - 1)} hashes run at once (passwords.ts queues the rest: logins wait, reads don't), ` +
+        `so one of the machine's ${run.machine.cpus} cores stays with the event loop.`,
     );
   }
   if (run.machine.loadAverageAtStart[0] > run.machine.cpus) {
