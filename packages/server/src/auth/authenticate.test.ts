@@ -1,4 +1,4 @@
-// authenticate (the preHandler of every authenticated route) and the access-token signer behind it, on a real
+// authenticate (the onRequest hook of every authenticated route) and the access-token signer behind it, on a real
 // database: it answers synchronously from memory where it can, and is exactly as strict either way.
 import type { FastifyRequest } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ afterEach(() => database.destroy());
 
 const requestWith = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization }, user: null }) as unknown as FastifyRequest;
 
-/** Runs authenticate as Fastify runs a preHandler hook; tells how it answered. */
+/** Runs authenticate as Fastify runs an onRequest hook; tells how it answered. */
 async function run(request: FastifyRequest): Promise<{ how: 'sync' | 'async'; error?: string }> {
   let doneCalls = 0;
   let returned: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-// The preHandler that turns `Authorization: Bearer <access token>` into request.user, or answers 401.
+// The onRequest hook that turns `Authorization: Bearer <access token>` into request.user, or answers 401.
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -49,7 +49,8 @@ const familyStatus = prepareQuery(
 
 /**
  * Verifies the token, then checks that its user is enabled and its refresh-token family not revoked, and sets
- * request.user; throws a 401 AppError otherwise. Use it as a preHandler hook, or call it and await what it returns.
+ * request.user; throws a 401 AppError otherwise. Use it as an onRequest hook (before the body is read or validated, so
+ * that an anonymous caller learns nothing about what a route accepts), or call it and await what it returns.
  * It answers synchronously when it can (on SQLite, unless a transaction holds the connection) and then calls `done`
  * itself; otherwise (PostgreSQL) it returns a promise. Every authenticated request runs this, and the promises an
  * async version awaited cost more than the checks.

@@ -26,7 +26,7 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; authenticate: A
     return { status: 'ok' as const };
   });
 
-  app.get('/session', { schema: sessionSchema, preHandler: authenticate }, async (request) => {
+  app.get('/session', { schema: sessionSchema, onRequest: authenticate }, async (request) => {
     const user = request.user!;
     return { status: 'ok' as const, username: user.username, expiresAt: iso(user.expiresAt)! };
   });

@@ -34,7 +34,7 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
 
   app.register(async (authed) => {
     const r = authed.withTypeProvider<TypeBoxTypeProvider>();
-    r.addHook('preHandler', authenticate);
+    r.addHook('onRequest', authenticate);
 
     r.post('/', {
       schema: { ...secured, summary: 'Request a conference', body: S.RequestBody, response: { 200: S.SessionIdBody, 201: S.SessionIdBody, ...errors } },

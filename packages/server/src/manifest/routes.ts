@@ -27,7 +27,7 @@ export const recordsRoutes: FastifyPluginAsync<{ records: RecordsService; authen
 
   app.register(async (authed) => {
     const r = authed.withTypeProvider<TypeBoxTypeProvider>();
-    r.addHook('preHandler', authenticate);
+    r.addHook('onRequest', authenticate);
 
     r.get('/api/conferences/:sessionId/manifest', {
       schema: { ...secured, summary: 'Sealed manifests with proofs and anchoring status (owner)', params: S.SessionIdParam, response: { 200: S.Bundle, ...errors } },

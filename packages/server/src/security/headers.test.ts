@@ -99,20 +99,21 @@ describe('CORS', () => {
 });
 
 describe('request size limits', () => {
-  it('refuses JSON bodies past 1 MiB with 413 payload_too_large, before authentication or parsing', async () => {
+  it('refuses JSON bodies past 1 MiB with 413 payload_too_large, before parsing; an anonymous caller of an authenticated route gets 401 first', async () => {
     t = await createTestApp();
     const s = await t.userSession();
     const huge = JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) });
-    for (const [url, headers] of [
-      ['/api/auth/login', {}],
-      ['/api/auth/refresh', {}],
-      ['/api/conferences', s.auth],
-      ['/api/conferences/anything/guest-url', s.auth],
-      ['/api/conferences/anything/guest-url', {}],
+    for (const [url, headers, status, error] of [
+      ['/api/auth/login', {}, 413, 'payload_too_large'],
+      ['/api/auth/refresh', {}, 413, 'payload_too_large'],
+      ['/api/conferences', s.auth, 413, 'payload_too_large'],
+      ['/api/conferences/anything/guest-url', s.auth, 413, 'payload_too_large'],
+      // Authentication runs before the body is read: nothing of it is parsed for a caller without a token.
+      ['/api/conferences/anything/guest-url', {}, 401, 'unauthorized'],
     ] as const) {
       const res = await fetch(`${t.baseUrl}${url}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: huge });
-      expect(res.status, url).toBe(413);
-      expect((await res.json()).error).toBe('payload_too_large');
+      expect(res.status, url).toBe(status);
+      expect((await res.json()).error).toBe(error);
     }
   });
 

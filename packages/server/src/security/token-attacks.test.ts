@@ -9,7 +9,7 @@ import { createTestApp, type TestApp, JITSI_TEST_ENV } from '../test-support/tes
 import { fillPath, listRoutes, type RouteInfo } from '../test-support/routes.js';
 
 let t: TestApp;
-// Each with a body its schema accepts: validation runs before authentication (a preHandler), so a bad body would hide the 401.
+// Each with a body its schema accepts, so that a genuine token gets past validation too (authentication comes first).
 let protectedRoutes: (RouteInfo & { payload?: object })[];
 let sessionId: string;
 let ana: Awaited<ReturnType<TestApp['userSession']>>;
@@ -78,6 +78,26 @@ describe('token attacks (every protected route)', () => {
       ]),
     );
     console.log(`token attacks cover ${names.length} routes: ${names.join(', ')}`);
+  });
+
+  it('answers 401 before it reads or validates anything: an anonymous caller learns nothing of what a route accepts', async () => {
+    const badBodies: [string, string][] = [['application/json', '{"broken'], ['application/json', '{"sessionId": 42, "unknown": true}'], ['text/plain', 'x'.repeat(5000)]];
+    for (const route of protectedRoutes) {
+      for (const [contentType, payload] of route.method === 'GET' ? [] : badBodies) {
+        for (const token of [undefined, 'not-a-token']) {
+          const res = await t.app.inject({
+            method: route.method as 'POST',
+            url: fillPath(route.path, () => sessionId),
+            headers: { 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            payload,
+          });
+          expect(res.statusCode, `${route.method} ${route.path} ${contentType} ${payload.slice(0, 20)}: ${res.body}`).toBe(401);
+        }
+      }
+      // A malformed id in the path too.
+      const res = await t.app.inject({ method: route.method as 'GET', url: fillPath(route.path, () => '..%2F..%2Fetc'), headers: {} });
+      expect(res.statusCode, `${route.method} ${route.path} with a bad id: ${res.body}`).toBe(401);
+    }
   });
 
   it('alg none (any spelling), and a stripped signature', async () => {

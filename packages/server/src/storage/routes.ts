@@ -96,13 +96,13 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
   });
 
   app.get('/api/conferences/:sessionId/files', {
-    preHandler: authenticate,
+    onRequest: authenticate,
     schema: { tags, security: [{ bearer: [] }], summary: "A conference's files, oldest first (owner, participants)", params: S.SessionParams, response: { 200: S.FileList, ...errors } },
     handler: async (request) => ({ items: await files.list(request.user!, request.params.sessionId) }),
   });
 
   app.get('/api/conferences/:sessionId/files/:fileId', {
-    preHandler: authenticate,
+    onRequest: authenticate,
     schema: { tags, security: [{ bearer: [] }], summary: 'Download a file (owner, participants); Range supported', params: S.FileParams, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
     handler: async (request, reply) =>
       sendDownload(reply, await files.open(request.user!, request.params.sessionId, request.params.fileId, rangeHeader(request))),
