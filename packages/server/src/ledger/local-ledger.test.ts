@@ -1,11 +1,11 @@
 // The embedded ledger: linked and signed entries, idempotent publication across a crash, retries with backoff.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { endedConference, owner } from '../test-support/records-fixtures.js';
 import { AnchorWorker } from './anchor-worker.js';
 import { LocalLedger } from './local-ledger.js';
-import { loadLedgerSigningKey } from './signing-key.js';
+import { loadLedgerSigningKey, signingKeyFromPem } from './signing-key.js';
 import { Outbox } from './outbox.js';
 import type { Ledger } from './ledger.js';
 
@@ -53,6 +53,27 @@ describe('local ledger', () => {
     await ledger.advance(batch); // …and the process dies here
     expect(await new AnchorWorker({ db: t.db.kysely, ledger, clock: t.clock! }).runOnce()).toMatchObject({ anchored: 1 });
     expect(await t.db.kysely.selectFrom('ledger_entries').select('seq').execute()).toEqual([{ seq: 1 }]);
+  });
+
+  it('a server with another ledger key does not extend the chain: its batch waits, and goes through with the shared key', async () => {
+    const o = await owner(t);
+    await sealOne(o.id);
+    expect(await t.app.records.anchorer.runOnce()).toMatchObject({ anchored: 1 });
+    await sealOne(o.id);
+    // A second server on the same database, started with a data dir of its own: a key of its own.
+    const stranger = signingKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const misconfigured = new AnchorWorker({ db: t.db.kysely, ledger: new LocalLedger({ db: t.db.kysely, key: stranger, clock: t.clock! }), clock: t.clock! });
+    const refused = await misconfigured.runOnce();
+    expect(refused).toMatchObject({ anchored: 0, waiting: true });
+    expect(refused.lastError).toMatch(/signed by another ledger key.*ledger-ed25519\.pem/);
+    expect(await t.db.kysely.selectFrom('ledger_entries').select('seq').execute()).toEqual([{ seq: 1 }]);
+    // With the shared key the same batch is anchored once its retry is due; every entry verifies with the published key.
+    const batch = await t.db.kysely.selectFrom('anchor_batches').selectAll().where('dlt_id', 'is', null).executeTakeFirstOrThrow();
+    t.clock!.ms = batch.next_attempt_at;
+    expect(await t.app.records.anchorer.runOnce()).toMatchObject({ anchored: 1 });
+    const key = loadLedgerSigningKey(t.dataDir);
+    const entries = await t.db.kysely.selectFrom('ledger_entries').selectAll().orderBy('seq').execute();
+    expect(entries.map((e) => [e.seq, key.verify(e.body, e.signature), stranger.verify(e.body, e.signature)])).toEqual([[1, true, false], [2, true, false]]);
   });
 
   it('a failing ledger is retried with growing backoff and nothing sealed is lost', async () => {

@@ -26,7 +26,14 @@ export class LocalLedger implements Ledger {
     let row = await db.selectFrom('ledger_entries').selectAll().where('batch_id', '=', batch.id).executeTakeFirst();
     if (!row) {
       row = await db.transaction().execute(async (trx) => {
-        const last = await trx.selectFrom('ledger_entries').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        const last = await trx.selectFrom('ledger_entries').select(['seq', 'hash', 'body', 'signature']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        // Servers sharing a database must share the key: a chain signed by two keys would fail verification against
+        // the one key a verifier holds. Refused here, the batch waits (and is retried) until the keys agree.
+        if (last && !this.deps.key.verify(last.body, last.signature)) {
+          throw new Error(
+            `ledger entry ${last.seq} in this database was signed by another ledger key: give every server sharing the database the same ledger-ed25519.pem (see docs/manifest.md)`,
+          );
+        }
         const at = this.deps.clock.now();
         const entry: LocalLedgerEntry = {
           v: 1,
