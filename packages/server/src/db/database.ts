@@ -103,17 +103,25 @@ function namingStatements(pool: Pool): PostgresPool {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
       let stale = false;
+      // Kysely opens and ends transactions with plain SQL through this client (savepoints stay inside one).
+      let inTransaction = false;
       const query = async (sql: string, parameters: ReadonlyArray<unknown>) => {
         const name = preparedStatementName(sql);
+        // Kysely hands over a fresh array of its own: no copy needed.
+        const values = parameters as unknown[];
+        if (!name && TRANSACTION_ENDS.test(sql)) inTransaction = false;
+        else if (!name && TRANSACTION_BEGINS.test(sql)) inTransaction = true;
         try {
-          // Kysely hands over a fresh array of its own: no copy needed.
-          const values = parameters as unknown[];
           return await client.query(name ? { name, text: sql, values } : { text: sql, values });
         } catch (error) {
           // "cached plan must not change result type": a table changed under a statement this connection prepared (a
-          // migration by a newer process). The connection is closed on release, so the next one prepares afresh.
-          if ((error as { code?: string }).code === '0A000') stale = true;
-          throw error;
+          // migration by a newer process). The connection is closed on release, so the next one prepares afresh. A
+          // query on its own runs again at once, unnamed (parsed anew); one in a transaction cannot: the transaction
+          // failed with it.
+          if ((error as { code?: string }).code !== '0A000') throw error;
+          stale = true;
+          if (inTransaction) throw error;
+          return client.query({ text: sql, values });
         }
       };
       return {
@@ -126,6 +134,9 @@ function namingStatements(pool: Pool): PostgresPool {
     end: () => pool.end(),
   };
 }
+
+const TRANSACTION_BEGINS = /^\s*(begin|start\s+transaction)\b/i;
+const TRANSACTION_ENDS = /^\s*(commit|end|abort|rollback(?!\s+to\b))\b/i;
 
 /**
  * Kysely's SQLite driver prepares every statement on every call (~10 µs each, most of a simple query's cost);
