@@ -70,22 +70,33 @@ async function insertConferences(db, count, at) {
   }
 }
 
-// 1. Sealed and Merkled per second, end to end (database reads and writes included), one run of each worker.
+// 1. Sealed and Merkled per second, end to end (database reads and writes included): RUNS runs, each on a fresh
+// database with one run of each worker; the figure is the median run. The rate is absolute, not a ratio: a machine
+// busy for a moment moves one run, not the figure (in one full `npm run bench` here the seal run took 0.76 s, load
+// average 2.5, against 0.55-0.61 s when run alone); every run's rate is reported.
+const RUNS = 3;
 {
-  const db = await freshDb('throughput');
-  await insertConferences(db, N, clock.now());
-  clock.ms += 301_000;
-  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: N, sqliteFile: db.sqliteFile });
-  const ledger = new LocalLedger({ db: db.kysely, key: loadLedgerSigningKey(work), clock });
-  const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, maxBatch: N });
-  let start = process.hrtime.bigint();
-  const sealed = await sealer.runOnce();
-  const sealSeconds = seconds(start);
-  start = process.hrtime.bigint();
-  const anchored = await anchorer.runOnce();
-  const anchorSeconds = seconds(start);
-  if (sealed.length !== N || anchored.anchored !== N) throw new Error(`sealed ${sealed.length}, anchored ${anchored.anchored} of ${N}`);
-  const rate = Math.round(N / (sealSeconds + anchorSeconds));
+  const runs = [];
+  for (let r = 0; r < RUNS; r++) {
+    const db = await freshDb(`throughput-${r}`);
+    await insertConferences(db, N, clock.now());
+    clock.ms += 301_000;
+    const sealer = new Sealer({ db: db.kysely, clock, sealDelay: 300, limit: N, sqliteFile: db.sqliteFile });
+    const ledger = new LocalLedger({ db: db.kysely, key: loadLedgerSigningKey(work), clock });
+    const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, maxBatch: N });
+    let start = process.hrtime.bigint();
+    const sealed = await sealer.runOnce();
+    const sealSeconds = seconds(start);
+    start = process.hrtime.bigint();
+    const anchored = await anchorer.runOnce();
+    const anchorSeconds = seconds(start);
+    if (sealed.length !== N || anchored.anchored !== N) throw new Error(`sealed ${sealed.length}, anchored ${anchored.anchored} of ${N}`);
+    runs.push({ db, sealer, ledger, sealed, sealSeconds, anchorSeconds, rate: Math.round(N / (sealSeconds + anchorSeconds)) });
+  }
+  const median = [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(RUNS / 2)];
+  for (const other of runs) if (other !== median) await other.db.close();
+  const { db, sealer, ledger, sealed, sealSeconds, anchorSeconds, rate } = median;
+  let start;
   // A run with nothing due: its cost must not grow with the conferences sealed before (the work list holds only
   // what waits to be sealed; the sealer used to look through every ended conference).
   start = process.hrtime.bigint();
@@ -106,10 +117,10 @@ async function insertConferences(db, count, at) {
   for (const body of bodies) createHash('sha256').update(body).digest('hex');
   const hashRate = Math.round(N / seconds(start));
 
-  figures.push({ id: 'sealed-merkled', name: `manifests sealed + Merkle-batched per second (${N} conferences × ${EVENTS} events, ${db.dialect}, end to end)`, value: rate, unit: 'manifests/s', target: '≥ 20000', pass: rate >= 20_000, baseline: { name: 'SHA-256 alone of the same manifests', value: hashRate }, ratio: Math.round((rate / hashRate) * 1000) / 1000, parts: { conferences: N, sealSeconds, anchorSeconds } });
+  figures.push({ id: 'sealed-merkled', name: `manifests sealed + Merkle-batched per second (${N} conferences × ${EVENTS} events, ${db.dialect}, end to end)`, value: rate, unit: 'manifests/s', target: '≥ 20000', pass: rate >= 20_000, baseline: { name: 'SHA-256 alone of the same manifests', value: hashRate }, ratio: Math.round((rate / hashRate) * 1000) / 1000, parts: { conferences: N, sealSeconds, anchorSeconds, runs: runs.map((r) => r.rate) } });
   figures.push({ id: 'sealed-merkled-memory', name: 'manifests built, hashed and Merkle-proved per second (in memory)', value: memoryRate, unit: 'manifests/s', target: '≥ 20000', pass: memoryRate >= 20_000 });
   figures.push({ id: 'idle-seal-run', name: `seal run with nothing due, after ${N} conferences were sealed (lease, work list)`, value: Math.round(idleMs * 1000) / 1000, unit: 'ms' });
-  notes.push(`seal run ${sealSeconds.toFixed(2)} s, anchor run (batch of ${N}, proofs stored) ${anchorSeconds.toFixed(2)} s`);
+  notes.push(`seal run ${sealSeconds.toFixed(2)} s, anchor run (batch of ${N}, proofs stored) ${anchorSeconds.toFixed(2)} s (the median of ${RUNS} runs: ${runs.map((r) => r.rate).join(', ')} manifests/s)`);
 
   // 2. Verification: an inclusion proof out of the batch of N, and a whole bundle (events, manifest, proof, signature).
   const { loadBundle } = await load('manifest/bundle.js');
