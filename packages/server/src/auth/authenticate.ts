@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, unauthorized } from '../errors.js';
 import { InvalidAccessToken, type AccessClaims, type AccessTokenSigner } from './access-tokens.js';
-import { PENDING, prepareQuery } from '../db/prepared.js';
+import { prepareQuery } from '../db/prepared.js';
 
 export interface AuthUser {
   id: string;
@@ -67,8 +67,8 @@ export function createAuthenticate(deps: { signer: AccessTokenSigner; db: Kysely
       throw error;
     }
     const params = { familyId: claims.familyId, userId: claims.userId };
-    const row = familyStatus.firstNow(deps.db, params);
-    if (row === PENDING) return familyStatus.first(deps.db, params).then((found) => setUser(request, claims, found));
+    const row = familyStatus.firstSoon(deps.db, params);
+    if (row instanceof Promise) return row.then((found) => setUser(request, claims, found));
     setUser(request, claims, row);
     done?.();
     return undefined;

@@ -10,7 +10,6 @@ import { iso } from '../lib/clock.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
-import { PENDING } from '../db/prepared.js';
 import { appendEvent, lockConference, type NewEvent } from './event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
@@ -152,9 +151,8 @@ export class ConferenceService {
    * Throws (rather than rejects) when the answer is at hand.
    */
   details(caller: Caller, sessionId: string): ConferenceDetails | Promise<ConferenceDetails> {
-    const cached = conferenceWithOwner.firstNow(this.#db.kysely, { sessionId });
-    if (cached === PENDING) return conferenceWithOwner.first(this.#db.kysely, { sessionId }).then((row) => this.#detailsOf(row, caller));
-    return this.#detailsOf(cached, caller);
+    const row = conferenceWithOwner.firstSoon(this.#db.kysely, { sessionId });
+    return row instanceof Promise ? row.then((found) => this.#detailsOf(found, caller)) : this.#detailsOf(row, caller);
   }
 
   #detailsOf(row: (ConferencesTable & { username: string }) | undefined, caller: Caller): ConferenceDetails | Promise<ConferenceDetails> {

@@ -69,6 +69,8 @@ export interface PreparedQuery<P, R> {
    * the cached read.
    */
   firstNow(db: Kysely<Database>, params: P): R | undefined | typeof PENDING;
+  /** What `first` answers: the row itself when `firstNow` has it, else a promise of it (one lookup either way). */
+  firstSoon(db: Kysely<Database>, params: P): R | undefined | Promise<R | undefined>;
 }
 
 let preparedCount = 0;
@@ -167,15 +169,20 @@ export function prepareQuery<P extends object, R>(
     return row;
   }
 
+  function firstSoon(db: Kysely<Database>, params: P): R | undefined | Promise<R | undefined> {
+    const row = firstNow(db, params);
+    return row === PENDING ? run(db, params).then((result) => result.rows[0]) : row;
+  }
+
   return {
     run,
     async all(db, params) {
       return (await run(db, params)).rows;
     },
     async first(db, params) {
-      const row = firstNow(db, params);
-      return row === PENDING ? (await run(db, params)).rows[0] : row;
+      return firstSoon(db, params);
     },
     firstNow,
+    firstSoon,
   };
 }

@@ -1,7 +1,7 @@
 // Queries of the storage domain: conference access checks and the files table.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, FilesTable } from '../db/schema.js';
-import { prepareQuery, type PENDING } from '../db/prepared.js';
+import { prepareQuery } from '../db/prepared.js';
 
 // getConference asks for this on every call (urlStorage): compiled once and answered from the SQLite read cache,
 // see db/prepared.ts. The literal LIMIT matters: SQLite runs this 9 times slower with `limit ?` (16 µs against 1.8 µs).
@@ -58,13 +58,8 @@ export class FilesRepository {
     return this.db.selectFrom('files').selectAll().where('id', '=', fileId).executeTakeFirst();
   }
 
-  /** The conference's first stored recording: the one `urlStorage` points to. */
-  primaryRecording(sessionId: string): Promise<FilesTable | undefined> {
-    return primaryRecording.first(this.db, { sessionId });
-  }
-
-  /** The same, when it is at hand without waiting (see PreparedQuery.firstNow); else PENDING. */
-  primaryRecordingNow(sessionId: string): FilesTable | undefined | typeof PENDING {
-    return primaryRecording.firstNow(this.db, { sessionId });
+  /** The conference's first stored recording, the one `urlStorage` points to: at once when it needs no waiting. */
+  primaryRecording(sessionId: string): FilesTable | undefined | Promise<FilesTable | undefined> {
+    return primaryRecording.firstSoon(this.db, { sessionId });
   }
 }

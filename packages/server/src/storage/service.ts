@@ -2,7 +2,6 @@
 import { Readable } from 'node:stream';
 import type { Db } from '../db/database.js';
 import type { FilesTable } from '../db/schema.js';
-import { PENDING } from '../db/prepared.js';
 import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
@@ -189,8 +188,8 @@ export class FileService {
    * poll: without a recording, and with the lookup in the SQLite read cache, the null comes back at once.
    */
   primaryRecordingUrl(sessionId: string): string | null | Promise<string | null> {
-    const file = this.#repo.primaryRecordingNow(sessionId);
-    if (file === PENDING) return this.#repo.primaryRecording(sessionId).then((found) => (found ? this.#link(found) : null));
+    const file = this.#repo.primaryRecording(sessionId);
+    if (file instanceof Promise) return file.then((found) => (found ? this.#link(found) : null));
     return file ? this.#link(file) : null;
   }
 
