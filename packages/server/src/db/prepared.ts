@@ -64,9 +64,9 @@ export interface PreparedQuery<P, R> {
   first(db: Kysely<Database>, params: P): Promise<R | undefined>;
   /**
    * What `first` answers, when that needs no waiting: on SQLite, unless a transaction this read is not part of holds
-   * the connection (from the read cache, or from the statement itself); else PENDING, and the caller uses `first`.
-   * For the paths that every request runs (authenticate.ts, getConference): each promise they await costs more than
-   * the cached read.
+   * the connection (from the read cache, or from the statement itself); else PENDING. The paths that every request
+   * runs (authenticate.ts, getConference) read through `firstSoon`: each promise they await costs more than the
+   * cached read.
    */
   firstNow(db: Kysely<Database>, params: P): R | undefined | typeof PENDING;
   /** What `first` answers: the row itself when `firstNow` has it, else a promise of it (one lookup either way). */
