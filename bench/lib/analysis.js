@@ -72,7 +72,7 @@ export function analyse(run) {
           ? `with 8 hashes running, jose's jwtVerify waits ${joseBusy.microseconds} µs at the median (p99 ${joseBusy.p99} µs) behind ` +
             `them, while AccessTokenSigner.verify (node:crypto on the event loop) takes ${oursBusy?.microseconds} µs (p99 ${oursBusy?.p99} µs). `
           : '') +
-        `At most ${Math.max(1, run.machine.cpus - 1)} hashes run at once (passwords.ts queues the rest: logins wait, reads don't), ` +
+        `At most ${Math.max(1, run.machine.cpus - 1) === 1 ? 'one hash runs' : `${run.machine.cpus - 1} hashes run`} at once (passwords.ts queues the rest: logins wait, reads don't), ` +
         `so one of the machine's ${run.machine.cpus} cores stays with the event loop.`,
     );
   }
