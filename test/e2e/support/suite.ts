@@ -150,7 +150,9 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       const ended = await call(owner.page, 'endConference');
       expect((ended.value as { state: string }).state).toBe('ended');
       await waitForEvent(owner.page, 'endedListener');
-      expect(await owner.page.locator('#call iframe').count()).toBe(0);
+      // The call is hidden at once; the built-in room's dispose() removes the iframe once its page hung up (at most 3 s).
+      expect(await owner.page.locator('#call iframe').isVisible()).toBe(false);
+      await expect.poll(() => owner.page.locator('#call iframe').count(), { timeout: 5_000 }).toBe(0);
       const late = await call(second.page, 'joinConference', sessionId, '#call', 640, 480, 'Bea', undefined);
       expect(late.error).toMatchObject({ code: 'conference_ended', status: 409, isV4HError: true });
       await expect.poll(() => second.page.locator('#call iframe').count(), { timeout: 5_000 }).toBe(0);
