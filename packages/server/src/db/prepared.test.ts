@@ -1,7 +1,7 @@
 // Prepared queries: compiled once, run with real parameters on both dialects, inside and outside transactions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './database.js';
-import { PENDING, prepareQuery } from './prepared.js';
+import { prepareQuery } from './prepared.js';
 import { createMigratedTestDatabase, testDialect, type MigratedTestDatabase } from '../test-support/test-app.js';
 
 const insertUser = prepareQuery((db, p: { id: string; username: string; at: number }) =>
@@ -57,40 +57,33 @@ describe('prepareQuery', () => {
     expect(await userByName.first(db.kysely, { username: 'erin' })).toMatchObject({ id: 'u5' }); // not rolled back with the other
   });
 
-  it('firstNow answers without a promise on SQLite, and PENDING where the read must wait (firstSoon: a promise)', async () => {
+  it('firstSoon answers without a promise on SQLite, and with a promise where the read must wait', async () => {
     await insertUser.run(db.kysely, { id: 'u6', username: 'frank', at: 6000 });
-    const now = userByName.firstNow(db.kysely, { username: 'frank' });
+    const now = userByName.firstSoon(db.kysely, { username: 'frank' });
     if (testDialect() === 'postgres') {
-      expect(now).toBe(PENDING); // every read is a round trip there
-      const soon = userByName.firstSoon(db.kysely, { username: 'frank' });
-      expect(soon).toBeInstanceOf(Promise);
-      expect(await soon).toEqual({ id: 'u6', username: 'frank', created_at: 6000 });
+      expect(now).toBeInstanceOf(Promise); // every read is a round trip there
+      expect(await now).toEqual({ id: 'u6', username: 'frank', created_at: 6000 });
       return;
     }
     expect(now).toEqual({ id: 'u6', username: 'frank', created_at: 6000 });
-    expect(userByName.firstNow(db.kysely, { username: 'nobody' })).toBeUndefined();
+    expect(userByName.firstSoon(db.kysely, { username: 'nobody' })).toBeUndefined();
     // A transaction holds the only connection: a read from outside it waits, one from inside answers at once.
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let inside: unknown;
-    let insideSoon: unknown;
     const open = db.kysely.transaction().execute(async (trx) => {
       await insertUser.run(trx, { id: 'u7', username: 'grace', at: 7000 });
-      inside = userByName.firstNow(trx, { username: 'grace' });
-      insideSoon = userByName.firstSoon(trx, { username: 'grace' });
+      inside = userByName.firstSoon(trx, { username: 'grace' });
       await gate;
     });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(inside).toMatchObject({ id: 'u7' });
-    expect(userByName.firstNow(db.kysely, { username: 'frank' })).toBe(PENDING);
-    // firstSoon: the same answers, a promise where firstNow says PENDING.
     const soon = userByName.firstSoon(db.kysely, { username: 'frank' });
     expect(soon).toBeInstanceOf(Promise);
-    expect(insideSoon).toMatchObject({ id: 'u7' });
     release();
     expect(await soon).toEqual({ id: 'u6', username: 'frank', created_at: 6000 });
     await open;
-    expect(userByName.firstNow(db.kysely, { username: 'grace' })).toMatchObject({ id: 'u7' });
+    expect(userByName.firstSoon(db.kysely, { username: 'grace' })).toMatchObject({ id: 'u7' });
   });
 
   it('refuses a parameter that is not a bound value', async () => {

@@ -49,7 +49,7 @@ interface Compiled {
 }
 
 /** What `firstNow` answers when the row cannot be had without waiting. */
-export const PENDING: unique symbol = Symbol('prepared query: pending');
+const PENDING: unique symbol = Symbol('prepared query: pending');
 
 /** A query built and compiled once per dialect, then run with parameters on any Kysely instance or transaction. */
 export interface PreparedQuery<P, R> {
@@ -63,13 +63,11 @@ export interface PreparedQuery<P, R> {
    */
   first(db: Kysely<Database>, params: P): Promise<R | undefined>;
   /**
-   * What `first` answers, when that needs no waiting: on SQLite, unless a transaction this read is not part of holds
-   * the connection (from the read cache, or from the statement itself); else PENDING. The paths that every request
-   * runs (authenticate.ts, getConference) read through `firstSoon`: each promise they await costs more than the
-   * cached read.
+   * What `first` answers, without a promise when that needs no waiting: on SQLite, unless a transaction this read is
+   * not part of holds the connection (from the read cache, or from the statement itself); else a promise of it. The
+   * paths that every request runs (authenticate.ts, getConference) read through this: each promise they await costs
+   * more than the cached read.
    */
-  firstNow(db: Kysely<Database>, params: P): R | undefined | typeof PENDING;
-  /** What `first` answers: the row itself when `firstNow` has it, else a promise of it (one lookup either way). */
   firstSoon(db: Kysely<Database>, params: P): R | undefined | Promise<R | undefined>;
 }
 
@@ -154,6 +152,7 @@ export function prepareQuery<P extends object, R>(
   // always the same one, and looking both up again costs as much as the cached read itself.
   let last: { db: Kysely<Database>; compiled: Compiled; target: SqliteTarget | undefined } | undefined;
 
+  /** firstSoon's row when it needs no waiting, else PENDING. */
   function firstNow(db: Kysely<Database>, params: P): R | undefined | typeof PENDING {
     if (last?.db !== db) last = { db, compiled: compile(db), target: sqliteTargets.get(db.getExecutor().adapter) };
     const { compiled, target } = last;
@@ -182,7 +181,6 @@ export function prepareQuery<P extends object, R>(
     async first(db, params) {
       return firstSoon(db, params);
     },
-    firstNow,
     firstSoon,
   };
 }
