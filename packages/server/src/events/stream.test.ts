@@ -37,8 +37,11 @@ async function follow(t: TestApp, sessionId: string, headers: Record<string, str
       const decoder = new TextDecoder();
       let buffer = '';
       try {
-        for await (const chunk of res.body!) {
-          buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        const reader = res.body!.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
           let cut;
           while ((cut = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, cut);
