@@ -47,6 +47,8 @@ export interface Config {
   uploadIdleTimeout: number;
   /** Prometheus metrics: off unless V4H_METRICS=on, and then on their own port or behind a bearer token. */
   metrics: { enabled: boolean; port?: number; token?: string };
+  /** Milliseconds between two reads of the event log for the event channel (events reach other processes this fast). */
+  eventPollInterval: number;
 }
 
 export interface RTCIceServerConfig {
@@ -254,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
     metrics,
+    eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
   };
 }
 
