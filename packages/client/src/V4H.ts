@@ -188,28 +188,14 @@ export class V4H {
     checkSessionId(sessionId);
     const details = await this.#http.request<ConferenceDetails>('POST', `/api/conferences/${encodeURIComponent(sessionId!)}/end`);
     const call = this.#call;
-    if (call?.sessionId === sessionId) {
-      try {
-        call.api.executeCommand(call.moderator ? 'endConference' : 'hangup');
-      } catch {
-        // Ending locally below is what matters for this page.
-      }
-      call.end();
-    }
+    // Jitsi gets the end command and time to act on it before its iframe goes (hangUp waits at most ~3 s).
+    if (call?.sessionId === sessionId) await call.hangUp('end');
     return details;
   }
 
   /** Leaves the current call (the others stay). Resolves 'ok', also when there is none. */
   async leaveConference(): Promise<'ok'> {
-    const call = this.#call;
-    if (call) {
-      try {
-        call.api.executeCommand('hangup');
-      } catch {
-        // Disposing the iframe leaves the room anyway.
-      }
-      call.end();
-    }
+    await this.#call?.hangUp('leave');
     return 'ok';
   }
 
@@ -227,7 +213,7 @@ export class V4H {
     return this.#call?.api ?? null;
   }
 
-  /** Subscribes to an event (ended, joined, left, participantJoined, participantLeft, authExpired). */
+  /** Subscribes to an event (ended, joined, left, participantJoined, participantLeft, error, authExpired). */
   on<E extends V4HEventName>(event: E, listener: V4HListener<E>): this {
     this.#events.on(event, listener);
     return this;

@@ -7,7 +7,7 @@ export type { V4HEvents, V4HEventName, V4HListener } from './events.js';
 export type { FetchLike } from './http.js';
 export { memoryTokenStore, sessionTokenStore } from './tokens.js';
 export type { TokenStore, StoredTokens } from './tokens.js';
-export type { Embed } from './call.js';
+export type { Embed, HangUpReason } from './call.js';
 export type { JitsiMeetExternalAPI, JitsiCommands, JitsiEvents, JitsiOptions } from './jitsi.js';
 export type { StoredFile, FileKind, UploadBody, UploadOptions, UploadProgress } from './files.js';
 export { verifyBundle } from './verify/index.js';

@@ -34,6 +34,7 @@ export interface JitsiEvents {
   displayNameChange: { id: string; displayname: string };
   audioMuteStatusChanged: { muted: boolean };
   videoMuteStatusChanged: { muted: boolean };
+  passwordRequired: Record<string, never>;
   errorOccurred: { error: { name: string; message: string; type: string; isFatal: boolean } };
   recordingStatusChanged: { on: boolean; mode: string; error?: string };
   incomingMessage: { from: string; nick: string; message: string; privateMessage: boolean };
