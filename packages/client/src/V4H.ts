@@ -69,6 +69,8 @@ export class V4H {
   readonly #jitsiTimeout: number;
   readonly #jitsiOptions: JitsiEmbedOptions;
   #call: Call | null = null;
+  /** Start/join calls run one after another (a double click, a component rendered twice). */
+  #opening: Promise<unknown> = Promise.resolve();
 
   constructor(options: V4HOptions = {}) {
     const baseUrl = options.baseUrl ?? loadedFrom ?? globalThis.location?.origin;
@@ -138,7 +140,8 @@ export class V4H {
   /**
    * Owner: starts the call in `parentNode`; resolves 'ok' once the iframe is there. Optional arguments may be
    * omitted, `''` or `null`; `options` carries Jitsi's `configOverwrite`, `interfaceConfigOverwrite`, `lang`, `devices`.
-   * Jitsi's own errors afterwards (a refused token, a room password) arrive as `error` events.
+   * Jitsi's own errors afterwards (a refused token, a room password) arrive as `error` events. Calling it again for
+   * the call already open resolves 'ok' and leaves that call alone; for another conference, the open call is left first.
    * @example
    * await v4h.startConference(id, el, '100%', 480, 'Dr. Ana', '', { lang: 'pt-BR', configOverwrite: { prejoinConfig: { enabled: false } } });
    */
@@ -146,7 +149,7 @@ export class V4H {
     return this.#open('start', sessionId, parentNode, width, height, name, avatarUrl, options);
   }
 
-  /** Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. Arguments as {@link V4H.startConference}. */
+  /** Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. Arguments (and repeated calls) as {@link V4H.startConference}. */
   joinConference(sessionId: string, parentNode: Element, width?: number | string | null, height?: number | string | null, name?: string | null, avatarUrl?: string | null, options?: JitsiEmbedOptions | null): Promise<'ok'> {
     return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, options);
   }
@@ -254,7 +257,18 @@ export class V4H {
     return this;
   }
 
-  async #open(
+  #open(...args: Parameters<V4H['startConference']> extends [...infer All] ? ['start' | 'join', ...All] : never): Promise<'ok'> {
+    const sessionId = args[1];
+    // Serialised: a second call waits for the first, then finds its call open (same conference) or leaves it.
+    const opened = this.#opening.then(() => {
+      if (this.#call && !this.#call.over && this.#call.sessionId === sessionId) return 'ok' as const;
+      return this.#openNow(...args);
+    });
+    this.#opening = opened.catch(() => {});
+    return opened;
+  }
+
+  async #openNow(
     action: 'start' | 'join',
     sessionId: string,
     parentNode: Element,
@@ -275,7 +289,8 @@ export class V4H {
     const body = { ...(given(name) ? { displayName: name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}) };
     const embed = await this.#http.request<Embed>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
     const JitsiAPI = await loadJitsi(embed.scriptUrl, this.#jitsiTimeout);
-    this.#call?.end();
+    // Another conference is open: hang up there first (its camera and microphone are released), never hide it live.
+    await this.leaveConference();
     let api: JitsiMeetExternalAPI;
     try {
       api = new JitsiAPI(embed.domain, {
