@@ -72,6 +72,30 @@ describe('app', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
   });
 
+  it('logs a refused cross-origin preflight once per origin at warn, naming V4H_CORS_ORIGINS and the origin to add', async () => {
+    const { loggerOptions } = await import('./logging.js');
+    for (const configured of ['', 'https://clinic.example']) {
+      t = await createTestApp({ env: { V4H_CORS_ORIGINS: configured } });
+      const lines: string[] = [];
+      const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
+      const app = await buildApp({ config: t.config, db: t.db, logger: { ...loggerOptions('info'), stream: sink } });
+      const preflight = (origin: string) =>
+        app.inject({ method: 'OPTIONS', url: '/api/auth/login', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      for (let i = 0; i < 3; i++) {
+        const refused = await preflight('http://127.0.0.1:5173');
+        expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+      }
+      if (configured) expect((await preflight(configured)).headers['access-control-allow-origin']).toBe(configured);
+      await app.close();
+      await t.close();
+      t = undefined;
+      const warnings = lines.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].origin).toBe('http://127.0.0.1:5173');
+      expect(warnings[0].msg).toContain(`V4H_CORS_ORIGINS=${configured ? `${configured},` : ''}http://127.0.0.1:5173`);
+    }
+  });
+
   it('never logs passwords, tokens or guest-link JWTs', async () => {
     t = await createTestApp();
     const lines: string[] = [];

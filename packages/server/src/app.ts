@@ -1,7 +1,6 @@
 // Builds the Fastify app (no listen): shared plugins, then one plugin per domain, registered explicitly.
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
-import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -12,6 +11,7 @@ import { errorHandler, frameworkErrorHandler } from './errors.js';
 import { finiteNumberValidators } from './lib/finite-numbers.js';
 import { loggerOptions, OneLinePerRequest, requestLoggerFactory } from './logging.js';
 import { addSecurityHeaders } from './security/headers.js';
+import { registerCors } from './security/cors.js';
 import { createAccessTokenSigner } from './auth/access-tokens.js';
 import { createAuthenticate } from './auth/authenticate.js';
 import { AuthService } from './auth/service.js';
@@ -76,18 +76,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   addSecurityHeaders(app);
   let room: RoomService | undefined;
   const metrics = installMetrics(app, { ...config.metrics, host: config.host }, { db, clock, room: () => room, log: app.log });
-  // Without configured origins CORS is off, and then no hook at all: the plugin's would run on every request to do
-  // nothing (a preflight gets the same 404 either way).
-  if (config.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: config.corsOrigins,
-      credentials: false,
-      methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest', 'Last-Event-ID'],
-      exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
-      maxAge: 600,
-    });
-  }
+  await registerCors(app, config.corsOrigins);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
