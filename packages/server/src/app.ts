@@ -53,7 +53,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     childLoggerFactory: requestLoggerFactory,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
-    trustProxy: config.trustProxy, // request.ip is the client's only behind trusted proxies
+    trustProxy: trustProxyOption(config.trustProxy), // request.ip is the address the trusted proxy saw
     bodyLimit: 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
@@ -132,4 +132,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => recordsWorkers.stop());
   }
   return app;
+}
+
+/**
+ * Fastify's trustProxy for the config's value. A hop count trusts that many hops from the server, the socket's peer
+ * first (Fastify itself trusts nothing for a plain number, since the peer cannot be checked): safe only when V4H can
+ * be reached through the proxies alone (README).
+ */
+function trustProxyOption(trust: Config['trustProxy']): FastifyHttpOptions<Server>['trustProxy'] {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
 }
