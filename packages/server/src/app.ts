@@ -20,6 +20,9 @@ import { createJitsiTokenIssuer } from './jitsi/tokens.js';
 import { ConferenceService } from './conferences/service.js';
 import { conferenceRoutes } from './conferences/routes.js';
 import { webRoutes } from './web/routes.js';
+import { ConferenceEventHub } from './events/hub.js';
+import { ConferenceEventsService } from './events/service.js';
+import { eventRoutes } from './events/routes.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
 import { RecordsService } from './manifest/service.js';
 import { recordsRoutes } from './manifest/routes.js';
@@ -30,6 +33,8 @@ import { startRecordsWorkers } from './ledger/workers.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
 import { roomRoutes } from './room/routes.js';
 import { openStorage } from './storage/backend.js';
+import { installMetrics } from './metrics/install.js';
+import type { RoomService } from './room/service.js';
 import { FileService } from './storage/service.js';
 import { fileRoutes } from './storage/routes.js';
 
@@ -69,6 +74,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('user', null);
 
   addSecurityHeaders(app);
+  let room: RoomService | undefined;
+  const metrics = installMetrics(app, { ...config.metrics, host: config.host }, { db, clock, room: () => room, log: app.log });
   // Without configured origins CORS is off, and then no hook at all: the plugin's would run on every request to do
   // nothing (a preflight gets the same 404 either way).
   if (config.corsOrigins.length > 0) {
@@ -76,7 +83,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       origin: config.corsOrigins,
       credentials: false,
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest', 'Last-Event-ID'],
       exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
       maxAge: 600,
     });
@@ -107,21 +114,27 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
   await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate });
+  // The server→SDK channel: the event log's rows, as they are appended, to the conference's owner and participants.
+  const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
+  app.addHook('onClose', async () => eventHub.close());
+  conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
+  await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());
   const files = new FileService({ db, clock, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000 });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes });
   if (config.jitsi.mode === 'builtin') {
-    await app.register(roomRoutes, { room: createBuiltinRoom({ config, db, clock, conferences, log: app.log }), publicUrl: config.publicUrl });
+    room = createBuiltinRoom({ config, db, clock, conferences, log: app.log });
+    await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
 
   const ledger = await createLedger(config, db.kysely, clock);
   const records = new RecordsService({ db: db.kysely, clock, ledger, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
   await app.register(recordsRoutes, { records, authenticate });
-  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay, sqliteFile: db.sqliteFile });
-  const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, log: app.log });
+  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay, sqliteFile: db.sqliteFile, metrics });
+  const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, log: app.log, metrics });
   app.decorate('records', { sealer, anchorer, ledger });
   app.addHook('onClose', async () => ledger.close?.());
 
