@@ -25,6 +25,14 @@ interface ParticipantInfo {
   avatarURL?: string;
 }
 
+/** A device as getAvailableDevices lists it (MediaDeviceInfo's fields). */
+interface MediaDeviceInfoLike {
+  deviceId: string;
+  groupId: string;
+  kind: string;
+  label: string;
+}
+
 // The protocol the script was loaded with: the room is served from the same server (http locally, https deployed).
 const scriptSrc = (document.currentScript as HTMLScriptElement | null)?.src;
 const scriptProtocol = scriptSrc ? new URL(scriptSrc).protocol : 'https:';
@@ -46,6 +54,8 @@ class JitsiMeetExternalAPI {
   readonly #apiId = nextApiId++;
   readonly #participants = new Map<string, ParticipantInfo>();
   readonly #pending: unknown[][] = [];
+  readonly #requests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #nextRequestId = 0;
   #ready = false;
   #inCall = false;
   #removeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -172,12 +182,49 @@ class JitsiMeetExternalAPI {
     return this.#participants.size;
   }
 
+  /** The page's own state (a microphone that could not start counts as muted); before the page is up, the start option. */
   isAudioMuted(): Promise<boolean> {
-    return Promise.resolve(this.#audioMuted);
+    return this.#ready && !this.#disposed ? this.#request<boolean>('isAudioMuted') : Promise.resolve(this.#audioMuted);
   }
 
   isVideoMuted(): Promise<boolean> {
-    return Promise.resolve(this.#videoMuted);
+    return this.#ready && !this.#disposed ? this.#request<boolean>('isVideoMuted') : Promise.resolve(this.#videoMuted);
+  }
+
+  /** `{ audioInput, audioOutput, videoInput }`, each a list of `{ deviceId, groupId, kind, label }` (as Jitsi's). */
+  getAvailableDevices(): Promise<Record<'audioInput' | 'audioOutput' | 'videoInput', MediaDeviceInfoLike[]>> {
+    return this.#request('getAvailableDevices');
+  }
+
+  /** The devices in use: `{ audioInput, audioOutput, videoInput }` (undefined where none). */
+  getCurrentDevices(): Promise<Record<'audioInput' | 'audioOutput' | 'videoInput', MediaDeviceInfoLike | undefined>> {
+    return this.#request('getCurrentDevices');
+  }
+
+  /** `'input'` (default) or `'output'`: whether the page can switch that kind of device. */
+  isDeviceChangeAvailable(deviceType?: string): Promise<boolean> {
+    return this.#request('isDeviceChangeAvailable', [deviceType]);
+  }
+
+  isDeviceListAvailable(): Promise<boolean> {
+    return this.#request('isDeviceListAvailable');
+  }
+
+  isMultipleAudioInputSupported(): Promise<boolean> {
+    return this.#request('isMultipleAudioInputSupported');
+  }
+
+  /** Jitsi's lookup: by id when given, else by label. Resolves true when switched. */
+  setAudioInputDevice(label?: string, deviceId?: string): Promise<boolean> {
+    return this.#request('setDevice', ['audioInput', label, deviceId]);
+  }
+
+  setVideoInputDevice(label?: string, deviceId?: string): Promise<boolean> {
+    return this.#request('setDevice', ['videoInput', label, deviceId]);
+  }
+
+  setAudioOutputDevice(label?: string, deviceId?: string): Promise<boolean> {
+    return this.#request('setDevice', ['audioOutput', label, deviceId]);
   }
 
   getIFrame(): HTMLIFrameElement {
@@ -193,6 +240,8 @@ class JitsiMeetExternalAPI {
     if (this.#disposed) return;
     this.#disposed = true;
     this.removeAllListeners();
+    for (const waiting of this.#requests.values()) waiting.reject(new Error('the API was disposed'));
+    this.#requests.clear();
     if (!this.#inCall) return this.#remove();
     this.#post('hangup', []);
     this.#iframe.style.display = 'none';
@@ -205,8 +254,19 @@ class JitsiMeetExternalAPI {
     this.#iframe.remove();
   }
 
-  #post(name: string, args: unknown[]) {
-    this.#iframe.contentWindow?.postMessage({ tag: MESSAGE_TAG, apiId: this.#apiId, kind: 'command', name, args }, this.#origin);
+  #post(name: string, args: unknown[], kind: 'command' | 'request' = 'command', id?: number) {
+    this.#iframe.contentWindow?.postMessage({ tag: MESSAGE_TAG, apiId: this.#apiId, kind, name, args, id }, this.#origin);
+  }
+
+  /** Asks the page; waits for it to be up. Rejects once disposed. */
+  #request<T>(name: string, args: unknown[] = []): Promise<T> {
+    if (this.#disposed) return Promise.reject(new Error('the API was disposed'));
+    const id = this.#nextRequestId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#requests.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      if (this.#ready) this.#post(name, args, 'request', id);
+      else this.#pending.push([{ request: id, name }, ...args]);
+    });
   }
 
   #receive(event: MessageEvent) {
@@ -215,7 +275,19 @@ class JitsiMeetExternalAPI {
     if (!msg || msg.tag !== MESSAGE_TAG || msg.apiId !== this.#apiId) return;
     if (msg.kind === 'ready') {
       this.#ready = true;
-      for (const [name, ...args] of this.#pending.splice(0)) this.executeCommand(name as string, ...args);
+      for (const [name, ...args] of this.#pending.splice(0)) {
+        if (typeof name === 'object' && name) {
+          const r = name as { request: number; name: string };
+          this.#post(r.name, args, 'request', r.request);
+        } else this.executeCommand(name as string, ...args);
+      }
+      return;
+    }
+    if (msg.kind === 'response' && typeof msg.id === 'number') {
+      const waiting = this.#requests.get(msg.id);
+      this.#requests.delete(msg.id);
+      if (msg.error !== undefined) waiting?.reject(new Error(msg.error));
+      else waiting?.resolve(msg.result);
       return;
     }
     if (msg.kind !== 'event' || !msg.name) return;
