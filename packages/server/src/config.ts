@@ -64,6 +64,12 @@ export interface Config {
   storageRegion?: string;
   /** Seconds an upload may receive nothing before it is dropped (a stalled client must not hold a file open). */
   uploadIdleTimeout: number;
+  /** An upload slower than `minBytesPerSecond` over any `windowSeconds` is dropped; `maxPerUser` run at once per uploader. */
+  uploadLimits: { minBytesPerSecond: number; windowSeconds: number; maxPerUser: number };
+  /** Seconds a request (other than an upload) may take to send its headers and body before the connection is closed. */
+  requestBodyTimeout: number;
+  /** Open connections one client address may hold (IPv6 per /64); not applied behind trusted proxies (their job). */
+  maxConnectionsPerAddress: number;
   /** Prometheus metrics: off unless V4H_METRICS=on, and then on their own port or behind a bearer token. */
   metrics: { enabled: boolean; port?: number; token?: string };
   /** Milliseconds between two reads of the event log for the event channel (events reach other processes this fast). */
@@ -310,6 +316,13 @@ export function loadConfig(env: Env = process.env): Config {
     storageCredentials: storageCredentials(env),
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
+    uploadLimits: {
+      minBytesPerSecond: int(env, 'V4H_UPLOAD_MIN_RATE', 4096, 0),
+      windowSeconds: int(env, 'V4H_UPLOAD_RATE_WINDOW', 30, 1),
+      maxPerUser: int(env, 'V4H_UPLOADS_PER_USER', 4, 1),
+    },
+    requestBodyTimeout: int(env, 'V4H_REQUEST_BODY_TIMEOUT', 10, 1),
+    maxConnectionsPerAddress: int(env, 'V4H_MAX_CONNECTIONS_PER_ADDRESS', 100, 1),
     metrics,
     eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
   };

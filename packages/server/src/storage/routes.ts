@@ -71,6 +71,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.post('/api/conferences/:sessionId/files', {
     bodyLimit: maxUploadBytes,
+    config: { ownBodyDeadline: true }, // a minimum transfer rate instead (FileService)
     onRequest: identifyUploader,
     onSend: closeIfUnread,
     schema: {
@@ -90,6 +91,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.post('/api/rooms/:roomName/files', {
     bodyLimit: maxUploadBytes,
+    config: { ownBodyDeadline: true },
     onRequest: identifyRecorder,
     onSend: closeIfUnread,
     schema: {
