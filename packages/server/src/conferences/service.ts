@@ -14,6 +14,7 @@ import { appendEvent, lockConference, type NewEvent } from './event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
 import { createConference } from './creation.js';
+import { commitPersonalData } from '../privacy/commitments.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -54,7 +55,8 @@ export interface Profile {
   avatarUrl?: string;
 }
 
-const userActor = (c: Caller) => `user:${c.username}`;
+// Events name people by opaque id only (docs/manifest.md §1.1): a username may be a name or an e-mail address.
+const userActor = (c: Caller) => `user:${c.id}`;
 
 // A polled conference comes back as the same (frozen) row from the read cache: its times are formatted once.
 const formattedTimes = new WeakMap<ConferencesTable, { created: string; ended: string | null }>();
@@ -120,10 +122,16 @@ export class ConferenceService {
     const conf = await this.#mutate(sessionId, async (trx, row) => {
       this.#requireOwner(row, caller);
       this.#requireOpen(row);
+      // The name and avatar stay in the erasable guests table; the event commits to the name under the guest's key.
+      await trx
+        .insertInto('guests')
+        .values({ guest_id: guestId, session_id: sessionId, name: guest.name, avatar_url: guest.avatarUrl ?? null, created_at: now, erased_at: null })
+        .execute();
+      const commitments = await commitPersonalData(trx, `guest:${guestId}`, { name: guest.name });
       await this.#touch(trx, row, now, {
         type: 'guest_link_issued',
         actor: userActor(caller),
-        data: { guestId, name: guest.name, expiresAt: iso(now + this.#config.guestTokenTtl * 1000) },
+        data: { guestId, commitments, expiresAt: iso(now + this.#config.guestTokenTtl * 1000) },
       });
       return row;
     });
@@ -189,7 +197,7 @@ export class ConferenceService {
   async reportPresence(presenceToken: string, event: 'joined' | 'left', sessionId?: string): Promise<{ state: ConferencesTable['state'] }> {
     const claims = await this.#presence.verify(presenceToken, this.#clock.now());
     if (sessionId !== undefined && claims.sessionId !== sessionId) throw forbidden('this presence token belongs to another conference');
-    const actor = `user:${claims.username}`;
+    const actor = `user:${claims.userId}`;
     if (event === 'joined') {
       await this.participantJoined({ sessionId: claims.sessionId, participantId: claims.participantId, userId: claims.userId, displayName: null, actor });
     } else {

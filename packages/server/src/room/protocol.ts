@@ -68,6 +68,8 @@ export type ServerMessage =
       resumeKey: string;
       resumed: boolean;
       participants: PeerInfo[];
+      /** How long a dropped participant keeps its seat; after a server restart, absent members get as long to come back. */
+      graceSeconds?: number;
       iceServers: { urls: string | string[]; username?: string; credential?: string }[];
     }
   | { type: 'participant-joined'; participant: PeerInfo }
@@ -80,6 +82,8 @@ export type ServerMessage =
   | { type: 'chat'; from: string; message: string; private: boolean }
   | { type: 'chat-saved'; fileId: string; sha256: string }
   | { type: 'ended'; reason: string }
+  /** The server is stopping (restart or deploy): reconnect and resume; nobody has left. */
+  | { type: 'restarting' }
   | { type: 'error'; code: RoomErrorCode; message: string; fatal: boolean };
 
 const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;

@@ -38,11 +38,18 @@ const scriptSrc = (document.currentScript as HTMLScriptElement | null)?.src;
 const scriptProtocol = scriptSrc ? new URL(scriptSrc).protocol : 'https:';
 let nextApiId = 0;
 
-/** Jitsi's rule: numbers are pixels; strings must be CSS lengths, otherwise ignored. */
-function cssSize(value: number | string | undefined): string | undefined {
-  if (typeof value === 'number') return `${value}px`;
-  if (typeof value === 'string' && /^([0-9]*\.?[0-9]+)(em|pt|px|%|vh|vw|rem)$/.test(value)) return value;
-  return undefined;
+/**
+ * Jitsi's parseSizeParam: numbers are pixels, strings must end in a CSS length (px, em, pt, %, vh, vw and their d/l/s
+ * variants); digits-only strings are pixels too. Jitsi silently ignores anything else; the room refuses it instead.
+ */
+function cssSize(value: number | string | undefined | null, name: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return `${value}px`;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return `${value}px`;
+  if (typeof value === 'string' && /([0-9]*\.?[0-9]+)(em|pt|px|((d|l|s)?v)(h|w)|%)$/.test(value)) return value;
+  throw Object.assign(new TypeError(`${name} must be a number of pixels or a CSS length in px, em, pt, %, vh or vw, got ${JSON.stringify(value)}`), {
+    code: 'invalid_argument',
+  });
 }
 
 const hashValue = (key: string, value: unknown) => `${encodeURIComponent(key)}=${encodeURIComponent(JSON.stringify(value))}`;
@@ -83,8 +90,8 @@ class JitsiMeetExternalAPI {
     iframe.allowFullscreen = true;
     iframe.title = 'Video call';
     iframe.style.border = '0';
-    iframe.style.width = cssSize(options.width) ?? '100%';
-    iframe.style.height = cssSize(options.height) ?? '720px';
+    iframe.style.width = cssSize(options.width, 'width') ?? '100%';
+    iframe.style.height = cssSize(options.height, 'height') ?? '720px';
     // The language goes in the query: the server renders the page in it (Jitsi also takes config.defaultLanguage).
     const lang = typeof options.lang === 'string' ? options.lang : options.configOverwrite?.defaultLanguage;
     const query = typeof lang === 'string' && lang ? `?lang=${encodeURIComponent(lang)}` : '';
