@@ -23,6 +23,8 @@ import { webRoutes } from './web/routes.js';
 import { ConferenceEventHub } from './events/hub.js';
 import { ConferenceEventsService } from './events/service.js';
 import { eventRoutes } from './events/routes.js';
+import { JitsiPresenceFeed } from './jitsi/presence-feed.js';
+import { jitsiEventRoutes } from './jitsi/routes.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
 import { RecordsService } from './manifest/service.js';
 import { recordsRoutes } from './manifest/routes.js';
@@ -37,6 +39,9 @@ import { installMetrics } from './metrics/install.js';
 import type { RoomService } from './room/service.js';
 import { FileService } from './storage/service.js';
 import { fileRoutes } from './storage/routes.js';
+import { adminCheck } from './privacy/admin.js';
+import { privacyRoutes } from './privacy/routes.js';
+import { ErasureService } from './privacy/erasure.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -118,12 +123,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
+  if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
+    const feed = new JitsiPresenceFeed({ db, clock });
+    await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, eventSyncSecret: config.jitsiEventsSecret });
+  }
   await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());
   const files = new FileService({ db, clock, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000 });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
-  await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes });
+  await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
+  await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {
     room = createBuiltinRoom({ config, db, clock, conferences, files, log: app.log });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });

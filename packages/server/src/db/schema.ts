@@ -202,6 +202,13 @@ export interface Database {
   worker_leases: WorkerLeasesTable;
   subject_keys: SubjectKeysTable;
   guests: GuestsTable;
+  jitsi_receipts: JitsiReceiptsTable;
+}
+
+/** One accepted Jitsi event post (`jaas:<idempotencyKey>`, `sig:<signature>`, `prosody:<body hash>`). */
+export interface JitsiReceiptsTable {
+  key: string;
+  received_at: number;
 }
 
 export type { Generated };

@@ -7,6 +7,7 @@ import * as records from './004-records.js';
 import * as manifestsRebuiltFromEvents from './008-manifests-rebuilt-from-events.js';
 import * as merkleTiles from './009-merkle-tiles.js';
 import * as sealRequests from './010-seal-requests.js';
+import * as jitsiReceipts from './012-jitsi-receipts.js';
 import * as personalData from './011-personal-data.js';
 
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '009-merkle-tiles': merkleTiles,
   '010-seal-requests': sealRequests,
   '011-personal-data': personalData,
+  '012-jitsi-receipts': jitsiReceipts,
 };
