@@ -89,6 +89,17 @@ describe('meeting page language and phone layout', () => {
         await expectFits(page);
         await page.screenshot({ path: new URL(`room-${lang}-${name}.png`, ARTIFACTS).pathname });
       }
-    });
+      // The chat panel on the phone covers the stage, with its input and the toolbar still on screen.
+      await phone.click('#chat-toggle');
+      await phone.fill('#chat-input', lang === 'en' ? 'Hello doctor' : 'Olá, doutora');
+      await phone.press('#chat-input', 'Enter');
+      await desktop.waitForSelector('#chat-unread:not([hidden])');
+      await desktop.click('#chat-toggle');
+      await expectFits(phone);
+      const input = await phone.locator('#chat-input').boundingBox();
+      expect(input!.x + input!.width).toBeLessThanOrEqual(390);
+      await phone.screenshot({ path: new URL(`room-${lang}-phone-chat.png`, ARTIFACTS).pathname });
+      await desktop.screenshot({ path: new URL(`room-${lang}-desktop-chat.png`, ARTIFACTS).pathname });
+    }, 300_000);
   }
 });

@@ -19,6 +19,11 @@ export const EVENT_NAMES = [
   'displayNameChange',
   'cameraError',
   'micError',
+  'incomingMessage',
+  'outgoingMessage',
+  'chatUpdated',
+  'screenSharingStatusChanged',
+  'contentSharingParticipantsChanged',
 ];
 
 /** The integrator's page: loads the room's external_api.js and records every IFrame API event. */
@@ -50,6 +55,15 @@ export const STATS_HOOK = `(() => {
   if (!Original) return;
   const pcs = [];
   window.RTCPeerConnection = class extends Original { constructor(...args) { super(...args); pcs.push(this); } };
+  window.__pcCount = () => pcs.length;
+  window.__videoSourceWidths = async () => {
+    const widths = [];
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((r) => { if (r.type === 'media-source' && r.kind === 'video' && r.width) widths.push(r.width); });
+    }
+    return widths;
+  };
   window.__videoIn = async () => {
     let frames = 0, bytes = 0;
     for (const pc of pcs) {

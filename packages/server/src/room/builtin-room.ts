@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
+import { Readable } from 'node:stream';
+import type { FileService } from '../storage/service.js';
 import { RoomService, type RoomConferences } from './service.js';
 
 /** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
@@ -11,6 +13,8 @@ export function createBuiltinRoom(deps: {
   db: Db;
   clock: Clock;
   conferences: RoomConferences;
+  /** Where the owner's saved chat goes (an attachment); without it saving the chat is unavailable. */
+  files?: FileService;
   log?: RoomServiceLog;
   /** Extra wait, after the grace period, before participants from a previous process are recorded as gone. */
   orphanDelayMs?: number;
@@ -44,8 +48,28 @@ export function createBuiltinRoom(deps: {
         .execute(),
     orphanDelayMs: deps.orphanDelayMs,
     iceServers: config.room.iceServers,
+    saveChat: deps.files ? (p) => saveChat(db, deps.files!, p) : undefined,
     log: deps.log,
   });
+}
+
+/** The transcript as a text attachment uploaded by the owner: stored, hashed and recorded like any file. */
+async function saveChat(db: Db, files: FileService, p: { sessionId: string; userId: string; transcript: string }) {
+  const user = await db.kysely.selectFrom('users').select('username').where('id', '=', p.userId).executeTakeFirst();
+  if (!user) throw new Error('the owner no longer exists');
+  const body = Buffer.from(p.transcript, 'utf8');
+  const stored = await files.upload({
+    principal: { kind: 'user', id: p.userId, username: user.username },
+    target: { sessionId: p.sessionId },
+    kind: 'attachment',
+    // A fixed name: nothing personal in the record.
+    name: 'chat.txt',
+    contentType: 'text/plain; charset=utf-8',
+    contentLength: body.length,
+    digests: [],
+    body: Readable.from([body]),
+  });
+  return { fileId: stored.fileId, sha256: stored.sha256 };
 }
 
 type RoomServiceLog = { warn(obj: object, msg: string): void };

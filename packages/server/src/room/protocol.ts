@@ -10,6 +10,8 @@ export interface PeerInfo {
   videoMuted: boolean;
   /** False while its connection is interrupted (grace period). */
   connected: boolean;
+  /** Sends its screen instead of its camera: the others show it large. */
+  screenSharing: boolean;
 }
 
 /** A WebRTC negotiation payload relayed as is between two members. */
@@ -28,9 +30,18 @@ export type ClientMessage =
     }
   | { type: 'signal'; to: string; data: SignalData }
   | { type: 'mute'; audio?: boolean; video?: boolean }
+  | { type: 'share'; on: boolean }
   | { type: 'profile'; displayName?: string; avatar?: string | null }
   | { type: 'leave' }
-  | { type: 'end' };
+  | { type: 'end' }
+  /** A chat message to everyone, or privately to one participant; relayed, never stored by the server. */
+  | { type: 'chat'; message: string; to?: string }
+  /** The owner keeps the chat: stored as an attachment, so its hash enters the record. */
+  | { type: 'save-chat'; transcript: string };
+
+/** Longest chat message and saved transcript (characters). */
+export const CHAT_MAX = 2000;
+export const TRANSCRIPT_MAX = 100_000;
 
 /** Stable reasons a join is refused or a command fails. */
 export type RoomErrorCode =
@@ -43,6 +54,8 @@ export type RoomErrorCode =
   | 'conference_not_found'
   | 'conference_ended'
   | 'not_moderator'
+  | 'not_owner'
+  | 'save_failed'
   | 'bad_message'
   | 'unavailable';
 
@@ -66,6 +79,8 @@ export type ServerMessage =
   | { type: 'participant-left'; id: string }
   | { type: 'signal'; from: string; data: SignalData }
   | { type: 'left' }
+  | { type: 'chat'; from: string; message: string; private: boolean }
+  | { type: 'chat-saved'; fileId: string; sha256: string }
   | { type: 'ended'; reason: string }
   /** The server is stopping (restart or deploy): reconnect and resume; nobody has left. */
   | { type: 'restarting' }
@@ -106,10 +121,18 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
     }
     case 'mute':
       return optBool(m.audio) && optBool(m.video) ? (m as ClientMessage) : undefined;
+    case 'share':
+      return typeof m.on === 'boolean' ? { type: 'share', on: m.on } : undefined;
     case 'profile':
       return (m.displayName === undefined || shown(m.displayName, 200)) && (m.avatar === undefined || m.avatar === null || shown(m.avatar, 2000))
         ? (m as ClientMessage)
         : undefined;
+    case 'chat':
+      return typeof m.message === 'string' && m.message.trim() && m.message.length <= CHAT_MAX && (m.to === undefined || text(m.to, 64))
+        ? { type: 'chat', message: m.message, ...(m.to === undefined ? {} : { to: m.to as string }) }
+        : undefined;
+    case 'save-chat':
+      return typeof m.transcript === 'string' && m.transcript.trim() && m.transcript.length <= TRANSCRIPT_MAX ? { type: 'save-chat', transcript: m.transcript } : undefined;
     case 'leave':
     case 'end':
       return { type: m.type };

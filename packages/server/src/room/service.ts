@@ -35,6 +35,8 @@ export interface RoomServiceOptions {
   orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>;
   orphanDelayMs?: number;
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /** Stores the owner's chat transcript as an attachment of the conference (absent: saving is unavailable). */
+  saveChat?(p: { sessionId: string; userId: string; transcript: string }): Promise<{ fileId: string; sha256: string }>;
   log?: { warn(obj: object, msg: string): void };
 }
 
@@ -51,6 +53,7 @@ interface Participant {
 interface Room {
   name: string;
   sessionId: string;
+  ownerId: string;
   participants: Map<string, Participant>;
 }
 
@@ -187,7 +190,7 @@ export class RoomService {
     if (room && known && !known.pending) return this.#resume(room, known, socket);
     if (expired) return void this.#refuse(socket, 'token_expired', 'the token has expired');
     if (!room) {
-      room = { name: msg.roomName, sessionId: conference.sessionId, participants: new Map() };
+      room = { name: msg.roomName, sessionId: conference.sessionId, ownerId: conference.ownerId, participants: new Map() };
       this.#rooms.set(room.name, room);
     }
     if (room.participants.size >= this.#o.maxParticipants) {
@@ -205,6 +208,7 @@ export class RoomService {
         audioMuted: msg.audioMuted ?? false,
         videoMuted: msg.videoMuted ?? false,
         connected: true,
+        screenSharing: false,
       },
       identity,
       actor: '',
@@ -262,6 +266,9 @@ export class RoomService {
         if (msg.audio !== undefined) p.info.audioMuted = msg.audio;
         if (msg.video !== undefined) p.info.videoMuted = msg.video;
         return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+      case 'share':
+        p.info.screenSharing = msg.on;
+        return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
       case 'profile':
         if (msg.displayName?.trim() && !p.identity.name) p.info.displayName = msg.displayName.trim();
         if (msg.avatar !== undefined && !p.identity.avatar) p.info.avatar = msg.avatar && /^(https?:|data:image\/)/i.test(msg.avatar) ? msg.avatar : null;
@@ -274,6 +281,22 @@ export class RoomService {
           socket.close(CLOSE.normal, 'left');
         }
         return;
+      }
+      case 'chat': {
+        const chat: ServerMessage = { type: 'chat', from: p.info.id, message: msg.message, private: msg.to !== undefined };
+        if (msg.to === undefined) return this.#broadcast(room, chat, p);
+        const target = room.participants.get(msg.to);
+        if (!target || target.pending || target === p) return this.#send(p.socket, error('bad_message', 'no such participant', false));
+        return this.#send(target.socket, chat);
+      }
+      case 'save-chat': {
+        if (p.identity.userId === null || p.identity.userId !== room.ownerId) return this.#send(p.socket, error('not_owner', 'only the owner can save the chat', false));
+        if (!this.#o.saveChat) return this.#send(p.socket, error('unavailable', 'saving the chat is not available', false));
+        const saved = await this.#o.saveChat({ sessionId: room.sessionId, userId: p.identity.userId, transcript: msg.transcript }).catch((e) => {
+          this.#o.log?.warn({ err: e }, 'room: saving the chat failed');
+          return undefined;
+        });
+        return this.#send(p.socket, saved ? { type: 'chat-saved', ...saved } : error('save_failed', 'the chat could not be saved', false));
       }
       case 'end':
         if (!p.identity.moderator) return this.#send(p.socket, error('not_moderator', 'only a moderator can end the conference for everyone', false));

@@ -198,6 +198,11 @@ class JitsiMeetExternalAPI {
     return this.#ready && !this.#disposed ? this.#request<boolean>('isVideoMuted') : Promise.resolve(this.#videoMuted);
   }
 
+  /** Whether this participant is sending its screen. */
+  isSharingScreen(): Promise<boolean> {
+    return this.#ready && !this.#disposed ? this.#request<boolean>('isSharingScreen') : Promise.resolve(false);
+  }
+
   /** `{ audioInput, audioOutput, videoInput }`, each a list of `{ deviceId, groupId, kind, label }` (as Jitsi's). */
   getAvailableDevices(): Promise<Record<'audioInput' | 'audioOutput' | 'videoInput', MediaDeviceInfoLike[]>> {
     return this.#request('getAvailableDevices');

@@ -1,5 +1,5 @@
 // The meeting page: joins the room over the signaling socket, runs the WebRTC mesh, reports to the embedding page.
-import type { PeerInfo, RoomErrorCode, ServerMessage } from '../protocol.js';
+import { TRANSCRIPT_MAX, type PeerInfo, type RoomErrorCode, type ServerMessage } from '../protocol.js';
 import { HASH, parseHashParams } from './messages.js';
 import { Mesh } from './mesh.js';
 import { connectParent } from './parent.js';
@@ -9,6 +9,8 @@ import { t } from './page-strings.js';
 import { LocalMedia, type MediaFailure, type MediaKind } from './local-media.js';
 import { Devices, type DeviceKey } from './devices.js';
 import { MediaNotice } from './media-notice.js';
+import { ChatPanel } from './chat.js';
+import { ScreenShare } from './screen-share.js';
 
 const roomName = document.getElementById('meeting')!.dataset.room!;
 const hash = parseHashParams(location.hash);
@@ -40,7 +42,7 @@ const signaling = new Signaling(
 
 const mesh = new Mesh({
   iceServers: [],
-  localStream: () => media.stream,
+  localStream: () => outgoing(),
   sendSignal: (to, data) => signaling.send({ type: 'signal', to, data }),
   onStream: (peerId, stream) => {
     view.attach(peerId, stream);
@@ -82,6 +84,8 @@ function onMessage(msg: ServerMessage) {
       if (msg.type === 'participant-resumed') mesh.drop(msg.participant.id);
       peers.set(msg.participant.id, msg.participant);
       view.tile(msg.participant.id, msg.participant);
+      chat.setRecipients([...peers.values()]);
+      refreshPresenters();
       if (before.displayName !== msg.participant.displayName) {
         parent.emit('displayNameChange', { id: msg.participant.id, displayname: msg.participant.displayName });
       }
@@ -95,11 +99,19 @@ function onMessage(msg: ServerMessage) {
       return finish('left');
     case 'ended':
       return finish('ended');
+    case 'chat': {
+      const nick = peers.get(msg.from)?.displayName ?? '?';
+      chat.received(nick, msg.message, msg.private);
+      return parent.emit('incomingMessage', { from: msg.from, nick, privateMessage: msg.private, message: msg.message, stamp: new Date().toISOString() });
+    }
+    case 'chat-saved':
+      return chat.saveStatus(t.chatPanel.saved);
     case 'restarting':
       serverRestarted = true;
       for (const p of peers.values()) view.tile(p.id, { ...p, connected: false });
       return void view.setState('reconnecting');
     case 'error':
+      if (msg.code === 'not_owner' || msg.code === 'save_failed' || (msg.code === 'unavailable' && !msg.fatal)) chat.saveStatus(t.chatPanel.saveFailed);
       return onError(msg.code, msg.message, msg.fatal);
   }
 }
@@ -109,6 +121,7 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
   me = msg.you;
   fromToken = msg.fromToken;
   mesh.options.iceServers = msg.iceServers;
+  chat.allowSaving(msg.you.moderator);
   saveResume({ participantId: msg.you.id, resumeKey: msg.resumeKey });
   // After a reconnection every link is renegotiated; members that left meanwhile are dropped.
   mesh.dropAll();
@@ -150,8 +163,33 @@ function showLocal() {
   const video = view.tile('local', localTileInfo(), true);
   // Re-attached so that a track added later (a device allowed afterwards) shows.
   video.srcObject = null;
-  video.srcObject = media.stream;
+  video.srcObject = share.track ? new MediaStream([share.track]) : media.stream;
   video.play().catch(() => {});
+}
+
+/** What the peers get: our microphone, and the screen while sharing, else the camera. */
+function outgoing(): MediaStream {
+  return share.track ? new MediaStream([...media.stream.getAudioTracks(), share.track]) : media.stream;
+}
+
+/** Sends a new device track, except a camera while the screen is being sent in its place. */
+function sendTrack(kind: MediaKind, track: MediaStreamTrack) {
+  if (kind === 'video' && share.on) return;
+  mesh.replaceTrack(kind, track);
+}
+
+let presenters: string[] = [];
+
+/** Shows shared screens large and tells the embedding page who shares (Jitsi's contentSharingParticipantsChanged). */
+function refreshPresenters() {
+  const ids = [...peers.values()].filter((p) => p.screenSharing).map((p) => p.id);
+  if (share.on) ids.unshift('local');
+  view.setPresenters(ids);
+  const reported = ids.map((id) => (id === 'local' ? me?.id ?? id : id));
+  if (reported.join() !== presenters.join()) {
+    presenters = reported;
+    parent.emit('contentSharingParticipantsChanged', { data: reported });
+  }
 }
 
 /** Tells the embedding page (cameraError / micError, as Jitsi) and the person (what is wrong, how to fix it). */
@@ -165,7 +203,7 @@ async function enable(kind: MediaKind): Promise<boolean> {
   const { added, failures } = await media.acquire([kind]);
   if (finished) return false;
   reportFailures(failures);
-  for (const track of added) mesh.replaceTrack(kind, track);
+  for (const track of added) sendTrack(kind, track);
   if (!added.length) return false;
   if (kind === 'audio') audioMuted = false;
   else videoMuted = false;
@@ -193,6 +231,7 @@ async function toggle(kind: MediaKind) {
 }
 
 function stopMedia() {
+  share.stop();
   media.stop();
 }
 
@@ -213,6 +252,8 @@ function addPeer(p: PeerInfo) {
   peers.set(p.id, p);
   view.tile(p.id, p);
   if (!known) parent.emit('participantJoined', { id: p.id, displayName: p.displayName });
+  chat.setRecipients([...peers.values()]);
+  refreshPresenters();
   refreshState();
 }
 
@@ -222,6 +263,8 @@ function removePeer(id: string) {
   mesh.drop(id);
   view.removeTile(id);
   if (peers.delete(id)) parent.emit('participantLeft', { id });
+  chat.setRecipients([...peers.values()]);
+  refreshPresenters();
   refreshState();
 }
 
@@ -280,6 +323,14 @@ function hangup() {
 const commands: Record<string, (...args: unknown[]) => void> = {
   hangup,
   endConference: () => signaling.send({ type: 'end' }),
+  sendChatMessage: (message, to) => {
+    if (typeof message === 'string') chat.sendFromPage(message, typeof to === 'string' && to ? to : undefined);
+  },
+  toggleChat: () => chat.toggle(),
+  toggleShareScreen: (options) => {
+    const enable = (options as { enable?: unknown } | undefined)?.enable;
+    void share.toggle(typeof enable === 'boolean' ? enable : undefined);
+  },
   toggleAudio: () => void toggle('audio'),
   toggleVideo: () => void toggle('video'),
   displayName: (name) => {
@@ -300,6 +351,36 @@ const commands: Record<string, (...args: unknown[]) => void> = {
   },
 };
 
+const chat = new ChatPanel({
+  send: (message, to) => {
+    signaling.send({ type: 'chat', message, ...(to ? { to } : {}) });
+    parent.emit('outgoingMessage', { message, privateMessage: !!to });
+  },
+  save: (transcript) => {
+    chat.saveStatus('');
+    signaling.send({ type: 'save-chat', transcript: transcript.slice(-TRANSCRIPT_MAX) });
+  },
+  name: (id) => peers.get(id)?.displayName,
+  updated: (state) => parent.emit('chatUpdated', state),
+});
+
+const share = new ScreenShare({
+  sendVideo: (track) => mesh.replaceTrack('video', track),
+  changed: (on) => {
+    if (!on) mesh.replaceTrack('video', media.track('video') ?? null);
+    signaling.send({ type: 'share', on });
+    if (me) showLocal();
+    refreshPresenters();
+    parent.emit('screenSharingStatusChanged', { on, details: on ? { sourceType: 'screen' } : {} });
+  },
+  failed: (error) => console.warn('v4h room: screen sharing did not start:', error),
+});
+if (navigator.mediaDevices && 'getDisplayMedia' in navigator.mediaDevices) {
+  // Phones have no screen capture: the button appears only where it works.
+  view.share.hidden = false;
+  view.share.addEventListener('click', () => void share.toggle());
+}
+
 const notice = new MediaNotice(async () => {
   const missing = (['audio', 'video'] as const).filter((k) => !media.track(k));
   notice.hide();
@@ -312,7 +393,7 @@ const devices = new Devices({
   enable,
   switched: (kind, track) => {
     track.enabled = kind === 'audio' ? !audioMuted : !videoMuted;
-    mesh.replaceTrack(kind, track);
+    sendTrack(kind, track);
     showLocal();
   },
   failed: (f) => reportFailures([f]),
@@ -322,6 +403,7 @@ const devices = new Devices({
 const requests: Record<string, (...args: unknown[]) => unknown> = {
   isAudioMuted: () => audioMuted,
   isVideoMuted: () => videoMuted,
+  isSharingScreen: () => share.on,
   getAvailableDevices: () => devices.available(),
   getCurrentDevices: () => devices.current(),
   isDeviceChangeAvailable: (type) => (type === 'output' ? devices.available().then((d) => d.audioOutput.length > 0) : true),

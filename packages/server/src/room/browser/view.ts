@@ -73,6 +73,7 @@ export class MeetingView {
   readonly mic = $<HTMLButtonElement>('mic');
   readonly cam = $<HTMLButtonElement>('cam');
   readonly hangup = $<HTMLButtonElement>('hangup');
+  readonly share = $<HTMLButtonElement>('share');
   /** Buttons enabled only while in the call. */
   readonly #callButtons = [this.mic, this.cam, this.hangup, $<HTMLButtonElement>('share'), $<HTMLButtonElement>('chat-toggle'), $<HTMLButtonElement>('devices-toggle')];
 
@@ -122,6 +123,16 @@ export class MeetingView {
     this.#tiles.get(id)?.root.remove();
     this.#tiles.delete(id);
     this.#stage.dataset.count = String(this.#tiles.size);
+  }
+
+  /** Tiles that show a shared screen take the stage. */
+  setPresenters(ids: string[]) {
+    this.#stage.classList.toggle('presenting', ids.length > 0);
+    for (const [id, tile] of this.#tiles) tile.root.classList.toggle('screen', ids.includes(id));
+    const share = $<HTMLButtonElement>('share');
+    const mine = ids.includes('local');
+    share.setAttribute('aria-pressed', String(mine));
+    share.textContent = mine ? t.stopSharing : t.shareScreen;
   }
 
   setToggles(audioMuted: boolean, videoMuted: boolean) {
