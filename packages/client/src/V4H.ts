@@ -6,7 +6,7 @@ import { HttpClient, type FetchLike } from './http.js';
 import { loadJitsi, type JitsiMeetExternalAPI } from './jitsi.js';
 import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
 import { checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf } from './checks.js';
-import { listFiles as listConferenceFiles, uploadFile, type StoredFile, type UploadBody, type UploadOptions } from './files.js';
+import { listFiles as listConferenceFiles, shareFile, uploadFile, type StoredFile, type UploadBody, type UploadOptions } from './files.js';
 import { fetchManifest, verifyManifestBundle, type ManifestBundle, type VerificationReport, type VerifyConferenceOptions } from './records.js';
 
 /** Options of `new V4H(options)`. */
@@ -21,6 +21,25 @@ export interface V4HOptions {
   autoRefresh?: boolean;
   /** How long to wait for Jitsi's external_api.js, in ms (default 15000). */
   jitsiTimeout?: number;
+}
+
+/** Who may join a conference: see `requestConference`. */
+export type JoinPolicy = 'ORG' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+
+/** Options of `requestConference`. */
+export interface RequestConferenceOptions {
+  /** ORG (default: the owner's colleagues; every user on an install without organisations), RESTRICT, SESSIONPWD or PUBLIC (any account). */
+  joinPolicy?: JoinPolicy;
+  /** RESTRICT: the usernames who may join. */
+  users?: string[];
+  /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
+  password?: string;
+}
+
+/** Options of `joinConference` beyond the seed's arguments. */
+export interface JoinConferenceOptions {
+  /** SESSIONPWD: the conference password. */
+  password?: string;
 }
 
 /** The seed's conference record. */
@@ -104,10 +123,20 @@ export class V4H {
     return this.#tokens.refresh(refreshToken);
   }
 
-  /** Creates a conference (or claims the given id); resolves its session id. */
-  async requestConference(sessionId?: string): Promise<string> {
+  /**
+   * Creates a conference (or claims the given id); resolves its session id. An id another user holds fails with
+   * `conflict` ("taken"), one of yours that has ended with `conference_ended`.
+   * @example
+   * const id = await v4h.requestConference(undefined, { joinPolicy: 'RESTRICT', users: ['dr.bruno'] });
+   */
+  async requestConference(sessionId?: string, options: RequestConferenceOptions = {}): Promise<string> {
     if (sessionId !== undefined && sessionId !== null) checkSessionId(sessionId);
-    const body = sessionId ? { sessionId } : {};
+    if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
+    const { joinPolicy, users, password } = options;
+    if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy)) throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
+    if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u))) throw invalidArgument('users must be an array of usernames');
+    if (password !== undefined) checkString(password, 'password');
+    const body = { ...(sessionId ? { sessionId } : {}), ...(joinPolicy ? { joinPolicy } : {}), ...(users ? { users } : {}), ...(password !== undefined ? { password } : {}) };
     return (await this.#http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
   }
 
@@ -116,9 +145,10 @@ export class V4H {
     return this.#open('start', sessionId, parentNode, width, height, name, avatarUrl);
   }
 
-  /** Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. */
-  joinConference(sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string): Promise<'ok'> {
-    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl);
+  /** Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. `options.password`: SESSIONPWD. */
+  joinConference(sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string, options: JoinConferenceOptions = {}): Promise<'ok'> {
+    if (options?.password !== undefined) checkString(options.password, 'password');
+    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, options?.password);
   }
 
   /** Calls `callback(sessionId)` once each time a call is over for this user. Returns 'ok'. */
@@ -169,7 +199,14 @@ export class V4H {
     return uploadFile({ http: this.#http, tokens: this.#tokens, fetch: this.#fetch }, sessionId, file, options);
   }
 
-  /** The conference's recordings and attachments, oldest first (owner, participants). */
+  /** Owner: lets the participants see a file (they see only their own uploads until then). */
+  async shareFile(sessionId: string, fileId: string): Promise<StoredFile> {
+    checkSessionId(sessionId);
+    checkString(fileId, 'fileId');
+    return shareFile(this.#http, sessionId, fileId);
+  }
+
+  /** The conference's recordings and attachments the caller may see, oldest first: the owner all, others their own and shared ones. */
   async listFiles(sessionId: string): Promise<StoredFile[]> {
     checkSessionId(sessionId);
     return listConferenceFiles(this.#http, sessionId);
@@ -238,13 +275,13 @@ export class V4H {
     return this;
   }
 
-  async #open(action: 'start' | 'join', sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string): Promise<'ok'> {
+  async #open(action: 'start' | 'join', sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string, password?: string): Promise<'ok'> {
     checkSessionId(sessionId);
     checkParentNode(parentNode);
     const size = { width: checkSize(width, 'width', 640), height: checkSize(height, 'height', 480) };
     if (name !== undefined && name !== null) checkName(name, 'name');
     if (avatarUrl !== undefined && avatarUrl !== null) checkUrl(avatarUrl, 'avatarUrl');
-    const body = { ...(name ? { displayName: name } : {}), ...(avatarUrl ? { avatarUrl } : {}) };
+    const body = { ...(name ? { displayName: name } : {}), ...(avatarUrl ? { avatarUrl } : {}), ...(password ? { password } : {}) };
     const embed = await this.#http.request<Embed>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
     const JitsiAPI = await loadJitsi(embed.scriptUrl, this.#jitsiTimeout);
     this.#call?.end();

@@ -30,6 +30,12 @@ export interface Config {
     jaas?: { appId: string; keyId: string; privateKeyFile: string };
   };
   guestTokenTtl: number;
+  /** Seconds a built-in room token or presence token admits its holder (the SDK renews it while the session lasts). */
+  admissionTokenTtl: number;
+  /** Seconds between checks that the accounts in open rooms are still enabled and signed in. */
+  accountCheckInterval: number;
+  /** Requests naming a session id, per user and minute (bounds probing for other users' ids). */
+  conferenceIdRequestsPerMinute: number;
   conferenceMaxDuration: number;
   conferenceIdleTimeout: number;
   sweepInterval: number;
@@ -232,6 +238,9 @@ export function loadConfig(env: Env = process.env): Config {
       jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKeyId!, privateKeyFile: jaasKeyFile! } : undefined,
     },
     guestTokenTtl: int(env, 'V4H_GUEST_TOKEN_TTL', 7200, 1),
+    admissionTokenTtl: int(env, 'V4H_ADMISSION_TOKEN_TTL', 300, 30),
+    accountCheckInterval: int(env, 'V4H_ACCOUNT_CHECK_INTERVAL', 15, 1),
+    conferenceIdRequestsPerMinute: int(env, 'V4H_CONFERENCE_ID_REQUESTS_PER_MINUTE', 60, 1),
     conferenceMaxDuration: int(env, 'V4H_CONFERENCE_MAX_DURATION', 14_400, 1),
     conferenceIdleTimeout: int(env, 'V4H_CONFERENCE_IDLE_TIMEOUT', 86_400, 1),
     sweepInterval: int(env, 'V4H_SWEEP_INTERVAL', 30, 1),

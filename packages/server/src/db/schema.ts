@@ -49,6 +49,20 @@ export interface ConferencesTable {
   hash_type: string | null;
   dlt_id: string | null;
   dlt_type: string | null;
+  /** Who may join (conferences/access-policy.ts); since migration 011. */
+  join_policy: JoinPolicy;
+  /** SESSIONPWD: argon2id hash of the conference password, else null. */
+  join_password_hash: string | null;
+}
+
+/** ORG: the owner's organisation (every user without organisations); RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
+export type JoinPolicy = 'ORG' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+
+/** Users named by the owner (`invited`, RESTRICT) or who passed the join policy (`admitted`). */
+export interface ConferenceMembersTable {
+  session_id: string;
+  user_id: string;
+  role: 'invited' | 'admitted';
 }
 
 export interface ParticipantsTable {
@@ -158,6 +172,10 @@ export interface FilesTable {
   sha256: string;
   /** `user:<username>` or `recorder`. */
   uploader: string;
+  /** The uploading user's id (null for the recorder); since migration 011. */
+  uploader_id: string | null;
+  /** 1 once the owner shares it with the participants (0/1). */
+  shared: number;
   storage_key: string;
   created_at: number;
 }
@@ -170,6 +188,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   conferences: ConferencesTable;
   participants: ParticipantsTable;
+  conference_members: ConferenceMembersTable;
   conference_events: ConferenceEventsTable;
   manifests: ManifestsTable;
   anchor_batches: AnchorBatchesTable;

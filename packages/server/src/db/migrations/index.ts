@@ -7,6 +7,7 @@ import * as records from './004-records.js';
 import * as manifestsRebuiltFromEvents from './008-manifests-rebuilt-from-events.js';
 import * as merkleTiles from './009-merkle-tiles.js';
 import * as sealRequests from './010-seal-requests.js';
+import * as conferenceAccess from './011-conference-access.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '008-manifests-rebuilt-from-events': manifestsRebuiltFromEvents,
   '009-merkle-tiles': merkleTiles,
   '010-seal-requests': sealRequests,
+  '011-conference-access': conferenceAccess,
 };
