@@ -21,6 +21,9 @@ import { ConferenceService } from './conferences/service.js';
 import { conferenceRoutes } from './conferences/routes.js';
 import { AccessPolicy } from './conferences/access-policy.js';
 import { webRoutes } from './web/routes.js';
+import { ConferenceEventHub } from './events/hub.js';
+import { ConferenceEventsService } from './events/service.js';
+import { eventRoutes } from './events/routes.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
 import { RecordsService } from './manifest/service.js';
 import { recordsRoutes } from './manifest/routes.js';
@@ -77,7 +80,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       origin: config.corsOrigins,
       credentials: false,
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest', 'Last-Event-ID'],
       exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
       maxAge: 600,
     });
@@ -109,6 +112,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
   await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate });
+  // The server→SDK channel: the event log's rows, as they are appended, to the conference's owner and participants.
+  const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
+  app.addHook('onClose', async () => eventHub.close());
+  conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
+  await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());
   const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000 });

@@ -51,6 +51,8 @@ export interface Config {
   storageRegion?: string;
   /** Seconds an upload may receive nothing before it is dropped (a stalled client must not hold a file open). */
   uploadIdleTimeout: number;
+  /** Milliseconds between two reads of the event log for the event channel (events reach other processes this fast). */
+  eventPollInterval: number;
 }
 
 export interface RTCIceServerConfig {
@@ -258,6 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
     storageCredentials: storageCredentials(env),
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
+    eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
   };
 }
 

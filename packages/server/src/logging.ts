@@ -1,9 +1,18 @@
-// Pino options: JSON logs with request ids; tokens, passwords and secrets never written.
+// Pino options: JSON logs with request ids; tokens, passwords, secrets and personal data never written.
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-const TOKEN_QUERY = /([?&#](?:jwt|token|access_token|sig|signature|X-Amz-Signature|X-Amz-Credential)=)[^&#]*/gi;
 
-/** Strips credentials from a URL before it is logged (guest links carry a JWT in the query). */
-export const redactUrl = (url: string) => url.replace(TOKEN_QUERY, '$1[redacted]');
+/**
+ * A URL as logged: its path, with any query string replaced by `?[redacted]`. Queries carry credentials (guest links'
+ * JWT, signed links) and personal data (an upload's file name): none of it is written. Paths hold ids only.
+ */
+export const redactUrl = (url: string) => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : `${url.slice(0, query)}?[redacted]`;
+};
+
+/** Probes (load balancers, orchestrators) call these every few seconds: their lines are written at debug only. */
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+const isProbe = (url: string) => url.charCodeAt(1) !== 0x61 /* a: an /api/ call, the common case */ && PROBE_PATHS.has(url.split('?')[0]!);
 
 const SECRET_FIELDS = ['password', 'refreshToken', 'accessToken', 'jwt', 'presenceToken'];
 
@@ -35,6 +44,7 @@ export class OneLinePerRequest extends LogController {
     // without making the request's child logger for it (see RequestLogger).
     const fields = { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime };
     if (error) request.server.log.error({ ...fields, err: error }, 'request errored');
+    else if (reply.statusCode < 400 && isProbe(request.url)) request.server.log.debug(fields, 'request completed');
     else request.server.log.info(fields, 'request completed');
   }
 }

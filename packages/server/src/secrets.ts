@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
+import { mkdirPrivate } from './lib/private-files.js';
 
 /** Reads `<dataDir>/<name>`, creating it with `generate()` on first use. Safe against two processes racing. */
 export function loadOrCreateSecret(dataDir: string, name: string, generate: () => string): string {
-  fs.mkdirSync(dataDir, { recursive: true });
+  mkdirPrivate(dataDir);
   const file = path.join(dataDir, name);
   try {
     fs.writeFileSync(file, generate(), { mode: 0o600, flag: 'wx' });

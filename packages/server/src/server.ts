@@ -7,6 +7,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { buildApp } from './app.js';
 import { AuthService } from './auth/service.js';
 import { systemClock } from './lib/clock.js';
+import { exposedDirWarning } from './lib/private-files.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -41,6 +42,8 @@ export async function startServer(rawConfig: Config, opts: { logger?: boolean | 
 }
 
 function logDeploymentWarnings(app: FastifyInstance, config: Config) {
+  const exposed = exposedDirWarning(config.dataDir);
+  if (exposed) app.log.warn(exposed);
   const { jitsi } = config;
   if (jitsi.mode === 'builtin') app.log.info({ url: jitsi.url }, 'video: built-in room (set V4H_JITSI_URL to use Jitsi)');
   if (/^https:\/\/meet\.jit\.si$/i.test(jitsi.url)) {

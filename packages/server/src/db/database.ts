@@ -7,6 +7,7 @@ import type { Database } from './schema.js';
 import { preparedStatementName, runPreparedOnSqlite } from './prepared.js';
 import { reportWrites, SqliteReadCache } from './read-cache.js';
 import { groupCommit, separateTransactions, type WriteTransaction } from './group-commit.js';
+import { chmodPrivate, mkdirPrivate, PRIVATE_FILE_MODE } from '../lib/private-files.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -33,7 +34,13 @@ export async function openDatabase(url: string): Promise<Db> {
 
 async function openSqlite(file: string): Promise<Db> {
   const { default: SQLite } = await import('better-sqlite3');
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const onDisk = file !== ':memory:' && file !== '';
+  if (onDisk) {
+    mkdirPrivate(path.dirname(path.resolve(file)));
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files it makes the database file's mode.
+    fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE_MODE));
+    chmodPrivate(file);
+  }
   const sqlite = new SQLite(file);
   const readCache = new SqliteReadCache(sqlite.prepare.bind(sqlite));
   cachePreparedStatements(sqlite, 500, () => readCache.invalidate());
@@ -42,6 +49,8 @@ async function openSqlite(file: string): Promise<Db> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // -wal and -shm left by an older version (or made before the chmod above) may be readable by others.
+  if (onDisk) for (const suffix of ['-wal', '-shm']) chmodPrivate(`${file}${suffix}`);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   runPreparedOnSqlite(kysely, sqlite, readCache);
   return {

@@ -39,6 +39,23 @@ describe('security headers', () => {
     expect(Object.keys(API_HEADERS)).toHaveLength(5);
   });
 
+  // Issue 15 item 11: the set was chosen by the raw URL text, so `/%61pi/…` reached the API with the document set
+  // (no `cache-control: no-store` on health data).
+  it('the set follows the route that matched, not the URL text: /%61pi/… gets the API set', async () => {
+    t = await createTestApp();
+    const s = await t.userSession();
+    const { sessionId } = (await t.app.inject({ method: 'POST', url: '/api/conferences', headers: s.auth, payload: {} })).json();
+    for (const url of [`/%61pi/conferences/${sessionId}`, `/api/%63onferences/${sessionId}`, '/%61pi/no/such/route']) {
+      const res = await fetch(`${t.baseUrl}${url}`, { headers: s.auth });
+      expect(res.status, url).not.toBe(500);
+      for (const [name, value] of Object.entries(API_HEADERS)) expect(res.headers.get(name), `${url} ${name}`).toBe(value);
+    }
+    expect((await fetch(`${t.baseUrl}/%61pi/conferences/${sessionId}`, { headers: s.auth })).status).toBe(200);
+    const page = await fetch(`${t.baseUrl}/%68ealthz`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+
   it('everything else carries the set helmet sends by default (its CSP aside)', async () => {
     t = await createTestApp();
     expect(Object.keys(DOCUMENT_HEADERS)).toHaveLength(11);

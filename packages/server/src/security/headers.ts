@@ -5,7 +5,8 @@
 //   health data, no framing, no MIME sniffing, HTTPS only. The rest of helmet's set only acts on HTML documents.
 // - Everything else (pages, scripts, documentation, the well-known and health endpoints, 404s) gets the set
 //   helmet 8 sends by default, CSP aside: the pages we serve set their own.
-import type { FastifyInstance } from 'fastify';
+// The set is chosen by the route that matched, not by the raw URL text: `/%61pi/…` reaches the API routes too.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   // Routes that may be cached (a recording's signed link) say so themselves.
@@ -36,10 +37,33 @@ export const DOCUMENT_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 const API_ENTRIES = Object.entries(API_HEADERS);
 const DOCUMENT_ENTRIES = Object.entries(DOCUMENT_HEADERS);
 
+/** The set a route's answers get, by its path (prefix included). */
+const entriesFor = (routePath: string) => (routePath.startsWith('/api/') ? API_ENTRIES : DOCUMENT_ENTRIES);
+
+/**
+ * The set for a request, by the route that matched. The router matches the percent-decoded path: without a `%` in the
+ * URL that is the URL's own text (the fast path every ordinary request takes; request.routeOptions builds an object on
+ * each read, ~0.5 µs); with one, the matched route's path, or for a 404 the decoded path.
+ */
+function entriesOf(request: FastifyRequest): [string, string][] {
+  const { url } = request;
+  if (!url.includes('%')) return entriesFor(url);
+  return entriesFor(request.is404 ? decodedPath(url) : (request.routeOptions.url ?? ''));
+}
+
 /** Adds the headers to every reply of `app` (call on the root instance: hooks added there apply everywhere). */
 export function addSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
-    for (const [name, value] of request.url.startsWith('/api/') ? API_ENTRIES : DOCUMENT_ENTRIES) reply.header(name, value);
+    for (const [name, value] of entriesOf(request)) reply.header(name, value);
     done();
   });
+}
+
+function decodedPath(url: string): string {
+  const path = url.split('?')[0]!;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

@@ -69,6 +69,17 @@ describe('upload abuse', () => {
     expect(res.ms).toBeLessThan(5000);
   });
 
+  // Issue 15 item 13: the query was validated before the token, so a stranger learnt the query rules (400) first.
+  it('no token and a bad query: 401, as on every other route (both upload routes)', async () => {
+    for (const url of [`/api/conferences/${sessionId}/files?kind=evil`, '/api/rooms/some-room/files?kind=evil&extra=1']) {
+      const res = await fetch(`${t.baseUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: 'x' });
+      expect(res.status, url).toBe(401);
+      expect((await res.json()).error, url).toBe('unauthorized');
+    }
+    const user = await fetch(`${t.baseUrl}/api/rooms/some-room/files?kind=evil`, { method: 'POST', headers: { authorization: `Bearer ${stranger}`, 'content-type': 'application/pdf' }, body: 'x' });
+    expect(user.status).toBe(401);
+  });
+
   it('nothing of the refused uploads was stored', async () => {
     expect(await storedFiles()).toBe(0);
   });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-files.js';
 import { assertKey, NotFoundInStorage, type ByteRange, type StorageBackend } from './backend.js';
 
 /** Temporary files older than this are leftovers of a crash and are removed at start. */
@@ -28,7 +29,7 @@ export class FileStorage implements StorageBackend {
   static async open(url: string): Promise<FileStorage> {
     const root = url.startsWith('file://') ? fileURLToPath(url) : path.resolve(url.slice('file:'.length));
     const storage = new FileStorage(root);
-    await fsp.mkdir(storage.#tempDir, { recursive: true });
+    await fsp.mkdir(storage.#tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     await storage.#removeStaleTemps();
     return storage;
   }
@@ -43,9 +44,9 @@ export class FileStorage implements StorageBackend {
     const temp = path.join(this.#tempDir, `${key.replaceAll('/', '_')}.${randomBytes(6).toString('hex')}`);
     try {
       // flush: the write stream fsyncs before it closes, so the file is durable before it gets its name.
-      const handle = await fsp.open(temp, 'wx', 0o600);
+      const handle = await fsp.open(temp, 'wx', PRIVATE_FILE_MODE);
       await pipeline(body, syncAsWritten(handle), handle.createWriteStream({ flush: true, highWaterMark: WRITE_BUFFER }));
-      await fsp.mkdir(path.dirname(finalPath), { recursive: true });
+      await fsp.mkdir(path.dirname(finalPath), { recursive: true, mode: PRIVATE_DIR_MODE });
       await fsp.rename(temp, finalPath);
     } catch (error) {
       await fsp.rm(temp, { force: true });

@@ -40,6 +40,18 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
     return { kind: 'user', id: request.user!.id, username: request.user!.username };
   }
 
+  // Who uploads is settled in onRequest, before the query is validated or the body read: a caller without a valid
+  // credential gets 401 whatever else is wrong with the request, as on every other route.
+  const principals = new WeakMap<FastifyRequest, Principal>();
+  const identifyUploader = async (request: FastifyRequest) => {
+    principals.set(request, await uploader(request));
+  };
+  const identifyRecorder = async (request: FastifyRequest) => {
+    const principal = await uploader(request);
+    if (principal.kind !== 'recorder') throw unauthorized('this route takes the recorder credential');
+    principals.set(request, principal);
+  };
+
   const upload = (request: FastifyRequest, principal: Principal, target: UploadInput['target'], query: { kind: 'recording' | 'attachment'; name?: string; shared?: boolean }) => {
     const length = request.headers['content-length'];
     return files.upload({
@@ -59,6 +71,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.post('/api/conferences/:sessionId/files', {
     bodyLimit: maxUploadBytes,
+    onRequest: identifyUploader,
     onSend: closeIfUnread,
     schema: {
       tags,
@@ -70,14 +83,14 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
       response: { 201: S.StoredFile, ...uploadErrors },
     },
     handler: async (request, reply) => {
-      const principal = await uploader(request);
-      const stored = await upload(request, principal, { sessionId: request.params.sessionId }, request.query);
+      const stored = await upload(request, principals.get(request)!, { sessionId: request.params.sessionId }, request.query);
       return reply.status(201).send(stored);
     },
   });
 
   app.post('/api/rooms/:roomName/files', {
     bodyLimit: maxUploadBytes,
+    onRequest: identifyRecorder,
     onSend: closeIfUnread,
     schema: {
       tags,
@@ -89,9 +102,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
       response: { 201: S.StoredFile, ...uploadErrors },
     },
     handler: async (request, reply) => {
-      const principal = await uploader(request);
-      if (principal.kind !== 'recorder') throw unauthorized('this route takes the recorder credential');
-      const stored = await upload(request, principal, { roomName: request.params.roomName }, request.query);
+      const stored = await upload(request, principals.get(request)!, { roomName: request.params.roomName }, request.query);
       return reply.status(201).send(stored);
     },
   });
