@@ -122,9 +122,23 @@ export class RoomHarness {
     return { user, embed: joined.body };
   }
 
+  /**
+   * Opens the meeting page itself (as a guest link does, no embedding page) in a fresh context with the given
+   * viewport and browser locale; `lang` adds `?lang=`.
+   */
+  async openDirect(embed: Embed, opts: { viewport?: { width: number; height: number }; locale?: string; lang?: string } = {}): Promise<Page> {
+    const context = await this.browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, locale: opts.locale ?? 'en-US' });
+    this.#contexts.push(context);
+    await context.addInitScript(STATS_HOOK);
+    const page = await context.newPage();
+    const query = opts.lang ? `?lang=${encodeURIComponent(opts.lang)}` : '';
+    await page.goto(`${this.app.baseUrl}/${embed.roomName}${query}#jwt=${encodeURIComponent(JSON.stringify(embed.jwt))}`);
+    return page;
+  }
+
   /** Opens the host page in a fresh context (another browser when given) and creates the IFrame API there. */
-  async open(embed: Embed, displayName: string, opts: { browser?: Browser; extra?: Record<string, unknown> } = {}): Promise<Participant> {
-    const context = await (opts.browser ?? this.browser).newContext();
+  async open(embed: Embed, displayName: string, opts: { browser?: Browser; extra?: Record<string, unknown>; locale?: string } = {}): Promise<Participant> {
+    const context = await (opts.browser ?? this.browser).newContext(opts.locale ? { locale: opts.locale } : {});
     this.#contexts.push(context);
     await context.addInitScript(STATS_HOOK);
     const page = await context.newPage();

@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket';
 import { Type } from '@fastify/type-provider-typebox';
 import { createAssetStore, isFresh, type AssetStore } from './assets.js';
 import { meetingPageCsp, meetingPageHtml } from './meeting-page.js';
+import { acceptLanguageTags, pickLanguage } from './browser/lang/index.js';
 import type { RoomService } from './service.js';
 import { ErrorBody } from '../errors.js';
 
@@ -48,7 +49,7 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
       schema: {
         hide: true,
         params: Type.Object({ roomName: Type.String({ pattern: ROOM_NAME_PATTERN }) }),
-        querystring: Type.Object({ jwt: Type.Optional(Type.String({ maxLength: 8192 })) }, { additionalProperties: true }),
+        querystring: Type.Object({ jwt: Type.Optional(Type.String({ maxLength: 8192 })), lang: Type.Optional(Type.String({ maxLength: 35 })) }, { additionalProperties: true }),
         response: { 200: Type.String(), 503: ErrorBody },
       },
     },
@@ -57,14 +58,17 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
       const style = assets.get('meeting.css');
       if (!script || !style) return reply.status(503).send({ error: 'service_unavailable', message: 'room assets are not built (npm run build)' });
       const { roomName } = request.params as { roomName: string };
+      // ?lang= (an explicit link, or the IFrame API's `lang` option), else the browser's languages.
+      const language = pickLanguage((request.query as { lang?: string }).lang, acceptLanguageTags(request.headers['accept-language']));
       // Embeddable by other origins: this page's CSP (frame-ancestors) replaces helmet's X-Frame-Options.
       reply.removeHeader('x-frame-options');
       return reply
         .header('content-security-policy', meetingPageCsp(opts.publicUrl))
         .header('cache-control', 'no-store')
+        .header('vary', 'accept-language')
         .header('permissions-policy', 'camera=(self), microphone=(self), display-capture=(self)')
         .type('text/html; charset=utf-8')
-        .send(meetingPageHtml({ roomName, scriptVersion: script.version, styleVersion: style.version }));
+        .send(meetingPageHtml({ roomName, scriptVersion: script.version, styleVersion: style.version, language }));
     },
   );
 

@@ -12,6 +12,8 @@ interface Options {
   userInfo?: { displayName?: string; email?: string };
   configOverwrite?: { startWithAudioMuted?: boolean; startWithVideoMuted?: boolean; [key: string]: unknown };
   interfaceConfigOverwrite?: Record<string, unknown>;
+  /** The meeting page's language (`en`, `pt-BR`); without it the browser's. */
+  lang?: string;
   onload?: () => void;
   [key: string]: unknown;
 }
@@ -73,7 +75,10 @@ class JitsiMeetExternalAPI {
     iframe.style.border = '0';
     iframe.style.width = cssSize(options.width) ?? '100%';
     iframe.style.height = cssSize(options.height) ?? '720px';
-    iframe.src = `${this.#origin}/${encodeURIComponent(roomName)}#${hash.join('&')}`;
+    // The language goes in the query: the server renders the page in it (Jitsi also takes config.defaultLanguage).
+    const lang = typeof options.lang === 'string' ? options.lang : options.configOverwrite?.defaultLanguage;
+    const query = typeof lang === 'string' && lang ? `?lang=${encodeURIComponent(lang)}` : '';
+    iframe.src = `${this.#origin}/${encodeURIComponent(roomName)}${query}#${hash.join('&')}`;
     if (options.onload) iframe.addEventListener('load', options.onload);
     this.#iframe = iframe;
     window.addEventListener('message', this.#onMessage);

@@ -5,6 +5,7 @@ import { Mesh } from './mesh.js';
 import { connectParent } from './parent.js';
 import { Signaling } from './signaling.js';
 import { MeetingView, type PageState } from './view.js';
+import { t } from './page-strings.js';
 
 const roomName = document.getElementById('meeting')!.dataset.room!;
 const hash = parseHashParams(location.hash);
@@ -133,7 +134,7 @@ function stopMedia() {
   localStream = null;
 }
 
-const localTileInfo = () => ({ displayName: me?.displayName ?? displayName ?? 'You', avatar: me?.avatar ?? null, audioMuted, videoMuted });
+const localTileInfo = () => ({ displayName: me?.displayName ?? displayName ?? t.you, avatar: me?.avatar ?? null, audioMuted, videoMuted });
 
 function applyMute() {
   for (const t of localStream?.getAudioTracks() ?? []) t.enabled = !audioMuted;
@@ -162,17 +163,6 @@ function refreshState() {
   if (!finished && me) view.setState(peers.size ? 'in-call' : 'waiting');
 }
 
-const REFUSALS: Partial<Record<RoomErrorCode, string>> = {
-  token_expired: 'This call link has expired',
-  token_not_yet_valid: 'This call link is not valid yet',
-  token_missing: 'This call link is not valid',
-  token_invalid: 'This call link is not valid',
-  token_wrong_room: 'This call link is for another call',
-  room_full: 'This call is full',
-  conference_not_found: 'This call does not exist',
-  conference_ended: 'This call has ended',
-};
-
 /** Jitsi's error names, so integrators' existing handlers recognise them. */
 function jitsiError(code: RoomErrorCode): { name: string; type: 'CONNECTION' | 'CONFERENCE' } {
   if (code.startsWith('token_')) return { name: 'connection.passwordRequired', type: 'CONNECTION' };
@@ -188,7 +178,7 @@ function onError(code: RoomErrorCode, message: string, fatal: boolean) {
   if (me && code === 'conference_ended') return finish('ended');
   const wasIn = me !== undefined;
   finish('refused');
-  view.showRefused(REFUSALS[code] ?? 'You cannot join this call', message);
+  view.showRefused((t.refusals as Partial<Record<RoomErrorCode, string>>)[code] ?? t.refusedDefault, message);
   if (!wasIn) saveResume(null);
 }
 

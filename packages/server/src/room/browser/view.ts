@@ -1,19 +1,20 @@
 // The meeting page's DOM: tiles (video, name, avatar, mute mark), the status line, the refused panel, the buttons.
 import type { PeerInfo } from '../protocol.js';
+import { t } from './page-strings.js';
 
 /** What the page shows; `data-state` on <main> carries it for styles and tests. */
 export type PageState = 'connecting' | 'waiting' | 'in-call' | 'reconnecting' | 'refused' | 'left' | 'ended';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+export const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const STATUS: Record<PageState, string> = {
-  connecting: 'Connecting…',
-  waiting: 'Waiting for others to join…',
+  connecting: t.status.connecting,
+  waiting: t.status.waiting,
   'in-call': '',
-  reconnecting: 'Connection lost. Reconnecting…',
+  reconnecting: t.status.reconnecting,
   refused: '',
-  left: 'You left the call.',
-  ended: 'The call has ended.',
+  left: t.status.left,
+  ended: t.status.ended,
 };
 
 function initials(name: string) {
@@ -27,6 +28,7 @@ class Tile {
   readonly #avatar = document.createElement('div');
   readonly #name = document.createElement('span');
   readonly #mic = document.createElement('span');
+  readonly quality = document.createElement('span');
 
   constructor(local: boolean) {
     this.root.className = local ? 'tile local' : 'tile';
@@ -38,14 +40,16 @@ class Tile {
     const caption = document.createElement('figcaption');
     this.#name.className = 'name';
     this.#mic.className = 'mic-off';
-    this.#mic.textContent = 'muted';
-    caption.append(this.#name, this.#mic);
+    this.#mic.textContent = t.mutedMark;
+    this.quality.className = 'quality';
+    this.quality.hidden = true;
+    caption.append(this.quality, this.#name, this.#mic);
     this.root.append(this.video, this.#avatar, caption);
   }
 
   update(p: Pick<PeerInfo, 'displayName' | 'avatar' | 'audioMuted' | 'videoMuted'> & { connected?: boolean }, label: string) {
     this.#name.textContent = label;
-    this.root.setAttribute('aria-label', `${label}${p.audioMuted ? ', microphone muted' : ''}${p.videoMuted ? ', camera off' : ''}`);
+    this.root.setAttribute('aria-label', t.tileLabel(label, p.audioMuted, p.videoMuted));
     this.#mic.hidden = !p.audioMuted;
     this.root.classList.toggle('video-off', p.videoMuted);
     this.root.classList.toggle('interrupted', p.connected === false);
@@ -69,12 +73,14 @@ export class MeetingView {
   readonly mic = $<HTMLButtonElement>('mic');
   readonly cam = $<HTMLButtonElement>('cam');
   readonly hangup = $<HTMLButtonElement>('hangup');
+  /** Buttons enabled only while in the call. */
+  readonly #callButtons = [this.mic, this.cam, this.hangup, $<HTMLButtonElement>('share'), $<HTMLButtonElement>('chat-toggle'), $<HTMLButtonElement>('devices-toggle')];
 
   setState(state: PageState) {
     $('meeting').dataset.state = state;
     $('status').textContent = STATUS[state];
     const active = state === 'waiting' || state === 'in-call' || state === 'reconnecting';
-    for (const b of [this.mic, this.cam, this.hangup]) b.disabled = !active;
+    for (const b of this.#callButtons) b.disabled = !active;
     if (!active) for (const id of [...this.#tiles.keys()]) this.removeTile(id);
   }
 
@@ -90,12 +96,18 @@ export class MeetingView {
     let tile = this.#tiles.get(id);
     if (!tile) {
       tile = new Tile(local);
+      tile.root.dataset.participant = id;
       this.#tiles.set(id, tile);
       this.#stage.append(tile.root);
       this.#stage.dataset.count = String(this.#tiles.size);
     }
-    tile.update(p, local ? `${p.displayName} (you)` : p.displayName);
+    tile.update(p, local ? t.youSuffix(p.displayName) : p.displayName);
     return tile.video;
+  }
+
+  /** The remote tiles' video elements (their audio plays through them). */
+  remoteVideos(): HTMLVideoElement[] {
+    return [...this.#tiles.entries()].filter(([id]) => id !== 'local').map(([, tile]) => tile.video);
   }
 
   attach(id: string, stream: MediaStream) {
@@ -114,8 +126,8 @@ export class MeetingView {
 
   setToggles(audioMuted: boolean, videoMuted: boolean) {
     this.mic.setAttribute('aria-pressed', String(audioMuted));
-    this.mic.textContent = audioMuted ? 'Unmute' : 'Mute';
+    this.mic.textContent = audioMuted ? t.unmute : t.mute;
     this.cam.setAttribute('aria-pressed', String(videoMuted));
-    this.cam.textContent = videoMuted ? 'Start camera' : 'Stop camera';
+    this.cam.textContent = videoMuted ? t.startCamera : t.stopCamera;
   }
 }
