@@ -34,6 +34,8 @@ import { startRecordsWorkers } from './ledger/workers.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
 import { roomRoutes } from './room/routes.js';
 import { openStorage } from './storage/backend.js';
+import { installMetrics } from './metrics/install.js';
+import type { RoomService } from './room/service.js';
 import { FileService } from './storage/service.js';
 import { fileRoutes } from './storage/routes.js';
 
@@ -73,6 +75,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('user', null);
 
   addSecurityHeaders(app);
+  let room: RoomService | undefined;
+  const metrics = installMetrics(app, { ...config.metrics, host: config.host }, { db, clock, room: () => room, log: app.log });
   // Without configured origins CORS is off, and then no hook at all: the plugin's would run on every request to do
   // nothing (a preflight gets the same 404 either way).
   if (config.corsOrigins.length > 0) {
@@ -123,15 +127,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes });
   if (config.jitsi.mode === 'builtin') {
-    await app.register(roomRoutes, { room: createBuiltinRoom({ config, db, clock, conferences, log: app.log }), publicUrl: config.publicUrl });
+    room = createBuiltinRoom({ config, db, clock, conferences, log: app.log });
+    await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
 
   const ledger = await createLedger(config, db.kysely, clock);
   const records = new RecordsService({ db: db.kysely, clock, ledger, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
   await app.register(recordsRoutes, { records, authenticate });
-  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay, sqliteFile: db.sqliteFile });
-  const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, log: app.log });
+  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay, sqliteFile: db.sqliteFile, metrics });
+  const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, log: app.log, metrics });
   app.decorate('records', { sealer, anchorer, ledger });
   app.addHook('onClose', async () => ledger.close?.());
 

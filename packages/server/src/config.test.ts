@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     expect(c.jitsi).toMatchObject({ mode: 'builtin', url: 'http://127.0.0.1:8080' });
   });
 
+  it('keeps metrics off by default, and on only with a separate port or a token', () => {
+    expect(loadConfig({}).metrics).toEqual({ enabled: false, port: undefined, token: undefined });
+    expect(loadConfig({ V4H_METRICS: 'on', V4H_METRICS_PORT: '9100' }).metrics).toEqual({ enabled: true, port: 9100, token: undefined });
+    expect(loadConfig({ V4H_METRICS: 'on', V4H_METRICS_TOKEN: 't'.repeat(16) }).metrics).toMatchObject({ enabled: true, port: undefined });
+  });
+
   it('trusts proxies only when told', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ V4H_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
@@ -59,6 +65,11 @@ describe('loadConfig', () => {
     [{ V4H_STORAGE_URL: 'ftp://bucket' }, 'V4H_STORAGE_URL'],
     [{ V4H_TRUST_PROXY: 'everyone' }, 'V4H_TRUST_PROXY'],
     [{ V4H_TRUST_PROXY: '2' }, 'V4H_TRUST_PROXY'],
+    [{ V4H_METRICS: 'on' }, 'V4H_METRICS'],
+    [{ V4H_METRICS: 'yes', V4H_METRICS_PORT: '9100' }, 'V4H_METRICS'],
+    [{ V4H_METRICS: 'on', V4H_METRICS_TOKEN: 'short' }, 'V4H_METRICS_TOKEN'],
+    [{ V4H_METRICS: 'on', V4H_METRICS_PORT: '8080' }, 'V4H_METRICS_PORT'],
+    [{ V4H_METRICS: 'on', V4H_METRICS_PORT: '70000' }, 'V4H_METRICS_PORT'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {

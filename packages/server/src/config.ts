@@ -51,6 +51,8 @@ export interface Config {
   storageRegion?: string;
   /** Seconds an upload may receive nothing before it is dropped (a stalled client must not hold a file open). */
   uploadIdleTimeout: number;
+  /** Prometheus metrics: off unless V4H_METRICS=on, and then on their own port or behind a bearer token. */
+  metrics: { enabled: boolean; port?: number; token?: string };
   /** Milliseconds between two reads of the event log for the event channel (events reach other processes this fast). */
   eventPollInterval: number;
 }
@@ -214,6 +216,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy = trustRaw;
   }
 
+  const metrics = metricsConfig(env, port);
+
   return {
     host,
     port,
@@ -260,6 +264,7 @@ export function loadConfig(env: Env = process.env): Config {
     storageCredentials: storageCredentials(env),
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
+    metrics,
     eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
   };
 }
@@ -271,4 +276,20 @@ function storageCredentials(env: Env): Config['storageCredentials'] {
     throw new ConfigError(accessKeyId ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together');
   }
   return accessKeyId ? { accessKeyId, secretAccessKey: secretAccessKey!, sessionToken: str(env, 'AWS_SESSION_TOKEN') } : undefined;
+}
+
+function metricsConfig(env: Env, apiPort: number): Config['metrics'] {
+  const switchRaw = str(env, 'V4H_METRICS') ?? 'off';
+  if (switchRaw !== 'on' && switchRaw !== 'off') throw new ConfigError('V4H_METRICS', `expected on or off, got "${switchRaw}"`);
+  const token = str(env, 'V4H_METRICS_TOKEN');
+  if (token !== undefined && Buffer.byteLength(token) < 16) throw new ConfigError('V4H_METRICS_TOKEN', 'must be at least 16 bytes');
+  const port = str(env, 'V4H_METRICS_PORT') === undefined ? undefined : int(env, 'V4H_METRICS_PORT', 0);
+  if (port !== undefined && (port > 65535 || (port !== 0 && port === apiPort))) {
+    throw new ConfigError('V4H_METRICS_PORT', `expected a port other than PORT, got "${port}"`);
+  }
+  // Never open by default: on the public port the metrics need a token.
+  if (switchRaw === 'on' && port === undefined && token === undefined) {
+    throw new ConfigError('V4H_METRICS', 'set V4H_METRICS_PORT (a separate port) or V4H_METRICS_TOKEN (a bearer token) with V4H_METRICS=on');
+  }
+  return { enabled: switchRaw === 'on', port, token };
 }

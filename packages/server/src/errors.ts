@@ -1,6 +1,7 @@
 // Coded errors thrown by services, and the one Fastify error handler that maps them to `{ error, message }`.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
+import { backendOf } from './metrics/backends.js';
 
 /** Stable error codes (see docs/api.md); each maps to one HTTP status. */
 export const ERROR_STATUS = {
@@ -60,7 +61,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 
 export function errorHandler(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof AppError) {
-    if (error.status >= 500) request.log.error({ err: error }, error.message);
+    if (error.status >= 500) {
+      request.log.error({ err: error }, error.message);
+      request.server.metrics?.backendError(backendOf(error));
+    }
     return reply.status(error.status).headers(error.headers).send({ error: error.code, message: error.message });
   }
   const fe = error as FastifyError;
@@ -75,9 +79,11 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
   }
   if (isUnavailable(error)) {
     request.log.error({ err: error }, 'back end unavailable');
+    request.server.metrics?.backendError(backendOf(error));
     return reply.status(503).header('retry-after', '5').send({ error: 'service_unavailable', message: 'a back end is unavailable; try again shortly' });
   }
   request.log.error({ err: error }, 'unhandled error');
+  request.server.metrics?.backendError(backendOf(error));
   return reply.status(500).send({ error: 'internal_error', message: 'internal error' });
 }
 

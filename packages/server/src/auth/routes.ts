@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { iso } from '../lib/clock.js';
 import type { Authenticate } from './authenticate.js';
 import type { AuthService } from './service.js';
+import { trackLogin } from '../metrics/track.js';
 import { loginSchema, logoutSchema, refreshSchema, sessionSchema } from './schemas.js';
 
 /** Registered by app.ts at prefix /api/auth. */
@@ -13,7 +14,7 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService; authenticate: A
   // Token answers must not be stored by any cache (RFC 6749 §5.1).
   app.post('/login', { schema: loginSchema }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    return auth.login(request.body.username, request.body.password, request.ip);
+    return trackLogin(fastify.metrics, auth.login(request.body.username, request.body.password, request.ip));
   });
 
   app.post('/refresh', { schema: refreshSchema }, async (request, reply) => {

@@ -1,4 +1,5 @@
 // The anchor worker: batches sealed manifests into one Merkle tree and drives the batch to the ledger.
+import type { Metrics } from '../metrics/metrics.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
@@ -23,6 +24,8 @@ export interface AnchorWorkerOptions {
   /** Longest a run may hold the lease; after a crash another process takes over once it lapses. */
   leaseMs?: number;
   log?: { warn(obj: object, msg: string): void };
+  /** Counts anchored batches (and their lag) and ledger failures. */
+  metrics?: Pick<Metrics, 'batchAnchored' | 'ledgerError'>;
 }
 
 export class AnchorWorker {
@@ -58,11 +61,13 @@ export class AnchorWorker {
       } catch (error) {
         const message = (error as Error).message ?? String(error);
         this.opts.log?.warn({ batchId: batch.id, attempts: batch.attempts + 1, error: message }, 'anchoring failed; will retry');
+        this.opts.metrics?.ledgerError();
         await this.#outbox.markFailed(batch, message, now);
         return { ...result, waiting: true, lastError: message };
       }
       if (outcome.status !== 'anchored') return { ...result, waiting: true };
       await this.#outbox.markAnchored(batch, outcome);
+      this.opts.metrics?.batchAnchored(batch.id, batch.size, outcome.anchoredAt);
       result.anchored += batch.size;
     }
     return result;

@@ -1,4 +1,5 @@
 // The seal worker: V4H_SEAL_DELAY after a conference ends (and after its last late event), seals what is unsealed.
+import type { Metrics } from '../metrics/metrics.js';
 import os from 'node:os';
 import { CompiledQuery, SqliteAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, ManifestsTable } from '../db/schema.js';
@@ -26,6 +27,8 @@ export interface SealerOptions {
   threads?: number;
   /** The compiled seal-worker-thread.js (default: beside this module, when it was compiled). */
   threadScript?: URL;
+  /** Counts the manifests sealed. */
+  metrics?: Pick<Metrics, 'manifestsSealed'>;
 }
 
 /** Conferences per transaction: one read of their events, one insert of their manifests. */
@@ -53,6 +56,7 @@ export class Sealer {
       for (;;) {
         const round = await this.#sealDue(limit);
         sealed.push(...round.manifests);
+        this.opts.metrics?.manifestsSealed(round.manifests.length);
         // A round that sealed nothing found only conferences with a gap in their events (sealed once it closes).
         if (round.due < limit || round.manifests.length === 0) return sealed;
         if (!(await acquireLease(db, 'seal', this.#holder, clock.now(), LEASE_MS))) return sealed;

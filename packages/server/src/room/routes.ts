@@ -85,6 +85,7 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
       },
       close: (code, reason) => socket.close(code, reason),
     });
+    app.metrics.signalingSocket(1);
     let alive = true;
     const heartbeat = setInterval(() => {
       // A peer that stopped answering pings (killed browser, lost network) is disconnected; the grace period starts.
@@ -105,6 +106,7 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
     });
     socket.on('close', () => {
       clearInterval(heartbeat);
+      app.metrics.signalingSocket(-1);
       connection.closed();
     });
   });

@@ -85,6 +85,13 @@ export class RoomService {
     return [...(this.#rooms.get(roomName)?.participants.values() ?? [])].filter((p) => !p.pending).map((p) => ({ ...p.info }));
   }
 
+  /** Live rooms and their participants in this process (for metrics; joins being recorded count). */
+  counts(): { rooms: number; participants: number } {
+    let participants = 0;
+    for (const room of this.#rooms.values()) participants += room.participants.size;
+    return { rooms: this.#rooms.size, participants };
+  }
+
   /** Attaches a new WebSocket; returns the handlers the transport calls. */
   connect(socket: RoomSocket): { message(raw: string): void; closed(): void } {
     let me: { room: Room; participant: Participant } | undefined;

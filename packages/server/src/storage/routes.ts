@@ -10,6 +10,7 @@ import { isInline } from './media-types.js';
 import { contentDisposition } from './content-disposition.js';
 import type { Download, FileService, Principal, RangeHeaders, UploadInput } from './service.js';
 import * as S from './schemas.js';
+import { trackUpload } from '../metrics/track.js';
 
 export interface FileRoutesOptions {
   files: FileService;
@@ -54,7 +55,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   const upload = (request: FastifyRequest, principal: Principal, target: UploadInput['target'], query: { kind: 'recording' | 'attachment'; name?: string; shared?: boolean }) => {
     const length = request.headers['content-length'];
-    return files.upload({
+    return trackUpload(app.metrics, files.upload({
       principal,
       target,
       kind: query.kind,
@@ -66,7 +67,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
       digests: [header(request, 'repr-digest'), header(request, 'content-digest')],
       // Fastify skips the parser for an empty body; the raw request is then an ended stream.
       body: (request.body as Readable | undefined) ?? request.raw,
-    });
+    }));
   };
 
   app.post('/api/conferences/:sessionId/files', {
