@@ -61,7 +61,15 @@ describe('argument checks', () => {
     expect(checkSize('50vh', 'height', 1)).toBe('50vh');
     expect(checkSize('37.5em', 'width', 1)).toBe('37.5em');
     expect(checkSize(undefined, 'width', 640)).toBe(640);
-    expect(() => checkSize('0px', 'width', 1)).toThrow(/width must be/);
+    expect(checkSize('0px', 'width', 1)).toBe('0px');
+    for (const length of ['10px', '2.5em', '12pt', '50%', '100vh', '100vw', '100dvh', '100lvw', '100svh', '.5em']) expect(checkSize(length, 'width', 1)).toBe(length);
+    // Not given: '' and null as well as undefined.
+    expect(checkSize('', 'width', 640)).toBe(640);
+    expect(checkSize(null, 'width', 640)).toBe(640);
+    // What Jitsi would silently ignore is refused.
+    for (const bad of ['2rem', 'auto', '100', 'px', '10 px', '1e3', {}, NaN, -1, Infinity].filter((v) => v !== '100')) {
+      expect(() => checkSize(bad, 'width', 1)).toThrow(/width must be/);
+    }
   });
 
   it('start/join outside a browser fail as invalid_argument (no DOM Element exists)', async () => {

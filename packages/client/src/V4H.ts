@@ -1,11 +1,11 @@
 // The V4H client: the seed's API (login … getGuestUrl, jApi) over the V4H server and the Jitsi IFrame API.
 import { Call, type Embed } from './call.js';
-import { V4HError, invalidArgument } from './errors.js';
+import { V4HError, invalidArgument, isV4HError } from './errors.js';
 import { Emitter, type V4HEventName, type V4HListener } from './events.js';
 import { HttpClient, type FetchLike } from './http.js';
-import { loadJitsi, type JitsiMeetExternalAPI } from './jitsi.js';
+import { loadJitsi, type JitsiMeetExternalAPI, type JitsiEmbedOptions } from './jitsi.js';
 import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
-import { checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf } from './checks.js';
+import { checkEmbedOptions, checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf, given } from './checks.js';
 import { listFiles as listConferenceFiles, shareFile, uploadFile, type StoredFile, type UploadBody, type UploadOptions } from './files.js';
 import { fetchManifest, verifyManifestBundle, type ManifestBundle, type VerificationReport, type VerifyConferenceOptions } from './records.js';
 
@@ -21,6 +21,11 @@ export interface V4HOptions {
   autoRefresh?: boolean;
   /** How long to wait for Jitsi's external_api.js, in ms (default 15000). */
   jitsiTimeout?: number;
+  /**
+   * Passed to every `new JitsiMeetExternalAPI(…)`: `configOverwrite`, `interfaceConfigOverwrite`, `lang`, `devices`.
+   * A start/join call's own options win over these. Default config: `{ disableDeepLinking: true }`.
+   */
+  jitsi?: JitsiEmbedOptions;
 }
 
 /** Who may join a conference: see `requestConference`. */
@@ -36,8 +41,8 @@ export interface RequestConferenceOptions {
   password?: string;
 }
 
-/** Options of `joinConference` beyond the seed's arguments. */
-export interface JoinConferenceOptions {
+/** Options of `joinConference`: the Jitsi embed options, and the conference password. */
+export interface JoinConferenceOptions extends JitsiEmbedOptions {
   /** SESSIONPWD: the conference password. */
   password?: string;
 }
@@ -80,6 +85,7 @@ export class V4H {
   readonly #events = new Emitter();
   readonly #fetch: FetchLike;
   readonly #jitsiTimeout: number;
+  readonly #jitsiOptions: JitsiEmbedOptions;
   #call: Call | null = null;
 
   constructor(options: V4HOptions = {}) {
@@ -90,6 +96,7 @@ export class V4H {
     if (typeof fetchFn !== 'function') throw invalidArgument('no fetch available: pass options.fetch');
     this.#fetch = fetchFn;
     this.#jitsiTimeout = options.jitsiTimeout ?? 15_000;
+    this.#jitsiOptions = given(options.jitsi) ? checkEmbedOptions(options.jitsi, 'options.jitsi') : {};
     const store = options.tokenStore === 'session' ? sessionTokenStore() : typeof options.tokenStore === 'object' ? options.tokenStore : memoryTokenStore();
     this.#tokens = new TokenManager({
       store,
@@ -109,17 +116,32 @@ export class V4H {
     return { accessToken: answer.accessToken, refreshToken: answer.refreshToken };
   }
 
-  /** Checks an access token with the server and adopts it (it cannot be renewed). Resolves 'ok'. */
+  /**
+   * Signs in with a token from elsewhere: an access token is checked with the server and adopted (it cannot be
+   * renewed); a refresh token is renewed and the new pair adopted. Resolves 'ok'.
+   */
   async loginWithToken(accessToken: string): Promise<'ok'> {
     checkString(accessToken, 'accessToken');
-    const answer = await this.#http.request<{ expiresAt?: string | number }>('GET', '/api/auth/session', { token: accessToken });
+    let answer: { expiresAt?: string | number };
+    try {
+      answer = await this.#http.request<{ expiresAt?: string | number }>('GET', '/api/auth/session', { token: accessToken });
+    } catch (error) {
+      if (!isV4HError(error) || error.status !== 401) throw error;
+      // Not an access token the server takes: perhaps a refresh token (the seed names both as the input).
+      const renewed = await this.#http
+        .request<TokenAnswer>('POST', '/api/auth/refresh', { body: { refreshToken: accessToken }, auth: false })
+        .catch(() => Promise.reject(error));
+      this.#tokens.adopt(renewed.accessToken, renewed.refreshToken, Date.now() + renewed.expiresIn * 1000);
+      return 'ok';
+    }
     this.#tokens.adopt(accessToken, null, expiryOf(accessToken, answer.expiresAt));
     return 'ok';
   }
 
   /** Renews the session with the given or the stored refresh token; resolves the new access token. */
   async refreshToken(refreshToken?: string): Promise<string> {
-    if (refreshToken !== undefined) checkString(refreshToken, 'refreshToken');
+    if (!given(refreshToken)) return this.#tokens.refresh();
+    checkString(refreshToken, 'refreshToken');
     return this.#tokens.refresh(refreshToken);
   }
 
@@ -130,25 +152,36 @@ export class V4H {
    * const id = await v4h.requestConference(undefined, { joinPolicy: 'RESTRICT', users: ['dr.bruno'] });
    */
   async requestConference(sessionId?: string, options: RequestConferenceOptions = {}): Promise<string> {
-    if (sessionId !== undefined && sessionId !== null) checkSessionId(sessionId);
+    // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
+    if (given(sessionId)) checkSessionId(sessionId);
     if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
     const { joinPolicy, users, password } = options;
     if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy)) throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
     if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u))) throw invalidArgument('users must be an array of usernames');
     if (password !== undefined) checkString(password, 'password');
-    const body = { ...(sessionId ? { sessionId } : {}), ...(joinPolicy ? { joinPolicy } : {}), ...(users ? { users } : {}), ...(password !== undefined ? { password } : {}) };
+    const body = { ...(given(sessionId) ? { sessionId } : {}), ...(joinPolicy ? { joinPolicy } : {}), ...(users ? { users } : {}), ...(password !== undefined ? { password } : {}) };
     return (await this.#http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
   }
 
-  /** Owner: starts the call in `parentNode`; resolves 'ok' once the iframe is there. */
-  startConference(sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string): Promise<'ok'> {
-    return this.#open('start', sessionId, parentNode, width, height, name, avatarUrl);
+  /**
+   * Owner: starts the call in `parentNode`; resolves 'ok' once the iframe is there. Optional arguments may be
+   * omitted, `''` or `null`; `options` carries Jitsi's `configOverwrite`, `interfaceConfigOverwrite`, `lang`, `devices`.
+   * Jitsi's own errors afterwards (a refused token, a room password) arrive as `error` events.
+   * @example
+   * await v4h.startConference(id, el, '100%', 480, 'Dr. Ana', '', { lang: 'pt-BR', configOverwrite: { prejoinConfig: { enabled: false } } });
+   */
+  startConference(sessionId: string, parentNode: Element, width?: number | string | null, height?: number | string | null, name?: string | null, avatarUrl?: string | null, options?: JitsiEmbedOptions | null): Promise<'ok'> {
+    return this.#open('start', sessionId, parentNode, width, height, name, avatarUrl, options);
   }
 
-  /** Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. `options.password`: SESSIONPWD. */
-  joinConference(sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string, options: JoinConferenceOptions = {}): Promise<'ok'> {
-    if (options?.password !== undefined) checkString(options.password, 'password');
-    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, options?.password);
+  /**
+   * Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. Arguments as {@link V4H.startConference};
+   * `options.password` is the conference password (join policy SESSIONPWD).
+   */
+  joinConference(sessionId: string, parentNode: Element, width?: number | string | null, height?: number | string | null, name?: string | null, avatarUrl?: string | null, options?: JoinConferenceOptions | null): Promise<'ok'> {
+    const { password, ...embed } = given(options) && typeof options === 'object' ? options : ({} as JoinConferenceOptions);
+    if (password !== undefined) checkString(password, 'password');
+    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, given(options) ? embed : options, password);
   }
 
   /** Calls `callback(sessionId)` once each time a call is over for this user. Returns 'ok'. */
@@ -216,8 +249,8 @@ export class V4H {
   async getGuestUrl(sessionId: string, name: string, avatarUrl?: string): Promise<{ jwt: string | null; url: string }> {
     checkSessionId(sessionId);
     checkString(name, 'name');
-    if (avatarUrl !== undefined && avatarUrl !== null) checkUrl(avatarUrl, 'avatarUrl');
-    return this.#http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, { body: avatarUrl ? { name, avatarUrl } : { name } });
+    if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
+    return this.#http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, { body: given(avatarUrl) ? { name, avatarUrl } : { name } });
   }
 
   /** Owner: ends the conference for everyone (on the server and in Jitsi); defaults to the current call. */
@@ -225,28 +258,14 @@ export class V4H {
     checkSessionId(sessionId);
     const details = await this.#http.request<ConferenceDetails>('POST', `/api/conferences/${encodeURIComponent(sessionId!)}/end`);
     const call = this.#call;
-    if (call?.sessionId === sessionId) {
-      try {
-        call.api.executeCommand(call.moderator ? 'endConference' : 'hangup');
-      } catch {
-        // Ending locally below is what matters for this page.
-      }
-      call.end();
-    }
+    // Jitsi gets the end command and time to act on it before its iframe goes (hangUp waits at most ~3 s).
+    if (call?.sessionId === sessionId) await call.hangUp('end');
     return details;
   }
 
   /** Leaves the current call (the others stay). Resolves 'ok', also when there is none. */
   async leaveConference(): Promise<'ok'> {
-    const call = this.#call;
-    if (call) {
-      try {
-        call.api.executeCommand('hangup');
-      } catch {
-        // Disposing the iframe leaves the room anyway.
-      }
-      call.end();
-    }
+    await this.#call?.hangUp('leave');
     return 'ok';
   }
 
@@ -264,7 +283,7 @@ export class V4H {
     return this.#call?.api ?? null;
   }
 
-  /** Subscribes to an event (ended, joined, left, participantJoined, participantLeft, authExpired). */
+  /** Subscribes to an event (ended, joined, left, participantJoined, participantLeft, error, authExpired). */
   on<E extends V4HEventName>(event: E, listener: V4HListener<E>): this {
     this.#events.on(event, listener);
     return this;
@@ -275,13 +294,26 @@ export class V4H {
     return this;
   }
 
-  async #open(action: 'start' | 'join', sessionId: string, parentNode: Element, width?: number | string, height?: number | string, name?: string, avatarUrl?: string, password?: string): Promise<'ok'> {
+  async #open(
+    action: 'start' | 'join',
+    sessionId: string,
+    parentNode: Element,
+    width?: number | string | null,
+    height?: number | string | null,
+    name?: string | null,
+    avatarUrl?: string | null,
+    options?: JitsiEmbedOptions | null,
+    password?: string,
+  ): Promise<'ok'> {
     checkSessionId(sessionId);
     checkParentNode(parentNode);
     const size = { width: checkSize(width, 'width', 640), height: checkSize(height, 'height', 480) };
-    if (name !== undefined && name !== null) checkName(name, 'name');
-    if (avatarUrl !== undefined && avatarUrl !== null) checkUrl(avatarUrl, 'avatarUrl');
-    const body = { ...(name ? { displayName: name } : {}), ...(avatarUrl ? { avatarUrl } : {}), ...(password ? { password } : {}) };
+    // '' and null mean "not given": the server falls back to the user's name, and there is no avatar.
+    if (given(name)) checkName(name, 'name');
+    if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
+    const own = given(options) ? checkEmbedOptions(options, 'options') : {};
+    const jitsi = mergeEmbedOptions(this.#jitsiOptions, own);
+    const body = { ...(given(name) ? { displayName: name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}), ...(password ? { password } : {}) };
     const embed = await this.#http.request<Embed>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
     const JitsiAPI = await loadJitsi(embed.scriptUrl, this.#jitsiTimeout);
     this.#call?.end();
@@ -292,7 +324,8 @@ export class V4H {
         parentNode,
         ...size,
         ...(embed.jwt ? { jwt: embed.jwt } : {}),
-        userInfo: name ? { displayName: name } : {},
+        userInfo: given(name) ? { displayName: name } : {},
+        ...jitsi,
       });
     } catch (cause) {
       throw new V4HError('jitsi_unavailable', `JitsiMeetExternalAPI failed: ${(cause as Error)?.message ?? cause}`, 0, cause);
@@ -300,7 +333,7 @@ export class V4H {
     const call = new Call({
       embed,
       api,
-      avatarUrl: avatarUrl ?? undefined,
+      avatarUrl: given(avatarUrl) ? avatarUrl : undefined,
       presenceUrl: this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/presence`),
       fetch: this.#fetch,
       events: this.#events,
@@ -315,4 +348,19 @@ export class V4H {
     }
     return 'ok';
   }
+}
+
+// Phones opening Jitsi would otherwise be pushed to install its app instead of joining in the browser.
+const DEFAULT_CONFIG: Record<string, unknown> = { disableDeepLinking: true };
+
+function mergeEmbedOptions(instance: JitsiEmbedOptions, call: JitsiEmbedOptions): JitsiEmbedOptions {
+  return {
+    ...instance,
+    ...call,
+    configOverwrite: { ...DEFAULT_CONFIG, ...instance.configOverwrite, ...call.configOverwrite },
+    ...(instance.interfaceConfigOverwrite || call.interfaceConfigOverwrite
+      ? { interfaceConfigOverwrite: { ...instance.interfaceConfigOverwrite, ...call.interfaceConfigOverwrite } }
+      : {}),
+    ...(instance.devices || call.devices ? { devices: { ...instance.devices, ...call.devices } } : {}),
+  };
 }

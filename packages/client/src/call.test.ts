@@ -1,22 +1,25 @@
 // Presence and teardown of one call, driven through a fake IFrame API: joined once, left once, ended once.
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { Call, type Embed } from './call.js';
+import type { V4HError } from './errors.js';
 import { Emitter } from './events.js';
 import type { JitsiMeetExternalAPI } from './jitsi.js';
 
 const embed = (jwt: string | null): Embed => ({ sessionId: 's1', state: 'started', scriptUrl: 'http://j/external_api.js', domain: 'j', roomName: 'room', jwt, moderator: true, presenceToken: 'pt' });
 
-function setup(jwt: string | null = 'jwt') {
+function setup(jwt: string | null = 'jwt', moderator = true) {
   const api = Object.assign(new EventEmitter(), { executeCommand: vi.fn(), dispose: vi.fn() }) as unknown as JitsiMeetExternalAPI & EventEmitter;
   const fetch = vi.fn(async () => new Response('{"state":"started"}'));
   const events = new Emitter();
   const seen: string[] = [];
   for (const name of ['joined', 'left', 'ended', 'participantJoined', 'participantLeft'] as const) events.on(name, () => seen.push(name));
+  const errors: V4HError[] = [];
+  events.on('error', ({ error }) => errors.push(error));
   const onEnd = vi.fn();
-  const call = new Call({ embed: embed(jwt), api, avatarUrl: 'https://img.test/a.png', presenceUrl: 'http://v4h.test/api/conferences/s1/presence', fetch, events, onEnd });
+  const call = new Call({ embed: { ...embed(jwt), moderator }, api, avatarUrl: 'https://img.test/a.png', presenceUrl: 'http://v4h.test/api/conferences/s1/presence', fetch, events, onEnd });
   const presence = () => fetch.mock.calls.map((c) => JSON.parse(String((c as unknown as [string, RequestInit])[1].body)).event);
-  return { api, fetch, call, seen, onEnd, presence };
+  return { api, fetch, call, seen, onEnd, presence, errors };
 }
 
 describe('Call', () => {
@@ -33,6 +36,70 @@ describe('Call', () => {
     expect(api.dispose).toHaveBeenCalledTimes(1);
     expect(onEnd).toHaveBeenCalledTimes(1);
     expect(call.over).toBe(true);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a left followed by a re-join (breakout room, Jitsi reloading) does not end the call', () => {
+    vi.useFakeTimers();
+    const { api, call, seen, presence } = setup();
+    api.emit('videoConferenceJoined', { id: 'me', roomName: 'room' });
+    api.emit('videoConferenceLeft', { roomName: 'room' });
+    vi.advanceTimersByTime(2000);
+    api.emit('videoConferenceJoined', { id: 'me2', roomName: 'breakout', breakoutRoom: true });
+    vi.advanceTimersByTime(60_000);
+    expect(call.over).toBe(false);
+    expect(seen).toEqual(['joined']);
+    expect(presence()).toEqual(['joined']);
+    // A left with no re-join within the window is the end.
+    api.emit('videoConferenceLeft', { roomName: 'breakout' });
+    vi.advanceTimersByTime(5000);
+    expect(call.over).toBe(true);
+    expect(seen).toEqual(['joined', 'left', 'ended']);
+    expect(presence()).toEqual(['joined', 'left']);
+  });
+
+  it('hangUp sends endConference (moderator) and disposes only after Jitsi confirms the leave', async () => {
+    vi.useFakeTimers();
+    const { api, call, seen } = setup();
+    api.emit('videoConferenceJoined', { id: 'me' });
+    const done = call.hangUp('end');
+    expect(api.executeCommand).toHaveBeenCalledWith('endConference');
+    vi.advanceTimersByTime(1000);
+    expect(api.dispose).not.toHaveBeenCalled();
+    expect(call.hangUp('end')).toBe(done);
+    api.emit('videoConferenceLeft', { roomName: 'room' });
+    await done;
+    expect(api.dispose).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual(['joined', 'left', 'ended']);
+  });
+
+  it('hangUp by a participant sends hangup; with no answer from Jitsi it disposes after the bounded wait', async () => {
+    vi.useFakeTimers();
+    const { api, call, seen } = setup('jwt', false);
+    api.emit('videoConferenceJoined', { id: 'me' });
+    const done = call.hangUp('ended');
+    expect(api.executeCommand).toHaveBeenCalledWith('hangup');
+    vi.advanceTimersByTime(2999);
+    expect(api.dispose).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    await done;
+    expect(api.dispose).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual(['joined', 'left', 'ended']);
+  });
+
+  it('a fatal errorOccurred and passwordRequired become error events with code jitsi_error', () => {
+    const { api, call, errors } = setup();
+    api.emit('errorOccurred', { error: { name: 'conference.connectionError.notAllowed', message: 'x', type: 'CONFERENCE', isFatal: false } });
+    expect(errors).toEqual([]);
+    api.emit('errorOccurred', { error: { name: 'conference.authenticationRequired', message: '', type: 'CONFERENCE', isFatal: true } });
+    api.emit('passwordRequired', {});
+    expect(errors.map((e) => e.code)).toEqual(['jitsi_error', 'jitsi_error']);
+    expect(errors[0]!.message).toContain('conference.authenticationRequired');
+    expect(errors[1]!.message).toContain('conference.passwordRequired');
+    expect(call.over).toBe(false);
   });
 
   it('ends on readyToClose alone', () => {

@@ -1,4 +1,5 @@
-// One embedded call: reports presence to the server, and tears down once (hang-up, end, page leave).
+// One embedded call: reports presence to the server, hangs up gracefully, and tears down once.
+import { V4HError } from './errors.js';
 import type { Emitter } from './events.js';
 import type { FetchLike } from './http.js';
 import type { JitsiMeetExternalAPI } from './jitsi.js';
@@ -9,7 +10,7 @@ export interface Embed {
   state: 'requested' | 'started' | 'ended';
   /** `<jitsi url>/external_api.js` */
   scriptUrl: string;
-  /** Jitsi host (with port) for `new JitsiMeetExternalAPI(domain, …)`. */
+  /** What `new JitsiMeetExternalAPI(domain, …)` takes: host (with port) and, under a sub-path, that path. */
   domain: string;
   roomName: string;
   /** Jitsi token, or null when the deployment takes none. */
@@ -18,6 +19,12 @@ export interface Embed {
   /** Null when the video engine reports presence to the server itself (the built-in room). */
   presenceToken: string | null;
 }
+
+/**
+ * Why a call is hung up: `leave` (this user only), `end` (the owner ends it for everyone) or `ended` (the
+ * server says the conference is over, e.g. ended from another device, by REST or by a timeout).
+ */
+export type HangUpReason = 'leave' | 'end' | 'ended';
 
 export interface CallOptions {
   embed: Embed;
@@ -29,7 +36,14 @@ export interface CallOptions {
   events: Emitter;
   /** Called once, after the iframe is gone. */
   onEnd(call: Call): void;
+  /** How long hangUp waits for Jitsi's videoConferenceLeft/readyToClose before disposing (default 3000 ms). */
+  hangUpWaitMs?: number;
+  /** How long a videoConferenceLeft may wait for a re-join (breakout rooms, Jitsi reloading) before the call is over (default 5000 ms). */
+  rejoinWindowMs?: number;
 }
+
+// Errors Jitsi reports that leave the user outside the conference without anything else happening.
+const PASSWORD_REQUIRED = 'conference.passwordRequired';
 
 export class Call {
   readonly sessionId: string;
@@ -38,6 +52,9 @@ export class Call {
   readonly #options: CallOptions;
   #joined = false;
   #over = false;
+  #hangingUp: Promise<void> | null = null;
+  #leftConference: (() => void) | null = null;
+  #rejoinTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #onPageHide = () => this.end(true);
 
   constructor(options: CallOptions) {
@@ -48,7 +65,11 @@ export class Call {
     const { api, events } = options;
     const sessionId = this.sessionId;
     api.on('videoConferenceJoined', (info) => {
-      if (this.#over || this.#joined) return;
+      if (this.#over) return;
+      // A join right after a leave is Jitsi moving us (breakout room) or reloading itself: the call goes on.
+      clearTimeout(this.#rejoinTimer);
+      this.#rejoinTimer = undefined;
+      if (this.#joined) return;
       this.#joined = true;
       if (!options.embed.jwt && options.avatarUrl) api.executeCommand('avatarUrl', options.avatarUrl);
       this.#report('joined', false);
@@ -56,9 +77,19 @@ export class Call {
     });
     api.on('participantJoined', (p) => events.emit('participantJoined', { sessionId, id: p?.id, displayName: p?.displayName }));
     api.on('participantLeft', (p) => events.emit('participantLeft', { sessionId, id: p?.id }));
-    // readyToClose is suppressed when Jitsi shows its close page, so the first of the two ends the call.
-    api.on('videoConferenceLeft', () => this.end());
-    api.on('readyToClose', () => this.end());
+    api.on('videoConferenceLeft', () => {
+      if (this.#leftConference) return this.#leftConference();
+      // Not asked to leave: over unless a re-join follows (readyToClose, when Jitsi sends it, settles it at once).
+      if (this.#over || this.#rejoinTimer) return;
+      this.#rejoinTimer = setTimeout(() => this.end(), options.rejoinWindowMs ?? 5000);
+    });
+    api.on('readyToClose', () => (this.#leftConference ? this.#leftConference() : this.end()));
+    api.on('errorOccurred', (payload) => {
+      const error = payload?.error;
+      if (!error?.isFatal) return;
+      this.#fail(error.name, error.message);
+    });
+    api.on('passwordRequired', () => this.#fail(PASSWORD_REQUIRED, 'the room is locked with a password'));
     globalThis.addEventListener?.('pagehide', this.#onPageHide);
   }
 
@@ -66,10 +97,45 @@ export class Call {
     return this.#over;
   }
 
-  /** Ends the call for this user (once): tells the server, removes the iframe, emits left and ended. */
+  /**
+   * Hangs up gracefully: sends `endConference` (a moderator ending it for everyone, or told by the server that it
+   * ended) or `hangup`, hides the iframe, and disposes it once Jitsi confirms the leave (videoConferenceLeft or
+   * readyToClose) or after a bounded wait. Resolves when the call is over; calling it again joins the same wait.
+   */
+  hangUp(reason: HangUpReason = 'leave'): Promise<void> {
+    if (this.#over) return Promise.resolve();
+    if (this.#hangingUp) return this.#hangingUp;
+    clearTimeout(this.#rejoinTimer);
+    this.#hangingUp = new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.end();
+        resolve();
+      };
+      const timer = setTimeout(finish, this.#options.hangUpWaitMs ?? 3000);
+      this.#leftConference = finish;
+      try {
+        const frame = this.api.getIFrame?.();
+        if (frame) frame.style.visibility = 'hidden';
+      } catch {
+        // Hiding is cosmetic; the iframe goes with dispose() below.
+      }
+      try {
+        this.api.executeCommand(reason !== 'leave' && this.moderator ? 'endConference' : 'hangup');
+      } catch {
+        finish();
+      }
+      // Never joined: Jitsi has nothing to leave and would confirm nothing.
+      if (!this.#joined) finish();
+    });
+    return this.#hangingUp;
+  }
+
+  /** Ends the call for this user at once (once): tells the server, removes the iframe, emits left and ended. */
   end(pageHidden = false): void {
     if (this.#over) return;
     this.#over = true;
+    clearTimeout(this.#rejoinTimer);
     globalThis.removeEventListener?.('pagehide', this.#onPageHide);
     if (this.#joined) this.#report('left', pageHidden);
     try {
@@ -81,6 +147,12 @@ export class Call {
     events.emit('left', { sessionId: this.sessionId });
     onEnd(this);
     events.emit('ended', { sessionId: this.sessionId });
+  }
+
+  #fail(name: string, message: string | undefined): void {
+    if (this.#over) return;
+    const error = new V4HError('jitsi_error', `Jitsi reported ${name}${message ? `: ${message}` : ''}`);
+    this.#options.events.emit('error', { sessionId: this.sessionId, error });
   }
 
   #report(event: 'joined' | 'left', pageHidden: boolean): void {

@@ -6,6 +6,7 @@ export type V4HClientErrorCode =
   | 'not_signed_in'
   | 'session_expired'
   | 'jitsi_unavailable'
+  | 'jitsi_error'
   | 'network_error'
   | 'bad_response';
 

@@ -13,6 +13,8 @@ export interface V4HEvents {
   participantJoined: { sessionId: string; id: string; displayName?: string };
   /** Someone else left. */
   participantLeft: { sessionId: string; id: string };
+  /** Jitsi reported a fatal error (e.g. its token was refused) or asked for a room password: code `jitsi_error`. */
+  error: { sessionId: string; error: V4HError };
   /** The session could not be renewed: sign in again. */
   authExpired: { error: V4HError };
 }

@@ -118,6 +118,18 @@ describe('V4H over HTTP', () => {
     expect((await caught(new V4H({ baseUrl: stub.baseUrl }).loginWithToken('forged'))).code).toBe('unauthorized');
   });
 
+  it('loginWithToken also takes a refresh token: it is renewed and the new pair adopted', async () => {
+    const { refreshToken } = await new V4H({ baseUrl: stub.baseUrl }).login('alice', 'secret');
+    const v4h = new V4H({ baseUrl: stub.baseUrl });
+    expect(await v4h.loginWithToken(refreshToken)).toBe('ok');
+    expect(await v4h.requestConference('via-refresh')).toBe('via-refresh');
+    // '' and null are "not given", as the seed's example passes an empty input field: a new conference.
+    expect(await v4h.requestConference('')).toMatch(/^c-/);
+    expect(await v4h.requestConference(null as unknown as string)).toMatch(/^c-/);
+    // A used refresh token is not taken twice.
+    expect((await caught(new V4H({ baseUrl: stub.baseUrl }).loginWithToken(refreshToken))).code).toBe('unauthorized');
+  });
+
   it('reports an unreachable server as network_error', async () => {
     const url = stub.baseUrl;
     await stub.close();

@@ -34,6 +34,7 @@ export interface JitsiEvents {
   displayNameChange: { id: string; displayname: string };
   audioMuteStatusChanged: { muted: boolean };
   videoMuteStatusChanged: { muted: boolean };
+  passwordRequired: Record<string, never>;
   errorOccurred: { error: { name: string; message: string; type: string; isFatal: boolean } };
   recordingStatusChanged: { on: boolean; mode: string; error?: string };
   incomingMessage: { from: string; nick: string; message: string; privateMessage: boolean };
@@ -63,6 +64,18 @@ export interface JitsiMeetExternalAPI {
   dispose(): void;
 }
 
+/** Jitsi options integrators pass through V4H (`new V4H({ jitsi })`, or the last argument of start/join). */
+export interface JitsiEmbedOptions {
+  /** Overrides of Jitsi's config.js, e.g. `{ prejoinConfig: { enabled: false }, startWithVideoMuted: true }`. */
+  configOverwrite?: Record<string, unknown>;
+  /** Overrides of Jitsi's interface_config.js. */
+  interfaceConfigOverwrite?: Record<string, unknown>;
+  /** UI language, e.g. `'pt-BR'`. */
+  lang?: string;
+  /** Preferred devices by label: `{ audioInput, audioOutput, videoInput }`. */
+  devices?: { audioInput?: string; audioOutput?: string; videoInput?: string };
+}
+
 /** Options of the `JitsiMeetExternalAPI` constructor. */
 export interface JitsiOptions {
   roomName: string;
@@ -74,6 +87,7 @@ export interface JitsiOptions {
   configOverwrite?: Record<string, unknown>;
   interfaceConfigOverwrite?: Record<string, unknown>;
   lang?: string;
+  devices?: { audioInput?: string; audioOutput?: string; videoInput?: string };
   onload?: () => void;
 }
 

@@ -27,6 +27,17 @@ export interface Config {
     /** Prosody token auth, or the built-in room's generated app (filled in by secrets.ts). */
     appId?: string;
     appSecret?: string;
+    /** The JWT `sub` of Prosody tokens: the XMPP domain (default: the Jitsi host), the tenant, or `*`. */
+    tokenSubject?: string;
+    /** The JWT `aud` of Prosody tokens (must be in Prosody's `asap_accepted_audiences`; default `jitsi`). */
+    tokenAudience: string;
+    /** The Jitsi tenant the URL's last path segment names (Prosody: `[tenant]room`), when it is one. */
+    tenant?: string;
+    /** Prosody's `enable_domain_verification`: decides how a tenant's room is named in tokens. */
+    domainVerification: boolean;
+    /** Jitsi config set in guest links' URL hash (over the default `{ disableDeepLinking: true }`). */
+    guestLinkConfig: Record<string, unknown>;
+    /** `keyId` is the bare key id, without the `<appId>/` the 8x8 console shows before it. */
     jaas?: { appId: string; keyId: string; privateKeyFile: string };
   };
   guestTokenTtl: number;
@@ -177,6 +188,44 @@ export function loadConfig(env: Env = process.env): Config {
   if (mode === 'jaas' && !jaasAppId!.startsWith('vpaas-magic-cookie-')) {
     throw new ConfigError('V4H_JAAS_APP_ID', 'a JaaS app id starts with "vpaas-magic-cookie-"');
   }
+  const jitsiPath = jitsiRaw ? new URL(jitsiUrl).pathname.replace(/\/+$/, '') : '';
+  if (jitsiRaw && new URL(jitsiUrl).protocol !== 'https:') {
+    // The IFrame API always opens https://<domain>/<room>: an http deployment would load a script whose iframe fails.
+    throw new ConfigError('V4H_JITSI_URL', `Jitsi must be served over https (its IFrame API always opens https://…), got "${jitsiRaw}"`);
+  }
+  // The console shows "<appId>/<keyId>"; the bare key id is kept so that the token's kid never doubles the prefix.
+  let jaasKey = jaasKeyId;
+  if (mode === 'jaas' && jaasKey!.includes('/')) {
+    const [prefix, bare] = jaasKey!.split('/', 2) as [string, string];
+    if (prefix !== jaasAppId || !bare) {
+      throw new ConfigError('V4H_JAAS_KEY_ID', `expected "<key id>" or "${jaasAppId}/<key id>", got "${jaasKey}"`);
+    }
+    jaasKey = bare;
+  }
+  // JaaS documents https://8x8.vc/<AppID>/external_api.js: that path is the app id, which rooms carry anyway.
+  if (mode === 'jaas' && jitsiPath !== '' && jitsiPath !== `/${jaasAppId}`) {
+    throw new ConfigError('V4H_JITSI_URL', `a JaaS URL is https://8x8.vc or https://8x8.vc/${jaasAppId}, got "${jitsiRaw}"`);
+  }
+  const tenant = str(env, 'V4H_JITSI_TENANT');
+  if (tenant !== undefined && (mode !== 'prosody' || jitsiPath.split('/').pop() !== tenant)) {
+    throw new ConfigError('V4H_JITSI_TENANT', `names the last path segment of V4H_JITSI_URL (a self-hosted tenant), got "${tenant}"`);
+  }
+  let guestLinkConfig: Record<string, unknown> = {};
+  const guestLinkRaw = str(env, 'V4H_JITSI_GUEST_LINK_CONFIG');
+  if (guestLinkRaw) {
+    try {
+      guestLinkConfig = JSON.parse(guestLinkRaw);
+    } catch {
+      guestLinkConfig = [] as never;
+    }
+    if (typeof guestLinkConfig !== 'object' || guestLinkConfig === null || Array.isArray(guestLinkConfig)) {
+      throw new ConfigError('V4H_JITSI_GUEST_LINK_CONFIG', 'expected a JSON object of Jitsi config options, e.g. {"disableDeepLinking":false}');
+    }
+  }
+  const domainVerificationRaw = str(env, 'V4H_JITSI_DOMAIN_VERIFICATION') ?? 'false';
+  if (domainVerificationRaw !== 'true' && domainVerificationRaw !== 'false') {
+    throw new ConfigError('V4H_JITSI_DOMAIN_VERIFICATION', `expected true or false, got "${domainVerificationRaw}"`);
+  }
 
   let iceServers: RTCIceServerConfig[] = [];
   const iceRaw = str(env, 'V4H_ICE_SERVERS');
@@ -241,7 +290,12 @@ export function loadConfig(env: Env = process.env): Config {
       mode,
       appId,
       appSecret,
-      jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKeyId!, privateKeyFile: jaasKeyFile! } : undefined,
+      tokenSubject: str(env, 'V4H_JITSI_TOKEN_SUBJECT'),
+      tokenAudience: str(env, 'V4H_JITSI_TOKEN_AUDIENCE') ?? 'jitsi',
+      tenant,
+      domainVerification: domainVerificationRaw === 'true',
+      guestLinkConfig,
+      jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKey!, privateKeyFile: jaasKeyFile! } : undefined,
     },
     guestTokenTtl: int(env, 'V4H_GUEST_TOKEN_TTL', 7200, 1),
     admissionTokenTtl: int(env, 'V4H_ADMISSION_TOKEN_TTL', 300, 30),

@@ -17,6 +17,8 @@ export const EVENT_NAMES = [
   'videoMuteStatusChanged',
   'errorOccurred',
   'displayNameChange',
+  'cameraError',
+  'micError',
 ];
 
 /** The integrator's page: loads the room's external_api.js and records every IFrame API event. */
@@ -137,9 +139,12 @@ export class RoomHarness {
   }
 
   /** Opens the host page in a fresh context (another browser when given) and creates the IFrame API there. */
-  async open(embed: Embed, displayName: string, opts: { browser?: Browser; extra?: Record<string, unknown>; locale?: string } = {}): Promise<Participant> {
+  async open(embed: Embed, displayName: string, opts: { browser?: Browser; extra?: Record<string, unknown>; locale?: string; permissions?: string[] } = {}): Promise<Participant> {
     const context = await (opts.browser ?? this.browser).newContext(opts.locale ? { locale: opts.locale } : {});
     this.#contexts.push(context);
+    // Only for a browser that does not allow devices by itself (without --use-fake-ui-for-media-stream).
+    // Chromium keys an embedded page's device permission on the top-level page: grant both origins.
+    if (opts.permissions) for (const origin of [this.app.baseUrl, new URL(this.hostUrl).origin]) await context.grantPermissions(opts.permissions, { origin });
     await context.addInitScript(STATS_HOOK);
     const page = await context.newPage();
     await page.goto(this.hostUrl);
@@ -172,8 +177,8 @@ export class Participant {
     return this.page.evaluate(([n, a]) => (window as any).api.executeCommand(n, ...a), [name, args] as const);
   }
 
-  call<T>(method: string): Promise<T> {
-    return this.page.evaluate((m) => (window as any).api[m](), method);
+  call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.page.evaluate(([m, a]) => (window as any).api[m](...a), [method, args] as const);
   }
 
   /** The meeting page inside the cross-origin iframe. */

@@ -236,7 +236,7 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       const closedPort = await import('node:net').then(
         (net) => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); }),
       );
-      const server = await startServer(world.engine, world.clinic, { ...world.engine.env, V4H_JITSI_URL: `http://127.0.0.1:${closedPort}`, V4H_JITSI_APP_ID: 'x', V4H_JITSI_APP_SECRET: 'y'.repeat(32) });
+      const server = await startServer(world.engine, world.clinic, { ...world.engine.env, V4H_JITSI_URL: `https://127.0.0.1:${closedPort}`, V4H_JITSI_APP_ID: 'x', V4H_JITSI_APP_SECRET: 'y'.repeat(32) });
       try {
         const { page } = await openClinic({ ...world, server });
         const sessionId = (await call(page, 'requestConference')).value as string;

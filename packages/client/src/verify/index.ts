@@ -15,6 +15,7 @@ export { rootFromInclusionProof, leafHash, nodeHash } from './merkle.js';
 export { computeEventHash } from './verify-manifest.js';
 export { sha256, jcsHash } from './digest.js';
 export { toHex, fromHex, fromBase64 } from './bytes.js';
+export { computeCommitment, verifyCommitment } from './commitment.js';
 
 export interface VerifyOptions extends AnchorOptions {
   /** Called as each check completes (the CLI prints them). */

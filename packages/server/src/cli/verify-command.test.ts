@@ -68,4 +68,22 @@ describe('v4h verify', () => {
     expect((await cli('verify', file, '--frobnicate', 'x')).status).toBe(2);
     expect((await cli('--help')).stdout).toContain('v4h verify <manifest.json>');
   });
+
+  it('checks the commitment test vector of docs/manifest.md, alone and against a bundle', async () => {
+    const key = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
+    const vector = '8fb86b489b852c11cff59e372f99c5927d64ac4af9e8295f4909d1e9a9ecde9f';
+    expect(fs.readFileSync(new URL('../../../../docs/manifest.md', import.meta.url), 'utf8')).toContain(vector);
+    const ok = await cli('verify', '--key', key, '--attribute', 'name', '--value', 'Maria da Silva', '--commitment', vector);
+    expect(ok).toMatchObject({ status: 0, stderr: '' });
+    expect(ok.stdout).toContain(vector);
+    const wrong = await cli('verify', '--key', key, '--attribute', 'name', '--value', 'Maria da Silvа', '--commitment', vector);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('commitment mismatch');
+    expect((await cli('verify', '--key', key, '--commitment', vector)).status).toBe(2);
+    // A bundle without an event committing to it (the erasure test finds one that does).
+    const ledgerKey = (await getJson(`${t.baseUrl}/.well-known/v4h-ledger.json`)).body.publicKey as string;
+    const absent = await cli('verify', file, '--ledger-key', ledgerKey, '--key', key, '--attribute', 'name', '--value', 'Maria da Silva');
+    expect(absent.status).toBe(1);
+    expect(absent.stderr).toContain('no event');
+  });
 });

@@ -1,12 +1,13 @@
 // `v4h verify <manifest.json>`: checks a manifest bundle offline (local ledger, given its key) or against an EVM node.
 import { readFile } from 'node:fs/promises';
 import { verifyBundle, fromBase64, fromHex, type Check, type ManifestBundle } from '../lib/verify/index.js';
+import { checkCommitment, COMMITMENT_OPTIONS, COMMITMENT_USAGE, type CommitmentArgs } from './commitment-check.js';
 import { CliError, type CliIo, type Command } from './command.js';
 
-const USAGE = 'verify <manifest.json> [--ledger-key <key|url>] [--rpc <url>] [--anchor-address <0x…>]';
+const USAGE = `verify <manifest.json> [--ledger-key <key|url>] [--rpc <url>] [--anchor-address <0x…>] ${COMMITMENT_USAGE}`;
 
-interface VerifyArgs {
-  file: string;
+interface VerifyArgs extends CommitmentArgs {
+  file?: string;
   ledgerKey?: string;
   rpc?: string;
   anchorAddress?: string;
@@ -17,17 +18,20 @@ function parseArgs(argv: string[]): VerifyArgs {
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const match = /^--(ledger-key|rpc|anchor-address)(?:=(.*))?$/.exec(arg);
+    const match = new RegExp(`^--(ledger-key|rpc|anchor-address|${COMMITMENT_OPTIONS.join('|')})(?:=(.*))?$`).exec(arg);
     if (match) {
       const value = match[2] ?? argv[++i];
-      if (value === undefined || value === '') throw new CliError(`--${match[1]} needs a value\nusage: v4h ${USAGE}`, 2);
+      if (value === undefined || (value === '' && match[1] !== 'value')) throw new CliError(`--${match[1]} needs a value\nusage: v4h ${USAGE}`, 2);
       options[match[1]] = value;
     } else if (arg.startsWith('--')) {
       throw new CliError(`unknown option ${arg}\nusage: v4h ${USAGE}`, 2);
     } else positional.push(arg);
   }
-  if (positional.length !== 1) throw new CliError(`usage: v4h ${USAGE}`, 2);
-  return { file: positional[0], ledgerKey: options['ledger-key'], rpc: options.rpc, anchorAddress: options['anchor-address'] };
+  const commitment = { key: options.key, attribute: options.attribute, value: options.value, commitment: options.commitment };
+  // A commitment alone (--commitment with --key, --attribute, --value) needs no bundle.
+  const alone = positional.length === 0 && commitment.commitment !== undefined;
+  if (positional.length > 1 || (positional.length === 0 && !alone)) throw new CliError(`usage: v4h ${USAGE}`, 2);
+  return { file: positional[0], ledgerKey: options['ledger-key'], rpc: options.rpc, anchorAddress: options['anchor-address'], ...commitment };
 }
 
 /** A raw Ed25519 key from hex or base64url, or the well-known document at a URL (which may also name the anchor address). */
@@ -53,6 +57,7 @@ const line = (c: Check) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(18)} ${c.
 /** Runs the verification; resolves to the exit status (0 all checks hold, 1 a check failed). */
 export async function runVerify(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
   const args = parseArgs(argv);
+  if (args.file === undefined) return checkCommitment(args, undefined, io);
   let bundle: ManifestBundle;
   try {
     bundle = JSON.parse(await readFile(args.file, 'utf8')) as ManifestBundle;
@@ -71,6 +76,7 @@ export async function runVerify(argv: string[], io: Pick<CliIo, 'stdout' | 'stde
     throw new CliError(`verification failed at ${f.name} (${f.subject}): ${f.detail}`, 1);
   }
   io.stdout.write(`verified: ${report.checks.length} checks hold for session ${bundle.sessionId}\n`);
+  if (args.key !== undefined || args.commitment !== undefined) return checkCommitment(args, bundle, io);
   return 0;
 }
 

@@ -2,6 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { listEvents, canonicalEvent, eventHash, GENESIS_HASH } from './event-log.js';
+import { findSubjectKey } from '../privacy/commitments.js';
+import { verifyCommitment } from '../lib/verify/index.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -183,7 +185,26 @@ describe('life cycle', () => {
       expect(eventHash(canonicalEvent(e))).toBe(e.hash);
       prev = e.hash;
     }
-    expect(events.map((e) => e.actor)).toEqual(['user:ana', 'user:ana', 'user:ana', 'user:ana']);
+    const { id: anaId } = await t.db.kysely.selectFrom('users').select('id').where('username', '=', 'ana').executeTakeFirstOrThrow();
+    expect(events.map((e) => e.actor)).toEqual([`user:${anaId}`, `user:${anaId}`, `user:${anaId}`, `user:${anaId}`]);
+  });
+
+  it('keeps names out of the event log: opaque ids, and a commitment to the guest name that the guest key opens', async () => {
+    const ana = await t.userSession('dr-ana-souza');
+    const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+    await call(ana, 'POST', `/api/conferences/${sessionId}/start`, { displayName: 'Dra. Ana Souza' });
+    await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: 'Maria Patient', avatarUrl: 'https://img.example/maria.png' });
+    const events = await listEvents(t.db.kysely, sessionId);
+    const text = JSON.stringify(events);
+    for (const personal of ['dr-ana-souza', 'Ana Souza', 'Maria Patient', 'maria.png']) expect(text).not.toContain(personal);
+    const issued = events.find((e) => e.type === 'guest_link_issued')!;
+    const data = JSON.parse(issued.data) as { guestId: string; commitments: { name: string } };
+    expect(Object.keys(data).sort()).toEqual(['commitments', 'expiresAt', 'guestId']);
+    const guest = await t.db.kysely.selectFrom('guests').selectAll().where('guest_id', '=', data.guestId).executeTakeFirstOrThrow();
+    expect(guest).toMatchObject({ session_id: sessionId, name: 'Maria Patient', avatar_url: 'https://img.example/maria.png' });
+    const key = await findSubjectKey(t.db.kysely, `guest:${data.guestId}`);
+    expect(await verifyCommitment({ key: key!, attribute: 'name', value: 'Maria Patient', commitment: data.commitments.name })).toBe(true);
+    expect(await verifyCommitment({ key: key!, attribute: 'name', value: 'Maria Patiens', commitment: data.commitments.name })).toBe(false);
   });
 
   it('lists my conferences newest first, paginated', async () => {

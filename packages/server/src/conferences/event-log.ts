@@ -53,7 +53,7 @@ export function canonicalEventText(row: Omit<ConferenceEventsTable, 'hash'>): st
 export interface NewEvent {
   sessionId: string;
   type: EventType;
-  /** `user:<username>`, `guest:<name>`, `recorder` or `system`. */
+  /** `user:<userId>`, `guest:<guestId>`, `recorder` or `system`: ids, never names (docs/manifest.md §1.1). */
   actor: string;
   at: number;
   data?: { [key: string]: Json };

@@ -17,6 +17,7 @@ import { createConference } from './creation.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { AccessPolicy, accessOf } from './access-policy.js';
 import type { JoinPolicy } from '../db/schema.js';
+import { commitPersonalData } from '../privacy/commitments.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -68,7 +69,8 @@ export interface JoinOptions {
   password?: string;
 }
 
-const userActor = (c: Caller) => `user:${c.username}`;
+// Events name people by opaque id only (docs/manifest.md §1.1): a username may be a name or an e-mail address.
+const userActor = (c: Caller) => `user:${c.id}`;
 
 // A polled conference comes back as the same (frozen) row from the read cache: its times are formatted once.
 const formattedTimes = new WeakMap<ConferencesTable, { created: string; ended: string | null }>();
@@ -180,11 +182,16 @@ export class ConferenceService {
     const conf = await this.#mutate(sessionId, async (trx, row) => {
       this.#requireOwner(row, caller);
       this.#requireOpen(row);
+      // The name and avatar stay in the erasable guests table; the event commits to the name under the guest's key.
+      await trx
+        .insertInto('guests')
+        .values({ guest_id: guestId, session_id: sessionId, name: guest.name, avatar_url: guest.avatarUrl ?? null, created_at: now, erased_at: null })
+        .execute();
+      const commitments = await commitPersonalData(trx, `guest:${guestId}`, { name: guest.name });
       await this.#touch(trx, row, now, {
         type: 'guest_link_issued',
         actor: userActor(caller),
-        // No name: the hash chain holds ids only (the name lives in the token and the participants table).
-        data: { guestId, expiresAt: iso(now + this.#config.guestTokenTtl * 1000) },
+        data: { guestId, commitments, expiresAt: iso(now + this.#config.guestTokenTtl * 1000) },
       });
       return row;
     });
@@ -250,7 +257,7 @@ export class ConferenceService {
   async reportPresence(presenceToken: string, event: 'joined' | 'left', sessionId?: string): Promise<{ state: ConferencesTable['state'] }> {
     const claims = await this.#presence.verify(presenceToken, this.#clock.now());
     if (sessionId !== undefined && claims.sessionId !== sessionId) throw forbidden('this presence token belongs to another conference');
-    const actor = `user:${claims.username}`;
+    const actor = `user:${claims.userId}`;
     if (event === 'joined') {
       await this.participantJoined({ sessionId: claims.sessionId, participantId: claims.participantId, userId: claims.userId, displayName: null, actor });
     } else {

@@ -49,7 +49,9 @@ export interface ConferencesTable {
   hash_type: string | null;
   dlt_id: string | null;
   dlt_type: string | null;
-  /** Who may join (conferences/access-policy.ts); since migration 011. */
+  /** 1 unless created before migration 011: then its events may name people (actors, guest names, file names). */
+  pseudonymous?: number;
+  /** Who may join (conferences/access-policy.ts); since migration 012. */
   join_policy: JoinPolicy;
   /** SESSIONPWD: argon2id hash of the conference password, else null. */
   join_password_hash: string | null;
@@ -172,12 +174,33 @@ export interface FilesTable {
   sha256: string;
   /** `user:<username>` or `recorder`. */
   uploader: string;
-  /** The uploading user's id (null for the recorder); since migration 011. */
+  /** The uploading user's id (null for the recorder); since migration 012. */
   uploader_id: string | null;
   /** 1 once the owner shares it with the participants (0/1). */
   shared: number;
   storage_key: string;
   created_at: number;
+  /** Set when the bytes were removed from storage (the row stays: the record still names the file). */
+  deleted_at?: number | null;
+  deleted_reason?: string | null;
+}
+
+/** A per-subject key for commitments in events (privacy/commitments.ts): deleting it is crypto-shredding. */
+export interface SubjectKeysTable {
+  subject: string;
+  /** 32 bytes, hex. */
+  key: string;
+  created_at: number;
+}
+
+/** A guest invited by link: personal data outside the event log, which names the guest by guest_id only. */
+export interface GuestsTable {
+  guest_id: string;
+  session_id: string;
+  name: string | null;
+  avatar_url: string | null;
+  created_at: number;
+  erased_at: number | null;
 }
 
 export interface Database {
@@ -196,6 +219,8 @@ export interface Database {
   seal_requests: SealRequestsTable;
   ledger_entries: LedgerEntriesTable;
   worker_leases: WorkerLeasesTable;
+  subject_keys: SubjectKeysTable;
+  guests: GuestsTable;
 }
 
 export type { Generated };

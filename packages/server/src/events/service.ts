@@ -68,7 +68,7 @@ export class ConferenceEventsService {
       .select('seq')
       .where('session_id', '=', sessionId)
       .where('type', '=', 'token_issued')
-      .where('actor', '=', `user:${caller.username}`)
+      .where('actor', '=', `user:${caller.id}`) // events name users by id (docs/manifest.md §1.1)
       .executeTakeFirst();
     return issued !== undefined;
   }

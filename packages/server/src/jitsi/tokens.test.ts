@@ -36,7 +36,7 @@ describe('Prosody token auth (self-hosted)', () => {
     expect(issuer.domain).toBe('meet.clinic.example:8443');
     expect(issuer.scriptUrl).toBe('https://meet.clinic.example:8443/external_api.js');
     expect(issuer.roomPath('v4h-abc')).toBe('v4h-abc');
-    expect(issuer.roomUrl('v4h-abc', 'a.b.c', 'Zoe')).toBe('https://meet.clinic.example:8443/v4h-abc?jwt=a.b.c#userInfo.displayName=%22Zoe%22');
+    expect(issuer.roomUrl('v4h-abc', 'a.b.c', 'Zoe')).toBe('https://meet.clinic.example:8443/v4h-abc?jwt=a.b.c#config.disableDeepLinking=true&userInfo.displayName=%22Zoe%22');
   });
 });
 
@@ -79,7 +79,7 @@ describe('deployments without token auth, and the built-in room', () => {
     const issuer = await createJitsiTokenIssuer(loadConfig({ V4H_JITSI_URL: 'https://meet.jit.si', V4H_DATA_DIR: os.tmpdir() }));
     expect(issuer.mode).toBe('none');
     expect(await issuer.issue('v4h-room', user, 60, NOW)).toBeNull();
-    expect(issuer.roomUrl('v4h-room', null)).toBe('https://meet.jit.si/v4h-room');
+    expect(issuer.roomUrl('v4h-room', null)).toBe('https://meet.jit.si/v4h-room#config.disableDeepLinking=true');
   });
 
   it('always issues tokens in built-in mode, with a secret generated once and kept 0600', async () => {

@@ -13,34 +13,49 @@ export interface JitsiUser {
 
 export interface JitsiTokenIssuer {
   mode: JitsiMode;
-  /** The Jitsi base URL (no trailing slash). */
+  /** The Jitsi base URL (no trailing slash), with its sub-path or tenant if any. */
   baseUrl: string;
-  /** What JitsiMeetExternalAPI takes as `domain`: the URL's host, with its port if any. */
+  /**
+   * What JitsiMeetExternalAPI takes as `domain`: host (with port) and, for a sub-path or tenant, that path — the
+   * real API opens `https://${domain}/${roomName}`.
+   */
   domain: string;
   scriptUrl: string;
   /** The room as the IFrame API and links name it (JaaS: `<appId>/<room>`). */
   roomPath(roomName: string): string;
   /** A signed token for this room, or null when the deployment takes none. */
   issue(roomName: string, user: JitsiUser, ttlSeconds: number, nowMs: number): Promise<string | null>;
-  /** A link that opens the room (with its token) in a browser. */
+  /** A link that opens the room (with its token) in a browser: the very URL the SDK's iframe opens. */
   roomUrl(roomName: string, jwt: string | null, displayName?: string): string;
 }
 
 /** Tolerated clock difference between V4H and the Jitsi servers (seconds, on `nbf`). */
 export const NBF_LEEWAY = 30;
 
+/** Config of Jitsi links opened outside the SDK (guest links): phones stay in the browser instead of being sent to the app store. */
+export const GUEST_LINK_CONFIG: Record<string, unknown> = { disableDeepLinking: true };
+
 export async function createJitsiTokenIssuer(config: Config): Promise<JitsiTokenIssuer> {
   const { jitsi } = config;
   const url = new URL(jitsi.url);
   const baseUrl = jitsi.url.replace(/\/+$/, '');
-  const domain = url.host;
+  const path = url.pathname.replace(/\/+$/, '');
+  let domain = `${url.host}${path}`;
+  let roomBase = baseUrl;
   let sign: ((roomName: string, user: JitsiUser, ttl: number, now: number) => Promise<string>) | null = null;
   let roomPath = (roomName: string) => roomName;
+  let linkConfig: Record<string, unknown> = { ...GUEST_LINK_CONFIG, ...config.jitsi.guestLinkConfig };
 
-  if (jitsi.mode === 'prosody' || jitsi.mode === 'builtin') {
+  if (jitsi.mode === 'builtin') {
+    // The built-in room's own IFrame API takes the host only and reads no Jitsi config from links.
+    domain = url.host;
+    linkConfig = {};
     const key = new TextEncoder().encode(jitsi.appSecret);
-    const appId = jitsi.appId!;
-    sign = (roomName, user, ttl, now) => signProsodyToken({ key, appId, subject: url.hostname, roomName, user, ttl, now });
+    sign = (roomName, user, ttl, now) => signProsodyToken({ key, appId: jitsi.appId!, subject: url.hostname, audience: 'jitsi', roomName, user, ttl, now });
+  } else if (jitsi.mode === 'prosody') {
+    const key = new TextEncoder().encode(jitsi.appSecret);
+    const claims = prosodyClaims(config);
+    sign = (roomName, user, ttl, now) => signProsodyToken({ key, appId: jitsi.appId!, ...claims, roomName: claims.room(roomName), user, ttl, now });
   } else if (jitsi.mode === 'jaas') {
     const jaas = jitsi.jaas!;
     let key: CryptoKey;
@@ -49,6 +64,9 @@ export async function createJitsiTokenIssuer(config: Config): Promise<JitsiToken
     } catch (error) {
       throw new Error(`V4H_JAAS_PRIVATE_KEY_FILE: cannot read an RSA private key (PKCS#8 PEM): ${(error as Error).message}`);
     }
+    // https://8x8.vc/<AppID> is where 8x8 documents the script; rooms are <AppID>/<room> under the bare host.
+    domain = url.host;
+    roomBase = url.origin;
     roomPath = (roomName) => `${jaas.appId}/${roomName}`;
     sign = (roomName, user, ttl, now) => signJaasToken({ key, appId: jaas.appId, keyId: jaas.keyId, roomName, user, ttl, now });
   }
@@ -63,14 +81,29 @@ export async function createJitsiTokenIssuer(config: Config): Promise<JitsiToken
     roomUrl(roomName, jwt, displayName) {
       const query = jwt ? `?jwt=${encodeURIComponent(jwt)}` : '';
       // Jitsi reads URL-hash settings as JSON values.
-      const hash = displayName ? `#userInfo.displayName=${encodeURIComponent(JSON.stringify(displayName))}` : '';
-      return `${baseUrl}/${roomPath(roomName)}${query}${hash}`;
+      const hash = [
+        ...Object.entries(linkConfig).map(([key, value]) => `config.${key}=${encodeURIComponent(JSON.stringify(value))}`),
+        ...(displayName ? [`userInfo.displayName=${encodeURIComponent(JSON.stringify(displayName))}`] : []),
+      ];
+      return `${roomBase}/${roomPath(roomName)}${query}${hash.length ? `#${hash.join('&')}` : ''}`;
     },
   };
 }
 
-/** Prosody `token` authentication: typ JWT, HS256 with the app secret, iss = app id, sub = the Jitsi domain. */
-async function signProsodyToken(o: { key: Uint8Array; appId: string; subject: string; roomName: string; user: JitsiUser; ttl: number; now: number }) {
+/**
+ * The `sub`, `aud` and room claim Prosody's token plugin checks (token/util.lib.lua `verify_room`): without domain
+ * verification the room claim must equal the MUC room's node, which for a tenant is `[tenant]room`; with it, the
+ * room must be `room@conference.<sub>`, or for a tenant `[<sub>]room@<muc domain>` (so `sub` is the tenant).
+ */
+export function prosodyClaims(config: Config): { subject: string; audience: string; room(roomName: string): string } {
+  const { tenant, domainVerification, tokenSubject, tokenAudience } = config.jitsi;
+  const subject = tokenSubject ?? (tenant && domainVerification ? tenant : new URL(config.jitsi.url).hostname);
+  const room = (roomName: string) => (tenant && !domainVerification ? `[${tenant.toLowerCase()}]${roomName}` : roomName);
+  return { subject, audience: tokenAudience, room };
+}
+
+/** Prosody `token` authentication: typ JWT, HS256 with the app secret, iss = app id, sub and aud as configured. */
+async function signProsodyToken(o: { key: Uint8Array; appId: string; subject: string; audience: string; roomName: string; user: JitsiUser; ttl: number; now: number }) {
   const iat = Math.floor(o.now / 1000);
   return new SignJWT({
     room: o.roomName,
@@ -86,7 +119,7 @@ async function signProsodyToken(o: { key: Uint8Array; appId: string; subject: st
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(o.appId)
-    .setAudience('jitsi')
+    .setAudience(o.audience)
     .setSubject(o.subject)
     .setIssuedAt(iat)
     .setNotBefore(iat - NBF_LEEWAY)

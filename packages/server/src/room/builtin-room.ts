@@ -23,12 +23,8 @@ export function createBuiltinRoom(deps: {
     domain: new URL(config.jitsi.url).hostname,
     now: () => deps.clock.now(),
   });
-  // Event-log actors name users by username, as the conferences domain does.
-  const actorFor = async (identity: RoomIdentity) => {
-    if (identity.userId === null) return `guest:${identity.name ?? identity.id}`;
-    const row = await db.kysely.selectFrom('users').select('username').where('id', '=', identity.userId).executeTakeFirst();
-    return `user:${row?.username ?? identity.userId}`;
-  };
+  // Event-log actors name people by opaque id only (docs/manifest.md §1.1), as the conferences domain does.
+  const actorFor = async (identity: RoomIdentity) => (identity.userId === null ? `guest:${identity.id}` : `user:${identity.userId}`);
   return new RoomService({
     conferences: deps.conferences,
     verifyToken,

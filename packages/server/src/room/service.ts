@@ -22,7 +22,7 @@ export interface RoomSocket {
 export interface RoomServiceOptions {
   conferences: RoomConferences;
   verifyToken: RoomTokenVerifier;
-  /** The event-log actor for a verified identity (`user:<username>` or `guest:<name>`). */
+  /** The event-log actor for a verified identity (`user:<userId>` or `guest:<guestId>`). */
   actorFor(identity: RoomIdentity): Promise<string>;
   maxParticipants: number;
   graceSeconds: number;

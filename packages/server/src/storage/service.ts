@@ -6,6 +6,7 @@ import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { appendEvent, lockConference } from '../conferences/event-log.js';
+import { commitPersonalData } from '../privacy/commitments.js';
 import { NotFoundInStorage, type ByteRange, type StorageBackend } from './backend.js';
 import { declaredSha256 } from './digests.js';
 import { HashingStream } from './hashing-stream.js';
@@ -139,7 +140,10 @@ export class FileService {
       throw new AppError('bad_request', 'the file is empty');
     }
 
+    // The files row (an ordinary, erasable table) keeps the username and the file name; the event only ids and a
+    // commitment to the name under the file's own key (docs/manifest.md §1.1).
     const uploader = input.principal.kind === 'recorder' ? 'recorder' : `user:${input.principal.username}`;
+    const uploaderId = input.principal.kind === 'recorder' ? 'recorder' : `user:${input.principal.id}`;
     const row: FilesTable = {
       id: fileId,
       session_id: conference.sessionId,
@@ -161,9 +165,17 @@ export class FileService {
         await appendEvent(trx, {
           sessionId: conference.sessionId,
           type: 'file_stored',
-          actor: uploader,
+          actor: uploaderId,
           at: row.created_at,
-          data: { fileId, kind: row.kind, name: row.name, size: row.size, contentType, sha256: row.sha256, uploader },
+          data: {
+            fileId,
+            kind: row.kind,
+            size: row.size,
+            contentType,
+            sha256: row.sha256,
+            uploader: uploaderId,
+            commitments: await commitPersonalData(trx, `file:${fileId}`, { name: row.name }),
+          },
         });
       });
     } catch (error) {

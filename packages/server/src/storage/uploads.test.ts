@@ -6,6 +6,8 @@ import {
   RECORDER_SECRET, addParticipant, createConference, createFilesTestApp, fileEvents, reprDigest, sha256, upload,
   type FilesTestApp, type Session,
 } from '../test-support/storage.js';
+import { findSubjectKey } from '../privacy/commitments.js';
+import { computeCommitment } from '../lib/verify/index.js';
 
 const recorder = { authorization: `Bearer ${RECORDER_SECRET}` };
 
@@ -34,9 +36,13 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     expect(res.body).toMatchObject({ sessionId, kind: 'recording', name: 'consultation.webm', size: bytes.length, contentType: 'video/webm', sha256: sha256(bytes), uploader: `user:${owner.username}` });
     const events = await fileEvents(t, sessionId);
     expect(events).toHaveLength(1);
-    expect(events[0]!.actor).toBe(`user:${owner.username}`);
+    // The event names the uploader by id and commits to the file name under the file's own key (issue 19).
+    const { id: ownerId } = await t.db.kysely.selectFrom('users').select('id').where('username', '=', owner.username).executeTakeFirstOrThrow();
+    expect(events[0]!.actor).toBe(`user:${ownerId}`);
+    const key = (await findSubjectKey(t.db.kysely, `file:${res.body.fileId}`))!;
     expect(events[0]!.data).toEqual({
-      fileId: res.body.fileId, kind: 'recording', name: 'consultation.webm', size: bytes.length, contentType: 'video/webm', sha256: sha256(bytes), uploader: `user:${owner.username}`,
+      fileId: res.body.fileId, kind: 'recording', size: bytes.length, contentType: 'video/webm', sha256: sha256(bytes), uploader: `user:${ownerId}`,
+      commitments: { name: await computeCommitment(key, 'name', 'consultation.webm') },
     });
     const download = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files/${res.body.fileId}`, { headers: owner.auth });
     expect(download.status).toBe(200);

@@ -2,10 +2,8 @@
 // new JitsiMeetExternalAPI(domain, { roomName, width, height, parentNode, jwt, userInfo, configOverwrite,
 // interfaceConfigOverwrite, onload }) builds <scheme>://<domain>/<room>?jwt=…#jitsi_meet_external_api_id=N&jwt="…"&…,
 // talks to the iframe by postMessage (commands down, events up) and is an EventEmitter; dispose() removes the iframe.
-// Real Jitsi always uses https; this stand-in keeps the scheme it was loaded with (http in tests).
+// Like real Jitsi it always opens https://<domain>/<room>, where domain may carry a path (sub-path, tenant).
 (function () {
-  var scriptSrc = document.currentScript && document.currentScript.src;
-  var scheme = scriptSrc ? new URL(scriptSrc).protocol : 'https:';
   var nextId = 0;
 
   // Jitsi's rule: a number is pixels; a string must be a CSS length, otherwise it is ignored.
@@ -23,7 +21,8 @@
     var self = this;
     this._id = nextId++;
     this._listeners = {};
-    this._origin = new URL(scheme + '//' + domain).origin;
+    this._base = 'https://' + domain + '/';
+    this._origin = new URL(this._base).origin;
     this._queue = [];
     this._ready = false;
     var room = options.roomName || '';
@@ -44,7 +43,7 @@
     frame.style.border = '0';
     frame.style.width = size(options.width, '100%');
     frame.style.height = size(options.height, '100%');
-    frame.src = this._origin + '/' + room + (options.jwt ? '?jwt=' + encodeURIComponent(options.jwt) : '') + '#' + hash.join('&');
+    frame.src = this._base + room + (options.jwt ? '?jwt=' + encodeURIComponent(options.jwt) : '') + '#' + hash.join('&');
     (options.parentNode || document.body).appendChild(frame);
     this._frame = frame;
     this._onload = options.onload;

@@ -65,6 +65,13 @@
       post('participantLeft', { id: p.id });
     });
     stream.addEventListener('ended', leave);
+    // Moved to a breakout room: Jitsi leaves the main conference and joins the breakout one shortly after.
+    stream.addEventListener('breakout', function () {
+      post('videoConferenceLeft', { roomName: room });
+      setTimeout(function () {
+        post('videoConferenceJoined', { roomName: room + '-breakout', id: me, displayName: name, breakoutRoom: true });
+      }, 300);
+    });
   }
 
   window.addEventListener('message', function (event) {

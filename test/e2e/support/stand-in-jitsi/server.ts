@@ -1,12 +1,16 @@
-// Stand-in Jitsi origin for the browser tests: serves external_api.js and meeting pages on its own port (a
+// Stand-in Jitsi origin for the browser tests: serves external_api.js and meeting pages over https on its own port (a
 // cross-origin iframe, as in production), checks tokens the way Prosody's token auth does, and relays room presence.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { jwtVerify } from 'jose';
 
 export interface StandInJitsi {
-  /** http://127.0.0.1:<port> — what V4H_JITSI_URL points to. */
+  /** https://127.0.0.1:<port> (self-signed: Chromium runs with --ignore-certificate-errors) — what V4H_JITSI_URL points to. */
   url: string;
   /** While true, /external_api.js is never answered (to exercise the SDK's load timeout). */
   stallScript: boolean;
@@ -25,6 +29,20 @@ interface Member {
 
 const here = new URL('.', import.meta.url);
 const read = (file: string) => fs.readFileSync(new URL(file, here), 'utf8');
+
+// Real Jitsi is https only (its IFrame API always opens https://…), so the stand-in is too: a throwaway certificate.
+let certificate: { key: string; cert: string } | undefined;
+function selfSignedCertificate(): { key: string; cert: string } {
+  if (certificate) return certificate;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-stand-in-tls-'));
+  const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  certificate = { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
+  fs.rmSync(dir, { recursive: true, force: true });
+  return certificate;
+}
+
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Starts the stand-in; with `appId`/`appSecret` every meeting page requires a valid HS256 token for its room. */
@@ -48,7 +66,10 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
       const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(auth.appSecret), { algorithms: ['HS256'], issuer: auth.appId });
       if (protectedHeader.typ !== 'JWT') throw new Error('typ must be JWT');
       const claimRoom = String(payload.room ?? '');
-      if (claimRoom !== '*' && claimRoom.toLowerCase() !== room.toLowerCase()) throw new Error(`token is for room ${claimRoom}`);
+      // Prosody (no domain verification) compares with the MUC room's node: a tenant's room is [tenant]room.
+      const [tenant, name] = room.includes('/') ? room.split('/') : [undefined, room];
+      const node = (tenant ? `[${tenant}]${name}` : name!).toLowerCase();
+      if (claimRoom !== '*' && claimRoom.toLowerCase() !== node) throw new Error(`token is for room ${claimRoom}`);
       if (payload.sub !== '*' && payload.sub !== hostname) throw new Error(`token sub ${payload.sub} is not ${hostname}`);
       return { verdict: 'valid', claims: payload };
     } catch (error) {
@@ -56,7 +77,7 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
     }
   }
 
-  const server = http.createServer(async (req, res) => {
+  const server = https.createServer(selfSignedCertificate(), async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (url.pathname === '/external_api.js') {
       standIn.scriptRequests++;
@@ -68,11 +89,12 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
       return void res.end(pageScript);
     }
-    const events = /^\/_stand-in\/rooms\/([^/]+)\/(events|end)$/.exec(url.pathname);
+    const events = /^\/_stand-in\/rooms\/([^/]+)\/(events|end|breakout)$/.exec(url.pathname);
     if (events) {
       const room = decodeURIComponent(events[1]!).toLowerCase();
-      if (events[2] === 'end') {
-        broadcast(room, 'ended', {});
+      // end: a moderator's endConference; breakout: every member is moved to a breakout room and back in (a re-join).
+      if (events[2] !== 'events') {
+        broadcast(room, events[2] === 'end' ? 'ended' : 'breakout', {});
         res.writeHead(204);
         return void res.end();
       }
@@ -110,7 +132,7 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   const standIn: StandInJitsi = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     stallScript: false,
     scriptRequests: 0,
     pages: [],

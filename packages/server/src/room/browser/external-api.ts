@@ -25,16 +25,31 @@ interface ParticipantInfo {
   avatarURL?: string;
 }
 
+/** A device as getAvailableDevices lists it (MediaDeviceInfo's fields). */
+interface MediaDeviceInfoLike {
+  deviceId: string;
+  groupId: string;
+  kind: string;
+  label: string;
+}
+
 // The protocol the script was loaded with: the room is served from the same server (http locally, https deployed).
 const scriptSrc = (document.currentScript as HTMLScriptElement | null)?.src;
 const scriptProtocol = scriptSrc ? new URL(scriptSrc).protocol : 'https:';
 let nextApiId = 0;
 
-/** Jitsi's rule: numbers are pixels; strings must be CSS lengths, otherwise ignored. */
-function cssSize(value: number | string | undefined): string | undefined {
-  if (typeof value === 'number') return `${value}px`;
-  if (typeof value === 'string' && /^([0-9]*\.?[0-9]+)(em|pt|px|%|vh|vw|rem)$/.test(value)) return value;
-  return undefined;
+/**
+ * Jitsi's parseSizeParam: numbers are pixels, strings must end in a CSS length (px, em, pt, %, vh, vw and their d/l/s
+ * variants); digits-only strings are pixels too. Jitsi silently ignores anything else; the room refuses it instead.
+ */
+function cssSize(value: number | string | undefined | null, name: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return `${value}px`;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return `${value}px`;
+  if (typeof value === 'string' && /([0-9]*\.?[0-9]+)(em|pt|px|((d|l|s)?v)(h|w)|%)$/.test(value)) return value;
+  throw Object.assign(new TypeError(`${name} must be a number of pixels or a CSS length in px, em, pt, %, vh or vw, got ${JSON.stringify(value)}`), {
+    code: 'invalid_argument',
+  });
 }
 
 const hashValue = (key: string, value: unknown) => `${encodeURIComponent(key)}=${encodeURIComponent(JSON.stringify(value))}`;
@@ -46,6 +61,8 @@ class JitsiMeetExternalAPI {
   readonly #apiId = nextApiId++;
   readonly #participants = new Map<string, ParticipantInfo>();
   readonly #pending: unknown[][] = [];
+  readonly #requests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #nextRequestId = 0;
   #ready = false;
   #inCall = false;
   #removeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -73,8 +90,8 @@ class JitsiMeetExternalAPI {
     iframe.allowFullscreen = true;
     iframe.title = 'Video call';
     iframe.style.border = '0';
-    iframe.style.width = cssSize(options.width) ?? '100%';
-    iframe.style.height = cssSize(options.height) ?? '720px';
+    iframe.style.width = cssSize(options.width, 'width') ?? '100%';
+    iframe.style.height = cssSize(options.height, 'height') ?? '720px';
     // The language goes in the query: the server renders the page in it (Jitsi also takes config.defaultLanguage).
     const lang = typeof options.lang === 'string' ? options.lang : options.configOverwrite?.defaultLanguage;
     const query = typeof lang === 'string' && lang ? `?lang=${encodeURIComponent(lang)}` : '';
@@ -172,12 +189,49 @@ class JitsiMeetExternalAPI {
     return this.#participants.size;
   }
 
+  /** The page's own state (a microphone that could not start counts as muted); before the page is up, the start option. */
   isAudioMuted(): Promise<boolean> {
-    return Promise.resolve(this.#audioMuted);
+    return this.#ready && !this.#disposed ? this.#request<boolean>('isAudioMuted') : Promise.resolve(this.#audioMuted);
   }
 
   isVideoMuted(): Promise<boolean> {
-    return Promise.resolve(this.#videoMuted);
+    return this.#ready && !this.#disposed ? this.#request<boolean>('isVideoMuted') : Promise.resolve(this.#videoMuted);
+  }
+
+  /** `{ audioInput, audioOutput, videoInput }`, each a list of `{ deviceId, groupId, kind, label }` (as Jitsi's). */
+  getAvailableDevices(): Promise<Record<'audioInput' | 'audioOutput' | 'videoInput', MediaDeviceInfoLike[]>> {
+    return this.#request('getAvailableDevices');
+  }
+
+  /** The devices in use: `{ audioInput, audioOutput, videoInput }` (undefined where none). */
+  getCurrentDevices(): Promise<Record<'audioInput' | 'audioOutput' | 'videoInput', MediaDeviceInfoLike | undefined>> {
+    return this.#request('getCurrentDevices');
+  }
+
+  /** `'input'` (default) or `'output'`: whether the page can switch that kind of device. */
+  isDeviceChangeAvailable(deviceType?: string): Promise<boolean> {
+    return this.#request('isDeviceChangeAvailable', [deviceType]);
+  }
+
+  isDeviceListAvailable(): Promise<boolean> {
+    return this.#request('isDeviceListAvailable');
+  }
+
+  isMultipleAudioInputSupported(): Promise<boolean> {
+    return this.#request('isMultipleAudioInputSupported');
+  }
+
+  /** Jitsi's lookup: by id when given, else by label. Resolves true when switched. */
+  setAudioInputDevice(label?: string, deviceId?: string): Promise<boolean> {
+    return this.#request('setDevice', ['audioInput', label, deviceId]);
+  }
+
+  setVideoInputDevice(label?: string, deviceId?: string): Promise<boolean> {
+    return this.#request('setDevice', ['videoInput', label, deviceId]);
+  }
+
+  setAudioOutputDevice(label?: string, deviceId?: string): Promise<boolean> {
+    return this.#request('setDevice', ['audioOutput', label, deviceId]);
   }
 
   getIFrame(): HTMLIFrameElement {
@@ -193,6 +247,8 @@ class JitsiMeetExternalAPI {
     if (this.#disposed) return;
     this.#disposed = true;
     this.removeAllListeners();
+    for (const waiting of this.#requests.values()) waiting.reject(new Error('the API was disposed'));
+    this.#requests.clear();
     if (!this.#inCall) return this.#remove();
     this.#post('hangup', []);
     this.#iframe.style.display = 'none';
@@ -205,8 +261,19 @@ class JitsiMeetExternalAPI {
     this.#iframe.remove();
   }
 
-  #post(name: string, args: unknown[]) {
-    this.#iframe.contentWindow?.postMessage({ tag: MESSAGE_TAG, apiId: this.#apiId, kind: 'command', name, args }, this.#origin);
+  #post(name: string, args: unknown[], kind: 'command' | 'request' = 'command', id?: number) {
+    this.#iframe.contentWindow?.postMessage({ tag: MESSAGE_TAG, apiId: this.#apiId, kind, name, args, id }, this.#origin);
+  }
+
+  /** Asks the page; waits for it to be up. Rejects once disposed. */
+  #request<T>(name: string, args: unknown[] = []): Promise<T> {
+    if (this.#disposed) return Promise.reject(new Error('the API was disposed'));
+    const id = this.#nextRequestId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#requests.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      if (this.#ready) this.#post(name, args, 'request', id);
+      else this.#pending.push([{ request: id, name }, ...args]);
+    });
   }
 
   #receive(event: MessageEvent) {
@@ -215,7 +282,19 @@ class JitsiMeetExternalAPI {
     if (!msg || msg.tag !== MESSAGE_TAG || msg.apiId !== this.#apiId) return;
     if (msg.kind === 'ready') {
       this.#ready = true;
-      for (const [name, ...args] of this.#pending.splice(0)) this.executeCommand(name as string, ...args);
+      for (const [name, ...args] of this.#pending.splice(0)) {
+        if (typeof name === 'object' && name) {
+          const r = name as { request: number; name: string };
+          this.#post(r.name, args, 'request', r.request);
+        } else this.executeCommand(name as string, ...args);
+      }
+      return;
+    }
+    if (msg.kind === 'response' && typeof msg.id === 'number') {
+      const waiting = this.#requests.get(msg.id);
+      this.#requests.delete(msg.id);
+      if (msg.error !== undefined) waiting?.reject(new Error(msg.error));
+      else waiting?.resolve(msg.result);
       return;
     }
     if (msg.kind !== 'event' || !msg.name) return;

@@ -6,6 +6,9 @@ import { connectParent } from './parent.js';
 import { Signaling } from './signaling.js';
 import { MeetingView, type PageState } from './view.js';
 import { t } from './page-strings.js';
+import { LocalMedia, type MediaFailure, type MediaKind } from './local-media.js';
+import { Devices, type DeviceKey } from './devices.js';
+import { MediaNotice } from './media-notice.js';
 
 const roomName = document.getElementById('meeting')!.dataset.room!;
 const hash = parseHashParams(location.hash);
@@ -19,7 +22,7 @@ let audioMuted = hash.get(HASH.startWithAudioMuted) === true;
 let videoMuted = hash.get(HASH.startWithVideoMuted) === true;
 let me: PeerInfo | undefined;
 let fromToken = { displayName: false, avatar: false };
-let localStream: MediaStream | null = null;
+const media = new LocalMedia();
 let mediaReady: Promise<unknown> = Promise.resolve();
 let finished = false;
 let leaveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -33,9 +36,12 @@ const signaling = new Signaling(
 
 const mesh = new Mesh({
   iceServers: [],
-  localStream: () => localStream,
+  localStream: () => media.stream,
   sendSignal: (to, data) => signaling.send({ type: 'signal', to, data }),
-  onStream: (peerId, stream) => view.attach(peerId, stream),
+  onStream: (peerId, stream) => {
+    view.attach(peerId, stream);
+    for (const video of view.remoteVideos()) void devices.applyOutput(video);
+  },
   onConnectionState: () => {},
 });
 
@@ -112,33 +118,71 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
 }
 
 async function startMedia() {
-  for (const constraints of [{ audio: true, video: { width: { ideal: 640 }, height: { ideal: 360 } } }, { audio: true }, { video: true }]) {
-    try {
-      localStream = await navigator.mediaDevices.getUserMedia(constraints);
-      break;
-    } catch {
-      // Try with fewer devices; with none we still receive the others.
-    }
-  }
-  if (finished) return stopMedia();
-  if (!localStream?.getAudioTracks().length) audioMuted = true;
-  if (!localStream?.getVideoTracks().length) videoMuted = true;
+  const { failures } = await media.acquire(['audio', 'video']);
+  if (finished) return media.stop();
+  // A device we could not get counts as muted: isAudioMuted()/isVideoMuted() and the buttons say so.
+  if (!media.track('audio')) audioMuted = true;
+  if (!media.track('video')) videoMuted = true;
   applyMute();
+  showLocal();
+  reportFailures(failures);
+}
+
+function showLocal() {
   const video = view.tile('local', localTileInfo(), true);
-  video.srcObject = localStream;
+  // Re-attached so that a track added later (a device allowed afterwards) shows.
+  video.srcObject = null;
+  video.srcObject = media.stream;
   video.play().catch(() => {});
 }
 
+/** Tells the embedding page (cameraError / micError, as Jitsi) and the person (what is wrong, how to fix it). */
+function reportFailures(failures: MediaFailure[]) {
+  for (const f of failures) parent.emit(f.kind === 'video' ? 'cameraError' : 'micError', { type: f.jitsiType, message: f.message });
+  if (failures.length) notice.show(failures);
+}
+
+/** Starts a device we have no track for (Unmute, Start camera, Try again, a device chosen); explains a failure. */
+async function enable(kind: MediaKind): Promise<boolean> {
+  const { added, failures } = await media.acquire([kind]);
+  if (finished) return false;
+  reportFailures(failures);
+  for (const track of added) mesh.replaceTrack(kind, track);
+  if (!added.length) return false;
+  if (kind === 'audio') audioMuted = false;
+  else videoMuted = false;
+  applyMute();
+  showLocal();
+  parent.emit(kind === 'audio' ? 'audioMuteStatusChanged' : 'videoMuteStatusChanged', { muted: false });
+  if (media.track('audio') && media.track('video')) notice.hide();
+  return true;
+}
+
+let toggling = false;
+
+async function toggle(kind: MediaKind) {
+  if (toggling || finished || !me) return;
+  toggling = true;
+  try {
+    if (!media.track(kind)) return void (await enable(kind));
+    if (kind === 'audio') audioMuted = !audioMuted;
+    else videoMuted = !videoMuted;
+    applyMute();
+    parent.emit(kind === 'audio' ? 'audioMuteStatusChanged' : 'videoMuteStatusChanged', { muted: kind === 'audio' ? audioMuted : videoMuted });
+  } finally {
+    toggling = false;
+  }
+}
+
 function stopMedia() {
-  for (const track of localStream?.getTracks() ?? []) track.stop();
-  localStream = null;
+  media.stop();
 }
 
 const localTileInfo = () => ({ displayName: me?.displayName ?? displayName ?? t.you, avatar: me?.avatar ?? null, audioMuted, videoMuted });
 
 function applyMute() {
-  for (const t of localStream?.getAudioTracks() ?? []) t.enabled = !audioMuted;
-  for (const t of localStream?.getVideoTracks() ?? []) t.enabled = !videoMuted;
+  for (const track of media.stream.getAudioTracks()) track.enabled = !audioMuted;
+  for (const track of media.stream.getVideoTracks()) track.enabled = !videoMuted;
   view.setToggles(audioMuted, videoMuted);
   if (me) view.tile('local', localTileInfo(), true);
   signaling.send({ type: 'mute', audio: audioMuted, video: videoMuted });
@@ -212,18 +256,8 @@ function hangup() {
 const commands: Record<string, (...args: unknown[]) => void> = {
   hangup,
   endConference: () => signaling.send({ type: 'end' }),
-  toggleAudio: () => {
-    if (!localStream?.getAudioTracks().length) return;
-    audioMuted = !audioMuted;
-    applyMute();
-    parent.emit('audioMuteStatusChanged', { muted: audioMuted });
-  },
-  toggleVideo: () => {
-    if (!localStream?.getVideoTracks().length) return;
-    videoMuted = !videoMuted;
-    applyMute();
-    parent.emit('videoMuteStatusChanged', { muted: videoMuted });
-  },
+  toggleAudio: () => void toggle('audio'),
+  toggleVideo: () => void toggle('video'),
   displayName: (name) => {
     if (typeof name !== 'string' || !name.trim() || fromToken.displayName) return;
     displayName = name.trim().slice(0, 200);
@@ -242,9 +276,48 @@ const commands: Record<string, (...args: unknown[]) => void> = {
   },
 };
 
-parent.onCommand((name, args) => commands[name]?.(...args));
-view.mic.addEventListener('click', () => commands.toggleAudio!());
-view.cam.addEventListener('click', () => commands.toggleVideo!());
+const notice = new MediaNotice(async () => {
+  const missing = (['audio', 'video'] as const).filter((k) => !media.track(k));
+  notice.hide();
+  for (const kind of missing) await enable(kind);
+});
+
+const devices = new Devices({
+  media,
+  outputs: () => view.remoteVideos(),
+  enable,
+  switched: (kind, track) => {
+    track.enabled = kind === 'audio' ? !audioMuted : !videoMuted;
+    mesh.replaceTrack(kind, track);
+    showLocal();
+  },
+  failed: (f) => reportFailures([f]),
+});
+
+/** Answers to the IFrame API's getters. */
+const requests: Record<string, (...args: unknown[]) => unknown> = {
+  isAudioMuted: () => audioMuted,
+  isVideoMuted: () => videoMuted,
+  getAvailableDevices: () => devices.available(),
+  getCurrentDevices: () => devices.current(),
+  isDeviceChangeAvailable: (type) => (type === 'output' ? devices.available().then((d) => d.audioOutput.length > 0) : true),
+  isDeviceListAvailable: () => typeof navigator.mediaDevices?.enumerateDevices === 'function',
+  isMultipleAudioInputSupported: () => true,
+  setDevice: (key, label, id) => (['audioInput', 'videoInput', 'audioOutput'].includes(key as string) ? devices.set(key as DeviceKey, label, id) : false),
+};
+
+parent.onCommand((name, args) => {
+  const command = commands[name];
+  if (command) command(...args);
+  else console.warn('Not supported command name.', name);
+});
+parent.onRequest(async (name, args) => {
+  const answer = requests[name];
+  if (!answer) throw new Error(`Not supported request ${name}`);
+  return answer(...args);
+});
+view.mic.addEventListener('click', () => void toggle('audio'));
+view.cam.addEventListener('click', () => void toggle('video'));
 view.hangup.addEventListener('click', hangup);
 view.setToggles(audioMuted, videoMuted);
 signaling.start();

@@ -12,6 +12,8 @@ export interface MeshOptions {
 
 interface Peer {
   pc: RTCPeerConnection;
+  /** Everything this peer sends us, in one stream for its tile. */
+  remote: MediaStream;
   /** We sent the offer: we also restart the link when it fails. */
   offerer: boolean;
   /** Signals for one peer are applied in order. */
@@ -31,9 +33,9 @@ export class Mesh {
     const stream = this.options.localStream();
     for (const kind of ['audio', 'video'] as const) {
       const track = stream?.getTracks().find((t) => t.kind === kind);
-      // Without a device we still want to receive that kind.
+      // Without a device the slot still sends (nothing yet): a device allowed later is added by replaceTrack, no renegotiation.
       if (track) pc.addTrack(track, stream!);
-      else pc.addTransceiver(kind, { direction: 'recvonly' });
+      else pc.addTransceiver(kind, { direction: 'sendrecv', streams: stream ? [stream] : [] });
     }
     peer.chain = peer.chain.then(async () => {
       await pc.setLocalDescription(await pc.createOffer());
@@ -57,7 +59,14 @@ export class Mesh {
           await pc.setRemoteDescription(data.description);
           if (data.description.type === 'offer') {
             const stream = this.options.localStream();
-            for (const track of stream?.getTracks() ?? []) pc.addTrack(track, stream!);
+            // One audio and one video slot per offer: each sends our track of its kind, or nothing until we have one.
+            for (const kind of ['audio', 'video'] as const) {
+              const slot = pc.getTransceivers().find((t) => t.receiver.track.kind === kind);
+              if (!slot) continue;
+              slot.direction = 'sendrecv';
+              if (stream) slot.sender.setStreams?.(stream);
+              await slot.sender.replaceTrack(stream?.getTracks().find((t) => t.kind === kind) ?? null);
+            }
             await pc.setLocalDescription(await pc.createAnswer());
             this.options.sendSignal(from, { description: pc.localDescription!.toJSON() as { type: 'answer'; sdp: string } });
           }
@@ -66,6 +75,19 @@ export class Mesh {
         }
       })
       .catch((error) => console.warn('v4h room: signaling with', from, 'failed:', error));
+  }
+
+  /** Sends another track of a kind to every peer (device switch, a device allowed later, screen share). */
+  replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null) {
+    for (const [id, peer] of this.#peers) {
+      const slot = peer.pc.getTransceivers().find((t) => t.receiver.track.kind === kind && t.currentDirection !== 'stopped');
+      slot?.sender.replaceTrack(track).catch((error) => console.warn('v4h room: replacing the track for', id, 'failed:', error));
+    }
+  }
+
+  /** The peer connections, for stats sampling. */
+  connections(): Array<[string, RTCPeerConnection]> {
+    return [...this.#peers].map(([id, p]) => [id, p.pc]);
   }
 
   drop(peerId: string) {
@@ -79,12 +101,16 @@ export class Mesh {
 
   #create(peerId: string, offerer: boolean): Peer {
     const pc = new RTCPeerConnection({ iceServers: this.options.iceServers });
-    const peer: Peer = { pc, offerer, chain: Promise.resolve() };
+    const peer: Peer = { pc, remote: new MediaStream(), offerer, chain: Promise.resolve() };
     this.#peers.set(peerId, peer);
     pc.onicecandidate = (event) => {
       if (event.candidate) this.options.sendSignal(peerId, { candidate: event.candidate.toJSON() });
     };
-    pc.ontrack = (event) => this.options.onStream(peerId, event.streams[0] ?? new MediaStream([event.track]));
+    pc.ontrack = (event) => {
+      for (const old of peer.remote.getTracks()) if (old.kind === event.track.kind) peer.remote.removeTrack(old);
+      peer.remote.addTrack(event.track);
+      this.options.onStream(peerId, peer.remote);
+    };
     pc.onconnectionstatechange = () => {
       if (this.#peers.get(peerId)?.pc !== pc) return;
       this.options.onConnectionState(peerId, pc.connectionState);

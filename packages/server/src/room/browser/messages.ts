@@ -7,18 +7,24 @@ export const MESSAGE_TAG = 'v4h-room/1';
 export interface PageToParent {
   tag: typeof MESSAGE_TAG;
   apiId: number;
-  kind: 'ready' | 'event';
+  kind: 'ready' | 'event' | 'response';
   name?: string;
   data?: Record<string, unknown>;
+  /** For `response`: the request it answers, and its result or error message. */
+  id?: number;
+  result?: unknown;
+  error?: string;
 }
 
 /** From the embedding page to the meeting page. */
 export interface ParentToPage {
   tag: typeof MESSAGE_TAG;
   apiId: number;
-  kind: 'command';
+  /** `command`: fire and forget (executeCommand); `request`: answered by a `response` with the same id (getters). */
+  kind: 'command' | 'request';
   name: string;
   args: unknown[];
+  id?: number;
 }
 
 /** Hash parameters the IFrame API passes to the page (values JSON-encoded, as Jitsi does). */

@@ -58,6 +58,8 @@ export const en = {
     notFoundHow: 'Connect one and press "Try again". The others can still see and hear you with what works.',
     inUse: { camera: 'Your camera is in use by another app', microphone: 'Your microphone is in use by another app', both: 'Your camera and microphone are in use by another app' },
     inUseHow: 'Close the other app (or the other call tab), then press "Try again".',
+    failedTitle: { camera: 'Your camera could not start', microphone: 'Your microphone could not start', both: 'Your camera and microphone could not start' },
+    failedHow: 'Choose another device in "Devices", or press "Try again".',
     retry: 'Try again',
     dismiss: 'Close',
   },

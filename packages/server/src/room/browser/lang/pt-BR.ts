@@ -57,6 +57,8 @@ export const ptBR: Strings = {
     notFoundHow: 'Conecte um e toque em "Tentar de novo". Os outros ainda veem e ouvem você com o que estiver funcionando.',
     inUse: { camera: 'Sua câmera está em uso por outro aplicativo', microphone: 'Seu microfone está em uso por outro aplicativo', both: 'Sua câmera e seu microfone estão em uso por outro aplicativo' },
     inUseHow: 'Feche o outro aplicativo (ou a outra aba com chamada) e toque em "Tentar de novo".',
+    failedTitle: { camera: 'Não foi possível iniciar sua câmera', microphone: 'Não foi possível iniciar seu microfone', both: 'Não foi possível iniciar sua câmera e seu microfone' },
+    failedHow: 'Escolha outro dispositivo em "Dispositivos" ou toque em "Tentar de novo".',
     retry: 'Tentar de novo',
     dismiss: 'Fechar',
   },
