@@ -9,6 +9,7 @@ export default defineConfig({
       { test: { name: 'server-sqlite', include: serverTests, env: { V4H_TEST_DB: 'sqlite' }, testTimeout: 30_000, hookTimeout: 30_000 } },
       { test: { name: 'server-postgres', include: serverTests, env: { V4H_TEST_DB: 'postgres' }, testTimeout: 30_000, hookTimeout: 30_000 } },
       { test: { name: 'client', include: ['packages/client/src/**/*.test.ts'] } },
+      { test: { name: 'react', include: ['packages/react/src/**/*.test.tsx'], environment: 'jsdom' } },
       {
         test: {
           name: 'e2e',

@@ -3,6 +3,7 @@ import { Call, type Embed } from './call.js';
 import { V4HError, invalidArgument, isV4HError } from './errors.js';
 import { Emitter, type V4HEventName, type V4HListener } from './events.js';
 import { HttpClient, type FetchLike } from './http.js';
+import { followConference } from './server-events.js';
 import { loadJitsi, type JitsiMeetExternalAPI, type JitsiEmbedOptions } from './jitsi.js';
 import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
 import { checkEmbedOptions, checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf, given } from './checks.js';
@@ -330,6 +331,8 @@ export class V4H {
     } catch (cause) {
       throw new V4HError('jitsi_unavailable', `JitsiMeetExternalAPI failed: ${(cause as Error)?.message ?? cause}`, 0, cause);
     }
+    // Ends reached on the server (the owner elsewhere, REST, max duration, idle timeout) hang this call up too.
+    let unfollow = () => {};
     const call = new Call({
       embed,
       api,
@@ -338,10 +341,14 @@ export class V4H {
       fetch: this.#fetch,
       events: this.#events,
       onEnd: (ended) => {
+        unfollow();
         if (this.#call === ended) this.#call = null;
       },
     });
     this.#call = call;
+    unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type) => {
+      if (type === 'ended') void call.hangUp('ended');
+    });
     if (!parentNode.contains(api.getIFrame?.() ?? null)) {
       call.end();
       throw new V4HError('jitsi_unavailable', 'the Jitsi iframe did not appear in parentNode');

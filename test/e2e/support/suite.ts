@@ -158,6 +158,26 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       await expect.poll(() => second.page.locator('#call iframe').count(), { timeout: 5_000 }).toBe(0);
     });
 
+    it('a conference ended on the server (the owner from another device) reaches the second participant within 5 s', async () => {
+      const owner = await openClinic(world);
+      const sessionId = (await call(owner.page, 'requestConference')).value as string;
+      await call(owner.page, 'startConference', sessionId, '#call', 480, 360, 'Dr. Ana');
+      await waitForEvent(owner.page, 'joined');
+      const second = await openClinic(world);
+      expect(await call(second.page, 'joinConference', sessionId, '#call', 480, 360, 'Bea')).toEqual({ value: 'ok' });
+      await waitForEvent(second.page, 'joined');
+
+      // Ended by REST, as another device of the owner would: neither page's SDK did it.
+      const res = await fetch(`${world.server.baseUrl}/api/conferences/${sessionId}/end`, { method: 'POST', headers: { authorization: `Bearer ${owner.accessToken}` } });
+      expect(res.status).toBe(200);
+      const endedAt = Date.now();
+      await Promise.all([second.page, owner.page].map((page) => page.waitForFunction(() => (window as unknown as W).log.some((e: [string]) => e[0] === 'endedListener'), undefined, { timeout: 5_000 })));
+      expect(Date.now() - endedAt).toBeLessThan(5_000);
+      expect(await events(second.page, 'endedListener')).toEqual([['endedListener', sessionId]]);
+      expect(await events(second.page, 'ended')).toHaveLength(1);
+      await expect.poll(() => second.page.locator('#call iframe').count(), { timeout: 5_000 }).toBe(0);
+    });
+
     it('starting a second call leaves the first', async () => {
       const { page } = await openClinic(world);
       const first = (await call(page, 'requestConference')).value as string;
