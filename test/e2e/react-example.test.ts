@@ -47,10 +47,12 @@ afterAll(async () => {
   fs.rmSync(OUT, { recursive: true, force: true });
 });
 
-async function roomParticipants(): Promise<number> {
+async function gauge(name: string): Promise<number> {
   const res = await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  return valueOf(parsePrometheusText(await res.text()), 'v4h_room_participants');
+  return valueOf(parsePrometheusText(await res.text()), name);
 }
+const roomParticipants = () => gauge('v4h_room_participants');
+const signalingSockets = () => gauge('v4h_signaling_sockets');
 
 it('signs in, starts one call in the built-in room under StrictMode, and leaves the room on unmount', async () => {
   const { username, password } = await server.createUser();
@@ -73,6 +75,7 @@ it('signs in, starts one call in the built-in room under StrictMode, and leaves 
     await expect.poll(() => page.locator('#state').textContent(), { timeout: 20_000 }).toBe('started');
     expect(new URL((await iframe.getAttribute('src'))!).origin).toBe(server.baseUrl);
     await expect.poll(roomParticipants, { timeout: 20_000 }).toBe(1);
+    expect(await signalingSockets()).toBe(1);
     await page.waitForTimeout(500); // a second mount's start would have been sent by now
     expect(starts).toHaveLength(1);
     expect(await page.locator('iframe').count()).toBe(1);
@@ -81,6 +84,7 @@ it('signs in, starts one call in the built-in room under StrictMode, and leaves 
     await page.click('text=Leave');
     await expect.poll(() => page.locator('iframe').count()).toBe(0);
     await expect.poll(roomParticipants, { timeout: 20_000 }).toBe(0);
+    await expect.poll(signalingSockets, { timeout: 20_000 }).toBe(0);
     expect(starts).toHaveLength(1);
   } finally {
     await context.close();

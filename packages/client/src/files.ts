@@ -61,6 +61,18 @@ export interface UploadDeps {
 interface Answer {
   status: number;
   text: string;
+  /** The server's upload limit from X-Max-Upload-Bytes, when it said. */
+  limit?: number;
+}
+
+// The server's upload limit as last announced, per V4H instance: a file known to be too big is refused before sending.
+const announcedLimits = new WeakMap<HttpClient, number>();
+
+const tooLarge = (size: number, limit: number) =>
+  new V4HError('payload_too_large', `uploadRecording: the file (${size} bytes) exceeds the server's ${limit}-byte limit (V4H_MAX_UPLOAD_BYTES)`, 413);
+
+function limitOf(header: string | null): number | undefined {
+  return header && /^\d+$/.test(header) ? Number(header) : undefined;
 }
 
 /** GET /api/conferences/:sessionId/files (owner and participants), oldest first. */
@@ -88,14 +100,19 @@ export async function uploadFile(deps: UploadDeps, sessionId: string, body: Uplo
   const headers: Record<string, string> = { 'content-type': contentType, accept: 'application/json' };
   if (options.sha256) headers['repr-digest'] = `sha-256=:${hexToBase64(options.sha256)}:`;
 
-  const send = (token: string) => {
+  const known = announcedLimits.get(deps.http);
+  if (known !== undefined && blob.size > known) throw tooLarge(blob.size, known);
+  const send = async (token: string) => {
     const withAuth = { ...headers, authorization: `Bearer ${token}` };
-    return typeof XMLHttpRequest === 'function' ? sendXhr(url, blob, withAuth, options) : sendFetch(deps.fetch, url, blob, withAuth, options);
+    const answer = await (typeof XMLHttpRequest === 'function' ? sendXhr(url, blob, withAuth, options) : sendFetch(deps.fetch, url, blob, withAuth, options));
+    if (answer.limit !== undefined) announcedLimits.set(deps.http, answer.limit);
+    return answer;
   };
   const token = await deps.tokens.accessToken();
   if (token === null) throw new V4HError('not_signed_in', 'uploadRecording: sign in first (login or loginWithToken)');
   let answer = await send(token);
   if (answer.status === 401 && deps.tokens.canRefresh()) answer = await send(await deps.tokens.refresh());
+  if (answer.status === 413 && answer.limit !== undefined) throw tooLarge(blob.size, answer.limit);
   return parse(answer);
 }
 
@@ -114,7 +131,7 @@ function sendXhr(url: string, blob: Blob, headers: Record<string, string>, optio
     xhr.upload.onprogress = (event) => options.onProgress?.({ loaded: event.loaded, total: event.lengthComputable ? event.total : blob.size });
     xhr.onload = () => {
       options.signal?.removeEventListener('abort', abort);
-      resolve({ status: xhr.status, text: xhr.responseText });
+      resolve({ status: xhr.status, text: xhr.responseText, limit: limitOf(xhr.getResponseHeader('x-max-upload-bytes')) });
     };
     xhr.onerror = () => {
       options.signal?.removeEventListener('abort', abort);
@@ -133,7 +150,8 @@ const PROGRESS_CHUNK = 256 * 1024;
 /** Node (and other fetch-only runtimes): progress counts the bytes handed to the request stream. */
 async function sendFetch(fetchFn: FetchLike, url: string, blob: Blob, headers: Record<string, string>, options: UploadOptions): Promise<Answer> {
   let body: BodyInit = blob;
-  const init: RequestInit & { duplex?: 'half' } = { method: 'POST', headers, signal: options.signal };
+  // The length goes first (also for a streamed body), so the server can answer 413 before reading any of it.
+  const init: RequestInit & { duplex?: 'half' } = { method: 'POST', headers: { ...headers, 'content-length': String(blob.size) }, signal: options.signal };
   if (options.onProgress) {
     // Read in slices so that progress is fine-grained and the file is never copied whole.
     let loaded = 0;
@@ -150,7 +168,13 @@ async function sendFetch(fetchFn: FetchLike, url: string, blob: Blob, headers: R
   }
   try {
     const response = await fetchFn(url, { ...init, body });
-    return { status: response.status, text: await response.text() };
+    const limit = limitOf(response.headers.get('x-max-upload-bytes'));
+    // An answer given before the body (413) may lose its own body when the connection is cut: the status is enough.
+    const text = await response.text().catch((cause) => {
+      if (response.status >= 400) return '';
+      throw cause;
+    });
+    return { status: response.status, text, limit };
   } catch (cause) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw new V4HError('network_error', `POST ${url} failed: ${(cause as Error)?.message ?? cause}`, 0, cause);

@@ -74,15 +74,18 @@ describe('<V4HConference>', () => {
     mount(fake, {
       onJoined: (e) => seen.push(`joined:${e.sessionId}`),
       onEnded: (e) => seen.push(`ended:${e.sessionId}`),
+      onError: (e) => seen.push(`error:${(e as { code: string }).code}`),
       jitsi: (api) => seen.push(`api:${typeof api.getIFrame}`),
     });
     await waitFor(() => expect(seen).toContain('api:function'));
     act(() => {
       fake.emit('joined', { sessionId: 'other' });
       fake.emit('joined', { sessionId: 's1' });
+      fake.emit('error', { sessionId: 'other', error: Object.assign(new Error('x'), { code: 'jitsi_error' }) as never });
+      fake.emit('error', { sessionId: 's1', error: Object.assign(new Error('token refused'), { code: 'jitsi_error' }) as never });
       fake.emit('ended', { sessionId: 's1' });
     });
-    expect(seen).toEqual(['api:function', 'joined:s1', 'ended:s1']);
+    expect(seen).toEqual(['api:function', 'joined:s1', 'error:jitsi_error', 'ended:s1']);
 
     const failing = new FakeClient();
     failing.failWith = Object.assign(new Error('conference ended'), { code: 'conference_ended' });

@@ -17,7 +17,7 @@ export interface V4HConferenceProps {
   onJoined?: (event: V4HEvents['joined']) => void;
   /** The call is over for this user (hung up, ended by the owner, ended by the server). */
   onEnded?: (event: V4HEvents['ended']) => void;
-  /** Opening the call failed (a V4HError: not logged in, conference ended, Jitsi unreachable, …). */
+  /** Opening the call failed, or Jitsi reported a fatal error in it (a V4HError: not logged in, conference ended, token refused, …). */
   onError?: (error: unknown) => void;
   /** Called once the call is open, with the Jitsi Meet IFrame API object (commands, extra listeners). */
   jitsi?: (api: JitsiMeetExternalAPI) => void;
@@ -64,11 +64,14 @@ export function V4HConference(props: V4HConferenceProps) {
     const mine = s;
     const onJoined = (e: V4HEvents['joined']) => e.sessionId === latest.current.sessionId && !mine.disposed && latest.current.onJoined?.(e);
     const onEnded = (e: V4HEvents['ended']) => e.sessionId === latest.current.sessionId && !mine.disposed && latest.current.onEnded?.(e);
+    const onError = (e: V4HEvents['error']) => e.sessionId === latest.current.sessionId && !mine.disposed && latest.current.onError?.(e.error);
     v4h.on('joined', onJoined);
     v4h.on('ended', onEnded);
+    v4h.on('error', onError);
     return () => {
       v4h.off('joined', onJoined);
       v4h.off('ended', onEnded);
+      v4h.off('error', onError);
       // Deferred: StrictMode re-runs the effect at once and cancels this; a real unmount leaves.
       mine.pendingLeave = setTimeout(() => {
         mine.pendingLeave = undefined;

@@ -85,7 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       credentials: false,
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Content-Digest', 'Repr-Digest', 'Last-Event-ID'],
-      exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
+      exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges', 'X-Max-Upload-Bytes'],
       maxAge: 600,
     });
   }

@@ -22,7 +22,7 @@ export const EVENT_NAMES = [
 ];
 
 /** The integrator's page: loads the room's external_api.js and records every IFrame API event. */
-const HOST_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>host</title></head><body>
+export const HOST_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>host</title></head><body>
 <div id="call"></div>
 <script>
 window.events = [];
@@ -42,7 +42,7 @@ window.openCall = (embed, displayName, extra) => new Promise((resolve, reject) =
 </script></body></html>`;
 
 /** Wraps RTCPeerConnection and WebSocket in every frame so tests can read the (cross-origin) meeting page's video stats and drop its socket. */
-const STATS_HOOK = `(() => {
+export const STATS_HOOK = `(() => {
   const OriginalSocket = window.WebSocket;
   window.__sockets = [];
   window.WebSocket = class extends OriginalSocket { constructor(...args) { super(...args); window.__sockets.push(this); } };

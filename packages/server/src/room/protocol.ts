@@ -55,6 +55,8 @@ export type ServerMessage =
       resumeKey: string;
       resumed: boolean;
       participants: PeerInfo[];
+      /** How long a dropped participant keeps its seat; after a server restart, absent members get as long to come back. */
+      graceSeconds?: number;
       iceServers: { urls: string | string[]; username?: string; credential?: string }[];
     }
   | { type: 'participant-joined'; participant: PeerInfo }
@@ -65,6 +67,8 @@ export type ServerMessage =
   | { type: 'signal'; from: string; data: SignalData }
   | { type: 'left' }
   | { type: 'ended'; reason: string }
+  /** The server is stopping (restart or deploy): reconnect and resume; nobody has left. */
+  | { type: 'restarting' }
   | { type: 'error'; code: RoomErrorCode; message: string; fatal: boolean };
 
 const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;

@@ -24,8 +24,17 @@ const MAX_MESSAGE_BYTES = 128 * 1024;
 export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) {
   const assets = opts.assets ?? createAssetStore();
   const publicOrigin = new URL(opts.publicUrl).origin;
-  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES } });
-  app.addHook('onClose', async () => opts.room.close());
+  await app.register(websocket, {
+    options: { maxPayload: MAX_MESSAGE_BYTES },
+    // On shutdown every page hears "restarting" (close code 1012) and resumes on the next process; the plugin's
+    // default would close the sockets with no reason first.
+    preClose(this: FastifyInstance, done: () => void) {
+      opts.room.close();
+      for (const client of this.websocketServer.clients) client.close(1012, 'server restarting');
+      this.websocketServer.close();
+      done();
+    },
+  });
 
   const sendAsset = (name: string, cacheControl: string) => (request: FastifyRequest, reply: FastifyReply) => {
     const asset = assets.get(name);

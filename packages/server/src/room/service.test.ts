@@ -176,13 +176,15 @@ describe('RoomService', () => {
     service.close();
   });
 
-  it('records no leaves when the server shuts down (sockets close without starting grace timers)', async () => {
+  it('records no leaves when the server shuts down, and tells each page to reconnect (1012 Service Restart)', async () => {
     const conf = conferences();
     const service = make(conf);
     const a = client(service);
     await a.join('alice');
     service.close();
-    expect(a.closedWith).toBe(1001);
+    expect(a.of('restarting')).toHaveLength(1);
+    expect(a.of('left')).toHaveLength(0);
+    expect(a.closedWith).toBe(1012);
     a.drop();
     await new Promise((r) => setTimeout(r, 350));
     expect(conf.calls).toEqual(['joined user:alice']);

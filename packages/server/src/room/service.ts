@@ -61,7 +61,7 @@ const RATE_MAX_MESSAGES = 600;
 const MAX_EXPIRED_RESUME_S = 24 * 3600;
 
 /** WebSocket close codes the meeting page understands. */
-export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409 } as const;
+export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409, restarting: 1012 } as const;
 
 /** Live rooms of this server process. */
 export class RoomService {
@@ -141,7 +141,10 @@ export class RoomService {
     };
   }
 
-  /** Closes every room without recording leaves (server shutdown; the sweeper ends what stays open). */
+  /**
+   * Closes every room without recording leaves (server shutdown): each page is told the server is restarting
+   * (close code 1012), so it reconnects and resumes on the next process; the sweeper ends what stays open.
+   */
   close() {
     this.#unsubscribe();
     clearTimeout(this.#orphanTimer);
@@ -153,7 +156,9 @@ export class RoomService {
       room.participants.clear();
       for (const p of participants) {
         clearTimeout(p.graceTimer);
-        p.socket?.close(1001, 'server shutting down');
+        if (!p.socket) continue;
+        this.#send(p.socket, { type: 'restarting' });
+        p.socket.close(CLOSE.restarting, 'server restarting');
       }
     }
   }
@@ -339,6 +344,7 @@ export class RoomService {
       resumeKey: this.#resumeKey(room.name, p.info.id, p.identity.id),
       resumed,
       participants: others,
+      graceSeconds: this.#o.graceSeconds,
       iceServers: this.#o.iceServers,
     };
   }

@@ -32,6 +32,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
+  const answerUpload = uploadAnswer(maxUploadBytes);
   const recorderKey = recorderSecret === undefined ? undefined : digest(recorderSecret);
   /** The recorder secret (compared in constant time), else a user's access token. */
   async function uploader(request: FastifyRequest): Promise<Principal> {
@@ -73,7 +74,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
   app.post('/api/conferences/:sessionId/files', {
     bodyLimit: maxUploadBytes,
     onRequest: identifyUploader,
-    onSend: closeIfUnread,
+    onSend: answerUpload,
     schema: {
       tags,
       security: [{ bearer: [] }],
@@ -92,7 +93,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
   app.post('/api/rooms/:roomName/files', {
     bodyLimit: maxUploadBytes,
     onRequest: identifyRecorder,
-    onSend: closeIfUnread,
+    onSend: answerUpload,
     schema: {
       tags,
       security: [{ bearer: [] }],
@@ -165,7 +166,35 @@ function sendDownload(reply: FastifyReply, { file, range, body }: Download) {
   return reply.status(200).header('content-length', file.size).send(body);
 }
 
-/** An upload refused before its body was read: close the connection rather than read gigabytes to reuse it. */
-async function closeIfUnread(request: FastifyRequest, reply: FastifyReply) {
-  if (!request.raw.readableEnded) reply.header('connection', 'close');
+/** How long, and how much, an upload answered before its body (413, 401, …) may go on sending what is then dropped. */
+const LINGER_MS = 10_000;
+const LINGER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Every upload answer says the limit (`X-Max-Upload-Bytes`), so the SDK can refuse an oversized file before sending.
+ * An answer given before the body was read (a 413 on the declared length, a 401): closing at once resets a client
+ * that is still sending, which then often never reads the answer (Node's fetch saw `network_error`). So the rest of
+ * a modest body is read and dropped, keeping the connection usable; beyond LINGER_BYTES or LINGER_MS the connection
+ * is closed rather than read gigabytes to reuse it.
+ */
+function uploadAnswer(maxUploadBytes: number) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-max-upload-bytes', String(maxUploadBytes));
+    const raw = request.raw;
+    if (raw.readableEnded) return;
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > LINGER_BYTES) return void reply.header('connection', 'close');
+    raw.unpipe();
+    let dropped = 0;
+    const cut = () => raw.socket?.destroy();
+    const timer = setTimeout(cut, LINGER_MS);
+    timer.unref();
+    raw.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > LINGER_BYTES) cut();
+    });
+    raw.once('end', () => clearTimeout(timer));
+    raw.once('close', () => clearTimeout(timer));
+    raw.resume();
+  };
 }

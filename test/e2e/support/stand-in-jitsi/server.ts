@@ -32,7 +32,8 @@ const read = (file: string) => fs.readFileSync(new URL(file, here), 'utf8');
 
 // Real Jitsi is https only (its IFrame API always opens https://…), so the stand-in is too: a throwaway certificate.
 let certificate: { key: string; cert: string } | undefined;
-function selfSignedCertificate(): { key: string; cert: string } {
+/** A throwaway certificate for 127.0.0.1 (made once per test process with Debian's openssl). */
+export function selfSignedCertificate(): { key: string; cert: string } {
   if (certificate) return certificate;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-stand-in-tls-'));
   const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];

@@ -27,6 +27,10 @@ let mediaReady: Promise<unknown> = Promise.resolve();
 let finished = false;
 let leaveTimer: ReturnType<typeof setTimeout> | undefined;
 const peers = new Map<string, PeerInfo>();
+/** Set when the server said it is restarting: members missing from the next room list are coming back, not gone. */
+let serverRestarted = false;
+/** Members kept after a restart until they come back, or until the grace period (plus the server's margin) is over. */
+const awaited = new Map<string, ReturnType<typeof setTimeout>>();
 
 const signaling = new Signaling(
   `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/room/ws`,
@@ -91,6 +95,10 @@ function onMessage(msg: ServerMessage) {
       return finish('left');
     case 'ended':
       return finish('ended');
+    case 'restarting':
+      serverRestarted = true;
+      for (const p of peers.values()) view.tile(p.id, { ...p, connected: false });
+      return void view.setState('reconnecting');
     case 'error':
       return onError(msg.code, msg.message, msg.fatal);
   }
@@ -105,7 +113,17 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
   // After a reconnection every link is renegotiated; members that left meanwhile are dropped.
   mesh.dropAll();
   const present = new Set(msg.participants.map((p) => p.id));
-  for (const id of [...peers.keys()]) if (!present.has(id)) removePeer(id);
+  for (const [id, p] of peers) {
+    if (present.has(id) || awaited.has(id)) continue;
+    if (!serverRestarted) {
+      removePeer(id);
+      continue;
+    }
+    // The new server process has not seen this member yet: it reconnects too, within the grace period.
+    view.tile(id, { ...p, connected: false });
+    awaited.set(id, setTimeout(() => (awaited.delete(id), removePeer(id)), ((msg.graceSeconds ?? 15) + 5) * 1000));
+  }
+  serverRestarted = false;
   if (first) {
     parent.emit('videoConferenceJoined', { roomName, id: me.id, displayName: me.displayName, avatarURL: me.avatar ?? '', breakoutRoom: false, visitor: false });
     mediaReady = startMedia();
@@ -189,6 +207,8 @@ function applyMute() {
 }
 
 function addPeer(p: PeerInfo) {
+  clearTimeout(awaited.get(p.id));
+  awaited.delete(p.id);
   const known = peers.has(p.id);
   peers.set(p.id, p);
   view.tile(p.id, p);
@@ -197,6 +217,8 @@ function addPeer(p: PeerInfo) {
 }
 
 function removePeer(id: string) {
+  clearTimeout(awaited.get(id));
+  awaited.delete(id);
   mesh.drop(id);
   view.removeTile(id);
   if (peers.delete(id)) parent.emit('participantLeft', { id });
@@ -234,6 +256,8 @@ function finish(state: PageState) {
   mesh.dropAll();
   stopMedia();
   saveResume(null);
+  for (const timer of awaited.values()) clearTimeout(timer);
+  awaited.clear();
   for (const id of [...peers.keys()]) view.removeTile(id);
   peers.clear();
   view.setState(state);

@@ -35,7 +35,8 @@ export class Signaling {
       } catch {
         return;
       }
-      if (msg.type === 'joined') this.#attempt = 0;
+      // A restarting server comes back within seconds: retry quickly rather than after a grown back-off.
+      if (msg.type === 'joined' || msg.type === 'restarting') this.#attempt = 0;
       this.handlers.message(msg);
     };
     socket.onclose = (event) => {
