@@ -38,6 +38,9 @@ import { installMetrics } from './metrics/install.js';
 import type { RoomService } from './room/service.js';
 import { FileService } from './storage/service.js';
 import { fileRoutes } from './storage/routes.js';
+import { adminCheck } from './privacy/admin.js';
+import { privacyRoutes } from './privacy/routes.js';
+import { ErasureService } from './privacy/erasure.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -125,7 +128,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => storage.close());
   const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000 });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
-  await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes });
+  await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
+  await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {
     room = createBuiltinRoom({ config, db, clock, conferences, log: app.log });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });

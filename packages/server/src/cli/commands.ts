@@ -5,6 +5,7 @@ import { CliError, type CliIo, type Command } from './command.js';
 import { userAdd, userDisable, userEnable, userList, userPasswd } from './user-commands.js';
 import { checkPassword, checkUsername } from '../auth/passwords.js';
 import { verifyCommand } from './verify-command.js';
+import { eraseCommand } from './erase-command.js';
 
 export { CliError, type CliIo, type Command };
 
@@ -46,6 +47,7 @@ export const commands: Record<string, Command> = {
   'user disable': userDisable,
   'user enable': userEnable,
   verify: verifyCommand,
+  erase: eraseCommand,
 };
 
 export function helpText(): string {

@@ -18,6 +18,8 @@ export interface FileRoutesOptions {
   /** The recorder service credential (Jibri); uploads by it are refused when unset. */
   recorderSecret?: string;
   maxUploadBytes: number;
+  /** True for the admin account (privacy/admin.ts). */
+  isAdmin: (user: { username: string }) => boolean;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
@@ -25,7 +27,7 @@ const uploadErrors = { ...errors, 413: ErrorBody, 415: ErrorBody };
 const downloadErrors = { ...errors, 416: ErrorBody };
 const tags = ['files'];
 
-export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify, { files, authenticate, recorderSecret, maxUploadBytes }) => {
+export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify, { files, authenticate, recorderSecret, maxUploadBytes, isAdmin }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   // Uploads are raw bodies of any type, handed over as the request stream itself (checked by the service).
@@ -126,6 +128,22 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
     schema: { tags, security: [{ bearer: [] }], summary: 'Download a file (owner, its uploader, participants once shared); Range supported', params: S.FileParams, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
     handler: async (request, reply) =>
       sendDownload(reply, await files.open(request.user!, request.params.sessionId, request.params.fileId, rangeHeader(request))),
+  });
+
+  app.delete('/api/conferences/:sessionId/files/:fileId', {
+    onRequest: authenticate,
+    schema: {
+      tags,
+      security: [{ bearer: [] }],
+      summary: "Delete a file's bytes from storage (owner, admin); the record keeps its hash and gains file_deleted",
+      params: S.FileParams,
+      querystring: S.DeleteQuery,
+      response: { 204: S.Empty, ...errors },
+    },
+    handler: async (request, reply) => {
+      await files.delete(request.user!, request.params.sessionId, request.params.fileId, request.query.reason ?? 'owner_request', isAdmin(request.user!));
+      return reply.status(204).send(null);
+    },
   });
 
   app.get('/api/files/:fileId/content', {

@@ -47,3 +47,8 @@ export const StoredFile = Type.Object({
 export const FileList = Type.Object({ items: Type.Array(StoredFile) });
 
 export const Binary = Type.String({ description: 'the file bytes (206 with Content-Range for a Range request)' });
+
+/** Why a file or a subject's data was removed: a code, never free text (it goes into the record, which nothing may change). */
+export const Reason = Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', description: 'a reason code, e.g. owner_request, data_subject_request, retention' });
+export const DeleteQuery = Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false });
+export const Empty = Type.Null({ description: 'no content' });

@@ -186,6 +186,37 @@ export class FileService {
     return this.#present(row);
   }
 
+  /**
+   * Removes a file's bytes from storage (the conference's owner, or the admin) and appends `file_deleted`; the row
+   * and the `file_stored` event stay, so the record still proves what existed. Deleting it again changes nothing.
+   */
+  async delete(user: { id: string; username: string }, sessionId: string, fileId: string, reason: string, isAdmin: boolean): Promise<void> {
+    const conference = await this.#repo.conference(sessionId);
+    if (!conference) throw notFound('conference');
+    if (conference.ownerId !== user.id && !isAdmin) throw forbidden('only the conference owner or the admin may delete its files');
+    const file = await this.#repo.find(fileId);
+    if (!file || file.session_id !== sessionId) throw notFound('file');
+    await this.deleteBytes(file, reason, `user:${user.id}`);
+  }
+
+  /** Deletes the bytes first, then records it: a failure in between leaves a retry that completes both. */
+  async deleteBytes(file: FilesTable, reason: string, actor: string): Promise<boolean> {
+    if (file.deleted_at != null) return false;
+    try {
+      await this.#deps.storage.delete(file.storage_key);
+    } catch (error) {
+      throw storageUnavailable(error);
+    }
+    const now = this.#deps.clock.now();
+    await this.#deps.db.write(async (trx) => {
+      await lockConference(trx, file.session_id, this.#deps.db.dialect);
+      const updated = await trx.updateTable('files').set({ deleted_at: now, deleted_reason: reason }).where('id', '=', file.id).where('deleted_at', 'is', null).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return;
+      await appendEvent(trx, { sessionId: file.session_id, type: 'file_deleted', actor, at: now, data: { fileId: file.id, sha256: file.sha256, reason } });
+    });
+    return true;
+  }
+
   /** The conference's files the caller may see, oldest first: the owner all; others their own and the shared ones. */
   async list(user: { id: string }, sessionId: string): Promise<StoredFile[]> {
     const who: Subject = { kind: 'user', id: user.id };
@@ -201,7 +232,7 @@ export class FileService {
     const conference = await this.#conference(sessionId);
     const file = await this.#repo.find(fileId);
     // A file the caller may not see is "not found", as one that does not exist: its id tells nothing.
-    if (!file || file.session_id !== sessionId) throw notFound('file');
+    if (!file || file.session_id !== sessionId || file.deleted_at != null) throw notFound('file');
     if (!(await this.#access.allows({ kind: 'user', id: user.id }, conference, { do: 'read_file', file: fileAccess(file) }))) {
       await this.#access.require({ kind: 'user', id: user.id }, conference, { do: 'list_files' });
       throw notFound('file');
@@ -229,7 +260,7 @@ export class FileService {
       throw forbidden('invalid or expired download link');
     }
     const file = await this.#repo.find(fileId);
-    if (!file) throw notFound('file');
+    if (!file || file.deleted_at != null) throw notFound('file');
     return this.#openRange(file, range);
   }
 

@@ -1,5 +1,6 @@
 // Test harness: a real app on real HTTP (127.0.0.1) over a real database — a fresh SQLite file,
 // or, when V4H_TEST_DB=postgres, a fresh PostgreSQL database (which must be reachable: no skipping).
+import { loggerOptions } from '../logging.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,6 +136,8 @@ export interface TestAppOptions {
   /** Reuse a data dir and database (restart tests). */
   dataDir?: string;
   database?: TestDatabase;
+  /** Where the app writes its log (info level, as in production); none when unset. */
+  logStream?: import('node:stream').Writable;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -163,7 +166,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const db = await openDatabase(config.databaseUrl);
   await migrateToLatest(db);
   const clock = options.manualClock ? new ManualClock() : undefined;
-  const app = await buildApp({ config, db, clock, logger: false, workers: options.workers ?? false });
+  const logger = options.logStream ? { ...loggerOptions('info'), stream: options.logStream } : false;
+  const app = await buildApp({ config, db, clock, logger, workers: options.workers ?? false });
   await app.listen({ host: '127.0.0.1', port: probe });
   const baseUrl = `http://127.0.0.1:${probe}`;
   const auth = new AuthService({ db, clock: clock ?? { now: () => Date.now() }, config });
