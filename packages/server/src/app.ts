@@ -24,6 +24,8 @@ import { webRoutes } from './web/routes.js';
 import { ConferenceEventHub } from './events/hub.js';
 import { ConferenceEventsService } from './events/service.js';
 import { eventRoutes } from './events/routes.js';
+import { JitsiPresenceFeed } from './jitsi/presence-feed.js';
+import { jitsiEventRoutes } from './jitsi/routes.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
 import { RecordsService } from './manifest/service.js';
 import { recordsRoutes } from './manifest/routes.js';
@@ -123,6 +125,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
+  if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
+    const feed = new JitsiPresenceFeed({ db, clock });
+    await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, eventSyncSecret: config.jitsiEventsSecret });
+  }
   await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());

@@ -66,6 +66,10 @@ export interface Config {
   metrics: { enabled: boolean; port?: number; token?: string };
   /** Milliseconds between two reads of the event log for the event channel (events reach other processes this fast). */
   eventPollInterval: number;
+  /** JaaS webhooks (POST /api/jitsi/webhooks): the signing secret from the 8x8 console; unset, the route is absent. */
+  jaasWebhookSecret?: string;
+  /** Prosody event_sync posts (/api/jitsi/event-sync/…): the bearer secret in its api_headers; unset, absent. */
+  jitsiEventsSecret?: string;
 }
 
 export interface RTCIceServerConfig {
@@ -320,6 +324,8 @@ export function loadConfig(env: Env = process.env): Config {
     uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
     metrics,
     eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
+    jaasWebhookSecret: str(env, 'V4H_JAAS_WEBHOOK_SECRET'),
+    jitsiEventsSecret: str(env, 'V4H_JITSI_EVENTS_SECRET'),
   };
 }
 

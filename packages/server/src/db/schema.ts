@@ -51,7 +51,7 @@ export interface ConferencesTable {
   dlt_type: string | null;
   /** 1 unless created before migration 011: then its events may name people (actors, guest names, file names). */
   pseudonymous?: number;
-  /** Who may join (conferences/access-policy.ts); since migration 012. */
+  /** Who may join (conferences/access-policy.ts); since migration 013. */
   join_policy: JoinPolicy;
   /** SESSIONPWD: argon2id hash of the conference password, else null. */
   join_password_hash: string | null;
@@ -174,7 +174,7 @@ export interface FilesTable {
   sha256: string;
   /** `user:<username>` or `recorder`. */
   uploader: string;
-  /** The uploading user's id (null for the recorder); since migration 012. */
+  /** The uploading user's id (null for the recorder); since migration 013. */
   uploader_id: string | null;
   /** 1 once the owner shares it with the participants (0/1). */
   shared: number;
@@ -221,6 +221,13 @@ export interface Database {
   worker_leases: WorkerLeasesTable;
   subject_keys: SubjectKeysTable;
   guests: GuestsTable;
+  jitsi_receipts: JitsiReceiptsTable;
+}
+
+/** One accepted Jitsi event post (`jaas:<idempotencyKey>`, `sig:<signature>`, `prosody:<body hash>`). */
+export interface JitsiReceiptsTable {
+  key: string;
+  received_at: number;
 }
 
 export type { Generated };

@@ -7,8 +7,9 @@ import * as records from './004-records.js';
 import * as manifestsRebuiltFromEvents from './008-manifests-rebuilt-from-events.js';
 import * as merkleTiles from './009-merkle-tiles.js';
 import * as sealRequests from './010-seal-requests.js';
+import * as jitsiReceipts from './012-jitsi-receipts.js';
 import * as personalData from './011-personal-data.js';
-import * as conferenceAccess from './012-conference-access.js';
+import * as conferenceAccess from './013-conference-access.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   '009-merkle-tiles': merkleTiles,
   '010-seal-requests': sealRequests,
   '011-personal-data': personalData,
-  '012-conference-access': conferenceAccess,
+  '012-jitsi-receipts': jitsiReceipts,
+  '013-conference-access': conferenceAccess,
 };
