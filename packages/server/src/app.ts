@@ -12,6 +12,7 @@ import { errorHandler, frameworkErrorHandler } from './errors.js';
 import { finiteNumberValidators } from './lib/finite-numbers.js';
 import { loggerOptions, OneLinePerRequest, requestLoggerFactory } from './logging.js';
 import { addSecurityHeaders } from './security/headers.js';
+import { addBodyDeadline, limitConnectionsPerAddress } from './security/connection-limits.js';
 import { createAccessTokenSigner } from './auth/access-tokens.js';
 import { createAuthenticate } from './auth/authenticate.js';
 import { AuthService } from './auth/service.js';
@@ -64,7 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     childLoggerFactory: requestLoggerFactory,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
-    trustProxy: config.trustProxy, // request.ip is the client's only behind trusted proxies
+    trustProxy: trustProxyOption(config.trustProxy), // request.ip is the address the trusted proxy saw
     bodyLimit: 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
@@ -80,6 +81,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('user', null);
 
   addSecurityHeaders(app);
+  addBodyDeadline(app, config.requestBodyTimeout * 1000);
+  if (config.trustProxy === false) limitConnectionsPerAddress(app.server, config.maxConnectionsPerAddress);
   let room: RoomService | undefined;
   const metrics = installMetrics(app, { ...config.metrics, host: config.host }, { db, clock, room: () => room, log: app.log });
   // Without configured origins CORS is off, and then no hook at all: the plugin's would run on every request to do
@@ -132,7 +135,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());
-  const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000 });
+  const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
   await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });
@@ -157,4 +160,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => recordsWorkers.stop());
   }
   return app;
+}
+
+/**
+ * Fastify's trustProxy for the config's value. A hop count trusts that many hops from the server, the socket's peer
+ * first (Fastify itself trusts nothing for a plain number, since the peer cannot be checked): safe only when V4H can
+ * be reached through the proxies alone (README).
+ */
+function trustProxyOption(trust: Config['trustProxy']): FastifyHttpOptions<Server>['trustProxy'] {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
 }

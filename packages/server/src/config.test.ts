@@ -32,10 +32,28 @@ describe('loadConfig', () => {
     expect(loadConfig({ V4H_METRICS: 'on', V4H_METRICS_TOKEN: 't'.repeat(16) }).metrics).toMatchObject({ enabled: true, port: undefined });
   });
 
-  it('trusts proxies only when told', () => {
+  it('trusts proxies only when told: a hop count or addresses/CIDRs', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
-    expect(loadConfig({ V4H_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
-    expect(loadConfig({ V4H_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8, 127.0.0.1');
+    expect(loadConfig({ V4H_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ V4H_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ V4H_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, ::1, fd00::/8, loopback' }).trustProxy).toBe('10.0.0.0/8,127.0.0.1,::1,fd00::/8,loopback');
+    for (const bad of ['0', '10.0.0.0/33', 'proxy.example', '1.2.3', '::1/129', '10.0.0.1/8/2']) {
+      expect(() => loadConfig({ V4H_TRUST_PROXY: bad }), bad).toThrow(/V4H_TRUST_PROXY/);
+    }
+  });
+
+  // Issue 15 item 4: `true` made every X-Forwarded-For believed, so each request could claim a new address.
+  it('refuses V4H_TRUST_PROXY=true at start, in one line saying why', () => {
+    let error: unknown;
+    try {
+      loadConfig({ V4H_TRUST_PROXY: 'true' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).not.toContain('\n');
+    expect(message).toMatch(/^V4H_TRUST_PROXY: .*X-Forwarded-For.*(number of proxies|addresses\/CIDRs)/);
   });
 
   it('picks the Jitsi mode from the variables', () => {
@@ -64,7 +82,7 @@ describe('loadConfig', () => {
     [{ V4H_LEDGER_URL: 'http://127.0.0.1:8545' }, 'V4H_LEDGER_PRIVATE_KEY'],
     [{ V4H_STORAGE_URL: 'ftp://bucket' }, 'V4H_STORAGE_URL'],
     [{ V4H_TRUST_PROXY: 'everyone' }, 'V4H_TRUST_PROXY'],
-    [{ V4H_TRUST_PROXY: '2' }, 'V4H_TRUST_PROXY'],
+    [{ V4H_TRUST_PROXY: 'true' }, 'V4H_TRUST_PROXY'],
     [{ V4H_METRICS: 'on' }, 'V4H_METRICS'],
     [{ V4H_METRICS: 'yes', V4H_METRICS_PORT: '9100' }, 'V4H_METRICS'],
     [{ V4H_METRICS: 'on', V4H_METRICS_TOKEN: 'short' }, 'V4H_METRICS_TOKEN'],

@@ -1,4 +1,5 @@
 // Configuration: the only module that reads process.env. Parsed and validated once at start.
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type JitsiMode = 'builtin' | 'prosody' | 'jaas' | 'none';
@@ -16,10 +17,17 @@ export interface Config {
   refreshTokenTtl: number;
   admin?: { username: string; password: string };
   corsOrigins: string[];
-  /** Fastify trustProxy: false (default), true, or the addresses/CIDRs of the proxies. */
-  trustProxy: boolean | string;
+  /**
+   * Fastify trustProxy: false (default), the number of proxies in front (hops), or the proxies' addresses/CIDRs.
+   * Never `true`: that believes every X-Forwarded-For entry, which any client can write.
+   */
+  trustProxy: false | number | string;
   logLevel: string;
-  loginRateLimit: { perUser: number; perAddress: number; windowSeconds: number };
+  /**
+   * Login attempts per window: per (username, address) the strict limit; per username from all addresses a much higher
+   * one, with growing delays past the strict one (no lockout of the real user by strangers); per address over all names.
+   */
+  loginRateLimit: { perUserAddress: number; perUser: number; perAddress: number; windowSeconds: number };
   jitsi: {
     /** Base URL of the Jitsi deployment (no trailing slash). */
     url: string;
@@ -62,6 +70,12 @@ export interface Config {
   storageRegion?: string;
   /** Seconds an upload may receive nothing before it is dropped (a stalled client must not hold a file open). */
   uploadIdleTimeout: number;
+  /** An upload slower than `minBytesPerSecond` over any `windowSeconds` is dropped; `maxPerUser` run at once per uploader. */
+  uploadLimits: { minBytesPerSecond: number; windowSeconds: number; maxPerUser: number };
+  /** Seconds a request (other than an upload) may take to send its headers and body before the connection is closed. */
+  requestBodyTimeout: number;
+  /** Open connections one client address may hold (IPv6 per /64); not applied behind trusted proxies (their job). */
+  maxConnectionsPerAddress: number;
   /** Prometheus metrics: off unless V4H_METRICS=on, and then on their own port or behind a bearer token. */
   metrics: { enabled: boolean; port?: number; token?: string };
   /** Milliseconds between two reads of the event log for the event channel (events reach other processes this fast). */
@@ -259,15 +273,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('V4H_STORAGE_URL', 'expected file:<dir> or s3://bucket?endpoint=…&region=…');
   }
 
-  const trustRaw = str(env, 'V4H_TRUST_PROXY');
-  let trustProxy: boolean | string = false;
-  if (trustRaw === 'true') trustProxy = true;
-  else if (trustRaw && trustRaw !== 'false') {
-    if (!/^[0-9a-fA-F.:/,\s]+$/.test(trustRaw) || !/[.:]/.test(trustRaw)) {
-      throw new ConfigError('V4H_TRUST_PROXY', 'expected true or the proxies\' addresses/CIDRs (comma-separated)');
-    }
-    trustProxy = trustRaw;
-  }
+  const trustProxy = parseTrustProxy(str(env, 'V4H_TRUST_PROXY'));
 
   const metrics = metricsConfig(env, port);
 
@@ -285,7 +291,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy,
     logLevel: str(env, 'V4H_LOG_LEVEL') ?? 'info',
     loginRateLimit: {
-      perUser: int(env, 'V4H_LOGIN_LIMIT_PER_USER', 10, 1),
+      perUserAddress: int(env, 'V4H_LOGIN_LIMIT_PER_USER_ADDRESS', 10, 1),
+      perUser: int(env, 'V4H_LOGIN_LIMIT_PER_USER', 100, 1),
       perAddress: int(env, 'V4H_LOGIN_LIMIT_PER_ADDRESS', 50, 1),
       windowSeconds: int(env, 'V4H_LOGIN_LIMIT_WINDOW', 300, 1),
     },
@@ -322,11 +329,49 @@ export function loadConfig(env: Env = process.env): Config {
     storageCredentials: storageCredentials(env),
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
+    uploadLimits: {
+      minBytesPerSecond: int(env, 'V4H_UPLOAD_MIN_RATE', 4096, 0),
+      windowSeconds: int(env, 'V4H_UPLOAD_RATE_WINDOW', 30, 1),
+      maxPerUser: int(env, 'V4H_UPLOADS_PER_USER', 4, 1),
+    },
+    requestBodyTimeout: int(env, 'V4H_REQUEST_BODY_TIMEOUT', 10, 1),
+    maxConnectionsPerAddress: int(env, 'V4H_MAX_CONNECTIONS_PER_ADDRESS', 100, 1),
     metrics,
     eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
     jaasWebhookSecret: str(env, 'V4H_JAAS_WEBHOOK_SECRET'),
     jitsiEventsSecret: str(env, 'V4H_JITSI_EVENTS_SECRET'),
   };
+}
+
+const TRUST_PROXY_HELP = 'expected the number of proxies in front of V4H (e.g. 1) or their addresses/CIDRs, comma-separated';
+
+/**
+ * V4H_TRUST_PROXY: unset/false, a hop count, or the proxies' addresses/CIDRs (also proxy-addr's `loopback`,
+ * `linklocal`, `uniquelocal`). `true` is refused: it makes the client address whatever the client writes first in
+ * X-Forwarded-For, so each request could claim a new address and escape the per-address login limit.
+ */
+function parseTrustProxy(raw: string | undefined): false | number | string {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') {
+    throw new ConfigError(
+      'V4H_TRUST_PROXY',
+      `"true" would believe any X-Forwarded-For a client sends (spoofed addresses escape the login limits); ${TRUST_PROXY_HELP}`,
+    );
+  }
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 16) throw new ConfigError('V4H_TRUST_PROXY', `a hop count from 1 to 16, got "${raw}"`);
+    return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    const [address, prefix, ...rest] = entry.split('/');
+    const version = isIP(address ?? '');
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 6 ? 128 : 32));
+    if (version === 0 || !prefixOk || rest.length > 0) throw new ConfigError('V4H_TRUST_PROXY', `"${entry}" is not an address or CIDR; ${TRUST_PROXY_HELP}`);
+  }
+  return entries.join(',');
 }
 
 function storageCredentials(env: Env): Config['storageCredentials'] {

@@ -77,6 +77,14 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
     // Other 4xx raised by Fastify or a plugin (e.g. a malformed header): pass the status, not the internals.
     return reply.status(fe.statusCode).send({ error: fe.statusCode === 413 ? 'payload_too_large' : 'bad_request', message: fe.message });
   }
+  if (isRefusedText(error)) {
+    // A text value the database cannot store (PostgreSQL refuses NUL): the caller's input, not our fault.
+    return reply.status(400).send({ error: 'bad_request', message: 'the request holds a character that is not allowed (a control character such as NUL)' });
+  }
+  if (isStorageFailure(error)) {
+    request.log.error({ err: error }, 'storage full or failing');
+    return reply.status(503).header('retry-after', '30').send({ error: 'service_unavailable', message: 'the server cannot store data right now; try again later' });
+  }
   if (isUnavailable(error)) {
     request.log.error({ err: error }, 'back end unavailable');
     request.server.metrics?.backendError(backendOf(error));
@@ -85,6 +93,29 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
   request.log.error({ err: error }, 'unhandled error');
   request.server.metrics?.backendError(backendOf(error));
   return reply.status(500).send({ error: 'internal_error', message: 'internal error' });
+}
+
+/** PostgreSQL's "invalid byte sequence" (NUL in text) and "untranslatable character". */
+function isRefusedText(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === '22021' || code === '22P05';
+}
+
+/**
+ * A full disk or failing I/O under a back end: SQLite's SQLITE_FULL / SQLITE_IOERR_* (and SQLITE_CANTOPEN), PostgreSQL's
+ * class 53 (53100 disk_full, 53200 out of memory, …) and 58030 io_error, Node's ENOSPC, EDQUOT, EIO, EROFS.
+ * Answered 503: the API promises that for a server that cannot do its work right now (docs/api.md).
+ */
+export function isStorageFailure(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  return (
+    code === 'SQLITE_FULL' ||
+    code.startsWith('SQLITE_IOERR') ||
+    code === 'SQLITE_CANTOPEN' ||
+    (code.startsWith('53') && code.length === 5) ||
+    code === '58030' ||
+    ['ENOSPC', 'EDQUOT', 'EIO', 'EROFS'].includes(code)
+  );
 }
 
 /** Connection-level failures of a back end (database, storage, ledger) become 503, not 500. */

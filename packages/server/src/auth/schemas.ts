@@ -3,10 +3,12 @@ import { Type } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '../errors.js';
 
 
-// Login accepts any name up to a bound and answers 401 for names that cannot exist: a 400 would tell which.
+// Login accepts any name up to a bound and answers 401 for names that cannot exist: a 400 would tell which. Names with
+// C0 control characters are the exception (400): no account can have one, and PostgreSQL refuses NUL in a query.
+// Passwords may hold any character: they are only ever hashed.
 export const LoginBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 256 }),
+    username: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
     password: Type.String({ minLength: 1, maxLength: 1024, format: 'password' }),
   },
   { additionalProperties: false },

@@ -92,15 +92,17 @@ export class AuthService {
 
   /**
    * Checks the password and starts a refresh-token family. Unknown user, wrong password and disabled user
-   * all cost one argon2 verification and give the same 401. Throws rate_limited (429, Retry-After) past the
-   * per-username or per-address limit, counted before the password is checked.
+   * all cost one argon2 verification and give the same 401. Throws rate_limited (429, Retry-After) past a limit,
+   * counted before the password is checked (see #enforceLoginLimits: strangers cannot lock the real user out).
    */
   async login(username: string, password: string, clientAddress: string): Promise<TokenPair> {
     const now = this.#clock.now();
-    await this.#enforceLoginLimits(username, clientAddress, now);
+    const bucket = addressBucket(clientAddress);
+    await this.#enforceLoginLimits(username, bucket, now);
     const user = await this.#findUser(username);
     const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
     if (!user || !ok || user.disabled) throw invalidCredentials();
+    await this.#limiter.clear(pairLimitKey(username, bucket));
     await this.#limiter.clear(userLimitKey(username));
     const { familyId, refreshToken } = await this.#tokens.createFamily(user.id, this.#config.refreshTokenTtl * 1000, now);
     return this.#tokenPair(user.id, user.username, familyId, refreshToken, now);
@@ -174,17 +176,30 @@ export class AuthService {
     return { accessToken: token, refreshToken, expiresIn: this.#config.accessTokenTtl };
   }
 
-  async #enforceLoginLimits(username: string, clientAddress: string, now: number): Promise<void> {
-    const { perUser, perAddress, windowSeconds } = this.#config.loginRateLimit;
+  /**
+   * OWASP ASVS 2.2.1 without a lockout anyone can trigger: the strict limit counts one name from one address (IPv6 per
+   * /64), so a stranger's wrong passwords block only the stranger. Per name from all addresses the limit is much
+   * higher (an attack spread over many addresses), and past the strict one each attempt on the name waits a little
+   * longer (loginDelayMs) before its password is checked. Per address over all names: spraying one password.
+   */
+  async #enforceLoginLimits(username: string, bucket: string, now: number): Promise<void> {
+    const { perUserAddress, perUser, perAddress, windowSeconds } = this.#config.loginRateLimit;
     const windowMs = windowSeconds * 1000;
+    const byPair = await this.#limiter.hit(pairLimitKey(username, bucket), windowMs, now);
     const byUser = await this.#limiter.hit(userLimitKey(username), windowMs, now);
-    const byAddress = await this.#limiter.hit(`login:addr:${addressBucket(clientAddress)}`, windowMs, now);
-    const blocked = [byUser.count > perUser ? byUser.resetAt : 0, byAddress.count > perAddress ? byAddress.resetAt : 0];
+    const byAddress = await this.#limiter.hit(`login:addr:${bucket}`, windowMs, now);
+    const blocked = [
+      byPair.count > perUserAddress ? byPair.resetAt : 0,
+      byUser.count > perUser ? byUser.resetAt : 0,
+      byAddress.count > perAddress ? byAddress.resetAt : 0,
+    ];
     const until = Math.max(...blocked);
     if (until > 0) {
       const retryAfter = Math.max(1, Math.ceil((until - now) / 1000));
       throw new AppError('rate_limited', `too many login attempts; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
     }
+    const delay = loginDelayMs(byUser.count, perUserAddress);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   }
 
   #findUser(username: string) {
@@ -199,6 +214,21 @@ export class AuthService {
 }
 
 const userLimitKey = (username: string) => `login:user:${username}`;
+// The bucket first: it has no colon-free ambiguity with the name (an IPv6 bucket holds colons, a name may too).
+const pairLimitKey = (username: string, bucket: string) => `login:pair:${bucket.length}:${bucket}:${username}`;
+
+/** Longest wait before a login attempt's password is checked. */
+export const MAX_LOGIN_DELAY_MS = 5000;
+
+/**
+ * How long the `attempts`-th attempt on a name in the window waits: nothing up to the strict (per name and address)
+ * limit, then 250 ms, doubling every ten attempts, at most MAX_LOGIN_DELAY_MS. The real user, coming from an address
+ * of their own, still gets in: slowed by seconds at worst, never refused until the much higher per-name limit.
+ */
+export function loginDelayMs(attempts: number, strictLimit: number): number {
+  if (attempts <= strictLimit) return 0;
+  return Math.min(MAX_LOGIN_DELAY_MS, 250 * 2 ** Math.floor((attempts - strictLimit - 1) / 10));
+}
 
 /** IPv4 (also IPv4-mapped IPv6) by address; IPv6 by /64, the block one subscriber usually holds. */
 export function addressBucket(address: string): string {

@@ -24,9 +24,10 @@ export const RequestBody = Type.Object(
 );
 export const SessionIdBody = Type.Object({ sessionId: Type.String() });
 
-const AvatarUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' });
+const AvatarUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s\\u0000-\\u001f\\u007f]+$' });
 // Well-formed Unicode only: a lone surrogate has no canonical JSON (JCS) form, so it could not enter the event log.
-const DisplayName = Type.String({ minLength: 1, maxLength: 128, pattern: '^\\P{Cs}*$' });
+// No C0 control characters either: PostgreSQL refuses NUL in text, and a name is shown to people.
+const DisplayName = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f\\p{Cs}]*$' });
 
 export const ProfileBody = Type.Object(
   { displayName: Type.Optional(DisplayName), avatarUrl: Type.Optional(AvatarUrl), password: Type.Optional(JoinPassword) },

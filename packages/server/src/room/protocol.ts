@@ -73,6 +73,10 @@ export type ServerMessage =
 
 const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;
 const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
+// Names and avatar URLs are shown to people and recorded: no C0 control characters (NUL, line breaks, escapes).
+// SDP is the one text that carries them (CRLF line ends).
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const shown = (v: unknown, max: number) => text(v, max) && !CONTROL.test(v as string);
 const optBool = (v: unknown) => v === undefined || typeof v === 'boolean';
 
 /** Validates a message from a browser; undefined when malformed. */
@@ -89,7 +93,7 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
       const r = m.resume as Record<string, unknown> | undefined;
       const resumeOk = r === undefined || (r && text(r.participantId, 64) && text(r.resumeKey, 128));
       const ok = typeof m.roomName === 'string' && ROOM_NAME.test(m.roomName) && text(m.jwt, 8192);
-      return ok && resumeOk && (m.displayName === undefined || text(m.displayName, 200)) && optBool(m.audioMuted) && optBool(m.videoMuted)
+      return ok && resumeOk && (m.displayName === undefined || shown(m.displayName, 200)) && optBool(m.audioMuted) && optBool(m.videoMuted)
         ? (m as ClientMessage)
         : undefined;
     }
@@ -103,7 +107,7 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
     case 'mute':
       return optBool(m.audio) && optBool(m.video) ? (m as ClientMessage) : undefined;
     case 'profile':
-      return (m.displayName === undefined || text(m.displayName, 200)) && (m.avatar === undefined || m.avatar === null || text(m.avatar, 2000))
+      return (m.displayName === undefined || shown(m.displayName, 200)) && (m.avatar === undefined || m.avatar === null || shown(m.avatar, 2000))
         ? (m as ClientMessage)
         : undefined;
     case 'leave':

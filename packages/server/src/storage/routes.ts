@@ -75,6 +75,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.post('/api/conferences/:sessionId/files', {
     bodyLimit: maxUploadBytes,
+    config: { ownBodyDeadline: true }, // a minimum transfer rate instead (FileService)
     onRequest: identifyUploader,
     onSend: answerUpload,
     schema: {
@@ -94,6 +95,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.post('/api/rooms/:roomName/files', {
     bodyLimit: maxUploadBytes,
+    config: { ownBodyDeadline: true },
     onRequest: identifyRecorder,
     onSend: answerUpload,
     schema: {

@@ -79,6 +79,11 @@ export interface FileServiceDeps {
   uploadIdleTimeoutMs?: number;
   /** Who may upload, list and read (default: a policy over `db`). */
   access?: AccessPolicy;
+  /**
+   * An upload receiving less than `minBytesPerSecond` over a window of `windowSeconds` (time held back by the engine
+   * aside) is dropped; each uploader (a user, or the recorder) runs at most `maxPerUser` uploads at once.
+   */
+  uploadLimits?: { minBytesPerSecond: number; windowSeconds: number; maxPerUser: number };
 }
 
 export class FileService {
@@ -96,8 +101,31 @@ export class FileService {
     this.#ttl = deps.linkTtlSeconds ?? 3600;
   }
 
-  /** Streams one upload into storage, hashing it on the way; commits the object, its row and its event, or nothing. */
+  /** Uploads in progress per uploader (`user:<id>` or `recorder`). */
+  readonly #running = new Map<string, number>();
+
+  /**
+   * Streams one upload into storage, hashing it on the way; commits the object, its row and its event, or nothing.
+   * Throws rate_limited (429) when the uploader already runs the most uploads allowed at once.
+   */
   async upload(input: UploadInput): Promise<StoredFile> {
+    const key = input.principal.kind === 'recorder' ? 'recorder' : `user:${input.principal.id}`;
+    const running = this.#running.get(key) ?? 0;
+    const max = this.#deps.uploadLimits?.maxPerUser ?? Infinity;
+    if (running >= max) {
+      throw new AppError('rate_limited', `at most ${max} uploads at once; wait for one to finish`, { 'Retry-After': '5' });
+    }
+    this.#running.set(key, running + 1);
+    try {
+      return await this.#upload(input);
+    } finally {
+      const left = this.#running.get(key)! - 1;
+      if (left > 0) this.#running.set(key, left);
+      else this.#running.delete(key);
+    }
+  }
+
+  async #upload(input: UploadInput): Promise<StoredFile> {
     const conference = await this.#uploadTarget(input);
     await this.#access.require(subjectOf(input.principal), conference, { do: 'upload', kind: input.kind });
     // Only the owner decides what the participants see.
@@ -308,22 +336,46 @@ export class FileService {
   }
 
   /**
-   * Drops an upload whose client stopped sending without closing the connection (else it would hold an
-   * open file and a socket indefinitely). Time spent held back by a slow engine does not count.
+   * Drops an upload whose client stopped sending without closing the connection, or sends slower than the minimum
+   * rate (else it would hold an open file and a socket indefinitely). Time spent held back by a slow engine does not
+   * count.
    */
   #watchStall(body: Readable, hashing: HashingStream, abort: (error: Error) => void): { stop(): void } {
     const idleMs = this.#deps.uploadIdleTimeoutMs ?? 60_000;
+    const { minBytesPerSecond = 0, windowSeconds = 30 } = this.#deps.uploadLimits ?? {};
+    const windowMs = windowSeconds * 1000;
     let last = Date.now();
     let seen = 0;
+    // The rate is judged over tumbling windows: a byte every 20 s keeps an upload from going idle, not from being slow.
+    let windowStart = last;
+    let windowBase = 0;
+    const drop = (message: string) => {
+      abort(new Error(message));
+      body.destroy(); // closes the connection
+    };
     const timer = setInterval(() => {
-      if (hashing.received !== seen || hashing.writableNeedDrain) {
+      const now = Date.now();
+      if (hashing.writableNeedDrain) {
+        // Held back by the engine: neither idle nor slow on the client's part.
         seen = hashing.received;
-        last = Date.now();
-      } else if (Date.now() - last >= idleMs) {
-        abort(new Error(`no data for ${idleMs / 1000} s: upload dropped`));
-        body.destroy(); // closes the connection
+        last = windowStart = now;
+        windowBase = hashing.received;
+        return;
       }
-    }, Math.min(1000, idleMs / 4));
+      if (hashing.received !== seen) {
+        seen = hashing.received;
+        last = now;
+      } else if (now - last >= idleMs) {
+        return drop(`no data for ${idleMs / 1000} s: upload dropped`);
+      }
+      if (now - windowStart >= windowMs) {
+        if ((hashing.received - windowBase) * 1000 < minBytesPerSecond * (now - windowStart)) {
+          return drop(`slower than ${minBytesPerSecond} bytes/s over ${windowSeconds} s: upload dropped`);
+        }
+        windowStart = now;
+        windowBase = hashing.received;
+      }
+    }, Math.min(1000, idleMs / 4, windowMs / 4));
     timer.unref();
     return { stop: () => clearInterval(timer) };
   }
