@@ -38,6 +38,10 @@ describe('argument checks', () => {
     ['endConference with no call and no id', (v: V4H) => v.endConference()],
     ['empty password', (v: V4H) => v.login('alice', '')],
     ['refresh token not a string', (v: V4H) => v.refreshToken(42 as unknown as string)],
+    ['unknown join policy', (v: V4H) => v.requestConference(undefined, { joinPolicy: 'FRIENDS' as 'ORG' })],
+    ['users not an array', (v: V4H) => v.requestConference(undefined, { joinPolicy: 'RESTRICT', users: 'bob' as unknown as string[] })],
+    ['empty conference password', (v: V4H) => v.joinConference('s1', element, 640, 480, 'Ana', undefined, { password: '' })],
+    ['shareFile without a file id', (v: V4H) => v.shareFile('s1', '')],
   ])('%s → invalid_argument, no request', async (_label, call) => {
     const { v4h, fetch } = signedIn();
     expect(await codeOf(() => call(v4h))).toBe('invalid_argument');
@@ -103,5 +107,16 @@ describe('isV4HError', () => {
     const cause = new TypeError('fetch failed');
     const error = new V4HError('network_error', 'GET /x failed', 0, cause);
     expect(error).toMatchObject({ name: 'V4HError', code: 'network_error', status: 0, message: 'GET /x failed', cause });
+  });
+});
+
+describe('join policies and file sharing on the wire', () => {
+  it('sends the policy with requestConference and the file id with shareFile', async () => {
+    const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response('{"sessionId":"s9"}', { status: 201, headers: { 'content-type': 'application/json' } }));
+    const v4h = new V4H({ baseUrl: 'http://v4h.test', fetch, tokenStore: { get: () => ({ accessToken: 'a', refreshToken: null, expiresAt: Date.now() + 60_000 }), set() {} } });
+    expect(await v4h.requestConference('s9', { joinPolicy: 'SESSIONPWD', password: 'heron' })).toBe('s9');
+    expect(JSON.parse(fetch.mock.calls[0]![1]!.body as string)).toEqual({ sessionId: 's9', joinPolicy: 'SESSIONPWD', password: 'heron' });
+    await v4h.shareFile('s9', 'f1');
+    expect(fetch.mock.calls[1]![0]).toBe('http://v4h.test/api/conferences/s9/files/f1/share');
   });
 });

@@ -7,7 +7,7 @@ import { followConference } from './server-events.js';
 import { loadJitsi, type JitsiMeetExternalAPI, type JitsiEmbedOptions } from './jitsi.js';
 import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
 import { checkEmbedOptions, checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf, given } from './checks.js';
-import { listFiles as listConferenceFiles, uploadFile, type StoredFile, type UploadBody, type UploadOptions } from './files.js';
+import { listFiles as listConferenceFiles, shareFile, uploadFile, type StoredFile, type UploadBody, type UploadOptions } from './files.js';
 import { fetchManifest, verifyManifestBundle, type ManifestBundle, type VerificationReport, type VerifyConferenceOptions } from './records.js';
 
 /** Options of `new V4H(options)`. */
@@ -27,6 +27,25 @@ export interface V4HOptions {
    * A start/join call's own options win over these. Default config: `{ disableDeepLinking: true }`.
    */
   jitsi?: JitsiEmbedOptions;
+}
+
+/** Who may join a conference: see `requestConference`. */
+export type JoinPolicy = 'ORG' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+
+/** Options of `requestConference`. */
+export interface RequestConferenceOptions {
+  /** ORG (default: the owner's colleagues; every user on an install without organisations), RESTRICT, SESSIONPWD or PUBLIC (any account). */
+  joinPolicy?: JoinPolicy;
+  /** RESTRICT: the usernames who may join. */
+  users?: string[];
+  /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
+  password?: string;
+}
+
+/** Options of `joinConference`: the Jitsi embed options, and the conference password. */
+export interface JoinConferenceOptions extends JitsiEmbedOptions {
+  /** SESSIONPWD: the conference password. */
+  password?: string;
 }
 
 /** The seed's conference record. */
@@ -129,11 +148,21 @@ export class V4H {
     return this.#tokens.refresh(refreshToken);
   }
 
-  /** Creates a conference (or claims the given id); resolves its session id. */
-  async requestConference(sessionId?: string): Promise<string> {
+  /**
+   * Creates a conference (or claims the given id); resolves its session id. An id another user holds fails with
+   * `conflict` ("taken"), one of yours that has ended with `conference_ended`.
+   * @example
+   * const id = await v4h.requestConference(undefined, { joinPolicy: 'RESTRICT', users: ['dr.bruno'] });
+   */
+  async requestConference(sessionId?: string, options: RequestConferenceOptions = {}): Promise<string> {
     // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
     if (given(sessionId)) checkSessionId(sessionId);
-    const body = given(sessionId) ? { sessionId } : {};
+    if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
+    const { joinPolicy, users, password } = options;
+    if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy)) throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
+    if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u))) throw invalidArgument('users must be an array of usernames');
+    if (password !== undefined) checkString(password, 'password');
+    const body = { ...(given(sessionId) ? { sessionId } : {}), ...(joinPolicy ? { joinPolicy } : {}), ...(users ? { users } : {}), ...(password !== undefined ? { password } : {}) };
     return (await this.#http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
   }
 
@@ -149,9 +178,14 @@ export class V4H {
     return this.#open('start', sessionId, parentNode, width, height, name, avatarUrl, options);
   }
 
-  /** Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. Arguments (and repeated calls) as {@link V4H.startConference}. */
-  joinConference(sessionId: string, parentNode: Element, width?: number | string | null, height?: number | string | null, name?: string | null, avatarUrl?: string | null, options?: JitsiEmbedOptions | null): Promise<'ok'> {
-    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, options);
+  /**
+   * Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. Arguments as {@link V4H.startConference};
+   * `options.password` is the conference password (join policy SESSIONPWD).
+   */
+  joinConference(sessionId: string, parentNode: Element, width?: number | string | null, height?: number | string | null, name?: string | null, avatarUrl?: string | null, options?: JoinConferenceOptions | null): Promise<'ok'> {
+    const { password, ...embed } = given(options) && typeof options === 'object' ? options : ({} as JoinConferenceOptions);
+    if (password !== undefined) checkString(password, 'password');
+    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, given(options) ? embed : options, password);
   }
 
   /** Calls `callback(sessionId)` once each time a call is over for this user. Returns 'ok'. */
@@ -202,7 +236,14 @@ export class V4H {
     return uploadFile({ http: this.#http, tokens: this.#tokens, fetch: this.#fetch }, sessionId, file, options);
   }
 
-  /** The conference's recordings and attachments, oldest first (owner, participants). */
+  /** Owner: lets the participants see a file (they see only their own uploads until then). */
+  async shareFile(sessionId: string, fileId: string): Promise<StoredFile> {
+    checkSessionId(sessionId);
+    checkString(fileId, 'fileId');
+    return shareFile(this.#http, sessionId, fileId);
+  }
+
+  /** The conference's recordings and attachments the caller may see, oldest first: the owner all, others their own and shared ones. */
   async listFiles(sessionId: string): Promise<StoredFile[]> {
     checkSessionId(sessionId);
     return listConferenceFiles(this.#http, sessionId);
@@ -257,7 +298,7 @@ export class V4H {
     return this;
   }
 
-  #open(...args: Parameters<V4H['startConference']> extends [...infer All] ? ['start' | 'join', ...All] : never): Promise<'ok'> {
+  #open(...args: Parameters<V4H['startConference']> extends [...infer All] ? ['start' | 'join', ...All, password?: string] : never): Promise<'ok'> {
     const sessionId = args[1];
     // Serialised: a second call waits for the first, then finds its call open (same conference) or leaves it.
     const opened = this.#opening.then(() => {
@@ -277,6 +318,7 @@ export class V4H {
     name?: string | null,
     avatarUrl?: string | null,
     options?: JitsiEmbedOptions | null,
+    password?: string,
   ): Promise<'ok'> {
     checkSessionId(sessionId);
     checkParentNode(parentNode);
@@ -286,7 +328,7 @@ export class V4H {
     if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
     const own = given(options) ? checkEmbedOptions(options, 'options') : {};
     const jitsi = mergeEmbedOptions(this.#jitsiOptions, own);
-    const body = { ...(given(name) ? { displayName: name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}) };
+    const body = { ...(given(name) ? { displayName: name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}), ...(password ? { password } : {}) };
     const embed = await this.#http.request<Embed>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
     const JitsiAPI = await loadJitsi(embed.scriptUrl, this.#jitsiTimeout);
     // Another conference is open: hang up there first (its camera and microphone are released), never hide it live.

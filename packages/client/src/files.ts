@@ -17,6 +17,8 @@ export interface StoredFile {
   sha256: string;
   /** `user:<username>` or `recorder`. */
   uploader: string;
+  /** Whether the participants see it (the owner and the uploader always do). */
+  shared: boolean;
   created: string;
   /** A time-limited link that needs no token and supports Range (usable as a `<video src>`). */
   url: string;
@@ -36,6 +38,8 @@ export interface UploadOptions {
   name?: string;
   /** Media type (default: the Blob's type, e.g. MediaRecorder's `video/webm;codecs=vp8,opus`). */
   contentType?: string;
+  /** Owner: the participants see it too (default: only the owner and the uploader; see `shareFile`). */
+  shared?: boolean;
   /** Called as bytes go out. */
   onProgress?: (progress: UploadProgress) => void;
   /** Lowercase hex SHA-256 of the file if already known: the server then refuses altered bytes (`digest_mismatch`). */
@@ -72,6 +76,11 @@ function limitOf(header: string | null): number | undefined {
 }
 
 /** GET /api/conferences/:sessionId/files (owner and participants), oldest first. */
+/** POST /api/conferences/:sessionId/files/:fileId/share (owner). */
+export async function shareFile(http: HttpClient, sessionId: string, fileId: string): Promise<StoredFile> {
+  return http.request<StoredFile>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/files/${encodeURIComponent(fileId)}/share`);
+}
+
 export async function listFiles(http: HttpClient, sessionId: string): Promise<StoredFile[]> {
   const answer = await http.request<{ items: StoredFile[] }>('GET', `/api/conferences/${encodeURIComponent(sessionId)}/files`);
   return answer.items;
@@ -86,7 +95,7 @@ export async function uploadFile(deps: UploadDeps, sessionId: string, body: Uplo
   if (!contentType) throw invalidArgument('contentType is required when the body has no type (e.g. an ArrayBuffer)');
   if (options.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(options.sha256)) throw invalidArgument('sha256 must be 64 lowercase hex digits');
   const name = options.name ?? (typeof (body as File).name === 'string' && (body as File).name ? (body as File).name : undefined);
-  const query = new URLSearchParams({ kind, ...(name ? { name } : {}) });
+  const query = new URLSearchParams({ kind, ...(name ? { name } : {}), ...(options.shared ? { shared: 'true' } : {}) });
   const url = deps.http.url(`/api/conferences/${encodeURIComponent(sessionId)}/files?${query}`);
   const headers: Record<string, string> = { 'content-type': contentType, accept: 'application/json' };
   if (options.sha256) headers['repr-digest'] = `sha-256=:${hexToBase64(options.sha256)}:`;

@@ -1,6 +1,6 @@
 // Public entry of @v4h/client: named re-exports only.
 export { V4H } from './V4H.js';
-export type { V4HOptions, ConferenceDetails } from './V4H.js';
+export type { V4HOptions, ConferenceDetails, JoinPolicy, RequestConferenceOptions, JoinConferenceOptions } from './V4H.js';
 export { V4HError, isV4HError } from './errors.js';
 export type { V4HErrorCode, V4HClientErrorCode, V4HServerErrorCode } from './errors.js';
 export type { V4HEvents, V4HEventName, V4HListener } from './events.js';

@@ -20,6 +20,7 @@ import { authRoutes } from './auth/routes.js';
 import { createJitsiTokenIssuer } from './jitsi/tokens.js';
 import { ConferenceService } from './conferences/service.js';
 import { conferenceRoutes } from './conferences/routes.js';
+import { AccessPolicy } from './conferences/access-policy.js';
 import { webRoutes } from './web/routes.js';
 import { ConferenceEventHub } from './events/hub.js';
 import { ConferenceEventsService } from './events/service.js';
@@ -107,7 +108,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const authenticate = createAuthenticate({ signer, db: db.kysely, clock });
   const auth = new AuthService({ db, clock, signer, config });
   const jitsi = await createJitsiTokenIssuer(config);
-  const conferences = new ConferenceService({ db, clock, config, jitsi });
+  const access = new AccessPolicy({ db, clock });
+  const conferences = new ConferenceService({ db, clock, config, jitsi, access });
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
   await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate });
@@ -122,7 +124,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());
-  const files = new FileService({ db, clock, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
+  const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
   await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });

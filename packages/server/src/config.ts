@@ -49,6 +49,8 @@ export interface Config {
     jaas?: { appId: string; keyId: string; privateKeyFile: string };
   };
   guestTokenTtl: number;
+  /** Requests naming a session id, per user and minute (bounds probing for other users' ids). */
+  conferenceIdRequestsPerMinute: number;
   conferenceMaxDuration: number;
   conferenceIdleTimeout: number;
   sweepInterval: number;
@@ -303,6 +305,7 @@ export function loadConfig(env: Env = process.env): Config {
       jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKey!, privateKeyFile: jaasKeyFile! } : undefined,
     },
     guestTokenTtl: int(env, 'V4H_GUEST_TOKEN_TTL', 7200, 1),
+    conferenceIdRequestsPerMinute: int(env, 'V4H_CONFERENCE_ID_REQUESTS_PER_MINUTE', 60, 1),
     conferenceMaxDuration: int(env, 'V4H_CONFERENCE_MAX_DURATION', 14_400, 1),
     conferenceIdleTimeout: int(env, 'V4H_CONFERENCE_IDLE_TIMEOUT', 86_400, 1),
     sweepInterval: int(env, 'V4H_SWEEP_INTERVAL', 30, 1),

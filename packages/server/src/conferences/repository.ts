@@ -1,6 +1,7 @@
 // Conference queries on the hot paths (compiled once, see db/prepared.ts) and the list cursor.
 import { prepareQuery } from '../db/prepared.js';
 import { AppError } from '../errors.js';
+import type { JoinPolicy } from '../db/schema.js';
 
 // The per-request queries (getConference, requestConference), compiled once: see db/prepared.ts.
 export const conferenceById = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
@@ -16,7 +17,15 @@ export const conferenceWithOwner = prepareQuery(
   { cached: true },
 );
 /** The row of a conference just requested: the values of the insert statements that create one. */
-export const requestedConferenceValues = (p: { sessionId: string; ownerId: string; roomName: string; now: number }) => ({
+export interface NewConferenceRow {
+  sessionId: string;
+  ownerId: string;
+  roomName: string;
+  now: number;
+  joinPolicy: JoinPolicy;
+  joinPasswordHash: string | null;
+}
+export const requestedConferenceValues = (p: NewConferenceRow) => ({
   session_id: p.sessionId,
   owner_id: p.ownerId,
   room_name: p.roomName,
@@ -30,8 +39,10 @@ export const requestedConferenceValues = (p: { sessionId: string; ownerId: strin
   hash_type: null,
   dlt_id: null,
   dlt_type: null,
+  join_policy: p.joinPolicy,
+  join_password_hash: p.joinPasswordHash,
 });
-export const insertConference = prepareQuery((db, p: { sessionId: string; ownerId: string; roomName: string; now: number }) =>
+export const insertConference = prepareQuery((db, p: NewConferenceRow) =>
   db.insertInto('conferences').values(requestedConferenceValues(p)),
 );
 

@@ -6,7 +6,7 @@ import { AppError, ErrorBody } from '../errors.js';
 import type { ConferenceService } from './service.js';
 import * as S from './schemas.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 const secured = { tags: ['conferences'], security: [{ bearer: [] }] };
 
 export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceService; authenticate: Authenticate }> = async (
@@ -39,7 +39,8 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     r.post('/', {
       schema: { ...secured, summary: 'Request a conference', body: S.RequestBody, response: { 200: S.SessionIdBody, 201: S.SessionIdBody, ...errors } },
       handler: async (request, reply) => {
-        const { sessionId, created } = await conferences.request(request.user!, request.body?.sessionId);
+        const { sessionId: wanted, ...options } = request.body ?? {};
+        const { sessionId, created } = await conferences.request(request.user!, wanted, options);
         return reply.status(created ? 201 : 200).send({ sessionId });
       },
     });

@@ -7,8 +7,19 @@ const nullable = (t: ReturnType<typeof Type.String>) => Type.Unsafe<string | nul
 
 export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 
+export const JoinPolicy = Type.Union([Type.Literal('ORG'), Type.Literal('RESTRICT'), Type.Literal('SESSIONPWD'), Type.Literal('PUBLIC')], {
+  description: 'who may join: ORG (default; every user without organisations), RESTRICT (users), SESSIONPWD (password), PUBLIC (any account)',
+});
+// A conference password: no C0 controls (NUL included), well-formed Unicode.
+const JoinPassword = Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\p{Cs}]*$' });
+
 export const RequestBody = Type.Object(
-  { sessionId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'caller-chosen id; idempotent for the same owner' })) },
+  {
+    sessionId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'caller-chosen id; idempotent for the same owner' })),
+    joinPolicy: Type.Optional(JoinPolicy),
+    users: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'RESTRICT: usernames who may join' })),
+    password: Type.Optional(JoinPassword),
+  },
   { additionalProperties: false },
 );
 export const SessionIdBody = Type.Object({ sessionId: Type.String() });
@@ -19,7 +30,7 @@ const AvatarUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s\\u000
 const DisplayName = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f\\p{Cs}]*$' });
 
 export const ProfileBody = Type.Object(
-  { displayName: Type.Optional(DisplayName), avatarUrl: Type.Optional(AvatarUrl) },
+  { displayName: Type.Optional(DisplayName), avatarUrl: Type.Optional(AvatarUrl), password: Type.Optional(JoinPassword) },
   { additionalProperties: false },
 );
 export const GuestBody = Type.Object({ name: DisplayName, avatarUrl: Type.Optional(AvatarUrl) }, { additionalProperties: false });

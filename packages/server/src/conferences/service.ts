@@ -14,6 +14,9 @@ import { appendEvent, lockConference, type NewEvent } from './event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
 import { createConference } from './creation.js';
+import { RateLimiter } from '../auth/rate-limiter.js';
+import { AccessPolicy, accessOf } from './access-policy.js';
+import type { JoinPolicy } from '../db/schema.js';
 import { commitPersonalData } from '../privacy/commitments.js';
 
 /** The caller, as authenticate sets it. */
@@ -53,6 +56,17 @@ export type EndReason = 'owner' | 'moderator' | 'last_participant_left' | 'max_d
 export interface Profile {
   displayName?: string;
   avatarUrl?: string;
+  /** SESSIONPWD: the conference password (join only). */
+  password?: string;
+}
+
+/** How a conference admits joiners, chosen at request (see access-policy.ts). */
+export interface JoinOptions {
+  joinPolicy?: JoinPolicy;
+  /** RESTRICT: the usernames the owner names. */
+  users?: string[];
+  /** SESSIONPWD: the password joiners give (only its argon2id hash is stored). */
+  password?: string;
 }
 
 // Events name people by opaque id only (docs/manifest.md §1.1): a username may be a name or an e-mail address.
@@ -67,14 +81,18 @@ export class ConferenceService {
   readonly #config: Config;
   readonly #jitsi: JitsiTokenIssuer;
   readonly #presence: PresenceTokens;
+  readonly #access: AccessPolicy;
+  readonly #probes: RateLimiter;
   readonly #endedListeners = new Set<(sessionId: string, roomName: string) => void>();
   #urlStorage: (sessionId: string) => string | null | Promise<string | null> = () => null;
 
-  constructor(deps: { db: Db; clock: Clock; config: Config; jitsi: JitsiTokenIssuer }) {
+  constructor(deps: { db: Db; clock: Clock; config: Config; jitsi: JitsiTokenIssuer; access?: AccessPolicy }) {
+    this.#access = deps.access ?? new AccessPolicy({ db: deps.db, clock: deps.clock });
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#config = deps.config;
     this.#jitsi = deps.jitsi;
+    this.#probes = new RateLimiter(deps.db);
     this.#presence = createPresenceTokens(deps.config.tokenSecret!, deps.config.publicUrl);
   }
 
@@ -89,23 +107,65 @@ export class ConferenceService {
     return () => this.#endedListeners.delete(listener);
   }
 
-  async request(caller: Caller, sessionId?: string): Promise<{ sessionId: string; created: boolean }> {
+  /** The access policy every domain asks (storage, the built-in room). */
+  get access(): AccessPolicy {
+    return this.#access;
+  }
+
+  async request(caller: Caller, sessionId?: string, options: JoinOptions = {}): Promise<{ sessionId: string; created: boolean }> {
+    const joinPolicy = options.joinPolicy ?? 'ORG';
+    const invited = await this.#checkJoinOptions(joinPolicy, options);
     // A fresh 128-bit random id exists nowhere yet: only a caller-supplied one is looked up first.
     if (sessionId !== undefined) {
+      await this.#limitIdProbes(caller);
       const existing = await this.#find(sessionId);
       if (existing) return this.#sameOwner(existing, caller);
     }
     const id = sessionId ?? newSessionId();
     const now = this.#clock.now();
+    const joinPasswordHash = joinPolicy === 'SESSIONPWD' ? await this.#access.hashJoinPassword(options.password!) : null;
     try {
-      await createConference(this.#db, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now, actor: userActor(caller) });
+      await createConference(this.#db, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now, actor: userActor(caller), joinPolicy, joinPasswordHash });
     } catch (error) {
       // Two requests raced for the same caller-supplied id: the loser sees the winner's row.
       const raced = await this.#find(id);
       if (raced) return this.#sameOwner(raced, caller);
       throw error;
     }
+    if (invited.length > 0) {
+      // After the row: should this fail, the conference admits only its owner (it fails closed).
+      await this.#db.write((trx) =>
+        trx.insertInto('conference_members').values(invited.map((userId) => ({ session_id: id, user_id: userId, role: 'invited' as const }))).execute(),
+      );
+    }
     return { sessionId: id, created: true };
+  }
+
+  /** RESTRICT needs named users (resolved to ids), SESSIONPWD a password; others take neither. */
+  async #checkJoinOptions(policy: JoinPolicy, options: JoinOptions): Promise<string[]> {
+    if (policy === 'SESSIONPWD' && !options.password) throw new AppError('validation_failed', 'join policy SESSIONPWD needs a password');
+    if (policy !== 'SESSIONPWD' && options.password !== undefined) throw new AppError('validation_failed', 'a password is only taken with join policy SESSIONPWD');
+    if (policy !== 'RESTRICT') {
+      if (options.users !== undefined) throw new AppError('validation_failed', 'users are only taken with join policy RESTRICT');
+      return [];
+    }
+    const names = [...new Set(options.users ?? [])];
+    if (names.length === 0) return [];
+    const rows = await this.#db.kysely.selectFrom('users').select(['id', 'username']).where('username', 'in', names).execute();
+    const missing = names.filter((n) => !rows.some((r) => r.username === n));
+    // Naming an unknown user is the owner's typo, not a probe: the owner learns which names do not exist.
+    if (missing.length > 0) throw new AppError('validation_failed', `unknown users: ${missing.join(', ')}`);
+    return rows.map((r) => r.id);
+  }
+
+  /** Requests naming an id, per user and minute: bounds probing for other users' ids. */
+  async #limitIdProbes(caller: Caller) {
+    const now = this.#clock.now();
+    const hit = await this.#probes.hit(`conference-id:${caller.id}`, 60_000, now);
+    if (hit.count > this.#config.conferenceIdRequestsPerMinute) {
+      const retryAfter = Math.max(1, Math.ceil((hit.resetAt - now) / 1000));
+      throw new AppError('rate_limited', `too many requests naming a session id; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
+    }
   }
 
   async start(caller: Caller, sessionId: string, profile: Profile): Promise<Embed> {
@@ -312,9 +372,17 @@ export class ConferenceService {
 
   async #openCall(caller: Caller, sessionId: string, profile: Profile, how: 'start' | 'join'): Promise<Embed> {
     const now = this.#clock.now();
+    if (how === 'join') {
+      // Checked before the write transaction: a password costs an argon2id verification, and a wrong one a write of
+      // its own (the attempt counter), neither of which may wait inside the transaction holding the conference.
+      const found = await this.#find(sessionId);
+      if (!found) throw notFound('conference');
+      await this.#access.require({ kind: 'user', id: caller.id }, accessOf(found), { do: 'join', password: profile.password });
+    }
     const row = await this.#mutate(sessionId, async (trx, conf) => {
       if (how === 'start') this.#requireOwner(conf, caller);
       this.#requireOpen(conf);
+      if (how === 'join' && conf.owner_id !== caller.id) await this.#access.admit(trx, sessionId, caller.id);
       const moderator = conf.owner_id === caller.id;
       if (how === 'start' && conf.state === 'requested') {
         await trx.updateTable('conferences').set({ state: 'started', started_at: now }).where('session_id', '=', sessionId).execute();
@@ -373,8 +441,10 @@ export class ConferenceService {
     return conferenceById.first(this.#db.kysely, { sessionId });
   }
 
+  /** Another user's id is only "taken" (no owner, no state); the owner's own ended id says so at once. */
   #sameOwner(row: ConferencesTable, caller: Caller) {
-    if (row.owner_id !== caller.id) throw new AppError('conflict', 'this session id belongs to another user');
+    if (row.owner_id !== caller.id) throw new AppError('conflict', 'this session id is taken');
+    this.#requireOpen(row);
     return { sessionId: row.session_id, created: false };
   }
 

@@ -51,6 +51,20 @@ export interface ConferencesTable {
   dlt_type: string | null;
   /** 1 unless created before migration 011: then its events may name people (actors, guest names, file names). */
   pseudonymous?: number;
+  /** Who may join (conferences/access-policy.ts); since migration 013. */
+  join_policy: JoinPolicy;
+  /** SESSIONPWD: argon2id hash of the conference password, else null. */
+  join_password_hash: string | null;
+}
+
+/** ORG: the owner's organisation (every user without organisations); RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
+export type JoinPolicy = 'ORG' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+
+/** Users named by the owner (`invited`, RESTRICT) or who passed the join policy (`admitted`). */
+export interface ConferenceMembersTable {
+  session_id: string;
+  user_id: string;
+  role: 'invited' | 'admitted';
 }
 
 export interface ParticipantsTable {
@@ -160,6 +174,10 @@ export interface FilesTable {
   sha256: string;
   /** `user:<username>` or `recorder`. */
   uploader: string;
+  /** The uploading user's id (null for the recorder); since migration 013. */
+  uploader_id: string | null;
+  /** 1 once the owner shares it with the participants (0/1). */
+  shared: number;
   storage_key: string;
   created_at: number;
   /** Set when the bytes were removed from storage (the row stays: the record still names the file). */
@@ -193,6 +211,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   conferences: ConferencesTable;
   participants: ParticipantsTable;
+  conference_members: ConferenceMembersTable;
   conference_events: ConferenceEventsTable;
   manifests: ManifestsTable;
   anchor_batches: AnchorBatchesTable;

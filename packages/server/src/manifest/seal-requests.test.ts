@@ -52,7 +52,7 @@ describe('migration 010', () => {
     const { db } = database;
     try {
       await db.kysely.insertInto('users').values({ id: 'u', username: 'u', password_hash: 'x', disabled: 0, created_at: 0 }).execute();
-      const conference = (id: string, state: 'started' | 'ended') => ({ session_id: id, owner_id: 'u', room_name: `r-${id}`, state, created_at: 0, started_at: 0, ended_at: state === 'ended' ? 10 : null, end_reason: null, last_activity_at: 10, hash: null, hash_type: null, dlt_id: null, dlt_type: null });
+      const conference = (id: string, state: 'started' | 'ended') => ({ session_id: id, owner_id: 'u', room_name: `r-${id}`, state, created_at: 0, started_at: 0, ended_at: state === 'ended' ? 10 : null, end_reason: null, last_activity_at: 10, hash: null, hash_type: null, dlt_id: null, dlt_type: null }) as never; // the schema before migration 011
       const events = (id: string, count: number) => Array.from({ length: count }, (_, i) => ({ session_id: id, seq: i + 1, type: 'x', actor: 'system', at: 100 * (i + 1), data: '{}', prev_hash: '0'.repeat(64), hash: `${id}${i}`.padEnd(64, '0') }));
       const manifest = (id: string, toSeq: number) => ({ session_id: id, part: 0, hash: id.padEnd(64, 'f'), prev_hash: null, from_seq: 1, to_seq: toSeq, body: null, sealed_at: 1000, batch_id: null, leaf_index: null, proof: null });
       // unsealed: ended, never sealed; sealed: ended and sealed to its last event; late: sealed, then one more event; live: not ended.

@@ -97,7 +97,7 @@ describe('migration 008', () => {
     const { db } = database;
     try {
       await db.kysely.insertInto('users').values({ id: 'u', username: 'u', password_hash: 'x', disabled: 0, created_at: 0 }).execute();
-      await db.kysely.insertInto('conferences').values({ session_id: 's', owner_id: 'u', room_name: 'r', state: 'ended', created_at: 0, started_at: 0, ended_at: 1, end_reason: 'owner', last_activity_at: 1, hash: null, hash_type: null, dlt_id: null, dlt_type: null }).execute();
+      await db.kysely.insertInto('conferences').values({ session_id: 's', owner_id: 'u', room_name: 'r', state: 'ended', created_at: 0, started_at: 0, ended_at: 1, end_reason: 'owner', last_activity_at: 1, hash: null, hash_type: null, dlt_id: null, dlt_type: null } as never).execute(); // the schema before migration 011
       const legacy = { session_id: 's', part: 0, hash: 'ab'.repeat(32), prev_hash: null, from_seq: 1, to_seq: 2, body: '{"v":1}', sealed_at: 5, batch_id: 'b', leaf_index: 3, proof: '["cd"]' };
       await db.kysely.insertInto('manifests').values(legacy).execute();
       await expect(db.kysely.insertInto('manifests').values({ ...legacy, part: 1, hash: 'ef'.repeat(32), body: null }).execute()).rejects.toThrow();

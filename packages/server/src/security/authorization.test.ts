@@ -58,7 +58,7 @@ async function world(): Promise<World> {
   const guestJwt = guest.json().jwt ?? new URL(guest.json().url).searchParams.get('jwt') ?? 'guest-without-jwt';
   const file = await t.app.inject({
     method: 'POST',
-    url: `/api/conferences/${sessionId}/files?kind=attachment&name=report.txt`,
+    url: `/api/conferences/${sessionId}/files?kind=attachment&name=report.txt&shared=true`,
     headers: { ...users.owner.auth, 'content-type': 'text/plain' },
     payload: 'report',
   });
@@ -80,7 +80,7 @@ const MATRIX: Row[] = [
   { method: 'GET', path: '/api/conferences', allowed: ['owner', 'participant', 'other'] },
   { method: 'GET', path: '/api/conferences/:sessionId', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/start', allowed: ['owner'], payload: () => ({}) },
-  // Anyone signed in who knows the (unguessable) session id may join: that is how a clinic invites a colleague.
+  // Join policy ORG (the default): on an install without organisations every signed-in colleague may join.
   { method: 'POST', path: '/api/conferences/:sessionId/join', allowed: ['owner', 'participant', 'other'], payload: () => ({}) },
   { method: 'POST', path: '/api/conferences/:sessionId/guest-url', allowed: ['owner'], payload: () => ({ name: 'Another guest' }) },
   { method: 'POST', path: '/api/conferences/:sessionId/end', allowed: ['owner'], unchanged: stillOpen },
@@ -95,6 +95,7 @@ const MATRIX: Row[] = [
     unchanged: async (w) => expect((await inject('GET', `/api/conferences/${w.sessionId}/files`, users.owner.auth)).json().items).toHaveLength(1),
   },
   { method: 'GET', path: '/api/conferences/:sessionId/files/:fileId', allowed: ['owner', 'participant'] },
+  { method: 'POST', path: '/api/conferences/:sessionId/files/:fileId/share', allowed: ['owner'] },
   { method: 'GET', path: '/api/conferences/:sessionId/manifest', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
 ];

@@ -19,6 +19,9 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
     await addParticipant(t, sessionId, participant);
     video = randomBytes(150_000);
     stored = (await upload(t, sessionId, video, { auth: owner.auth, type: 'video/mp4', name: 'visit 1 – été.mp4' })).body;
+    // Participants see the owner's files only once shared.
+    const shared = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files/${stored.fileId}/share`, { method: 'POST', headers: owner.auth });
+    expect(shared.status).toBe(200);
   });
   afterAll(async () => t?.close());
 

@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, FilesTable } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
+import { accessOf, type ConferenceAccess } from '../conferences/access-policy.js';
 
 // getConference asks for this on every call (urlStorage): compiled once and answered from the SQLite read cache,
 // see db/prepared.ts. The literal LIMIT matters: SQLite runs this 9 times slower with `limit ?` (16 µs against 1.8 µs).
@@ -11,39 +12,33 @@ const primaryRecording = prepareQuery(
   { cached: true },
 );
 
-export interface ConferenceRef {
-  sessionId: string;
-  ownerId: string;
-}
+/** A conference as the access policy sees it (conferences/access-policy.ts). */
+export type ConferenceRef = ConferenceAccess;
+
+const accessColumns = ['session_id', 'owner_id', 'join_policy', 'join_password_hash'] as const;
 
 export class FilesRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async conference(sessionId: string): Promise<ConferenceRef | undefined> {
-    const row = await this.db.selectFrom('conferences').select(['session_id', 'owner_id']).where('session_id', '=', sessionId).executeTakeFirst();
-    return row && { sessionId: row.session_id, ownerId: row.owner_id };
+    const row = await this.db.selectFrom('conferences').select(accessColumns).where('session_id', '=', sessionId).executeTakeFirst();
+    return row && accessOf(row);
   }
 
   /** Jitsi lowercases room names, and so do we. */
   async conferenceByRoom(roomName: string): Promise<ConferenceRef | undefined> {
     const row = await this.db
       .selectFrom('conferences')
-      .select(['session_id', 'owner_id'])
+      .select(accessColumns)
       .where('room_name', '=', roomName.toLowerCase())
       .executeTakeFirst();
-    return row && { sessionId: row.session_id, ownerId: row.owner_id };
+    return row && accessOf(row);
   }
 
-  /** True when the user joined the conference at some point (a row in participants). */
-  async joined(sessionId: string, userId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('participants')
-      .select('participant_id')
-      .where('session_id', '=', sessionId)
-      .where('user_id', '=', userId)
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+  /** Marks a file shared with the participants (idempotent); false when it is not this conference's. */
+  async share(sessionId: string, fileId: string): Promise<boolean> {
+    const result = await this.db.updateTable('files').set({ shared: 1 }).where('id', '=', fileId).where('session_id', '=', sessionId).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async insert(trx: Transaction<Database>, file: FilesTable): Promise<void> {

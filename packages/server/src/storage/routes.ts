@@ -56,13 +56,14 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
     principals.set(request, principal);
   };
 
-  const upload = (request: FastifyRequest, principal: Principal, target: UploadInput['target'], query: { kind: 'recording' | 'attachment'; name?: string }) => {
+  const upload = (request: FastifyRequest, principal: Principal, target: UploadInput['target'], query: { kind: 'recording' | 'attachment'; name?: string; shared?: boolean }) => {
     const length = request.headers['content-length'];
     return trackUpload(app.metrics, files.upload({
       principal,
       target,
       kind: query.kind,
       name: query.name,
+      shared: query.shared,
       contentType: request.headers['content-type'],
       contentLength: length === undefined ? undefined : Number(length),
       contentEncoding: request.headers['content-encoding'],
@@ -80,7 +81,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
     schema: {
       tags,
       security: [{ bearer: [] }],
-      summary: 'Upload a recording (owner, recorder) or an attachment (owner, participants), streamed',
+      summary: 'Upload a recording (owner, recorder) or an attachment (owner, admitted participants), streamed',
       params: S.SessionParams,
       querystring: S.UploadQuery,
       body: S.UploadBody,
@@ -114,13 +115,19 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.get('/api/conferences/:sessionId/files', {
     onRequest: authenticate,
-    schema: { tags, security: [{ bearer: [] }], summary: "A conference's files, oldest first (owner, participants)", params: S.SessionParams, response: { 200: S.FileList, ...errors } },
+    schema: { tags, security: [{ bearer: [] }], summary: "A conference's files the caller may see, oldest first (owner: all; others: their own and shared ones)", params: S.SessionParams, response: { 200: S.FileList, ...errors } },
     handler: async (request) => ({ items: await files.list(request.user!, request.params.sessionId) }),
+  });
+
+  app.post('/api/conferences/:sessionId/files/:fileId/share', {
+    onRequest: authenticate,
+    schema: { tags, security: [{ bearer: [] }], summary: 'Share a file with the participants (owner)', params: S.FileParams, response: { 200: S.StoredFile, ...errors } },
+    handler: async (request) => files.share(request.user!, request.params.sessionId, request.params.fileId),
   });
 
   app.get('/api/conferences/:sessionId/files/:fileId', {
     onRequest: authenticate,
-    schema: { tags, security: [{ bearer: [] }], summary: 'Download a file (owner, participants); Range supported', params: S.FileParams, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
+    schema: { tags, security: [{ bearer: [] }], summary: 'Download a file (owner, its uploader, participants once shared); Range supported', params: S.FileParams, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
     handler: async (request, reply) =>
       sendDownload(reply, await files.open(request.user!, request.params.sessionId, request.params.fileId, rangeHeader(request))),
   });

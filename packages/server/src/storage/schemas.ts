@@ -16,6 +16,7 @@ export const UploadQuery = Type.Object(
     name: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\\\\\u0000-\\u001f\\u007f]+$', description: 'file name shown to readers (no slashes)' }),
     ),
+    shared: Type.Optional(Type.Boolean({ description: 'owner: the participants see it too (default: only the owner and the uploader)' })),
   },
   { additionalProperties: false },
 );
@@ -38,6 +39,7 @@ export const StoredFile = Type.Object({
   contentType: Type.String(),
   sha256: Type.String({ description: 'lowercase hex SHA-256 of the bytes' }),
   uploader: Type.String({ description: '`user:<username>` or `recorder`' }),
+  shared: Type.Boolean({ description: 'whether the participants see it (the owner and the uploader always do)' }),
   created: Type.String({ format: 'date-time' }),
   url: Type.String({ description: 'time-limited download link (Range supported), no token needed' }),
 });

@@ -14,6 +14,7 @@ import { baseMediaType, defaultName, isAllowed, allowedTypes, type FileKind } fr
 import { FilesRepository, type ConferenceRef } from './repository.js';
 import { parseRange } from './ranges.js';
 import { createLinkSigner, type LinkSigner } from './signed-links.js';
+import { AccessPolicy, type FileAccess, type Subject } from '../conferences/access-policy.js';
 
 /** Who is uploading or reading: a signed-in user, or the recorder service (Jibri). */
 export type Principal = { kind: 'user'; id: string; username: string } | { kind: 'recorder' };
@@ -24,6 +25,8 @@ export interface UploadInput {
   target: { sessionId: string } | { roomName: string };
   kind: FileKind;
   name?: string;
+  /** The owner shares it with the participants at upload (else only the owner and the uploader see it). */
+  shared?: boolean;
   contentType?: string;
   contentLength?: number;
   contentEncoding?: string;
@@ -42,6 +45,8 @@ export interface StoredFile {
   contentType: string;
   sha256: string;
   uploader: string;
+  /** Whether the participants see it (the owner and the uploader always do). */
+  shared: boolean;
   created: string;
   url: string;
 }
@@ -72,6 +77,8 @@ export interface FileServiceDeps {
   linkTtlSeconds?: number;
   /** An upload receiving nothing this long (while not held back by the engine) is dropped (default 60 s). */
   uploadIdleTimeoutMs?: number;
+  /** Who may upload, list and read (default: a policy over `db`). */
+  access?: AccessPolicy;
   /**
    * An upload receiving less than `minBytesPerSecond` over a window of `windowSeconds` (time held back by the engine
    * aside) is dropped; each uploader (a user, or the recorder) runs at most `maxPerUser` uploads at once.
@@ -84,9 +91,11 @@ export class FileService {
   readonly #repo: FilesRepository;
   readonly #links: LinkSigner;
   readonly #ttl: number;
+  readonly #access: AccessPolicy;
 
   constructor(deps: FileServiceDeps) {
     this.#deps = deps;
+    this.#access = deps.access ?? new AccessPolicy({ db: deps.db, clock: deps.clock });
     this.#repo = new FilesRepository(deps.db.kysely);
     this.#links = createLinkSigner(deps.tokenSecret);
     this.#ttl = deps.linkTtlSeconds ?? 3600;
@@ -118,7 +127,11 @@ export class FileService {
 
   async #upload(input: UploadInput): Promise<StoredFile> {
     const conference = await this.#uploadTarget(input);
-    this.#checkUploader(input.principal, conference, input.kind, await this.#isParticipant(input.principal, conference));
+    await this.#access.require(subjectOf(input.principal), conference, { do: 'upload', kind: input.kind });
+    // Only the owner decides what the participants see.
+    if (input.shared && !(input.principal.kind === 'user' && input.principal.id === conference.ownerId)) {
+      throw forbidden('only the conference owner may share files with the participants');
+    }
     const contentType = this.#checkType(input);
     const { maxUploadBytes } = this.#deps;
     if (input.contentLength !== undefined && input.contentLength > maxUploadBytes) {
@@ -168,6 +181,8 @@ export class FileService {
       content_type: contentType,
       sha256: hashing.sha256,
       uploader,
+      uploader_id: input.principal.kind === 'user' ? input.principal.id : null,
+      shared: input.shared ? 1 : 0,
       storage_key: storageKey,
       created_at: this.#deps.clock.now(),
     };
@@ -230,18 +245,41 @@ export class FileService {
     return true;
   }
 
-  /** The conference's files, oldest first (owner and participants). */
+  /** The conference's files the caller may see, oldest first: the owner all; others their own and the shared ones. */
   async list(user: { id: string }, sessionId: string): Promise<StoredFile[]> {
-    await this.#requireReader(user, sessionId);
-    return Promise.all((await this.#repo.list(sessionId)).map((row) => this.#present(row)));
+    const who: Subject = { kind: 'user', id: user.id };
+    const conference = await this.#conference(sessionId);
+    await this.#access.require(who, conference, { do: 'list_files' });
+    const rows = await this.#repo.list(sessionId);
+    const visible = await this.#access.visibleFiles(who, conference, rows.map((row) => ({ ...fileAccess(row), row })));
+    return Promise.all(visible.map(({ row }) => this.#present(row)));
   }
 
   /** Opens a file for an authenticated reader, honouring a Range header. */
   async open(user: { id: string }, sessionId: string, fileId: string, range: RangeHeaders = {}): Promise<Download> {
-    await this.#requireReader(user, sessionId);
+    const conference = await this.#conference(sessionId);
     const file = await this.#repo.find(fileId);
+    // A file the caller may not see is "not found", as one that does not exist: its id tells nothing.
     if (!file || file.session_id !== sessionId || file.deleted_at != null) throw notFound('file');
+    if (!(await this.#access.allows({ kind: 'user', id: user.id }, conference, { do: 'read_file', file: fileAccess(file) }))) {
+      await this.#access.require({ kind: 'user', id: user.id }, conference, { do: 'list_files' });
+      throw notFound('file');
+    }
     return this.#openRange(file, range);
+  }
+
+  /** Owner: lets the participants see a file (idempotent). */
+  async share(user: { id: string }, sessionId: string, fileId: string): Promise<StoredFile> {
+    const conference = await this.#conference(sessionId);
+    await this.#access.require({ kind: 'user', id: user.id }, conference, { do: 'manage' });
+    if (!(await this.#repo.share(sessionId, fileId))) throw notFound('file');
+    return this.#present((await this.#repo.find(fileId))!);
+  }
+
+  async #conference(sessionId: string): Promise<ConferenceRef> {
+    const conference = await this.#repo.conference(sessionId);
+    if (!conference) throw notFound('conference');
+    return conference;
   }
 
   /** Opens a file through a signed link (no token): the signature and expiry are the authorization. */
@@ -271,21 +309,6 @@ export class FileService {
     return conference;
   }
 
-  async #isParticipant(principal: Principal, conference: ConferenceRef): Promise<boolean> {
-    return principal.kind === 'user' && principal.id !== conference.ownerId && (await this.#repo.joined(conference.sessionId, principal.id));
-  }
-
-  /** Owner: anything; participants who joined: attachments; the recorder: recordings. */
-  #checkUploader(principal: Principal, conference: ConferenceRef, kind: FileKind, participant: boolean): void {
-    if (principal.kind === 'recorder') {
-      if (kind !== 'recording') throw forbidden('the recorder credential uploads recordings only');
-      return;
-    }
-    if (principal.id === conference.ownerId) return;
-    if (!participant) throw forbidden('only the owner and participants who joined may upload to this conference');
-    if (kind !== 'attachment') throw forbidden('only the owner (or the recorder) may upload recordings');
-  }
-
   #checkType(input: UploadInput): string {
     const encoding = input.contentEncoding?.trim().toLowerCase();
     if (encoding && encoding !== 'identity') throw new AppError('unsupported_media_type', 'Content-Encoding is not supported; send the file as it is');
@@ -294,14 +317,6 @@ export class FileService {
       throw new AppError('unsupported_media_type', `a ${input.kind} must be one of: ${allowedTypes(input.kind).join(', ')}`);
     }
     return type;
-  }
-
-  async #requireReader(user: { id: string }, sessionId: string): Promise<void> {
-    const conference = await this.#repo.conference(sessionId);
-    if (!conference) throw notFound('conference');
-    if (conference.ownerId !== user.id && !(await this.#repo.joined(sessionId, user.id))) {
-      throw forbidden('only the owner and participants may see this conference’s files');
-    }
   }
 
   async #openRange(file: FilesTable, headers: RangeHeaders): Promise<Download> {
@@ -391,11 +406,15 @@ export class FileService {
       contentType: file.content_type,
       sha256: file.sha256,
       uploader: file.uploader,
+      shared: file.shared === 1,
       created: iso(file.created_at)!,
       url: await this.#link(file),
     };
   }
 }
+
+const subjectOf = (principal: Principal): Subject => (principal.kind === 'recorder' ? principal : { kind: 'user', id: principal.id });
+const fileAccess = (file: FilesTable): FileAccess => ({ uploaderId: file.uploader_id, shared: file.shared === 1 });
 
 function storageUnavailable(error: unknown): AppError {
   return new AppError('service_unavailable', 'file storage is unavailable; try again shortly', { 'retry-after': '5' }, { cause: error });

@@ -65,8 +65,10 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     const forParticipant = await list(participant.auth);
     expect(forParticipant.status).toBe(200);
     const { items } = (await forParticipant.json()) as { items: Array<{ fileId: string; uploader: string }> };
-    expect(items.map((i) => i.uploader)).toEqual([`user:${participant.username}`, `user:${owner.username}`]);
-    expect((await list(owner.auth)).status).toBe(200);
+    // Their own upload only: the owner's attachment is not shared (issue 15).
+    expect(items.map((i) => i.uploader)).toEqual([`user:${participant.username}`]);
+    const forOwner = (await (await list(owner.auth)).json()) as { items: Array<{ uploader: string }> };
+    expect(forOwner.items.map((i) => i.uploader)).toEqual([`user:${participant.username}`, `user:${owner.username}`]);
     expect((await list(stranger.auth)).status).toBe(403);
     expect((await list()).status).toBe(401);
     expect((await list(recorder)).status).toBe(401);

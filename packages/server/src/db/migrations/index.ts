@@ -9,6 +9,7 @@ import * as merkleTiles from './009-merkle-tiles.js';
 import * as sealRequests from './010-seal-requests.js';
 import * as jitsiReceipts from './012-jitsi-receipts.js';
 import * as personalData from './011-personal-data.js';
+import * as conferenceAccess from './013-conference-access.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '010-seal-requests': sealRequests,
   '011-personal-data': personalData,
   '012-jitsi-receipts': jitsiReceipts,
+  '013-conference-access': conferenceAccess,
 };
