@@ -153,3 +153,22 @@ describe('probing session ids', () => {
     expect((await call(bob, 'POST', '/api/conferences', {})).status).toBe(201);
   });
 });
+
+describe('ending', () => {
+  it('the last participant leaving ends the conference only once the owner has been in (the reproduction: a guest first ended it for good)', async () => {
+    const [ana, bob] = [await t.userSession('ana'), await t.userSession('bob')];
+    const id = await request(ana, {});
+    const presence = (token: string, event: string) => call(null, 'POST', `/api/conferences/${id}/presence`, { event, presenceToken: token });
+    const early = (await join(bob, id)).body;
+    await presence(early.presenceToken, 'joined');
+    expect((await presence(early.presenceToken, 'left')).body.state).toBe('requested');
+    // The doctor arrives later and starts the call.
+    const a = await call(ana, 'POST', `/api/conferences/${id}/start`, {});
+    expect(a.status).toBe(200);
+    await presence(a.body.presenceToken, 'joined');
+    const again = (await join(bob, id)).body;
+    await presence(again.presenceToken, 'joined');
+    expect((await presence(a.body.presenceToken, 'left')).body.state).toBe('started');
+    expect((await presence(again.presenceToken, 'left')).body.state).toBe('ended');
+  });
+});

@@ -313,7 +313,7 @@ export class ConferenceService {
     });
   }
 
-  /** Records a leave; the conference ends when the last participant who joined has left. */
+  /** Records a leave; the conference ends when the last participant who joined has left, once the owner has been in. */
   async participantLeft(p: { sessionId: string; participantId: string; actor: string }): Promise<{ ended: boolean }> {
     const now = this.#clock.now();
     const result = await this.#mutate(p.sessionId, async (trx, row) => {
@@ -334,6 +334,16 @@ export class ConferenceService {
         .where('left_at', 'is', null)
         .executeTakeFirstOrThrow();
       if (Number(present.n) > 0) return { ended: false, room: row.room_name };
+      // Only once the owner has been in: a guest or colleague who opens the room first and leaves must not end the
+      // consultation before the doctor arrives (the idle timeout covers one that never happens).
+      const ownerWasIn = await trx
+        .selectFrom('participants')
+        .select('participant_id')
+        .where('session_id', '=', p.sessionId)
+        .where('user_id', '=', row.owner_id)
+        .limit(1)
+        .executeTakeFirst();
+      if (!ownerWasIn) return { ended: false, room: row.room_name };
       await this.#endInTransaction(trx, row, now, 'system', 'last_participant_left');
       return { ended: true, room: row.room_name };
     });
