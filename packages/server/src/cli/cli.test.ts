@@ -117,7 +117,22 @@ describe('v4h (dispatch)', () => {
   it('--help lists every command in the table', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
-    for (const command of Object.values(commands)) expect(stdout).toContain(`v4h ${command.usage}`);
+    // Long usages wrap onto indented lines; their words stay in order.
+    const flat = stdout.replace(/\s+/g, ' ');
+    for (const command of Object.values(commands)) expect(flat).toContain(`v4h ${command.usage}`);
+    for (const command of Object.values(commands)) expect(flat).toContain(command.summary);
+  });
+
+  // Issue 16 item 12: the help was ~270 columns wide (usages padded to the longest one).
+  it('--help fits in 80 columns, through the real bin too', async () => {
+    const inProcess = (await cli(['--help'])).stdout;
+    const viaBin = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [bin, '--help'], { env: { ...process.env, ...env } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    for (const text of [inProcess, viaBin]) {
+      expect(text.split('\n').length).toBeGreaterThan(10);
+      for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    }
   });
 
   it('an unknown command prints the help and exits 2', async () => {

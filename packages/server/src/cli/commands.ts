@@ -50,10 +50,28 @@ export const commands: Record<string, Command> = {
   erase: eraseCommand,
 };
 
+/** Terminals are 80 columns: each usage on its own line(s), its summary below it, wrapped at spaces. */
+export const HELP_WIDTH = 80;
+
 export function helpText(): string {
-  const width = Math.max(...Object.values(commands).map((c) => c.usage.length));
-  const lines = Object.values(commands).map((c) => `  v4h ${c.usage.padEnd(width)}  ${c.summary}`);
-  return `V4H (Video for Health) server\n\nUsage:\n${lines.join('\n')}\n  v4h --help${' '.repeat(Math.max(0, width - 6))}  show this help\n`;
+  const entries = [...Object.values(commands).map((c) => [c.usage, c.summary]), ['--help', 'show this help']];
+  const lines = entries.flatMap(([usage, summary]) => [...wrap(`v4h ${usage}`, '  ', '      '), ...wrap(summary, '      ', '      ')]);
+  return `V4H (Video for Health) server\n\nUsage:\n${lines.join('\n')}\n`;
+}
+
+/** Breaks `text` at spaces into lines of at most HELP_WIDTH columns (a single longer word keeps its own line). */
+function wrap(text: string, firstIndent: string, indent: string): string[] {
+  const lines: string[] = [];
+  let line = firstIndent;
+  for (const word of text.split(' ')) {
+    const fresh = line.trim() === '';
+    if (!fresh && line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = indent + word;
+    } else line += (fresh ? '' : ' ') + word;
+  }
+  lines.push(line);
+  return lines;
 }
 
 /**
