@@ -16,7 +16,7 @@ interface World {
 }
 
 interface Row {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   allowed: Role[];
   /** Request body / query / content type for the call. */
