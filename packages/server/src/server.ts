@@ -26,10 +26,13 @@ export async function startServer(rawConfig: Config, opts: { logger?: boolean | 
     throw error;
   }
   const app = await buildApp({ config, db, workers: true, logger: opts.logger });
+  const auth = new AuthService({ db, clock: systemClock, config });
   if (config.admin) {
-    const created = await new AuthService({ db, clock: systemClock, config }).ensureUser(config.admin.username, config.admin.password);
+    const created = await auth.ensureUser(config.admin.username, config.admin.password);
     if (created) app.log.info({ username: config.admin.username }, 'created the admin user from V4H_ADMIN_USERNAME');
   }
+  // A fresh install has no user, so every login answers invalid_credentials; say why, and how to fix it.
+  if (!(await auth.anyUserExists())) app.log.warn(NO_USERS_WARNING);
   logDeploymentWarnings(app, config);
   await app.listen({ host: config.host, port: config.port });
   let closing: Promise<void> | undefined;
@@ -40,6 +43,11 @@ export async function startServer(rawConfig: Config, opts: { logger?: boolean | 
     })());
   return { app, db, url: config.publicUrl, close };
 }
+
+/** Logged at start while no user exists: the exact commands (as in the README) that create the first one. */
+export const NO_USERS_WARNING =
+  "no user exists yet, so nobody can log in: restart with V4H_ADMIN_USERNAME=dr.ana V4H_ADMIN_PASSWORD='a long passphrase' npm start, " +
+  "or run: echo 'a long passphrase' | npx v4h user add dr.ana";
 
 function logDeploymentWarnings(app: FastifyInstance, config: Config) {
   const exposed = exposedDirWarning(config.dataDir);

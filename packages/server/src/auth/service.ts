@@ -165,6 +165,11 @@ export class AuthService {
     return (await this.#findUser(username)) !== undefined;
   }
 
+  /** True when at least one user exists (a fresh install has none, and nobody can log in yet). */
+  async anyUserExists(): Promise<boolean> {
+    return (await this.#db.kysely.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
+  }
+
   /** All users, by name. */
   async listUsers(): Promise<UserSummary[]> {
     const rows = await this.#db.kysely.selectFrom('users').select(['username', 'disabled', 'created_at']).orderBy('username').execute();
