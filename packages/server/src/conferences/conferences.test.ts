@@ -33,6 +33,17 @@ describe('requestConference', () => {
     expect(second.body.sessionId).not.toBe(res.body.sessionId);
   });
 
+  // Issue 16 item 12: a POST without any body answered 400 "body must be object"; no body means no options.
+  it('treats a POST with no body at all as {}', async () => {
+    const ana = await t.userSession('ana');
+    const res = await t.app.inject({ method: 'POST', url: '/api/conferences', headers: ana.auth });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().sessionId).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+    // A body that is there but not an object is still refused.
+    const bad = await t.app.inject({ method: 'POST', url: '/api/conferences', headers: { ...ana.auth, 'content-type': 'application/json' }, payload: '[]' });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('is idempotent for the same owner and conflicts for another user', async () => {
     const ana = await t.userSession('ana');
     const bob = await t.userSession('bob');

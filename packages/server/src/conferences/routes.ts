@@ -38,6 +38,10 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
 
     r.post('/', {
       schema: { ...secured, summary: 'Request a conference', body: S.RequestBody, response: { 200: S.SessionIdBody, 201: S.SessionIdBody, ...errors } },
+      // A POST with no body at all (curl -X POST, fetch without body) means "no options", as `{}` does.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
       handler: async (request, reply) => {
         const { sessionId: wanted, ...options } = request.body ?? {};
         const { sessionId, created } = await conferences.request(request.user!, wanted, options);

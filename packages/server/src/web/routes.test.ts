@@ -35,6 +35,13 @@ afterAll(async () => {
 });
 
 describe('web routes', () => {
+  // Issue 16 item 12: /favicon.ico was a 404 on every page view.
+  it('answers /favicon.ico with 204 and a day of caching, not 404', async () => {
+    const res = await app.inject('/favicon.ico');
+    expect(res.statusCode).toBe(204);
+    expect(res.headers['cache-control']).toBe('public, max-age=86400');
+  });
+
   it('serves /v4h.js with a strong ETag, a revalidating cache policy and open CORS', async () => {
     const res = await app.inject('/v4h.js');
     expect(res.statusCode).toBe(200);
