@@ -9,10 +9,19 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
+// v4h.js imports the files module on first use (files-load.lazy.ts); the chunk reuses v4h.js's V4HError (lazy-errors.ts).
+const redirect = (name, filter, target, importer = /./) => ({
+  name,
+  setup: (b) => b.onResolve({ filter }, (args) => (importer.test(args.importer) ? { path: path.join(root, target) } : undefined)),
+});
+const lazyFiles = redirect('lazy-files', /^\.\/files-load\.js$/, 'src/files-load.lazy.ts');
+const chunkErrors = redirect('chunk-errors', /^\.\/errors\.js$/, 'src/lazy-errors.ts', /[\\/]files\.ts$/);
 const common = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
 await Promise.all([
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral', sourcemap: true }),
-  build({ ...common, entryPoints: ['src/global.ts'], outfile: 'dist/v4h.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true }),
+  build({ ...common, entryPoints: ['src/global.ts'], outfile: 'dist/v4h.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true, plugins: [lazyFiles] }),
+  // Uploads, listing and sharing for v4h.js, served as /v4h-files.js.
+  build({ ...common, entryPoints: ['src/files-chunk.ts'], outfile: 'dist/files.js', format: 'esm', platform: 'browser', minify: true, sourcemap: true, plugins: [chunkErrors] }),
   // The record verifier, loaded on demand by verifyConference (served as /v4h-verify.js), so v4h.js stays small.
   build({ ...common, entryPoints: ['src/verify/index.ts'], outfile: 'dist/verify.js', format: 'esm', platform: 'neutral', minify: true, sourcemap: true }),
   // The demo uses the global V4H from /v4h.js, like an integrator's page would.

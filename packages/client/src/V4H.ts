@@ -7,7 +7,8 @@ import { followConference } from './server-events.js';
 import { loadJitsi, type JitsiMeetExternalAPI, type JitsiEmbedOptions } from './jitsi.js';
 import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
 import { checkEmbedOptions, checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf, given } from './checks.js';
-import { listFiles as listConferenceFiles, shareFile, uploadFile, type StoredFile, type UploadBody, type UploadOptions } from './files.js';
+import type { StoredFile, UploadBody, UploadOptions } from './files.js';
+import { loadFiles } from './files-load.js';
 import { fetchManifest, verifyManifestBundle, type ManifestBundle, type VerificationReport, type VerifyConferenceOptions } from './records.js';
 
 /** Options of `new V4H(options)`. */
@@ -233,20 +234,20 @@ export class V4H {
    */
   async uploadRecording(sessionId: string, file: UploadBody, options: UploadOptions = {}): Promise<StoredFile> {
     checkSessionId(sessionId);
-    return uploadFile({ http: this.#http, tokens: this.#tokens, fetch: this.#fetch }, sessionId, file, options);
+    return (await loadFiles(this.#http)).uploadFile({ http: this.#http, tokens: this.#tokens, fetch: this.#fetch }, sessionId, file, options);
   }
 
   /** Owner: lets the participants see a file (they see only their own uploads until then). */
   async shareFile(sessionId: string, fileId: string): Promise<StoredFile> {
     checkSessionId(sessionId);
     checkString(fileId, 'fileId');
-    return shareFile(this.#http, sessionId, fileId);
+    return (await loadFiles(this.#http)).shareFile(this.#http, sessionId, fileId);
   }
 
   /** The conference's recordings and attachments the caller may see, oldest first: the owner all, others their own and shared ones. */
   async listFiles(sessionId: string): Promise<StoredFile[]> {
     checkSessionId(sessionId);
-    return listConferenceFiles(this.#http, sessionId);
+    return (await loadFiles(this.#http)).listFiles(this.#http, sessionId);
   }
 
   /** Owner: a link (and its token) for a guest without an account. */

@@ -25,6 +25,9 @@ function typeErrors(page: string): string[] {
   return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 }
 
+// Each case runs the TypeScript compiler over the built declarations: seconds alone, far more on a busy machine.
+const COMPILER_TIMEOUT = 120_000;
+
 describe('the global V4H’s types (@v4h/client/global)', () => {
   it('are built, and type a page that uses the script tag', () => {
     expect(fs.existsSync(path.join(packageDir, 'dist/global.d.ts')), 'npm run build -w @v4h/client').toBe(true);
@@ -45,12 +48,12 @@ describe('the global V4H’s types (@v4h/client/global)', () => {
       }
       void consult;`;
     expect(typeErrors(page)).toEqual([]);
-  });
+  }, COMPILER_TIMEOUT);
 
   it('catch misuse', () => {
     expect(typeErrors(`/// <reference types="@v4h/client/global" />\nconst id: number = await new V4H().requestConference(); export { id };`).join('\n')).toMatch(/'string' is not assignable to type 'number'/);
     expect(typeErrors(`/// <reference types="@v4h/client/global" />\nnew V4H().requestConferenze();`).join('\n')).toMatch(/requestConferenze/);
     // Without the reference there is no global V4H.
     expect(typeErrors(`new V4H();`).join('\n')).toMatch(/Cannot find name 'V4H'/);
-  });
+  }, COMPILER_TIMEOUT);
 });

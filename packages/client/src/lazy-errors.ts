@@ -1,0 +1,15 @@
+// Stands in for errors.ts inside the lazily loaded files chunk (/v4h-files.js): the V4HError is the one of the v4h.js that loaded it.
+import type { V4HError as V4HErrorClass } from './errors.js';
+
+export type { V4HErrorCode } from './errors.js';
+
+/** The loading script's V4HError (set by useErrors before any chunk function runs). */
+export let V4HError: typeof V4HErrorClass; // eslint-disable-line import/no-mutable-exports -- set once by the loader
+
+/** Shorthand for argument errors, as in errors.ts. */
+export const invalidArgument = (message: string): V4HErrorClass => new V4HError('invalid_argument', message);
+
+/** Called by v4h.js right after importing the chunk. */
+export function useErrors(errorClass: typeof V4HErrorClass): void {
+  V4HError = errorClass;
+}
