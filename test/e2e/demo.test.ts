@@ -84,7 +84,7 @@ describe('demo page', () => {
 
     await page.getByLabel("Guest's name").fill('Guest Gil');
     await page.getByRole('button', { name: 'Copy guest link' }).click();
-    await expect.poll(() => page.getByLabel('Guest link').inputValue()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v4h-/);
+    await expect.poll(() => page.getByLabel('Guest link').inputValue()).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/v4h-/); // the stand-in Jitsi is https, like real Jitsi
     const link = await page.getByLabel('Guest link').inputValue();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
     await shot(page, 'demo-3-in-call');
