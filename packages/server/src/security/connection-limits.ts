@@ -48,6 +48,8 @@ export function addBodyDeadline(app: FastifyInstance, ms: number): void {
     if (!hasBody || raw.readableEnded || request.routeOptions.config.ownBodyDeadline) return done();
     const timer = setTimeout(() => {
       const socket = raw.socket;
+      // inject()'s stand-in socket (light-my-request) is no connection: there is nothing to close.
+      if (typeof socket?.destroySoon !== 'function') return;
       if (socket.writable && !raw.readableEnded) socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       socket.destroySoon();
       setTimeout(() => socket.destroy(), 1000).unref();
