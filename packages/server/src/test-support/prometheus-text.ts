@@ -105,9 +105,11 @@ function parseSample(line: string, fail: (why: string) => never): Sample {
 }
 
 function parseValue(text: string, fail: (why: string) => never): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  // Prometheus reads values with Go's strconv.ParseFloat, which takes NaN and Inf in any case; prom-client writes
+  // "Nan" for an empty event-loop-lag histogram (seen in CI), which Prometheus accepts, so we accept it too.
+  if (/^\+?inf(inity)?$/i.test(text)) return Infinity;
+  if (/^-inf(inity)?$/i.test(text)) return -Infinity;
+  if (/^nan$/i.test(text)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) fail('bad value');
   return Number(text);
 }
