@@ -1,4 +1,4 @@
-// Password hashing (argon2id, computed off the event loop by @node-rs/argon2) and the account name/password rules.
+// Password hashing (argon2id, computed off the event loop by @node-rs/argon2) and the password rules.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
@@ -10,16 +10,8 @@ const ARGON2ID = 2 as Algorithm;
 /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. Stored in each hash, so raising it later keeps old hashes valid. */
 const HASH_OPTIONS: Options = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-export const USERNAME_PATTERN = /^[a-zA-Z0-9._@-]{1,64}$/;
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 1024;
-
-/** Throws validation_failed unless the username is 1–64 of `a-z A-Z 0-9 . _ @ -`. */
-export function checkUsername(username: string): void {
-  if (!USERNAME_PATTERN.test(username)) {
-    throw new AppError('validation_failed', 'username must be 1 to 64 characters of a-z, A-Z, 0-9, ".", "_", "@", "-"');
-  }
-}
 
 /** Throws validation_failed unless the password has 8 to 1024 characters. */
 export function checkPassword(password: string): void {

@@ -93,6 +93,20 @@ describe('POST /api/auth/login', () => {
   });
 });
 
+describe('usernames over HTTP', () => {
+  it('Dr.Ana signs in as dr.ana; joão is a valid name', async () => {
+    await start();
+    await authService().createUser('dr.ana', 'ana password');
+    await authService().createUser('João', 'joão password');
+    const ana = await post('/api/auth/login', { username: 'Dr.Ana', password: 'ana password' });
+    expect(ana.status).toBe(200);
+    expect((await session(ana.body.accessToken)).body.username).toBe('dr.ana');
+    const joao = await post('/api/auth/login', { username: 'JOÃO', password: 'joão password' });
+    expect(joao.status).toBe(200);
+    expect((await session(joao.body.accessToken)).body.username).toBe('joão');
+  });
+});
+
 describe('GET /api/auth/session (loginWithToken)', () => {
   it('answers ok with the username and expiry for a valid token', async () => {
     await start({ manualClock: true });

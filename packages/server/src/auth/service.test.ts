@@ -49,13 +49,37 @@ describe('accounts', () => {
   });
 
   it('rejects bad usernames and passwords, and duplicates', async () => {
-    for (const name of ['', 'has space', 'a/b', 'x'.repeat(65), 'ünï']) {
+    for (const name of ['', 'has space', 'a/b', 'x'.repeat(65), 'ünï!', 'tab\there', 'emoji😀']) {
       expect(await codeOf(auth.createUser(name, 'long enough'))).toBe('validation_failed');
     }
     expect(await codeOf(auth.createUser('bob', 'short'))).toBe('validation_failed');
     expect(await codeOf(auth.createUser('bob', 'p'.repeat(1025)))).toBe('validation_failed');
     expect(await codeOf(auth.createUser('bob.smith@example-1_x', 'p'.repeat(1024)))).toBe('ok');
     expect(await codeOf(auth.createUser('bob.smith@example-1_x', 'another one'))).toBe('conflict');
+  });
+
+  it('usernames are case-insensitive, stored normalised (NFC, lowercase), of letters in any language', async () => {
+    expect(await auth.createUser('Dr.Ana', 'ana password')).toMatchObject({ username: 'dr.ana' });
+    expect(await codeOf(auth.createUser('DR.ANA', 'another one'))).toBe('conflict');
+    await expect(auth.login('Dr.Ana', 'ana password', '10.0.0.1')).resolves.toHaveProperty('accessToken');
+    await expect(auth.login('DR.ANA', 'ana password', '10.0.0.1')).resolves.toHaveProperty('accessToken');
+    // joão typed with a combining accent (NFD) is the same account as the precomposed one, stored in NFC.
+    await auth.createUser('Jo\u0061\u0303o', 'joao password');
+    await expect(auth.login('JOÃO', 'joao password', '10.0.0.1')).resolves.toHaveProperty('accessToken');
+    for (const name of ['Σωκράτης', 'Иван', '李小龙', 'अनु']) expect(await codeOf(auth.createUser(name, 'long enough'))).toBe('ok');
+    const names = (await db.kysely.selectFrom('users').select('username').execute()).map((r) => r.username).sort();
+    expect(names).toEqual(['dr.ana', 'joão', 'σωκράτης', 'иван', 'अनु', '李小龙'].sort());
+    expect(names).toContain('jo\u00e3o');
+    expect(await auth.userExists('JoÃo')).toBe(true);
+    await auth.disableUser('DR.ana');
+    expect(await codeOf(auth.login('dr.ana', 'ana password', '10.0.0.1'))).toBe('invalid_credentials');
+  });
+
+  it('counts login attempts per account whatever case they are typed in', async () => {
+    await auth.createUser('kim', 'kim password');
+    for (const name of ['KIM', 'Kim', 'kIm']) expect(await codeOf(auth.login(name, 'wrong', '10.0.0.9'))).toBe('invalid_credentials');
+    // V4H_LOGIN_LIMIT_PER_USER is 3: the fourth attempt on the account, in any case, is refused.
+    expect(await codeOf(auth.login('kim', 'kim password', '10.0.0.10'))).toBe('rate_limited');
   });
 
   it('ensureUser creates once and leaves an existing password alone', async () => {

@@ -5,7 +5,8 @@ import { AppError, notFound } from '../errors.js';
 import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { createAccessTokenSigner, type AccessTokenSigner } from './access-tokens.js';
-import { checkPassword, checkUsername, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { checkPassword, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { checkUsername, normalizeUsername } from './usernames.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RefreshTokenRepository } from './refresh-tokens.js';
 
@@ -61,9 +62,13 @@ export class AuthService {
     return (this.#signer ??= createAccessTokenSigner({ secret: tokenSecret, issuer: publicUrl, ttlSeconds: accessTokenTtl }));
   }
 
-  /** Creates an enabled user. Throws validation_failed for a bad name or password, conflict when the name is taken. */
-  async createUser(username: string, password: string): Promise<{ id: string; username: string }> {
-    checkUsername(username);
+  /**
+   * Creates an enabled user under the normalised name (NFC, lowercase: `Dr.Ana` is stored as `dr.ana`). Throws
+   * validation_failed for a bad name or password, conflict when the name is taken in any case.
+   */
+  async createUser(name: string, password: string): Promise<{ id: string; username: string }> {
+    checkUsername(name);
+    const username = normalizeUsername(name);
     checkPassword(password);
     if (await this.#findUser(username)) throw new AppError('conflict', `user ${username} already exists`);
     const id = newId();
@@ -95,7 +100,9 @@ export class AuthService {
    * all cost one argon2 verification and give the same 401. Throws rate_limited (429, Retry-After) past a limit,
    * counted before the password is checked (see #enforceLoginLimits: strangers cannot lock the real user out).
    */
-  async login(username: string, password: string, clientAddress: string): Promise<TokenPair> {
+  async login(name: string, password: string, clientAddress: string): Promise<TokenPair> {
+    // Limits count the account, whatever case the attempt was typed in.
+    const username = normalizeUsername(name);
     const now = this.#clock.now();
     const bucket = addressBucket(clientAddress);
     await this.#enforceLoginLimits(username, bucket, now);
@@ -208,7 +215,7 @@ export class AuthService {
   }
 
   #findUser(username: string) {
-    return this.#db.kysely.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return this.#db.kysely.selectFrom('users').selectAll().where('username', '=', normalizeUsername(username)).executeTakeFirst();
   }
 
   async #requireUser(username: string) {

@@ -3,7 +3,8 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { CliError, type CliIo, type Command } from './command.js';
 import { userAdd, userDisable, userEnable, userList, userPasswd } from './user-commands.js';
-import { checkPassword, checkUsername } from '../auth/passwords.js';
+import { checkPassword } from '../auth/passwords.js';
+import { checkUsername } from '../auth/usernames.js';
 import { verifyCommand } from './verify-command.js';
 import { eraseCommand } from './erase-command.js';
 

@@ -39,7 +39,8 @@ describe('join policies', () => {
 
   it('RESTRICT admits only the named users (the reproduction: any user who knew the id got in)', async () => {
     const [ana, bob, carol] = [await t.userSession('ana'), await t.userSession('bob'), await t.userSession('carol')];
-    const id = await request(ana, { joinPolicy: 'RESTRICT', users: ['carol'] });
+    // Usernames are case-insensitive: 'Carol' names the account carol.
+    const id = await request(ana, { joinPolicy: 'RESTRICT', users: ['Carol'] });
     const refused = await join(bob, id, { displayName: 'Dr. Alice' });
     expect(refused.status).toBe(403);
     expect(refused.body.error).toBe('forbidden');

@@ -18,6 +18,7 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import { AccessPolicy, accessOf } from './access-policy.js';
 import type { JoinPolicy } from '../db/schema.js';
 import { commitPersonalData } from '../privacy/commitments.js';
+import { normalizeUsername } from '../auth/usernames.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -149,7 +150,7 @@ export class ConferenceService {
       if (options.users !== undefined) throw new AppError('validation_failed', 'users are only taken with join policy RESTRICT');
       return [];
     }
-    const names = [...new Set(options.users ?? [])];
+    const names = [...new Set((options.users ?? []).map(normalizeUsername))];
     if (names.length === 0) return [];
     const rows = await this.#db.kysely.selectFrom('users').select(['id', 'username']).where('username', 'in', names).execute();
     const missing = names.filter((n) => !rows.some((r) => r.username === n));

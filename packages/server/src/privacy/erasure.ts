@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { notFound } from '../errors.js';
+import { normalizeUsername } from '../auth/usernames.js';
 import { appendEvent, lockConference } from '../conferences/event-log.js';
 import type { FileService } from '../storage/service.js';
 
@@ -111,7 +112,7 @@ export class ErasureService {
   }
 
   async #user(username: string): Promise<Plan> {
-    const user = await this.#db.kysely.selectFrom('users').select(['id', 'username']).where('username', '=', username).executeTakeFirst();
+    const user = await this.#db.kysely.selectFrom('users').select(['id', 'username']).where('username', '=', normalizeUsername(username)).executeTakeFirst();
     if (!user) throw notFound('user');
     const subject = `user:${user.id}`;
     const owned = await this.#db.kysely.selectFrom('conferences').select('session_id').where('owner_id', '=', user.id).execute();
