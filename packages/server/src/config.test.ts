@@ -1,6 +1,8 @@
 // Configuration: defaults from the README table, and one clear error naming the variable.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, defaultDataDir, describeDatabaseUrl, loadConfig } from './config.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -98,5 +100,24 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message.split('\n')).toHaveLength(1);
+  });
+});
+
+// Issue 16 item 7: the default was ./data, so the CLI run from another folder used another database.
+describe('the default data dir', () => {
+  it('is data/ at the repository root, not in the working directory', () => {
+    const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../../..');
+    expect(loadConfig({}).dataDir).toBe(path.join(repoRoot, 'data'));
+    expect(defaultDataDir('file:///srv/v4h/packages/server/dist/config.js')).toBe('/srv/v4h/data');
+  });
+
+  it('installed as a dependency, is data/ at the root of the project that installed it', () => {
+    expect(defaultDataDir('file:///srv/clinic/node_modules/@v4h/server/dist/config.js')).toBe('/srv/clinic/data');
+  });
+
+  it('printed database URLs hide a PostgreSQL password', () => {
+    expect(describeDatabaseUrl('postgres://v4h:s3cret@db:5432/v4h')).toBe('postgres://v4h:***@db:5432/v4h');
+    expect(describeDatabaseUrl('postgresql://v4h@db/v4h')).toBe('postgresql://v4h@db/v4h');
+    expect(describeDatabaseUrl('sqlite:/srv/v4h/data/v4h.sqlite')).toBe('sqlite:/srv/v4h/data/v4h.sqlite');
   });
 });

@@ -1,6 +1,7 @@
 // Configuration: the only module that reads process.env. Parsed and validated once at start.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type JitsiMode = 'builtin' | 'prosody' | 'jaas' | 'none';
 
@@ -129,12 +130,31 @@ function httpUrl(name: string, raw: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+/**
+ * The data dir when V4H_DATA_DIR is unset: `data/` at the root of this repository (this file is
+ * packages/server/{src,dist}/config.*), or, when the server is installed as a dependency, at the root of the project
+ * whose node_modules holds it. Never the working directory: `npm start` and `npx v4h` run from any folder then
+ * share one database.
+ */
+export function defaultDataDir(moduleUrl: string = import.meta.url): string {
+  const file = fileURLToPath(moduleUrl);
+  const parts = file.split(path.sep);
+  const modules = parts.indexOf('node_modules');
+  const root = modules > 0 ? parts.slice(0, modules).join(path.sep) || path.sep : path.resolve(path.dirname(file), '../../..');
+  return path.join(root, 'data');
+}
+
+/** A database URL fit to print: a PostgreSQL password is replaced by `***`. */
+export function describeDatabaseUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
 /** Parses the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const host = str(env, 'HOST') ?? '127.0.0.1';
   const port = int(env, 'PORT', 8080);
   if (port > 65535) throw new ConfigError('PORT', `expected a port number, got "${port}"`);
-  const dataDir = path.resolve(str(env, 'V4H_DATA_DIR') ?? './data');
+  const dataDir = path.resolve(str(env, 'V4H_DATA_DIR') ?? defaultDataDir());
 
   const databaseUrl = str(env, 'V4H_DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'v4h.sqlite')}`;
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {

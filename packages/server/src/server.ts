@@ -1,6 +1,6 @@
 // Starts V4H: resolves secrets, opens and migrates the database, listens, and shuts down gracefully.
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { describeDatabaseUrl, type Config } from './config.js';
 import { resolveSecrets } from './secrets.js';
 import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -26,6 +26,8 @@ export async function startServer(rawConfig: Config, opts: { logger?: boolean | 
     throw error;
   }
   const app = await buildApp({ config, db, workers: true, logger: opts.logger });
+  // The same line `v4h user …` prints: server and CLI must be seen to share one database.
+  app.log.info({ database: describeDatabaseUrl(config.databaseUrl), dataDir: config.dataDir }, 'database');
   const auth = new AuthService({ db, clock: systemClock, config });
   if (config.admin) {
     const created = await auth.ensureUser(config.admin.username, config.admin.password);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.js';
+import { describeDatabaseUrl, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { ManualClock, createTestDatabase, type TestDatabase } from '../test-support/test-app.js';
@@ -30,6 +30,9 @@ afterAll(async () => {
   await database.destroy();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** The line every command that opens the database prints first (stderr). */
+const dbLine = () => `database: ${describeDatabaseUrl(database.url)}\n`;
 
 /** Runs the CLI in-process with piped (non-TTY) stdin. */
 async function cli(argv: string[], stdin = '', extraEnv: Record<string, string> = {}) {
@@ -62,7 +65,7 @@ async function tryLogin(username: string, password: string): Promise<string> {
 
 describe('v4h user (in-process)', () => {
   it('add reads the password from stdin; the user can log in', async () => {
-    expect(await cli(['user', 'add', 'alice'], 'alice password\n')).toEqual({ code: 0, stdout: 'created user alice\n', stderr: '' });
+    expect(await cli(['user', 'add', 'alice'], 'alice password\n')).toEqual({ code: 0, stdout: 'created user alice\n', stderr: dbLine() });
     expect(await tryLogin('alice', 'alice password')).toBe('ok');
     // Only the first line is the password; CRLF is accepted.
     expect((await cli(['user', 'add', 'bob'], 'bob password\r\nignored\n')).code).toBe(0);
@@ -70,10 +73,10 @@ describe('v4h user (in-process)', () => {
   });
 
   it('add refuses duplicates, bad names, short or missing passwords', async () => {
-    expect(await cli(['user', 'add', 'alice'], 'whatever pw\n')).toEqual({ code: 1, stdout: '', stderr: 'v4h: user alice already exists\n' });
+    expect(await cli(['user', 'add', 'alice'], 'whatever pw\n')).toEqual({ code: 1, stdout: '', stderr: `${dbLine()}v4h: user alice already exists\n` });
     expect(await cli(['user', 'add', 'bad name'], 'whatever pw\n')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^v4h: username must be/) });
-    expect(await cli(['user', 'add', 'carol'], 'short\n')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^v4h: password must have 8/) });
-    expect(await cli(['user', 'add', 'carol'], '')).toMatchObject({ code: 1, stderr: 'v4h: no password on stdin (give it as one line)\n' });
+    expect(await cli(['user', 'add', 'carol'], 'short\n')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^database: .*\nv4h: password must have 8/) });
+    expect(await cli(['user', 'add', 'carol'], '')).toMatchObject({ code: 1, stderr: `${dbLine()}v4h: no password on stdin (give it as one line)\n` });
     expect(await cli(['user', 'add'])).toMatchObject({ code: 2, stderr: 'v4h: usage: v4h user add <username>\n' });
     expect(await tryLogin('carol', 'short')).toBe('invalid_credentials');
   });
@@ -97,14 +100,14 @@ describe('v4h user (in-process)', () => {
     expect(await cli(['user', 'passwd', 'bob'], 'new bob password\n')).toMatchObject({ code: 0 });
     expect(await tryLogin('bob', 'bob password')).toBe('invalid_credentials');
     expect(await tryLogin('bob', 'new bob password')).toBe('ok');
-    expect(await cli(['user', 'passwd', 'nobody'], 'some password\n')).toMatchObject({ code: 1, stderr: 'v4h: user nobody not found\n' });
+    expect(await cli(['user', 'passwd', 'nobody'], 'some password\n')).toMatchObject({ code: 1, stderr: `${dbLine()}v4h: user nobody not found\n` });
   });
 
   it('disable refuses further logins', async () => {
     expect(await tryLogin('alice', 'alice password')).toBe('ok');
     expect(await cli(['user', 'disable', 'alice'])).toMatchObject({ code: 0, stdout: 'disabled alice; their sessions are ended\n' });
     expect(await tryLogin('alice', 'alice password')).toBe('invalid_credentials');
-    expect(await cli(['user', 'disable', 'nobody'])).toMatchObject({ code: 1, stderr: 'v4h: user nobody not found\n' });
+    expect(await cli(['user', 'disable', 'nobody'])).toMatchObject({ code: 1, stderr: `${dbLine()}v4h: user nobody not found\n` });
   });
 
   it('enable lets a disabled user log in again', async () => {
@@ -170,7 +173,7 @@ describe('bin/v4h.js (the built command)', () => {
   it('adds a user from piped stdin and lists it; config errors exit 2', async () => {
     // `npm test` builds first; the bin runs dist/, which must exist.
     expect(fs.existsSync(path.join(serverDir, 'dist/cli/main.js')), 'run `npm run build -w @v4h/server` first').toBe(true);
-    expect(await run(['user', 'add', 'erin'], 'erin password\n')).toEqual({ code: 0, stdout: 'created user erin\n', stderr: '' });
+    expect(await run(['user', 'add', 'erin'], 'erin password\n')).toEqual({ code: 0, stdout: 'created user erin\n', stderr: dbLine() });
     expect(await tryLogin('erin', 'erin password')).toBe('ok');
     expect((await run(['user', 'list'], '')).stdout).toMatch(/^erin\s+no\s+/m);
     expect(await run(['serve'], '', { V4H_DATABASE_URL: 'mysql://x' })).toEqual({
@@ -179,6 +182,49 @@ describe('bin/v4h.js (the built command)', () => {
       stderr: 'v4h: V4H_DATABASE_URL: expected sqlite:<file> or postgres://…\n',
     });
   });
+
+  // Issue 16 item 7: run from packages/client, the CLI used packages/client/data/v4h.sqlite, silently.
+  it('uses data/ at the repository root from any working directory, as the server does, and says which database', async () => {
+    // A copy of the built server in a repository of its own, so that its default data dir is a temporary one.
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-repo-'));
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-elsewhere-'));
+    try {
+      for (const part of ['dist', 'bin', 'package.json']) fs.cpSync(path.join(serverDir, part), path.join(repo, 'packages/server', part), { recursive: true });
+      fs.symlinkSync(path.resolve(serverDir, '../../node_modules'), path.join(repo, 'node_modules'));
+      const copy = path.join(repo, 'packages/server/bin/v4h.js');
+      const runIn = (cwd: string, args: string[], stdin = '') =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          const child = execFile(process.execPath, [copy, ...args], { cwd, env: { PATH: process.env.PATH } }, (error, stdout, stderr) =>
+            resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          );
+          child.stdin!.end(stdin);
+        });
+      const expected = `database: sqlite:${path.join(repo, 'data', 'v4h.sqlite')}\n`;
+      expect(await runIn(elsewhere, ['user', 'add', 'Zoe'], 'zoe password\n')).toEqual({ code: 0, stdout: 'created user zoe\n', stderr: expected });
+      const fromRoot = await runIn(repo, ['user', 'list']);
+      expect(fromRoot.stderr).toBe(expected);
+      expect(fromRoot.stdout).toMatch(/^zoe\s+no\s+/m);
+      expect(fs.existsSync(path.join(elsewhere, 'data'))).toBe(false);
+      // The server, started from a third folder, logs the same database (and finds zoe there: no "no user exists" warning).
+      const server = spawn(process.execPath, [copy, 'serve'], { cwd: path.join(repo, 'packages/server'), env: { PATH: process.env.PATH, PORT: '0' } });
+      try {
+        let log = '';
+        await new Promise<void>((resolve, reject) => {
+          server.stdout.on('data', (chunk) => ((log += chunk), /Server listening/.test(log) && resolve()));
+          server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
+        });
+        const line = log.split('\n').map((l) => (l ? JSON.parse(l) : {})).find((l) => l.msg === 'database');
+        expect(line).toMatchObject({ database: `sqlite:${path.join(repo, 'data', 'v4h.sqlite')}`, dataDir: path.join(repo, 'data') });
+        expect(log).not.toContain('no user exists');
+      } finally {
+        server.kill('SIGTERM');
+        await new Promise((resolve) => server.on('exit', resolve));
+      }
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  }, 120_000); // three node processes start: on a loaded machine each takes seconds
 
   it('at a terminal, prompts twice without echo (a real pty via util-linux `script`)', async () => {
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -1,4 +1,6 @@
 // What a `v4h` subcommand is: its I/O, its shape, and the error that carries an exit status.
+import { describeDatabaseUrl } from '../config.js';
+
 /** The process streams and environment a command may use (tests pass their own). */
 export interface CliIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
@@ -6,6 +8,11 @@ export interface CliIo {
   stderr: { write(text: string): unknown };
   /** Environment for loadConfig; undefined means process.env (read by config.ts). */
   env?: Record<string, string | undefined>;
+}
+
+/** Every command that opens the database says which one first (on stderr, so stdout stays the command's output). */
+export function announceDatabase(io: Pick<CliIo, 'stderr'>, databaseUrl: string): void {
+  io.stderr.write(`database: ${describeDatabaseUrl(databaseUrl)}\n`);
 }
 
 /** A subcommand: `usage` starts with its words (`user add <username>`), `run` resolves when it is done. */

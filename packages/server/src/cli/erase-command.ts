@@ -8,7 +8,7 @@ import { openStorage } from '../storage/backend.js';
 import { FileService } from '../storage/service.js';
 import { ErasureService, type ErasureTarget } from '../privacy/erasure.js';
 import { AppError } from '../errors.js';
-import { CliError, type Command } from './command.js';
+import { announceDatabase, CliError, type Command } from './command.js';
 
 const USAGE = 'erase --guest <id> | --user <name> | --conference <sessionId> [--files] [--reason <code>]';
 
@@ -45,6 +45,7 @@ export const eraseCommand: Command = {
   async run(args, io) {
     const { target, files, reason } = parseArgs(args);
     const config = resolveSecrets(loadConfig(io.env));
+    announceDatabase(io, config.databaseUrl);
     const db = await openDatabase(config.databaseUrl);
     const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
     try {

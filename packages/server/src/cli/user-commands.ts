@@ -5,13 +5,15 @@ import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { systemClock } from '../lib/clock.js';
 import { AuthService } from '../auth/service.js';
-import { checkPassword, checkUsername } from '../auth/passwords.js';
-import { CliError, type CliIo, type Command } from './command.js';
+import { checkPassword } from '../auth/passwords.js';
+import { checkUsername, normalizeUsername } from '../auth/usernames.js';
+import { announceDatabase, CliError, type CliIo, type Command } from './command.js';
 import { readNewPassword } from './prompt.js';
 
 /** Opens the configured database (migrated), runs `action`, and closes it. */
 async function withAuth<T>(io: CliIo, action: (auth: AuthService) => Promise<T>): Promise<T> {
   const config = resolveSecrets(loadConfig(io.env));
+  announceDatabase(io, config.databaseUrl);
   const db = await openDatabase(config.databaseUrl);
   try {
     await migrateToLatest(db);
@@ -24,7 +26,7 @@ async function withAuth<T>(io: CliIo, action: (auth: AuthService) => Promise<T>)
 function oneUsername(args: string[], usage: string): string {
   if (args.length !== 1) throw new CliError(`usage: v4h ${usage}`, 2);
   checkUsername(args[0]);
-  return args[0];
+  return normalizeUsername(args[0]);
 }
 
 export const userAdd: Command = {
