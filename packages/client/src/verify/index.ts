@@ -24,7 +24,9 @@ export interface VerifyOptions extends AnchorOptions {
 
 /**
  * Recomputes every event hash, the event chain, each manifest hash and link, each Merkle path,
- * and the ledger entry signature or transaction. Stops at the first failed check.
+ * and the ledger entry signature or transaction. Stops at the first failed check. Without a ledger key (local) or
+ * a JSON-RPC URL (EVM) the ledger check is skipped, not failed: the report is then neither ok nor failed. Without a ledger key (local) or
+ * a JSON-RPC URL (EVM) the ledger check is skipped, not failed: the report is then neither ok nor failed.
  */
 export async function verifyBundle(bundle: ManifestBundle, options: VerifyOptions = {}): Promise<VerificationReport> {
   const rec = new Recorder(options.onCheck);
@@ -46,12 +48,12 @@ export async function verifyBundle(bundle: ManifestBundle, options: VerifyOption
     for (let i = 0; i < bundle.manifests.length; i++) {
       await verifyAnchor(rec, i, bundle.manifests[i], hashes[i], options);
     }
-    return { ok: true, checks: rec.checks, failure: null };
+    return { ok: rec.skipped.length === 0, checks: rec.checks, failure: null, skipped: rec.skipped };
   } catch (error) {
-    if (error instanceof CheckFailed) return { ok: false, checks: rec.checks, failure: error.check };
+    if (error instanceof CheckFailed) return { ok: false, checks: rec.checks, failure: error.check, skipped: rec.skipped };
     const check: Check = { name: 'bundle-format', subject: 'bundle', ok: false, detail: `malformed: ${(error as Error).message}` };
     rec.checks.push(check);
     options.onCheck?.(check);
-    return { ok: false, checks: rec.checks, failure: check };
+    return { ok: false, checks: rec.checks, failure: check, skipped: rec.skipped };
   }
 }

@@ -21,13 +21,18 @@ export interface Check {
   subject: string;
   ok: boolean;
   detail: string;
+  /** True for a check that could not run (no ledger key, no JSON-RPC URL): neither held nor failed. */
+  skipped?: true;
 }
 
 export interface VerificationReport {
+  /** True when every check ran and held (a skipped check leaves it false, with `failure` null). */
   ok: boolean;
   checks: Check[];
   /** The first check that failed, if any. */
   failure: Check | null;
+  /** Checks that could not run for want of a ledger key or a JSON-RPC URL: the record is not verified, nor refuted. */
+  skipped: Check[];
 }
 
 /** Thrown inside the verifier to stop at the first failed check. */
@@ -54,6 +59,17 @@ export class Recorder {
     this.checks.push(check);
     this.onCheck?.(check);
     throw new CheckFailed(check);
+  }
+
+  /** Records a check that could not run, and goes on with the others. */
+  skip(name: CheckName, subject: string, detail: string): void {
+    const check: Check = { name, subject, ok: false, detail, skipped: true };
+    this.checks.push(check);
+    this.onCheck?.(check);
+  }
+
+  get skipped(): Check[] {
+    return this.checks.filter((c) => c.skipped);
   }
 
   expect(condition: boolean, name: CheckName, subject: string, passed: string, failed: string): void {

@@ -55,10 +55,24 @@ describe('v4h verify', () => {
     expect(r.stdout).toMatch(/^FAIL  event-hash/m);
     expect(r.stderr).toBe(`v4h: verification failed at event-hash (manifest 0 event seq 3): ${r.stdout.match(/seq 3: (.*)/)![1]}\n`);
 
-    const noKey = await cli('verify', file);
-    expect(noKey.status).toBe(1);
-    expect(noKey.stderr).toContain('ledger-signature');
     expect((await cli('verify', path.join(t.dataDir, 'missing.json'))).status).toBe(1);
+  });
+
+  // Issue 16 item 8: without --ledger-key it ended "FAIL … no ledger public key given", exit 1, which reads as a forgery.
+  it('without a ledger key: the other checks run, the signature is "not checked", exit 3, never FAIL', async () => {
+    const noKey = await cli('verify', file);
+    expect(noKey.status).toBe(3);
+    expect(noKey.stdout).not.toContain('FAIL');
+    expect(noKey.stdout).not.toContain('verified:');
+    expect(noKey.stdout).toMatch(/^ok {4}merkle-proof/m);
+    expect(noKey.stdout).toMatch(/^skip {2}ledger-signature {3}manifest 0: not checked: no ledger key/m);
+    expect(noKey.stderr).toBe('v4h: not checked: no ledger key: give --ledger-key <key> (a copy you trust) or --ledger-key https://<v4h server>/.well-known/v4h-ledger.json; the 9 checks that ran hold, none failed, but the record is not verified until its anchor is\n');
+    // A forged record still fails, key or not.
+    const tampered = structuredClone(bundle);
+    tampered.manifests[0].manifest.events[1].type = 'left';
+    const bad = path.join(t.dataDir, 'tampered-nokey.json');
+    fs.writeFileSync(bad, JSON.stringify(tampered));
+    expect(await cli('verify', bad)).toMatchObject({ status: 1, stderr: expect.stringContaining('verification failed at event-hash') });
   });
 
   it('exits 2 on bad usage', async () => {

@@ -1,4 +1,6 @@
 // `v4h verify <manifest.json>`: checks a manifest bundle offline (local ledger, given its key) or against an EVM node.
+// Exit status: 0 every check holds; 1 a check failed (or the bundle or key could not be read); 2 bad usage;
+// 3 not verified: every check that ran holds, but the ledger was not checked (no --ledger-key, or no --rpc).
 import { readFile } from 'node:fs/promises';
 import { verifyBundle, fromBase64, fromHex, type Check, type ManifestBundle } from '../lib/verify/index.js';
 import { checkCommitment, COMMITMENT_OPTIONS, COMMITMENT_USAGE, type CommitmentArgs } from './commitment-check.js';
@@ -52,9 +54,15 @@ async function resolveLedgerKey(value: string): Promise<{ key?: Uint8Array; addr
   return { key };
 }
 
-const line = (c: Check) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(18)} ${c.subject}: ${c.detail}\n`;
+const line = (c: Check) => `${c.ok ? 'ok  ' : c.skipped ? 'skip' : 'FAIL'}  ${c.name.padEnd(18)} ${c.subject}: ${c.detail}\n`;
 
-/** Runs the verification; resolves to the exit status (0 all checks hold, 1 a check failed). */
+/** `v4h verify`'s exit status when the checks that ran hold but the ledger could not be checked. */
+export const EXIT_NOT_CHECKED = 3;
+
+/**
+ * Runs the verification; resolves to 0 when every check holds. Throws a CliError with status 1 for a check that
+ * failed, EXIT_NOT_CHECKED when the ledger was not checked for want of a key or a JSON-RPC URL.
+ */
 export async function runVerify(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
   const args = parseArgs(argv);
   if (args.file === undefined) return checkCommitment(args, undefined, io);
@@ -75,8 +83,17 @@ export async function runVerify(argv: string[], io: Pick<CliIo, 'stdout' | 'stde
     const f = report.failure;
     throw new CliError(`verification failed at ${f.name} (${f.subject}): ${f.detail}`, 1);
   }
-  io.stdout.write(`verified: ${report.checks.length} checks hold for session ${bundle.sessionId}\n`);
-  if (args.key !== undefined || args.commitment !== undefined) return checkCommitment(args, bundle, io);
+  if (report.skipped.length === 0) io.stdout.write(`verified: ${report.checks.length} checks hold for session ${bundle.sessionId}\n`);
+  if (args.key !== undefined || args.commitment !== undefined) await checkCommitment(args, bundle, io);
+  if (report.skipped.length > 0) {
+    const held = report.checks.length - report.skipped.length;
+    const local = report.skipped.some((c) => c.name === 'ledger-signature');
+    // The bundle names no key of its own on purpose: a record cannot vouch for the key that signs it (docs/manifest.md §4).
+    const how = local
+      ? 'no ledger key: give --ledger-key <key> (a copy you trust) or --ledger-key https://<v4h server>/.well-known/v4h-ledger.json'
+      : 'no JSON-RPC URL: give --rpc <url of a node of the chain>';
+    throw new CliError(`not checked: ${how}; the ${held} checks that ran hold, none failed, but the record is not verified until its anchor is`, EXIT_NOT_CHECKED);
+  }
   return 0;
 }
 
