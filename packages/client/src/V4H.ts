@@ -216,7 +216,7 @@ export class V4H {
 
   /**
    * Owner: fetches the record and re-checks every hash, the event chain, the Merkle path and the ledger
-   * entry's signature (or, with `rpcUrl`, the EVM transaction) — the checks of `npx v4h verify`.
+   * entry's signature (or, with `rpcUrl`, the EVM transaction) — the checks of `node packages/server/bin/v4h.js verify`.
    * @example
    * const report = await v4h.verifyConference(id);
    * if (!report.ok) console.warn(`${report.failure.name}: ${report.failure.detail}`);

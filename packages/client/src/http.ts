@@ -73,7 +73,10 @@ export class HttpClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (cause) {
-      throw new V4HError('network_error', `${method} ${path} failed: ${(cause as Error)?.message ?? cause}`, 0, cause);
+      // A browser hides a CORS refusal behind "Failed to fetch": from another origin, name the likely fix.
+      const page = globalThis.location?.origin;
+      const cors = page && !this.#baseUrl.startsWith(page) ? ` (CORS? add ${page} to V4H_CORS_ORIGINS)` : '';
+      throw new V4HError('network_error', `${method} ${path} failed: ${(cause as Error)?.message ?? cause}${cors}`, 0, cause);
     }
     const text = await response.text().catch(() => '');
     let data: unknown;

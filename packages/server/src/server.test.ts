@@ -38,14 +38,14 @@ describe('start-up log', () => {
     const warning = lines.find((l) => l.level === 40 && l.msg.includes('no user exists'));
     expect(warning, JSON.stringify(lines)).toBeDefined();
     expect(warning!.msg).toContain("V4H_ADMIN_USERNAME=dr.ana V4H_ADMIN_PASSWORD='a long passphrase' npm start");
-    expect(warning!.msg).toContain("echo 'a long passphrase' | npx v4h user add dr.ana");
+    expect(warning!.msg).toContain("echo 'a long passphrase' | node packages/server/bin/v4h.js user add dr.ana");
     // The commands are the README's own, so a newcomer finds the same words in both places.
     const readme = fs.readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
     expect(readme).toContain("V4H_ADMIN_USERNAME=dr.ana V4H_ADMIN_PASSWORD='a long passphrase' npm start");
-    expect(readme).toContain("echo 'a long passphrase' | npx v4h user add dr.ana");
+    expect(readme).toContain("echo 'a long passphrase' | node packages/server/bin/v4h.js user add dr.ana");
     // The demo's sign-in form shows the same command, in English and pt-BR.
     const demo = fs.readFileSync(path.join(__dirname, '../../client/demo/index.html'), 'utf8');
-    expect(demo).toContain("echo 'a long passphrase' | npx v4h user add dr.ana");
+    expect(demo).toContain("echo 'a long passphrase' | node packages/server/bin/v4h.js user add dr.ana");
     expect(demo).toMatch(/<p lang="en">No account yet\?/);
     expect(demo).toMatch(/<p lang="pt-BR">Ainda não tem conta\?/);
   });

@@ -49,7 +49,7 @@ export async function startServer(rawConfig: Config, opts: { logger?: boolean | 
 /** Logged at start while no user exists: the exact commands (as in the README) that create the first one. */
 export const NO_USERS_WARNING =
   "no user exists yet, so nobody can log in: restart with V4H_ADMIN_USERNAME=dr.ana V4H_ADMIN_PASSWORD='a long passphrase' npm start, " +
-  "or run: echo 'a long passphrase' | npx v4h user add dr.ana";
+  "or run: echo 'a long passphrase' | node packages/server/bin/v4h.js user add dr.ana";
 
 function logDeploymentWarnings(app: FastifyInstance, config: Config) {
   const exposed = exposedDirWarning(config.dataDir);

@@ -86,8 +86,8 @@ class JitsiMeetExternalAPI {
     const iframe = document.createElement('iframe');
     iframe.id = `jitsiConferenceFrame${this.#apiId}`;
     iframe.name = iframe.id;
-    iframe.allow = 'camera; microphone; autoplay; display-capture; fullscreen';
-    iframe.allowFullscreen = true;
+    // `allow` alone: with `allowfullscreen` too, Chromium warns on every integrator page that `allow` takes precedence.
+    iframe.allow = 'fullscreen; camera; microphone; display-capture; autoplay';
     iframe.title = 'Video call';
     iframe.style.border = '0';
     iframe.style.width = cssSize(options.width, 'width') ?? '100%';
