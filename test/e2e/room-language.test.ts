@@ -77,6 +77,28 @@ describe('meeting page language and phone layout', () => {
     expect(await english.textContent('#refused-title')).toBe('This call link is not valid');
   });
 
+  // Issue 16 item 12: the ended page said "This call has ended" and then "this conference has ended" (in English on a
+  // pt-BR page too).
+  for (const [lang, title, hint] of [
+    ['pt-BR', 'Esta chamada foi encerrada', 'Peça um novo link a quem convidou você.'],
+    ['en', 'This call has ended', 'Ask whoever invited you for a new link.'],
+  ] as const) {
+    it(`an ended call's page says it once, in ${lang}, at 390 px (screenshot)`, async () => {
+      const { owner, embed } = await h.startConference();
+      expect((await h.api('POST', `/api/conferences/${embed.sessionId}/end`, owner.auth, {})).status).toBe(200);
+      const page = await h.openDirect(embed, { viewport: { width: 390, height: 844 }, locale: lang });
+      await page.waitForSelector('#refused:not([hidden])');
+      expect(await page.textContent('#refused-title')).toBe(title);
+      expect(await page.isVisible('#refused-message')).toBe(false);
+      const visible = (await page.locator('body').innerText()).split('\n').map((l) => l.trim()).filter(Boolean);
+      expect(visible).toContain(hint);
+      expect(visible.join(' ')).not.toMatch(/conference has ended/i);
+      expect(new Set(visible).size).toBe(visible.length); // no line twice
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: new URL(`room-ended-${lang}-phone.png`, ARTIFACTS).pathname });
+    });
+  }
+
   for (const lang of ['pt-BR', 'en']) {
     it(`fits a 390×844 phone and a desktop in ${lang}, two in the call (screenshots)`, async () => {
       const { embed } = await h.startConference();

@@ -287,7 +287,10 @@ function onError(code: RoomErrorCode, message: string, fatal: boolean) {
   if (me && code === 'conference_ended') return finish('ended');
   const wasIn = me !== undefined;
   finish('refused');
-  view.showRefused((t.refusals as Partial<Record<RoomErrorCode, string>>)[code] ?? t.refusedDefault, message);
+  // A known refusal has its own title in the page's language; the server's (English, technical) message would only
+  // say it again ("This call has ended" / "this conference has ended"), so it shows only under the generic title.
+  const title = (t.refusals as Partial<Record<RoomErrorCode, string>>)[code];
+  view.showRefused(title ?? t.refusedDefault, title ? '' : message);
   if (!wasIn) saveResume(null);
 }
 

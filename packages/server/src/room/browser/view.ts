@@ -88,6 +88,7 @@ export class MeetingView {
   showRefused(title: string, message: string) {
     $('refused-title').textContent = title;
     $('refused-message').textContent = message;
+    $('refused-message').hidden = !message;
     $('refused').hidden = false;
     this.setState('refused');
   }
