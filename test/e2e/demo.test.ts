@@ -112,8 +112,15 @@ describe('demo page', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Request' }).click();
     await expect.poll(() => page.locator('dd[data-field="state"]').textContent()).toBe('requested');
+    const id = await page.locator('#session-id').inputValue();
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
     await page.getByRole('button', { name: 'Start' }).click();
+    // Issue 16 item 12: the call opened ~1,000 px down and the page stayed where it was.
+    await expect.poll(() => page.locator('#call-section').evaluate((el) => Math.round(el.getBoundingClientRect().top))).toBeLessThan(100);
+    expect(await page.locator('#call-section').evaluate((el) => el.getBoundingClientRect().top)).toBeGreaterThanOrEqual(-1);
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(500);
     await expect.poll(() => page.frameLocator('#call iframe').locator('main').getAttribute('data-state'), { timeout: 20_000 }).toBe('joined');
+    await writeArtifact('demo-6-phone-call-in-view.png', await page.screenshot());
     // Nothing wider than the screen, and the call fits in it.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect((await page.locator('#call iframe').boundingBox())!.width).toBeLessThanOrEqual(390);
@@ -123,11 +130,16 @@ describe('demo page', () => {
     await shot(page, 'demo-5-phone');
     await page.getByRole('button', { name: 'Leave' }).click();
     await expect.poll(() => page.locator('#ended').isVisible()).toBe(true);
+    // The session id survives a reload (issue 16 item 12: the demo forgot it).
+    await page.reload();
+    await expect.poll(() => page.locator('#conference').isVisible()).toBe(true);
+    expect(await page.locator('#session-id').inputValue()).toBe(id);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => page.locator('#signin').isVisible()).toBe(true);
     await page.reload();
     await page.waitForTimeout(300);
     expect(await page.locator('#conference').isVisible()).toBe(false);
+    expect(await page.evaluate(() => localStorage.getItem('v4h.demo.sessionId'))).toBeNull();
     expect(problems).toEqual([]);
     await context.close();
   });

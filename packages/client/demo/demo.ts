@@ -40,6 +40,13 @@ function sessionId(): string {
   return input('session-id');
 }
 
+// The session id survives a reload of the page (the tokens do too, in sessionStorage), until sign-out.
+const SESSION_KEY = 'v4h.demo.sessionId';
+function rememberSession(id: string): void {
+  $<HTMLInputElement>('session-id').value = id;
+  localStorage.setItem(SESSION_KEY, id);
+}
+
 async function showDetails(id = sessionId()): Promise<void> {
   if (!id) return;
   const details = await v4h.getConference(id);
@@ -61,6 +68,8 @@ async function open(kind: 'start' | 'join'): Promise<void> {
   const id = sessionId();
   show('ended', false);
   show('call-section', true);
+  // On a phone the call opens below the forms, a screen or more down: bring it into view.
+  $('call-section').scrollIntoView({ behavior: 'smooth', block: 'start' });
   const avatar = input('avatar-url') || undefined;
   const method = kind === 'start' ? v4h.startConference : v4h.joinConference;
   try {
@@ -69,6 +78,7 @@ async function open(kind: 'start' | 'join'): Promise<void> {
     show('call-section', false);
     throw error;
   }
+  rememberSession(id);
   say(kind === 'start' ? `Call ${id} started.` : `Joined call ${id}.`);
   await showDetails(id).catch(() => {});
 }
@@ -102,7 +112,7 @@ $<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
 $('request').addEventListener('click', (event) =>
   act(event.currentTarget as HTMLButtonElement, async () => {
     const id = await v4h.requestConference(sessionId() || undefined);
-    $<HTMLInputElement>('session-id').value = id;
+    rememberSession(id);
     say(`Conference ${id} requested.`);
     await showDetails(id);
   }),
@@ -115,6 +125,8 @@ $('refresh-details').addEventListener('click', (event) => act(event.currentTarge
 $('logout').addEventListener('click', (event) =>
   act(event.currentTarget as HTMLButtonElement, async () => {
     await v4h.logout();
+    localStorage.removeItem(SESSION_KEY);
+    $<HTMLInputElement>('session-id').value = '';
     show('conference', false);
     show('details', false);
     show('signin', true);
@@ -135,6 +147,10 @@ $<HTMLFormElement>('guest-form').addEventListener('submit', (event) => {
 // The SDK keeps tokens in sessionStorage ('session' store): after a reload of the tab, renewing them both checks
 // the session with the server and tells whether there is one.
 v4h.refreshToken().then(
-  () => signedIn(sessionStorage.getItem('v4h.demo.username') ?? 'you'),
+  () => {
+    signedIn(sessionStorage.getItem('v4h.demo.username') ?? 'you');
+    const remembered = localStorage.getItem(SESSION_KEY);
+    if (remembered && !sessionId()) $<HTMLInputElement>('session-id').value = remembered;
+  },
   () => {},
 );
