@@ -30,9 +30,18 @@ describe('app', () => {
     t = await createTestApp();
     const doc = await (await fetch(`${t.baseUrl}/openapi.json`)).json();
     expect(doc.openapi).toBe('3.1.0');
-    for (const p of ['/api/auth/login', '/api/auth/refresh', '/api/conferences/', '/api/conferences/{sessionId}', '/api/conferences/{sessionId}/guest-url']) {
+    for (const p of ['/api/auth/login', '/api/auth/refresh', '/api/conferences', '/api/conferences/{sessionId}', '/api/conferences/{sessionId}/guest-url']) {
       expect(Object.keys(doc.paths), p).toContain(p);
     }
+    // Issue 16 item 12: /docs showed `/api/conferences/` and wording only V4H's own developers knew ("the seed").
+    expect(Object.keys(doc.paths).filter((p) => p.endsWith('/'))).toEqual([]);
+    expect(Object.keys(doc.paths['/api/conferences']).sort()).toEqual(['get', 'post']);
+    const text = JSON.stringify(doc);
+    expect(text).not.toMatch(/\bseed\b|SDK user/);
+    expect(doc.info.description).toContain('Authorization: Bearer');
+    expect(doc.tags.map((tag: { name: string }) => tag.name).sort()).toEqual(['admin', 'auth', 'conferences', 'files', 'records']);
+    // Both spellings still answer (only the documented one changed).
+    for (const path of ['/api/conferences', '/api/conferences/']) expect((await fetch(`${t.baseUrl}${path}`)).status, path).toBe(401);
     const docs = await fetch(`${t.baseUrl}/docs`, { redirect: 'follow' });
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);

@@ -89,9 +89,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'V4H API', version: '0.1.0', description: 'Video for Health: telehealth calls with verifiable records' },
+      info: { title: 'V4H API', version: '0.1.0', description: API_DESCRIPTION },
+      tags: API_TAGS,
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
+    // A prefix's root route answers with and without the trailing slash; document it without (`/api/conferences`).
+    transform: ({ schema, url }) => ({ schema, url: url.length > 1 ? url.replace(/\/$/, '') : url }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -160,3 +163,27 @@ function trustProxyOption(trust: Config['trustProxy']): FastifyHttpOptions<Serve
   if (typeof trust !== 'number') return trust;
   return (_address: string, hop: number) => hop < trust;
 }
+
+/** The reference's introduction, for someone integrating V4H into their application. */
+const API_DESCRIPTION = [
+  'The HTTP API of this V4H server: telehealth video calls whose records a third party can verify.',
+  'Most web pages use the browser SDK instead (`<script src="/v4h.js">`, the `V4H` class), which calls these routes for you.',
+  '',
+  '**Signing in.** `POST /api/auth/login` with `{ username, password }` answers an access token (valid 5 minutes by default) and a refresh token;',
+  'send `Authorization: Bearer <accessToken>` on every other call and exchange the refresh token at `POST /api/auth/refresh` before the access token expires.',
+  '',
+  '**A consultation.** `POST /api/conferences` creates one (its `sessionId`), `POST /api/conferences/{sessionId}/start` opens the call for its owner',
+  'and `…/join` for others, `…/guest-url` makes a link for a patient without an account, `…/end` ends it for everyone.',
+  'Once ended, its record (`…/manifest`) can be checked by anyone with a verification link.',
+  '',
+  '**Errors** answer `{ error, message }`: `error` is a stable code to act on (`invalid_credentials`, `conference_ended`, `rate_limited`, …), `message` says what went wrong in English.',
+  'Pages on another origin may call the API only when the server lists that origin in `V4H_CORS_ORIGINS`.',
+].join('\n');
+
+const API_TAGS = [
+  { name: 'auth', description: 'Signing in and out, renewing tokens' },
+  { name: 'conferences', description: 'Consultations: create, start or join the call, guest links, end, live events' },
+  { name: 'files', description: 'Recordings and attachments of a consultation' },
+  { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
+  { name: 'admin', description: "The administrator's erasure of personal data" },
+];

@@ -25,7 +25,7 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
   });
 
   app.post('/:sessionId/presence', {
-    schema: { tags: ['conferences'], summary: 'Report that the SDK user joined or left the call', params: S.SessionIdParam, body: S.PresenceBody, response: { 200: S.PresenceReply, ...errors } },
+    schema: { tags: ['conferences'], summary: 'Report that you joined or left the call (Jitsi calls; the SDK sends it with its presence token)', params: S.SessionIdParam, body: S.PresenceBody, response: { 200: S.PresenceReply, ...errors } },
     handler: async (request) => {
       const result = await conferences.reportPresence(request.body.presenceToken, request.body.event, request.params.sessionId);
       return result;
