@@ -80,6 +80,11 @@ export interface Config {
   jaasWebhookSecret?: string;
   /** Prosody event_sync posts (/api/jitsi/event-sync/…): the bearer secret in its api_headers; unset, absent. */
   jitsiEventsSecret?: string;
+  /**
+   * What the retention job removes, in whole days after a file's upload or a conference's end (undefined: kept):
+   * files' bytes, and conferences' personal data; `intervalSeconds` between two passes.
+   */
+  retention: { fileDays?: number; personalDataDays?: number; intervalSeconds: number };
 }
 
 export interface RTCIceServerConfig {
@@ -334,7 +339,18 @@ export function loadConfig(env: Env = process.env): Config {
     eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
     jaasWebhookSecret: str(env, 'V4H_JAAS_WEBHOOK_SECRET'),
     jitsiEventsSecret: str(env, 'V4H_JITSI_EVENTS_SECRET'),
+    retention: {
+      fileDays: days(env, 'V4H_RETENTION_DAYS'),
+      personalDataDays: days(env, 'V4H_PERSONAL_DATA_RETENTION_DAYS'),
+      intervalSeconds: int(env, 'V4H_RETENTION_INTERVAL', 3600, 1),
+    },
   };
+}
+
+/** A retention period in whole days (≥ 1), or undefined (unset or `keep`): nothing is removed. */
+function days(env: Env, name: string): number | undefined {
+  if (str(env, name) === 'keep') return undefined;
+  return str(env, name) === undefined ? undefined : int(env, name, 0, 1);
 }
 
 const TRUST_PROXY_HELP = 'expected the number of proxies in front of V4H (e.g. 1) or their addresses/CIDRs, comma-separated';
