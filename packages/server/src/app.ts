@@ -44,6 +44,8 @@ import { fileRoutes } from './storage/routes.js';
 import { adminCheck } from './privacy/admin.js';
 import { privacyRoutes } from './privacy/routes.js';
 import { ErasureService } from './privacy/erasure.js';
+import { QualityService } from './quality/service.js';
+import { qualityRoutes } from './quality/routes.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -128,8 +130,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
   await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });
+  const quality = new QualityService({ db, clock });
+  await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {
-    room = createBuiltinRoom({ config, db, clock, conferences, files, log: app.log });
+    room = createBuiltinRoom({ config, db, clock, conferences, files, quality, log: app.log });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
