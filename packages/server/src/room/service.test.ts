@@ -41,7 +41,7 @@ async function verifyToken(jwt: string | null | undefined, _room?: string, optio
   if (!jwt || jwt === 'bad') throw new RoomTokenError('token_invalid', 'bad');
   if (jwt.endsWith(':expired') && !options?.expiredUpTo) throw new RoomTokenError('token_expired', 'expired');
   const [id, mod] = jwt.split(':');
-  return { id: id!, userId: id!, name: id!, avatar: null, moderator: mod === 'mod', expiresAt: Date.now() + 60_000 };
+  return { id: id!, userId: id!.startsWith('guest-') ? null : id!, name: id!, avatar: null, moderator: mod === 'mod', expiresAt: Date.now() + 60_000 };
 }
 
 function client(service: RoomService) {
@@ -136,14 +136,49 @@ describe('RoomService', () => {
     expect(await late.join('carol')).toMatchObject({ type: 'error', code: 'conference_ended', fatal: true });
   });
 
-  it('never exceeds the cap, even when joins race', async () => {
+  it('never exceeds the cap, even when joins race, and keeps a seat for the owner', async () => {
     const conf = conferences();
-    const service = make(conf, { max: 2 });
+    const service = make(conf, { max: 3 });
     const clients = Array.from({ length: 5 }, () => client(service));
     const answers = await Promise.all(clients.map((c, i) => c.join(`u${i}`)));
+    // Others fill max − 1 seats; the last one is the owner's.
     expect(answers.filter((m) => m.type === 'joined')).toHaveLength(2);
     expect(answers.filter((m) => m.type === 'error').map((m) => m.code)).toEqual(['room_full', 'room_full', 'room_full']);
     expect(clients.filter((c) => c.closedWith === 4400)).toHaveLength(3);
+    const [owner, ownerAgain] = [client(service), client(service)];
+    const [first, second] = await Promise.all([owner.join('owner:mod'), ownerAgain.join('owner:mod')]);
+    expect(first).toMatchObject({ type: 'joined' });
+    // A second device of the owner needs a free seat like anyone.
+    expect(second).toMatchObject({ type: 'error', code: 'room_full' });
+    expect(service.participants(ROOM)).toHaveLength(3);
+    service.close();
+  });
+
+  it('one guest link opened four times does not fill the room: one person per link, and the owner gets in (issue 15)', async () => {
+    const conf = conferences();
+    const service = make(conf, { max: 4 });
+    const tabs = Array.from({ length: 4 }, () => client(service));
+    const answers = await Promise.all(tabs.map((c) => c.join('guest-abc')));
+    expect(answers.map((m) => m.type === 'joined' ? 'joined' : m.code).sort()).toEqual(['guest_link_in_use', 'guest_link_in_use', 'guest_link_in_use', 'joined']);
+    expect(await client(service).join('owner:mod')).toMatchObject({ type: 'joined' });
+    // The link works again once its guest has left (a reload resumes instead; see the resume test).
+    const inside = tabs.find((c) => c.of('joined').length === 1)!;
+    inside.send({ type: 'leave' });
+    await until(() => inside.closedWith !== undefined);
+    expect(await client(service).join('guest-abc')).toMatchObject({ type: 'joined' });
+    // Another guest link is another person.
+    expect(await client(service).join('guest-def')).toMatchObject({ type: 'joined' });
+    service.close();
+  });
+
+  it('keeps the guest link taken while its guest is in the grace period; the same tab resumes', async () => {
+    const conf = conferences();
+    const service = make(conf, { grace: 5 });
+    const tab = client(service);
+    const joined = await tab.join('guest-abc');
+    tab.drop();
+    expect(await client(service).join('guest-abc')).toMatchObject({ type: 'error', code: 'guest_link_in_use', fatal: true });
+    expect(await client(service).join('guest-abc', { participantId: joined.you.id, resumeKey: joined.resumeKey })).toMatchObject({ type: 'joined', resumed: true });
     service.close();
   });
 
