@@ -64,6 +64,13 @@ describe('loadConfig', () => {
     ).toBe('jaas');
   });
 
+  it('reads the TURN REST API settings of the built-in room', () => {
+    const room = loadConfig({ V4H_TURN_URLS: 'turn:t.example:3478?transport=udp, turns:t.example:5349', V4H_TURN_SECRET: 'shared' }).room;
+    expect(room.turn).toEqual({ urls: ['turn:t.example:3478?transport=udp', 'turns:t.example:5349'], secret: 'shared', ttlSeconds: 86_400 });
+    expect(loadConfig({ V4H_TURN_URLS: 'turn:t.example', V4H_TURN_SECRET: 's', V4H_TURN_CREDENTIAL_TTL: '600' }).room.turn?.ttlSeconds).toBe(600);
+    expect(loadConfig({}).room.turn).toBeUndefined();
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
@@ -79,6 +86,10 @@ describe('loadConfig', () => {
     [{ V4H_JAAS_APP_ID: 'vpaas-magic-cookie-1' }, 'V4H_JAAS_KEY_ID'],
     [{ V4H_ICE_SERVERS: '{oops' }, 'V4H_ICE_SERVERS'],
     [{ V4H_ICE_SERVERS: '[{"username":"x"}]' }, 'V4H_ICE_SERVERS'],
+    [{ V4H_TURN_URLS: 'turn:turn.example:3478' }, 'V4H_TURN_SECRET'],
+    [{ V4H_TURN_SECRET: 's3cret' }, 'V4H_TURN_URLS'],
+    [{ V4H_TURN_URLS: 'https://turn.example', V4H_TURN_SECRET: 's3cret' }, 'V4H_TURN_URLS'],
+    [{ V4H_TURN_URLS: 'turn:t.example', V4H_TURN_SECRET: 's', V4H_TURN_CREDENTIAL_TTL: '0' }, 'V4H_TURN_CREDENTIAL_TTL'],
     [{ V4H_LEDGER_URL: 'http://127.0.0.1:8545' }, 'V4H_LEDGER_PRIVATE_KEY'],
     [{ V4H_STORAGE_URL: 'ftp://bucket' }, 'V4H_STORAGE_URL'],
     [{ V4H_TRUST_PROXY: 'everyone' }, 'V4H_TRUST_PROXY'],

@@ -54,7 +54,13 @@ export interface Config {
   conferenceMaxDuration: number;
   conferenceIdleTimeout: number;
   sweepInterval: number;
-  room: { maxParticipants: number; iceServers: RTCIceServerConfig[]; graceSeconds: number };
+  room: {
+    maxParticipants: number;
+    iceServers: RTCIceServerConfig[];
+    graceSeconds: number;
+    /** TURN REST API (coturn `use-auth-secret`): each participant gets credentials valid for `ttlSeconds`. */
+    turn?: { urls: string[]; secret: string; ttlSeconds: number };
+  };
   sealDelay: number;
   anchorInterval: number;
   ledger: { url: string; privateKey?: string; confirmations: number };
@@ -254,6 +260,15 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const turnUrls = (str(env, 'V4H_TURN_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  const turnSecret = str(env, 'V4H_TURN_SECRET');
+  for (const u of turnUrls) {
+    if (!/^turns?:[^\s]+$/.test(u)) throw new ConfigError('V4H_TURN_URLS', `expected comma-separated turn: or turns: URLs, got "${u}"`);
+  }
+  if (turnUrls.length > 0 && !turnSecret) throw new ConfigError('V4H_TURN_SECRET', 'required with V4H_TURN_URLS (coturn static-auth-secret)');
+  if (turnSecret && turnUrls.length === 0) throw new ConfigError('V4H_TURN_URLS', 'required with V4H_TURN_SECRET');
+  const turnTtl = int(env, 'V4H_TURN_CREDENTIAL_TTL', 86_400, 1);
+
   const ledgerUrl = str(env, 'V4H_LEDGER_URL') ?? 'local';
   if (ledgerUrl !== 'local') httpUrl('V4H_LEDGER_URL', ledgerUrl);
   const ledgerKey = str(env, 'V4H_LEDGER_PRIVATE_KEY');
@@ -313,6 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxParticipants: int(env, 'V4H_ROOM_MAX_PARTICIPANTS', 4, 2),
       iceServers,
       graceSeconds: int(env, 'V4H_ROOM_GRACE_PERIOD', 15, 0),
+      turn: turnSecret ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : undefined,
     },
     sealDelay: int(env, 'V4H_SEAL_DELAY', 300, 0),
     anchorInterval: int(env, 'V4H_ANCHOR_INTERVAL', 60, 1),

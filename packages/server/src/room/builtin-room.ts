@@ -52,6 +52,7 @@ export function createBuiltinRoom(deps: {
     orphanDelayMs: deps.orphanDelayMs,
     iceServers: config.room.iceServers,
     saveQuality: deps.quality ? (p) => deps.quality!.save(p.sessionId, p.participantId, p.summary) : undefined,
+    turn: config.room.turn,
     saveChat: deps.files ? (p) => saveChat(db, deps.files!, p) : undefined,
     log: deps.log,
   });

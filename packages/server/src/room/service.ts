@@ -4,6 +4,7 @@ import { safeEqual } from '../lib/ids.js';
 import { parseClientMessage, type ClientMessage, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
 import type { QualitySummary } from './quality.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
+import { turnCredentials, type TurnSettings } from './turn.js';
 
 /** What the room needs from the conferences domain (ConferenceService fits it). */
 export interface RoomConferences {
@@ -36,6 +37,8 @@ export interface RoomServiceOptions {
   orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>;
   orphanDelayMs?: number;
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /** TURN REST API: every admission (and resume) hands the participant fresh credentials of its own. */
+  turn?: TurnSettings;
   /** Stores the owner's chat transcript as an attachment of the conference (absent: saving is unavailable). */
   saveChat?(p: { sessionId: string; userId: string; transcript: string }): Promise<{ fileId: string; sha256: string }>;
   /** Keeps a participant's call quality summary (absent: summaries are dropped). */
@@ -413,7 +416,7 @@ export class RoomService {
       resumed,
       participants: others,
       graceSeconds: this.#o.graceSeconds,
-      iceServers: this.#o.iceServers,
+      iceServers: this.#o.turn ? [...this.#o.iceServers, turnCredentials(this.#o.turn, p.info.id)] : this.#o.iceServers,
     };
   }
 
