@@ -27,6 +27,7 @@ import { ConferenceEventsService } from './events/service.js';
 import { eventRoutes } from './events/routes.js';
 import { JitsiPresenceFeed } from './jitsi/presence-feed.js';
 import { jitsiEventRoutes } from './jitsi/routes.js';
+import { JaasRecordingFetcher } from './jitsi/recording-fetcher.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
 import { RecordsService } from './manifest/service.js';
 import { recordsRoutes } from './manifest/routes.js';
@@ -119,10 +120,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
-  if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
-    const feed = new JitsiPresenceFeed({ db, clock });
-    await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, eventSyncSecret: config.jitsiEventsSecret });
-  }
   await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());
@@ -130,6 +127,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
   await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });
+  app.decorate('jaasRecordings', null);
+  if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
+    const feed = new JitsiPresenceFeed({ db, clock });
+    const recordings = config.jaasWebhookSecret
+      ? new JaasRecordingFetcher({ db, clock, files, hosts: config.jaasRecordingHosts, timeoutMs: config.jaasRecordingTimeout * 1000, log: app.log })
+      : undefined;
+    // Before storage and the database close: running downloads are aborted and recorded as failed (shutdown).
+    if (recordings) {
+      app.jaasRecordings = recordings;
+      app.addHook('preClose', async () => recordings.close());
+    }
+    await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, recordings, eventSyncSecret: config.jitsiEventsSecret });
+  }
   const quality = new QualityService({ db, clock });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {

@@ -1,6 +1,7 @@
 // Configuration: defaults from the README table, and one clear error naming the variable.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { allowedRecordingUrl } from './jitsi/recording-link.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -56,6 +57,36 @@ describe('loadConfig', () => {
     expect(message).toMatch(/^V4H_TRUST_PROXY: .*X-Forwarded-For.*(number of proxies|addresses\/CIDRs)/);
   });
 
+  it('fetches JaaS recordings only from the listed hosts: https, or http to a loopback stand-in', () => {
+    const defaults = loadConfig({});
+    expect(defaults.jaasRecordingTimeout).toBe(3600);
+    const allowed = (link: string, hosts = defaults.jaasRecordingHosts) => allowedRecordingUrl(link, hosts) !== undefined;
+    // The host of the link in 8x8's documented example, in any region.
+    expect(allowed('https://objectstorage.us-phoenix-1.oraclecloud.com/p/tok/n/ns/b/vpaas-recordings/o/app/room.mp4')).toBe(true);
+    expect(allowed('https://objectstorage.eu-frankfurt-1.oraclecloud.com/p/tok/o/x.mp4')).toBe(true);
+    for (const link of [
+      'http://objectstorage.us-phoenix-1.oraclecloud.com/p/tok/o/x.mp4',
+      'https://objectstorage.us-phoenix-1.oraclecloud.com:8443/p/tok/o/x.mp4',
+      'https://objectstorage.a.b.oraclecloud.com/x.mp4',
+      'https://objectstorage.oraclecloud.com/x.mp4',
+      'https://evil.example/objectstorage.us-phoenix-1.oraclecloud.com/x.mp4',
+      'https://objectstorage.us-phoenix-1.oraclecloud.com.evil.example/x.mp4',
+      'https://user:pw@objectstorage.us-phoenix-1.oraclecloud.com/x.mp4',
+      'http://127.0.0.1:8080/x.mp4',
+      'not a url',
+    ]) {
+      expect(allowed(link), link).toBe(false);
+    }
+    const local = loadConfig({ V4H_JAAS_RECORDING_HOSTS: 'http://127.0.0.1:9999, recordings.example.org:8443 ,*.8x8.vc' }).jaasRecordingHosts;
+    expect(allowed('http://127.0.0.1:9999/p/x.mp4', local)).toBe(true);
+    expect(allowed('http://127.0.0.1:9998/p/x.mp4', local)).toBe(false);
+    expect(allowed('https://127.0.0.1:9999/p/x.mp4', local)).toBe(false);
+    expect(allowed('https://recordings.example.org:8443/x.mp4', local)).toBe(true);
+    expect(allowed('https://recordings.example.org/x.mp4', local)).toBe(false);
+    expect(allowed('https://a.8x8.vc/x.mp4', local)).toBe(true);
+    expect(allowed('https://8x8.vc/x.mp4', local)).toBe(false);
+  });
+
   it('picks the Jitsi mode from the variables', () => {
     expect(loadConfig({ V4H_JITSI_URL: 'https://meet.jit.si/' }).jitsi).toMatchObject({ mode: 'none', url: 'https://meet.jit.si' });
     expect(loadConfig({ V4H_JITSI_URL: 'https://j.example', V4H_JITSI_APP_ID: 'a', V4H_JITSI_APP_SECRET: 's' }).jitsi.mode).toBe('prosody');
@@ -99,6 +130,14 @@ describe('loadConfig', () => {
     [{ V4H_METRICS: 'on', V4H_METRICS_TOKEN: 'short' }, 'V4H_METRICS_TOKEN'],
     [{ V4H_METRICS: 'on', V4H_METRICS_PORT: '8080' }, 'V4H_METRICS_PORT'],
     [{ V4H_METRICS: 'on', V4H_METRICS_PORT: '70000' }, 'V4H_METRICS_PORT'],
+    [{ V4H_JAAS_RECORDING_HOSTS: 'http://recordings.example.org' }, 'V4H_JAAS_RECORDING_HOSTS'],
+    [{ V4H_JAAS_RECORDING_HOSTS: 'http://10.0.0.5:8080' }, 'V4H_JAAS_RECORDING_HOSTS'],
+    [{ V4H_JAAS_RECORDING_HOSTS: 'https://x.example/path' }, 'V4H_JAAS_RECORDING_HOSTS'],
+    [{ V4H_JAAS_RECORDING_HOSTS: '*' }, 'V4H_JAAS_RECORDING_HOSTS'],
+    [{ V4H_JAAS_RECORDING_HOSTS: 'a*.example.org' }, 'V4H_JAAS_RECORDING_HOSTS'],
+    [{ V4H_JAAS_RECORDING_HOSTS: 'ftp://x.example' }, 'V4H_JAAS_RECORDING_HOSTS'],
+    [{ V4H_JAAS_RECORDING_HOSTS: 'x.example,' }, 'V4H_JAAS_RECORDING_HOSTS'],
+    [{ V4H_JAAS_RECORDING_TIMEOUT: '0' }, 'V4H_JAAS_RECORDING_TIMEOUT'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {

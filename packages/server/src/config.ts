@@ -86,7 +86,24 @@ export interface Config {
   jaasWebhookSecret?: string;
   /** Prosody event_sync posts (/api/jitsi/event-sync/…): the bearer secret in its api_headers; unset, absent. */
   jitsiEventsSecret?: string;
+  /** Where a JaaS `RECORDING_UPLOADED` link may point (V4H_JAAS_RECORDING_HOSTS); nothing else is ever fetched. */
+  jaasRecordingHosts: RecordingHost[];
+  /** Seconds a JaaS recording download may take in all before it is abandoned (nothing stored). */
+  jaasRecordingTimeout: number;
 }
+
+/**
+ * A host a JaaS recording link may name: `https` (or `http` for a loopback stand-in only), the host with `*` standing
+ * for one DNS label, and the port (443/80 unless written).
+ */
+export interface RecordingHost {
+  scheme: 'https' | 'http';
+  host: string;
+  port: number;
+}
+
+/** The host of the link 8x8 documents in its RECORDING_UPLOADED example: Oracle Cloud object storage, any region. */
+export const DEFAULT_JAAS_RECORDING_HOSTS = 'objectstorage.*.oraclecloud.com';
 
 export interface RTCIceServerConfig {
   urls: string | string[];
@@ -350,7 +367,33 @@ export function loadConfig(env: Env = process.env): Config {
     eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
     jaasWebhookSecret: str(env, 'V4H_JAAS_WEBHOOK_SECRET'),
     jitsiEventsSecret: str(env, 'V4H_JITSI_EVENTS_SECRET'),
+    jaasRecordingHosts: parseRecordingHosts(str(env, 'V4H_JAAS_RECORDING_HOSTS') ?? DEFAULT_JAAS_RECORDING_HOSTS),
+    jaasRecordingTimeout: int(env, 'V4H_JAAS_RECORDING_TIMEOUT', 3600, 1),
   };
+}
+
+const RECORDING_HOSTS_HELP = 'expected comma-separated hosts (e.g. objectstorage.*.oraclecloud.com, * for one DNS label), or http://127.0.0.1:<port> for a local stand-in';
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
+
+/**
+ * V4H_JAAS_RECORDING_HOSTS: `host[:port]` entries for https links; `http://` only for a loopback address (a stand-in of
+ * the recording link in tests or a local proxy): anything else in plain http would send the link's secret in clear.
+ */
+function parseRecordingHosts(raw: string): RecordingHost[] {
+  return raw.split(',').map((entry) => {
+    const match = /^(?:(https?):\/\/)?((?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?)(?:\.(?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?))*|\[::1\])(?::(\d{1,5}))?\/?$/.exec(entry.trim().toLowerCase());
+    const host = match?.[2];
+    if (!match || !host || host.split('.').some((label) => label.includes('*') && label !== '*') || host.split('.').every((label) => label === '*')) {
+      throw new ConfigError('V4H_JAAS_RECORDING_HOSTS', `"${entry.trim()}" is not a host; ${RECORDING_HOSTS_HELP}`);
+    }
+    const scheme = (match[1] ?? 'https') as RecordingHost['scheme'];
+    if (scheme === 'http' && !LOOPBACK.test(host)) {
+      throw new ConfigError('V4H_JAAS_RECORDING_HOSTS', `plain http only for a loopback stand-in (127.0.0.1, [::1], localhost), got "${entry.trim()}"`);
+    }
+    const port = match[3] === undefined ? (scheme === 'https' ? 443 : 80) : Number(match[3]);
+    if (port < 1 || port > 65535) throw new ConfigError('V4H_JAAS_RECORDING_HOSTS', `"${entry.trim()}" has no valid port`);
+    return { scheme, host, port };
+  });
 }
 
 const TRUST_PROXY_HELP = 'expected the number of proxies in front of V4H (e.g. 1) or their addresses/CIDRs, comma-separated';

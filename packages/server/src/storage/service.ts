@@ -154,6 +154,9 @@ export class FileService {
     // The engine's put() reports a failed stream; a late 'error' event must not go unheard (and crash).
     hashing.on('error', () => {});
     input.body.once('close', () => input.body.readableEnded || abort(new Error('the client disconnected mid-upload')));
+    // A source that failed or closed during the checks above emitted its events before anyone listened: without this,
+    // the upload would wait for bytes that never come until the stall timeout.
+    if (input.body.destroyed && !input.body.readableEnded) abort(input.body.errored ?? new Error('the client disconnected before the upload began'));
     const stall = this.#watchStall(input.body, hashing, abort);
     input.body.pipe(hashing);
     try {
