@@ -45,6 +45,7 @@ import { fileRoutes } from './storage/routes.js';
 import { adminCheck } from './privacy/admin.js';
 import { privacyRoutes } from './privacy/routes.js';
 import { ErasureService } from './privacy/erasure.js';
+import { RetentionJob, startRetentionJob } from './privacy/retention.js';
 import { QualityService } from './quality/service.js';
 import { qualityRoutes } from './quality/routes.js';
 
@@ -126,7 +127,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
-  await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });
+  const erasure = new ErasureService({ db, clock, files });
+  await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
+  const { fileDays, personalDataDays } = config.retention;
+  const retention = new RetentionJob({ db, clock, files, erasure, policy: { fileDays, personalDataDays }, log: app.log });
+  app.decorate('privacy', { retention });
   app.decorate('jaasRecordings', null);
   if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
     const feed = new JitsiPresenceFeed({ db, clock });
@@ -161,6 +166,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => sweeper.stop());
     const recordsWorkers = startRecordsWorkers({ sealer, anchorer, sealDelay: config.sealDelay, anchorInterval: config.anchorInterval, log: app.log });
     app.addHook('onClose', async () => recordsWorkers.stop());
+    const retentionWorker = startRetentionJob(retention, config.retention.intervalSeconds, app.log);
+    app.addHook('onClose', async () => retentionWorker.stop());
   }
   return app;
 }

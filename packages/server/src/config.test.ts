@@ -27,6 +27,13 @@ describe('loadConfig', () => {
     expect(c.jitsi).toMatchObject({ mode: 'builtin', url: 'http://127.0.0.1:8080' });
   });
 
+  it('keeps files and personal data by default; retention periods are whole days', () => {
+    expect(loadConfig({}).retention).toEqual({ fileDays: undefined, personalDataDays: undefined, intervalSeconds: 3600 });
+    expect(loadConfig({ V4H_RETENTION_DAYS: '365', V4H_PERSONAL_DATA_RETENTION_DAYS: 'keep', V4H_RETENTION_INTERVAL: '60' }).retention).toEqual({ fileDays: 365, personalDataDays: undefined, intervalSeconds: 60 });
+    expect(() => loadConfig({ V4H_RETENTION_DAYS: '0' })).toThrow(/V4H_RETENTION_DAYS: expected a whole number ≥ 1/);
+    expect(() => loadConfig({ V4H_PERSONAL_DATA_RETENTION_DAYS: '1.5' })).toThrow(/V4H_PERSONAL_DATA_RETENTION_DAYS: expected a whole number/);
+  });
+
   it('keeps metrics off by default, and on only with a separate port or a token', () => {
     expect(loadConfig({}).metrics).toEqual({ enabled: false, port: undefined, token: undefined });
     expect(loadConfig({ V4H_METRICS: 'on', V4H_METRICS_PORT: '9100' }).metrics).toEqual({ enabled: true, port: 9100, token: undefined });

@@ -86,6 +86,11 @@ export interface Config {
   jaasWebhookSecret?: string;
   /** Prosody event_sync posts (/api/jitsi/event-sync/…): the bearer secret in its api_headers; unset, absent. */
   jitsiEventsSecret?: string;
+  /**
+   * What the retention job removes, in whole days after a file's upload or a conference's end (undefined: kept):
+   * files' bytes, and conferences' personal data; `intervalSeconds` between two passes.
+   */
+  retention: { fileDays?: number; personalDataDays?: number; intervalSeconds: number };
   /** Where a JaaS `RECORDING_UPLOADED` link may point (V4H_JAAS_RECORDING_HOSTS); nothing else is ever fetched. */
   jaasRecordingHosts: RecordingHost[];
   /** Seconds a JaaS recording download may take in all before it is abandoned (nothing stored). */
@@ -369,7 +374,18 @@ export function loadConfig(env: Env = process.env): Config {
     jitsiEventsSecret: str(env, 'V4H_JITSI_EVENTS_SECRET'),
     jaasRecordingHosts: parseRecordingHosts(str(env, 'V4H_JAAS_RECORDING_HOSTS') ?? DEFAULT_JAAS_RECORDING_HOSTS),
     jaasRecordingTimeout: int(env, 'V4H_JAAS_RECORDING_TIMEOUT', 3600, 1),
+    retention: {
+      fileDays: days(env, 'V4H_RETENTION_DAYS'),
+      personalDataDays: days(env, 'V4H_PERSONAL_DATA_RETENTION_DAYS'),
+      intervalSeconds: int(env, 'V4H_RETENTION_INTERVAL', 3600, 1),
+    },
   };
+}
+
+/** A retention period in whole days (≥ 1), or undefined (unset or `keep`): nothing is removed. */
+function days(env: Env, name: string): number | undefined {
+  if (str(env, name) === 'keep') return undefined;
+  return str(env, name) === undefined ? undefined : int(env, name, 0, 1);
 }
 
 const RECORDING_HOSTS_HELP = 'expected comma-separated hosts (e.g. objectstorage.*.oraclecloud.com, * for one DNS label), or http://127.0.0.1:<port> for a local stand-in';
