@@ -61,6 +61,8 @@ export interface Config {
     graceSeconds: number;
     /** TURN REST API (coturn `use-auth-secret`): each participant gets credentials valid for `ttlSeconds`. */
     turn?: { urls: string[]; secret: string; ttlSeconds: number };
+    /** Shares rooms between processes (membership, seats, signaling); absent: a room lives in one process. */
+    redisUrl?: string;
   };
   sealDelay: number;
   anchorInterval: number;
@@ -293,6 +295,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (turnUrls.length > 0 && !turnSecret) throw new ConfigError('V4H_TURN_SECRET', 'required with V4H_TURN_URLS (coturn static-auth-secret)');
   if (turnSecret && turnUrls.length === 0) throw new ConfigError('V4H_TURN_URLS', 'required with V4H_TURN_SECRET');
   const turnTtl = int(env, 'V4H_TURN_CREDENTIAL_TTL', 86_400, 1);
+  const redisUrl = str(env, 'V4H_REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) throw new ConfigError('V4H_REDIS_URL', 'expected redis://host:port or rediss://host:port');
 
   const ledgerUrl = str(env, 'V4H_LEDGER_URL') ?? 'local';
   if (ledgerUrl !== 'local') httpUrl('V4H_LEDGER_URL', ledgerUrl);
@@ -354,6 +358,7 @@ export function loadConfig(env: Env = process.env): Config {
       iceServers,
       graceSeconds: int(env, 'V4H_ROOM_GRACE_PERIOD', 15, 0),
       turn: turnSecret ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : undefined,
+      redisUrl,
     },
     sealDelay: int(env, 'V4H_SEAL_DELAY', 300, 0),
     anchorInterval: int(env, 'V4H_ANCHOR_INTERVAL', 60, 1),

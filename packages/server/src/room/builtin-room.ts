@@ -5,7 +5,9 @@ import type { Clock } from '../lib/clock.js';
 import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
 import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
+import type { QualityService } from '../quality/service.js';
 import { RoomService, type RoomConferences } from './service.js';
+import type { RoomBus } from './bus.js';
 
 /** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
 export function createBuiltinRoom(deps: {
@@ -15,9 +17,13 @@ export function createBuiltinRoom(deps: {
   conferences: RoomConferences;
   /** Where the owner's saved chat goes (an attachment); without it saving the chat is unavailable. */
   files?: FileService;
+  /** Where the pages' call quality summaries go; without it they are dropped. */
+  quality?: QualityService;
   log?: RoomServiceLog;
   /** Extra wait, after the grace period, before participants from a previous process are recorded as gone. */
   orphanDelayMs?: number;
+  /** Rooms across processes (V4H_REDIS_URL); the caller owns and closes it. */
+  bus?: RoomBus;
 }): RoomService {
   const { config, db } = deps;
   if (!config.jitsi.appId || !config.jitsi.appSecret) throw new Error('the built-in room needs an app id and secret (resolveSecrets)');
@@ -48,7 +54,9 @@ export function createBuiltinRoom(deps: {
         .execute(),
     orphanDelayMs: deps.orphanDelayMs,
     iceServers: config.room.iceServers,
+    saveQuality: deps.quality ? (p) => deps.quality!.save(p.sessionId, p.participantId, p.summary) : undefined,
     turn: config.room.turn,
+    bus: deps.bus,
     saveChat: deps.files ? (p) => saveChat(db, deps.files!, p) : undefined,
     log: deps.log,
   });

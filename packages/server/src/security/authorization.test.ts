@@ -107,6 +107,8 @@ const MATRIX: Row[] = [
   // The access audit: the admin only (audit/access-audit.test.ts reads it as the admin).
   { method: 'GET', path: '/api/audit', allowed: [] },
   { method: 'GET', path: '/api/conferences/:sessionId/manifest', allowed: ['owner'] },
+  // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
+  { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
 ];
 
