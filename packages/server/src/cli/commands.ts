@@ -7,6 +7,7 @@ import { checkPassword } from '../auth/passwords.js';
 import { checkUsername } from '../auth/usernames.js';
 import { verifyCommand } from './verify-command.js';
 import { eraseCommand } from './erase-command.js';
+import { auditCommand } from './audit-command.js';
 
 export { CliError, type CliIo, type Command };
 
@@ -49,6 +50,7 @@ export const commands: Record<string, Command> = {
   'user enable': userEnable,
   verify: verifyCommand,
   erase: eraseCommand,
+  audit: auditCommand,
 };
 
 /** Terminals are 80 columns: each usage on its own line(s), its summary below it, wrapped at spaces. */
