@@ -5,7 +5,7 @@ import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { systemClock } from '../lib/clock.js';
 import { AccessAudit, type AuditQuery } from '../audit/access-audit.js';
-import { CliError, type Command } from './command.js';
+import { announceDatabase, CliError, type Command } from './command.js';
 
 const USAGE = 'audit [--conference <sessionId>] [--actor <actor>] [--file <fileId>] [--since <date>] [--until <date>] [--limit <n>] [--json]';
 const OPTIONS: Record<string, keyof AuditQuery> = { '--conference': 'sessionId', '--actor': 'actor', '--file': 'fileId', '--since': 'since', '--until': 'until', '--limit': 'limit' };
@@ -42,6 +42,7 @@ export const auditCommand: Command = {
   async run(args, io) {
     const { query, json } = parseArgs(args);
     const config = resolveSecrets(loadConfig(io.env));
+    announceDatabase(io, config.databaseUrl);
     const db = await openDatabase(config.databaseUrl);
     try {
       await migrateToLatest(db);
