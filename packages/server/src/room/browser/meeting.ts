@@ -508,6 +508,11 @@ view.mic.addEventListener('click', () => void toggle('audio'));
 view.cam.addEventListener('click', () => void toggle('video'));
 view.hangup.addEventListener('click', hangup);
 view.tileView.addEventListener('click', () => setTileView(!view.tileViewOn));
+// The phone layout already shows the other person large: no tile view button there.
+const narrow = matchMedia('(max-width: 640px)');
+const showTileView = () => (view.tileView.hidden = narrow.matches);
+narrow.addEventListener('change', showTileView);
+showTileView();
 view.muteEveryone.addEventListener('click', () => commands.muteEveryone!('audio'));
 view.setToggles(audioMuted, videoMuted);
 signaling.start();
