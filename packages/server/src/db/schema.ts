@@ -55,6 +55,8 @@ export interface ConferencesTable {
   join_policy: JoinPolicy;
   /** SESSIONPWD: argon2id hash of the conference password, else null. */
   join_password_hash: string | null;
+  /** When its personal data was erased (by `v4h erase --conference` or retention); since migration 014. */
+  personal_data_erased_at?: number | null;
 }
 
 /** ORG: the owner's organisation (every user without organisations); RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
@@ -183,7 +185,7 @@ export interface FilesTable {
   /** Set when the bytes were removed from storage (the row stays: the record still names the file). */
   deleted_at?: number | null;
   deleted_reason?: string | null;
-  /** Encryption scheme of the stored bytes (storage/encryption.ts); null: plaintext, stored before migration 014. */
+  /** Encryption scheme of the stored bytes (storage/encryption.ts); null: plaintext, stored before migration 015. */
   encryption?: string | null;
   /** Id of the master key that wrapped data_key. */
   key_id?: string | null;
@@ -228,6 +230,15 @@ export interface Database {
   subject_keys: SubjectKeysTable;
   guests: GuestsTable;
   jitsi_receipts: JitsiReceiptsTable;
+  retention_runs: RetentionRunsTable;
+}
+
+/** A retention pass that removed something (privacy/retention.ts); `removed` is JSON of ids and counts. */
+export interface RetentionRunsTable {
+  id: string;
+  started_at: number;
+  finished_at: number;
+  removed: string;
 }
 
 /** One accepted Jitsi event post (`jaas:<idempotencyKey>`, `sig:<signature>`, `prosody:<body hash>`). */

@@ -51,6 +51,7 @@ export type RoomErrorCode =
   | 'token_not_yet_valid'
   | 'token_wrong_room'
   | 'room_full'
+  | 'guest_link_in_use'
   | 'conference_not_found'
   | 'conference_ended'
   | 'not_moderator'

@@ -23,6 +23,7 @@ export const en = {
     token_invalid: 'This call link is not valid',
     token_wrong_room: 'This call link is for another call',
     room_full: 'This call is full',
+    guest_link_in_use: 'This guest link is already in use in the call',
     conference_not_found: 'This call does not exist',
     conference_ended: 'This call has ended',
   },

@@ -23,6 +23,7 @@ export const ptBR: Strings = {
     token_invalid: 'Este link da chamada não é válido',
     token_wrong_room: 'Este link é de outra chamada',
     room_full: 'Esta chamada está lotada',
+    guest_link_in_use: 'Este link de convidado já está em uso na chamada',
     conference_not_found: 'Esta chamada não existe',
     conference_ended: 'Esta chamada foi encerrada',
   },
