@@ -185,7 +185,7 @@ export interface FilesTable {
   /** Set when the bytes were removed from storage (the row stays: the record still names the file). */
   deleted_at?: number | null;
   deleted_reason?: string | null;
-  /** Encryption scheme of the stored bytes (storage/encryption.ts); null: plaintext, stored before migration 015. */
+  /** Encryption scheme of the stored bytes (storage/encryption.ts); null: plaintext, stored before migration 016. */
   encryption?: string | null;
   /** Id of the master key that wrapped data_key. */
   key_id?: string | null;
@@ -230,6 +230,7 @@ export interface Database {
   subject_keys: SubjectKeysTable;
   guests: GuestsTable;
   jitsi_receipts: JitsiReceiptsTable;
+  call_quality: CallQualityTable;
   retention_runs: RetentionRunsTable;
 }
 
@@ -239,6 +240,14 @@ export interface RetentionRunsTable {
   started_at: number;
   finished_at: number;
   removed: string;
+}
+
+/** A participant's call quality summary (JSON of room/quality.ts QualitySummary), replaced by each report. */
+export interface CallQualityTable {
+  session_id: string;
+  participant_id: string;
+  reported_at: number;
+  summary: string;
 }
 
 /** One accepted Jitsi event post (`jaas:<idempotencyKey>`, `sig:<signature>`, `prosody:<body hash>`). */
