@@ -7,6 +7,7 @@ import { checkPassword, checkUsername } from '../auth/passwords.js';
 import { verifyCommand } from './verify-command.js';
 import { eraseCommand } from './erase-command.js';
 import { rotateMasterKeyCommand } from './rotate-command.js';
+import { auditCommand } from './audit-command.js';
 
 export { CliError, type CliIo, type Command };
 
@@ -50,6 +51,7 @@ export const commands: Record<string, Command> = {
   verify: verifyCommand,
   erase: eraseCommand,
   'rotate-master-key': rotateMasterKeyCommand,
+  audit: auditCommand,
 };
 
 /** Terminals are 80 columns: each usage on its own line(s), its summary below it, wrapped at spaces. */

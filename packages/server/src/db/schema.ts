@@ -185,7 +185,7 @@ export interface FilesTable {
   /** Set when the bytes were removed from storage (the row stays: the record still names the file). */
   deleted_at?: number | null;
   deleted_reason?: string | null;
-  /** Encryption scheme of the stored bytes (storage/encryption.ts); null: plaintext, stored before migration 016. */
+  /** Encryption scheme of the stored bytes (storage/encryption.ts); null: plaintext, stored before migration 017. */
   encryption?: string | null;
   /** Id of the master key that wrapped data_key. */
   key_id?: string | null;
@@ -232,6 +232,20 @@ export interface Database {
   jitsi_receipts: JitsiReceiptsTable;
   call_quality: CallQualityTable;
   retention_runs: RetentionRunsTable;
+  access_audit: AccessAuditTable;
+}
+
+/** One read of health data (audit/access-audit.ts); append-only (a trigger refuses updates). */
+export interface AccessAuditTable {
+  id: string;
+  at: number;
+  actor: string;
+  action: string;
+  session_id: string | null;
+  file_id: string | null;
+  /** JSON array of ids, for a listing. */
+  listed: string | null;
+  address: string | null;
 }
 
 /** A retention pass that removed something (privacy/retention.ts); `removed` is JSON of ids and counts. */
