@@ -7,6 +7,7 @@ import { checkPassword } from '../auth/passwords.js';
 import { checkUsername } from '../auth/usernames.js';
 import { verifyCommand } from './verify-command.js';
 import { eraseCommand } from './erase-command.js';
+import { rotateMasterKeyCommand } from './rotate-command.js';
 import { auditCommand } from './audit-command.js';
 
 export { CliError, type CliIo, type Command };
@@ -50,6 +51,7 @@ export const commands: Record<string, Command> = {
   'user enable': userEnable,
   verify: verifyCommand,
   erase: eraseCommand,
+  'rotate-master-key': rotateMasterKeyCommand,
   audit: auditCommand,
 };
 

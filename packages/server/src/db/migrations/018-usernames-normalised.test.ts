@@ -1,8 +1,8 @@
-// Migration 017 on the dialect under test: existing usernames become their normalised form; collisions are renamed apart.
+// Migration 018 on the dialect under test: existing usernames become their normalised form; collisions are renamed apart.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { migrateToLatest } from '../migrate.js';
 import { createMigratedTestDatabase, type MigratedTestDatabase } from '../../test-support/test-app.js';
-import { plan } from './017-usernames-normalised.js';
+import { plan } from './018-usernames-normalised.js';
 
 let database: MigratedTestDatabase | undefined;
 afterEach(async () => {
@@ -11,9 +11,9 @@ afterEach(async () => {
   database = undefined;
 });
 
-describe('migration 017: usernames normalised', () => {
+describe('migration 018: usernames normalised', () => {
   it('rewrites names to NFC lowercase, keeps the oldest of a collision, suffixes the others and reports them by id', async () => {
-    database = await createMigratedTestDatabase('m017', { upTo: '016-access-audit' });
+    database = await createMigratedTestDatabase('m018', { upTo: '017-file-encryption' });
     const { db } = database;
     const users = [
       { id: 'u1', username: 'DR.ANA', created_at: 100 }, // oldest of the dr.ana group: keeps the name
@@ -54,7 +54,7 @@ describe('migration 017: usernames normalised', () => {
   });
 
   it('says nothing when no names collide', async () => {
-    database = await createMigratedTestDatabase('m017q', { upTo: '016-access-audit' });
+    database = await createMigratedTestDatabase('m018q', { upTo: '017-file-encryption' });
     await database.db.kysely.insertInto('users').values({ id: 'a', username: 'Alice', password_hash: 'x', disabled: 0, created_at: 0 }).execute();
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     await migrateToLatest(database.db);
