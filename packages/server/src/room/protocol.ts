@@ -50,6 +50,7 @@ export type RoomErrorCode =
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'token_wrong_room'
+  | 'access_revoked'
   | 'room_full'
   | 'conference_not_found'
   | 'conference_ended'

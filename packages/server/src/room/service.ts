@@ -35,6 +35,14 @@ export interface RoomServiceOptions {
   orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>;
   orphanDelayMs?: number;
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /**
+   * Whether a verified user may (still) be in a call: account enabled, login session not revoked (auth/admission.ts).
+   * Checked at every join and resume, and every `accountCheckMs` for everyone in a room: the token only admits (it is
+   * short-lived); the server renews the admission while this holds and removes the participant once it does not.
+   * Guests (no account) are not checked. Absent: users are never checked.
+   */
+  admitted?(identity: RoomIdentity): Promise<boolean>;
+  accountCheckMs?: number;
   /** Stores the owner's chat transcript as an attachment of the conference (absent: saving is unavailable). */
   saveChat?(p: { sessionId: string; userId: string; transcript: string }): Promise<{ fileId: string; sha256: string }>;
   log?: { warn(obj: object, msg: string): void };
@@ -63,6 +71,8 @@ const RATE_MAX_MESSAGES = 600;
 /** How long after its token's expiry a live participant may still reconnect. */
 const MAX_EXPIRED_RESUME_S = 24 * 3600;
 
+const ACCESS_REVOKED = 'this account may no longer be in calls (disabled, or signed out)';
+
 /** WebSocket close codes the meeting page understands. */
 export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409, restarting: 1012 } as const;
 
@@ -72,10 +82,16 @@ export class RoomService {
   readonly #rooms = new Map<string, Room>();
   readonly #unsubscribe: () => void;
   readonly #orphanTimer: NodeJS.Timeout | undefined;
+  readonly #accountTimer: NodeJS.Timeout | undefined;
+  #checkingAccounts = false;
 
   constructor(options: RoomServiceOptions) {
     this.#o = options;
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
+    if (options.admitted) {
+      this.#accountTimer = setInterval(() => void this.#checkAccounts(), options.accountCheckMs ?? 10_000);
+      this.#accountTimer.unref?.();
+    }
     if (options.orphans) {
       const delay = options.graceSeconds * 1000 + (options.orphanDelayMs ?? 5000);
       this.#orphanTimer = setTimeout(() => void this.#sweepOrphans().catch((e) => options.log?.warn({ err: e }, 'room: recording orphans failed')), delay);
@@ -151,6 +167,7 @@ export class RoomService {
   close() {
     this.#unsubscribe();
     clearTimeout(this.#orphanTimer);
+    clearInterval(this.#accountTimer);
     const rooms = [...this.#rooms.values()];
     this.#rooms.clear();
     for (const room of rooms) {
@@ -179,6 +196,8 @@ export class RoomService {
       identity = retry;
       expired = true;
     }
+    // The token only admits: joining (and resuming, after the token's expiry too) needs the account still in good standing.
+    if (!(await this.#mayStay(identity))) return void this.#refuse(socket, 'access_revoked', ACCESS_REVOKED);
     const conference = await this.#o.conferences.findByRoomName(msg.roomName);
     if (!conference) return void this.#refuse(socket, 'conference_not_found', 'there is no conference for this room');
     if (conference.state === 'ended') return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
@@ -344,6 +363,32 @@ export class RoomService {
       }
     }
     room.participants.clear();
+  }
+
+  #mayStay(identity: RoomIdentity): Promise<boolean> | boolean {
+    return identity.userId === null || !this.#o.admitted || this.#o.admitted(identity);
+  }
+
+  /** Removes from every room the users who may no longer be in a call (disabled, signed out): their leave is recorded. */
+  async #checkAccounts() {
+    if (this.#checkingAccounts) return;
+    this.#checkingAccounts = true;
+    try {
+      for (const room of [...this.#rooms.values()]) {
+        for (const p of [...room.participants.values()]) {
+          if (p.pending || (await this.#mayStay(p.identity))) continue;
+          const socket = p.socket;
+          // Detached first: its close is not a drop to wait out a grace period for.
+          p.socket = null;
+          if (socket) this.#refuse(socket, 'access_revoked', ACCESS_REVOKED);
+          await this.#leave(room, p);
+        }
+      }
+    } catch (e) {
+      this.#o.log?.warn({ err: e }, 'room: checking participants\' accounts failed');
+    } finally {
+      this.#checkingAccounts = false;
+    }
   }
 
   #resumeKey(roomName: string, participantId: string, identityId: string) {

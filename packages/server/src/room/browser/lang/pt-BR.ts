@@ -22,6 +22,7 @@ export const ptBR: Strings = {
     token_missing: 'Este link da chamada não é válido',
     token_invalid: 'Este link da chamada não é válido',
     token_wrong_room: 'Este link é de outra chamada',
+    access_revoked: 'Você não pode mais participar desta chamada',
     room_full: 'Esta chamada está lotada',
     conference_not_found: 'Esta chamada não existe',
     conference_ended: 'Esta chamada foi encerrada',
