@@ -51,6 +51,7 @@ export function createBuiltinRoom(deps: {
         .execute(),
     orphanDelayMs: deps.orphanDelayMs,
     iceServers: config.room.iceServers,
+    turn: config.room.turn,
     saveChat: deps.files ? (p) => saveChat(db, deps.files!, p) : undefined,
     log: deps.log,
   });

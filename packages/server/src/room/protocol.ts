@@ -52,6 +52,7 @@ export type RoomErrorCode =
   | 'token_wrong_room'
   | 'access_revoked'
   | 'room_full'
+  | 'guest_link_in_use'
   | 'conference_not_found'
   | 'conference_ended'
   | 'not_moderator'

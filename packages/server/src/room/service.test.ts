@@ -1,4 +1,5 @@
 // RoomService life cycle with in-process sockets: resume within the grace period, leave after it, the cap under races.
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RoomService, type RoomConferences } from './service.js';
 import { RoomTokenError, type RoomIdentity } from './room-tokens.js';
@@ -41,7 +42,7 @@ async function verifyToken(jwt: string | null | undefined, _room?: string, optio
   if (!jwt || jwt === 'bad') throw new RoomTokenError('token_invalid', 'bad');
   if (jwt.endsWith(':expired') && !options?.expiredUpTo) throw new RoomTokenError('token_expired', 'expired');
   const [id, mod] = jwt.split(':');
-  return { id: id!, userId: id!, name: id!, avatar: null, moderator: mod === 'mod', familyId: null, expiresAt: Date.now() + 60_000 };
+  return { id: id!, userId: id!.startsWith('guest-') ? null : id!, name: id!, avatar: null, moderator: mod === 'mod', familyId: null, expiresAt: Date.now() + 60_000 };
 }
 
 function client(service: RoomService) {
@@ -74,20 +75,42 @@ async function until(check: () => boolean, ms = 2000) {
   }
 }
 
-const make = (conf: ReturnType<typeof conferences>, o: { max?: number; grace?: number; orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>> } = {}) =>
+const make = (
+  conf: ReturnType<typeof conferences>,
+  o: { max?: number; grace?: number; orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>; turn?: { urls: string[]; secret: string; ttlSeconds: number } } = {},
+) =>
   new RoomService({
     conferences: conf.api,
     verifyToken,
     actorFor: async (i) => `user:${i.id}`,
     maxParticipants: o.max ?? 4,
     graceSeconds: o.grace ?? 0.2,
-    iceServers: [],
+    iceServers: [{ urls: 'stun:stun.example:3478' }],
+    turn: o.turn,
     resumeSecret: 'test-resume-secret',
     orphans: o.orphans,
     orphanDelayMs: 100,
   });
 
 describe('RoomService', () => {
+  it('hands each admitted participant TURN REST credentials of its own, fresh again on resume', async () => {
+    const service = make(conferences(), { turn: { urls: ['turn:turn.example:3478'], secret: 'north-star', ttlSeconds: 600 } });
+    const a = client(service);
+    const before = Math.floor(Date.now() / 1000);
+    const joined = await a.join('alice');
+    const [stun, turn] = joined.iceServers;
+    expect(stun).toEqual({ urls: 'stun:stun.example:3478' });
+    const [expiry, id] = turn.username.split(':');
+    expect(id).toBe(joined.you.id);
+    expect(Number(expiry)).toBeGreaterThanOrEqual(before + 600);
+    expect(Number(expiry)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 600);
+    expect(turn.credential).toBe(createHmac('sha1', 'north-star').update(turn.username).digest('base64'));
+    const b = client(service);
+    expect((await b.join('bob')).iceServers[1].username).toMatch(/^\d+:r-/);
+    expect((await b.join('bob')).iceServers[1].username).not.toBe(turn.username);
+    service.close();
+  });
+
   it('keeps a dropped participant through the grace period and lets it resume with its key', async () => {
     const conf = conferences();
     const service = make(conf);
@@ -132,14 +155,49 @@ describe('RoomService', () => {
     expect(await late.join('carol')).toMatchObject({ type: 'error', code: 'conference_ended', fatal: true });
   });
 
-  it('never exceeds the cap, even when joins race', async () => {
+  it('never exceeds the cap, even when joins race, and keeps a seat for the owner', async () => {
     const conf = conferences();
-    const service = make(conf, { max: 2 });
+    const service = make(conf, { max: 3 });
     const clients = Array.from({ length: 5 }, () => client(service));
     const answers = await Promise.all(clients.map((c, i) => c.join(`u${i}`)));
+    // Others fill max − 1 seats; the last one is the owner's.
     expect(answers.filter((m) => m.type === 'joined')).toHaveLength(2);
     expect(answers.filter((m) => m.type === 'error').map((m) => m.code)).toEqual(['room_full', 'room_full', 'room_full']);
     expect(clients.filter((c) => c.closedWith === 4400)).toHaveLength(3);
+    const [owner, ownerAgain] = [client(service), client(service)];
+    const [first, second] = await Promise.all([owner.join('owner:mod'), ownerAgain.join('owner:mod')]);
+    expect(first).toMatchObject({ type: 'joined' });
+    // A second device of the owner needs a free seat like anyone.
+    expect(second).toMatchObject({ type: 'error', code: 'room_full' });
+    expect(service.participants(ROOM)).toHaveLength(3);
+    service.close();
+  });
+
+  it('one guest link opened four times does not fill the room: one person per link, and the owner gets in (issue 15)', async () => {
+    const conf = conferences();
+    const service = make(conf, { max: 4 });
+    const tabs = Array.from({ length: 4 }, () => client(service));
+    const answers = await Promise.all(tabs.map((c) => c.join('guest-abc')));
+    expect(answers.map((m) => m.type === 'joined' ? 'joined' : m.code).sort()).toEqual(['guest_link_in_use', 'guest_link_in_use', 'guest_link_in_use', 'joined']);
+    expect(await client(service).join('owner:mod')).toMatchObject({ type: 'joined' });
+    // The link works again once its guest has left (a reload resumes instead; see the resume test).
+    const inside = tabs.find((c) => c.of('joined').length === 1)!;
+    inside.send({ type: 'leave' });
+    await until(() => inside.closedWith !== undefined);
+    expect(await client(service).join('guest-abc')).toMatchObject({ type: 'joined' });
+    // Another guest link is another person.
+    expect(await client(service).join('guest-def')).toMatchObject({ type: 'joined' });
+    service.close();
+  });
+
+  it('keeps the guest link taken while its guest is in the grace period; the same tab resumes', async () => {
+    const conf = conferences();
+    const service = make(conf, { grace: 5 });
+    const tab = client(service);
+    const joined = await tab.join('guest-abc');
+    tab.drop();
+    expect(await client(service).join('guest-abc')).toMatchObject({ type: 'error', code: 'guest_link_in_use', fatal: true });
+    expect(await client(service).join('guest-abc', { participantId: joined.you.id, resumeKey: joined.resumeKey })).toMatchObject({ type: 'joined', resumed: true });
     service.close();
   });
 

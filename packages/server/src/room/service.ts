@@ -3,6 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { safeEqual } from '../lib/ids.js';
 import { parseClientMessage, type ClientMessage, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
+import { turnCredentials, type TurnSettings } from './turn.js';
 
 /** What the room needs from the conferences domain (ConferenceService fits it). */
 export interface RoomConferences {
@@ -43,6 +44,8 @@ export interface RoomServiceOptions {
    */
   admitted?(identity: RoomIdentity): Promise<boolean>;
   accountCheckMs?: number;
+  /** TURN REST API: every admission (and resume) hands the participant fresh credentials of its own. */
+  turn?: TurnSettings;
   /** Stores the owner's chat transcript as an attachment of the conference (absent: saving is unavailable). */
   saveChat?(p: { sessionId: string; userId: string; transcript: string }): Promise<{ fileId: string; sha256: string }>;
   log?: { warn(obj: object, msg: string): void };
@@ -212,9 +215,10 @@ export class RoomService {
       room = { name: msg.roomName, sessionId: conference.sessionId, ownerId: conference.ownerId, participants: new Map() };
       this.#rooms.set(room.name, room);
     }
-    if (room.participants.size >= this.#o.maxParticipants) {
+    const refusal = this.#seatRefusal(room, identity);
+    if (refusal) {
       if (room.participants.size === 0) this.#rooms.delete(room.name);
-      return void this.#refuse(socket, 'room_full', `the room is full (at most ${this.#o.maxParticipants} participants)`);
+      return void this.#refuse(socket, refusal.code, refusal.message);
     }
     const participant: Participant = {
       info: {
@@ -261,6 +265,25 @@ export class RoomService {
     this.#broadcast(room, { type: 'participant-joined', participant: participant.info }, participant);
     this.#send(socket, this.#joinedMessage(room, participant, false));
     return { room, participant };
+  }
+
+  /**
+   * Seats (docs/room.md, "Seats"): one of the `maxParticipants` seats is the owner's, so others fill at most
+   * `maxParticipants − 1` and the owner's first device always gets in; a guest link seats one person at a time
+   * (a second browser is refused while the first is in the room, its grace period included).
+   * Checked and reserved in one turn (no await in between): concurrent joins cannot pass it together.
+   */
+  #seatRefusal(room: Room, identity: RoomIdentity): { code: RoomErrorCode; message: string } | undefined {
+    const max = this.#o.maxParticipants;
+    const present = [...room.participants.values()];
+    const isOwner = (i: RoomIdentity) => i.userId !== null && i.userId === room.ownerId;
+    if (identity.userId === null && present.some((p) => p.identity.id === identity.id)) {
+      return { code: 'guest_link_in_use', message: 'this guest link is already in use in the call (one person per link at a time)' };
+    }
+    const full = { code: 'room_full' as const, message: `the room is full (at most ${max} participants)` };
+    if (isOwner(identity)) return present.some((p) => isOwner(p.identity)) && present.length >= max ? full : undefined;
+    const others = present.filter((p) => !isOwner(p.identity)).length;
+    return others >= max - 1 || present.length >= max ? full : undefined;
   }
 
   #resume(room: Room, p: Participant, socket: RoomSocket) {
@@ -413,7 +436,7 @@ export class RoomService {
       resumed,
       participants: others,
       graceSeconds: this.#o.graceSeconds,
-      iceServers: this.#o.iceServers,
+      iceServers: this.#o.turn ? [...this.#o.iceServers, turnCredentials(this.#o.turn, p.info.id)] : this.#o.iceServers,
     };
   }
 
