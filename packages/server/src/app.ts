@@ -36,6 +36,7 @@ import { createLedger } from './ledger/create-ledger.js';
 import { AnchorWorker } from './ledger/anchor-worker.js';
 import { startRecordsWorkers } from './ledger/workers.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
+import { createRedisRoomBus } from './room/bus.js';
 import { roomRoutes } from './room/routes.js';
 import { openStorage } from './storage/backend.js';
 import { installMetrics } from './metrics/install.js';
@@ -145,7 +146,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, recordings, eventSyncSecret: config.jitsiEventsSecret });
   }
   if (config.jitsi.mode === 'builtin') {
-    room = createBuiltinRoom({ config, db, clock, conferences, files, log: app.log });
+    // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
+    const bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
+    if (bus) app.addHook('onClose', async () => bus.close());
+    room = createBuiltinRoom({ config, db, clock, conferences, files, log: app.log, bus });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });

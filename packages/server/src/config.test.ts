@@ -108,6 +108,8 @@ describe('loadConfig', () => {
     expect(room.turn).toEqual({ urls: ['turn:t.example:3478?transport=udp', 'turns:t.example:5349'], secret: 'shared', ttlSeconds: 86_400 });
     expect(loadConfig({ V4H_TURN_URLS: 'turn:t.example', V4H_TURN_SECRET: 's', V4H_TURN_CREDENTIAL_TTL: '600' }).room.turn?.ttlSeconds).toBe(600);
     expect(loadConfig({}).room.turn).toBeUndefined();
+    expect(loadConfig({ V4H_REDIS_URL: 'redis://127.0.0.1:6379/2' }).room.redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(loadConfig({}).room.redisUrl).toBeUndefined();
   });
 
   it.each([
@@ -127,6 +129,7 @@ describe('loadConfig', () => {
     [{ V4H_ICE_SERVERS: '[{"username":"x"}]' }, 'V4H_ICE_SERVERS'],
     [{ V4H_TURN_URLS: 'turn:turn.example:3478' }, 'V4H_TURN_SECRET'],
     [{ V4H_TURN_SECRET: 's3cret' }, 'V4H_TURN_URLS'],
+    [{ V4H_REDIS_URL: '127.0.0.1:6379' }, 'V4H_REDIS_URL'],
     [{ V4H_TURN_URLS: 'https://turn.example', V4H_TURN_SECRET: 's3cret' }, 'V4H_TURN_URLS'],
     [{ V4H_TURN_URLS: 'turn:t.example', V4H_TURN_SECRET: 's', V4H_TURN_CREDENTIAL_TTL: '0' }, 'V4H_TURN_CREDENTIAL_TTL'],
     [{ V4H_LEDGER_URL: 'http://127.0.0.1:8545' }, 'V4H_LEDGER_PRIVATE_KEY'],

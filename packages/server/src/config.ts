@@ -67,6 +67,8 @@ export interface Config {
     accountCheckSeconds: number;
     /** TURN REST API (coturn `use-auth-secret`): each participant gets credentials valid for `ttlSeconds`. */
     turn?: { urls: string[]; secret: string; ttlSeconds: number };
+    /** Shares rooms between processes (membership, seats, signaling); absent: a room lives in one process. */
+    redisUrl?: string;
   };
   sealDelay: number;
   anchorInterval: number;
@@ -297,6 +299,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (turnUrls.length > 0 && !turnSecret) throw new ConfigError('V4H_TURN_SECRET', 'required with V4H_TURN_URLS (coturn static-auth-secret)');
   if (turnSecret && turnUrls.length === 0) throw new ConfigError('V4H_TURN_URLS', 'required with V4H_TURN_SECRET');
   const turnTtl = int(env, 'V4H_TURN_CREDENTIAL_TTL', 86_400, 1);
+  const redisUrl = str(env, 'V4H_REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) throw new ConfigError('V4H_REDIS_URL', 'expected redis://host:port or rediss://host:port');
 
   const ledgerUrl = str(env, 'V4H_LEDGER_URL') ?? 'local';
   if (ledgerUrl !== 'local') httpUrl('V4H_LEDGER_URL', ledgerUrl);
@@ -360,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
       graceSeconds: int(env, 'V4H_ROOM_GRACE_PERIOD', 15, 0),
       accountCheckSeconds: int(env, 'V4H_ROOM_ACCOUNT_CHECK_INTERVAL', 10, 1),
       turn: turnSecret ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : undefined,
+      redisUrl,
     },
     sealDelay: int(env, 'V4H_SEAL_DELAY', 300, 0),
     anchorInterval: int(env, 'V4H_ANCHOR_INTERVAL', 60, 1),
