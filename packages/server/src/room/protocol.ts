@@ -1,4 +1,5 @@
 // The built-in room's WebSocket messages (browser ↔ server), shared by the server and the meeting page.
+import { parseQualitySummary, type QualitySummary } from './quality.js';
 
 /** A participant as every member of the room sees it. */
 export interface PeerInfo {
@@ -37,7 +38,9 @@ export type ClientMessage =
   /** A chat message to everyone, or privately to one participant; relayed, never stored by the server. */
   | { type: 'chat'; message: string; to?: string }
   /** The owner keeps the chat: stored as an attachment, so its hash enters the record. */
-  | { type: 'save-chat'; transcript: string };
+  | { type: 'save-chat'; transcript: string }
+  /** This page's call quality so far (every 30 s and on leave): kept by the server, readable by the owner. */
+  | { type: 'quality'; summary: QualitySummary };
 
 /** Longest chat message and saved transcript (characters). */
 export const CHAT_MAX = 2000;
@@ -135,6 +138,10 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
         : undefined;
     case 'save-chat':
       return typeof m.transcript === 'string' && m.transcript.trim() && m.transcript.length <= TRANSCRIPT_MAX ? { type: 'save-chat', transcript: m.transcript } : undefined;
+    case 'quality': {
+      const summary = parseQualitySummary(m.summary);
+      return summary ? { type: 'quality', summary } : undefined;
+    }
     case 'leave':
     case 'end':
       return { type: m.type };

@@ -11,6 +11,7 @@ import * as jitsiReceipts from './012-jitsi-receipts.js';
 import * as personalData from './011-personal-data.js';
 import * as conferenceAccess from './013-conference-access.js';
 import * as retention from './014-retention.js';
+import * as callQuality from './015-call-quality.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '012-jitsi-receipts': jitsiReceipts,
   '013-conference-access': conferenceAccess,
   '014-retention': retention,
+  '015-call-quality': callQuality,
 };
