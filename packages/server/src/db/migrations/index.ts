@@ -12,6 +12,7 @@ import * as personalData from './011-personal-data.js';
 import * as conferenceAccess from './013-conference-access.js';
 import * as retention from './014-retention.js';
 import * as callQuality from './015-call-quality.js';
+import * as accessAudit from './016-access-audit.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '013-conference-access': conferenceAccess,
   '014-retention': retention,
   '015-call-quality': callQuality,
+  '016-access-audit': accessAudit,
 };
