@@ -25,6 +25,11 @@ export const EVENT_NAMES = [
   'screenSharingStatusChanged',
   'contentSharingParticipantsChanged',
   'networkQualityChanged',
+  'participantRoleChanged',
+  'dominantSpeakerChanged',
+  'tileViewChanged',
+  'subjectChange',
+  'avatarChanged',
 ];
 
 /** The integrator's page: loads the room's external_api.js and records every IFrame API event. */
