@@ -1,6 +1,7 @@
 // Configuration: the only module that reads process.env. Parsed and validated once at start.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { parseMasterKey } from './storage/encryption.js';
 import { ADDRESS_POLICIES, type AddressPolicy } from './audit/addresses.js';
 
 export type JitsiMode = 'builtin' | 'prosody' | 'jaas' | 'none';
@@ -80,6 +81,12 @@ export interface Config {
   /** S3 credentials and default region from the usual AWS_* variables (else the SDK's default chain). */
   storageCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   storageRegion?: string;
+  /**
+   * Wraps the files' data keys (encryption at rest): 32 bytes, hex or base64url. Unset: generated once in the data dir
+   * (`master-key`, mode 0600) by resolveSecrets. `previousMasterKeys` still unwrap while a rotation runs.
+   */
+  masterKey?: string;
+  previousMasterKeys: string[];
   /** Seconds an upload may receive nothing before it is dropped (a stalled client must not hold a file open). */
   uploadIdleTimeout: number;
   /** An upload slower than `minBytesPerSecond` over any `windowSeconds` is dropped; `maxPerUser` run at once per uploader. */
@@ -320,6 +327,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('V4H_STORAGE_URL', 'expected file:<dir> or s3://bucket?endpoint=…&region=…');
   }
 
+  const masterKey = str(env, 'V4H_MASTER_KEY');
+  if (masterKey !== undefined) masterKeyOrThrow('V4H_MASTER_KEY', masterKey);
+  const previousMasterKeys = (str(env, 'V4H_MASTER_KEY_PREVIOUS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const key of previousMasterKeys) masterKeyOrThrow('V4H_MASTER_KEY_PREVIOUS', key);
+
   const trustProxy = parseTrustProxy(str(env, 'V4H_TRUST_PROXY'));
 
   const metrics = metricsConfig(env, port);
@@ -377,6 +389,8 @@ export function loadConfig(env: Env = process.env): Config {
     recorderSecret: str(env, 'V4H_RECORDER_SECRET'),
     storageCredentials: storageCredentials(env),
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
+    masterKey,
+    previousMasterKeys,
     uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
     uploadLimits: {
       minBytesPerSecond: int(env, 'V4H_UPLOAD_MIN_RATE', 4096, 0),
@@ -464,6 +478,14 @@ function parseTrustProxy(raw: string | undefined): false | number | string {
     if (version === 0 || !prefixOk || rest.length > 0) throw new ConfigError('V4H_TRUST_PROXY', `"${entry}" is not an address or CIDR; ${TRUST_PROXY_HELP}`);
   }
   return entries.join(',');
+}
+
+function masterKeyOrThrow(name: string, value: string): void {
+  try {
+    parseMasterKey(value);
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message);
+  }
 }
 
 function storageCredentials(env: Env): Config['storageCredentials'] {
