@@ -112,11 +112,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) =>
-    (await db.ping())
-      ? { status: 'ok' }
-      : reply.status(503).send({ error: 'service_unavailable', message: 'database unreachable' }),
-  );
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    if (!(await db.ping())) return reply.status(503).send({ error: 'service_unavailable', message: 'database unreachable', database: 'unreachable' });
+    // Another process holds SQLite's write lock and writes are waiting for it (reads still work).
+    if (db.busy()) return reply.status(503).send({ error: 'service_unavailable', message: 'database busy: writes are waiting for a lock another process holds', database: 'busy' });
+    return { status: 'ok', database: 'ok' };
+  });
 
   // Domains.
   const signer = createAccessTokenSigner({ secret: config.tokenSecret!, issuer: config.publicUrl, ttlSeconds: config.accessTokenTtl });

@@ -52,6 +52,11 @@ export interface Config {
     jaas?: { appId: string; keyId: string; privateKeyFile: string };
   };
   guestTokenTtl: number;
+  /**
+   * Seconds a user's room token (built-in room, Jitsi JWT) and presence token admit for: they are admission tokens,
+   * renewed while the user's account is enabled and login session not revoked (docs/room.md, Admission).
+   */
+  admissionTokenTtl: number;
   /** Requests naming a session id, per user and minute (bounds probing for other users' ids). */
   conferenceIdRequestsPerMinute: number;
   conferenceMaxDuration: number;
@@ -61,6 +66,8 @@ export interface Config {
     maxParticipants: number;
     iceServers: RTCIceServerConfig[];
     graceSeconds: number;
+    /** How often the built-in room checks that its users may still be in their calls. */
+    accountCheckSeconds: number;
     /** TURN REST API (coturn `use-auth-secret`): each participant gets credentials valid for `ttlSeconds`. */
     turn?: { urls: string[]; secret: string; ttlSeconds: number };
     /** Shares rooms between processes (membership, seats, signaling); absent: a room lives in one process. */
@@ -381,6 +388,7 @@ export function loadConfig(env: Env = process.env): Config {
       jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKey!, privateKeyFile: jaasKeyFile! } : undefined,
     },
     guestTokenTtl: int(env, 'V4H_GUEST_TOKEN_TTL', 7200, 1),
+    admissionTokenTtl: int(env, 'V4H_ADMISSION_TOKEN_TTL', 300, 2),
     conferenceIdRequestsPerMinute: int(env, 'V4H_CONFERENCE_ID_REQUESTS_PER_MINUTE', 60, 1),
     conferenceMaxDuration: int(env, 'V4H_CONFERENCE_MAX_DURATION', 14_400, 1),
     conferenceIdleTimeout: int(env, 'V4H_CONFERENCE_IDLE_TIMEOUT', 86_400, 1),
@@ -389,6 +397,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxParticipants: int(env, 'V4H_ROOM_MAX_PARTICIPANTS', 4, 2),
       iceServers,
       graceSeconds: int(env, 'V4H_ROOM_GRACE_PERIOD', 15, 0),
+      accountCheckSeconds: int(env, 'V4H_ROOM_ACCOUNT_CHECK_INTERVAL', 10, 1),
       turn: turnSecret ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : undefined,
       redisUrl,
     },
