@@ -73,10 +73,9 @@ export class HttpClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (cause) {
-      // A browser hides a CORS refusal behind "Failed to fetch": from another origin, name the likely fix.
-      const page = globalThis.location?.origin;
-      const cors = page && !this.#baseUrl.startsWith(page) ? ` (CORS? add ${page} to V4H_CORS_ORIGINS)` : '';
-      throw new V4HError('network_error', `${method} ${path} failed: ${(cause as Error)?.message ?? cause}${cors}`, 0, cause);
+      // A CORS refusal looks like any network failure here; the server's log names V4H_CORS_ORIGINS and the origin
+      // (security/cors.ts). A hint in this message cost 59 B gzipped, more than the one-file SDK's budget had left.
+      throw new V4HError('network_error', `${method} ${path} failed: ${(cause as Error)?.message ?? cause}`, 0, cause);
     }
     const text = await response.text().catch(() => '');
     let data: unknown;

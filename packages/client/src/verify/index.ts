@@ -25,7 +25,6 @@ export interface VerifyOptions extends AnchorOptions {
 /**
  * Recomputes every event hash, the event chain, each manifest hash and link, each Merkle path,
  * and the ledger entry signature or transaction. Stops at the first failed check. Without a ledger key (local) or
- * a JSON-RPC URL (EVM) the ledger check is skipped, not failed: the report is then neither ok nor failed. Without a ledger key (local) or
  * a JSON-RPC URL (EVM) the ledger check is skipped, not failed: the report is then neither ok nor failed.
  */
 export async function verifyBundle(bundle: ManifestBundle, options: VerifyOptions = {}): Promise<VerificationReport> {
