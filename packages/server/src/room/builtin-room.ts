@@ -6,6 +6,7 @@ import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
 import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
 import { RoomService, type RoomConferences } from './service.js';
+import type { PeerAccount } from './protocol.js';
 
 /** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
 export function createBuiltinRoom(deps: {
@@ -29,10 +30,17 @@ export function createBuiltinRoom(deps: {
   });
   // Event-log actors name people by opaque id only (docs/manifest.md §1.1), as the conferences domain does.
   const actorFor = async (identity: RoomIdentity) => (identity.userId === null ? `guest:${identity.id}` : `user:${identity.userId}`);
+  // The username beside the display name: "Dr. Alice" typed by bob is visibly bob (issue 15). Guests get a mark.
+  const accountOf = async (identity: RoomIdentity): Promise<PeerAccount> => {
+    if (identity.userId === null) return { kind: 'guest' };
+    const user = await db.kysely.selectFrom('users').select('username').where('id', '=', identity.userId).executeTakeFirst();
+    return { kind: 'user', username: user?.username ?? identity.userId };
+  };
   return new RoomService({
     conferences: deps.conferences,
     verifyToken,
     actorFor,
+    accountOf,
     maxParticipants: config.room.maxParticipants,
     graceSeconds: config.room.graceSeconds,
     resumeSecret: config.jitsi.appSecret,

@@ -1,9 +1,16 @@
 // The built-in room's WebSocket messages (browser ↔ server), shared by the server and the meeting page.
 
+/**
+ * Whose account or guest link a participant came in with, set by the server from the token: the display name is
+ * whatever the joiner typed ("Dr. Alice"), this is who it really is (shown beside the name).
+ */
+export type PeerAccount = { kind: 'user'; username: string } | { kind: 'guest' };
+
 /** A participant as every member of the room sees it. */
 export interface PeerInfo {
   id: string;
   displayName: string;
+  account: PeerAccount;
   avatar: string | null;
   moderator: boolean;
   audioMuted: boolean;

@@ -1,7 +1,7 @@
 // The built-in room's live state: who is in which room, signaling relay, presence and the room life cycle.
 import { createHmac, randomBytes } from 'node:crypto';
 import { safeEqual } from '../lib/ids.js';
-import { parseClientMessage, type ClientMessage, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
+import { parseClientMessage, type ClientMessage, type PeerAccount, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
 
 /** What the room needs from the conferences domain (ConferenceService fits it). */
@@ -24,6 +24,8 @@ export interface RoomServiceOptions {
   verifyToken: RoomTokenVerifier;
   /** The event-log actor for a verified identity (`user:<userId>` or `guest:<guestId>`). */
   actorFor(identity: RoomIdentity): Promise<string>;
+  /** Whose account the identity is (its username), shown beside the display name; default: the user id. */
+  accountOf?(identity: RoomIdentity): Promise<PeerAccount>;
   maxParticipants: number;
   graceSeconds: number;
   /** Keys resume tokens, so that a participant can come back even after a server restart. */
@@ -204,6 +206,7 @@ export class RoomService {
         id: resumeId && !known ? resumeId : `r-${randomBytes(9).toString('base64url')}`,
         // The token's name is authoritative (as in Jitsi with a JWT): no one picks another name in the call.
         displayName: identity.name ?? (msg.displayName?.trim() || 'Guest'),
+        account: identity.userId === null ? { kind: 'guest' } : { kind: 'user', username: identity.userId },
         avatar: identity.avatar,
         moderator: identity.moderator,
         audioMuted: msg.audioMuted ?? false,
@@ -220,6 +223,7 @@ export class RoomService {
     room.participants.set(participant.info.id, participant);
     try {
       participant.actor = await this.#o.actorFor(identity);
+      if (this.#o.accountOf) participant.info.account = await this.#o.accountOf(identity);
       await this.#o.conferences.participantJoined({
         sessionId: room.sessionId,
         participantId: participant.info.id,

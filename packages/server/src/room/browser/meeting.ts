@@ -11,6 +11,7 @@ import { Devices, type DeviceKey } from './devices.js';
 import { MediaNotice } from './media-notice.js';
 import { ChatPanel } from './chat.js';
 import { ScreenShare } from './screen-share.js';
+import { PeoplePanel } from './people.js';
 
 const roomName = document.getElementById('meeting')!.dataset.room!;
 const hash = parseHashParams(location.hash);
@@ -86,6 +87,7 @@ function onMessage(msg: ServerMessage) {
       view.tile(msg.participant.id, msg.participant);
       chat.setRecipients([...peers.values()]);
       refreshPresenters();
+      people.show(me, [...peers.values()]);
       if (before.displayName !== msg.participant.displayName) {
         parent.emit('displayNameChange', { id: msg.participant.id, displayname: msg.participant.displayName });
       }
@@ -235,7 +237,7 @@ function stopMedia() {
   media.stop();
 }
 
-const localTileInfo = () => ({ displayName: me?.displayName ?? displayName ?? t.you, avatar: me?.avatar ?? null, audioMuted, videoMuted });
+const localTileInfo = () => ({ displayName: me?.displayName ?? displayName ?? t.you, avatar: me?.avatar ?? null, audioMuted, videoMuted, account: me?.account });
 
 function applyMute() {
   for (const track of media.stream.getAudioTracks()) track.enabled = !audioMuted;
@@ -270,6 +272,7 @@ function removePeer(id: string) {
 
 function refreshState() {
   if (!finished && me) view.setState(peers.size ? 'in-call' : 'waiting');
+  people.show(me, [...peers.values()]);
 }
 
 /** Jitsi's error names, so integrators' existing handlers recognise them. */
@@ -340,6 +343,7 @@ const commands: Record<string, (...args: unknown[]) => void> = {
     signaling.send({ type: 'profile', displayName });
     if (me) {
       view.tile('local', localTileInfo(), true);
+      people.show(me, [...peers.values()]);
       parent.emit('displayNameChange', { id: me.id, displayname: displayName });
     }
   },
@@ -380,6 +384,8 @@ if (navigator.mediaDevices && 'getDisplayMedia' in navigator.mediaDevices) {
   view.share.hidden = false;
   view.share.addEventListener('click', () => void share.toggle());
 }
+
+const people = new PeoplePanel();
 
 const notice = new MediaNotice(async () => {
   const missing = (['audio', 'video'] as const).filter((k) => !media.track(k));

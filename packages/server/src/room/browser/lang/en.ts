@@ -32,8 +32,12 @@ export const en = {
   you: 'You',
   youSuffix: (name: string) => `${name} (you)`,
   mutedMark: 'muted',
-  tileLabel: (name: string, audioMuted: boolean, videoMuted: boolean) =>
-    `${name}${audioMuted ? ', microphone muted' : ''}${videoMuted ? ', camera off' : ''}`,
+  tileLabel: (name: string, account: string, audioMuted: boolean, videoMuted: boolean) =>
+    `${name}${account ? `, ${account}` : ''}${audioMuted ? ', microphone muted' : ''}${videoMuted ? ', camera off' : ''}`,
+  /** The mark beside a guest's name. */
+  guestMark: 'Guest',
+  /** Whose account (or a guest link) a participant came in with; beside the name and in the tile's label. */
+  accountTitle: (username: string | null) => (username === null ? 'guest link' : `account ${username}`),
   mute: 'Mute',
   unmute: 'Unmute',
   stopCamera: 'Stop camera',
@@ -77,6 +81,12 @@ export const en = {
     privateTo: (name: string) => `privately to ${name}`,
     privateFrom: 'privately',
     notStored: 'Messages are not stored unless the host saves the chat.',
+  },
+  people: {
+    title: 'Participants',
+    button: (n: number) => `Participants (${n})`,
+    close: 'Close participants',
+    moderator: 'host',
   },
   quality: { good: 'Good connection', warning: 'Unstable connection', bad: 'Poor connection' },
   sharing: (name: string) => `${name} is sharing the screen`,

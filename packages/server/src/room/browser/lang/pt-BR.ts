@@ -31,8 +31,12 @@ export const ptBR: Strings = {
   you: 'Você',
   youSuffix: (name: string) => `${name} (você)`,
   mutedMark: 'mudo',
-  tileLabel: (name: string, audioMuted: boolean, videoMuted: boolean) =>
-    `${name}${audioMuted ? ', microfone desligado' : ''}${videoMuted ? ', câmera desligada' : ''}`,
+  tileLabel: (name: string, account: string, audioMuted: boolean, videoMuted: boolean) =>
+    `${name}${account ? `, ${account}` : ''}${audioMuted ? ', microfone desligado' : ''}${videoMuted ? ', câmera desligada' : ''}`,
+  /** The mark beside a guest's name. */
+  guestMark: 'Convidado',
+  /** Whose account (or a guest link) a participant came in with; beside the name and in the tile's label. */
+  accountTitle: (username: string | null) => (username === null ? 'link de convidado' : `conta ${username}`),
   mute: 'Desativar som',
   unmute: 'Ativar som',
   stopCamera: 'Desligar câmera',
@@ -76,6 +80,12 @@ export const ptBR: Strings = {
     privateTo: (name: string) => `em particular para ${name}`,
     privateFrom: 'em particular',
     notStored: 'As mensagens não são guardadas, a menos que o anfitrião salve o chat.',
+  },
+  people: {
+    title: 'Participantes',
+    button: (n: number) => `Participantes (${n})`,
+    close: 'Fechar participantes',
+    moderator: 'anfitrião',
   },
   quality: { good: 'Conexão boa', warning: 'Conexão instável', bad: 'Conexão ruim' },
   sharing: (name: string) => `${name} está compartilhando a tela`,
