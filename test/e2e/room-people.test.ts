@@ -1,5 +1,6 @@
 // Who is who in the built-in room (issue 15): the account or guest mark beside every name, the participants panel,
-// in pt-BR and English, on a 390×844 phone and a desktop; screenshots as artifacts.
+// the moderator removing people (kickParticipant, Remove), in pt-BR and English, on a 390×844 phone and a desktop;
+// screenshots as artifacts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -69,5 +70,46 @@ describe('who is who in the room', () => {
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await page.screenshot({ path: new URL(`room-people-${lang}-phone-panel.png`, ARTIFACTS).pathname });
     }
+  }, 300_000);
+
+  it('lets the moderator remove a guest (kickParticipant) and a user (Remove in the panel); their tokens are refused after (screenshots)', async () => {
+    const c = await consultation();
+    const owner = await h.open(c.embed, 'Dr Owner');
+    const ownerJoined = await owner.waitForEvent('videoConferenceJoined');
+    const guest = await h.openDirect(c.guest, { viewport: { width: 390, height: 844 }, locale: 'pt-BR' });
+    const bob = await h.openDirect(c.bobEmbed, { viewport: { width: 390, height: 844 }, locale: 'en' });
+    const guestJoined = await owner.waitForEvent('participantJoined', (e) => e.data.displayName === 'Pat');
+    await owner.waitForEvent('participantJoined', (e) => e.data.displayName === 'Dr. Alice');
+    // Not the moderator: bob's page has no Remove buttons.
+    await bob.click('#people-toggle');
+    expect(await bob.locator('#people-list button.remove').count()).toBe(0);
+
+    await owner.command('kickParticipant', guestJoined.data.id);
+    const kicked = await owner.waitForEvent('participantKickedOut');
+    expect(kicked.data).toEqual({ kicked: { id: guestJoined.data.id, local: false }, kicker: { id: ownerJoined.data.id } });
+    await owner.waitForEvent('participantLeft', (e) => e.data.id === guestJoined.data.id);
+    await guest.waitForSelector('#refused:not([hidden])');
+    expect(await guest.textContent('#refused-title')).toBe('Você foi removido desta chamada');
+    await guest.screenshot({ path: new URL('room-people-pt-BR-phone-removed.png', ARTIFACTS).pathname });
+    // The same link again: refused (before the fix it walked back in).
+    const again = await h.openDirect(c.guest, { viewport: { width: 390, height: 844 }, locale: 'pt-BR' });
+    await again.waitForSelector('#refused:not([hidden])');
+    expect(await again.textContent('#refused-title')).toBe('Você foi removido desta chamada');
+
+    // The owner's own panel: Remove, then "Remove … for good?", then bob is out.
+    const frame = owner.meeting();
+    await frame.click('#people-toggle');
+    const remove = frame.locator('#people-list li', { hasText: 'Dr. Alice' }).locator('button.remove');
+    await remove.click();
+    expect(await remove.textContent()).toBe('Remove Dr. Alice for good?');
+    await owner.page.screenshot({ path: new URL('room-people-en-desktop-remove.png', ARTIFACTS).pathname });
+    await remove.click();
+    await bob.waitForSelector('#refused:not([hidden])');
+    expect(await bob.textContent('#refused-title')).toBe('You were removed from this call');
+    await bob.screenshot({ path: new URL('room-people-en-phone-removed.png', ARTIFACTS).pathname });
+    await owner.waitForEvent('participantKickedOut', (e) => e.data.kicked.id !== guestJoined.data.id);
+    expect(await owner.call('getNumberOfParticipants')).toBe(1);
+    const rejoin = await h.api('POST', `/api/conferences/${c.embed.sessionId}/join`, c.bob.auth, {});
+    expect(rejoin.status).toBe(403);
   }, 300_000);
 });

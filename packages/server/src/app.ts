@@ -129,7 +129,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
   await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {
-    room = createBuiltinRoom({ config, db, clock, conferences, files, log: app.log });
+    room = createBuiltinRoom({ config, db, clock, conferences, removals: conferences.removals, files, log: app.log });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });

@@ -24,6 +24,7 @@ export const EVENT_NAMES = [
   'chatUpdated',
   'screenSharingStatusChanged',
   'contentSharingParticipantsChanged',
+  'participantKickedOut',
 ];
 
 /** The integrator's page: loads the room's external_api.js and records every IFrame API event. */

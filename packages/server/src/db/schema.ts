@@ -222,6 +222,14 @@ export interface Database {
   subject_keys: SubjectKeysTable;
   guests: GuestsTable;
   jitsi_receipts: JitsiReceiptsTable;
+  conference_removals: ConferenceRemovalsTable;
+}
+
+/** Someone the owner removed from a conference: `user:<userId>` or `guest:<guestId>`. */
+export interface ConferenceRemovalsTable {
+  session_id: string;
+  subject: string;
+  removed_at: number;
 }
 
 /** One accepted Jitsi event post (`jaas:<idempotencyKey>`, `sig:<signature>`, `prosody:<body hash>`). */

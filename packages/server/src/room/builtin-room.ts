@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
 import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
-import { RoomService, type RoomConferences } from './service.js';
+import { RoomService, type RoomConferences, type RoomRemovals } from './service.js';
 import type { PeerAccount } from './protocol.js';
 
 /** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
@@ -14,6 +14,8 @@ export function createBuiltinRoom(deps: {
   db: Db;
   clock: Clock;
   conferences: RoomConferences;
+  /** Kicks and revoked guest links (ConferenceService.removals). */
+  removals?: RoomRemovals;
   /** Where the owner's saved chat goes (an attachment); without it saving the chat is unavailable. */
   files?: FileService;
   log?: RoomServiceLog;
@@ -41,6 +43,7 @@ export function createBuiltinRoom(deps: {
     verifyToken,
     actorFor,
     accountOf,
+    removals: deps.removals,
     maxParticipants: config.room.maxParticipants,
     graceSeconds: config.room.graceSeconds,
     resumeSecret: config.jitsi.appSecret,

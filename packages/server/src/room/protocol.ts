@@ -41,6 +41,8 @@ export type ClientMessage =
   | { type: 'profile'; displayName?: string; avatar?: string | null }
   | { type: 'leave' }
   | { type: 'end' }
+  /** The moderator removes a participant (Jitsi's `kickParticipant`): its token is refused afterwards. */
+  | { type: 'kick'; id: string }
   /** A chat message to everyone, or privately to one participant; relayed, never stored by the server. */
   | { type: 'chat'; message: string; to?: string }
   /** The owner keeps the chat: stored as an attachment, so its hash enters the record. */
@@ -59,6 +61,7 @@ export type RoomErrorCode =
   | 'token_wrong_room'
   | 'room_full'
   | 'guest_link_in_use'
+  | 'removed'
   | 'conference_not_found'
   | 'conference_ended'
   | 'not_moderator'
@@ -85,6 +88,10 @@ export type ServerMessage =
   /** The member reconnected: drop its old peer connection and wait for its new offer. */
   | { type: 'participant-resumed'; participant: PeerInfo }
   | { type: 'participant-left'; id: string }
+  /** Someone was removed (by: the moderator's participant id, null for a guest link revoked over the API); `participant-left` follows. */
+  | { type: 'participant-kicked'; id: string; by: string | null }
+  /** You were removed: the socket closes (4403) and this account or guest link cannot come back into the conference. */
+  | { type: 'kicked'; by: string | null }
   | { type: 'signal'; from: string; data: SignalData }
   | { type: 'left' }
   | { type: 'chat'; from: string; message: string; private: boolean }
@@ -141,6 +148,8 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
         : undefined;
     case 'save-chat':
       return typeof m.transcript === 'string' && m.transcript.trim() && m.transcript.length <= TRANSCRIPT_MAX ? { type: 'save-chat', transcript: m.transcript } : undefined;
+    case 'kick':
+      return text(m.id, 64) ? { type: 'kick', id: m.id as string } : undefined;
     case 'leave':
     case 'end':
       return { type: m.type };

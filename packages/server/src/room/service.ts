@@ -39,7 +39,16 @@ export interface RoomServiceOptions {
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
   /** Stores the owner's chat transcript as an attachment of the conference (absent: saving is unavailable). */
   saveChat?(p: { sessionId: string; userId: string; transcript: string }): Promise<{ fileId: string; sha256: string }>;
+  /** Kicks and revoked guest links (ConferenceService.removals fits it); absent: nobody can be removed. */
+  removals?: RoomRemovals;
   log?: { warn(obj: object, msg: string): void };
+}
+
+/** What the room needs to remove people for good (conferences/removals.ts). */
+export interface RoomRemovals {
+  isRemoved(sessionId: string, subject: string): Promise<boolean>;
+  removeParticipant(p: { sessionId: string; subject: `user:${string}` | `guest:${string}`; participantId: string; actor: string }): Promise<void>;
+  onRemoved(listener: (p: { sessionId: string; roomName: string; subject: string }) => void): () => void;
 }
 
 interface Participant {
@@ -66,18 +75,26 @@ const RATE_MAX_MESSAGES = 600;
 const MAX_EXPIRED_RESUME_S = 24 * 3600;
 
 /** WebSocket close codes the meeting page understands. */
-export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409, restarting: 1012 } as const;
+export const CLOSE = { normal: 1000, refused: 4400, removed: 4403, ended: 4410, replaced: 4409, restarting: 1012 } as const;
 
 /** Live rooms of this server process. */
 export class RoomService {
   readonly #o: RoomServiceOptions;
   readonly #rooms = new Map<string, Room>();
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeRemovals: () => void;
+  /** Kicks being recorded (`room\0subject`): their onRemoved is left to #kick, which names the kicker. */
+  readonly #kicking = new Set<string>();
   readonly #orphanTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RoomServiceOptions) {
     this.#o = options;
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
+    // A guest link revoked over the API: its guest leaves the room now.
+    this.#unsubscribeRemovals =
+      options.removals?.onRemoved((p) => {
+        if (!this.#kicking.has(`${p.roomName}\0${p.subject}`)) this.#removeSubject(p.roomName, p.subject, null);
+      }) ?? (() => {});
     if (options.orphans) {
       const delay = options.graceSeconds * 1000 + (options.orphanDelayMs ?? 5000);
       this.#orphanTimer = setTimeout(() => void this.#sweepOrphans().catch((e) => options.log?.warn({ err: e }, 'room: recording orphans failed')), delay);
@@ -152,6 +169,7 @@ export class RoomService {
    */
   close() {
     this.#unsubscribe();
+    this.#unsubscribeRemovals();
     clearTimeout(this.#orphanTimer);
     const rooms = [...this.#rooms.values()];
     this.#rooms.clear();
@@ -184,6 +202,11 @@ export class RoomService {
     const conference = await this.#o.conferences.findByRoomName(msg.roomName);
     if (!conference) return void this.#refuse(socket, 'conference_not_found', 'there is no conference for this room');
     if (conference.state === 'ended') return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
+    // Removed by the moderator (or a revoked guest link): this token, and any other of that person, stays out.
+    const actor = await this.#o.actorFor(identity);
+    if (await this.#o.removals?.isRemoved(conference.sessionId, actor)) {
+      return void this.#refuse(socket, 'removed', 'you were removed from this conference by its owner');
+    }
 
     let room = this.#rooms.get(msg.roomName);
     // The key binds participant, identity and room: it proves this browser was that participant.
@@ -215,14 +238,13 @@ export class RoomService {
         screenSharing: false,
       },
       identity,
-      actor: '',
+      actor,
       socket,
       pending: true,
     };
     // Reserve the seat before any await so that concurrent joins cannot exceed the cap.
     room.participants.set(participant.info.id, participant);
     try {
-      participant.actor = await this.#o.actorFor(identity);
       if (this.#o.accountOf) participant.info.account = await this.#o.accountOf(identity);
       await this.#o.conferences.participantJoined({
         sessionId: room.sessionId,
@@ -322,11 +344,46 @@ export class RoomService {
         });
         return this.#send(p.socket, saved ? { type: 'chat-saved', ...saved } : error('save_failed', 'the chat could not be saved', false));
       }
+      case 'kick':
+        return this.#kick(room, p, msg.id);
       case 'end':
         if (!p.identity.moderator) return this.#send(p.socket, error('not_moderator', 'only a moderator can end the conference for everyone', false));
         await this.#o.conferences.endConference(room.sessionId, { actor: p.actor, reason: 'moderator' });
         // onEnded closes the room; this covers a conference that had already ended.
         return this.#closeRoom(room.name, 'ended');
+    }
+  }
+
+  /** `kickParticipant`: the moderator removes someone (every seat of that account or guest link) for good. */
+  async #kick(room: Room, by: Participant, targetId: string) {
+    if (!by.identity.moderator) return this.#send(by.socket, error('not_moderator', 'only a moderator can remove a participant', false));
+    const target = room.participants.get(targetId);
+    if (!target || target.pending || target === by) return this.#send(by.socket, error('bad_message', 'no such participant', false));
+    if (target.identity.userId !== null && target.identity.userId === room.ownerId) return this.#send(by.socket, error('not_moderator', 'the owner cannot be removed', false));
+    if (!this.#o.removals) return this.#send(by.socket, error('unavailable', 'removing participants is not available', false));
+    const key = `${room.name}\0${target.actor}`;
+    this.#kicking.add(key);
+    try {
+      await this.#o.removals.removeParticipant({ sessionId: room.sessionId, subject: target.actor as `user:${string}`, participantId: target.info.id, actor: by.actor });
+    } finally {
+      this.#kicking.delete(key);
+    }
+    this.#removeSubject(room.name, target.actor, by.info.id);
+  }
+
+  /** Closes the seats of a removed account or guest link: the removed pages are told, the others see them leave. */
+  #removeSubject(roomName: string, subject: string, by: string | null) {
+    const room = this.#rooms.get(roomName);
+    if (!room) return;
+    for (const target of [...room.participants.values()].filter((p) => p.actor === subject && !p.pending)) {
+      const socket = target.socket;
+      const kicked: ServerMessage = { type: 'participant-kicked', id: target.info.id, by };
+      this.#broadcast(room, kicked, target);
+      if (socket) {
+        this.#send(socket, { type: 'kicked', by });
+        socket.close(CLOSE.removed, 'removed');
+      }
+      this.#leave(room, target).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
     }
   }
 

@@ -95,6 +95,13 @@ function onMessage(msg: ServerMessage) {
     }
     case 'participant-left':
       return removePeer(msg.id);
+    case 'participant-kicked':
+      // Jitsi's payload; `participantLeft` follows.
+      return parent.emit('participantKickedOut', { kicked: { id: msg.id, local: false }, kicker: { id: msg.by ?? '' } });
+    case 'kicked':
+      if (me) parent.emit('participantKickedOut', { kicked: { id: me.id, local: true }, kicker: { id: msg.by ?? '' } });
+      finish('refused');
+      return view.showRefused(t.refusals.removed, '');
     case 'signal':
       return void mediaReady.then(() => mesh.handleSignal(msg.from, msg.data));
     case 'left':
@@ -326,6 +333,10 @@ function hangup() {
 const commands: Record<string, (...args: unknown[]) => void> = {
   hangup,
   endConference: () => signaling.send({ type: 'end' }),
+  // Jitsi's kickParticipant(participantId): the moderator only (others get errorOccurred not_moderator).
+  kickParticipant: (id) => {
+    if (typeof id === 'string' && id) signaling.send({ type: 'kick', id });
+  },
   sendChatMessage: (message, to) => {
     if (typeof message === 'string') chat.sendFromPage(message, typeof to === 'string' && to ? to : undefined);
   },
@@ -385,7 +396,7 @@ if (navigator.mediaDevices && 'getDisplayMedia' in navigator.mediaDevices) {
   view.share.addEventListener('click', () => void share.toggle());
 }
 
-const people = new PeoplePanel();
+const people = new PeoplePanel((id) => signaling.send({ type: 'kick', id }));
 
 const notice = new MediaNotice(async () => {
   const missing = (['audio', 'video'] as const).filter((k) => !media.track(k));

@@ -1,4 +1,5 @@
-// The participants panel: everyone in the call with the account (or guest link) they came in with.
+// The participants panel: everyone in the call with the account (or guest link) they came in with; the moderator
+// removes people here (two clicks: removing is for good).
 import type { PeerInfo } from '../protocol.js';
 import { t } from './page-strings.js';
 import { $, accountTag } from './view.js';
@@ -9,7 +10,7 @@ export class PeoplePanel {
   readonly #toggle = $<HTMLButtonElement>('people-toggle');
   readonly #list = $<HTMLOListElement>('people-list');
 
-  constructor() {
+  constructor(readonly remove: (id: string) => void) {
     this.#toggle.hidden = false;
     this.#toggle.addEventListener('click', () => this.toggle());
     $('people-close').addEventListener('click', () => this.toggle(false));
@@ -34,10 +35,34 @@ export class PeoplePanel {
         role.className = 'role';
         role.textContent = t.people.moderator;
         li.append(role);
+      } else if (me?.moderator && !mine) {
+        li.append(this.#removeButton(p));
       }
       return li;
     });
+    // A pending "Remove … for good?" survives a refresh (someone else joining must not cancel it).
+    const confirming = this.#list.querySelector<HTMLElement>('li[data-confirming]')?.dataset.participant;
     this.#list.replaceChildren(...rows);
+    if (confirming) this.#list.querySelector<HTMLElement>(`li[data-participant="${CSS.escape(confirming)}"] button.remove`)?.click();
     this.#toggle.textContent = t.people.button(rows.length);
+  }
+
+  #removeButton(p: PeerInfo): HTMLButtonElement {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'remove';
+    button.textContent = t.people.remove;
+    button.addEventListener('click', () => {
+      const li = button.closest('li')!;
+      if (li.dataset.confirming === undefined) {
+        li.dataset.confirming = '';
+        button.classList.add('danger');
+        button.textContent = t.people.confirmRemove(p.displayName);
+        return;
+      }
+      button.disabled = true;
+      this.remove(p.id);
+    });
+    return button;
   }
 }

@@ -24,6 +24,7 @@ export const en = {
     token_wrong_room: 'This call link is for another call',
     room_full: 'This call is full',
     guest_link_in_use: 'This guest link is already in use in the call',
+    removed: 'You were removed from this call',
     conference_not_found: 'This call does not exist',
     conference_ended: 'This call has ended',
   },
@@ -87,6 +88,9 @@ export const en = {
     button: (n: number) => `Participants (${n})`,
     close: 'Close participants',
     moderator: 'host',
+    remove: 'Remove',
+    /** Second click of Remove: removing is for good (the link stops working). */
+    confirmRemove: (name: string) => `Remove ${name} for good?`,
   },
   quality: { good: 'Good connection', warning: 'Unstable connection', bad: 'Poor connection' },
   sharing: (name: string) => `${name} is sharing the screen`,

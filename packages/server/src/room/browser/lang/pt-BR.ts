@@ -24,6 +24,7 @@ export const ptBR: Strings = {
     token_wrong_room: 'Este link é de outra chamada',
     room_full: 'Esta chamada está lotada',
     guest_link_in_use: 'Este link de convidado já está em uso na chamada',
+    removed: 'Você foi removido desta chamada',
     conference_not_found: 'Esta chamada não existe',
     conference_ended: 'Esta chamada foi encerrada',
   },
@@ -86,6 +87,9 @@ export const ptBR: Strings = {
     button: (n: number) => `Participantes (${n})`,
     close: 'Fechar participantes',
     moderator: 'anfitrião',
+    remove: 'Remover',
+    /** Second click of Remove: removing is for good (the link stops working). */
+    confirmRemove: (name: string) => `Remover ${name} de vez?`,
   },
   quality: { good: 'Conexão boa', warning: 'Conexão instável', bad: 'Conexão ruim' },
   sharing: (name: string) => `${name} está compartilhando a tela`,
