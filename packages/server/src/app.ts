@@ -27,6 +27,7 @@ import { ConferenceEventsService } from './events/service.js';
 import { eventRoutes } from './events/routes.js';
 import { JitsiPresenceFeed } from './jitsi/presence-feed.js';
 import { jitsiEventRoutes } from './jitsi/routes.js';
+import { JaasRecordingFetcher } from './jitsi/recording-fetcher.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
 import { RecordsService } from './manifest/service.js';
 import { recordsRoutes } from './manifest/routes.js';
@@ -35,6 +36,7 @@ import { createLedger } from './ledger/create-ledger.js';
 import { AnchorWorker } from './ledger/anchor-worker.js';
 import { startRecordsWorkers } from './ledger/workers.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
+import { createRedisRoomBus } from './room/bus.js';
 import { roomRoutes } from './room/routes.js';
 import { openStorage } from './storage/backend.js';
 import { installMetrics } from './metrics/install.js';
@@ -44,6 +46,7 @@ import { fileRoutes } from './storage/routes.js';
 import { adminCheck } from './privacy/admin.js';
 import { privacyRoutes } from './privacy/routes.js';
 import { ErasureService } from './privacy/erasure.js';
+import { RetentionJob, startRetentionJob } from './privacy/retention.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -117,19 +120,35 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
-  if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
-    const feed = new JitsiPresenceFeed({ db, clock });
-    await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, eventSyncSecret: config.jitsiEventsSecret });
-  }
   await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());
   const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
-  await app.register(privacyRoutes, { erasure: new ErasureService({ db, clock, files }), authenticate, isAdmin: adminCheck(config) });
+  const erasure = new ErasureService({ db, clock, files });
+  await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
+  const { fileDays, personalDataDays } = config.retention;
+  const retention = new RetentionJob({ db, clock, files, erasure, policy: { fileDays, personalDataDays }, log: app.log });
+  app.decorate('privacy', { retention });
+  app.decorate('jaasRecordings', null);
+  if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
+    const feed = new JitsiPresenceFeed({ db, clock });
+    const recordings = config.jaasWebhookSecret
+      ? new JaasRecordingFetcher({ db, clock, files, hosts: config.jaasRecordingHosts, timeoutMs: config.jaasRecordingTimeout * 1000, log: app.log })
+      : undefined;
+    // Before storage and the database close: running downloads are aborted and recorded as failed (shutdown).
+    if (recordings) {
+      app.jaasRecordings = recordings;
+      app.addHook('preClose', async () => recordings.close());
+    }
+    await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, recordings, eventSyncSecret: config.jitsiEventsSecret });
+  }
   if (config.jitsi.mode === 'builtin') {
-    room = createBuiltinRoom({ config, db, clock, conferences, removals: conferences.removals, files, log: app.log });
+    // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
+    const bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
+    if (bus) app.addHook('onClose', async () => bus.close());
+    room = createBuiltinRoom({ config, db, clock, conferences, removals: conferences.removals, files, log: app.log, bus });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
@@ -147,6 +166,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => sweeper.stop());
     const recordsWorkers = startRecordsWorkers({ sealer, anchorer, sealDelay: config.sealDelay, anchorInterval: config.anchorInterval, log: app.log });
     app.addHook('onClose', async () => recordsWorkers.stop());
+    const retentionWorker = startRetentionJob(retention, config.retention.intervalSeconds, app.log);
+    app.addHook('onClose', async () => retentionWorker.stop());
   }
   return app;
 }

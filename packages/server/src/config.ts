@@ -54,7 +54,15 @@ export interface Config {
   conferenceMaxDuration: number;
   conferenceIdleTimeout: number;
   sweepInterval: number;
-  room: { maxParticipants: number; iceServers: RTCIceServerConfig[]; graceSeconds: number };
+  room: {
+    maxParticipants: number;
+    iceServers: RTCIceServerConfig[];
+    graceSeconds: number;
+    /** TURN REST API (coturn `use-auth-secret`): each participant gets credentials valid for `ttlSeconds`. */
+    turn?: { urls: string[]; secret: string; ttlSeconds: number };
+    /** Shares rooms between processes (membership, seats, signaling); absent: a room lives in one process. */
+    redisUrl?: string;
+  };
   sealDelay: number;
   anchorInterval: number;
   ledger: { url: string; privateKey?: string; confirmations: number };
@@ -80,7 +88,29 @@ export interface Config {
   jaasWebhookSecret?: string;
   /** Prosody event_sync posts (/api/jitsi/event-sync/…): the bearer secret in its api_headers; unset, absent. */
   jitsiEventsSecret?: string;
+  /**
+   * What the retention job removes, in whole days after a file's upload or a conference's end (undefined: kept):
+   * files' bytes, and conferences' personal data; `intervalSeconds` between two passes.
+   */
+  retention: { fileDays?: number; personalDataDays?: number; intervalSeconds: number };
+  /** Where a JaaS `RECORDING_UPLOADED` link may point (V4H_JAAS_RECORDING_HOSTS); nothing else is ever fetched. */
+  jaasRecordingHosts: RecordingHost[];
+  /** Seconds a JaaS recording download may take in all before it is abandoned (nothing stored). */
+  jaasRecordingTimeout: number;
 }
+
+/**
+ * A host a JaaS recording link may name: `https` (or `http` for a loopback stand-in only), the host with `*` standing
+ * for one DNS label, and the port (443/80 unless written).
+ */
+export interface RecordingHost {
+  scheme: 'https' | 'http';
+  host: string;
+  port: number;
+}
+
+/** The host of the link 8x8 documents in its RECORDING_UPLOADED example: Oracle Cloud object storage, any region. */
+export const DEFAULT_JAAS_RECORDING_HOSTS = 'objectstorage.*.oraclecloud.com';
 
 export interface RTCIceServerConfig {
   urls: string | string[];
@@ -254,6 +284,17 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const turnUrls = (str(env, 'V4H_TURN_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  const turnSecret = str(env, 'V4H_TURN_SECRET');
+  for (const u of turnUrls) {
+    if (!/^turns?:[^\s]+$/.test(u)) throw new ConfigError('V4H_TURN_URLS', `expected comma-separated turn: or turns: URLs, got "${u}"`);
+  }
+  if (turnUrls.length > 0 && !turnSecret) throw new ConfigError('V4H_TURN_SECRET', 'required with V4H_TURN_URLS (coturn static-auth-secret)');
+  if (turnSecret && turnUrls.length === 0) throw new ConfigError('V4H_TURN_URLS', 'required with V4H_TURN_SECRET');
+  const turnTtl = int(env, 'V4H_TURN_CREDENTIAL_TTL', 86_400, 1);
+  const redisUrl = str(env, 'V4H_REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) throw new ConfigError('V4H_REDIS_URL', 'expected redis://host:port or rediss://host:port');
+
   const ledgerUrl = str(env, 'V4H_LEDGER_URL') ?? 'local';
   if (ledgerUrl !== 'local') httpUrl('V4H_LEDGER_URL', ledgerUrl);
   const ledgerKey = str(env, 'V4H_LEDGER_PRIVATE_KEY');
@@ -313,6 +354,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxParticipants: int(env, 'V4H_ROOM_MAX_PARTICIPANTS', 4, 2),
       iceServers,
       graceSeconds: int(env, 'V4H_ROOM_GRACE_PERIOD', 15, 0),
+      turn: turnSecret ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : undefined,
+      redisUrl,
     },
     sealDelay: int(env, 'V4H_SEAL_DELAY', 300, 0),
     anchorInterval: int(env, 'V4H_ANCHOR_INTERVAL', 60, 1),
@@ -334,7 +377,44 @@ export function loadConfig(env: Env = process.env): Config {
     eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
     jaasWebhookSecret: str(env, 'V4H_JAAS_WEBHOOK_SECRET'),
     jitsiEventsSecret: str(env, 'V4H_JITSI_EVENTS_SECRET'),
+    jaasRecordingHosts: parseRecordingHosts(str(env, 'V4H_JAAS_RECORDING_HOSTS') ?? DEFAULT_JAAS_RECORDING_HOSTS),
+    jaasRecordingTimeout: int(env, 'V4H_JAAS_RECORDING_TIMEOUT', 3600, 1),
+    retention: {
+      fileDays: days(env, 'V4H_RETENTION_DAYS'),
+      personalDataDays: days(env, 'V4H_PERSONAL_DATA_RETENTION_DAYS'),
+      intervalSeconds: int(env, 'V4H_RETENTION_INTERVAL', 3600, 1),
+    },
   };
+}
+
+/** A retention period in whole days (≥ 1), or undefined (unset or `keep`): nothing is removed. */
+function days(env: Env, name: string): number | undefined {
+  if (str(env, name) === 'keep') return undefined;
+  return str(env, name) === undefined ? undefined : int(env, name, 0, 1);
+}
+
+const RECORDING_HOSTS_HELP = 'expected comma-separated hosts (e.g. objectstorage.*.oraclecloud.com, * for one DNS label), or http://127.0.0.1:<port> for a local stand-in';
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
+
+/**
+ * V4H_JAAS_RECORDING_HOSTS: `host[:port]` entries for https links; `http://` only for a loopback address (a stand-in of
+ * the recording link in tests or a local proxy): anything else in plain http would send the link's secret in clear.
+ */
+function parseRecordingHosts(raw: string): RecordingHost[] {
+  return raw.split(',').map((entry) => {
+    const match = /^(?:(https?):\/\/)?((?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?)(?:\.(?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?))*|\[::1\])(?::(\d{1,5}))?\/?$/.exec(entry.trim().toLowerCase());
+    const host = match?.[2];
+    if (!match || !host || host.split('.').some((label) => label.includes('*') && label !== '*') || host.split('.').every((label) => label === '*')) {
+      throw new ConfigError('V4H_JAAS_RECORDING_HOSTS', `"${entry.trim()}" is not a host; ${RECORDING_HOSTS_HELP}`);
+    }
+    const scheme = (match[1] ?? 'https') as RecordingHost['scheme'];
+    if (scheme === 'http' && !LOOPBACK.test(host)) {
+      throw new ConfigError('V4H_JAAS_RECORDING_HOSTS', `plain http only for a loopback stand-in (127.0.0.1, [::1], localhost), got "${entry.trim()}"`);
+    }
+    const port = match[3] === undefined ? (scheme === 'https' ? 443 : 80) : Number(match[3]);
+    if (port < 1 || port > 65535) throw new ConfigError('V4H_JAAS_RECORDING_HOSTS', `"${entry.trim()}" has no valid port`);
+    return { scheme, host, port };
+  });
 }
 
 const TRUST_PROXY_HELP = 'expected the number of proxies in front of V4H (e.g. 1) or their addresses/CIDRs, comma-separated';

@@ -154,13 +154,18 @@ export class RoomHarness {
   }
 
   /** Opens the host page in a fresh context (another browser when given) and creates the IFrame API there. */
-  async open(embed: Embed, displayName: string, opts: { browser?: Browser; extra?: Record<string, unknown>; locale?: string; permissions?: string[] } = {}): Promise<Participant> {
+  async open(
+    embed: Embed,
+    displayName: string,
+    opts: { browser?: Browser; extra?: Record<string, unknown>; locale?: string; permissions?: string[]; initScripts?: string[] } = {},
+  ): Promise<Participant> {
     const context = await (opts.browser ?? this.browser).newContext(opts.locale ? { locale: opts.locale } : {});
     this.#contexts.push(context);
     // Only for a browser that does not allow devices by itself (without --use-fake-ui-for-media-stream).
     // Chromium keys an embedded page's device permission on the top-level page: grant both origins.
     if (opts.permissions) for (const origin of [this.app.baseUrl, new URL(this.hostUrl).origin]) await context.grantPermissions(opts.permissions, { origin });
     await context.addInitScript(STATS_HOOK);
+    for (const script of opts.initScripts ?? []) await context.addInitScript(script);
     const page = await context.newPage();
     await page.goto(this.hostUrl);
     await page.evaluate(([e, n, x]) => (window as any).openCall(e, n, x), [embed, displayName, opts.extra ?? {}] as const);

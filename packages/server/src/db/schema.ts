@@ -55,6 +55,8 @@ export interface ConferencesTable {
   join_policy: JoinPolicy;
   /** SESSIONPWD: argon2id hash of the conference password, else null. */
   join_password_hash: string | null;
+  /** When its personal data was erased (by `v4h erase --conference` or retention); since migration 014. */
+  personal_data_erased_at?: number | null;
 }
 
 /** ORG: the owner's organisation (every user without organisations); RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
@@ -222,7 +224,16 @@ export interface Database {
   subject_keys: SubjectKeysTable;
   guests: GuestsTable;
   jitsi_receipts: JitsiReceiptsTable;
+  retention_runs: RetentionRunsTable;
   conference_removals: ConferenceRemovalsTable;
+}
+
+/** A retention pass that removed something (privacy/retention.ts); `removed` is JSON of ids and counts. */
+export interface RetentionRunsTable {
+  id: string;
+  started_at: number;
+  finished_at: number;
+  removed: string;
 }
 
 /** Someone the owner removed from a conference: `user:<userId>` or `guest:<guestId>`. */

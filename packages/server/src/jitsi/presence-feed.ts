@@ -9,7 +9,7 @@ import { appendEvent, lockConference } from '../conferences/event-log.js';
 export interface JitsiReport {
   /** The Jitsi room name as Jitsi spells it (`<appId>/<room>`, `[tenant]room`, `room@conference.host` are reduced). */
   room: string;
-  type: 'jitsi_room_created' | 'jitsi_room_destroyed' | 'jitsi_participant_joined' | 'jitsi_participant_left';
+  type: 'jitsi_room_created' | 'jitsi_room_destroyed' | 'jitsi_participant_joined' | 'jitsi_participant_left' | 'jitsi_recording_uploaded';
   source: 'jaas' | 'prosody';
   jitsiParticipantId?: string;
   jitsiSessionId?: string;

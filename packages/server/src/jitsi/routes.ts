@@ -1,16 +1,25 @@
-// Jitsi's event posts: JaaS webhooks (POST /api/jitsi/webhooks, signed) and Prosody event_sync
-// (POST /api/jitsi/event-sync/events/room/created|destroyed, /events/occupant/joined|left, bearer secret).
+// Jitsi's event posts: JaaS webhooks (POST /api/jitsi/webhooks, signed; RECORDING_UPLOADED starts a download) and
+// Prosody event_sync (POST /api/jitsi/event-sync/events/room/created|destroyed, /events/occupant/joined|left, bearer).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { bearerMatches, verifyJaasSignature } from './signatures.js';
 import { bodyHash, type JitsiPresenceFeed, type JitsiReport } from './presence-feed.js';
+import type { JaasRecordingFetcher } from './recording-fetcher.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** JaaS recording downloads, when V4H_JAAS_WEBHOOK_SECRET is set (tests await idle()). */
+    jaasRecordings: JaasRecordingFetcher | null;
+  }
+}
 
 const JAAS_TYPES: Record<string, JitsiReport['type']> = {
   ROOM_CREATED: 'jitsi_room_created',
   ROOM_DESTROYED: 'jitsi_room_destroyed',
   PARTICIPANT_JOINED: 'jitsi_participant_joined',
   PARTICIPANT_LEFT: 'jitsi_participant_left',
+  RECORDING_UPLOADED: 'jitsi_recording_uploaded',
 };
 const PROSODY_TYPES: Record<string, JitsiReport['type']> = {
   'room/created': 'jitsi_room_created',
@@ -32,10 +41,16 @@ function parse(raw: string): Body {
   throw new AppError('bad_request', 'body is not a JSON object');
 }
 
-export const jitsiEventRoutes: FastifyPluginAsync<{ feed: JitsiPresenceFeed; clock: Clock; jaasSecret?: string; eventSyncSecret?: string }> = async (
-  app,
-  { feed, clock, jaasSecret, eventSyncSecret },
-) => {
+export interface JitsiEventRoutesOptions {
+  feed: JitsiPresenceFeed;
+  clock: Clock;
+  jaasSecret?: string;
+  /** Downloads JaaS recordings (with jaasSecret). */
+  recordings?: JaasRecordingFetcher;
+  eventSyncSecret?: string;
+}
+
+export const jitsiEventRoutes: FastifyPluginAsync<JitsiEventRoutesOptions> = async (app, { feed, clock, jaasSecret, recordings, eventSyncSecret }) => {
   // The signature covers the exact bytes: keep the raw text, parse after checking it.
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
   const raw = (request: FastifyRequest) => (typeof request.body === 'string' ? request.body : '');
@@ -56,6 +71,9 @@ export const jitsiEventRoutes: FastifyPluginAsync<{ feed: JitsiPresenceFeed; clo
       if (!type) return answer(request, 'ignored');
       if (!idempotencyKey || !room) throw new AppError('bad_request', 'a JaaS event needs idempotencyKey and fqn');
       const data = (body.data && typeof body.data === 'object' ? body.data : {}) as Body;
+      // The pre-authenticated link is a secret (anyone holding it can download the recording): never logged or kept.
+      const link = type === 'jitsi_recording_uploaded' ? text(data.preAuthenticatedLink, 8192) : undefined;
+      if (type === 'jitsi_recording_uploaded' && (!link || !recordings)) throw new AppError('bad_request', 'a RECORDING_UPLOADED event needs data.preAuthenticatedLink');
       const { outcome, sessionId } = await feed.record({
         room,
         type,
@@ -66,6 +84,11 @@ export const jitsiEventRoutes: FastifyPluginAsync<{ feed: JitsiPresenceFeed; clo
         extraReceiptKey: `sig:${verdict.signature}`,
       });
       if (outcome === 'replayed') throw new AppError('unauthorized', 'this signed request was already received');
+      if (link && recordings && outcome === 'recorded' && sessionId) {
+        // Answered at once, downloaded in the background: a recording can take minutes, JaaS waits seconds for an
+        // answer and would deliver again meanwhile. The outcome reaches the event log.
+        return { sessionId, ...(await recordings.accept({ sessionId, link, jitsiSessionId: text(body.sessionId, 128) })) };
+      }
       return answer(request, outcome, sessionId);
     });
   }
@@ -91,3 +114,4 @@ export const jitsiEventRoutes: FastifyPluginAsync<{ feed: JitsiPresenceFeed; clo
     });
   }
 };
+

@@ -19,6 +19,11 @@ export interface ErasureOptions {
   reason: string;
   /** The event-log actor: `user:<adminId>`, or `system` (the CLI, the retention job). */
   actor: string;
+  /**
+   * A conference whose personal data was erased before is left alone (no second `erased` event): the retention job
+   * sets this, so that two passes, or two processes, erase a conference once.
+   */
+  once?: boolean;
 }
 
 /** What was done, by id: the `erased` events say the same. */
@@ -37,6 +42,8 @@ interface Plan {
   conferences: Map<string, string[]>;
   files: { id: string; session_id: string }[];
   scrub: (trx: Transaction<Database>, now: number) => Promise<void>;
+  /** True when this target's personal data was erased before (only a conference knows). */
+  erasedBefore?: (trx: Transaction<Database>) => Promise<boolean>;
 }
 
 export class ErasureService {
@@ -64,9 +71,15 @@ export class ErasureService {
     // SQLite keeps deleted text in free space until it is reused: overwrite it with zeros while erasing.
     if (sqlite) await sql`pragma secure_delete = on`.execute(this.#db.kysely);
     let keysDestroyed = 0;
+    let skipped = false;
     try {
       await this.#db.write(async (trx) => {
         for (const sessionId of plan.conferences.keys()) await lockConference(trx, sessionId, this.#db.dialect);
+        // Checked under the conference's lock: of two concurrent erasures, the second sees the first's mark.
+        if (options.once && (await plan.erasedBefore?.(trx))) {
+          skipped = true;
+          return;
+        }
         await plan.scrub(trx, now);
         if (plan.subjects.length) {
           const deleted = await trx.deleteFrom('subject_keys').where('subject', 'in', plan.subjects).executeTakeFirst();
@@ -84,6 +97,7 @@ export class ErasureService {
         await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.#db.kysely);
       }
     }
+    if (skipped) return { subjects: [], conferences: [], keysDestroyed: 0, filesDeleted, prePseudonymous: [] };
     const conferences = [...plan.conferences.keys()];
     const pre = conferences.length
       ? await this.#db.kysely.selectFrom('conferences').select('session_id').where('session_id', 'in', conferences).where('pseudonymous', '=', 0).execute()
@@ -147,6 +161,11 @@ export class ErasureService {
         await trx.updateTable('guests').set({ name: null, avatar_url: null, erased_at: now }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('participants').set({ display_name: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('files').set({ name: 'erased' }).where('session_id', '=', sessionId).execute();
+        await trx.updateTable('conferences').set({ personal_data_erased_at: now }).where('session_id', '=', sessionId).where('personal_data_erased_at', 'is', null).execute();
+      },
+      erasedBefore: async (trx) => {
+        const row = await trx.selectFrom('conferences').select('personal_data_erased_at').where('session_id', '=', sessionId).executeTakeFirst();
+        return row?.personal_data_erased_at != null;
       },
     };
   }

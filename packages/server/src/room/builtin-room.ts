@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
 import { RoomService, type RoomConferences, type RoomRemovals } from './service.js';
 import type { PeerAccount } from './protocol.js';
+import type { RoomBus } from './bus.js';
 
 /** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
 export function createBuiltinRoom(deps: {
@@ -21,6 +22,8 @@ export function createBuiltinRoom(deps: {
   log?: RoomServiceLog;
   /** Extra wait, after the grace period, before participants from a previous process are recorded as gone. */
   orphanDelayMs?: number;
+  /** Rooms across processes (V4H_REDIS_URL); the caller owns and closes it. */
+  bus?: RoomBus;
 }): RoomService {
   const { config, db } = deps;
   if (!config.jitsi.appId || !config.jitsi.appSecret) throw new Error('the built-in room needs an app id and secret (resolveSecrets)');
@@ -59,6 +62,8 @@ export function createBuiltinRoom(deps: {
         .execute(),
     orphanDelayMs: deps.orphanDelayMs,
     iceServers: config.room.iceServers,
+    turn: config.room.turn,
+    bus: deps.bus,
     saveChat: deps.files ? (p) => saveChat(db, deps.files!, p) : undefined,
     log: deps.log,
   });

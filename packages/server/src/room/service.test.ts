@@ -1,4 +1,5 @@
 // RoomService life cycle with in-process sockets: resume within the grace period, leave after it, the cap under races.
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RoomService, type RoomConferences } from './service.js';
 import { RoomTokenError, type RoomIdentity } from './room-tokens.js';
@@ -74,20 +75,42 @@ async function until(check: () => boolean, ms = 2000) {
   }
 }
 
-const make = (conf: ReturnType<typeof conferences>, o: { max?: number; grace?: number; orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>> } = {}) =>
+const make = (
+  conf: ReturnType<typeof conferences>,
+  o: { max?: number; grace?: number; orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>; turn?: { urls: string[]; secret: string; ttlSeconds: number } } = {},
+) =>
   new RoomService({
     conferences: conf.api,
     verifyToken,
     actorFor: async (i) => `user:${i.id}`,
     maxParticipants: o.max ?? 4,
     graceSeconds: o.grace ?? 0.2,
-    iceServers: [],
+    iceServers: [{ urls: 'stun:stun.example:3478' }],
+    turn: o.turn,
     resumeSecret: 'test-resume-secret',
     orphans: o.orphans,
     orphanDelayMs: 100,
   });
 
 describe('RoomService', () => {
+  it('hands each admitted participant TURN REST credentials of its own, fresh again on resume', async () => {
+    const service = make(conferences(), { turn: { urls: ['turn:turn.example:3478'], secret: 'north-star', ttlSeconds: 600 } });
+    const a = client(service);
+    const before = Math.floor(Date.now() / 1000);
+    const joined = await a.join('alice');
+    const [stun, turn] = joined.iceServers;
+    expect(stun).toEqual({ urls: 'stun:stun.example:3478' });
+    const [expiry, id] = turn.username.split(':');
+    expect(id).toBe(joined.you.id);
+    expect(Number(expiry)).toBeGreaterThanOrEqual(before + 600);
+    expect(Number(expiry)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 600);
+    expect(turn.credential).toBe(createHmac('sha1', 'north-star').update(turn.username).digest('base64'));
+    const b = client(service);
+    expect((await b.join('bob')).iceServers[1].username).toMatch(/^\d+:r-/);
+    expect((await b.join('bob')).iceServers[1].username).not.toBe(turn.username);
+    service.close();
+  });
+
   it('keeps a dropped participant through the grace period and lets it resume with its key', async () => {
     const conf = conferences();
     const service = make(conf);

@@ -3,6 +3,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { safeEqual } from '../lib/ids.js';
 import { parseClientMessage, type ClientMessage, type PeerAccount, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
+import { turnCredentials, type TurnSettings } from './turn.js';
+import type { BusEnvelope, MemberRecord, RoomBus } from './bus.js';
 
 /** What the room needs from the conferences domain (ConferenceService fits it). */
 export interface RoomConferences {
@@ -37,11 +39,20 @@ export interface RoomServiceOptions {
   orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>;
   orphanDelayMs?: number;
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /** TURN REST API: every admission (and resume) hands the participant fresh credentials of its own. */
+  turn?: TurnSettings;
   /** Stores the owner's chat transcript as an attachment of the conference (absent: saving is unavailable). */
   saveChat?(p: { sessionId: string; userId: string; transcript: string }): Promise<{ fileId: string; sha256: string }>;
   /** Kicks and revoked guest links (ConferenceService.removals fits it); absent: nobody can be removed. */
   removals?: RoomRemovals;
   log?: { warn(obj: object, msg: string): void };
+  /**
+   * Rooms across processes (V4H_REDIS_URL): membership, seats, signaling and room events go through the bus, so
+   * members connected to different processes meet. Absent: the room lives in this process.
+   */
+  bus?: RoomBus;
+  /** How often members of other processes are checked for a dead process (default 1 s). */
+  processCheckMs?: number;
 }
 
 /** What the room needs to remove people for good (conferences/removals.ts). */
@@ -59,6 +70,10 @@ interface Participant {
   graceTimer?: NodeJS.Timeout;
   /** Counted against the cap but not yet announced (presence being recorded). */
   pending: boolean;
+  /** A member connected to another process (its id): a mirror kept from the bus, reached through it. */
+  remote?: string;
+  /** A mirror whose process died: its grace period runs here. */
+  orphanedBy?: string;
 }
 
 interface Room {
@@ -66,6 +81,8 @@ interface Room {
   sessionId: string;
   ownerId: string;
   participants: Map<string, Participant>;
+  /** With a bus: subscribed to the room's channel and mirrors loaded. */
+  ready?: Promise<void>;
 }
 
 const JOIN_TIMEOUT_MS = 10_000;
@@ -86,15 +103,24 @@ export class RoomService {
   /** Kicks being recorded (`room\0subject`): their onRemoved is left to #kick, which names the kicker. */
   readonly #kicking = new Set<string>();
   readonly #orphanTimer: NodeJS.Timeout | undefined;
+  readonly #processTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RoomServiceOptions) {
     this.#o = options;
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
-    // A guest link revoked over the API: its guest leaves the room now.
+    // A guest link revoked over the API: its guest leaves the room now (the process that answered the request).
     this.#unsubscribeRemovals =
       options.removals?.onRemoved((p) => {
         if (!this.#kicking.has(`${p.roomName}\0${p.subject}`)) this.#removeSubject(p.roomName, p.subject, null);
       }) ?? (() => {});
+    if (options.bus) {
+      options.bus.onEnvelope((roomName, envelope) => this.#onEnvelope(roomName, envelope));
+      this.#processTimer = setInterval(
+        () => void this.#checkProcesses().catch((e) => options.log?.warn({ err: e }, 'room: checking other processes failed')),
+        options.processCheckMs ?? 1000,
+      );
+      this.#processTimer.unref?.();
+    }
     if (options.orphans) {
       const delay = options.graceSeconds * 1000 + (options.orphanDelayMs ?? 5000);
       this.#orphanTimer = setTimeout(() => void this.#sweepOrphans().catch((e) => options.log?.warn({ err: e }, 'room: recording orphans failed')), delay);
@@ -107,10 +133,10 @@ export class RoomService {
     return [...(this.#rooms.get(roomName)?.participants.values() ?? [])].filter((p) => !p.pending).map((p) => ({ ...p.info }));
   }
 
-  /** Live rooms and their participants in this process (for metrics; joins being recorded count). */
+  /** Live rooms and their participants in this process (for metrics; joins being recorded count; not members of other processes). */
   counts(): { rooms: number; participants: number } {
     let participants = 0;
-    for (const room of this.#rooms.values()) participants += room.participants.size;
+    for (const room of this.#rooms.values()) participants += localCount(room);
     return { rooms: this.#rooms.size, participants };
   }
 
@@ -171,6 +197,8 @@ export class RoomService {
     this.#unsubscribe();
     this.#unsubscribeRemovals();
     clearTimeout(this.#orphanTimer);
+    // Members stay in the shared room: their pages resume on another process (the bus's owner closes it).
+    clearInterval(this.#processTimer);
     const rooms = [...this.#rooms.values()];
     this.#rooms.clear();
     for (const room of rooms) {
@@ -179,7 +207,7 @@ export class RoomService {
       room.participants.clear();
       for (const p of participants) {
         clearTimeout(p.graceTimer);
-        if (!p.socket) continue;
+        if (!p.socket || p.remote) continue;
         this.#send(p.socket, { type: 'restarting' });
         p.socket.close(CLOSE.restarting, 'server restarting');
       }
@@ -203,11 +231,11 @@ export class RoomService {
     if (!conference) return void this.#refuse(socket, 'conference_not_found', 'there is no conference for this room');
     if (conference.state === 'ended') return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
     // Removed by the moderator (or a revoked guest link): this token, and any other of that person, stays out.
-    const actor = await this.#o.actorFor(identity);
-    if (await this.#o.removals?.isRemoved(conference.sessionId, actor)) {
+    if (this.#o.removals && (await this.#o.removals.isRemoved(conference.sessionId, await this.#o.actorFor(identity)))) {
       return void this.#refuse(socket, 'removed', 'you were removed from this conference by its owner');
     }
 
+    if (this.#o.bus) return this.#joinShared(socket, msg, identity, expired, conference);
     let room = this.#rooms.get(msg.roomName);
     // The key binds participant, identity and room: it proves this browser was that participant.
     const resumeId = msg.resume && safeEqual(this.#resumeKey(msg.roomName, msg.resume.participantId, identity.id), msg.resume.resumeKey) ? msg.resume.participantId : undefined;
@@ -220,41 +248,42 @@ export class RoomService {
     }
     const refusal = this.#seatRefusal(room, identity);
     if (refusal) {
-      if (room.participants.size === 0) this.#rooms.delete(room.name);
+      if (localCount(room) === 0) this.#rooms.delete(room.name);
       return void this.#refuse(socket, refusal.code, refusal.message);
     }
-    const participant: Participant = {
-      info: {
-        // Known to the conference but not to this process (restart, or back after the grace period): same participant.
-        id: resumeId && !known ? resumeId : `r-${randomBytes(9).toString('base64url')}`,
-        // The token's name is authoritative (as in Jitsi with a JWT): no one picks another name in the call.
-        displayName: identity.name ?? (msg.displayName?.trim() || 'Guest'),
-        account: identity.userId === null ? { kind: 'guest' } : { kind: 'user', username: identity.userId },
-        avatar: identity.avatar,
-        moderator: identity.moderator,
-        audioMuted: msg.audioMuted ?? false,
-        videoMuted: msg.videoMuted ?? false,
-        connected: true,
-        screenSharing: false,
-      },
-      identity,
-      actor,
-      socket,
-      pending: true,
-    };
+    // Known to the conference but not to this process (restart, or back after the grace period): same participant.
+    const participant = newParticipant(msg, identity, socket, resumeId && !known ? resumeId : undefined);
     // Reserve the seat before any await so that concurrent joins cannot exceed the cap.
     room.participants.set(participant.info.id, participant);
     try {
+      participant.actor = await this.#o.actorFor(identity);
       if (this.#o.accountOf) participant.info.account = await this.#o.accountOf(identity);
+    } catch (e) {
+      this.#drop(room, participant);
+      throw e;
+    }
+    return this.#admit(room, participant, socket);
+  }
+
+  /** Records the presence of a participant whose seat is reserved, then announces it. */
+  async #admit(room: Room, participant: Participant, socket: RoomSocket) {
+    const bus = this.#o.bus;
+    try {
       await this.#o.conferences.participantJoined({
         sessionId: room.sessionId,
         participantId: participant.info.id,
-        userId: identity.userId,
+        userId: participant.identity.userId,
         displayName: participant.info.displayName,
         actor: participant.actor,
       });
+      if (bus) {
+        participant.pending = false;
+        await bus.update(room.name, this.#record(room, participant));
+        await this.#syncMirrors(room);
+      }
     } catch (e) {
       this.#drop(room, participant);
+      if (bus) void bus.remove(room.name, participant.info.id, bus.processId).catch(() => {});
       const code = (e as { code?: string }).code;
       if (code === 'conference_ended' || code === 'not_found') {
         return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
@@ -269,6 +298,207 @@ export class RoomService {
     this.#broadcast(room, { type: 'participant-joined', participant: participant.info }, participant);
     this.#send(socket, this.#joinedMessage(room, participant, false));
     return { room, participant };
+  }
+
+  /** A join when rooms span processes: seats are reserved in Redis, members of other processes are mirrors. */
+  async #joinShared(
+    socket: RoomSocket,
+    msg: Extract<ClientMessage, { type: 'join' }>,
+    identity: RoomIdentity,
+    expired: boolean,
+    conference: { sessionId: string; ownerId: string },
+  ) {
+    const bus = this.#o.bus!;
+    const room = await this.#sharedRoom(msg.roomName, conference);
+    const resumeId = msg.resume && safeEqual(this.#resumeKey(msg.roomName, msg.resume.participantId, identity.id), msg.resume.resumeKey) ? msg.resume.participantId : undefined;
+    // A member that was on another process (dead, stopping, or the load balancer sent the page elsewhere).
+    if (resumeId && !room.participants.has(resumeId)) await this.#syncMirrors(room);
+    const known = resumeId ? room.participants.get(resumeId) : undefined;
+    if (known && !known.pending) return known.remote ? this.#takeOver(room, known, identity, socket) : this.#resume(room, known, socket);
+    if (expired) {
+      this.#forgetIfIdle(room);
+      return void this.#refuse(socket, 'token_expired', 'the token has expired');
+    }
+    const participant = newParticipant(msg, identity, socket, resumeId && !known ? resumeId : undefined);
+    room.participants.set(participant.info.id, participant);
+    let refusal: RoomErrorCode | undefined;
+    try {
+      participant.actor = await this.#o.actorFor(identity);
+      if (this.#o.accountOf) participant.info.account = await this.#o.accountOf(identity);
+      refusal = await bus.reserve(room.name, this.#record(room, participant), this.#o.maxParticipants);
+    } catch (e) {
+      this.#drop(room, participant);
+      throw e;
+    }
+    if (refusal) {
+      this.#drop(room, participant);
+      const message = refusal === 'room_full' ? `the room is full (at most ${this.#o.maxParticipants} participants)` : 'this guest link is already in use in the call (one person per link at a time)';
+      return void this.#refuse(socket, refusal, message);
+    }
+    return this.#admit(room, participant, socket);
+  }
+
+  /** This process's part of a shared room: subscribed to its channel, with mirrors of the members elsewhere. */
+  async #sharedRoom(roomName: string, conference: { sessionId: string; ownerId: string }): Promise<Room> {
+    let room = this.#rooms.get(roomName);
+    if (!room) {
+      const created: Room = { name: roomName, sessionId: conference.sessionId, ownerId: conference.ownerId, participants: new Map() };
+      created.ready = this.#o.bus!.subscribe(roomName).then(() => this.#syncMirrors(created));
+      created.ready.catch(() => {
+        if (this.#rooms.get(roomName) === created) this.#rooms.delete(roomName);
+      });
+      this.#rooms.set(roomName, created);
+      room = created;
+    }
+    await room.ready;
+    return room;
+  }
+
+  /** A member of another process resumes here: this process holds its socket from now on. */
+  async #takeOver(room: Room, p: Participant, identity: RoomIdentity, socket: RoomSocket) {
+    const actor = await this.#o.actorFor(identity);
+    if (room.participants.get(p.info.id) !== p || !p.remote) return void this.#refuse(socket, 'unavailable', 'the room is unavailable; try again shortly');
+    clearTimeout(p.graceTimer);
+    p.remote = undefined;
+    p.identity = identity;
+    p.actor = actor;
+    p.socket = socket;
+    p.info.connected = true;
+    await this.#o.bus!.update(room.name, this.#record(room, p));
+    this.#broadcast(room, { type: 'participant-resumed', participant: p.info }, p);
+    this.#send(socket, this.#joinedMessage(room, p, true));
+    return { room, participant: p };
+  }
+
+  #record(room: Room, p: Participant): MemberRecord {
+    const userId = p.identity.userId;
+    return {
+      info: p.info,
+      process: this.#o.bus!.processId,
+      identityId: p.identity.id,
+      userId,
+      owner: userId !== null && userId === room.ownerId,
+      actor: p.actor,
+      pending: p.pending,
+    };
+  }
+
+  /** Writes a local member's state to the shared room (newcomers on other processes read it). */
+  #persist(room: Room, p: Participant) {
+    if (!this.#o.bus || p.remote) return;
+    void this.#o.bus.update(room.name, this.#record(room, p)).catch((e) => this.#o.log?.warn({ err: e }, 'room: sharing a member failed'));
+  }
+
+  /** Rebuilds the mirrors of members on other processes from the shared membership. */
+  async #syncMirrors(room: Room) {
+    const records = await this.#o.bus!.members(room.name);
+    const seen = new Set<string>();
+    for (const r of records) {
+      if (r.pending || r.process === this.#o.bus!.processId) continue;
+      seen.add(r.info.id);
+      const p = room.participants.get(r.info.id);
+      if (p && !p.remote) continue;
+      if (p) {
+        if (p.remote !== r.process) clearTimeout(p.graceTimer);
+        p.info = r.info;
+        p.remote = r.process;
+        // A mirror first learnt from a join message lacks these (a kick needs them).
+        p.actor = r.actor;
+        p.identity = { ...p.identity, id: r.identityId, userId: r.userId };
+      } else room.participants.set(r.info.id, mirror(r));
+    }
+    for (const p of room.participants.values()) {
+      if (p.remote && !seen.has(p.info.id)) {
+        clearTimeout(p.graceTimer);
+        room.participants.delete(p.info.id);
+      }
+    }
+  }
+
+  /** A message on a shared room's channel from another process. */
+  #onEnvelope(roomName: string, e: BusEnvelope) {
+    const bus = this.#o.bus!;
+    if (e.from === bus.processId) return;
+    const room = this.#rooms.get(roomName);
+    if (!room) return;
+    if (e.kind === 'close') return this.#closeRoom(roomName, e.reason, true);
+    const msg = e.msg;
+    if (e.to !== undefined) {
+      const target = room.participants.get(e.to);
+      if (target && !target.remote && !target.pending) {
+        this.#send(target.socket, msg);
+        // Removed by a moderator on another process (which records the leave): this process closes the seat.
+        if (msg.type === 'kicked') this.#closeKicked(room, target);
+      }
+      return;
+    }
+    switch (msg.type) {
+      case 'participant-joined':
+      case 'participant-updated':
+      case 'participant-resumed': {
+        const p = room.participants.get(msg.participant.id);
+        if (p && !p.remote) {
+          if (msg.type !== 'participant-resumed') break;
+          // Resumed on another process: that one holds the socket now; ours (if any) is stale.
+          clearTimeout(p.graceTimer);
+          const old = p.socket;
+          p.socket = null;
+          p.remote = e.from;
+          p.info = msg.participant;
+          old?.close(CLOSE.replaced, 'resumed elsewhere');
+          if (localCount(room) === 0) this.#forgetRoom(room);
+        } else if (p) {
+          if (msg.type === 'participant-resumed' || p.remote !== e.from) clearTimeout(p.graceTimer);
+          p.info = msg.participant;
+          p.remote = e.from;
+        } else {
+          room.participants.set(msg.participant.id, mirror({ info: msg.participant, process: e.from, identityId: '', userId: null, owner: false, actor: '', pending: false }));
+        }
+        break;
+      }
+      case 'participant-left': {
+        const p = room.participants.get(msg.id);
+        if (p?.remote) {
+          clearTimeout(p.graceTimer);
+          room.participants.delete(msg.id);
+        }
+        break;
+      }
+    }
+    const data = JSON.stringify(msg);
+    for (const p of room.participants.values()) if (!p.remote && !p.pending && p.socket && p.info.id !== e.except) p.socket.send(data);
+  }
+
+  /**
+   * Members held by a process whose heartbeat stopped (killed, or its Redis link lost) are disconnected: the others
+   * see them so at once and, unless their page resumes on a live process within the grace period, one process
+   * records the leave (the one whose removal from Redis succeeds).
+   */
+  async #checkProcesses() {
+    const bus = this.#o.bus!;
+    const mirrors = [...this.#rooms.values()].flatMap((room) => [...room.participants.values()].filter((p) => p.remote).map((p) => ({ room, p })));
+    if (mirrors.length === 0) return;
+    const dead = await bus.deadProcesses(mirrors.map(({ p }) => p.remote!));
+    for (const { room, p } of mirrors) {
+      if (!dead.has(p.remote!) || p.orphanedBy === p.remote || room.participants.get(p.info.id) !== p) continue;
+      const process = p.remote!;
+      p.orphanedBy = process;
+      clearTimeout(p.graceTimer);
+      p.info.connected = false;
+      const data = JSON.stringify({ type: 'participant-updated', participant: p.info } satisfies ServerMessage);
+      for (const o of room.participants.values()) if (!o.remote && !o.pending && o.socket) o.socket.send(data);
+      p.graceTimer = setTimeout(() => void this.#reapDead(room, p, process).catch((e) => this.#o.log?.warn({ err: e }, 'room: recording a leave failed')), this.#o.graceSeconds * 1000);
+      p.graceTimer.unref?.();
+    }
+  }
+
+  async #reapDead(room: Room, p: Participant, process: string) {
+    const bus = this.#o.bus!;
+    if (room.participants.get(p.info.id) !== p || p.remote !== process) return;
+    const record = (await bus.members(room.name)).find((r) => r.info.id === p.info.id);
+    if (!record || record.process !== process) return;
+    p.actor = record.actor;
+    await this.#leave(room, p);
   }
 
   /**
@@ -296,29 +526,42 @@ export class RoomService {
     p.socket = socket;
     if (old && old !== socket) old.close(CLOSE.replaced, 'resumed elsewhere');
     p.info.connected = true;
+    this.#persist(room, p);
     this.#broadcast(room, { type: 'participant-resumed', participant: p.info }, p);
     this.#send(socket, this.#joinedMessage(room, p, true));
     return { room, participant: p };
+  }
+
+  /** Tells the others (and the shared room) that a local participant's state changed. */
+  #updated(room: Room, p: Participant) {
+    this.#persist(room, p);
+    this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+  }
+
+  /** Sends to one member, here or on another process. */
+  #sendTo(room: Room, target: Participant, msg: ServerMessage) {
+    if (!target.remote) return this.#send(target.socket, msg);
+    void this.#o.bus?.publish(room.name, { from: this.#o.bus.processId, kind: 'message', msg, to: target.info.id }).catch((e) => this.#o.log?.warn({ err: e }, 'room: relaying a message failed'));
   }
 
   async #command(room: Room, p: Participant, msg: ClientMessage) {
     switch (msg.type) {
       case 'signal': {
         const target = room.participants.get(msg.to);
-        if (target && !target.pending && target.socket) this.#send(target.socket, { type: 'signal', from: p.info.id, data: msg.data });
+        if (target && !target.pending && (target.socket || target.remote)) this.#sendTo(room, target, { type: 'signal', from: p.info.id, data: msg.data });
         return;
       }
       case 'mute':
         if (msg.audio !== undefined) p.info.audioMuted = msg.audio;
         if (msg.video !== undefined) p.info.videoMuted = msg.video;
-        return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+        return this.#updated(room, p);
       case 'share':
         p.info.screenSharing = msg.on;
-        return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+        return this.#updated(room, p);
       case 'profile':
         if (msg.displayName?.trim() && !p.identity.name) p.info.displayName = msg.displayName.trim();
         if (msg.avatar !== undefined && !p.identity.avatar) p.info.avatar = msg.avatar && /^(https?:|data:image\/)/i.test(msg.avatar) ? msg.avatar : null;
-        return this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+        return this.#updated(room, p);
       case 'leave': {
         const socket = p.socket;
         await this.#leave(room, p);
@@ -333,7 +576,7 @@ export class RoomService {
         if (msg.to === undefined) return this.#broadcast(room, chat, p);
         const target = room.participants.get(msg.to);
         if (!target || target.pending || target === p) return this.#send(p.socket, error('bad_message', 'no such participant', false));
-        return this.#send(target.socket, chat);
+        return this.#sendTo(room, target, chat);
       }
       case 'save-chat': {
         if (p.identity.userId === null || p.identity.userId !== room.ownerId) return this.#send(p.socket, error('not_owner', 'only the owner can save the chat', false));
@@ -357,8 +600,10 @@ export class RoomService {
   /** `kickParticipant`: the moderator removes someone (every seat of that account or guest link) for good. */
   async #kick(room: Room, by: Participant, targetId: string) {
     if (!by.identity.moderator) return this.#send(by.socket, error('not_moderator', 'only a moderator can remove a participant', false));
+    // A mirror learnt from a join message has no actor yet: the shared membership has it.
+    if (room.participants.get(targetId)?.remote && !room.participants.get(targetId)!.actor) await this.#syncMirrors(room);
     const target = room.participants.get(targetId);
-    if (!target || target.pending || target === by) return this.#send(by.socket, error('bad_message', 'no such participant', false));
+    if (!target || target.pending || target === by || !target.actor) return this.#send(by.socket, error('bad_message', 'no such participant', false));
     if (target.identity.userId !== null && target.identity.userId === room.ownerId) return this.#send(by.socket, error('not_moderator', 'the owner cannot be removed', false));
     if (!this.#o.removals) return this.#send(by.socket, error('unavailable', 'removing participants is not available', false));
     const key = `${room.name}\0${target.actor}`;
@@ -371,27 +616,31 @@ export class RoomService {
     this.#removeSubject(room.name, target.actor, by.info.id);
   }
 
-  /** Closes the seats of a removed account or guest link: the removed pages are told, the others see them leave. */
+  /**
+   * Closes the seats of a removed account or guest link: the removed pages are told (on another process through the
+   * bus), the others see them kicked out and leave; this process records the leaves.
+   */
   #removeSubject(roomName: string, subject: string, by: string | null) {
     const room = this.#rooms.get(roomName);
     if (!room) return;
     for (const target of [...room.participants.values()].filter((p) => p.actor === subject && !p.pending)) {
-      const socket = target.socket;
-      const kicked: ServerMessage = { type: 'participant-kicked', id: target.info.id, by };
-      this.#broadcast(room, kicked, target);
-      if (socket) {
-        this.#send(socket, { type: 'kicked', by });
-        socket.close(CLOSE.removed, 'removed');
-      }
-      this.#leave(room, target).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
+      this.#broadcast(room, { type: 'participant-kicked', id: target.info.id, by }, target);
+      this.#sendTo(room, target, { type: 'kicked', by });
+      if (!target.remote) this.#closeKicked(room, target);
+      else this.#leave(room, target).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
     }
+  }
+
+  #closeKicked(room: Room, target: Participant) {
+    target.socket?.close(CLOSE.removed, 'removed');
+    this.#leave(room, target).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
   }
 
   #disconnected(room: Room, p: Participant, socket: RoomSocket) {
     if (p.socket !== socket || !room.participants.has(p.info.id)) return;
     p.socket = null;
     p.info.connected = false;
-    this.#broadcast(room, { type: 'participant-updated', participant: p.info }, p);
+    this.#updated(room, p);
     // A dropped connection may come back (network change, reload): it is gone only after the grace period.
     p.graceTimer = setTimeout(() => {
       this.#leave(room, p).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
@@ -402,6 +651,9 @@ export class RoomService {
   async #leave(room: Room, p: Participant) {
     if (room.participants.get(p.info.id) !== p) return;
     this.#drop(room, p);
+    // Shared room: exactly one process records a leave, the one that removes the member (it may have resumed elsewhere).
+    const bus = this.#o.bus;
+    if (bus && !(await bus.remove(room.name, p.info.id, p.remote ?? bus.processId))) return;
     this.#broadcast(room, { type: 'participant-left', id: p.info.id });
     const { ended } = await this.#o.conferences.participantLeft({ sessionId: room.sessionId, participantId: p.info.id, actor: p.actor });
     if (ended) this.#closeRoom(room.name, 'ended');
@@ -410,16 +662,37 @@ export class RoomService {
   #drop(room: Room, p: Participant) {
     clearTimeout(p.graceTimer);
     room.participants.delete(p.info.id);
-    if (room.participants.size === 0 && this.#rooms.get(room.name) === room) this.#rooms.delete(room.name);
+    this.#forgetIfIdle(room);
   }
 
-  #closeRoom(roomName: string, reason: string) {
+  /** A room with no participant on this process is forgotten here (members elsewhere stay in the shared room). */
+  #forgetIfIdle(room: Room) {
+    if (localCount(room) === 0) this.#forgetRoom(room);
+  }
+
+  #forgetRoom(room: Room) {
+    if (this.#rooms.get(room.name) !== room) return;
+    this.#rooms.delete(room.name);
+    if (!this.#o.bus) return;
+    for (const p of room.participants.values()) clearTimeout(p.graceTimer);
+    room.participants.clear();
+    void this.#o.bus.unsubscribe(room.name).catch(() => {});
+  }
+
+  /** Ends a room for everyone; `fromBus`: another process said so (else this process tells the others). */
+  #closeRoom(roomName: string, reason: string, fromBus = false) {
+    const bus = this.#o.bus;
+    if (bus && !fromBus) {
+      void bus.publish(roomName, { from: bus.processId, kind: 'close', reason }).catch((e) => this.#o.log?.warn({ err: e }, 'room: relaying the end failed'));
+      void bus.dropRoom(roomName).catch(() => {});
+    }
     const room = this.#rooms.get(roomName);
     if (!room) return;
     this.#rooms.delete(roomName);
+    if (bus) void bus.unsubscribe(roomName).catch(() => {});
     for (const p of room.participants.values()) {
       clearTimeout(p.graceTimer);
-      if (p.socket && !p.pending) {
+      if (p.socket && !p.pending && !p.remote) {
         this.#send(p.socket, { type: 'ended', reason });
         p.socket.close(CLOSE.ended, 'conference ended');
       }
@@ -433,6 +706,12 @@ export class RoomService {
 
   async #sweepOrphans() {
     const live = new Set([...this.#rooms.values()].flatMap((room) => [...room.participants.keys()]));
+    // Members held by a live process anywhere are not orphans (those of a dead one are: nobody can reap them).
+    if (this.#o.bus) {
+      const shared = await this.#o.bus.allMembers();
+      const dead = await this.#o.bus.deadProcesses(shared.map((m) => m.process));
+      for (const m of shared) if (!dead.has(m.process)) live.add(m.id);
+    }
     for (const orphan of await this.#o.orphans!()) {
       if (live.has(orphan.participantId)) continue;
       await this.#o.conferences.participantLeft({ ...orphan, actor: 'system' });
@@ -449,7 +728,7 @@ export class RoomService {
       resumed,
       participants: others,
       graceSeconds: this.#o.graceSeconds,
-      iceServers: this.#o.iceServers,
+      iceServers: this.#o.turn ? [...this.#o.iceServers, turnCredentials(this.#o.turn, p.info.id)] : this.#o.iceServers,
     };
   }
 
@@ -460,7 +739,13 @@ export class RoomService {
 
   #broadcast(room: Room, msg: ServerMessage, except?: Participant) {
     const data = JSON.stringify(msg);
-    for (const p of room.participants.values()) if (p !== except && !p.pending && p.socket) p.socket.send(data);
+    for (const p of room.participants.values()) if (p !== except && !p.pending && p.socket && !p.remote) p.socket.send(data);
+    const bus = this.#o.bus;
+    if (bus) {
+      void bus
+        .publish(room.name, { from: bus.processId, kind: 'message', msg, ...(except ? { except: except.info.id } : {}) })
+        .catch((e) => this.#o.log?.warn({ err: e }, 'room: relaying a message failed'));
+    }
   }
 
   #send(socket: RoomSocket | null, msg: ServerMessage) {
@@ -469,3 +754,43 @@ export class RoomService {
 }
 
 const error = (code: RoomErrorCode, message: string, fatal: boolean): ServerMessage => ({ type: 'error', code, message, fatal });
+
+/** Participants whose socket this process holds (or will: joins being recorded). */
+function localCount(room: { participants: Map<string, Participant> }) {
+  let n = 0;
+  for (const p of room.participants.values()) if (!p.remote) n++;
+  return n;
+}
+
+function newParticipant(msg: Extract<ClientMessage, { type: 'join' }>, identity: RoomIdentity, socket: RoomSocket, id?: string): Participant {
+  return {
+    info: {
+      id: id ?? `r-${randomBytes(9).toString('base64url')}`,
+      // The token's name is authoritative (as in Jitsi with a JWT): no one picks another name in the call.
+      displayName: identity.name ?? (msg.displayName?.trim() || 'Guest'),
+      account: identity.userId === null ? { kind: 'guest' } : { kind: 'user', username: identity.userId },
+      avatar: identity.avatar,
+      moderator: identity.moderator,
+      audioMuted: msg.audioMuted ?? false,
+      videoMuted: msg.videoMuted ?? false,
+      connected: true,
+      screenSharing: false,
+    },
+    identity,
+    actor: '',
+    socket,
+    pending: true,
+  };
+}
+
+/** A member of another process, as this process keeps it (no socket; reached through the bus). */
+function mirror(r: MemberRecord): Participant {
+  return {
+    info: r.info,
+    identity: { id: r.identityId, userId: r.userId, name: null, avatar: null, moderator: r.info.moderator, expiresAt: 0 },
+    actor: r.actor,
+    socket: null,
+    pending: false,
+    remote: r.process,
+  };
+}

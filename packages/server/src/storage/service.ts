@@ -154,6 +154,9 @@ export class FileService {
     // The engine's put() reports a failed stream; a late 'error' event must not go unheard (and crash).
     hashing.on('error', () => {});
     input.body.once('close', () => input.body.readableEnded || abort(new Error('the client disconnected mid-upload')));
+    // A source that failed or closed during the checks above emitted its events before anyone listened: without this,
+    // the upload would wait for bytes that never come until the stall timeout.
+    if (input.body.destroyed && !input.body.readableEnded) abort(input.body.errored ?? new Error('the client disconnected before the upload began'));
     const stall = this.#watchStall(input.body, hashing, abort);
     input.body.pipe(hashing);
     try {
@@ -227,7 +230,10 @@ export class FileService {
     await this.deleteBytes(file, reason, `user:${user.id}`);
   }
 
-  /** Deletes the bytes first, then records it: a failure in between leaves a retry that completes both. */
+  /**
+   * Deletes the bytes first, then records it: a failure in between leaves a retry that completes both. True when
+   * this call recorded the deletion (false when it was recorded before, or by a concurrent call).
+   */
   async deleteBytes(file: FilesTable, reason: string, actor: string): Promise<boolean> {
     if (file.deleted_at != null) return false;
     try {
@@ -236,13 +242,13 @@ export class FileService {
       throw storageUnavailable(error);
     }
     const now = this.#deps.clock.now();
-    await this.#deps.db.write(async (trx) => {
+    return this.#deps.db.write(async (trx) => {
       await lockConference(trx, file.session_id, this.#deps.db.dialect);
       const updated = await trx.updateTable('files').set({ deleted_at: now, deleted_reason: reason }).where('id', '=', file.id).where('deleted_at', 'is', null).executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return;
+      if (Number(updated.numUpdatedRows) === 0) return false;
       await appendEvent(trx, { sessionId: file.session_id, type: 'file_deleted', actor, at: now, data: { fileId: file.id, sha256: file.sha256, reason } });
+      return true;
     });
-    return true;
   }
 
   /** The conference's files the caller may see, oldest first: the owner all; others their own and the shared ones. */

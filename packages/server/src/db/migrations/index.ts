@@ -10,7 +10,8 @@ import * as sealRequests from './010-seal-requests.js';
 import * as jitsiReceipts from './012-jitsi-receipts.js';
 import * as personalData from './011-personal-data.js';
 import * as conferenceAccess from './013-conference-access.js';
-import * as conferenceRemovals from './014-conference-removals.js';
+import * as retention from './014-retention.js';
+import * as conferenceRemovals from './015-conference-removals.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   '011-personal-data': personalData,
   '012-jitsi-receipts': jitsiReceipts,
   '013-conference-access': conferenceAccess,
-  '014-conference-removals': conferenceRemovals,
+  '014-retention': retention,
+  '015-conference-removals': conferenceRemovals,
 };

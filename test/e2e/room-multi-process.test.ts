@@ -1,0 +1,97 @@
+// Two V4H processes on one PostgreSQL database and one Redis (V4H_REDIS_URL), two Chromium participants each on its
+// own process: they see and hear each other (video decoded both ways); when one process is killed, the other
+// participant sees the leave. Needs PostgreSQL and Redis at 127.0.0.1 (fails, never skips, when they are down).
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.js';
+import { HOST_PAGE, Participant, STATS_HOOK, type Embed } from './support/room-harness.js';
+// @ts-ignore -- plain JS shared with the benchmarks
+import { freePort, startServerProcess } from '../../bench/lib/processes.js';
+// @ts-ignore -- plain JS shared with the benchmarks
+import { call, createUsers, freshDatabase, login } from '../../bench/lib/fixtures.js';
+
+const REDIS_URL = process.env.V4H_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const GRACE_SECONDS = 4;
+let browser: Browser;
+let hostServer: http.Server;
+let hostUrl: string;
+let dataDir: string;
+let database: { url: string; destroy(): Promise<void> };
+
+beforeAll(async () => {
+  if (!fs.existsSync(new URL('../../packages/server/dist/server.js', import.meta.url))) throw new Error('run `npm run build` first');
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-room-mp-'));
+  database = await freshDatabase('postgres', dataDir);
+  hostServer = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HOST_PAGE));
+  await new Promise<void>((resolve) => hostServer.listen(0, '127.0.0.1', resolve));
+  hostUrl = `http://127.0.0.1:${(hostServer.address() as AddressInfo).port}/host.html`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => hostServer?.close(resolve));
+  await database?.destroy();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function open(embed: Embed, displayName: string) {
+  const context = await browser.newContext();
+  await context.addInitScript(STATS_HOOK);
+  const page = await context.newPage();
+  await page.goto(hostUrl);
+  await page.evaluate(([e, n]) => (window as any).openCall(e, n, {}), [embed, displayName] as const);
+  return new Participant(page, context);
+}
+
+describe('built-in room across two processes (Redis)', () => {
+  it('participants on different processes decode each other’s video; killing one process, the other sees the leave', async () => {
+    const shared = {
+      V4H_DATA_DIR: dataDir,
+      V4H_DATABASE_URL: database.url,
+      V4H_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+      V4H_REDIS_URL: REDIS_URL,
+      V4H_ROOM_GRACE_PERIOD: String(GRACE_SECONDS),
+      V4H_LOG_LEVEL: 'warn',
+    };
+    const [doctor, patient] = await createUsers(database.url, dataDir, 2, 'room-mp-');
+    // Each process is reached at its own address here (as a load balancer would send each page to either).
+    const ports = [await freePort(), await freePort()];
+    const one = await startServerProcess({ env: { ...shared, V4H_PUBLIC_URL: `http://127.0.0.1:${ports[0]}` }, port: ports[0] });
+    const two = await startServerProcess({ env: { ...shared, V4H_PUBLIC_URL: `http://127.0.0.1:${ports[1]}` }, port: ports[1] });
+    try {
+      const doctorTokens = await login(one.url, doctor);
+      const patientTokens = await login(two.url, patient);
+      const { sessionId } = (await call(one.url, 'POST', '/api/conferences', { token: doctorTokens.accessToken, body: {} })).body;
+      const started = await call(one.url, 'POST', `/api/conferences/${sessionId}/start`, { token: doctorTokens.accessToken, body: {} });
+      const joined = await call(two.url, 'POST', `/api/conferences/${sessionId}/join`, { token: patientTokens.accessToken, body: {} });
+      expect(new URL(started.body.scriptUrl).port).toBe(String(ports[0]));
+      expect(new URL(joined.body.scriptUrl).port).toBe(String(ports[1]));
+      const a = await open(started.body, 'Dr A');
+      const b = await open(joined.body, 'Pat B');
+      const aJoined = await a.waitForEvent('videoConferenceJoined');
+      const bJoined = await b.waitForEvent('videoConferenceJoined');
+      expect((await a.waitForEvent('participantJoined')).data.id).toBe(bJoined.data.id);
+      expect((await b.waitForEvent('participantJoined')).data.id).toBe(aJoined.data.id);
+      for (const p of [a, b]) {
+        const { first, later } = await p.expectVideoFlowing();
+        expect(later.frames).toBeGreaterThan(first.frames);
+      }
+
+      // The patient's process is killed (SIGKILL): the doctor's page sees the patient leave after the grace period.
+      await two.kill();
+      const left = await a.waitForEvent('participantLeft', (e) => e.data.id === bJoined.data.id, (GRACE_SECONDS + 20) * 1000);
+      expect(left.data.id).toBe(bJoined.data.id);
+      expect((await a.events()).map((e) => e.name)).not.toContain('videoConferenceLeft');
+      for (const p of [a, b]) await p.context.close();
+    } finally {
+      await one.kill().catch(() => {});
+      await two.kill().catch(() => {});
+    }
+  }, 300_000);
+});
