@@ -42,6 +42,17 @@ describe('Call', () => {
     vi.useRealTimers();
   });
 
+  it('passes the built-in room’s networkQualityChanged on as the SDK event, with the session id', () => {
+    const { api } = setup();
+    const events = new Emitter();
+    const got: unknown[] = [];
+    events.on('networkQualityChanged', (q) => got.push(q));
+    new Call({ embed: embed('jwt'), api, presenceUrl: 'http://v4h.test/p', fetch: vi.fn(), events, onEnd: vi.fn() });
+    const quality = { participantId: 'r-2', state: 'bad', reasons: ['packetLoss'], rttMs: 20, packetLoss: 0.2, bitrateKbps: 300 };
+    api.emit('networkQualityChanged', quality);
+    expect(got).toEqual([{ ...quality, sessionId: 's1' }]);
+  });
+
   it('a left followed by a re-join (breakout room, Jitsi reloading) does not end the call', () => {
     vi.useFakeTimers();
     const { api, call, seen, presence } = setup();

@@ -77,6 +77,7 @@ export class Call {
     });
     api.on('participantJoined', (p) => events.emit('participantJoined', { sessionId, id: p?.id, displayName: p?.displayName }));
     api.on('participantLeft', (p) => events.emit('participantLeft', { sessionId, id: p?.id }));
+    api.on('networkQualityChanged', (q) => events.emit('networkQualityChanged', { ...q, sessionId }));
     api.on('videoConferenceLeft', () => {
       if (this.#leftConference) return this.#leftConference();
       // Not asked to leave: over unless a re-join follows (readyToClose, when Jitsi sends it, settles it at once).

@@ -13,6 +13,19 @@ export interface V4HEvents {
   participantJoined: { sessionId: string; id: string; displayName?: string };
   /** Someone else left. */
   participantLeft: { sessionId: string; id: string };
+  /**
+   * The built-in room measured a change in the link to another participant (Jitsi never sends it): `state` good,
+   * warning or bad, `reasons` the figures past their limits (`rtt`, `packetLoss`, `bitrate`, `disconnected`).
+   */
+  networkQualityChanged: {
+    sessionId: string;
+    participantId: string;
+    state: 'good' | 'warning' | 'bad';
+    reasons: Array<'rtt' | 'packetLoss' | 'bitrate' | 'disconnected'>;
+    rttMs: number | null;
+    packetLoss: number | null;
+    bitrateKbps: number | null;
+  };
   /** Jitsi reported a fatal error (e.g. its token was refused) or asked for a room password: code `jitsi_error`. */
   error: { sessionId: string; error: V4HError };
   /** The session could not be renewed: sign in again. */

@@ -40,6 +40,8 @@ export interface JitsiEvents {
   incomingMessage: { from: string; nick: string; message: string; privateMessage: boolean };
   cameraError: { type: string; message: string };
   micError: { type: string; message: string };
+  /** The built-in room's own event (not Jitsi's): a link to another participant changed quality. */
+  networkQualityChanged: { participantId: string; state: 'good' | 'warning' | 'bad'; reasons: Array<'rtt' | 'packetLoss' | 'bitrate' | 'disconnected'>; rttMs: number | null; packetLoss: number | null; bitrateKbps: number | null };
 }
 
 type AnyListener = (payload: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -47,6 +47,8 @@ import { adminCheck } from './privacy/admin.js';
 import { privacyRoutes } from './privacy/routes.js';
 import { ErasureService } from './privacy/erasure.js';
 import { RetentionJob, startRetentionJob } from './privacy/retention.js';
+import { QualityService } from './quality/service.js';
+import { qualityRoutes } from './quality/routes.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -144,11 +146,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
     await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, recordings, eventSyncSecret: config.jitsiEventsSecret });
   }
+  const quality = new QualityService({ db, clock });
+  await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {
     // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
     const bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
     if (bus) app.addHook('onClose', async () => bus.close());
-    room = createBuiltinRoom({ config, db, clock, conferences, removals: conferences.removals, files, log: app.log, bus });
+    room = createBuiltinRoom({ config, db, clock, conferences, removals: conferences.removals, files, quality, log: app.log, bus });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });

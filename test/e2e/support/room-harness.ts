@@ -24,6 +24,7 @@ export const EVENT_NAMES = [
   'chatUpdated',
   'screenSharingStatusChanged',
   'contentSharingParticipantsChanged',
+  'networkQualityChanged',
   'participantKickedOut',
 ];
 

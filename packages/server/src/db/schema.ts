@@ -224,6 +224,7 @@ export interface Database {
   subject_keys: SubjectKeysTable;
   guests: GuestsTable;
   jitsi_receipts: JitsiReceiptsTable;
+  call_quality: CallQualityTable;
   retention_runs: RetentionRunsTable;
   conference_removals: ConferenceRemovalsTable;
 }
@@ -234,6 +235,14 @@ export interface RetentionRunsTable {
   started_at: number;
   finished_at: number;
   removed: string;
+}
+
+/** A participant's call quality summary (JSON of room/quality.ts QualitySummary), replaced by each report. */
+export interface CallQualityTable {
+  session_id: string;
+  participant_id: string;
+  reported_at: number;
+  summary: string;
 }
 
 /** Someone the owner removed from a conference: `user:<userId>` or `guest:<guestId>`. */

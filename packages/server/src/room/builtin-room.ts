@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
 import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
+import type { QualityService } from '../quality/service.js';
 import { RoomService, type RoomConferences, type RoomRemovals } from './service.js';
 import type { PeerAccount } from './protocol.js';
 import type { RoomBus } from './bus.js';
@@ -19,6 +20,8 @@ export function createBuiltinRoom(deps: {
   removals?: RoomRemovals;
   /** Where the owner's saved chat goes (an attachment); without it saving the chat is unavailable. */
   files?: FileService;
+  /** Where the pages' call quality summaries go; without it they are dropped. */
+  quality?: QualityService;
   log?: RoomServiceLog;
   /** Extra wait, after the grace period, before participants from a previous process are recorded as gone. */
   orphanDelayMs?: number;
@@ -62,6 +65,7 @@ export function createBuiltinRoom(deps: {
         .execute(),
     orphanDelayMs: deps.orphanDelayMs,
     iceServers: config.room.iceServers,
+    saveQuality: deps.quality ? (p) => deps.quality!.save(p.sessionId, p.participantId, p.summary) : undefined,
     turn: config.room.turn,
     bus: deps.bus,
     saveChat: deps.files ? (p) => saveChat(db, deps.files!, p) : undefined,

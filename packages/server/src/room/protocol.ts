@@ -1,4 +1,5 @@
 // The built-in room's WebSocket messages (browser ↔ server), shared by the server and the meeting page.
+import { parseQualitySummary, type QualitySummary } from './quality.js';
 
 /**
  * Whose account or guest link a participant came in with, set by the server from the token: the display name is
@@ -46,7 +47,9 @@ export type ClientMessage =
   /** A chat message to everyone, or privately to one participant; relayed, never stored by the server. */
   | { type: 'chat'; message: string; to?: string }
   /** The owner keeps the chat: stored as an attachment, so its hash enters the record. */
-  | { type: 'save-chat'; transcript: string };
+  | { type: 'save-chat'; transcript: string }
+  /** This page's call quality so far (every 30 s and on leave): kept by the server, readable by the owner. */
+  | { type: 'quality'; summary: QualitySummary };
 
 /** Longest chat message and saved transcript (characters). */
 export const CHAT_MAX = 2000;
@@ -148,6 +151,10 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
         : undefined;
     case 'save-chat':
       return typeof m.transcript === 'string' && m.transcript.trim() && m.transcript.length <= TRANSCRIPT_MAX ? { type: 'save-chat', transcript: m.transcript } : undefined;
+    case 'quality': {
+      const summary = parseQualitySummary(m.summary);
+      return summary ? { type: 'quality', summary } : undefined;
+    }
     case 'kick':
       return text(m.id, 64) ? { type: 'kick', id: m.id as string } : undefined;
     case 'leave':

@@ -1,7 +1,7 @@
 // RoomService life cycle with in-process sockets: resume within the grace period, leave after it, the cap under races.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { RoomService, type RoomConferences } from './service.js';
+import { RoomService, type RoomConferences, type RoomServiceOptions } from './service.js';
 import { RoomTokenError, type RoomIdentity } from './room-tokens.js';
 
 const ROOM = 'v4h-room';
@@ -77,9 +77,10 @@ async function until(check: () => boolean, ms = 2000) {
 
 const make = (
   conf: ReturnType<typeof conferences>,
-  o: { max?: number; grace?: number; orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>; turn?: { urls: string[]; secret: string; ttlSeconds: number } } = {},
+  o: { max?: number; grace?: number; orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>; turn?: { urls: string[]; secret: string; ttlSeconds: number }; saveQuality?: RoomServiceOptions['saveQuality'] } = {},
 ) =>
   new RoomService({
+    saveQuality: o.saveQuality,
     conferences: conf.api,
     verifyToken,
     actorFor: async (i) => `user:${i.id}`,
@@ -307,5 +308,33 @@ describe('RoomService', () => {
     await until(() => b.of('participant-updated').length === 1);
     expect(b.of('participant-updated')[0].participant).toMatchObject({ displayName: 'alice', avatar: 'https://img.example/a.png' });
     service.close();
+  });
+
+  it('stores a page’s quality summary at once, keeps later ones until 20 s have passed, and stores the last one at leave', async () => {
+    const conf = conferences();
+    const saved: Array<{ participantId: string; samples: number }> = [];
+    const service = make(conf, { saveQuality: async (p) => void saved.push({ participantId: p.participantId, samples: p.summary.samples }) });
+    const a = client(service);
+    const b = client(service);
+    const joinedA = await a.join('alice:mod');
+    await b.join('bob');
+    const summary = (samples: number) => ({ durationSeconds: samples * 2, samples, seconds: { good: samples * 2, warning: 0, bad: 0 }, rttMs: { avg: 1, max: 2 }, packetLoss: { avg: 0, max: 0 }, bitrateKbps: { avg: 900, min: 800 } });
+    a.send({ type: 'quality', summary: summary(15) });
+    await until(() => saved.length === 1);
+    a.send({ type: 'quality', summary: summary(16) });
+    a.send({ type: 'quality', summary: { ...summary(17), samples: 'many' } });
+    await until(() => a.of('error').length === 1);
+    expect(a.of('error')[0]).toMatchObject({ code: 'bad_message' });
+    expect(saved).toEqual([{ participantId: joinedA.you.id, samples: 15 }]);
+    // A dropped page’s last report is stored when its leave is recorded (here after the grace period).
+    a.drop();
+    await until(() => conf.calls.includes('left user:alice'));
+    expect(saved).toEqual([
+      { participantId: joinedA.you.id, samples: 15 },
+      { participantId: joinedA.you.id, samples: 16 },
+    ]);
+    b.send({ type: 'leave' });
+    await until(() => b.closedWith !== undefined);
+    expect(saved).toHaveLength(2);
   });
 });

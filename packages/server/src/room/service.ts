@@ -2,6 +2,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { safeEqual } from '../lib/ids.js';
 import { parseClientMessage, type ClientMessage, type PeerAccount, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
+import type { QualitySummary } from './quality.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
 import { turnCredentials, type TurnSettings } from './turn.js';
 import type { BusEnvelope, MemberRecord, RoomBus } from './bus.js';
@@ -43,6 +44,8 @@ export interface RoomServiceOptions {
   turn?: TurnSettings;
   /** Stores the owner's chat transcript as an attachment of the conference (absent: saving is unavailable). */
   saveChat?(p: { sessionId: string; userId: string; transcript: string }): Promise<{ fileId: string; sha256: string }>;
+  /** Keeps a participant's call quality summary (absent: summaries are dropped). */
+  saveQuality?(p: { sessionId: string; participantId: string; summary: QualitySummary }): Promise<void>;
   /** Kicks and revoked guest links (ConferenceService.removals fits it); absent: nobody can be removed. */
   removals?: RoomRemovals;
   log?: { warn(obj: object, msg: string): void };
@@ -70,6 +73,8 @@ interface Participant {
   graceTimer?: NodeJS.Timeout;
   /** Counted against the cap but not yet announced (presence being recorded). */
   pending: boolean;
+  /** The page's latest call quality summary, and whether it is stored yet (written at most every 20 s, and at leave). */
+  quality?: { summary: QualitySummary; saved: boolean; savedAt: number };
   /** A member connected to another process (its id): a mirror kept from the bus, reached through it. */
   remote?: string;
   /** A mirror whose process died: its grace period runs here. */
@@ -88,6 +93,8 @@ interface Room {
 const JOIN_TIMEOUT_MS = 10_000;
 const RATE_WINDOW_MS = 10_000;
 const RATE_MAX_MESSAGES = 600;
+/** A page reports its quality every 30 s and on leave; more often is kept in memory until the leave. */
+const QUALITY_WRITE_MS = 20_000;
 /** How long after its token's expiry a live participant may still reconnect. */
 const MAX_EXPIRED_RESUME_S = 24 * 3600;
 
@@ -587,6 +594,12 @@ export class RoomService {
         });
         return this.#send(p.socket, saved ? { type: 'chat-saved', ...saved } : error('save_failed', 'the chat could not be saved', false));
       }
+      case 'quality': {
+        const last = p.quality?.savedAt ?? -Infinity;
+        p.quality = { summary: msg.summary, saved: false, savedAt: last };
+        if (Date.now() - last >= QUALITY_WRITE_MS) await this.#saveQuality(room, p);
+        return;
+      }
       case 'kick':
         return this.#kick(room, p, msg.id);
       case 'end':
@@ -655,8 +668,20 @@ export class RoomService {
     const bus = this.#o.bus;
     if (bus && !(await bus.remove(room.name, p.info.id, p.remote ?? bus.processId))) return;
     this.#broadcast(room, { type: 'participant-left', id: p.info.id });
+    if (p.quality && !p.quality.saved) await this.#saveQuality(room, p);
     const { ended } = await this.#o.conferences.participantLeft({ sessionId: room.sessionId, participantId: p.info.id, actor: p.actor });
     if (ended) this.#closeRoom(room.name, 'ended');
+  }
+
+  async #saveQuality(room: Room, p: Participant) {
+    if (!p.quality || !this.#o.saveQuality) return;
+    const q = p.quality;
+    q.saved = true;
+    q.savedAt = Date.now();
+    await this.#o.saveQuality({ sessionId: room.sessionId, participantId: p.info.id, summary: q.summary }).catch((e) => {
+      q.saved = false;
+      this.#o.log?.warn({ err: e }, 'room: storing a call quality summary failed');
+    });
   }
 
   #drop(room: Room, p: Participant) {

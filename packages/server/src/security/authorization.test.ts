@@ -113,6 +113,8 @@ const MATRIX: Row[] = [
   // Only the instance admin erases; none of these callers is the admin.
   { method: 'POST', path: '/api/admin/erasures', allowed: [], payload: (w) => ({ sessionId: w.sessionId }), unchanged: stillOpen },
   { method: 'GET', path: '/api/conferences/:sessionId/manifest', allowed: ['owner'] },
+  // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
+  { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
 ];
 

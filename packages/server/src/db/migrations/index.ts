@@ -11,7 +11,8 @@ import * as jitsiReceipts from './012-jitsi-receipts.js';
 import * as personalData from './011-personal-data.js';
 import * as conferenceAccess from './013-conference-access.js';
 import * as retention from './014-retention.js';
-import * as conferenceRemovals from './015-conference-removals.js';
+import * as callQuality from './015-call-quality.js';
+import * as conferenceRemovals from './016-conference-removals.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -25,5 +26,6 @@ export const migrations: Record<string, Migration> = {
   '012-jitsi-receipts': jitsiReceipts,
   '013-conference-access': conferenceAccess,
   '014-retention': retention,
-  '015-conference-removals': conferenceRemovals,
+  '015-call-quality': callQuality,
+  '016-conference-removals': conferenceRemovals,
 };

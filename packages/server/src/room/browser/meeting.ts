@@ -11,6 +11,7 @@ import { Devices, type DeviceKey } from './devices.js';
 import { MediaNotice } from './media-notice.js';
 import { ChatPanel } from './chat.js';
 import { ScreenShare } from './screen-share.js';
+import { QualityMonitor } from './quality-monitor.js';
 import { PeoplePanel } from './people.js';
 
 const roomName = document.getElementById('meeting')!.dataset.room!;
@@ -50,6 +51,18 @@ const mesh = new Mesh({
     for (const video of view.remoteVideos()) void devices.applyOutput(video);
   },
   onConnectionState: () => {},
+});
+
+/** Each link's quality on its tile and to the embedding page (networkQualityChanged, our event); the summary to the server. */
+const quality = new QualityMonitor({
+  connections: () => mesh.connections(),
+  expectsVideo: (id) => peers.get(id)?.videoMuted === false,
+  changed: (id, q) => {
+    view.setQuality(id, q.state);
+    parent.emit('networkQualityChanged', { participantId: id, ...q });
+  },
+  overall: (state) => view.setQuality('local', state),
+  report: (summary) => signaling.send({ type: 'quality', summary }),
 });
 
 function loadResume(): { participantId: string; resumeKey: string } | undefined {
@@ -149,6 +162,7 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
   if (first) {
     parent.emit('videoConferenceJoined', { roomName, id: me.id, displayName: me.displayName, avatarURL: me.avatar ?? '', breakoutRoom: false, visitor: false });
     mediaReady = startMedia();
+    quality.start();
   }
   for (const p of msg.participants) addPeer(p);
   refreshState();
@@ -305,6 +319,7 @@ function finish(state: PageState) {
   if (finished) return;
   finished = true;
   clearTimeout(leaveTimer);
+  quality.stop();
   signaling.stop();
   mesh.dropAll();
   stopMedia();
@@ -325,6 +340,9 @@ let leaving = false;
 function hangup() {
   if (finished || leaving) return;
   leaving = true;
+  // The call's quality summary first: the server keeps it with the leave (no personal data, numbers only).
+  const summary = quality.summary();
+  if (summary.samples) signaling.send({ type: 'quality', summary });
   // Wait for the server to record the leave (its 'left' reply finishes), but not forever.
   signaling.send({ type: 'leave' });
   leaveTimer = setTimeout(() => finish('left'), 2000);

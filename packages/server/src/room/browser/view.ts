@@ -1,6 +1,7 @@
 // The meeting page's DOM: tiles (video, name, avatar, mute mark), the status line, the refused panel, the buttons.
 import type { PeerAccount, PeerInfo } from '../protocol.js';
 import { t } from './page-strings.js';
+import type { QualityState } from '../quality.js';
 
 /** What the page shows; `data-state` on <main> carries it for styles and tests. */
 export type PageState = 'connecting' | 'waiting' | 'in-call' | 'reconnecting' | 'refused' | 'left' | 'ended';
@@ -134,6 +135,18 @@ export class MeetingView {
       video.srcObject = stream;
       video.play().catch(() => {});
     }
+  }
+
+  /** The connection indicator of a tile (hidden when undefined: not measured yet). */
+  setQuality(id: string, state: QualityState | undefined) {
+    const q = this.#tiles.get(id)?.quality;
+    if (!q) return;
+    q.hidden = state === undefined;
+    if (state === undefined) return void delete q.dataset.state;
+    q.dataset.state = state;
+    q.title = t.quality[state];
+    q.setAttribute('role', 'img');
+    q.setAttribute('aria-label', t.quality[state]);
   }
 
   removeTile(id: string) {
