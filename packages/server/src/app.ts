@@ -47,6 +47,8 @@ import { adminCheck } from './privacy/admin.js';
 import { privacyRoutes } from './privacy/routes.js';
 import { ErasureService } from './privacy/erasure.js';
 import { RetentionJob, startRetentionJob } from './privacy/retention.js';
+import { AccessAudit } from './audit/access-audit.js';
+import { auditRoutes } from './audit/routes.js';
 import { QualityService } from './quality/service.js';
 import { qualityRoutes } from './quality/routes.js';
 
@@ -117,21 +119,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const conferences = new ConferenceService({ db, clock, config, jitsi, access });
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
-  await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate });
+  // Every read of health data is recorded before it is answered (audit/access-audit.ts).
+  const audit = new AccessAudit({ db, clock, addresses: config.audit.addresses, secret: config.tokenSecret! });
+  await app.register(auditRoutes, { audit, authenticate, isAdmin: adminCheck(config) });
+  await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate, audit });
   // The server→SDK channel: the event log's rows, as they are appended, to the conference's owner and participants.
   const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
-  await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock });
+  await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock, audit });
   const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
   app.addHook('onClose', async () => storage.close());
   const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
-  await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config) });
+  await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config), audit });
   const erasure = new ErasureService({ db, clock, files });
   await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
   const { fileDays, personalDataDays } = config.retention;
-  const retention = new RetentionJob({ db, clock, files, erasure, policy: { fileDays, personalDataDays }, log: app.log });
+  const retention = new RetentionJob({ db, clock, files, erasure, audit, policy: { fileDays, personalDataDays, auditDays: config.audit.retentionDays }, log: app.log });
   app.decorate('privacy', { retention });
   app.decorate('jaasRecordings', null);
   if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
@@ -159,7 +164,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const ledger = await createLedger(config, db.kysely, clock);
   const records = new RecordsService({ db: db.kysely, clock, ledger, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
-  await app.register(recordsRoutes, { records, authenticate });
+  await app.register(recordsRoutes, { records, authenticate, audit });
   const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay, sqliteFile: db.sqliteFile, metrics });
   const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, log: app.log, metrics });
   app.decorate('records', { sealer, anchorer, ledger });

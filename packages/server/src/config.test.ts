@@ -34,6 +34,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ V4H_PERSONAL_DATA_RETENTION_DAYS: '1.5' })).toThrow(/V4H_PERSONAL_DATA_RETENTION_DAYS: expected a whole number/);
   });
 
+  it('keeps a truncated address in the access audit by default, and its rows forever', () => {
+    expect(loadConfig({}).audit).toEqual({ addresses: 'truncated', retentionDays: undefined });
+    expect(loadConfig({ V4H_AUDIT_ADDRESS: 'hashed', V4H_AUDIT_RETENTION_DAYS: '2190' }).audit).toEqual({ addresses: 'hashed', retentionDays: 2190 });
+    expect(() => loadConfig({ V4H_AUDIT_ADDRESS: 'partial' })).toThrow(/V4H_AUDIT_ADDRESS: expected one of truncated, hashed, full, none/);
+  });
+
   it('keeps metrics off by default, and on only with a separate port or a token', () => {
     expect(loadConfig({}).metrics).toEqual({ enabled: false, port: undefined, token: undefined });
     expect(loadConfig({ V4H_METRICS: 'on', V4H_METRICS_PORT: '9100' }).metrics).toEqual({ enabled: true, port: 9100, token: undefined });

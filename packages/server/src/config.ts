@@ -1,6 +1,7 @@
 // Configuration: the only module that reads process.env. Parsed and validated once at start.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { ADDRESS_POLICIES, type AddressPolicy } from './audit/addresses.js';
 
 export type JitsiMode = 'builtin' | 'prosody' | 'jaas' | 'none';
 
@@ -93,6 +94,8 @@ export interface Config {
    * files' bytes, and conferences' personal data; `intervalSeconds` between two passes.
    */
   retention: { fileDays?: number; personalDataDays?: number; intervalSeconds: number };
+  /** The access audit: what it keeps of a client's address, and how many days its rows are kept (undefined: always). */
+  audit: { addresses: AddressPolicy; retentionDays?: number };
   /** Where a JaaS `RECORDING_UPLOADED` link may point (V4H_JAAS_RECORDING_HOSTS); nothing else is ever fetched. */
   jaasRecordingHosts: RecordingHost[];
   /** Seconds a JaaS recording download may take in all before it is abandoned (nothing stored). */
@@ -384,7 +387,13 @@ export function loadConfig(env: Env = process.env): Config {
       personalDataDays: days(env, 'V4H_PERSONAL_DATA_RETENTION_DAYS'),
       intervalSeconds: int(env, 'V4H_RETENTION_INTERVAL', 3600, 1),
     },
+    audit: { addresses: addressPolicy(str(env, 'V4H_AUDIT_ADDRESS') ?? 'truncated'), retentionDays: days(env, 'V4H_AUDIT_RETENTION_DAYS') },
   };
+}
+
+function addressPolicy(raw: string): AddressPolicy {
+  if (!(ADDRESS_POLICIES as readonly string[]).includes(raw)) throw new ConfigError('V4H_AUDIT_ADDRESS', `expected one of ${ADDRESS_POLICIES.join(', ')}, got "${raw}"`);
+  return raw as AddressPolicy;
 }
 
 /** A retention period in whole days (≥ 1), or undefined (unset or `keep`): nothing is removed. */

@@ -5,13 +5,14 @@ import type { Authenticate } from '../auth/authenticate.js';
 import { AppError, ErrorBody } from '../errors.js';
 import type { ConferenceService } from './service.js';
 import * as S from './schemas.js';
+import type { AccessAudit } from '../audit/access-audit.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 const secured = { tags: ['conferences'], security: [{ bearer: [] }] };
 
-export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceService; authenticate: Authenticate }> = async (
+export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceService; authenticate: Authenticate; audit: AccessAudit }> = async (
   fastify,
-  { conferences, authenticate },
+  { conferences, authenticate, audit },
 ) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -53,14 +54,20 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
       schema: { ...secured, summary: 'List my conferences, newest first', querystring: S.ListQuery, response: { 200: S.ListReply, ...errors } },
       handler: async (request) => {
         const { limit = 20, cursor } = request.query;
-        return conferences.list(request.user!, { limit, cursor });
+        const page = await conferences.list(request.user!, { limit, cursor });
+        await audit.record({ actor: `user:${request.user!.id}`, action: 'conference_list', listed: page.items.map((c) => c.sessionId), ip: request.ip });
+        return page;
       },
     });
 
     r.get('/:sessionId', {
       schema: { ...secured, summary: "A conference's details (owner)", params: S.SessionIdParam, response: { 200: S.Details, ...errors } },
-      // Not async: Fastify sends an answer returned at once without waiting a turn (details answers at once when it can).
-      handler: (request) => conferences.details(request.user!, request.params.sessionId),
+      // Answered once the read is in the access audit (fail-closed: audit/access-audit.ts).
+      handler: async (request) => {
+        const details = await conferences.details(request.user!, request.params.sessionId);
+        await audit.record({ actor: `user:${request.user!.id}`, action: 'conference_details', sessionId: details.sessionId, ip: request.ip });
+        return details;
+      },
     });
 
     r.post('/:sessionId/start', {

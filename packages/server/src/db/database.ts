@@ -144,6 +144,12 @@ function namingStatements(pool: Pool): PostgresPool {
   };
 }
 
+/**
+ * The access audit's insert (audit/access-audit.ts), one per read of health data: no cached read looks at that table,
+ * and forgetting the cache on each would make every audited read miss it.
+ */
+const writesOnlyUncachedTables = (sql: string) => sql.startsWith('insert into access_audit ');
+
 const TRANSACTION_BEGINS = /^\s*(begin|start\s+transaction)\b/i;
 const TRANSACTION_ENDS = /^\s*(commit|end|abort|rollback(?!\s+to\b))\b/i;
 
@@ -165,7 +171,7 @@ function cachePreparedStatements(sqlite: import('better-sqlite3').Database, max:
     let statement = cache.get(sql);
     if (!statement) {
       statement = prepare(sql);
-      reportWrites(statement, onWrite);
+      if (!writesOnlyUncachedTables(sql)) reportWrites(statement, onWrite);
       if (cache.size >= max) cache.delete(cache.keys().next().value!);
       cache.set(sql, statement);
     }

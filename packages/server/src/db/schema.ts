@@ -226,7 +226,21 @@ export interface Database {
   jitsi_receipts: JitsiReceiptsTable;
   call_quality: CallQualityTable;
   retention_runs: RetentionRunsTable;
+  access_audit: AccessAuditTable;
   conference_removals: ConferenceRemovalsTable;
+}
+
+/** One read of health data (audit/access-audit.ts); append-only (a trigger refuses updates). */
+export interface AccessAuditTable {
+  id: string;
+  at: number;
+  actor: string;
+  action: string;
+  session_id: string | null;
+  file_id: string | null;
+  /** JSON array of ids, for a listing. */
+  listed: string | null;
+  address: string | null;
 }
 
 /** A retention pass that removed something (privacy/retention.ts); `removed` is JSON of ids and counts. */

@@ -7,12 +7,13 @@ import { AppError, ErrorBody } from '../errors.js';
 import { SessionIdParam } from '../conferences/schemas.js';
 import type { ConferenceEventsService } from './service.js';
 import { publicEvent } from './public-event.js';
+import type { AccessAudit } from '../audit/access-audit.js';
 
 const HEARTBEAT_MS = 15_000;
 // A client that reads nothing while events pile up is cut off rather than buffered without bound.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-export const eventRoutes: FastifyPluginAsync<{ events: ConferenceEventsService; authenticate: Authenticate; clock: Clock }> = async (fastify, { events, authenticate, clock }) => {
+export const eventRoutes: FastifyPluginAsync<{ events: ConferenceEventsService; authenticate: Authenticate; clock: Clock; audit: AccessAudit }> = async (fastify, { events, authenticate, clock, audit }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const open = new Set<() => void>();
   // Streams never finish by themselves: close them before the server waits for its connections to drain.
@@ -37,6 +38,7 @@ export const eventRoutes: FastifyPluginAsync<{ events: ConferenceEventsService; 
       const user = request.user!;
       const sessionId = request.params.sessionId;
       const afterSeq = await events.open(user, sessionId, resumeAt === undefined ? undefined : Number(resumeAt));
+      await audit.record({ actor: `user:${user.id}`, action: 'event_stream', sessionId, ip: request.ip });
 
       reply.hijack();
       const res = reply.raw;

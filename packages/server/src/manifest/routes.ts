@@ -5,12 +5,13 @@ import type { Authenticate } from '../auth/authenticate.js';
 import type { RecordsService } from './service.js';
 import * as S from './schemas.js';
 import { ErrorBody } from '../errors.js';
+import { linkActor, type AccessAudit } from '../audit/access-audit.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
 const secured = { tags: ['records'], security: [{ bearer: [] }] };
 
 /** Registered without a prefix: its paths are absolute. */
-export const recordsRoutes: FastifyPluginAsync<{ records: RecordsService; authenticate: Authenticate }> = async (fastify, { records, authenticate }) => {
+export const recordsRoutes: FastifyPluginAsync<{ records: RecordsService; authenticate: Authenticate; audit: AccessAudit }> = async (fastify, { records, authenticate, audit }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get('/.well-known/v4h-ledger.json', {
@@ -21,8 +22,11 @@ export const recordsRoutes: FastifyPluginAsync<{ records: RecordsService; authen
 
   app.get('/api/verify/:token', {
     schema: { tags: ['records'], summary: 'A conference record opened by a verification link (no account)', params: S.TokenParam, response: { 200: S.Bundle, ...errors } },
-    handler: async (request, reply) =>
-      reply.headers({ 'cache-control': 'no-store', 'access-control-allow-origin': '*' }).send(await records.bundleForLink(request.params.token)),
+    handler: async (request, reply) => {
+      const bundle = await records.bundleForLink(request.params.token);
+      await audit.record({ actor: linkActor('verification-link', request.params.token), action: 'verification_bundle', sessionId: bundle.sessionId, ip: request.ip });
+      return reply.headers({ 'cache-control': 'no-store', 'access-control-allow-origin': '*' }).send(bundle);
+    },
   });
 
   app.register(async (authed) => {
@@ -31,7 +35,11 @@ export const recordsRoutes: FastifyPluginAsync<{ records: RecordsService; authen
 
     r.get('/api/conferences/:sessionId/manifest', {
       schema: { ...secured, summary: 'Sealed manifests with proofs and anchoring status (owner)', params: S.SessionIdParam, response: { 200: S.Bundle, ...errors } },
-      handler: async (request) => records.bundleForOwner(request.user!.id, request.params.sessionId),
+      handler: async (request) => {
+        const bundle = await records.bundleForOwner(request.user!.id, request.params.sessionId);
+        await audit.record({ actor: `user:${request.user!.id}`, action: 'manifest', sessionId: request.params.sessionId, ip: request.ip });
+        return bundle;
+      },
     });
 
     r.post('/api/conferences/:sessionId/verification-links', {

@@ -103,7 +103,7 @@ describe('retention', () => {
     // Day 35: A's file is past 30 days, B's is not; A ended 35 days ago (< 60): its personal data stays.
     t.clock!.advance(15 * DAY);
     const first = await t.app.privacy.retention.runOnce();
-    expect(first).toEqual({ filesDeleted: [oldFile.body.fileId], conferencesErased: [] });
+    expect(first).toEqual({ filesDeleted: [oldFile.body.fileId], conferencesErased: [], auditRowsDeleted: 0 });
     expect(t.storedObjects().length).toBe(1);
     expect(await eventsOfType(t, a.sessionId, 'file_deleted')).toEqual([{ actor: 'system', data: { fileId: oldFile.body.fileId, sha256: oldFile.body.sha256, reason: 'retention' } }]);
     auth = await relogin(t, owner);
@@ -112,19 +112,19 @@ describe('retention', () => {
     const guest = await t.db.kysely.selectFrom('guests').selectAll().where('session_id', '=', a.sessionId).executeTakeFirstOrThrow();
     expect(guest.name).toBe('Zuleica Retida');
     // A second pass finds nothing more to do.
-    expect(await t.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [] });
+    expect(await t.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [], auditRowsDeleted: 0 });
 
     // Day 65: B's file is 45 days old; A ended 65 days ago: its guest's name and key go; B has not ended.
     t.clock!.advance(30 * DAY);
     const second = await t.app.privacy.retention.runOnce();
-    expect(second).toEqual({ filesDeleted: [recentFile.body.fileId], conferencesErased: [a.sessionId] });
+    expect(second).toEqual({ filesDeleted: [recentFile.body.fileId], conferencesErased: [a.sessionId], auditRowsDeleted: 0 });
     expect(t.storedObjects()).toEqual([]);
     const erasedGuest = await t.db.kysely.selectFrom('guests').selectAll().where('guest_id', '=', guest.guest_id).executeTakeFirstOrThrow();
     expect(erasedGuest.name).toBeNull();
     expect(await t.db.kysely.selectFrom('subject_keys').selectAll().where('subject', '=', `guest:${guest.guest_id}`).executeTakeFirst()).toBeUndefined();
     const erased = await eventsOfType(t, a.sessionId, 'erased');
     expect(erased).toEqual([{ actor: 'system', data: { subjects: expect.arrayContaining([`guest:${guest.guest_id}`, `file:${oldFile.body.fileId}`]), filesDeleted: [], reason: 'retention' } }]);
-    expect(await t.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [] });
+    expect(await t.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [], auditRowsDeleted: 0 });
     expect(await eventsOfType(t, a.sessionId, 'erased')).toHaveLength(1);
 
     // What each pass removed is on record; A's manifests (before and after) all verify.
@@ -154,7 +154,7 @@ describe('retention', () => {
     const done = reports.filter((r) => r !== undefined);
     expect(done.flatMap((r) => r.filesDeleted).sort()).toEqual([...fileIds].sort());
     expect(done.flatMap((r) => r.conferencesErased).sort()).toEqual([...sessions].sort());
-    expect(await two.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [] });
+    expect(await two.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [], auditRowsDeleted: 0 });
     for (const sessionId of sessions) {
       expect(await eventsOfType(one, sessionId, 'file_deleted')).toHaveLength(2);
       expect(await eventsOfType(one, sessionId, 'erased')).toHaveLength(1);
@@ -200,7 +200,7 @@ describe('retention', () => {
     expect((await api(t, 'POST', `/api/conferences/${sessionId}/end`, owner.auth, {})).status).toBe(200);
     t.clock!.advance(3650 * DAY);
     expect(t.app.privacy.retention.enabled).toBe(false);
-    expect(await t.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [] });
+    expect(await t.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [], auditRowsDeleted: 0 });
     expect(t.storedObjects().length).toBe(1);
   });
 });

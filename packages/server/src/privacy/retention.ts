@@ -9,18 +9,23 @@ import { newId } from '../lib/ids.js';
 import { acquireLease, releaseLease } from '../ledger/lease.js';
 import type { FileService } from '../storage/service.js';
 import type { ErasureService } from './erasure.js';
+import type { AccessAudit } from '../audit/access-audit.js';
 
 export interface RetentionPolicy {
   /** Days after upload before a file's bytes are deleted; undefined: kept. */
   fileDays?: number;
   /** Days after a conference ends before its personal data is erased; undefined: kept. */
   personalDataDays?: number;
+  /** Days the access audit's rows are kept; undefined: always. */
+  auditDays?: number;
 }
 
 /** What one pass removed, by id (the same ids as its `file_deleted` and `erased` events and its retention_runs row). */
 export interface RetentionReport {
   filesDeleted: string[];
   conferencesErased: string[];
+  /** Access-audit rows past their retention (counted: they name nothing the record needs). */
+  auditRowsDeleted: number;
 }
 
 interface Log {
@@ -34,6 +39,7 @@ export interface RetentionJobDeps {
   clock: Clock;
   files: FileService;
   erasure: ErasureService;
+  audit?: AccessAudit;
   policy: RetentionPolicy;
   log?: Log;
   /** Items fetched per query (default 100). */
@@ -55,8 +61,8 @@ export class RetentionJob {
 
   /** True when the policy removes anything at all (else no pass is ever started). */
   get enabled(): boolean {
-    const { fileDays, personalDataDays } = this.#deps.policy;
-    return fileDays !== undefined || personalDataDays !== undefined;
+    const { fileDays, personalDataDays, auditDays } = this.#deps.policy;
+    return fileDays !== undefined || personalDataDays !== undefined || auditDays !== undefined;
   }
 
   /**
@@ -80,7 +86,7 @@ export class RetentionJob {
     const { db, clock } = this.#deps;
     const started = clock.now();
     if (!(await this.#renew())) return undefined;
-    const report: RetentionReport = { filesDeleted: [], conferencesErased: [] };
+    const report: RetentionReport = { filesDeleted: [], conferencesErased: [], auditRowsDeleted: 0 };
     let budget = maxItems;
     try {
       if (this.#deps.policy.fileDays !== undefined) {
@@ -89,14 +95,19 @@ export class RetentionJob {
       if (this.#deps.policy.personalDataDays !== undefined) {
         await this.#erasePersonalData(started - this.#deps.policy.personalDataDays * DAY_MS, report, budget);
       }
+      if (this.#deps.policy.auditDays !== undefined && this.#deps.audit) {
+        const cutoff = started - this.#deps.policy.auditDays * DAY_MS;
+        for (let n = 1; n > 0 && (await this.#renew()); report.auditRowsDeleted += n) n = await this.#deps.audit.deleteBefore(cutoff, 10_000);
+      }
     } finally {
-      if (report.filesDeleted.length || report.conferencesErased.length) {
+      if (report.filesDeleted.length || report.conferencesErased.length || report.auditRowsDeleted) {
         await db.kysely
           .insertInto('retention_runs')
           .values({ id: newId(), started_at: started, finished_at: clock.now(), removed: JSON.stringify(report) })
           .execute()
           .catch((err) => this.#deps.log?.error({ err }, 'retention: recording the pass failed'));
-        this.#deps.log?.info({ filesDeleted: report.filesDeleted.length, conferencesErased: report.conferencesErased.length }, 'retention pass removed data');
+        const { filesDeleted, conferencesErased, auditRowsDeleted } = report;
+        this.#deps.log?.info({ filesDeleted: filesDeleted.length, conferencesErased: conferencesErased.length, auditRowsDeleted }, 'retention pass removed data');
       }
       await releaseLease(db.kysely, LEASE, this.#holder);
     }

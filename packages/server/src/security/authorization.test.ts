@@ -112,6 +112,8 @@ const MATRIX: Row[] = [
   },
   // Only the instance admin erases; none of these callers is the admin.
   { method: 'POST', path: '/api/admin/erasures', allowed: [], payload: (w) => ({ sessionId: w.sessionId }), unchanged: stillOpen },
+  // The access audit: the admin only (audit/access-audit.test.ts reads it as the admin).
+  { method: 'GET', path: '/api/audit', allowed: [] },
   { method: 'GET', path: '/api/conferences/:sessionId/manifest', allowed: ['owner'] },
   // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
   { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },

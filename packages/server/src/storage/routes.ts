@@ -11,6 +11,7 @@ import { contentDisposition } from './content-disposition.js';
 import type { Download, FileService, Principal, RangeHeaders, UploadInput } from './service.js';
 import * as S from './schemas.js';
 import { trackUpload } from '../metrics/track.js';
+import { linkActor, type AccessAudit, type AccessRead } from '../audit/access-audit.js';
 
 export interface FileRoutesOptions {
   files: FileService;
@@ -20,6 +21,7 @@ export interface FileRoutesOptions {
   maxUploadBytes: number;
   /** True for the admin account (privacy/admin.ts). */
   isAdmin: (user: { username: string }) => boolean;
+  audit: AccessAudit;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
@@ -27,7 +29,7 @@ const uploadErrors = { ...errors, 413: ErrorBody, 415: ErrorBody };
 const downloadErrors = { ...errors, 416: ErrorBody };
 const tags = ['files'];
 
-export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify, { files, authenticate, recorderSecret, maxUploadBytes, isAdmin }) => {
+export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify, { files, authenticate, recorderSecret, maxUploadBytes, isAdmin, audit }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   // Uploads are raw bodies of any type, handed over as the request stream itself (checked by the service).
@@ -116,7 +118,11 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
   app.get('/api/conferences/:sessionId/files', {
     onRequest: authenticate,
     schema: { tags, security: [{ bearer: [] }], summary: "A conference's files the caller may see, oldest first (owner: all; others: their own and shared ones)", params: S.SessionParams, response: { 200: S.FileList, ...errors } },
-    handler: async (request) => ({ items: await files.list(request.user!, request.params.sessionId) }),
+    handler: async (request) => {
+      const items = await files.list(request.user!, request.params.sessionId);
+      await audit.record({ actor: `user:${request.user!.id}`, action: 'file_list', sessionId: request.params.sessionId, listed: items.map((f) => f.fileId), ip: request.ip });
+      return { items };
+    },
   });
 
   app.post('/api/conferences/:sessionId/files/:fileId/share', {
@@ -128,8 +134,10 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
   app.get('/api/conferences/:sessionId/files/:fileId', {
     onRequest: authenticate,
     schema: { tags, security: [{ bearer: [] }], summary: 'Download a file (owner, its uploader, participants once shared); Range supported', params: S.FileParams, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
-    handler: async (request, reply) =>
-      sendDownload(reply, await files.open(request.user!, request.params.sessionId, request.params.fileId, rangeHeader(request))),
+    handler: async (request, reply) => {
+      const download = await files.open(request.user!, request.params.sessionId, request.params.fileId, rangeHeader(request));
+      return sendDownload(reply, await audited(audit, download, { actor: `user:${request.user!.id}`, ip: request.ip }));
+    },
   });
 
   app.delete('/api/conferences/:sessionId/files/:fileId', {
@@ -150,10 +158,23 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.get('/api/files/:fileId/content', {
     schema: { tags, summary: 'Download a file through a signed, time-limited link; Range supported', params: S.SignedParams, querystring: S.SignedQuery, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
-    handler: async (request, reply) =>
-      sendDownload(reply, await files.openSigned(request.params.fileId, request.query.expires, request.query.signature, rangeHeader(request))),
+    handler: async (request, reply) => {
+      const download = await files.openSigned(request.params.fileId, request.query.expires, request.query.signature, rangeHeader(request));
+      return sendDownload(reply, await audited(audit, download, { actor: linkActor('signed-link', request.query.signature), ip: request.ip }));
+    },
   });
 };
+
+/** The download once its read is in the access audit; its bytes are never sent (the stream is closed) if it cannot be. */
+async function audited(audit: AccessAudit, download: Download, who: Pick<AccessRead, 'actor' | 'ip'>): Promise<Download> {
+  try {
+    await audit.record({ ...who, action: 'file_download', sessionId: download.file.session_id, fileId: download.file.id });
+  } catch (error) {
+    download.body.destroy();
+    throw error;
+  }
+  return download;
+}
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest();
 

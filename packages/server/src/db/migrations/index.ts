@@ -12,7 +12,8 @@ import * as personalData from './011-personal-data.js';
 import * as conferenceAccess from './013-conference-access.js';
 import * as retention from './014-retention.js';
 import * as callQuality from './015-call-quality.js';
-import * as conferenceRemovals from './016-conference-removals.js';
+import * as accessAudit from './016-access-audit.js';
+import * as conferenceRemovals from './017-conference-removals.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -27,5 +28,6 @@ export const migrations: Record<string, Migration> = {
   '013-conference-access': conferenceAccess,
   '014-retention': retention,
   '015-call-quality': callQuality,
-  '016-conference-removals': conferenceRemovals,
+  '016-access-audit': accessAudit,
+  '017-conference-removals': conferenceRemovals,
 };
