@@ -25,6 +25,11 @@ export const EVENT_NAMES = [
   'screenSharingStatusChanged',
   'contentSharingParticipantsChanged',
   'networkQualityChanged',
+  'participantRoleChanged',
+  'dominantSpeakerChanged',
+  'tileViewChanged',
+  'subjectChange',
+  'avatarChanged',
   'participantKickedOut',
 ];
 

@@ -21,6 +21,7 @@ export function meetingPageHtml(o: { roomName: string; scriptVersion: string; st
 <body>
 <main id="meeting" data-room="${room}" data-state="connecting">
   <h1 class="visually-hidden">${e(t.heading)}</h1>
+  <p id="subject" class="subject" hidden><span class="visually-hidden">${e(t.subjectLabel)}: </span><span id="subject-text"></span></p>
   <div class="body">
     <section id="stage" class="stage" aria-label="${e(t.participants)}"></section>
     <aside id="chat" class="panel chat" aria-labelledby="chat-title" hidden>
@@ -63,6 +64,8 @@ export function meetingPageHtml(o: { roomName: string; scriptVersion: string; st
     <button id="people-toggle" type="button" aria-pressed="false" aria-controls="people" disabled hidden>${e(t.people.title)}</button>
     <button id="chat-toggle" type="button" aria-pressed="false" aria-controls="chat" disabled hidden>${e(t.chat)}<span id="chat-unread" class="badge" hidden></span></button>
     <button id="devices-toggle" type="button" aria-pressed="false" aria-controls="devices" disabled hidden>${e(t.settings)}</button>
+    <button id="tile-view" type="button" aria-pressed="true" disabled>${e(t.tileView)}</button>
+    <button id="mute-everyone" type="button" disabled hidden>${e(t.muteEveryone)}</button>
     <button id="hangup" type="button" class="danger" disabled>${e(t.leave)}</button>
   </div>
 </main>

@@ -48,12 +48,18 @@ export type ClientMessage =
   | { type: 'chat'; message: string; to?: string }
   /** The owner keeps the chat: stored as an attachment, so its hash enters the record. */
   | { type: 'save-chat'; transcript: string }
+  /** A moderator mutes everyone else's microphone (or camera), as Jitsi's muteEveryone. */
+  | { type: 'mute-everyone'; media: 'audio' | 'video' }
+  /** A moderator sets the call's subject (Jitsi's `subject` command); shown to everyone, never stored. */
+  | { type: 'subject'; subject: string }
   /** This page's call quality so far (every 30 s and on leave): kept by the server, readable by the owner. */
   | { type: 'quality'; summary: QualitySummary };
 
 /** Longest chat message and saved transcript (characters). */
 export const CHAT_MAX = 2000;
 export const TRANSCRIPT_MAX = 100_000;
+/** Longest call subject (characters). */
+export const SUBJECT_MAX = 200;
 
 /** Stable reasons a join is refused or a command fails. */
 export type RoomErrorCode =
@@ -85,6 +91,8 @@ export type ServerMessage =
       /** How long a dropped participant keeps its seat; after a server restart, absent members get as long to come back. */
       graceSeconds?: number;
       iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+      /** The subject a moderator set, if any. */
+      subject?: string;
     }
   | { type: 'participant-joined'; participant: PeerInfo }
   | { type: 'participant-updated'; participant: PeerInfo }
@@ -100,6 +108,9 @@ export type ServerMessage =
   | { type: 'chat'; from: string; message: string; private: boolean }
   | { type: 'chat-saved'; fileId: string; sha256: string }
   | { type: 'ended'; reason: string }
+  /** A moderator muted everyone: the page mutes that device (the person can unmute, as on Jitsi). */
+  | { type: 'muted'; media: 'audio' | 'video'; by: string }
+  | { type: 'subject'; subject: string }
   /** The server is stopping (restart or deploy): reconnect and resume; nobody has left. */
   | { type: 'restarting' }
   | { type: 'error'; code: RoomErrorCode; message: string; fatal: boolean };
@@ -151,6 +162,10 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
         : undefined;
     case 'save-chat':
       return typeof m.transcript === 'string' && m.transcript.trim() && m.transcript.length <= TRANSCRIPT_MAX ? { type: 'save-chat', transcript: m.transcript } : undefined;
+    case 'mute-everyone':
+      return m.media === undefined || m.media === 'audio' || m.media === 'video' ? { type: 'mute-everyone', media: (m.media as 'video' | undefined) ?? 'audio' } : undefined;
+    case 'subject':
+      return typeof m.subject === 'string' && shown(m.subject, SUBJECT_MAX) ? { type: 'subject', subject: m.subject.trim() } : undefined;
     case 'quality': {
       const summary = parseQualitySummary(m.summary);
       return summary ? { type: 'quality', summary } : undefined;

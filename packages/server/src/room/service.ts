@@ -88,6 +88,8 @@ interface Room {
   participants: Map<string, Participant>;
   /** With a bus: subscribed to the room's channel and mirrors loaded. */
   ready?: Promise<void>;
+  /** Set by a moderator; lives with the room in this process (not stored). */
+  subject?: string;
 }
 
 const JOIN_TIMEOUT_MS = 10_000;
@@ -594,6 +596,15 @@ export class RoomService {
         });
         return this.#send(p.socket, saved ? { type: 'chat-saved', ...saved } : error('save_failed', 'the chat could not be saved', false));
       }
+      case 'mute-everyone': {
+        if (!p.identity.moderator) return this.#send(p.socket, error('not_moderator', 'only a moderator can mute everyone', false));
+        const muted: ServerMessage = { type: 'muted', media: msg.media, by: p.info.id };
+        return this.#broadcast(room, muted, p);
+      }
+      case 'subject':
+        if (!p.identity.moderator) return this.#send(p.socket, error('not_moderator', 'only a moderator can set the subject', false));
+        room.subject = msg.subject;
+        return this.#broadcast(room, { type: 'subject', subject: msg.subject });
       case 'quality': {
         const last = p.quality?.savedAt ?? -Infinity;
         p.quality = { summary: msg.summary, saved: false, savedAt: last };
@@ -754,6 +765,7 @@ export class RoomService {
       participants: others,
       graceSeconds: this.#o.graceSeconds,
       iceServers: this.#o.turn ? [...this.#o.iceServers, turnCredentials(this.#o.turn, p.info.id)] : this.#o.iceServers,
+      ...(room.subject ? { subject: room.subject } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 // /external_api.js of the built-in room: a JitsiMeetExternalAPI with the surface integrators use on Jitsi's.
-import { HASH, MESSAGE_TAG, type PageToParent } from './messages.js';
+import { HASH, MESSAGE_TAG, SUPPORTED_COMMANDS, UNSUPPORTED_METHODS, type PageToParent } from './messages.js';
 
 type Listener = (...args: any[]) => void;
 
@@ -167,9 +167,10 @@ class JitsiMeetExternalAPI {
     return true;
   }
 
-  /** Commands: displayName, avatarUrl, toggleAudio, toggleVideo, hangup, endConference. */
+  /** Jitsi's command names (SUPPORTED_COMMANDS); another name logs "Not supported command name." and does nothing. */
   executeCommand(name: string, ...args: unknown[]): void {
     if (this.#disposed) return;
+    if (!(SUPPORTED_COMMANDS as readonly string[]).includes(name)) return console.error('Not supported command name.', name);
     if (!this.#ready) {
       this.#pending.push([name, ...args]);
       return;
@@ -187,6 +188,26 @@ class JitsiMeetExternalAPI {
 
   getNumberOfParticipants(): number {
     return this.#participants.size;
+  }
+
+  /** A participant's name, as the call shows it (undefined for an unknown id), like Jitsi's. */
+  getDisplayName(participantId: string): string {
+    return this.#participants.get(participantId)?.displayName as string;
+  }
+
+  /** A participant's avatar URL (undefined when none), like Jitsi's. */
+  getAvatarURL(participantId: string): string {
+    return this.#participants.get(participantId)?.avatarURL as string;
+  }
+
+  /** Jitsi's shape: `{ rooms: [{ isMainRoom, id, jid, participants: [{ id, jid, role, displayName, avatarUrl }] }] }` (no breakout rooms here). */
+  getRoomsInfo(): Promise<{ rooms: Array<{ isMainRoom: boolean; id: string; jid: string; participants: Array<{ id: string; jid: string; role: string; displayName: string; avatarUrl?: string }> }> }> {
+    return this.#request('getRoomsInfo');
+  }
+
+  /** Whether this participant sees everyone in tiles (the default) rather than one person large. */
+  isTileViewOn(): Promise<boolean> {
+    return this.#request('isTileViewOn');
   }
 
   /** The page's own state (a microphone that could not start counts as muted); before the page is up, the start option. */
@@ -326,9 +347,22 @@ class JitsiMeetExternalAPI {
       const p = this.#participants.get(id);
       if (p) p.displayName = p.formattedDisplayName = displayName;
     } else if (name === 'videoConferenceLeft') this.#participants.clear();
-    else if (name === 'audioMuteStatusChanged') this.#audioMuted = data.muted === true;
+    else if (name === 'avatarChanged') {
+      const p = this.#participants.get(id);
+      if (p) p.avatarURL = (data.avatarURL as string) || undefined;
+    } else if (name === 'audioMuteStatusChanged') this.#audioMuted = data.muted === true;
     else if (name === 'videoMuteStatusChanged') this.#videoMuted = data.muted === true;
   }
 }
 
+for (const name of UNSUPPORTED_METHODS) {
+  // Integrators' code written for Jitsi keeps running: a method we lack logs, as an unknown command does on Jitsi.
+  Object.defineProperty(JitsiMeetExternalAPI.prototype, name, {
+    value: () => console.error('Not supported command name.', name),
+    configurable: true,
+    writable: true,
+  });
+}
+
+export type { JitsiMeetExternalAPI };
 (globalThis as unknown as { JitsiMeetExternalAPI: typeof JitsiMeetExternalAPI }).JitsiMeetExternalAPI = JitsiMeetExternalAPI;

@@ -1,10 +1,10 @@
 // The meeting page: joins the room over the signaling socket, runs the WebRTC mesh, reports to the embedding page.
-import { TRANSCRIPT_MAX, type PeerInfo, type RoomErrorCode, type ServerMessage } from '../protocol.js';
+import { SUBJECT_MAX, TRANSCRIPT_MAX, type PeerInfo, type RoomErrorCode, type ServerMessage } from '../protocol.js';
 import { HASH, parseHashParams } from './messages.js';
 import { Mesh } from './mesh.js';
 import { connectParent } from './parent.js';
 import { Signaling } from './signaling.js';
-import { MeetingView, type PageState } from './view.js';
+import { $, MeetingView, type PageState } from './view.js';
 import { t } from './page-strings.js';
 import { LocalMedia, type MediaFailure, type MediaKind } from './local-media.js';
 import { Devices, type DeviceKey } from './devices.js';
@@ -12,6 +12,7 @@ import { MediaNotice } from './media-notice.js';
 import { ChatPanel } from './chat.js';
 import { ScreenShare } from './screen-share.js';
 import { QualityMonitor } from './quality-monitor.js';
+import { DominantSpeaker } from './speakers.js';
 import { PeoplePanel } from './people.js';
 
 const roomName = document.getElementById('meeting')!.dataset.room!;
@@ -65,6 +66,40 @@ const quality = new QualityMonitor({
   report: (summary) => signaling.send({ type: 'quality', summary }),
 });
 
+/** The loudest participant: its tile is outlined, shown large when tile view is off, and the embedding page told (Jitsi's event). */
+const speakers = new DominantSpeaker({
+  connections: () => mesh.connections(),
+  localId: () => me?.id,
+  localMuted: () => audioMuted,
+  changed: (id) => {
+    view.setSpeaker(id === me?.id ? 'local' : id);
+    parent.emit('dominantSpeakerChanged', { id });
+  },
+});
+
+const role = (p: PeerInfo) => (p.moderator ? 'moderator' : 'participant');
+
+function setSubject(subject: string) {
+  view.setSubject(subject);
+  parent.emit('subjectChange', { subject });
+}
+
+function setTileView(on: boolean) {
+  if (on === view.tileViewOn) return;
+  view.setTileView(on);
+  parent.emit('tileViewChanged', { enabled: on });
+}
+
+/** A moderator muted everyone: mute that device here (the person may unmute again, as on Jitsi). */
+function mutedByModerator(media: 'audio' | 'video') {
+  if (media === 'audio' ? audioMuted : videoMuted) return;
+  if (media === 'audio') audioMuted = true;
+  else videoMuted = true;
+  applyMute();
+  parent.emit(media === 'audio' ? 'audioMuteStatusChanged' : 'videoMuteStatusChanged', { muted: true });
+  view.notify(media === 'audio' ? t.mutedByModerator : t.cameraOffByModerator);
+}
+
 function loadResume(): { participantId: string; resumeKey: string } | undefined {
   try {
     const saved = JSON.parse(sessionStorage.getItem(resumeKey) ?? 'null');
@@ -104,6 +139,8 @@ function onMessage(msg: ServerMessage) {
       if (before.displayName !== msg.participant.displayName) {
         parent.emit('displayNameChange', { id: msg.participant.id, displayname: msg.participant.displayName });
       }
+      if (before.avatar !== msg.participant.avatar) parent.emit('avatarChanged', { id: msg.participant.id, avatarURL: msg.participant.avatar ?? '' });
+      if (before.moderator !== msg.participant.moderator) parent.emit('participantRoleChanged', { id: msg.participant.id, role: role(msg.participant) });
       return;
     }
     case 'participant-left':
@@ -126,6 +163,10 @@ function onMessage(msg: ServerMessage) {
       chat.received(nick, msg.message, msg.private);
       return parent.emit('incomingMessage', { from: msg.from, nick, privateMessage: msg.private, message: msg.message, stamp: new Date().toISOString() });
     }
+    case 'muted':
+      return mutedByModerator(msg.media);
+    case 'subject':
+      return setSubject(msg.subject);
     case 'chat-saved':
       return chat.saveStatus(t.chatPanel.saved);
     case 'restarting':
@@ -163,7 +204,11 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
     parent.emit('videoConferenceJoined', { roomName, id: me.id, displayName: me.displayName, avatarURL: me.avatar ?? '', breakoutRoom: false, visitor: false });
     mediaReady = startMedia();
     quality.start();
+    speakers.start();
+    parent.emit('participantRoleChanged', { id: me.id, role: role(me) });
+    view.muteEveryone.hidden = !me.moderator;
   }
+  if (msg.subject && msg.subject !== $('subject-text').textContent) setSubject(msg.subject);
   for (const p of msg.participants) addPeer(p);
   refreshState();
   void mediaReady.then(() => {
@@ -274,7 +319,11 @@ function addPeer(p: PeerInfo) {
   const known = peers.has(p.id);
   peers.set(p.id, p);
   view.tile(p.id, p);
-  if (!known) parent.emit('participantJoined', { id: p.id, displayName: p.displayName });
+  if (!known) {
+    parent.emit('participantJoined', { id: p.id, displayName: p.displayName });
+    // Jitsi announces a role once it is known; everyone starts as a participant.
+    if (p.moderator) parent.emit('participantRoleChanged', { id: p.id, role: 'moderator' });
+  }
   chat.setRecipients([...peers.values()]);
   refreshPresenters();
   refreshState();
@@ -320,6 +369,7 @@ function finish(state: PageState) {
   finished = true;
   clearTimeout(leaveTimer);
   quality.stop();
+  speakers.stop();
   signaling.stop();
   mesh.dropAll();
   stopMedia();
@@ -363,6 +413,12 @@ const commands: Record<string, (...args: unknown[]) => void> = {
     const enable = (options as { enable?: unknown } | undefined)?.enable;
     void share.toggle(typeof enable === 'boolean' ? enable : undefined);
   },
+  toggleTileView: () => setTileView(!view.tileViewOn),
+  setTileView: (enabled) => setTileView(enabled !== false),
+  muteEveryone: (mediaType) => signaling.send({ type: 'mute-everyone', media: mediaType === 'video' ? 'video' : 'audio' }),
+  subject: (subject) => {
+    if (typeof subject === 'string') signaling.send({ type: 'subject', subject: subject.slice(0, SUBJECT_MAX) });
+  },
   toggleAudio: () => void toggle('audio'),
   toggleVideo: () => void toggle('video'),
   displayName: (name) => {
@@ -380,7 +436,10 @@ const commands: Record<string, (...args: unknown[]) => void> = {
     if (typeof url !== 'string' || !/^(https?:|data:image\/)/i.test(url) || fromToken.avatar) return;
     if (me) me.avatar = url;
     signaling.send({ type: 'profile', avatar: url });
-    if (me) view.tile('local', localTileInfo(), true);
+    if (me) {
+      view.tile('local', localTileInfo(), true);
+      parent.emit('avatarChanged', { id: me.id, avatarURL: url });
+    }
   },
 };
 
@@ -439,6 +498,11 @@ const requests: Record<string, (...args: unknown[]) => unknown> = {
   isAudioMuted: () => audioMuted,
   isVideoMuted: () => videoMuted,
   isSharingScreen: () => share.on,
+  isTileViewOn: () => view.tileViewOn,
+  getRoomsInfo: () => {
+    const entry = (p: PeerInfo) => ({ id: p.id, jid: p.id, role: role(p), displayName: p.displayName, avatarUrl: p.avatar ?? undefined });
+    return { rooms: [{ isMainRoom: true, id: roomName, jid: roomName, participants: me ? [entry(me), ...[...peers.values()].map(entry)] : [] }] };
+  },
   getAvailableDevices: () => devices.available(),
   getCurrentDevices: () => devices.current(),
   isDeviceChangeAvailable: (type) => (type === 'output' ? devices.available().then((d) => d.audioOutput.length > 0) : true),
@@ -460,5 +524,12 @@ parent.onRequest(async (name, args) => {
 view.mic.addEventListener('click', () => void toggle('audio'));
 view.cam.addEventListener('click', () => void toggle('video'));
 view.hangup.addEventListener('click', hangup);
+view.tileView.addEventListener('click', () => setTileView(!view.tileViewOn));
+// The phone layout already shows the other person large: no tile view button there.
+const narrow = matchMedia('(max-width: 640px)');
+const showTileView = () => (view.tileView.hidden = narrow.matches);
+narrow.addEventListener('change', showTileView);
+showTileView();
+view.muteEveryone.addEventListener('click', () => commands.muteEveryone!('audio'));
 view.setToggles(audioMuted, videoMuted);
 signaling.start();

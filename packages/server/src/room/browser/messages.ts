@@ -16,6 +16,72 @@ export interface PageToParent {
   error?: string;
 }
 
+/** The commands the built-in room carries out (Jitsi's names); others log "Not supported command name." as Jitsi does. */
+export const SUPPORTED_COMMANDS = [
+  'displayName',
+  'avatarUrl',
+  'toggleAudio',
+  'toggleVideo',
+  'hangup',
+  'endConference',
+  'sendChatMessage',
+  'toggleChat',
+  'toggleShareScreen',
+  'toggleTileView',
+  'setTileView',
+  'muteEveryone',
+  'subject',
+  'kickParticipant',
+] as const;
+
+/** Jitsi IFrame API methods the built-in room does not have: they log "Not supported command name." and do nothing. */
+export const UNSUPPORTED_METHODS = [
+  'captureLargeVideoScreenshot',
+  'getVideoQuality',
+  'getEmail',
+  'invite',
+  'isAudioAvailable',
+  'isVideoAvailable',
+  'pinParticipant',
+  'resizeLargeVideo',
+  'setLargeVideoParticipant',
+  'startRecording',
+  'stopRecording',
+] as const;
+
+type Media = { muted: boolean };
+type MediaError = { type: string; message: string };
+
+/** Every event the meeting page sends the embedding page, with its payload (Jitsi's names; jitsi-types.test.ts checks them). */
+export interface RoomEvents {
+  videoConferenceJoined: { roomName: string; id: string; displayName: string; avatarURL: string; breakoutRoom: boolean; visitor: boolean };
+  videoConferenceLeft: { roomName: string };
+  readyToClose: Record<string, never>;
+  participantJoined: { id: string; displayName: string };
+  participantLeft: { id: string };
+  /** Someone was removed by the moderator (`kicker.id` empty: a guest link revoked over the API). */
+  participantKickedOut: { kicked: { id: string; local: boolean }; kicker: { id: string } };
+  /** Jitsi sends `displayname` in lower case (its @types say displayName). */
+  displayNameChange: { id: string; displayname: string };
+  avatarChanged: { id: string; avatarURL: string };
+  audioMuteStatusChanged: Media;
+  videoMuteStatusChanged: Media;
+  cameraError: MediaError;
+  micError: MediaError;
+  errorOccurred: { error: { name: string; type: string; message: string; isFatal: boolean; code: string } };
+  incomingMessage: { from: string; nick: string; privateMessage: boolean; message: string; stamp: string };
+  outgoingMessage: { message: string; privateMessage: boolean };
+  chatUpdated: { isOpen: boolean; unreadCount: number };
+  screenSharingStatusChanged: { on: boolean; details: { sourceType?: 'screen' } };
+  contentSharingParticipantsChanged: { data: string[] };
+  participantRoleChanged: { id: string; role: 'moderator' | 'participant' };
+  dominantSpeakerChanged: { id: string };
+  tileViewChanged: { enabled: boolean };
+  subjectChange: { subject: string };
+  /** Ours (Jitsi has no such event): a link to another participant changed quality. */
+  networkQualityChanged: { participantId: string; state: 'good' | 'warning' | 'bad'; reasons: string[]; rttMs: number | null; packetLoss: number | null; bitrateKbps: number | null };
+}
+
 /** From the embedding page to the meeting page. */
 export interface ParentToPage {
   tag: typeof MESSAGE_TAG;

@@ -1,9 +1,9 @@
 // The meeting page's side of the postMessage protocol with the page that embeds it (external_api.js).
-import { MESSAGE_TAG, type PageToParent, type ParentToPage } from './messages.js';
+import { MESSAGE_TAG, type PageToParent, type ParentToPage, type RoomEvents } from './messages.js';
 
 /** Events to and commands from the embedding page (a no-op when the page is not embedded through external_api.js). */
 export interface ParentChannel {
-  emit(name: string, data?: Record<string, unknown>): void;
+  emit<K extends keyof RoomEvents>(name: K, data: RoomEvents[K]): void;
   onCommand(handler: (name: string, args: unknown[]) => void): void;
   /** Answers the embedding page's requests (getAvailableDevices, isAudioMuted, …). */
   onRequest(handler: (name: string, args: unknown[]) => Promise<unknown>): void;
@@ -38,7 +38,7 @@ export function connectParent(apiId: unknown, claimedOrigin: unknown): ParentCha
   });
   post({ kind: 'ready' });
   return {
-    emit: (name, data = {}) => post({ kind: 'event', name, data }),
+    emit: (name, data) => post({ kind: 'event', name, data: data as Record<string, unknown> }),
     onCommand: (h) => (handler = h),
     onRequest: (h) => (requests = h),
   };

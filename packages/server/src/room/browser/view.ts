@@ -92,8 +92,12 @@ export class MeetingView {
   readonly cam = $<HTMLButtonElement>('cam');
   readonly hangup = $<HTMLButtonElement>('hangup');
   readonly share = $<HTMLButtonElement>('share');
+  readonly tileView = $<HTMLButtonElement>('tile-view');
+  readonly muteEveryone = $<HTMLButtonElement>('mute-everyone');
+  #speaker: string | undefined;
+  #tileViewOn = true;
   /** Buttons enabled only while in the call. */
-  readonly #callButtons = [this.mic, this.cam, this.hangup, $<HTMLButtonElement>('share'), $<HTMLButtonElement>('chat-toggle'), $<HTMLButtonElement>('devices-toggle'), $<HTMLButtonElement>('people-toggle')];
+  readonly #callButtons = [this.mic, this.cam, this.hangup, $<HTMLButtonElement>('share'), $<HTMLButtonElement>('chat-toggle'), $<HTMLButtonElement>('devices-toggle'), this.tileView, this.muteEveryone, $<HTMLButtonElement>('people-toggle')];
 
   setState(state: PageState) {
     $('meeting').dataset.state = state;
@@ -119,6 +123,7 @@ export class MeetingView {
       this.#tiles.set(id, tile);
       this.#stage.append(tile.root);
       this.#stage.dataset.count = String(this.#tiles.size);
+      this.#layout();
     }
     tile.update(p, local ? t.youSuffix(p.displayName) : p.displayName);
     return tile.video;
@@ -153,6 +158,7 @@ export class MeetingView {
     this.#tiles.get(id)?.root.remove();
     this.#tiles.delete(id);
     this.#stage.dataset.count = String(this.#tiles.size);
+    this.#layout();
   }
 
   /** Tiles that show a shared screen take the stage. */
@@ -164,6 +170,47 @@ export class MeetingView {
     share.setAttribute('aria-pressed', String(mine));
     share.textContent = mine ? t.stopSharing : t.shareScreen;
   }
+
+  /** Marks the dominant speaker's tile; with tile view off, that person (else the first other) is shown large. */
+  setSpeaker(id: string | undefined) {
+    this.#speaker = id;
+    for (const [tileId, tile] of this.#tiles) tile.root.classList.toggle('speaking', tileId === id && this.#tiles.size > 1);
+    this.#layout();
+  }
+
+  setTileView(on: boolean) {
+    this.#tileViewOn = on;
+    this.tileView.setAttribute('aria-pressed', String(on));
+    this.#layout();
+  }
+
+  get tileViewOn(): boolean {
+    return this.#tileViewOn;
+  }
+
+  setSubject(subject: string) {
+    $('subject').hidden = !subject;
+    $('subject-text').textContent = subject;
+    document.title = subject ? `${subject} · ${t.pageTitle}` : t.pageTitle;
+  }
+
+  /** Tile view off: one remote person large (the speaker, else the first), the others in a strip below. */
+  #layout() {
+    const remote = [...this.#tiles.keys()].filter((id) => id !== 'local');
+    const large = this.#tileViewOn ? undefined : this.#speaker && this.#speaker !== 'local' && this.#tiles.has(this.#speaker) ? this.#speaker : remote[0];
+    this.#stage.classList.toggle('tile-view-off', large !== undefined);
+    for (const [id, tile] of this.#tiles) tile.root.classList.toggle('on-stage', id === large);
+  }
+
+  /** A passing message in the status line (e.g. a moderator muted you). */
+  notify(text: string) {
+    const status = $('status');
+    status.textContent = text;
+    clearTimeout(this.#notifyTimer);
+    this.#notifyTimer = setTimeout(() => status.textContent === text && (status.textContent = ''), 4000);
+  }
+
+  #notifyTimer: ReturnType<typeof setTimeout> | undefined;
 
   setToggles(audioMuted: boolean, videoMuted: boolean) {
     this.mic.setAttribute('aria-pressed', String(audioMuted));

@@ -48,6 +48,11 @@ export const en = {
   stopSharing: 'Stop sharing',
   chat: 'Chat',
   settings: 'Devices',
+  tileView: 'Tile view',
+  muteEveryone: 'Mute everyone',
+  mutedByModerator: 'A moderator muted your microphone.',
+  cameraOffByModerator: 'A moderator turned your camera off.',
+  subjectLabel: 'Subject',
   devices: {
     title: 'Devices',
     microphone: 'Microphone',

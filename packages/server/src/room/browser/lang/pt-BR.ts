@@ -47,6 +47,11 @@ export const ptBR: Strings = {
   stopSharing: 'Parar de compartilhar',
   chat: 'Chat',
   settings: 'Dispositivos',
+  tileView: 'Mosaico',
+  muteEveryone: 'Silenciar todos',
+  mutedByModerator: 'Um moderador silenciou seu microfone.',
+  cameraOffByModerator: 'Um moderador desligou sua câmera.',
+  subjectLabel: 'Assunto',
   devices: {
     title: 'Dispositivos',
     microphone: 'Microfone',
