@@ -68,6 +68,7 @@ export type RoomErrorCode =
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'token_wrong_room'
+  | 'access_revoked'
   | 'room_full'
   | 'guest_link_in_use'
   | 'removed'

@@ -13,7 +13,8 @@ import * as conferenceAccess from './013-conference-access.js';
 import * as retention from './014-retention.js';
 import * as callQuality from './015-call-quality.js';
 import * as accessAudit from './016-access-audit.js';
-import * as conferenceRemovals from './017-conference-removals.js';
+import * as fileEncryption from './017-file-encryption.js';
+import * as conferenceRemovals from './018-conference-removals.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -29,5 +30,6 @@ export const migrations: Record<string, Migration> = {
   '014-retention': retention,
   '015-call-quality': callQuality,
   '016-access-audit': accessAudit,
-  '017-conference-removals': conferenceRemovals,
+  '017-file-encryption': fileEncryption,
+  '018-conference-removals': conferenceRemovals,
 };
