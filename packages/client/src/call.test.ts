@@ -143,4 +143,33 @@ describe('Call', () => {
     expect(init.headers).not.toHaveProperty('authorization');
     expect(JSON.parse(String(init.body))).toEqual({ event: 'joined', presenceToken: 'pt' });
   });
+
+  it('renews its short-lived presence token as the server says, leaves with the newest one, and stops when the call ends', async () => {
+    vi.useFakeTimers();
+    const { api, fetch, call, presence } = setup();
+    let n = 1;
+    fetch.mockImplementation(async () => new Response(JSON.stringify({ state: 'started', presenceToken: `pt${++n}`, renewIn: 60 })));
+    const tokens = () => fetch.mock.calls.map((c) => JSON.parse(String((c as unknown as [string, RequestInit])[1].body)).presenceToken);
+    api.emit('videoConferenceJoined', { id: 'me' });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(presence()).toEqual(['joined']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(presence()).toEqual(['joined', 'renew']);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(presence()).toEqual(['joined', 'renew', 'renew']);
+    call.end();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(presence()).toEqual(['joined', 'renew', 'renew', 'left']);
+    expect(tokens()).toEqual(['pt', 'pt2', 'pt3', 'pt4']);
+  });
+
+  it('stops renewing when the server answers no new token (signed out, disabled, conference ended)', async () => {
+    vi.useFakeTimers();
+    const { api, fetch, presence } = setup();
+    fetch.mockImplementationOnce(async () => new Response(JSON.stringify({ state: 'started', presenceToken: 'pt2', renewIn: 60 })));
+    fetch.mockImplementation(async () => new Response(JSON.stringify({ error: 'unauthorized', message: 'signed out' }), { status: 401 }));
+    api.emit('videoConferenceJoined', { id: 'me' });
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(presence()).toEqual(['joined', 'renew']);
+  });
 });

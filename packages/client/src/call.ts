@@ -55,6 +55,7 @@ export class Call {
   #hangingUp: Promise<void> | null = null;
   #leftConference: (() => void) | null = null;
   #rejoinTimer: ReturnType<typeof setTimeout> | undefined;
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #onPageHide = () => this.end(true);
 
   constructor(options: CallOptions) {
@@ -137,6 +138,7 @@ export class Call {
     if (this.#over) return;
     this.#over = true;
     clearTimeout(this.#rejoinTimer);
+    clearTimeout(this.#renewTimer);
     globalThis.removeEventListener?.('pagehide', this.#onPageHide);
     if (this.#joined) this.#report('left', pageHidden);
     try {
@@ -156,7 +158,11 @@ export class Call {
     this.#options.events.emit('error', { sessionId: this.sessionId, error });
   }
 
-  #report(event: 'joined' | 'left', pageHidden: boolean): void {
+  /**
+   * Reports `joined` / `left`, or renews the presence token (`renew`): it is short-lived, and the answers to `joined`
+   * and `renew` carry the next one and when to renew it, for as long as the user's session holds.
+   */
+  #report(event: 'joined' | 'left' | 'renew', pageHidden: boolean): void {
     const { presenceUrl, embed } = this.#options;
     if (embed.presenceToken === null) return;
     const body = JSON.stringify({ event, presenceToken: embed.presenceToken });
@@ -164,6 +170,12 @@ export class Call {
     if (pageHidden && typeof navigator !== 'undefined' && navigator.sendBeacon?.(presenceUrl, body)) return;
     this.#options
       .fetch(presenceUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body, keepalive: true })
+      .then((res) => res.json())
+      .then((reply: { presenceToken?: string; renewIn: number }) => {
+        if (this.#over || !reply.presenceToken) return;
+        embed.presenceToken = reply.presenceToken;
+        this.#renewTimer = setTimeout(() => this.#report('renew', false), reply.renewIn * 1000);
+      })
       .catch(() => {
         // Presence is best effort: the server's idle timeout covers a lost report.
       });

@@ -14,7 +14,9 @@ describe('app', () => {
   it('answers health and readiness, and 503 when the database is gone', async () => {
     t = await createTestApp();
     expect(await (await fetch(`${t.baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect((await fetch(`${t.baseUrl}/readyz`)).status).toBe(200);
+    const ready = await fetch(`${t.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', database: 'ok' });
     const { openDatabase } = await import('./db/database.js');
     // A database that went away: a closed SQLite handle, or a PostgreSQL server that refuses connections.
     const db = await openDatabase(t.db.dialect === 'sqlite' ? t.config.databaseUrl : 'postgres://postgres@127.0.0.1:1/test');
@@ -22,7 +24,7 @@ describe('app', () => {
     if (t.db.dialect === 'sqlite') await db.close();
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({ error: 'service_unavailable', message: 'database unreachable' });
+    expect(res.json()).toEqual({ error: 'service_unavailable', message: 'database unreachable', database: 'unreachable' });
     await app.close();
   });
 

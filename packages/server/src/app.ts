@@ -39,9 +39,11 @@ import { createBuiltinRoom } from './room/builtin-room.js';
 import { createRedisRoomBus } from './room/bus.js';
 import { roomRoutes } from './room/routes.js';
 import { openStorage } from './storage/backend.js';
+import { EncryptedStorage } from './storage/encryption.js';
+import { masterKeyring } from './secrets.js';
 import { installMetrics } from './metrics/install.js';
 import type { RoomService } from './room/service.js';
-import { FileService } from './storage/service.js';
+import { checkMasterKeys, FileService } from './storage/service.js';
 import { fileRoutes } from './storage/routes.js';
 import { adminCheck } from './privacy/admin.js';
 import { privacyRoutes } from './privacy/routes.js';
@@ -66,6 +68,9 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, db } = opts;
   const clock = opts.clock ?? systemClock;
+  // A wrong master key is refused here, before anything opens, rather than on the first download.
+  const keyring = masterKeyring(config);
+  await checkMasterKeys(db.kysely, keyring);
   const serverOptions: FastifyHttpOptions<Server> = {
     logger: opts.logger === undefined ? loggerOptions(config.logLevel) : opts.logger,
     logController: new OneLinePerRequest(),
@@ -104,11 +109,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) =>
-    (await db.ping())
-      ? { status: 'ok' }
-      : reply.status(503).send({ error: 'service_unavailable', message: 'database unreachable' }),
-  );
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    if (!(await db.ping())) return reply.status(503).send({ error: 'service_unavailable', message: 'database unreachable', database: 'unreachable' });
+    // Another process holds SQLite's write lock and writes are waiting for it (reads still work).
+    if (db.busy()) return reply.status(503).send({ error: 'service_unavailable', message: 'database busy: writes are waiting for a lock another process holds', database: 'busy' });
+    return { status: 'ok', database: 'ok' };
+  });
 
   // Domains.
   const signer = createAccessTokenSigner({ secret: config.tokenSecret!, issuer: config.publicUrl, ttlSeconds: config.accessTokenTtl });
@@ -128,7 +134,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
   await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock, audit });
-  const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
+  const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), keyring);
   app.addHook('onClose', async () => storage.close());
   const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
   conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       accessTokenTtl: 300,
       refreshTokenTtl: 2_592_000,
       guestTokenTtl: 7200,
+      admissionTokenTtl: 300,
       conferenceMaxDuration: 14_400,
       conferenceIdleTimeout: 86_400,
       corsOrigins: [],
@@ -20,7 +21,7 @@ describe('loadConfig', () => {
       anchorInterval: 60,
       ledger: { url: 'local', confirmations: 1 },
       maxUploadBytes: 4 * 1024 ** 3,
-      room: { maxParticipants: 4, iceServers: [] },
+      room: { maxParticipants: 4, iceServers: [], accountCheckSeconds: 10 },
     });
     expect(c.databaseUrl).toMatch(/^sqlite:.*data\/v4h\.sqlite$/);
     expect(c.storageUrl).toMatch(/^file:.*data\/files$/);

@@ -1,6 +1,7 @@
 // Configuration: the only module that reads process.env. Parsed and validated once at start.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { parseMasterKey } from './storage/encryption.js';
 import { ADDRESS_POLICIES, type AddressPolicy } from './audit/addresses.js';
 
 export type JitsiMode = 'builtin' | 'prosody' | 'jaas' | 'none';
@@ -50,6 +51,11 @@ export interface Config {
     jaas?: { appId: string; keyId: string; privateKeyFile: string };
   };
   guestTokenTtl: number;
+  /**
+   * Seconds a user's room token (built-in room, Jitsi JWT) and presence token admit for: they are admission tokens,
+   * renewed while the user's account is enabled and login session not revoked (docs/room.md, Admission).
+   */
+  admissionTokenTtl: number;
   /** Requests naming a session id, per user and minute (bounds probing for other users' ids). */
   conferenceIdRequestsPerMinute: number;
   conferenceMaxDuration: number;
@@ -59,6 +65,8 @@ export interface Config {
     maxParticipants: number;
     iceServers: RTCIceServerConfig[];
     graceSeconds: number;
+    /** How often the built-in room checks that its users may still be in their calls. */
+    accountCheckSeconds: number;
     /** TURN REST API (coturn `use-auth-secret`): each participant gets credentials valid for `ttlSeconds`. */
     turn?: { urls: string[]; secret: string; ttlSeconds: number };
     /** Shares rooms between processes (membership, seats, signaling); absent: a room lives in one process. */
@@ -73,6 +81,12 @@ export interface Config {
   /** S3 credentials and default region from the usual AWS_* variables (else the SDK's default chain). */
   storageCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   storageRegion?: string;
+  /**
+   * Wraps the files' data keys (encryption at rest): 32 bytes, hex or base64url. Unset: generated once in the data dir
+   * (`master-key`, mode 0600) by resolveSecrets. `previousMasterKeys` still unwrap while a rotation runs.
+   */
+  masterKey?: string;
+  previousMasterKeys: string[];
   /** Seconds an upload may receive nothing before it is dropped (a stalled client must not hold a file open). */
   uploadIdleTimeout: number;
   /** An upload slower than `minBytesPerSecond` over any `windowSeconds` is dropped; `maxPerUser` run at once per uploader. */
@@ -313,6 +327,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('V4H_STORAGE_URL', 'expected file:<dir> or s3://bucket?endpoint=…&region=…');
   }
 
+  const masterKey = str(env, 'V4H_MASTER_KEY');
+  if (masterKey !== undefined) masterKeyOrThrow('V4H_MASTER_KEY', masterKey);
+  const previousMasterKeys = (str(env, 'V4H_MASTER_KEY_PREVIOUS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const key of previousMasterKeys) masterKeyOrThrow('V4H_MASTER_KEY_PREVIOUS', key);
+
   const trustProxy = parseTrustProxy(str(env, 'V4H_TRUST_PROXY'));
 
   const metrics = metricsConfig(env, port);
@@ -349,6 +368,7 @@ export function loadConfig(env: Env = process.env): Config {
       jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKey!, privateKeyFile: jaasKeyFile! } : undefined,
     },
     guestTokenTtl: int(env, 'V4H_GUEST_TOKEN_TTL', 7200, 1),
+    admissionTokenTtl: int(env, 'V4H_ADMISSION_TOKEN_TTL', 300, 2),
     conferenceIdRequestsPerMinute: int(env, 'V4H_CONFERENCE_ID_REQUESTS_PER_MINUTE', 60, 1),
     conferenceMaxDuration: int(env, 'V4H_CONFERENCE_MAX_DURATION', 14_400, 1),
     conferenceIdleTimeout: int(env, 'V4H_CONFERENCE_IDLE_TIMEOUT', 86_400, 1),
@@ -357,6 +377,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxParticipants: int(env, 'V4H_ROOM_MAX_PARTICIPANTS', 4, 2),
       iceServers,
       graceSeconds: int(env, 'V4H_ROOM_GRACE_PERIOD', 15, 0),
+      accountCheckSeconds: int(env, 'V4H_ROOM_ACCOUNT_CHECK_INTERVAL', 10, 1),
       turn: turnSecret ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : undefined,
       redisUrl,
     },
@@ -368,6 +389,8 @@ export function loadConfig(env: Env = process.env): Config {
     recorderSecret: str(env, 'V4H_RECORDER_SECRET'),
     storageCredentials: storageCredentials(env),
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
+    masterKey,
+    previousMasterKeys,
     uploadIdleTimeout: int(env, 'V4H_UPLOAD_IDLE_TIMEOUT', 60, 1),
     uploadLimits: {
       minBytesPerSecond: int(env, 'V4H_UPLOAD_MIN_RATE', 4096, 0),
@@ -455,6 +478,14 @@ function parseTrustProxy(raw: string | undefined): false | number | string {
     if (version === 0 || !prefixOk || rest.length > 0) throw new ConfigError('V4H_TRUST_PROXY', `"${entry}" is not an address or CIDR; ${TRUST_PROXY_HELP}`);
   }
   return entries.join(',');
+}
+
+function masterKeyOrThrow(name: string, value: string): void {
+  try {
+    parseMasterKey(value);
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message);
+  }
 }
 
 function storageCredentials(env: Env): Config['storageCredentials'] {

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import { backendOf } from './metrics/backends.js';
+import { isSqliteBusy } from './db/sqlite-lock.js';
 
 /** Stable error codes (see docs/api.md); each maps to one HTTP status. */
 export const ERROR_STATUS = {
@@ -123,7 +124,8 @@ function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
   // pg reports a connection lost mid-query (and any later use of that client, e.g. the ROLLBACK) without a code.
   if (/^Connection terminated|connection error and is not queryable/.test((error as Error)?.message ?? '')) return true;
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001', 'SQLITE_BUSY'].includes(code ?? '');
+  // SQLITE_BUSY (and its extended codes): another process held the write lock past the wait (db/sqlite-lock.ts).
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001'].includes(code ?? '') || isSqliteBusy(error);
 }
 
 /**

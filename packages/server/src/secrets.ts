@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { mkdirPrivate } from './lib/private-files.js';
+import { MasterKeyring, parseMasterKey } from './storage/encryption.js';
 
 /** Reads `<dataDir>/<name>`, creating it with `generate()` on first use. Safe against two processes racing. */
 export function loadOrCreateSecret(dataDir: string, name: string, generate: () => string): string {
@@ -31,5 +32,34 @@ export function resolveSecrets(config: Config): Config {
       appSecret: loadOrCreateSecret(config.dataDir, 'room-app-secret', () => randomBytes(32).toString('base64url')),
     };
   }
-  return { ...config, tokenSecret, jitsi };
+  if (config.masterKey) return { ...config, tokenSecret, jitsi };
+  const masterKey = loadOrCreateSecret(config.dataDir, MASTER_KEY_FILE, () => randomBytes(32).toString('base64url'));
+  // A rotation of the key file that was interrupted (`v4h rotate-master-key`): some data keys may be under the new key.
+  const next = readIfExists(path.join(config.dataDir, NEXT_MASTER_KEY_FILE));
+  return { ...config, tokenSecret, jitsi, masterKey, previousMasterKeys: next ? [...config.previousMasterKeys, next] : config.previousMasterKeys };
+}
+
+/** The data-dir file holding the master key when V4H_MASTER_KEY is unset, and its successor during a rotation. */
+export const MASTER_KEY_FILE = 'master-key';
+export const NEXT_MASTER_KEY_FILE = 'master-key.new';
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The master keys of a resolved config: the current one (V4H_MASTER_KEY or the key file), then the previous ones. */
+export function masterKeyring(config: Config): MasterKeyring {
+  if (!config.masterKey) throw new Error('masterKeyring: config.masterKey is not resolved (call resolveSecrets first)');
+  let current: Buffer;
+  try {
+    current = parseMasterKey(config.masterKey);
+  } catch (error) {
+    throw new Error(`${path.join(config.dataDir, MASTER_KEY_FILE)}: ${(error as Error).message}`);
+  }
+  return new MasterKeyring(current, config.previousMasterKeys.map((key) => parseMasterKey(key)));
 }

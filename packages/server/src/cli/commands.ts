@@ -6,6 +6,7 @@ import { userAdd, userDisable, userEnable, userList, userPasswd } from './user-c
 import { checkPassword, checkUsername } from '../auth/passwords.js';
 import { verifyCommand } from './verify-command.js';
 import { eraseCommand } from './erase-command.js';
+import { rotateMasterKeyCommand } from './rotate-command.js';
 import { auditCommand } from './audit-command.js';
 
 export { CliError, type CliIo, type Command };
@@ -49,6 +50,7 @@ export const commands: Record<string, Command> = {
   'user enable': userEnable,
   verify: verifyCommand,
   erase: eraseCommand,
+  'rotate-master-key': rotateMasterKeyCommand,
   audit: auditCommand,
 };
 

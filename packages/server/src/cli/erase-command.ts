@@ -1,10 +1,11 @@
 // `v4h erase --guest <id> | --user <name> | --conference <sessionId> [--files] [--reason <code>]`: the admin's erasure.
 import { loadConfig } from '../config.js';
-import { resolveSecrets } from '../secrets.js';
+import { masterKeyring, resolveSecrets } from '../secrets.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { systemClock } from '../lib/clock.js';
 import { openStorage } from '../storage/backend.js';
+import { EncryptedStorage } from '../storage/encryption.js';
 import { FileService } from '../storage/service.js';
 import { ErasureService, type ErasureTarget } from '../privacy/erasure.js';
 import { AppError } from '../errors.js';
@@ -46,7 +47,7 @@ export const eraseCommand: Command = {
     const { target, files, reason } = parseArgs(args);
     const config = resolveSecrets(loadConfig(io.env));
     const db = await openDatabase(config.databaseUrl);
-    const storage = await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion });
+    const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), masterKeyring(config));
     try {
       await migrateToLatest(db);
       const fileService = new FileService({ db, clock: systemClock, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });

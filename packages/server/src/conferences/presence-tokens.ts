@@ -10,6 +10,8 @@ export interface PresenceClaims {
   participantId: string;
   userId: string;
   username: string;
+  /** The login session (refresh-token family) the token was issued in: reports stop when it is revoked. */
+  familyId?: string;
 }
 
 export function createPresenceTokens(secret: string, issuer: string) {
@@ -17,7 +19,7 @@ export function createPresenceTokens(secret: string, issuer: string) {
   return {
     async sign(claims: PresenceClaims, ttlSeconds: number, nowMs: number): Promise<string> {
       const iat = Math.floor(nowMs / 1000);
-      return new SignJWT({ sid: claims.sessionId, uid: claims.userId, name: claims.username })
+      return new SignJWT({ sid: claims.sessionId, uid: claims.userId, name: claims.username, ...(claims.familyId ? { fid: claims.familyId } : {}) })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(issuer)
         .setAudience(AUDIENCE)
@@ -32,7 +34,8 @@ export function createPresenceTokens(secret: string, issuer: string) {
         if (typeof payload.sid !== 'string' || typeof payload.uid !== 'string' || typeof payload.name !== 'string' || !payload.sub) {
           throw new Error('missing claims');
         }
-        return { sessionId: payload.sid, participantId: payload.sub, userId: payload.uid, username: payload.name };
+        const familyId = typeof payload.fid === 'string' ? payload.fid : undefined;
+        return { sessionId: payload.sid, participantId: payload.sub, userId: payload.uid, username: payload.name, familyId };
       } catch {
         throw new AppError('unauthorized', 'invalid or expired presence token');
       }

@@ -36,7 +36,7 @@ export const ProfileBody = Type.Object(
 export const GuestBody = Type.Object({ name: DisplayName, avatarUrl: Type.Optional(AvatarUrl) }, { additionalProperties: false });
 
 export const PresenceBody = Type.Object(
-  { event: Type.Union([Type.Literal('joined'), Type.Literal('left')]), presenceToken: Type.String({ minLength: 1, maxLength: 4096 }) },
+  { event: Type.Union([Type.Literal('joined'), Type.Literal('left'), Type.Literal('renew')]), presenceToken: Type.String({ minLength: 1, maxLength: 4096 }) },
   { additionalProperties: false },
 );
 
@@ -73,4 +73,10 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 export const ListReply = Type.Object({ items: Type.Array(Details), nextCursor: nullable(Type.String()) });
-export const PresenceReply = Type.Object({ state: State });
+export const PresenceReply = Type.Object({
+  state: State,
+  /** After `joined` and `renew` while the conference is open: the presence token to use from now on (the old one expires). */
+  presenceToken: Type.Optional(Type.String()),
+  /** Seconds after which the SDK renews it (`renew`), well before it expires. */
+  renewIn: Type.Optional(Type.Number()),
+});

@@ -8,13 +8,14 @@ import type { ConferencesTable, Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { iso } from '../lib/clock.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
-import { AppError, forbidden, notFound } from '../errors.js';
+import { AppError, forbidden, notFound, unauthorized } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
 import { appendEvent, lockConference, type NewEvent } from './event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
 import { createConference } from './creation.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
+import { accountAdmitted } from '../auth/admission.js';
 import { AccessPolicy, accessOf } from './access-policy.js';
 import type { JoinPolicy } from '../db/schema.js';
 import { commitPersonalData } from '../privacy/commitments.js';
@@ -23,6 +24,8 @@ import { commitPersonalData } from '../privacy/commitments.js';
 export interface Caller {
   id: string;
   username: string;
+  /** The caller's login session (refresh-token family): admissions it is given end when it is revoked. */
+  familyId?: string;
 }
 
 /** Exactly the seed's getConference record. */
@@ -252,19 +255,31 @@ export class ConferenceService {
     return { items, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.created_at, last.session_id) : null };
   }
 
-  /** The SDK reports that its user actually joined or left the call. */
-  /** `sessionId`, when given (the route's URL), must be the token's conference. */
-  async reportPresence(presenceToken: string, event: 'joined' | 'left', sessionId?: string): Promise<{ state: ConferencesTable['state'] }> {
-    const claims = await this.#presence.verify(presenceToken, this.#clock.now());
+  /**
+   * The SDK reports that its user actually joined or left the call, or renews its presence token (`renew`). The token
+   * is short-lived (admissionTokenTtl) and works only while its account is enabled and its login session not
+   * revoked; `joined` and `renew` answer a fresh one while the conference is open, which the SDK renews in turn.
+   * `sessionId`, when given (the route's URL), must be the token's conference.
+   */
+  async reportPresence(
+    presenceToken: string,
+    event: 'joined' | 'left' | 'renew',
+    sessionId?: string,
+  ): Promise<{ state: ConferencesTable['state']; presenceToken?: string; renewIn?: number }> {
+    const now = this.#clock.now();
+    const claims = await this.#presence.verify(presenceToken, now);
     if (sessionId !== undefined && claims.sessionId !== sessionId) throw forbidden('this presence token belongs to another conference');
+    if (!(await accountAdmitted(this.#db.kysely, claims.userId, claims.familyId))) throw unauthorized('this account may no longer be in the call (disabled, or signed out)');
     const actor = `user:${claims.userId}`;
     if (event === 'joined') {
       await this.participantJoined({ sessionId: claims.sessionId, participantId: claims.participantId, userId: claims.userId, displayName: null, actor });
-    } else {
+    } else if (event === 'left') {
       await this.participantLeft({ sessionId: claims.sessionId, participantId: claims.participantId, actor });
     }
     const row = await this.#find(claims.sessionId);
-    return { state: row!.state };
+    if (event === 'left' || !row || row.state === 'ended') return { state: row!.state };
+    const ttl = this.#config.admissionTokenTtl;
+    return { state: row.state, presenceToken: await this.#presence.sign(claims, ttl, now), renewIn: Math.max(1, Math.floor(ttl / 2)) };
   }
 
   async findByRoomName(roomName: string): Promise<{ sessionId: string; state: ConferencesTable['state']; ownerId: string } | undefined> {
@@ -407,13 +422,16 @@ export class ConferenceService {
       return conf;
     });
     const moderator = row.owner_id === caller.id;
-    const ttl = this.#config.conferenceMaxDuration;
+    // Admission tokens: short-lived, tied to the caller's login session (docs/room.md, Admission). The built-in room
+    // keeps a participant in while that session holds; the SDK renews the presence token (reportPresence).
+    const ttl = this.#config.admissionTokenTtl;
     const participantId = `p-${randomBytes(9).toString('base64url')}`;
+    const familyId = caller.familyId;
     // The built-in room sees joins and leaves on its own socket; a second report from the SDK would count everyone twice.
     const enginePresence = this.#jitsi.mode === 'builtin';
     const [jwt, presenceToken] = await Promise.all([
-      this.#jitsi.issue(row.room_name, { id: caller.id, name: profile.displayName ?? caller.username, avatar: profile.avatarUrl ?? null, moderator }, ttl, now),
-      enginePresence ? null : this.#presence.sign({ sessionId, participantId, userId: caller.id, username: caller.username }, ttl, now),
+      this.#jitsi.issue(row.room_name, { id: caller.id, name: profile.displayName ?? caller.username, avatar: profile.avatarUrl ?? null, moderator, session: familyId }, ttl, now),
+      enginePresence ? null : this.#presence.sign({ sessionId, participantId, userId: caller.id, username: caller.username, familyId }, ttl, now),
     ]);
     return {
       sessionId,

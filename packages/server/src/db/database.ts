@@ -1,12 +1,14 @@
 // Opens the database named by a URL: an embedded SQLite file (default) or PostgreSQL.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Pool } from 'pg';
 import type { Database } from './schema.js';
 import { preparedStatementName, runPreparedOnSqlite } from './prepared.js';
 import { reportWrites, SqliteReadCache } from './read-cache.js';
 import { groupCommit, separateTransactions, type WriteTransaction } from './group-commit.js';
+import { LockWaitingSqliteDialect } from './sqlite-dialect.js';
+import { DEFAULT_LOCK_WAIT_MS, SqliteLockWaits } from './sqlite-lock.js';
 import { chmodPrivate, mkdirPrivate, PRIVATE_FILE_MODE } from '../lib/private-files.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -23,16 +25,23 @@ export interface Db {
   write: WriteTransaction;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
+  /** True while writes wait for a write lock that another process holds (SQLite; never on PostgreSQL). */
+  busy(): boolean;
   close(): Promise<void>;
 }
 
-export async function openDatabase(url: string): Promise<Db> {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+export interface OpenOptions {
+  /** SQLite: how long a write waits for the write lock another process holds before it fails with SQLITE_BUSY. */
+  lockWaitMs?: number;
+}
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Db> {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url);
   throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}`);
 }
 
-async function openSqlite(file: string): Promise<Db> {
+async function openSqlite(file: string, lockWaitMs: number): Promise<Db> {
   const { default: SQLite } = await import('better-sqlite3');
   const onDisk = file !== ':memory:' && file !== '';
   if (onDisk) {
@@ -47,11 +56,14 @@ async function openSqlite(file: string): Promise<Db> {
   // WAL lets readers run beside the writer; NORMAL sync is durable across a process crash (kill -9).
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   // -wal and -shm left by an older version (or made before the chmod above) may be readable by others.
   if (onDisk) for (const suffix of ['-wal', '-shm']) chmodPrivate(`${file}${suffix}`);
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // A statement that finds the write lock taken fails at once rather than sleeping on the event loop (better-sqlite3
+  // is synchronous); the dialect and the prepared queries wait for it asynchronously instead (sqlite-lock.ts).
+  sqlite.pragma('busy_timeout = 0');
+  const locks = new SqliteLockWaits(lockWaitMs);
+  const kysely = new Kysely<Database>({ dialect: new LockWaitingSqliteDialect(sqlite, locks) });
   runPreparedOnSqlite(kysely, sqlite, readCache);
   return {
     kysely,
@@ -66,6 +78,7 @@ async function openSqlite(file: string): Promise<Db> {
         return false;
       }
     },
+    busy: () => locks.busy,
     async close() {
       await kysely.destroy(); // kysely only closes what it opened (lazily): close the handle ourselves
       if (sqlite.open) sqlite.close();
@@ -96,6 +109,7 @@ async function openPostgres(url: string): Promise<Db> {
         return false;
       }
     },
+    busy: () => false,
     async close() {
       await kysely.destroy();
       if (!pool.ended) await pool.end();

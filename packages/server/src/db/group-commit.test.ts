@@ -94,7 +94,7 @@ describe('db.write', () => {
       other.exec('rollback');
       other.close();
     }
-    // One busy_timeout (5 s), not one per write.
+    // One wait for the lock (5 s), not one per write.
     expect(Date.now() - started).toBeLessThan(9000);
     await db.write((trx) => insertUser.run(trx, { id: 'b4', username: 'b-b4' }));
     expect(await committed(['b1', 'b2', 'b3', 'b4'])).toEqual(['b4']);

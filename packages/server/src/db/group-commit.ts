@@ -4,6 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
+import { isSqliteBusy } from './sqlite-lock.js';
 
 /**
  * Runs `work` in a write transaction and resolves once that transaction is committed (never before). The work must
@@ -53,9 +54,9 @@ export function groupCommit(kysely: Kysely<Database>, sqlite: SqliteHandle): Wri
             release.run();
           } catch (error) {
             // SQLite ends the whole transaction on some errors (SQLITE_FULL, SQLITE_IOERR, ...): nothing to roll back to.
-            // Another process holding the write lock (SQLITE_BUSY after busy_timeout) would make every later work of the
-            // batch wait out busy_timeout again, on the event loop: the batch fails as a whole (nothing of it was written).
-            if (!sqlite.inTransaction || isBusy(error)) {
+            // SQLITE_BUSY cannot happen here (the transaction began IMMEDIATE, holding the write lock: sqlite-dialect.ts);
+            // were it to, the batch fails as a whole (nothing of it was written).
+            if (!sqlite.inTransaction || isSqliteBusy(error)) {
               fatal = { error };
               throw error;
             }
@@ -99,5 +100,3 @@ export function groupCommit(kysely: Kysely<Database>, sqlite: SqliteHandle): Wri
       schedule();
     });
 }
-
-const isBusy = (error: unknown) => String((error as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_BUSY');

@@ -4,6 +4,7 @@ import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
 import { areCacheKeyParts, MISS, type SqliteReadCache } from './read-cache.js';
+import { isSqliteBusy } from './sqlite-lock.js';
 
 interface SqliteTarget {
   sqlite: SqliteHandle;
@@ -140,12 +141,30 @@ export function prepareQuery<P extends object, R>(
     return { numAffectedRows: BigInt(changes), rows: [] };
   }
 
+  /** Through Kysely's executor: it waits for the connection, and for the write lock (sqlite-dialect.ts). */
+  function runThroughKysely(db: Kysely<Database>, compiled: Compiled, parameters: unknown[]): Promise<QueryResult<R>> {
+    return db.executeQuery<R>({ query: compiled.query, queryId: { queryId: 'prepared' }, sql: compiled.sql, parameters } as CompiledQuery<R>);
+  }
+
+  /**
+   * A statement run directly outside a transaction that found the write lock taken by another process did nothing
+   * (the handle's busy_timeout is 0): it waits for the lock through Kysely, without blocking the event loop.
+   */
+  function waitsForLock(error: unknown, db: Kysely<Database>): boolean {
+    return !db.isTransaction && isSqliteBusy(error);
+  }
+
   async function run(db: Kysely<Database>, params: P): Promise<QueryResult<R>> {
     const compiled = compile(db);
     const parameters = parametersOf(compiled, params);
     const target = directTarget(db);
-    if (target) return runOnSqlite(target.sqlite, compiled, parameters);
-    return db.executeQuery<R>({ query: compiled.query, queryId: { queryId: 'prepared' }, sql: compiled.sql, parameters } as CompiledQuery<R>);
+    if (!target) return runThroughKysely(db, compiled, parameters);
+    try {
+      return runOnSqlite(target.sqlite, compiled, parameters);
+    } catch (error) {
+      if (!waitsForLock(error, db)) throw error;
+      return runThroughKysely(db, compiled, parameters);
+    }
   }
 
   // The Kysely instance firstNow last ran on, with its compiled query and SQLite target: outside transactions it is
@@ -169,7 +188,14 @@ export function prepareQuery<P extends object, R>(
   }
 
   function firstSoon(db: Kysely<Database>, params: P): R | undefined | Promise<R | undefined> {
-    const row = firstNow(db, params);
+    let row: R | undefined | typeof PENDING;
+    try {
+      row = firstNow(db, params);
+    } catch (error) {
+      if (!waitsForLock(error, db)) throw error;
+      const compiled = compile(db);
+      return runThroughKysely(db, compiled, parametersOf(compiled, params)).then((result) => result.rows[0]);
+    }
     return row === PENDING ? run(db, params).then((result) => result.rows[0]) : row;
   }
 

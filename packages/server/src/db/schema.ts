@@ -185,6 +185,12 @@ export interface FilesTable {
   /** Set when the bytes were removed from storage (the row stays: the record still names the file). */
   deleted_at?: number | null;
   deleted_reason?: string | null;
+  /** Encryption scheme of the stored bytes (storage/encryption.ts); null: plaintext, stored before migration 017. */
+  encryption?: string | null;
+  /** Id of the master key that wrapped data_key. */
+  key_id?: string | null;
+  /** The file's own data key, wrapped by the master key; null once destroyed (erasure), or for plaintext files. */
+  data_key?: string | null;
 }
 
 /** A per-subject key for commitments in events (privacy/commitments.ts): deleting it is crypto-shredding. */

@@ -9,6 +9,8 @@ export interface JitsiUser {
   name: string | null;
   avatar: string | null;
   moderator: boolean;
+  /** The user's login session (refresh-token family): the built-in room checks it is not revoked (claim `fid`). */
+  session?: string;
 }
 
 export interface JitsiTokenIssuer {
@@ -107,6 +109,8 @@ async function signProsodyToken(o: { key: Uint8Array; appId: string; subject: st
   const iat = Math.floor(o.now / 1000);
   return new SignJWT({
     room: o.roomName,
+    // Top level, not in context.user: Jitsi shares context.user with the other participants.
+    ...(o.user.session ? { fid: o.user.session } : {}),
     context: {
       user: {
         id: o.user.id,

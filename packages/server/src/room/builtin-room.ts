@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
 import type { QualityService } from '../quality/service.js';
 import { RoomService, type RoomConferences } from './service.js';
+import { accountAdmitted } from '../auth/admission.js';
 import type { RoomBus } from './bus.js';
 
 /** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
@@ -41,6 +42,8 @@ export function createBuiltinRoom(deps: {
     actorFor,
     maxParticipants: config.room.maxParticipants,
     graceSeconds: config.room.graceSeconds,
+    admitted: (identity) => accountAdmitted(db.kysely, identity.userId!, identity.familyId),
+    accountCheckMs: config.room.accountCheckSeconds * 1000,
     resumeSecret: config.jitsi.appSecret,
     // Room participants (ids "r-…") still present from before this process started: recorded as gone unless they come back.
     orphans: () =>

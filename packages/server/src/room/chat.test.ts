@@ -25,7 +25,7 @@ function setup() {
       onEnded: () => () => {},
     },
     // jwt "<userId>" (or "guest") stands for a verified token.
-    verifyToken: async (jwt): Promise<RoomIdentity> => ({ id: jwt!, userId: jwt === 'guest' ? null : jwt!, name: jwt!, avatar: null, moderator: true, expiresAt: Date.now() + 60_000 }),
+    verifyToken: async (jwt): Promise<RoomIdentity> => ({ id: jwt!, userId: jwt === 'guest' ? null : jwt!, name: jwt!, avatar: null, moderator: true, familyId: null, expiresAt: Date.now() + 60_000 }),
     actorFor: async (i) => `user:${i.id}`,
     maxParticipants: 4,
     graceSeconds: 1,

@@ -59,6 +59,7 @@ export type RoomErrorCode =
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'token_wrong_room'
+  | 'access_revoked'
   | 'room_full'
   | 'guest_link_in_use'
   | 'conference_not_found'

@@ -25,6 +25,8 @@ export interface RoomIdentity {
   name: string | null;
   avatar: string | null;
   moderator: boolean;
+  /** The login session (refresh-token family) a user's token was issued in (claim `fid`), or null. */
+  familyId: string | null;
   /** When the token expires (ms). */
   expiresAt: number;
 }
@@ -71,7 +73,7 @@ export function createRoomTokenVerifier(options: RoomTokenVerifierOptions): Room
     if (room !== '*' && room !== roomName.toLowerCase()) {
       throw new RoomTokenError('token_wrong_room', 'the token is for another room');
     }
-    return identityFrom(payload.context, payload.exp! * 1000);
+    return identityFrom(payload.context, payload.exp! * 1000, typeof payload.fid === 'string' ? payload.fid : null);
   };
 }
 
@@ -87,7 +89,7 @@ function mapJoseError(error: unknown): RoomTokenError {
 
 const text = (value: unknown, max: number) => (typeof value === 'string' && value.trim() ? value.trim().slice(0, max) : null);
 
-function identityFrom(context: unknown, expiresAt: number): RoomIdentity {
+function identityFrom(context: unknown, expiresAt: number, familyId: string | null): RoomIdentity {
   const user = (context as { user?: Record<string, unknown> } | undefined)?.user ?? {};
   const id = text(user.id, 200) ?? `guest-${randomBytes(9).toString('base64url')}`;
   const avatar = text(user.avatar, 2000);
@@ -98,6 +100,7 @@ function identityFrom(context: unknown, expiresAt: number): RoomIdentity {
     // Jitsi community plugins read either form.
     moderator: user.moderator === true || user.moderator === 'true' || user.affiliation === 'owner',
     avatar: avatar && /^(https?:|data:image\/)/i.test(avatar) ? avatar : null,
+    familyId: id.startsWith('guest-') ? null : familyId,
     expiresAt,
   };
 }

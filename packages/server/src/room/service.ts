@@ -38,6 +38,14 @@ export interface RoomServiceOptions {
   orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>;
   orphanDelayMs?: number;
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /**
+   * Whether a verified user may (still) be in a call: account enabled, login session not revoked (auth/admission.ts).
+   * Checked at every join and resume, and every `accountCheckMs` for everyone in a room: the token only admits (it is
+   * short-lived); the server renews the admission while this holds and removes the participant once it does not.
+   * Guests (no account) are not checked. Absent: users are never checked.
+   */
+  admitted?(identity: RoomIdentity): Promise<boolean>;
+  accountCheckMs?: number;
   /** TURN REST API: every admission (and resume) hands the participant fresh credentials of its own. */
   turn?: TurnSettings;
   /** Stores the owner's chat transcript as an attachment of the conference (absent: saving is unavailable). */
@@ -89,6 +97,8 @@ const QUALITY_WRITE_MS = 20_000;
 /** How long after its token's expiry a live participant may still reconnect. */
 const MAX_EXPIRED_RESUME_S = 24 * 3600;
 
+const ACCESS_REVOKED = 'this account may no longer be in calls (disabled, or signed out)';
+
 /** WebSocket close codes the meeting page understands. */
 export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409, restarting: 1012 } as const;
 
@@ -98,11 +108,17 @@ export class RoomService {
   readonly #rooms = new Map<string, Room>();
   readonly #unsubscribe: () => void;
   readonly #orphanTimer: NodeJS.Timeout | undefined;
+  readonly #accountTimer: NodeJS.Timeout | undefined;
+  #checkingAccounts = false;
   readonly #processTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RoomServiceOptions) {
     this.#o = options;
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
+    if (options.admitted) {
+      this.#accountTimer = setInterval(() => void this.#checkAccounts(), options.accountCheckMs ?? 10_000);
+      this.#accountTimer.unref?.();
+    }
     if (options.bus) {
       options.bus.onEnvelope((roomName, envelope) => this.#onEnvelope(roomName, envelope));
       this.#processTimer = setInterval(
@@ -186,6 +202,7 @@ export class RoomService {
   close() {
     this.#unsubscribe();
     clearTimeout(this.#orphanTimer);
+    clearInterval(this.#accountTimer);
     // Members stay in the shared room: their pages resume on another process (the bus's owner closes it).
     clearInterval(this.#processTimer);
     const rooms = [...this.#rooms.values()];
@@ -216,6 +233,8 @@ export class RoomService {
       identity = retry;
       expired = true;
     }
+    // The token only admits: joining (and resuming, after the token's expiry too) needs the account still in good standing.
+    if (!(await this.#mayStay(identity))) return void this.#refuse(socket, 'access_revoked', ACCESS_REVOKED);
     const conference = await this.#o.conferences.findByRoomName(msg.roomName);
     if (!conference) return void this.#refuse(socket, 'conference_not_found', 'there is no conference for this room');
     if (conference.state === 'ended') return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
@@ -660,6 +679,33 @@ export class RoomService {
     room.participants.clear();
   }
 
+  #mayStay(identity: RoomIdentity): Promise<boolean> | boolean {
+    return identity.userId === null || !this.#o.admitted || this.#o.admitted(identity);
+  }
+
+  /** Removes from every room the users who may no longer be in a call (disabled, signed out): their leave is recorded. */
+  async #checkAccounts() {
+    if (this.#checkingAccounts) return;
+    this.#checkingAccounts = true;
+    try {
+      for (const room of [...this.#rooms.values()]) {
+        for (const p of [...room.participants.values()]) {
+          // A member on another process is that process's to check (it holds the socket).
+          if (p.pending || p.remote || (await this.#mayStay(p.identity))) continue;
+          const socket = p.socket;
+          // Detached first: its close is not a drop to wait out a grace period for.
+          p.socket = null;
+          if (socket) this.#refuse(socket, 'access_revoked', ACCESS_REVOKED);
+          await this.#leave(room, p);
+        }
+      }
+    } catch (e) {
+      this.#o.log?.warn({ err: e }, 'room: checking participants\' accounts failed');
+    } finally {
+      this.#checkingAccounts = false;
+    }
+  }
+
   #resumeKey(roomName: string, participantId: string, identityId: string) {
     return createHmac('sha256', this.#o.resumeSecret).update(`v4h-room-resume\0${roomName}\0${participantId}\0${identityId}`).digest('base64url');
   }
@@ -747,7 +793,7 @@ function newParticipant(msg: Extract<ClientMessage, { type: 'join' }>, identity:
 function mirror(r: MemberRecord): Participant {
   return {
     info: r.info,
-    identity: { id: r.identityId, userId: r.userId, name: null, avatar: null, moderator: r.info.moderator, expiresAt: 0 },
+    identity: { id: r.identityId, userId: r.userId, name: null, avatar: null, moderator: r.info.moderator, familyId: null, expiresAt: 0 },
     actor: r.actor,
     socket: null,
     pending: false,

@@ -1,7 +1,9 @@
 // Downloads over real HTTP on both engines: Range (206/416), urlStorage links, expired and forged signatures.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addParticipant, createConference, createFilesTestApp, upload, type FilesTestApp, type Session } from '../test-support/storage.js';
+import { Readable } from 'node:stream';
+import { addParticipant, createConference, createFilesTestApp, sha256, upload, type FilesTestApp, type Session } from '../test-support/storage.js';
+import { openStorage } from './backend.js';
 
 const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
 
@@ -92,7 +94,8 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
   it('puts a working, seekable link to the first recording in urlStorage', async () => {
     await upload(t, sessionId, randomBytes(10), { auth: owner.auth, type: 'video/webm', name: 'later.webm' });
     const details = (await (await fetch(`${t.baseUrl}/api/conferences/${sessionId}`, { headers: owner.auth })).json()) as { urlStorage: string };
-    expect(details.urlStorage).toMatch(engine === 's3' ? /X-Amz-Signature=/ : /\/api\/files\/.+\/content\?expires=\d+&signature=/);
+    // A V4H-signed link on both engines: the store's own presigned link would give the encrypted bytes.
+    expect(details.urlStorage).toMatch(/\/api\/files\/.+\/content\?expires=\d+&signature=/);
     const part = await fetch(details.urlStorage, { headers: { range: 'bytes=10-19' } });
     expect(part.status).toBe(206);
     expect((await bytesOf(part)).equals(video.subarray(10, 20))).toBe(true);
@@ -161,16 +164,29 @@ describe('signed disk links', () => {
 });
 
 describe('presigned S3 links', () => {
-  it('expire: a link signed an hour ago by the service clock is refused by the store', async () => {
+  it('are given for plaintext files stored before encryption, and expire: one signed an hour ago is refused by the store', async () => {
     // The manual clock starts in the past, so every link it signs is already expired for the S3 server.
     const t = await createFilesTestApp('s3', { manualClock: true });
+    const raw = await openStorage(t.config.storageUrl, { credentials: t.config.storageCredentials });
     try {
       const owner = await t.userSession();
       const { sessionId } = await createConference(t, owner);
+      // An encrypted file: served by V4H only.
       const stored = (await upload(t, sessionId, Buffer.from('abc'), { auth: owner.auth })).body;
-      expect(stored.url).toMatch(/X-Amz-Expires=3600/);
-      expect((await fetch(stored.url)).status).toBe(403);
+      expect(stored.url).toMatch(/\/api\/files\/.+\/content\?expires=\d+&signature=/);
+      // A plaintext file from before encryption: a presigned link to the store.
+      await raw.put('ol/oldfile', Readable.from([Buffer.from('old')]), { contentType: 'video/webm' });
+      const user = await t.db.kysely.selectFrom('users').select('id').where('username', '=', owner.username).executeTakeFirstOrThrow();
+      await t.db.kysely
+        .insertInto('files')
+        .values({ id: 'oldfile', session_id: sessionId, kind: 'attachment', name: 'old.webm', size: 3, content_type: 'video/webm', sha256: sha256(Buffer.from('old')), uploader: `user:${owner.username}`, uploader_id: user.id, shared: 0, storage_key: 'ol/oldfile', created_at: t.clock!.now() })
+        .execute();
+      const listed = (await (await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files`, { headers: owner.auth })).json()) as { items: Array<{ fileId: string; url: string }> };
+      const old = listed.items.find((f) => f.fileId === 'oldfile')!;
+      expect(old.url).toMatch(/X-Amz-Expires=3600/);
+      expect((await fetch(old.url)).status).toBe(403);
     } finally {
+      await raw.close();
       await t.close();
     }
   });

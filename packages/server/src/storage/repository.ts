@@ -53,6 +53,12 @@ export class FilesRepository {
     return this.db.selectFrom('files').selectAll().where('id', '=', fileId).executeTakeFirst();
   }
 
+  /** Ids of the master keys that wrapped the data keys still held (the index files_key_id answers it). */
+  async masterKeyIds(): Promise<string[]> {
+    const rows = await this.db.selectFrom('files').select('key_id').distinct().where('key_id', 'is not', null).where('data_key', 'is not', null).execute();
+    return rows.map((r) => r.key_id!);
+  }
+
   /** The conference's first stored recording, the one `urlStorage` points to: at once when it needs no waiting. */
   primaryRecording(sessionId: string): FilesTable | undefined | Promise<FilesTable | undefined> {
     return primaryRecording.firstSoon(this.db, { sessionId });

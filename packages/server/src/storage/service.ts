@@ -1,13 +1,15 @@
 // Recordings and attachments: streamed, hashed uploads into the storage engine, each recorded in the event log.
 import { Readable } from 'node:stream';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { FilesTable } from '../db/schema.js';
+import type { Database, FilesTable } from '../db/schema.js';
 import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { appendEvent, lockConference } from '../conferences/event-log.js';
 import { commitPersonalData } from '../privacy/commitments.js';
-import { NotFoundInStorage, type ByteRange, type StorageBackend } from './backend.js';
+import { NotFoundInStorage, type ByteRange } from './backend.js';
+import { IntegrityError, MasterKeyError, SCHEME, type EncryptedStorage, type MasterKeyring, type SealedKey } from './encryption.js';
 import { declaredSha256 } from './digests.js';
 import { HashingStream } from './hashing-stream.js';
 import { baseMediaType, defaultName, isAllowed, allowedTypes, type FileKind } from './media-types.js';
@@ -68,7 +70,8 @@ export interface Download {
 export interface FileServiceDeps {
   db: Db;
   clock: Clock;
-  storage: StorageBackend;
+  /** The storage engine behind the encryption layer: every file is stored encrypted under its own key. */
+  storage: EncryptedStorage;
   maxUploadBytes: number;
   /** Derives the key that signs disk download links. */
   tokenSecret: string;
@@ -159,8 +162,9 @@ export class FileService {
     if (input.body.destroyed && !input.body.readableEnded) abort(input.body.errored ?? new Error('the client disconnected before the upload began'));
     const stall = this.#watchStall(input.body, hashing, abort);
     input.body.pipe(hashing);
+    let sealed: SealedKey;
     try {
-      await this.#deps.storage.put(storageKey, hashing, { contentType });
+      sealed = await this.#deps.storage.put(storageKey, hashing, { contentType });
     } catch (error) {
       throw this.#uploadFailure(hashing.failure ?? error, sourceError);
     } finally {
@@ -188,6 +192,9 @@ export class FileService {
       shared: input.shared ? 1 : 0,
       storage_key: storageKey,
       created_at: this.#deps.clock.now(),
+      encryption: sealed.scheme,
+      key_id: sealed.keyId,
+      data_key: sealed.dataKey,
     };
     try {
       await this.#deps.db.kysely.transaction().execute(async (trx) => {
@@ -231,11 +238,13 @@ export class FileService {
   }
 
   /**
-   * Deletes the bytes first, then records it: a failure in between leaves a retry that completes both. True when
-   * this call recorded the deletion (false when it was recorded before, or by a concurrent call).
+   * Destroys the file's data key first (every copy of the encrypted bytes, backups included, is unreadable from then
+   * on), then deletes the bytes, then records it: a failure in between leaves a retry that completes all three. True
+   * when this call recorded the deletion (false when it was recorded before, or by a concurrent call).
    */
   async deleteBytes(file: FilesTable, reason: string, actor: string): Promise<boolean> {
     if (file.deleted_at != null) return false;
+    if (file.data_key != null) await this.#destroyKey(file.id);
     try {
       await this.#deps.storage.delete(file.storage_key);
     } catch (error) {
@@ -249,6 +258,23 @@ export class FileService {
       await appendEvent(trx, { sessionId: file.session_id, type: 'file_deleted', actor, at: now, data: { fileId: file.id, sha256: file.sha256, reason } });
       return true;
     });
+  }
+
+  /** Overwrites a file's wrapped data key; on SQLite with secure_delete, and the write-ahead log emptied after. */
+  async #destroyKey(fileId: string): Promise<void> {
+    const { db } = this.#deps;
+    const sqlite = db.dialect === 'sqlite';
+    if (sqlite) await sql`pragma secure_delete = on`.execute(db.kysely);
+    try {
+      await db.write(async (trx) => {
+        await trx.updateTable('files').set({ data_key: null }).where('id', '=', fileId).execute();
+      });
+    } finally {
+      if (sqlite) {
+        await sql`pragma secure_delete = off`.execute(db.kysely);
+        await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db.kysely);
+      }
+    }
   }
 
   /** The conference's files the caller may see, oldest first: the owner all; others their own and the shared ones. */
@@ -332,11 +358,14 @@ export class FileService {
     if (range === 'unsatisfiable') {
       throw new AppError('range_not_satisfiable', `the file has ${file.size} bytes`, { 'content-range': `bytes */${file.size}` });
     }
+    // Its key destroyed (an erasure or deletion under way): nothing can read it any more.
+    if (file.encryption != null && file.data_key == null) throw notFound('file');
     if (headers.headersOnly) return { file, range, body: Readable.from([]) };
     try {
-      return { file, range, body: await this.#deps.storage.get(file.storage_key, range) };
+      return { file, range, body: await this.#deps.storage.get(file.storage_key, sealedKeyOf(file), file.size, range) };
     } catch (error) {
       if (error instanceof NotFoundInStorage) throw new AppError('service_unavailable', 'the file is missing from storage', {}, { cause: error });
+      if (error instanceof MasterKeyError || error instanceof IntegrityError) throw new AppError('internal_error', 'the stored file cannot be decrypted', {}, { cause: error });
       throw storageUnavailable(error);
     }
   }
@@ -395,7 +424,7 @@ export class FileService {
 
   async #link(file: FilesTable): Promise<string> {
     const now = this.#deps.clock.now();
-    const direct = await this.#deps.storage.signedUrl(file.storage_key, { expiresIn: this.#ttl, contentType: file.content_type, filename: file.name, now });
+    const direct = await this.#deps.storage.signedUrl(file.storage_key, sealedKeyOf(file), { expiresIn: this.#ttl, contentType: file.content_type, filename: file.name, now });
     if (direct) return direct;
     const expires = Math.floor(now / 1000) + this.#ttl;
     const query = new URLSearchParams({ expires: String(expires), signature: this.#links.sign(file.id, expires) });
@@ -420,6 +449,28 @@ export class FileService {
 }
 
 const subjectOf = (principal: Principal): Subject => (principal.kind === 'recorder' ? principal : { kind: 'user', id: principal.id });
+/**
+ * Refuses to start with master keys that cannot open the stored files: every data key in the files table must be
+ * wrapped by a key this server holds (V4H_MASTER_KEY, V4H_MASTER_KEY_PREVIOUS or the data dir's key file).
+ */
+export async function checkMasterKeys(db: Kysely<Database>, keyring: MasterKeyring): Promise<void> {
+  const used = await new FilesRepository(db).masterKeyIds();
+  const missing = used.filter((id) => !keyring.has(id));
+  if (missing.length === 0) return;
+  throw new MasterKeyError(
+    `wrong master key: the stored files' data keys are wrapped by master key ${missing.join(', ')}, and this server has ${keyring.ids.join(', ')}. ` +
+      'Set V4H_MASTER_KEY to the key they were stored with (or, with V4H_MASTER_KEY unset, restore the master-key file of the data dir); ' +
+      'during a rotation the old key goes in V4H_MASTER_KEY_PREVIOUS (docs/files.md)',
+  );
+}
+
+/** The sealed data key of an encrypted file, or null for one stored in plaintext before encryption. */
+function sealedKeyOf(file: FilesTable): SealedKey | null {
+  if (file.encryption == null) return null;
+  if (file.encryption !== SCHEME) throw new Error(`file ${file.id}: unknown encryption scheme ${file.encryption}`);
+  return { scheme: SCHEME, keyId: file.key_id!, dataKey: file.data_key! };
+}
+
 const fileAccess = (file: FilesTable): FileAccess => ({ uploaderId: file.uploader_id, shared: file.shared === 1 });
 
 function storageUnavailable(error: unknown): AppError {

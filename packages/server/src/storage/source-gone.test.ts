@@ -1,17 +1,19 @@
 // The file service with a source that is already gone when the upload starts (a client that left, or a JaaS download
 // aborted, during the access checks): it fails at once and keeps nothing, instead of waiting for the stall timeout.
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConference, createFilesTestApp, type FilesTestApp } from '../test-support/storage.js';
-import { openStorage, type StorageBackend } from './backend.js';
+import { openStorage } from './backend.js';
+import { EncryptedStorage, MasterKeyring } from './encryption.js';
 import { FileService } from './service.js';
 
 let t: FilesTestApp;
-let storage: StorageBackend;
+let storage: EncryptedStorage;
 beforeAll(async () => {
   t = await createFilesTestApp('file');
-  storage = await openStorage(`file:${path.join(t.dataDir, 'files')}`);
+  storage = new EncryptedStorage(await openStorage(`file:${path.join(t.dataDir, 'files')}`), new MasterKeyring(randomBytes(32)));
 });
 afterAll(async () => {
   await storage?.close();

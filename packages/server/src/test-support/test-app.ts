@@ -167,7 +167,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   await migrateToLatest(db);
   const clock = options.manualClock ? new ManualClock() : undefined;
   const logger = options.logStream ? { ...loggerOptions('info'), stream: options.logStream } : false;
-  const app = await buildApp({ config, db, clock, logger, workers: options.workers ?? false });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ config, db, clock, logger, workers: options.workers ?? false });
+  } catch (error) {
+    // Refused at start (e.g. a wrong master key): nothing of this app may stay open.
+    await db.close();
+    if (!options.database) await database.destroy();
+    if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   await app.listen({ host: '127.0.0.1', port: probe });
   const baseUrl = `http://127.0.0.1:${probe}`;
   const auth = new AuthService({ db, clock: clock ?? { now: () => Date.now() }, config });

@@ -13,6 +13,7 @@ import * as conferenceAccess from './013-conference-access.js';
 import * as retention from './014-retention.js';
 import * as callQuality from './015-call-quality.js';
 import * as accessAudit from './016-access-audit.js';
+import * as fileEncryption from './017-file-encryption.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '014-retention': retention,
   '015-call-quality': callQuality,
   '016-access-audit': accessAudit,
+  '017-file-encryption': fileEncryption,
 };

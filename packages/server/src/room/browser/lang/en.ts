@@ -22,6 +22,7 @@ export const en = {
     token_missing: 'This call link is not valid',
     token_invalid: 'This call link is not valid',
     token_wrong_room: 'This call link is for another call',
+    access_revoked: 'You can no longer take part in this call',
     room_full: 'This call is full',
     guest_link_in_use: 'This guest link is already in use in the call',
     conference_not_found: 'This call does not exist',

@@ -22,6 +22,7 @@ export const ptBR: Strings = {
     token_missing: 'Este link da chamada não é válido',
     token_invalid: 'Este link da chamada não é válido',
     token_wrong_room: 'Este link é de outra chamada',
+    access_revoked: 'Você não pode mais participar desta chamada',
     room_full: 'Esta chamada está lotada',
     guest_link_in_use: 'Este link de convidado já está em uso na chamada',
     conference_not_found: 'Esta chamada não existe',
