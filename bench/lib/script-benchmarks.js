@@ -1,4 +1,4 @@
-// Benchmarks owned by other areas (bench/client-size.js, bench/upload.js, bench/records.js), run when present.
+// Benchmarks owned by other areas (bench/client-size.js, bench/upload.js, bench/records.js, bench/room.js), run when present.
 // Contract: the script runs on its own and prints, as the last line of stdout, JSON
 // `{ "figures": [{ "name", "value", "unit", "baseline"?: { "name", "value" }, "ratio"?, "target"?, "pass"? }], "notes"?: [] }`.
 import { spawn } from 'node:child_process';
@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const TIMEOUT_MS = 180_000;
+const TIMEOUT_MS = 300_000; // bench/room.js: 5 Chromium calls + 1,000 sockets take ~2 min on a loaded machine
 
 export async function runScriptBenchmark({ run, name, root, log }) {
   const file = path.join(root, 'bench', `${name}.js`);

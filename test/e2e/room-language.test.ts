@@ -59,12 +59,12 @@ describe('meeting page language and phone layout', () => {
     await en.meeting().waitForSelector('main[data-state="in-call"]');
     expect(await en.meeting().getAttribute('html', 'lang')).toBe('en');
     expect(await en.meeting().textContent('#hangup')).toBe('Leave call');
-    expect(await en.meeting().getAttribute('.tile.local', 'aria-label')).toBe('Pat (you)');
+    expect(await en.meeting().getAttribute('.tile.local', 'aria-label')).toBe(`Pat (you), account ${second.user.username}`);
     const third = await h.joinAs(embed.sessionId, 'Zé');
     const ptBrowser = await h.open(third.embed, 'Zé', { locale: 'pt-PT' });
     await ptBrowser.waitForEvent('videoConferenceJoined');
     expect(await ptBrowser.meeting().textContent('#hangup')).toBe('Sair da chamada');
-    expect(await ptBrowser.meeting().getAttribute('.tile.local', 'aria-label')).toBe('Zé (você)');
+    expect(await ptBrowser.meeting().getAttribute('.tile.local', 'aria-label')).toBe(`Zé (você), conta ${third.user.username}`);
   });
 
   it('takes ?lang= over the browser language and translates refusals', async () => {

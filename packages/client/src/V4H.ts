@@ -250,8 +250,11 @@ export class V4H {
     return (await loadFiles(this.#http)).listFiles(this.#http, sessionId);
   }
 
-  /** Owner: a link (and its token) for a guest without an account. */
-  async getGuestUrl(sessionId: string, name: string, avatarUrl?: string): Promise<{ jwt: string | null; url: string }> {
+  /**
+   * Owner: a link (and its token) for a guest without an account; `guestId` names it, to revoke it with
+   * `POST /api/conferences/:sessionId/guests/:guestId/revoke`.
+   */
+  async getGuestUrl(sessionId: string, name: string, avatarUrl?: string): Promise<{ guestId: string; jwt: string | null; url: string }> {
     checkSessionId(sessionId);
     checkString(name, 'name');
     if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');

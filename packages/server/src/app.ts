@@ -166,7 +166,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
     const bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
     if (bus) app.addHook('onClose', async () => bus.close());
-    room = createBuiltinRoom({ config, db, clock, conferences, files, quality, log: app.log, bus });
+    room = createBuiltinRoom({ config, db, clock, conferences, removals: conferences.removals, files, quality, log: app.log, bus });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });

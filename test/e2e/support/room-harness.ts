@@ -30,6 +30,7 @@ export const EVENT_NAMES = [
   'tileViewChanged',
   'subjectChange',
   'avatarChanged',
+  'participantKickedOut',
 ];
 
 /** The integrator's page: loads the room's external_api.js and records every IFrame API event. */

@@ -67,6 +67,9 @@ export class AccessPolicy {
 
   /** Resolves when allowed; throws 403 `forbidden` naming the rule (or 429 after many wrong passwords). */
   async require(who: Subject, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<void> {
+    if (action.do === 'join' && who.kind === 'user' && who.id !== conference.ownerId && (await this.#isRemoved(executor, conference.sessionId, who.id))) {
+      throw forbidden('you were removed from this conference by its owner');
+    }
     if (!(await this.#allows(who, conference, action, executor))) throw forbidden(this.#refusal(conference, action));
   }
 
@@ -104,7 +107,8 @@ export class AccessPolicy {
       case 'manage':
         return owner;
       case 'join':
-        return owner || (await this.#mayJoin(who.id, c, action.password, executor));
+        // Someone the owner removed (a kick in the room) stays out, whatever the policy (removals.ts).
+        return owner || (!(await this.#isRemoved(executor, c.sessionId, who.id)) && (await this.#mayJoin(who.id, c, action.password, executor)));
       case 'upload':
         // Recordings: the owner (and the recorder); attachments: the owner and users admitted to the call.
         return owner || (action.kind === 'attachment' && (await this.#isMember(executor, c.sessionId, who.id, 'admitted')));
@@ -144,6 +148,11 @@ export class AccessPolicy {
       throw new AppError('rate_limited', `too many wrong conference passwords; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
     }
     return false;
+  }
+
+  async #isRemoved(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
+    const row = await executor.selectFrom('conference_removals').select('subject').where('session_id', '=', sessionId).where('subject', '=', `user:${userId}`).executeTakeFirst();
+    return row !== undefined;
   }
 
   async #isMember(executor: Executor, sessionId: string, userId: string, role: 'invited' | 'admitted'): Promise<boolean> {

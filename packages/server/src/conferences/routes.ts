@@ -85,6 +85,11 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
       handler: async (request) => conferences.guestUrl(request.user!, request.params.sessionId, request.body),
     });
 
+    r.post('/:sessionId/guests/:guestId/revoke', {
+      schema: { ...secured, summary: 'Revoke a guest link; its guest leaves the built-in room (owner)', params: S.GuestParams, response: { 200: S.GuestRevoked, ...errors } },
+      handler: async (request) => conferences.removals.revokeGuest(request.user!, request.params.sessionId, request.params.guestId),
+    });
+
     r.post('/:sessionId/end', {
       schema: { ...secured, summary: 'End the conference for everyone (owner)', params: S.SessionIdParam, response: { 200: S.Details, ...errors } },
       handler: async (request) => conferences.end(request.user!, request.params.sessionId),

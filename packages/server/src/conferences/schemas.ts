@@ -66,7 +66,9 @@ export const Embed = Type.Object({
   presenceToken: nullable(Type.String()),
 });
 
-export const GuestUrl = Type.Object({ jwt: nullable(Type.String()), url: Type.String() });
+export const GuestUrl = Type.Object({ guestId: Type.String({ description: 'names the link to revoke it' }), jwt: nullable(Type.String()), url: Type.String() });
+export const GuestParams = Type.Object({ sessionId: SessionIdParam.properties.sessionId, guestId: Type.String({ pattern: '^guest-[a-z0-9]{1,64}$' }) });
+export const GuestRevoked = Type.Object({ guestId: Type.String(), revokedAt: Type.String({ format: 'date-time' }) });
 
 export const ListQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })), cursor: Type.Optional(Type.String({ maxLength: 200 })) },

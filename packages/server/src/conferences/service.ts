@@ -19,7 +19,11 @@ import { accountAdmitted } from '../auth/admission.js';
 import { AccessPolicy, accessOf } from './access-policy.js';
 import type { JoinPolicy } from '../db/schema.js';
 import { commitPersonalData } from '../privacy/commitments.js';
+<<<<<<< HEAD
 import { normalizeUsername } from '../auth/usernames.js';
+=======
+import { RemovalService } from './removals.js';
+>>>>>>> main
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -86,12 +90,14 @@ export class ConferenceService {
   readonly #jitsi: JitsiTokenIssuer;
   readonly #presence: PresenceTokens;
   readonly #access: AccessPolicy;
+  readonly #removals: RemovalService;
   readonly #probes: RateLimiter;
   readonly #endedListeners = new Set<(sessionId: string, roomName: string) => void>();
   #urlStorage: (sessionId: string) => string | null | Promise<string | null> = () => null;
 
   constructor(deps: { db: Db; clock: Clock; config: Config; jitsi: JitsiTokenIssuer; access?: AccessPolicy }) {
     this.#access = deps.access ?? new AccessPolicy({ db: deps.db, clock: deps.clock });
+    this.#removals = new RemovalService({ db: deps.db, clock: deps.clock });
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#config = deps.config;
@@ -109,6 +115,11 @@ export class ConferenceService {
   onEnded(listener: (sessionId: string, roomName: string) => void): () => void {
     this.#endedListeners.add(listener);
     return () => this.#endedListeners.delete(listener);
+  }
+
+  /** Kicks and revoked guest links (the routes and the built-in room use it). */
+  get removals(): RemovalService {
+    return this.#removals;
   }
 
   /** The access policy every domain asks (storage, the built-in room). */
@@ -180,7 +191,7 @@ export class ConferenceService {
     return this.#openCall(caller, sessionId, profile, 'join');
   }
 
-  async guestUrl(caller: Caller, sessionId: string, guest: { name: string; avatarUrl?: string }): Promise<{ jwt: string | null; url: string }> {
+  async guestUrl(caller: Caller, sessionId: string, guest: { name: string; avatarUrl?: string }): Promise<{ guestId: string; jwt: string | null; url: string }> {
     const now = this.#clock.now();
     const guestId = `guest-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
     const conf = await this.#mutate(sessionId, async (trx, row) => {
@@ -205,7 +216,7 @@ export class ConferenceService {
       this.#config.guestTokenTtl,
       now,
     );
-    return { jwt, url: this.#jitsi.roomUrl(conf.room_name, jwt, guest.name) };
+    return { guestId, jwt, url: this.#jitsi.roomUrl(conf.room_name, jwt, guest.name) };
   }
 
   /** The owner ends the conference for everyone. */

@@ -233,6 +233,7 @@ export interface Database {
   call_quality: CallQualityTable;
   retention_runs: RetentionRunsTable;
   access_audit: AccessAuditTable;
+  conference_removals: ConferenceRemovalsTable;
 }
 
 /** One read of health data (audit/access-audit.ts); append-only (a trigger refuses updates). */
@@ -262,6 +263,13 @@ export interface CallQualityTable {
   participant_id: string;
   reported_at: number;
   summary: string;
+}
+
+/** Someone the owner removed from a conference: `user:<userId>` or `guest:<guestId>`. */
+export interface ConferenceRemovalsTable {
+  session_id: string;
+  subject: string;
+  removed_at: number;
 }
 
 /** One accepted Jitsi event post (`jaas:<idempotencyKey>`, `sig:<signature>`, `prosody:<body hash>`). */

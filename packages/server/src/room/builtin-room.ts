@@ -6,7 +6,8 @@ import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
 import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
 import type { QualityService } from '../quality/service.js';
-import { RoomService, type RoomConferences } from './service.js';
+import { RoomService, type RoomConferences, type RoomRemovals } from './service.js';
+import type { PeerAccount } from './protocol.js';
 import { accountAdmitted } from '../auth/admission.js';
 import type { RoomBus } from './bus.js';
 
@@ -16,6 +17,8 @@ export function createBuiltinRoom(deps: {
   db: Db;
   clock: Clock;
   conferences: RoomConferences;
+  /** Kicks and revoked guest links (ConferenceService.removals). */
+  removals?: RoomRemovals;
   /** Where the owner's saved chat goes (an attachment); without it saving the chat is unavailable. */
   files?: FileService;
   /** Where the pages' call quality summaries go; without it they are dropped. */
@@ -36,10 +39,18 @@ export function createBuiltinRoom(deps: {
   });
   // Event-log actors name people by opaque id only (docs/manifest.md §1.1), as the conferences domain does.
   const actorFor = async (identity: RoomIdentity) => (identity.userId === null ? `guest:${identity.id}` : `user:${identity.userId}`);
+  // The username beside the display name: "Dr. Alice" typed by bob is visibly bob (issue 15). Guests get a mark.
+  const accountOf = async (identity: RoomIdentity): Promise<PeerAccount> => {
+    if (identity.userId === null) return { kind: 'guest' };
+    const user = await db.kysely.selectFrom('users').select('username').where('id', '=', identity.userId).executeTakeFirst();
+    return { kind: 'user', username: user?.username ?? identity.userId };
+  };
   return new RoomService({
     conferences: deps.conferences,
     verifyToken,
     actorFor,
+    accountOf,
+    removals: deps.removals,
     maxParticipants: config.room.maxParticipants,
     graceSeconds: config.room.graceSeconds,
     admitted: (identity) => accountAdmitted(db.kysely, identity.userId!, identity.familyId),

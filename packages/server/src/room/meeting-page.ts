@@ -35,6 +35,10 @@ export function meetingPageHtml(o: { roomName: string; scriptVersion: string; st
         <p id="chat-save-status" class="note" role="status"></p>
       </form>
     </aside>
+    <aside id="people" class="panel people" aria-labelledby="people-title" hidden>
+      <header><h2 id="people-title">${e(t.people.title)}</h2><button id="people-close" type="button" class="icon" aria-label="${e(t.people.close)}">×</button></header>
+      <ol id="people-list" class="people-list"></ol>
+    </aside>
     <aside id="devices" class="panel devices" aria-labelledby="devices-title" hidden>
       <header><h2 id="devices-title">${e(t.devices.title)}</h2><button id="devices-close" type="button" class="icon" aria-label="${e(t.devices.close)}">×</button></header>
       <label>${e(t.devices.microphone)}<select id="device-audioInput"></select></label>
@@ -57,6 +61,7 @@ export function meetingPageHtml(o: { roomName: string; scriptVersion: string; st
     <button id="mic" type="button" aria-pressed="false" disabled>${e(t.mute)}</button>
     <button id="cam" type="button" aria-pressed="false" disabled>${e(t.stopCamera)}</button>
     <button id="share" type="button" aria-pressed="false" disabled hidden>${e(t.shareScreen)}</button>
+    <button id="people-toggle" type="button" aria-pressed="false" aria-controls="people" disabled hidden>${e(t.people.title)}</button>
     <button id="chat-toggle" type="button" aria-pressed="false" aria-controls="chat" disabled hidden>${e(t.chat)}<span id="chat-unread" class="badge" hidden></span></button>
     <button id="devices-toggle" type="button" aria-pressed="false" aria-controls="devices" disabled hidden>${e(t.settings)}</button>
     <button id="tile-view" type="button" aria-pressed="true" disabled>${e(t.tileView)}</button>

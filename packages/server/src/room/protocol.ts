@@ -1,10 +1,17 @@
 // The built-in room's WebSocket messages (browser ↔ server), shared by the server and the meeting page.
 import { parseQualitySummary, type QualitySummary } from './quality.js';
 
+/**
+ * Whose account or guest link a participant came in with, set by the server from the token: the display name is
+ * whatever the joiner typed ("Dr. Alice"), this is who it really is (shown beside the name).
+ */
+export type PeerAccount = { kind: 'user'; username: string } | { kind: 'guest' };
+
 /** A participant as every member of the room sees it. */
 export interface PeerInfo {
   id: string;
   displayName: string;
+  account: PeerAccount;
   avatar: string | null;
   moderator: boolean;
   audioMuted: boolean;
@@ -35,6 +42,8 @@ export type ClientMessage =
   | { type: 'profile'; displayName?: string; avatar?: string | null }
   | { type: 'leave' }
   | { type: 'end' }
+  /** The moderator removes a participant (Jitsi's `kickParticipant`): its token is refused afterwards. */
+  | { type: 'kick'; id: string }
   /** A chat message to everyone, or privately to one participant; relayed, never stored by the server. */
   | { type: 'chat'; message: string; to?: string }
   /** The owner keeps the chat: stored as an attachment, so its hash enters the record. */
@@ -62,6 +71,7 @@ export type RoomErrorCode =
   | 'access_revoked'
   | 'room_full'
   | 'guest_link_in_use'
+  | 'removed'
   | 'conference_not_found'
   | 'conference_ended'
   | 'not_moderator'
@@ -90,6 +100,10 @@ export type ServerMessage =
   /** The member reconnected: drop its old peer connection and wait for its new offer. */
   | { type: 'participant-resumed'; participant: PeerInfo }
   | { type: 'participant-left'; id: string }
+  /** Someone was removed (by: the moderator's participant id, null for a guest link revoked over the API); `participant-left` follows. */
+  | { type: 'participant-kicked'; id: string; by: string | null }
+  /** You were removed: the socket closes (4403) and this account or guest link cannot come back into the conference. */
+  | { type: 'kicked'; by: string | null }
   | { type: 'signal'; from: string; data: SignalData }
   | { type: 'left' }
   | { type: 'chat'; from: string; message: string; private: boolean }
@@ -157,6 +171,8 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
       const summary = parseQualitySummary(m.summary);
       return summary ? { type: 'quality', summary } : undefined;
     }
+    case 'kick':
+      return text(m.id, 64) ? { type: 'kick', id: m.id as string } : undefined;
     case 'leave':
     case 'end':
       return { type: m.type };

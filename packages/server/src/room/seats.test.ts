@@ -20,7 +20,7 @@ async function conference() {
 
 describe('room seats', () => {
   it('one guest link opened four times fills no seats but one, and the owner still gets in (issue 15 reproduction)', async () => {
-    const { sessionId, post } = await conference();
+    const { sessionId, post, owner: ownerSession } = await conference();
     const guest = await post(`/api/conferences/${sessionId}/guest-url`, { name: 'Patient' });
     expect(guest.status).toBe(200);
     const url = new URL(guest.body.url);
@@ -32,7 +32,10 @@ describe('room seats', () => {
     // Before the fix: four guests were in, and the owner got room_full.
     const embed = (await post(`/api/conferences/${sessionId}/start`, {})).body;
     const owner = await roomSocket(t.baseUrl);
-    expect(await owner.join(embed.roomName, embed.jwt)).toMatchObject({ type: 'joined', participants: [{ displayName: 'Patient' }] });
+    const joined = await owner.join(embed.roomName, embed.jwt);
+    // Whose account or guest link each one came in with, beside the name they were given or typed.
+    expect(joined).toMatchObject({ type: 'joined', participants: [{ displayName: 'Patient', account: { kind: 'guest' } }] });
+    expect(joined.you.account).toEqual({ kind: 'user', username: ownerSession.username });
     for (const s of [...tabs, owner]) s.ws.close();
   });
 

@@ -1,7 +1,7 @@
 // The built-in room's live state: who is in which room, signaling relay, presence and the room life cycle.
 import { createHmac, randomBytes } from 'node:crypto';
 import { safeEqual } from '../lib/ids.js';
-import { parseClientMessage, type ClientMessage, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
+import { parseClientMessage, type ClientMessage, type PeerAccount, type PeerInfo, type RoomErrorCode, type ServerMessage } from './protocol.js';
 import type { QualitySummary } from './quality.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
 import { turnCredentials, type TurnSettings } from './turn.js';
@@ -27,6 +27,8 @@ export interface RoomServiceOptions {
   verifyToken: RoomTokenVerifier;
   /** The event-log actor for a verified identity (`user:<userId>` or `guest:<guestId>`). */
   actorFor(identity: RoomIdentity): Promise<string>;
+  /** Whose account the identity is (its username), shown beside the display name; default: the user id. */
+  accountOf?(identity: RoomIdentity): Promise<PeerAccount>;
   maxParticipants: number;
   graceSeconds: number;
   /** Keys resume tokens, so that a participant can come back even after a server restart. */
@@ -52,6 +54,8 @@ export interface RoomServiceOptions {
   saveChat?(p: { sessionId: string; userId: string; transcript: string }): Promise<{ fileId: string; sha256: string }>;
   /** Keeps a participant's call quality summary (absent: summaries are dropped). */
   saveQuality?(p: { sessionId: string; participantId: string; summary: QualitySummary }): Promise<void>;
+  /** Kicks and revoked guest links (ConferenceService.removals fits it); absent: nobody can be removed. */
+  removals?: RoomRemovals;
   log?: { warn(obj: object, msg: string): void };
   /**
    * Rooms across processes (V4H_REDIS_URL): membership, seats, signaling and room events go through the bus, so
@@ -60,6 +64,13 @@ export interface RoomServiceOptions {
   bus?: RoomBus;
   /** How often members of other processes are checked for a dead process (default 1 s). */
   processCheckMs?: number;
+}
+
+/** What the room needs to remove people for good (conferences/removals.ts). */
+export interface RoomRemovals {
+  isRemoved(sessionId: string, subject: string): Promise<boolean>;
+  removeParticipant(p: { sessionId: string; subject: `user:${string}` | `guest:${string}`; participantId: string; actor: string }): Promise<void>;
+  onRemoved(listener: (p: { sessionId: string; roomName: string; subject: string }) => void): () => void;
 }
 
 interface Participant {
@@ -100,13 +111,16 @@ const MAX_EXPIRED_RESUME_S = 24 * 3600;
 const ACCESS_REVOKED = 'this account may no longer be in calls (disabled, or signed out)';
 
 /** WebSocket close codes the meeting page understands. */
-export const CLOSE = { normal: 1000, refused: 4400, ended: 4410, replaced: 4409, restarting: 1012 } as const;
+export const CLOSE = { normal: 1000, refused: 4400, removed: 4403, ended: 4410, replaced: 4409, restarting: 1012 } as const;
 
 /** Live rooms of this server process. */
 export class RoomService {
   readonly #o: RoomServiceOptions;
   readonly #rooms = new Map<string, Room>();
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeRemovals: () => void;
+  /** Kicks being recorded (`room\0subject`): their onRemoved is left to #kick, which names the kicker. */
+  readonly #kicking = new Set<string>();
   readonly #orphanTimer: NodeJS.Timeout | undefined;
   readonly #accountTimer: NodeJS.Timeout | undefined;
   #checkingAccounts = false;
@@ -115,6 +129,11 @@ export class RoomService {
   constructor(options: RoomServiceOptions) {
     this.#o = options;
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
+    // A guest link revoked over the API: its guest leaves the room now (the process that answered the request).
+    this.#unsubscribeRemovals =
+      options.removals?.onRemoved((p) => {
+        if (!this.#kicking.has(`${p.roomName}\0${p.subject}`)) this.#removeSubject(p.roomName, p.subject, null);
+      }) ?? (() => {});
     if (options.admitted) {
       this.#accountTimer = setInterval(() => void this.#checkAccounts(), options.accountCheckMs ?? 10_000);
       this.#accountTimer.unref?.();
@@ -201,6 +220,7 @@ export class RoomService {
    */
   close() {
     this.#unsubscribe();
+    this.#unsubscribeRemovals();
     clearTimeout(this.#orphanTimer);
     clearInterval(this.#accountTimer);
     // Members stay in the shared room: their pages resume on another process (the bus's owner closes it).
@@ -238,6 +258,10 @@ export class RoomService {
     const conference = await this.#o.conferences.findByRoomName(msg.roomName);
     if (!conference) return void this.#refuse(socket, 'conference_not_found', 'there is no conference for this room');
     if (conference.state === 'ended') return void this.#refuse(socket, 'conference_ended', 'this conference has ended');
+    // Removed by the moderator (or a revoked guest link): this token, and any other of that person, stays out.
+    if (this.#o.removals && (await this.#o.removals.isRemoved(conference.sessionId, await this.#o.actorFor(identity)))) {
+      return void this.#refuse(socket, 'removed', 'you were removed from this conference by its owner');
+    }
 
     if (this.#o.bus) return this.#joinShared(socket, msg, identity, expired, conference);
     let room = this.#rooms.get(msg.roomName);
@@ -259,10 +283,13 @@ export class RoomService {
     const participant = newParticipant(msg, identity, socket, resumeId && !known ? resumeId : undefined);
     // Reserve the seat before any await so that concurrent joins cannot exceed the cap.
     room.participants.set(participant.info.id, participant);
-    participant.actor = await this.#o.actorFor(identity).catch((e) => {
+    try {
+      participant.actor = await this.#o.actorFor(identity);
+      if (this.#o.accountOf) participant.info.account = await this.#o.accountOf(identity);
+    } catch (e) {
       this.#drop(room, participant);
       throw e;
-    });
+    }
     return this.#admit(room, participant, socket);
   }
 
@@ -325,6 +352,7 @@ export class RoomService {
     let refusal: RoomErrorCode | undefined;
     try {
       participant.actor = await this.#o.actorFor(identity);
+      if (this.#o.accountOf) participant.info.account = await this.#o.accountOf(identity);
       refusal = await bus.reserve(room.name, this.#record(room, participant), this.#o.maxParticipants);
     } catch (e) {
       this.#drop(room, participant);
@@ -402,6 +430,9 @@ export class RoomService {
         if (p.remote !== r.process) clearTimeout(p.graceTimer);
         p.info = r.info;
         p.remote = r.process;
+        // A mirror first learnt from a join message lacks these (a kick needs them).
+        p.actor = r.actor;
+        p.identity = { ...p.identity, id: r.identityId, userId: r.userId };
       } else room.participants.set(r.info.id, mirror(r));
     }
     for (const p of room.participants.values()) {
@@ -422,7 +453,11 @@ export class RoomService {
     const msg = e.msg;
     if (e.to !== undefined) {
       const target = room.participants.get(e.to);
-      if (target && !target.remote && !target.pending) this.#send(target.socket, msg);
+      if (target && !target.remote && !target.pending) {
+        this.#send(target.socket, msg);
+        // Removed by a moderator on another process (which records the leave): this process closes the seat.
+        if (msg.type === 'kicked') this.#closeKicked(room, target);
+      }
       return;
     }
     switch (msg.type) {
@@ -595,12 +630,53 @@ export class RoomService {
         if (Date.now() - last >= QUALITY_WRITE_MS) await this.#saveQuality(room, p);
         return;
       }
+      case 'kick':
+        return this.#kick(room, p, msg.id);
       case 'end':
         if (!p.identity.moderator) return this.#send(p.socket, error('not_moderator', 'only a moderator can end the conference for everyone', false));
         await this.#o.conferences.endConference(room.sessionId, { actor: p.actor, reason: 'moderator' });
         // onEnded closes the room; this covers a conference that had already ended.
         return this.#closeRoom(room.name, 'ended');
     }
+  }
+
+  /** `kickParticipant`: the moderator removes someone (every seat of that account or guest link) for good. */
+  async #kick(room: Room, by: Participant, targetId: string) {
+    if (!by.identity.moderator) return this.#send(by.socket, error('not_moderator', 'only a moderator can remove a participant', false));
+    // A mirror learnt from a join message has no actor yet: the shared membership has it.
+    if (room.participants.get(targetId)?.remote && !room.participants.get(targetId)!.actor) await this.#syncMirrors(room);
+    const target = room.participants.get(targetId);
+    if (!target || target.pending || target === by || !target.actor) return this.#send(by.socket, error('bad_message', 'no such participant', false));
+    if (target.identity.userId !== null && target.identity.userId === room.ownerId) return this.#send(by.socket, error('not_moderator', 'the owner cannot be removed', false));
+    if (!this.#o.removals) return this.#send(by.socket, error('unavailable', 'removing participants is not available', false));
+    const key = `${room.name}\0${target.actor}`;
+    this.#kicking.add(key);
+    try {
+      await this.#o.removals.removeParticipant({ sessionId: room.sessionId, subject: target.actor as `user:${string}`, participantId: target.info.id, actor: by.actor });
+    } finally {
+      this.#kicking.delete(key);
+    }
+    this.#removeSubject(room.name, target.actor, by.info.id);
+  }
+
+  /**
+   * Closes the seats of a removed account or guest link: the removed pages are told (on another process through the
+   * bus), the others see them kicked out and leave; this process records the leaves.
+   */
+  #removeSubject(roomName: string, subject: string, by: string | null) {
+    const room = this.#rooms.get(roomName);
+    if (!room) return;
+    for (const target of [...room.participants.values()].filter((p) => p.actor === subject && !p.pending)) {
+      this.#broadcast(room, { type: 'participant-kicked', id: target.info.id, by }, target);
+      this.#sendTo(room, target, { type: 'kicked', by });
+      if (!target.remote) this.#closeKicked(room, target);
+      else this.#leave(room, target).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
+    }
+  }
+
+  #closeKicked(room: Room, target: Participant) {
+    target.socket?.close(CLOSE.removed, 'removed');
+    this.#leave(room, target).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
   }
 
   #disconnected(room: Room, p: Participant, socket: RoomSocket) {
@@ -775,6 +851,7 @@ function newParticipant(msg: Extract<ClientMessage, { type: 'join' }>, identity:
       id: id ?? `r-${randomBytes(9).toString('base64url')}`,
       // The token's name is authoritative (as in Jitsi with a JWT): no one picks another name in the call.
       displayName: identity.name ?? (msg.displayName?.trim() || 'Guest'),
+      account: identity.userId === null ? { kind: 'guest' } : { kind: 'user', username: identity.userId },
       avatar: identity.avatar,
       moderator: identity.moderator,
       audioMuted: msg.audioMuted ?? false,

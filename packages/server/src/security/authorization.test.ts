@@ -11,6 +11,7 @@ interface World {
   sessionId: string;
   /** An attachment the owner uploaded. */
   fileId: string;
+  guestId: string;
   headers: Record<Role, Record<string, string>>;
   presence: { owner: string; participant: string };
 }
@@ -66,6 +67,7 @@ async function world(): Promise<World> {
   return {
     sessionId,
     fileId: file.json().fileId ?? file.json().id,
+    guestId: guest.json().guestId,
     presence,
     headers: { anonymous: {}, guest: { authorization: `Bearer ${guestJwt}` }, other: users.other.auth, participant: users.participant.auth, owner: users.owner.auth },
   };
@@ -83,6 +85,12 @@ const MATRIX: Row[] = [
   // Join policy ORG (the default): on an install without organisations every signed-in colleague may join.
   { method: 'POST', path: '/api/conferences/:sessionId/join', allowed: ['owner', 'participant', 'other'], payload: () => ({}) },
   { method: 'POST', path: '/api/conferences/:sessionId/guest-url', allowed: ['owner'], payload: () => ({ name: 'Another guest' }) },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/guests/:guestId/revoke',
+    allowed: ['owner'],
+    unchanged: async (w) => expect((await t.db.kysely.selectFrom('conference_removals').selectAll().where('session_id', '=', w.sessionId).execute()).length).toBe(0),
+  },
   { method: 'POST', path: '/api/conferences/:sessionId/end', allowed: ['owner'], unchanged: stillOpen },
   { method: 'GET', path: '/api/conferences/:sessionId/files', allowed: ['owner', 'participant'] },
   {
@@ -117,7 +125,7 @@ describe('authorization matrix', () => {
     it(`${row.method} ${row.path}: only ${row.allowed.join(', ')}`, async () => {
       if (!t.app.hasRoute({ method: row.method, url: row.path })) return expect.fail(`route ${row.method} ${row.path} is gone: update the matrix`);
       const w = await world();
-      const url = row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId) + (row.query ? `?${row.query}` : '');
+      const url = row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId).replace(':guestId', w.guestId) + (row.query ? `?${row.query}` : '');
       // Refused callers first, so that an allowed `end` cannot hide what they did.
       for (const role of ROLES.filter((r) => !row.allowed.includes(r))) {
         const res = await inject(row.method, url, w.headers[role], row.payload?.(w), row.contentType);

@@ -14,7 +14,8 @@ import * as retention from './014-retention.js';
 import * as callQuality from './015-call-quality.js';
 import * as accessAudit from './016-access-audit.js';
 import * as fileEncryption from './017-file-encryption.js';
-import * as usernamesNormalised from './018-usernames-normalised.js';
+import * as conferenceRemovals from './018-conference-removals.js';
+import * as usernamesNormalised from './019-usernames-normalised.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -31,5 +32,6 @@ export const migrations: Record<string, Migration> = {
   '015-call-quality': callQuality,
   '016-access-audit': accessAudit,
   '017-file-encryption': fileEncryption,
-  '018-usernames-normalised': usernamesNormalised,
+  '018-conference-removals': conferenceRemovals,
+  '019-usernames-normalised': usernamesNormalised,
 };

@@ -13,6 +13,7 @@ import { ChatPanel } from './chat.js';
 import { ScreenShare } from './screen-share.js';
 import { QualityMonitor } from './quality-monitor.js';
 import { DominantSpeaker } from './speakers.js';
+import { PeoplePanel } from './people.js';
 
 const roomName = document.getElementById('meeting')!.dataset.room!;
 const hash = parseHashParams(location.hash);
@@ -134,6 +135,7 @@ function onMessage(msg: ServerMessage) {
       view.tile(msg.participant.id, msg.participant);
       chat.setRecipients([...peers.values()]);
       refreshPresenters();
+      people.show(me, [...peers.values()]);
       if (before.displayName !== msg.participant.displayName) {
         parent.emit('displayNameChange', { id: msg.participant.id, displayname: msg.participant.displayName });
       }
@@ -143,6 +145,13 @@ function onMessage(msg: ServerMessage) {
     }
     case 'participant-left':
       return removePeer(msg.id);
+    case 'participant-kicked':
+      // Jitsi's payload; `participantLeft` follows.
+      return parent.emit('participantKickedOut', { kicked: { id: msg.id, local: false }, kicker: { id: msg.by ?? '' } });
+    case 'kicked':
+      if (me) parent.emit('participantKickedOut', { kicked: { id: me.id, local: true }, kicker: { id: msg.by ?? '' } });
+      finish('refused');
+      return view.showRefused(t.refusals.removed, '');
     case 'signal':
       return void mediaReady.then(() => mesh.handleSignal(msg.from, msg.data));
     case 'left':
@@ -294,7 +303,7 @@ function stopMedia() {
   media.stop();
 }
 
-const localTileInfo = () => ({ displayName: me?.displayName ?? displayName ?? t.you, avatar: me?.avatar ?? null, audioMuted, videoMuted });
+const localTileInfo = () => ({ displayName: me?.displayName ?? displayName ?? t.you, avatar: me?.avatar ?? null, audioMuted, videoMuted, account: me?.account });
 
 function applyMute() {
   for (const track of media.stream.getAudioTracks()) track.enabled = !audioMuted;
@@ -333,6 +342,7 @@ function removePeer(id: string) {
 
 function refreshState() {
   if (!finished && me) view.setState(peers.size ? 'in-call' : 'waiting');
+  people.show(me, [...peers.values()]);
 }
 
 /** Jitsi's error names, so integrators' existing handlers recognise them. */
@@ -394,6 +404,10 @@ function hangup() {
 const commands: Record<string, (...args: unknown[]) => void> = {
   hangup,
   endConference: () => signaling.send({ type: 'end' }),
+  // Jitsi's kickParticipant(participantId): the moderator only (others get errorOccurred not_moderator).
+  kickParticipant: (id) => {
+    if (typeof id === 'string' && id) signaling.send({ type: 'kick', id });
+  },
   sendChatMessage: (message, to) => {
     if (typeof message === 'string') chat.sendFromPage(message, typeof to === 'string' && to ? to : undefined);
   },
@@ -417,6 +431,7 @@ const commands: Record<string, (...args: unknown[]) => void> = {
     signaling.send({ type: 'profile', displayName });
     if (me) {
       view.tile('local', localTileInfo(), true);
+      people.show(me, [...peers.values()]);
       parent.emit('displayNameChange', { id: me.id, displayname: displayName });
     }
   },
@@ -460,6 +475,8 @@ if (navigator.mediaDevices && 'getDisplayMedia' in navigator.mediaDevices) {
   view.share.hidden = false;
   view.share.addEventListener('click', () => void share.toggle());
 }
+
+const people = new PeoplePanel((id) => signaling.send({ type: 'kick', id }));
 
 const notice = new MediaNotice(async () => {
   const missing = (['audio', 'video'] as const).filter((k) => !media.track(k));

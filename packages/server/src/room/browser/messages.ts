@@ -59,6 +59,8 @@ export interface RoomEvents {
   readyToClose: Record<string, never>;
   participantJoined: { id: string; displayName: string };
   participantLeft: { id: string };
+  /** Someone was removed by the moderator (`kicker.id` empty: a guest link revoked over the API). */
+  participantKickedOut: { kicked: { id: string; local: boolean }; kicker: { id: string } };
   /** Jitsi sends `displayname` in lower case (its @types say displayName). */
   displayNameChange: { id: string; displayname: string };
   avatarChanged: { id: string; avatarURL: string };

@@ -1,5 +1,5 @@
 // The meeting page's DOM: tiles (video, name, avatar, mute mark), the status line, the refused panel, the buttons.
-import type { PeerInfo } from '../protocol.js';
+import type { PeerAccount, PeerInfo } from '../protocol.js';
 import { t } from './page-strings.js';
 import type { QualityState } from '../quality.js';
 
@@ -18,9 +18,22 @@ const STATUS: Record<PageState, string> = {
   ended: t.status.ended,
 };
 
+/** The mark beside a name: the account's username, or "Guest" (who really came in, whatever the name says). */
+export function accountTag(account: PeerAccount | undefined): HTMLElement {
+  const tag = document.createElement('span');
+  tag.className = account?.kind === 'guest' ? 'account guest' : 'account';
+  tag.textContent = account ? (account.kind === 'guest' ? t.guestMark : account.username) : '';
+  tag.title = account ? t.accountTitle(account.kind === 'guest' ? null : account.username) : '';
+  tag.hidden = !account;
+  return tag;
+}
+
 function initials(name: string) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join('') || '?';
 }
+
+/** What a tile shows; `account` is absent on our own preview before the server has answered. */
+export type TileInfo = Pick<PeerInfo, 'displayName' | 'avatar' | 'audioMuted' | 'videoMuted'> & { connected?: boolean; account?: PeerAccount };
 
 /** One participant's tile. */
 class Tile {
@@ -28,6 +41,7 @@ class Tile {
   readonly video = document.createElement('video');
   readonly #avatar = document.createElement('div');
   readonly #name = document.createElement('span');
+  #account = accountTag(undefined);
   readonly #mic = document.createElement('span');
   readonly quality = document.createElement('span');
 
@@ -44,13 +58,16 @@ class Tile {
     this.#mic.textContent = t.mutedMark;
     this.quality.className = 'quality';
     this.quality.hidden = true;
-    caption.append(this.quality, this.#name, this.#mic);
+    caption.append(this.quality, this.#name, this.#account, this.#mic);
     this.root.append(this.video, this.#avatar, caption);
   }
 
-  update(p: Pick<PeerInfo, 'displayName' | 'avatar' | 'audioMuted' | 'videoMuted'> & { connected?: boolean }, label: string) {
+  update(p: TileInfo, label: string) {
     this.#name.textContent = label;
-    this.root.setAttribute('aria-label', t.tileLabel(label, p.audioMuted, p.videoMuted));
+    const tag = accountTag(p.account);
+    this.#account.replaceWith(tag);
+    this.#account = tag;
+    this.root.setAttribute('aria-label', t.tileLabel(label, p.account ? t.accountTitle(p.account.kind === 'guest' ? null : p.account.username) : '', p.audioMuted, p.videoMuted));
     this.#mic.hidden = !p.audioMuted;
     this.root.classList.toggle('video-off', p.videoMuted);
     this.root.classList.toggle('interrupted', p.connected === false);
@@ -80,7 +97,7 @@ export class MeetingView {
   #speaker: string | undefined;
   #tileViewOn = true;
   /** Buttons enabled only while in the call. */
-  readonly #callButtons = [this.mic, this.cam, this.hangup, $<HTMLButtonElement>('share'), $<HTMLButtonElement>('chat-toggle'), $<HTMLButtonElement>('devices-toggle'), this.tileView, this.muteEveryone];
+  readonly #callButtons = [this.mic, this.cam, this.hangup, $<HTMLButtonElement>('share'), $<HTMLButtonElement>('chat-toggle'), $<HTMLButtonElement>('devices-toggle'), this.tileView, this.muteEveryone, $<HTMLButtonElement>('people-toggle')];
 
   setState(state: PageState) {
     $('meeting').dataset.state = state;
@@ -99,7 +116,7 @@ export class MeetingView {
   }
 
   /** Adds or updates a tile; `local` is our own preview. */
-  tile(id: string, p: Parameters<Tile['update']>[0], local = false): HTMLVideoElement {
+  tile(id: string, p: TileInfo, local = false): HTMLVideoElement {
     let tile = this.#tiles.get(id);
     if (!tile) {
       tile = new Tile(local);

@@ -25,6 +25,7 @@ export const en = {
     access_revoked: 'You can no longer take part in this call',
     room_full: 'This call is full',
     guest_link_in_use: 'This guest link is already in use in the call',
+    removed: 'You were removed from this call',
     conference_not_found: 'This call does not exist',
     conference_ended: 'This call has ended',
   },
@@ -33,8 +34,12 @@ export const en = {
   you: 'You',
   youSuffix: (name: string) => `${name} (you)`,
   mutedMark: 'muted',
-  tileLabel: (name: string, audioMuted: boolean, videoMuted: boolean) =>
-    `${name}${audioMuted ? ', microphone muted' : ''}${videoMuted ? ', camera off' : ''}`,
+  tileLabel: (name: string, account: string, audioMuted: boolean, videoMuted: boolean) =>
+    `${name}${account ? `, ${account}` : ''}${audioMuted ? ', microphone muted' : ''}${videoMuted ? ', camera off' : ''}`,
+  /** The mark beside a guest's name. */
+  guestMark: 'Guest',
+  /** Whose account (or a guest link) a participant came in with; beside the name and in the tile's label. */
+  accountTitle: (username: string | null) => (username === null ? 'guest link' : `account ${username}`),
   mute: 'Mute',
   unmute: 'Unmute',
   stopCamera: 'Stop camera',
@@ -83,6 +88,15 @@ export const en = {
     privateTo: (name: string) => `privately to ${name}`,
     privateFrom: 'privately',
     notStored: 'Messages are not stored unless the host saves the chat.',
+  },
+  people: {
+    title: 'Participants',
+    button: (n: number) => `Participants (${n})`,
+    close: 'Close participants',
+    moderator: 'host',
+    remove: 'Remove',
+    /** Second click of Remove: removing is for good (the link stops working). */
+    confirmRemove: (name: string) => `Remove ${name} for good?`,
   },
   quality: { good: 'Good connection', warning: 'Unstable connection', bad: 'Poor connection' },
   sharing: (name: string) => `${name} is sharing the screen`,

@@ -25,6 +25,7 @@ export const ptBR: Strings = {
     access_revoked: 'Você não pode mais participar desta chamada',
     room_full: 'Esta chamada está lotada',
     guest_link_in_use: 'Este link de convidado já está em uso na chamada',
+    removed: 'Você foi removido desta chamada',
     conference_not_found: 'Esta chamada não existe',
     conference_ended: 'Esta chamada foi encerrada',
   },
@@ -32,8 +33,12 @@ export const ptBR: Strings = {
   you: 'Você',
   youSuffix: (name: string) => `${name} (você)`,
   mutedMark: 'mudo',
-  tileLabel: (name: string, audioMuted: boolean, videoMuted: boolean) =>
-    `${name}${audioMuted ? ', microfone desligado' : ''}${videoMuted ? ', câmera desligada' : ''}`,
+  tileLabel: (name: string, account: string, audioMuted: boolean, videoMuted: boolean) =>
+    `${name}${account ? `, ${account}` : ''}${audioMuted ? ', microfone desligado' : ''}${videoMuted ? ', câmera desligada' : ''}`,
+  /** The mark beside a guest's name. */
+  guestMark: 'Convidado',
+  /** Whose account (or a guest link) a participant came in with; beside the name and in the tile's label. */
+  accountTitle: (username: string | null) => (username === null ? 'link de convidado' : `conta ${username}`),
   mute: 'Desativar som',
   unmute: 'Ativar som',
   stopCamera: 'Desligar câmera',
@@ -82,6 +87,15 @@ export const ptBR: Strings = {
     privateTo: (name: string) => `em particular para ${name}`,
     privateFrom: 'em particular',
     notStored: 'As mensagens não são guardadas, a menos que o anfitrião salve o chat.',
+  },
+  people: {
+    title: 'Participantes',
+    button: (n: number) => `Participantes (${n})`,
+    close: 'Fechar participantes',
+    moderator: 'anfitrião',
+    remove: 'Remover',
+    /** Second click of Remove: removing is for good (the link stops working). */
+    confirmRemove: (name: string) => `Remover ${name} de vez?`,
   },
   quality: { good: 'Conexão boa', warning: 'Conexão instável', bad: 'Conexão ruim' },
   sharing: (name: string) => `${name} está compartilhando a tela`,

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { migrateToLatest } from '../migrate.js';
 import { createMigratedTestDatabase, type MigratedTestDatabase } from '../../test-support/test-app.js';
-import { plan } from './018-usernames-normalised.js';
+import { plan } from './019-usernames-normalised.js';
 
 let database: MigratedTestDatabase | undefined;
 afterEach(async () => {
