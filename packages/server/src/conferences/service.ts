@@ -19,11 +19,8 @@ import { accountAdmitted } from '../auth/admission.js';
 import { AccessPolicy, accessOf } from './access-policy.js';
 import type { JoinPolicy } from '../db/schema.js';
 import { commitPersonalData } from '../privacy/commitments.js';
-<<<<<<< HEAD
 import { normalizeUsername } from '../auth/usernames.js';
-=======
 import { RemovalService } from './removals.js';
->>>>>>> main
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
