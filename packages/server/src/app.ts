@@ -68,9 +68,12 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config, db } = opts;
   const clock = opts.clock ?? systemClock;
-  // A wrong master key is refused here, before anything opens, rather than on the first download.
+  // A wrong master key is refused here, before anything opens, rather than on the first download. With the database
+  // unreachable the check waits for another start: the app still comes up to answer /readyz 503 (and a wrong key
+  // still fails closed, file by file, when a data key does not unwrap).
   const keyring = masterKeyring(config);
-  await checkMasterKeys(db.kysely, keyring);
+  const masterKeysChecked = await db.ping();
+  if (masterKeysChecked) await checkMasterKeys(db.kysely, keyring);
   const serverOptions: FastifyHttpOptions<Server> = {
     logger: opts.logger === undefined ? loggerOptions(config.logLevel) : opts.logger,
     logController: new OneLinePerRequest(),
@@ -85,6 +88,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildValidator: finiteNumberValidators() } },
   };
   const app = Fastify(serverOptions).withTypeProvider<TypeBoxTypeProvider>();
+  if (!masterKeysChecked) app.log.warn('database unreachable at start: the master key check waits for the next start');
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>

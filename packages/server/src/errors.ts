@@ -61,6 +61,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 };
 
 export function errorHandler(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
+  // A download that fails before its first byte (a stored file that cannot be decrypted) had already set the file's
+  // headers: the error body is JSON, so drop them (with video/webm left on, Fastify refused to serialise the object).
+  for (const name of ['content-length', 'content-range', 'content-disposition', 'content-encoding']) reply.removeHeader(name);
+  reply.type('application/json; charset=utf-8');
   if (error instanceof AppError) {
     if (error.status >= 500) {
       request.log.error({ err: error }, error.message);
