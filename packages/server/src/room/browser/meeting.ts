@@ -288,6 +288,10 @@ async function toggle(kind: MediaKind) {
   if (toggling || finished || !me) return;
   toggling = true;
   try {
+    // A toggle right after videoConferenceJoined comes while the devices are still being opened: wait for them, or
+    // the missing track reads as "blocked" and the toggle would start (unmute) instead of mute.
+    await mediaReady.catch(() => {});
+    if (finished) return;
     if (!media.track(kind)) return void (await enable(kind));
     if (kind === 'audio') audioMuted = !audioMuted;
     else videoMuted = !videoMuted;
