@@ -6,7 +6,9 @@ import type { Database } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 
 const userStatus = prepareQuery((db, p: { userId: string }) => db.selectFrom('users').select('disabled').where('id', '=', p.userId), { cached: true });
-const familyStatus = prepareQuery(
+/** Whether a login session (refresh-token family) and its user are live: every authenticated request and every
+ * admission check runs it, compiled once and answered from the SQLite read cache (see db/prepared.ts). */
+export const familyStatus = prepareQuery(
   (db, p: { familyId: string; userId: string }) =>
     db
       .selectFrom('token_families')

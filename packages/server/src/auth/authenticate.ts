@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, unauthorized } from '../errors.js';
 import { InvalidAccessToken, type AccessClaims, type AccessTokenSigner } from './access-tokens.js';
-import { prepareQuery } from '../db/prepared.js';
+import { familyStatus } from './admission.js';
 
 export interface AuthUser {
   id: string;
@@ -34,18 +34,6 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return value.length > BEARER.length && value.startsWith(BEARER) ? value.slice(BEARER.length) : undefined;
 }
 const BEARER = 'Bearer ';
-
-/** Every authenticated request runs this: compiled once, and answered from the SQLite read cache (see db/prepared.ts). */
-const familyStatus = prepareQuery(
-  (db, p: { familyId: string; userId: string }) =>
-    db
-      .selectFrom('token_families')
-      .innerJoin('users', 'users.id', 'token_families.user_id')
-      .select(['users.disabled', 'token_families.revoked_at'])
-      .where('token_families.id', '=', p.familyId)
-      .where('users.id', '=', p.userId),
-  { cached: true },
-);
 
 /**
  * Verifies the token, then checks that its user is enabled and its refresh-token family not revoked, and sets
