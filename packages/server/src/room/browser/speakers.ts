@@ -1,5 +1,9 @@
-// Who is speaking: audio levels of every participant (RTP contributing sources for the others, the microphone's
-// sender stats for us), smoothed, so that the dominant speaker changes only after about a second of speech.
+// Who is speaking: audio levels of every participant (the received audio for the others, the microphone as sent
+// for us), smoothed, so that the dominant speaker changes only after about a second of speech.
+//
+// A level is the mean over the time since the previous sample (W3C stats: the growth of totalAudioEnergy over that
+// of totalSamplesDuration), not the level of the newest packet: a word or a beep that fell between two samples still
+// counts. The newest packet's level (RTP contributing sources) is the fallback for a browser without those stats.
 
 export interface SpeakerOptions {
   connections(): Array<[string, RTCPeerConnection]>;
@@ -13,12 +17,16 @@ export interface SpeakerOptions {
 
 /** Below this smoothed level (0–1, RFC 6464 as a linear value) nobody is speaking. */
 const SPEAKING_LEVEL = 0.02;
+/** Key prefix of our own microphone's energy on the connection to a peer. */
+const LOCAL = 'local:';
 /** Weight of the newest reading in the running average. */
 const SMOOTHING = 0.35;
 
 /** Tracks the loudest participant; `dominant` stays the last one who spoke when everyone falls silent. */
 export class DominantSpeaker {
   readonly #levels = new Map<string, number>();
+  /** Audio energy seen at the previous sample, per participant (ours per connection, under LOCAL + its peer). */
+  readonly #energy = new Map<string, AudioEnergy>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #dominant: string | undefined;
   #busy = false;
@@ -43,19 +51,19 @@ export class DominantSpeaker {
     this.#busy = true;
     try {
       const now = new Map<string, number>();
-      let local = 0;
+      const me = this.options.localId();
+      let local: number | undefined;
       for (const [peerId, pc] of this.options.connections()) {
         if (pc.connectionState !== 'connected') continue;
-        for (const receiver of pc.getReceivers()) {
-          if (receiver.track.kind !== 'audio') continue;
-          // Sources heard in the last 10 s; a muted microphone sends silence (level 0).
-          for (const source of receiver.getSynchronizationSources()) now.set(peerId, Math.max(now.get(peerId) ?? 0, source.audioLevel ?? 0));
-        }
-        if (!local && !this.options.localMuted()) local = await senderLevel(pc);
+        const stats = await pc.getStats();
+        const received = this.#meanLevel(peerId, find(stats, 'inbound-rtp'));
+        now.set(peerId, received ?? newestPacketLevel(pc));
+        // Our microphone as sent on the first connection (every connection sends the same track; each counts its own).
+        if (local === undefined && me) local = this.options.localMuted() || !sendsAudio(pc) ? 0 : (this.#meanLevel(`${LOCAL}${peerId}`, find(stats, 'media-source')) ?? 0);
       }
-      const me = this.options.localId();
-      if (me) now.set(me, local);
+      if (me) now.set(me, local ?? 0);
       for (const id of [...this.#levels.keys()]) if (!now.has(id)) this.#levels.delete(id);
+      for (const key of [...this.#energy.keys()]) if (!now.has(key.startsWith(LOCAL) ? key.slice(LOCAL.length) : key)) this.#energy.delete(key);
       let loudest: string | undefined;
       let loudestLevel = SPEAKING_LEVEL;
       for (const [id, level] of now) {
@@ -70,15 +78,45 @@ export class DominantSpeaker {
       this.#busy = false;
     }
   }
+
+  /** The mean level since this participant's previous sample (0 at the first); undefined without energy stats. */
+  #meanLevel(id: string, current: AudioEnergy | undefined): number | undefined {
+    if (!current) return undefined;
+    const previous = this.#energy.get(id);
+    this.#energy.set(id, current);
+    const duration = previous ? current.duration - previous.duration : 0;
+    // No time passed, or the counters restarted (a new connection after a failure): no reading this time.
+    if (!previous || duration <= 0 || current.energy < previous.energy) return 0;
+    return Math.min(1, Math.sqrt((current.energy - previous.energy) / duration));
+  }
 }
 
-/** Our microphone's level as sent on this connection (media-source stats). */
-async function senderLevel(pc: RTCPeerConnection): Promise<number> {
-  const sender = pc.getSenders().find((s) => s.track?.kind === 'audio' && s.track.enabled);
-  if (!sender) return 0;
-  let level = 0;
-  (await sender.getStats()).forEach((r) => {
-    if (r.type === 'media-source' && r.kind === 'audio' && typeof r.audioLevel === 'number') level = Math.max(level, r.audioLevel);
+interface AudioEnergy {
+  energy: number;
+  duration: number;
+}
+
+/** The audio stats of one type ('inbound-rtp' for what we receive, 'media-source' for our microphone). */
+function find(stats: RTCStatsReport, type: 'inbound-rtp' | 'media-source'): AudioEnergy | undefined {
+  let found: AudioEnergy | undefined;
+  stats.forEach((r) => {
+    if (r.type === type && r.kind === 'audio' && typeof r.totalAudioEnergy === 'number' && typeof r.totalSamplesDuration === 'number') {
+      found = { energy: r.totalAudioEnergy, duration: r.totalSamplesDuration };
+    }
   });
+  return found;
+}
+
+function sendsAudio(pc: RTCPeerConnection): boolean {
+  return pc.getSenders().some((s) => s.track?.kind === 'audio' && s.track.enabled);
+}
+
+/** The level of the newest audio packet received (0–1), for a browser without energy stats. */
+function newestPacketLevel(pc: RTCPeerConnection): number {
+  let level = 0;
+  for (const receiver of pc.getReceivers()) {
+    if (receiver.track.kind !== 'audio') continue;
+    for (const source of receiver.getSynchronizationSources()) level = Math.max(level, source.audioLevel ?? 0);
+  }
   return level;
 }
