@@ -202,7 +202,7 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       await call(owner.page, 'startConference', sessionId, '#call', 480, 360, 'Dr. Ana');
       await waitForEvent(owner.page, 'joined');
       const guest = (await call(owner.page, 'getGuestUrl', sessionId, 'Guest Gil', undefined)).value as { jwt: string | null; url: string };
-      expect(Object.keys(guest).sort()).toEqual(['jwt', 'url']);
+      expect(Object.keys(guest).sort()).toEqual(['guestId', 'jwt', 'url']);
 
       const context = await world.browser.newContext();
       world.contexts.push(context);
