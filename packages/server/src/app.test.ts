@@ -1,4 +1,5 @@
 // Cross-cutting HTTP behaviour: health, OpenAPI and docs, JSON errors, security headers, CORS, log hygiene.
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './test-support/test-app.js';
@@ -26,6 +27,41 @@ describe('app', () => {
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({ error: 'service_unavailable', message: 'database unreachable', database: 'unreachable' });
     await app.close();
+  });
+
+  // The built-in room's relay between processes (V4H_REDIS_URL). Needs Redis at 127.0.0.1:6379 (fails, never skips).
+  it('reports Redis when V4H_REDIS_URL is set: ok, then 503 once it cannot be reached', async () => {
+    const redis = process.env.V4H_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    // The app reaches Redis through a TCP relay that the test can take down (the shared Redis stays up).
+    const target = new URL(redis);
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 6379), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => (client.destroy(), upstream.destroy()));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const { port } = relay.address() as net.AddressInfo;
+    try {
+      t = await createTestApp({ env: { V4H_REDIS_URL: `redis://127.0.0.1:${port}` } });
+      const ready = await fetch(`${t.baseUrl}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ok', database: 'ok', redis: 'ok' });
+      relay.close();
+      for (const s of sockets) s.destroy();
+      const down = await fetch(`${t.baseUrl}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toEqual({ error: 'service_unavailable', message: 'redis unreachable', database: 'ok', redis: 'unreachable' });
+    } finally {
+      relay.close();
+      for (const s of sockets) s.destroy();
+    }
+    // Unreachable from the start: the app does not start at all (a room would break once it spans processes).
+    await expect(createTestApp({ env: { V4H_REDIS_URL: 'redis://127.0.0.1:1' } })).rejects.toThrow(/cannot reach Redis at V4H_REDIS_URL/);
   });
 
   it('publishes OpenAPI 3.1 with every API route, and a docs page', async () => {

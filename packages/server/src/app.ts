@@ -36,7 +36,7 @@ import { createLedger } from './ledger/create-ledger.js';
 import { AnchorWorker } from './ledger/anchor-worker.js';
 import { startRecordsWorkers } from './ledger/workers.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
-import { createRedisRoomBus } from './room/bus.js';
+import { createRedisRoomBus, type RoomBus } from './room/bus.js';
 import { roomRoutes } from './room/routes.js';
 import { openStorage } from './storage/backend.js';
 import { EncryptedStorage } from './storage/encryption.js';
@@ -100,6 +100,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   addBodyDeadline(app, config.requestBodyTimeout * 1000);
   if (config.trustProxy === false) limitConnectionsPerAddress(app.server, config.maxConnectionsPerAddress);
   let room: RoomService | undefined;
+  let bus: RoomBus | undefined;
   const metrics = installMetrics(app, { ...config.metrics, host: config.host }, { db, clock, room: () => room, log: app.log });
   await registerCors(app, config.corsOrigins);
   await app.register(swagger, {
@@ -120,7 +121,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (!(await db.ping())) return reply.status(503).send({ error: 'service_unavailable', message: 'database unreachable', database: 'unreachable' });
     // Another process holds SQLite's write lock and writes are waiting for it (reads still work).
     if (db.busy()) return reply.status(503).send({ error: 'service_unavailable', message: 'database busy: writes are waiting for a lock another process holds', database: 'busy' });
-    return { status: 'ok', database: 'ok' };
+    // The built-in room's relay between processes (V4H_REDIS_URL): without it, rooms spanning processes break.
+    if (!bus) return { status: 'ok', database: 'ok' };
+    if (!(await bus.ping())) return reply.status(503).send({ error: 'service_unavailable', message: 'redis unreachable', database: 'ok', redis: 'unreachable' });
+    return { status: 'ok', database: 'ok', redis: 'ok' };
   });
 
   // Domains.
@@ -168,8 +172,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {
     // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
-    const bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
-    if (bus) app.addHook('onClose', async () => bus.close());
+    bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
+    const opened = bus;
+    if (opened) app.addHook('onClose', async () => opened.close());
     room = createBuiltinRoom({ config, db, clock, conferences, removals: conferences.removals, files, quality, log: app.log, bus });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }

@@ -45,6 +45,8 @@ export interface RoomBus {
   onEnvelope(handler: (roomName: string, envelope: BusEnvelope) => void): void;
   /** The ids among `processes` whose heartbeat has stopped. */
   deadProcesses(processes: string[]): Promise<Set<string>>;
+  /** Whether Redis answers now (for `/readyz`); false at once while the connection is down, never throws. */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,8 @@ const PREFIX = 'v4h:room:';
 const membersKey = (room: string) => `${PREFIX}members:${room}`;
 const channel = (room: string) => `${PREFIX}bus:${room}`;
 const processKey = (id: string) => `${PREFIX}process:${id}`;
+/** How long `/readyz` waits for a PING on an open connection before it calls Redis unreachable. */
+const PING_TIMEOUT_MS = 1000;
 /** A member hash no process touched for this long is dropped by Redis (rooms end long before). */
 const MEMBERS_TTL_MS = 24 * 3600 * 1000;
 
@@ -173,6 +177,19 @@ export async function createRedisRoomBus(o: RedisRoomBusOptions): Promise<RoomBu
       if (unique.length === 0) return new Set();
       const alive = await cmd.mget(unique.map(processKey));
       return new Set(unique.filter((_, i) => alive[i] === null));
+    },
+    async ping() {
+      // While ioredis reconnects, a command would wait in its offline queue through the retries: answer at once.
+      if (cmd.status !== 'ready') return false;
+      let timeout: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((resolve) => (timeout = setTimeout(() => resolve('timeout'), PING_TIMEOUT_MS)));
+      try {
+        return (await Promise.race([cmd.ping(), late])) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timeout);
+      }
     },
     async close() {
       if (closed) return;
