@@ -145,7 +145,7 @@ async function firstFrame() {
       const r = await oneRoomRun(browser);
       room.push(r.owner);
       guestSide.push(r.guest);
-      phases.push({ startResolved: r.startResolved, joinResolved: r.joinResolved });
+      phases.push({ startResolved: r.startResolved, joinResolved: r.joinResolved, owner: r.ownerSteps, guest: r.guestSteps });
       log(`run ${i + 1}: room ${r.owner} ms (guest ${r.guest} ms; start resolved at ${r.startResolved}, guest's join at ${r.joinResolved}), bare loopback ${bare.at(-1)} ms, load ${load()}`);
     }
     const roomMs = median(room);
@@ -169,6 +169,7 @@ async function firstFrame() {
       pass: null,
     });
     notes.push(
+      `first frame, the guest's meeting page, median ms after t0: ${medianSteps(phases.map((p) => p.guest))}; the owner's: ${medianSteps(phases.map((p) => p.owner))}`,
       `first frame, median ms after t0: owner's startConference resolved ${median(phases.map((p) => p.startResolved))}, guest's joinConference resolved ${median(phases.map((p) => p.joinResolved))}, first remote frame ${roomMs} (owner) / ${median(guestSide)} (guest); bare loopback ${bareMs}`,
     );
   } finally {
@@ -214,10 +215,41 @@ async function oneRoomRun(browser) {
     throw new Error('no remote video frame within 30 s');
   };
   const [ownerAt, guestAt] = await Promise.all([firstAt(owner), firstAt(guest)]);
+  const [ownerSteps, guestSteps] = [await meetingSteps(owner, t0), await meetingSteps(guest, t0)];
   await owner.context().close();
   await guest.context().close();
   await call(server.url, 'POST', `/api/conferences/${sessionId}/end`, { token: tokens[0], body: {} });
-  return { owner: ownerAt - t0, guest: guestAt - t0, startResolved, joinResolved };
+  return { owner: ownerAt - t0, guest: guestAt - t0, startResolved, joinResolved, ownerSteps, guestSteps };
+}
+
+/**
+ * Where the time goes in a meeting page (its iframe), ms after t0: navigation start, HTML received, the parser's first
+ * request (the page's renderer is running), and the page's own performance marks (meeting.ts, signaling.ts, mesh.ts).
+ */
+async function meetingSteps(page, t0) {
+  for (const frame of page.frames()) {
+    const steps = await frame
+      .evaluate(() => {
+        const marks = performance.getEntriesByType('mark').filter((e) => e.name.startsWith('v4h:'));
+        const nav = performance.getEntriesByType('navigation')[0];
+        if (!marks.length || !nav) return undefined;
+        const at = (ms) => performance.timeOrigin + ms;
+        const firstRequest = performance.getEntriesByType('resource')[0];
+        const out = { navigation: at(0), html: at(nav.responseEnd), parsing: firstRequest ? at(firstRequest.startTime) : undefined };
+        for (const m of marks) out[m.name.slice(4)] ??= at(m.startTime);
+        return out;
+      })
+      .catch(() => undefined);
+    if (steps) return Object.fromEntries(Object.entries(steps).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Math.round(v - t0)]));
+  }
+  return {};
+}
+
+/** Each step's median over the runs (steps in the order of the first run), as "step ms". */
+function medianSteps(runs) {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+  const rows = names.map((n) => [n, runs.map((r) => r[n]).filter((v) => v !== undefined)]).filter(([, vs]) => vs.length);
+  return rows.map(([n, vs]) => [n, median(vs)]).sort((a, b) => a[1] - b[1]).map(([n, v]) => `${n} ${v}`).join(', ');
 }
 
 function rssKb(pid) {

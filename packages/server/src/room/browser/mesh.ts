@@ -40,6 +40,7 @@ export class Mesh {
     peer.chain = peer.chain.then(async () => {
       await pc.setLocalDescription(await pc.createOffer());
       this.options.sendSignal(peerId, { description: pc.localDescription!.toJSON() as { type: 'offer'; sdp: string } });
+      performance.mark?.('v4h:offer-sent');
     });
   }
 
@@ -56,6 +57,7 @@ export class Mesh {
     peer.chain = peer.chain
       .then(async () => {
         if ('description' in data) {
+          performance.mark?.(`v4h:${data.description.type}-received`);
           await pc.setRemoteDescription(data.description);
           if (data.description.type === 'offer') {
             const stream = this.options.localStream();
@@ -69,6 +71,7 @@ export class Mesh {
             }
             await pc.setLocalDescription(await pc.createAnswer());
             this.options.sendSignal(from, { description: pc.localDescription!.toJSON() as { type: 'answer'; sdp: string } });
+            performance.mark?.('v4h:answer-sent');
           }
         } else if (data.candidate) {
           await pc.addIceCandidate(data.candidate as RTCIceCandidateInit);
@@ -113,6 +116,7 @@ export class Mesh {
     };
     pc.onconnectionstatechange = () => {
       if (this.#peers.get(peerId)?.pc !== pc) return;
+      if (pc.connectionState === 'connected') performance.mark?.('v4h:connected');
       this.options.onConnectionState(peerId, pc.connectionState);
       // A failed media path (network change) while signaling still works: start that link afresh.
       if (pc.connectionState === 'failed' && offerer) {

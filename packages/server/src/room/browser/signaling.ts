@@ -27,7 +27,10 @@ export class Signaling {
     if (this.#stopped) return;
     const socket = new WebSocket(this.url);
     this.#socket = socket;
-    socket.onopen = () => socket.send(JSON.stringify(this.join()));
+    socket.onopen = () => {
+      performance.mark?.('v4h:ws-open');
+      socket.send(JSON.stringify(this.join()));
+    };
     socket.onmessage = (event) => {
       let msg: ServerMessage;
       try {
