@@ -15,6 +15,8 @@ import { QualityMonitor } from './quality-monitor.js';
 import { DominantSpeaker } from './speakers.js';
 import { PeoplePanel } from './people.js';
 
+// performance.mark('v4h:…'): the steps to the first frame, read by bench/room.js (silent; a handful per call).
+performance.mark?.('v4h:script');
 const roomName = document.getElementById('meeting')!.dataset.room!;
 const hash = parseHashParams(location.hash);
 const jwt = String(hash.get(HASH.jwt) ?? new URLSearchParams(location.search).get('jwt') ?? '');
@@ -28,6 +30,9 @@ let videoMuted = hash.get(HASH.startWithVideoMuted) === true;
 let me: PeerInfo | undefined;
 let fromToken = { displayName: false, avatar: false };
 const media = new LocalMedia();
+// Opened at once, while the page joins: the first link waits for them, and a camera takes longest to start. They are
+// shown, sent and reported (cameraError/micError) only once admitted; a refused page stops them (finish).
+const acquiring = media.acquire(['audio', 'video']);
 let mediaReady: Promise<unknown> = Promise.resolve();
 let finished = false;
 let leaveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -153,7 +158,8 @@ function onMessage(msg: ServerMessage) {
       finish('refused');
       return view.showRefused(t.refusals.removed, '');
     case 'signal':
-      return void mediaReady.then(() => mesh.handleSignal(msg.from, msg.data));
+      // Not waiting for our devices: the answer carries empty slots that get the tracks once they open (startMedia).
+      return mesh.handleSignal(msg.from, msg.data);
     case 'left':
       return finish('left');
     case 'ended':
@@ -181,6 +187,7 @@ function onMessage(msg: ServerMessage) {
 
 function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
   const first = me === undefined;
+  performance.mark?.('v4h:joined');
   me = msg.you;
   fromToken = msg.fromToken;
   mesh.options.iceServers = msg.iceServers;
@@ -211,18 +218,20 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
   if (msg.subject && msg.subject !== $('subject-text').textContent) setSubject(msg.subject);
   for (const p of msg.participants) addPeer(p);
   refreshState();
-  void mediaReady.then(() => {
-    for (const p of msg.participants) if (peers.has(p.id)) mesh.connectTo(p.id);
-  });
+  // Negotiated and connected while the devices open (in parallel, not after them): the slots get the tracks then.
+  for (const p of msg.participants) if (peers.has(p.id)) mesh.connectTo(p.id);
 }
 
 async function startMedia() {
-  const { failures } = await media.acquire(['audio', 'video']);
+  const { added, failures } = await acquiring;
+  performance.mark?.('v4h:gum');
   if (finished) return media.stop();
   // A device we could not get counts as muted: isAudioMuted()/isVideoMuted() and the buttons say so.
   if (!media.track('audio')) audioMuted = true;
   if (!media.track('video')) videoMuted = true;
   applyMute();
+  // Into the links negotiated meanwhile (muted first, when starting muted); links made from now on take them anyway.
+  for (const track of added) sendTrack(track.kind as MediaKind, track);
   showLocal();
   reportFailures(failures);
 }
@@ -515,7 +524,8 @@ const requests: Record<string, (...args: unknown[]) => unknown> = {
   isDeviceChangeAvailable: (type) => (type === 'output' ? devices.available().then((d) => d.audioOutput.length > 0) : true),
   isDeviceListAvailable: () => typeof navigator.mediaDevices?.enumerateDevices === 'function',
   isMultipleAudioInputSupported: () => true,
-  setDevice: (key, label, id) => (['audioInput', 'videoInput', 'audioOutput'].includes(key as string) ? devices.set(key as DeviceKey, label, id) : false),
+  // After the first devices opened: a device chosen meanwhile switches to it rather than opening a second track.
+  setDevice: (key, label, id) => (['audioInput', 'videoInput', 'audioOutput'].includes(key as string) ? acquiring.then(() => devices.set(key as DeviceKey, label, id)) : false),
 };
 
 parent.onCommand((name, args) => {
