@@ -2,7 +2,7 @@
 // The global V4H is typed by src/global.ts (for integrators: /// <reference types="@v4h/client/global" />).
 import type { ConferenceDetails } from '../src/index.js';
 import { LANGUAGES, pickLanguage } from './lang/index.js';
-import { applyStrings } from './page-text.js';
+import { applyStrings, setRich } from './page-text.js';
 
 // ?lang= wins, then the browser's languages; every word on the page comes from t.
 const language = pickLanguage(new URLSearchParams(location.search).get('lang'), navigator.languages ?? [navigator.language]);
@@ -16,7 +16,7 @@ const DETAIL_FIELDS: Array<keyof ConferenceDetails> = ['sessionId', 'owner', 'cr
 
 function say(message: string, error = false): void {
   const status = $('status');
-  status.textContent = message;
+  setRich(status, message);
   status.classList.toggle('error', error);
   delete status.dataset.message;
 }
