@@ -147,23 +147,16 @@ describe('demo page', () => {
   });
 });
 
-/** Every string of a language table (functions called with a stand-in, whose fixed parts count), longest first. */
-function tableStrings(table: unknown): string[] {
-  const out = new Set<string>();
-  const walk = (value: unknown): void => {
-    if (typeof value === 'string') out.add(value);
-    else if (typeof value === 'function') for (const part of String(value('\u0000')).split('\u0000')) out.add(part.trim());
-    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
-  };
-  walk(table);
-  // Strings shared by both tables (code names) or too short to mean anything are not English.
-  const other = new Set<string>();
-  const walkOther = (value: unknown): void => {
-    if (typeof value === 'string') other.add(value);
-    else if (value && typeof value === 'object') Object.values(value).forEach(walkOther);
-  };
-  walkOther(table === en ? ptBR : en);
-  return [...out].filter((s) => s.length > 2 && !other.has(s) && s !== 'en' && s !== 'pt-BR');
+/** Every string of a language table as shown (`code` marks dropped; of a function, the parts around its argument). */
+function tableStrings(table: typeof en): string[] {
+  const strings = (value: unknown): string[] =>
+    typeof value === 'string' ? [value]
+    : typeof value === 'function' ? String(value('\u0000')).split('\u0000')
+    : value && typeof value === 'object' ? Object.values(value).flatMap(strings)
+    : [];
+  const shown = (s: string) => s.replaceAll('`', '').trim();
+  // Language tags and fragments too short to be words tell nothing (a string copied untranslated still counts).
+  return [...new Set(strings(table).map(shown))].filter((s) => s.length > 2 && !/^[a-z]{2}(-[A-Z]{2})?$/.test(s));
 }
 
 /** What a person sees or hears of the page: visible text, the title, and accessible names set by attribute. */
