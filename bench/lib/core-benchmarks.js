@@ -17,6 +17,7 @@ export async function coreBenchmarks({ run, seconds, profile, resultsDir, log })
   const serverEnv = {
     V4H_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     V4H_LOGIN_LIMIT_PER_USER: '1000000000',
+    V4H_LOGIN_LIMIT_PER_USER_ADDRESS: '1000000000',
     V4H_LOGIN_LIMIT_PER_ADDRESS: '1000000000',
     V4H_ACCESS_TOKEN_TTL: '3600',
     // Fixed, so that tokens stay valid across restarts on another port (the issuer is the public URL).

@@ -116,5 +116,5 @@ describe('built-in room across a graceful restart', () => {
     } finally {
       await server.kill().catch(() => {});
     }
-  });
+  }, 240_000); // fixed waits of ~21 s, two server starts and three media checks: slow on a busy machine
 });

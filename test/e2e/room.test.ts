@@ -4,9 +4,11 @@ import { SignJWT } from 'jose';
 import { RoomHarness } from './support/room-harness.js';
 
 const h = new RoomHarness();
+const GRACE_SECONDS = 8;
 
 beforeAll(async () => {
-  await h.start({ V4H_ROOM_MAX_PARTICIPANTS: '2', V4H_ROOM_GRACE_PERIOD: '3' });
+  // A grace period long enough that a leave the page reported and one the server inferred stay apart on a busy machine.
+  await h.start({ V4H_ROOM_MAX_PARTICIPANTS: '2', V4H_ROOM_GRACE_PERIOD: String(GRACE_SECONDS) });
 });
 afterAll(async () => {
   await h.stop();
@@ -133,7 +135,7 @@ describe('built-in room', () => {
     await patient.meeting().waitForSelector('.tile:not(.local) .mic-off:not([hidden])');
     await patient.expectVideoFlowing();
 
-    const reconnecting = patient.meeting().waitForSelector('main[data-state="reconnecting"]', { timeout: 5000 });
+    const reconnecting = patient.meeting().waitForSelector('main[data-state="reconnecting"]', { timeout: 15_000 });
     await patient.meeting().evaluate(() => (window as any).__sockets.at(-1).close(4000, 'network lost'));
     await reconnecting;
     await patient.meeting().waitForSelector('main[data-state="in-call"]');
@@ -167,8 +169,8 @@ describe('built-in room', () => {
     });
     expect(await patient.page.locator('iframe').isVisible()).toBe(false);
     const left = await owner.waitForEvent('participantLeft', (e) => e.data.id === joined.data.id);
-    // Well inside the 3 s grace period: the page told the server before its iframe went away.
-    expect(left.at - started).toBeLessThan(2500);
+    // Well inside the grace period: the page told the server before its iframe went away.
+    expect(left.at - started).toBeLessThan((GRACE_SECONDS - 2) * 1000);
     await patient.page.waitForSelector('iframe', { state: 'detached' });
   });
 
@@ -187,10 +189,10 @@ describe('built-in room', () => {
       await owner.waitForEvent('participantJoined', (e) => e.data.id === joined.data.id);
       const killedAt = Date.now();
       await server.kill();
-      const left = await owner.waitForEvent('participantLeft', (e) => e.data.id === joined.data.id, 20_000);
+      const left = await owner.waitForEvent('participantLeft', (e) => e.data.id === joined.data.id, 40_000);
       const after = left.at - killedAt;
-      expect(after).toBeGreaterThanOrEqual(2500);
-      expect(after).toBeLessThan(10_000);
+      expect(after).toBeGreaterThanOrEqual((GRACE_SECONDS - 0.5) * 1000);
+      expect(after).toBeLessThan((GRACE_SECONDS + 15) * 1000);
       // The server recorded it: the event log has the leave, and the conference goes on with the owner.
       const rows = await h.app.db.kysely.selectFrom('conference_events').select(['type', 'data']).where('session_id', '=', embed.sessionId).orderBy('seq').execute();
       expect(rows.filter((r) => r.type === 'left').map((r) => JSON.parse(r.data).participantId)).toContain(joined.data.id);

@@ -1,6 +1,13 @@
 // Demo page logic: drives the global V4H (loaded from /v4h.js) the way an integrator's page would.
 // The global V4H is typed by src/global.ts (for integrators: /// <reference types="@v4h/client/global" />).
 import type { ConferenceDetails } from '../src/index.js';
+import { LANGUAGES, pickLanguage } from './lang/index.js';
+import { applyStrings, setRich } from './page-text.js';
+
+// ?lang= wins, then the browser's languages; every word on the page comes from t.
+const language = pickLanguage(new URLSearchParams(location.search).get('lang'), navigator.languages ?? [navigator.language]);
+const t = LANGUAGES[language];
+applyStrings(t, language);
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => $<HTMLInputElement>(id).value.trim();
@@ -9,17 +16,26 @@ const DETAIL_FIELDS: Array<keyof ConferenceDetails> = ['sessionId', 'owner', 'cr
 
 function say(message: string, error = false): void {
   const status = $('status');
-  status.textContent = message;
+  setRich(status, message);
   status.classList.toggle('error', error);
+  delete status.dataset.message;
 }
 
-/** Runs an action with its button disabled, showing failures as "code: message". */
+/** A failure in the page's language with the SDK's code beside it; the SDK's English message stays in data-message for developers. */
+function sayError(error: unknown): void {
+  // A server newer than this page may answer a code the table lacks: the code alone still tells what happened.
+  const sentence = (code: string) => (t.errors as Record<string, string | undefined>)[code] ?? t.unexpectedError;
+  say(V4H.isV4HError(error) ? `${sentence(error.code)} (${error.code})` : t.unexpectedError, true);
+  $('status').dataset.message = error instanceof Error ? error.message : String(error);
+}
+
+/** Runs an action with its button disabled, showing failures through sayError. */
 async function act(button: HTMLButtonElement | null, action: () => Promise<unknown>): Promise<void> {
   if (button) button.disabled = true;
   try {
     await action();
   } catch (error) {
-    say(V4H.isV4HError(error) ? `${error.code}: ${error.message}` : String(error), true);
+    sayError(error);
   } finally {
     if (button) button.disabled = false;
   }
@@ -32,7 +48,7 @@ function show(section: string, visible: boolean): void {
 function signedIn(username: string): void {
   show('signin', false);
   show('conference', true);
-  $('signed-in').textContent = `Signed in as ${username}.`;
+  $('signed-in').textContent = t.conference.signedInAs(username);
   if (!input('display-name')) $<HTMLInputElement>('display-name').value = username;
 }
 
@@ -55,7 +71,10 @@ async function showDetails(id = sessionId()): Promise<void> {
     ...DETAIL_FIELDS.flatMap((field) => {
       const dt = document.createElement('dt');
       const dd = document.createElement('dd');
-      dt.textContent = field;
+      // The field's name in getConference's answer stays beside its label: the demo shows integrators the API.
+      const name = document.createElement('code');
+      name.textContent = field;
+      dt.append(`${t.details.fields[field]} `, name);
       dd.textContent = details[field] ?? '—';
       dd.dataset.field = field;
       return [dt, dd];
@@ -68,18 +87,20 @@ async function open(kind: 'start' | 'join'): Promise<void> {
   const id = sessionId();
   show('ended', false);
   show('call-section', true);
-  // On a phone the call opens below the forms, a screen or more down: bring it into view.
-  $('call-section').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  // On a phone the call opens below the forms, a screen or more down: bring it into view. At once, not smoothly:
+  // the status line above changes height as the call starts, and a smooth scroll's fixed target then overshoots,
+  // while after an instant one the browser's scroll anchoring keeps the call in place.
+  $('call-section').scrollIntoView({ block: 'start' });
   const avatar = input('avatar-url') || undefined;
   const method = kind === 'start' ? v4h.startConference : v4h.joinConference;
   try {
-    await method.call(v4h, id, $('call'), '100%', Math.max(240, Math.round(window.innerHeight * 0.6)), input('display-name'), avatar);
+    await method.call(v4h, id, $('call'), '100%', Math.max(240, Math.round(window.innerHeight * 0.6)), input('display-name'), avatar, { lang: language });
   } catch (error) {
     show('call-section', false);
     throw error;
   }
   rememberSession(id);
-  say(kind === 'start' ? `Call ${id} started.` : `Joined call ${id}.`);
+  say(kind === 'start' ? t.status.started(id) : t.status.joined(id));
   await showDetails(id).catch(() => {});
 }
 
@@ -87,14 +108,14 @@ v4h.registerEndedListener((id) => {
   show('call-section', false);
   show('ended', true);
   $('ended-id').textContent = id;
-  say(`Call ${id} ended.`);
+  say(t.status.callEnded(id));
   void showDetails(id).catch(() => {});
 });
-v4h.on('joined', ({ sessionId: id }) => say(`You are in call ${id}.`));
+v4h.on('joined', ({ sessionId: id }) => say(t.status.inCall(id)));
 v4h.on('authExpired', () => {
   show('conference', false);
   show('signin', true);
-  say('Your session expired: please sign in again.', true);
+  say(t.status.sessionExpired, true);
 });
 
 $<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
@@ -105,7 +126,7 @@ $<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
     $<HTMLInputElement>('password').value = '';
     sessionStorage.setItem('v4h.demo.username', input('username'));
     signedIn(input('username'));
-    say('Signed in.');
+    say(t.status.signedIn);
   });
 });
 
@@ -113,7 +134,7 @@ $('request').addEventListener('click', (event) =>
   act(event.currentTarget as HTMLButtonElement, async () => {
     const id = await v4h.requestConference(sessionId() || undefined);
     rememberSession(id);
-    say(`Conference ${id} requested.`);
+    say(t.status.requested(id));
     await showDetails(id);
   }),
 );
@@ -130,7 +151,7 @@ $('logout').addEventListener('click', (event) =>
     show('conference', false);
     show('details', false);
     show('signin', true);
-    say('Signed out.');
+    say(t.status.signedOut);
   }),
 );
 $<HTMLFormElement>('guest-form').addEventListener('submit', (event) => {
@@ -140,7 +161,7 @@ $<HTMLFormElement>('guest-form').addEventListener('submit', (event) => {
     $<HTMLInputElement>('guest-url').value = url;
     // The clipboard needs a secure context and focus; the link stays selectable in the field either way.
     const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
-    say(copied ? 'Guest link copied.' : 'Guest link ready: copy it from the field.');
+    say(copied ? t.status.guestCopied : t.status.guestReady);
   });
 });
 
@@ -148,7 +169,7 @@ $<HTMLFormElement>('guest-form').addEventListener('submit', (event) => {
 // the session with the server and tells whether there is one.
 v4h.refreshToken().then(
   () => {
-    signedIn(sessionStorage.getItem('v4h.demo.username') ?? 'you');
+    signedIn(sessionStorage.getItem('v4h.demo.username') ?? t.conference.someone);
     const remembered = localStorage.getItem(SESSION_KEY);
     if (remembered && !sessionId()) $<HTMLInputElement>('session-id').value = remembered;
   },

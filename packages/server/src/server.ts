@@ -31,7 +31,8 @@ export async function startServer(rawConfig: Config, opts: { logger?: boolean | 
   const auth = new AuthService({ db, clock: systemClock, config });
   if (config.admin) {
     const created = await auth.ensureUser(config.admin.username, config.admin.password);
-    if (created) app.log.info({ username: config.admin.username }, 'created the admin user from V4H_ADMIN_USERNAME');
+    // Not the username itself: logs carry no personal data, and an account name may be a person's name.
+    if (created) app.log.info('created the admin user named in V4H_ADMIN_USERNAME');
   }
   // A fresh install has no user, so every login answers invalid_credentials; say why, and how to fix it.
   if (!(await auth.anyUserExists())) app.log.warn(NO_USERS_WARNING);

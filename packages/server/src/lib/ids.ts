@@ -54,6 +54,9 @@ export const newSessionId = () => timePrefix() + randomChunk(16).toString('base6
 /** A Jitsi room name: lowercase `[a-z0-9-]` only (Jitsi lowercases room names): the creation time, then 130 random bits. */
 export const newRoomName = () => `v4h-${timePrefix()}${randomBase32(26)}`;
 
+/** A row id that sorts by creation time (9 characters) then 96 random bits (16): appended rows land at the end of the index. */
+export const newOrderedId = () => timePrefix() + randomChunk(12).toString('base64url');
+
 /** 128-bit random, URL-safe (22 characters). */
 export const newId = () => randomChunk(16).toString('base64url');
 
