@@ -129,6 +129,8 @@ function defineDeployment(label: string, env: (origin: string) => Record<string,
       await page.evaluate(() => {
         const w = window as unknown as W;
         w.v4h.jApi.on('videoConferenceJoined', (info: { breakoutRoom?: boolean }) => info.breakoutRoom && w.log.push(['breakoutJoined', {}]));
+        // As a moderator's move would: the page leaves the main room, then joins the breakout room.
+        w.v4h.jApi.executeCommand('joinBreakoutRoom', 'breakout-1');
       });
       await waitForEvent(page, 'breakoutJoined');
       // Past the re-join window: still in the call.
