@@ -28,17 +28,18 @@ describe('client SDK in Chromium — Jitsi deployment without tokens', () => {
   });
 
   it('opens the room without a jwt and sends the avatar with the avatarUrl command after joining', async () => {
-    const { page } = await openClinic(world);
+    const { page, username } = await openClinic(world);
     const sessionId = (await call(page, 'requestConference')).value as string;
     expect(await call(page, 'startConference', sessionId, '#call', '50vh', '300px', 'Dr. Ana', 'https://example.org/ana.png')).toEqual({ value: 'ok' });
     await waitForEvent(page, 'joined');
     const frame = page.frameLocator('#call > iframe');
     expect(await frame.locator('main').getAttribute('data-token')).toBe('none');
     await expect.poll(() => frame.locator('main').getAttribute('data-avatar')).toBe('https://example.org/ana.png');
-    expect(await frame.locator('main').getAttribute('data-name')).toBe('Dr. Ana');
+    // No token here: the name the SDK passes is the only one, and it carries the account too.
+    expect(await frame.locator('main').getAttribute('data-name')).toBe(`Dr. Ana (${username})`);
     const src = (await page.locator('#call > iframe').getAttribute('src'))!;
     expect(src).not.toContain('jwt');
-    expect(src).toContain(`userInfo.displayName=${encodeURIComponent('"Dr. Ana"')}`);
+    expect(src).toContain(`userInfo.displayName=${encodeURIComponent(`"Dr. Ana (${username})"`)}`);
     const box = (await page.locator('#call > iframe').boundingBox())!;
     expect(Math.round(box.height)).toBe(300);
     expect(Math.round(box.width)).toBe(Math.round(page.viewportSize()!.height / 2));

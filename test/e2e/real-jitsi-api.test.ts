@@ -17,8 +17,8 @@ const APP_SECRET = 'real-jitsi-app-secret-0123456789abcdef';
 const JAAS_APP = 'vpaas-magic-cookie-0123456789abcdef';
 
 /** Starts a call as a new owner; resolves the session id and the iframe's src. */
-async function startCall(world: E2EWorld, options: object = {}): Promise<{ page: Page; sessionId: string; src: string }> {
-  const { page } = await openClinic(world);
+async function startCall(world: E2EWorld, options: object = {}): Promise<{ page: Page; sessionId: string; src: string; username: string }> {
+  const { page, username } = await openClinic(world);
   await page.evaluate(() => {
     const w = window as unknown as W;
     w.v4h.on('error', (e: { error: { code: string; message: string } }) => w.log.push(['error', { code: e.error.code, message: e.error.message }]));
@@ -27,7 +27,7 @@ async function startCall(world: E2EWorld, options: object = {}): Promise<{ page:
   const started = await call(page, 'startConference', sessionId, '#call', '100%', '480', 'Dr. Real', '', options);
   expect(started).toEqual({ value: 'ok' });
   const src = (await page.locator('#call iframe').getAttribute('src'))!;
-  return { page, sessionId, src };
+  return { page, sessionId, src, username };
 }
 
 function defineDeployment(label: string, env: (origin: string) => Record<string, string>, expectedPath: (room: string) => string) {
@@ -51,7 +51,7 @@ function defineDeployment(label: string, env: (origin: string) => Record<string,
 
     it('opens the room under the deployment path, the guest link is that URL, and endConference goes through before dispose()', async () => {
       jitsi.behaviour = 'join';
-      const { page, sessionId, src } = await startCall(world, { lang: 'pt-BR', configOverwrite: { prejoinConfig: { enabled: false } } });
+      const { page, sessionId, src, username } = await startCall(world, { lang: 'pt-BR', configOverwrite: { prejoinConfig: { enabled: false } } });
       const url = new URL(src);
       const room = (await call(page, 'getConference', sessionId)).value as { sessionId: string };
       expect(room.sessionId).toBe(sessionId);
@@ -64,7 +64,8 @@ function defineDeployment(label: string, env: (origin: string) => Record<string,
       expect(JSON.parse(hash.get('config.prejoinConfig')!)).toEqual({ enabled: false });
       // The real class puts lang (and jwt) in the query.
       expect(url.searchParams.get('lang')).toBe('pt-BR');
-      expect(hash.get('userInfo.displayName')).toBe('"Dr. Real"');
+      // The name with the account (docs/jitsi.md, "Names in the call"), as the token has it.
+      expect(JSON.parse(hash.get('userInfo.displayName')!)).toBe(`Dr. Real (${username})`);
       expect(await page.locator('#call iframe').evaluate((f) => (f as HTMLIFrameElement).style.height)).toBe('480px');
       // The page was served under the path; the script came from the deployment URL.
       await expect.poll(() => jitsi.pages.some((p) => p.startsWith(url.pathname))).toBe(true);
@@ -128,6 +129,8 @@ function defineDeployment(label: string, env: (origin: string) => Record<string,
       await page.evaluate(() => {
         const w = window as unknown as W;
         w.v4h.jApi.on('videoConferenceJoined', (info: { breakoutRoom?: boolean }) => info.breakoutRoom && w.log.push(['breakoutJoined', {}]));
+        // As a moderator's move would: the page leaves the main room, then joins the breakout room.
+        w.v4h.jApi.executeCommand('joinBreakoutRoom', 'breakout-1');
       });
       await waitForEvent(page, 'breakoutJoined');
       // Past the re-join window: still in the call.

@@ -94,4 +94,53 @@ describe('built-in room across two processes (Redis)', () => {
       await two.kill().catch(() => {});
     }
   }, 300_000);
+
+  it('the owner’s page on one process kicks a participant on the other: that page is told and leaves, and its token stays out of both', async () => {
+    const shared = {
+      V4H_DATA_DIR: dataDir,
+      V4H_DATABASE_URL: database.url,
+      V4H_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+      V4H_REDIS_URL: REDIS_URL,
+      V4H_ROOM_GRACE_PERIOD: String(GRACE_SECONDS),
+      V4H_LOG_LEVEL: 'warn',
+    };
+    const [doctor, colleague] = await createUsers(database.url, dataDir, 2, 'room-mp-kick-');
+    const ports = [await freePort(), await freePort()];
+    const one = await startServerProcess({ env: { ...shared, V4H_PUBLIC_URL: `http://127.0.0.1:${ports[0]}` }, port: ports[0] });
+    const two = await startServerProcess({ env: { ...shared, V4H_PUBLIC_URL: `http://127.0.0.1:${ports[1]}` }, port: ports[1] });
+    try {
+      const doctorTokens = await login(one.url, doctor);
+      const colleagueTokens = await login(two.url, colleague);
+      const { sessionId } = (await call(one.url, 'POST', '/api/conferences', { token: doctorTokens.accessToken, body: {} })).body;
+      const started = await call(one.url, 'POST', `/api/conferences/${sessionId}/start`, { token: doctorTokens.accessToken, body: {} });
+      const joined = await call(two.url, 'POST', `/api/conferences/${sessionId}/join`, { token: colleagueTokens.accessToken, body: {} });
+      const a = await open(started.body, 'Dr A');
+      const b = await open(joined.body, 'Col B');
+      const aJoined = await a.waitForEvent('videoConferenceJoined', undefined, 30_000);
+      const bJoined = await b.waitForEvent('videoConferenceJoined', undefined, 30_000);
+      await a.waitForEvent('participantJoined', (e) => e.data.id === bJoined.data.id, 30_000);
+
+      await a.command('kickParticipant', bJoined.data.id);
+      const told = await b.waitForEvent('participantKickedOut', undefined, 30_000);
+      expect(told.data).toEqual({ kicked: { id: bJoined.data.id, local: true }, kicker: { id: aJoined.data.id } });
+      await b.waitForEvent('videoConferenceLeft', undefined, 30_000);
+      const seen = await a.waitForEvent('participantKickedOut', undefined, 30_000);
+      expect(seen.data).toEqual({ kicked: { id: bJoined.data.id, local: false }, kicker: { id: aJoined.data.id } });
+      await a.waitForEvent('participantLeft', (e) => e.data.id === bJoined.data.id, 30_000);
+
+      // The same token on either process: refused (the meeting page reports it as Jitsi would).
+      for (const embed of [joined.body, { ...joined.body, scriptUrl: started.body.scriptUrl, domain: started.body.domain }]) {
+        const again = await open(embed, 'Col B');
+        const refused = await again.waitForEvent('errorOccurred', undefined, 30_000);
+        expect(JSON.stringify(refused.data)).toContain('removed');
+        expect((await again.events()).map((e) => e.name)).not.toContain('videoConferenceJoined');
+        await again.context.close();
+      }
+      expect(await a.call('getNumberOfParticipants')).toBe(1);
+      for (const p of [a, b]) await p.context.close();
+    } finally {
+      await one.kill().catch(() => {});
+      await two.kill().catch(() => {});
+    }
+  }, 300_000);
 });

@@ -22,8 +22,10 @@ async function member(server: ServerProcess, embed: { roomName: string; jwt: str
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   ws.send(JSON.stringify({ type: 'join', roomName: embed.roomName, jwt: embed.jwt }));
   cleanups.push(async () => ws.close());
+  let closeCode: number | undefined;
+  ws.on('close', (code: number) => (closeCode = code));
   const answer = await until(() => messages.find((m) => m.type === 'joined' || m.type === 'error'), 10_000);
-  return { ws, messages, answer, of: (type: string) => messages.filter((m) => m.type === type) };
+  return { ws, messages, answer, of: (type: string) => messages.filter((m) => m.type === type), closed: () => closeCode };
 }
 
 async function until<T>(check: () => T | undefined | false, ms: number): Promise<T> {
@@ -91,6 +93,85 @@ describe('built-in room across processes', () => {
     expect(rows.find((r: any) => r.participant_id === b.answer.you.id)?.left_at).toBeTruthy();
     expect(rows.find((r: any) => r.participant_id === a.answer.you.id)?.left_at).toBeFalsy();
     expect(loggedErrors(one.output())).toEqual([]);
+  });
+
+  it('the owner on one process kicks a colleague on the other: told, closed, seen to leave, refused again on both', async () => {
+    const { d, users } = await shared(2);
+    const [one, two] = [await d.start(), await d.start()];
+    const [owner, colleague] = [await login(one.url, users[0]), await login(two.url, users[1])];
+    const { sessionId } = (await call(one.url, 'POST', '/api/conferences', { token: owner.accessToken, body: {} })).body;
+    const a = await member(one, (await call(one.url, 'POST', `/api/conferences/${sessionId}/start`, { token: owner.accessToken, body: {} })).body);
+    const embed = (await call(two.url, 'POST', `/api/conferences/${sessionId}/join`, { token: colleague.accessToken, body: {} })).body;
+    const b = await member(two, embed);
+    expect(b.answer.type).toBe('joined');
+    const bId = b.answer.you.id;
+    await until(() => a.of('participant-joined').some((m) => m.participant.id === bId), 10_000);
+
+    // The moderator's kick (the IFrame API's kickParticipant) reaches the process holding the colleague's socket.
+    a.ws.send(JSON.stringify({ type: 'kick', id: bId }));
+    await until(() => b.of('kicked').length > 0 && b.closed() !== undefined, 15_000);
+    expect(b.of('kicked')[0]).toEqual({ type: 'kicked', by: a.answer.you.id });
+    expect(b.closed()).toBe(4403);
+    await until(() => a.of('participant-kicked').some((m) => m.id === bId) && a.of('participant-left').some((m) => m.id === bId), 15_000);
+    expect(a.of('error')).toEqual([]);
+
+    // The same token through either process, and a new join over the API on either: refused.
+    for (const server of [one, two]) {
+      const again = await member(server, embed);
+      expect(again.answer).toMatchObject({ type: 'error', code: 'removed' });
+      expect((await call(server.url, 'POST', `/api/conferences/${sessionId}/join`, { token: colleague.accessToken, body: {} })).status).toBe(403);
+    }
+    // Recorded once: one removal, one leave.
+    const { events, rows } = await withDatabase(d.env.V4H_DATABASE_URL, async (db: any) => ({
+      events: await db.kysely.selectFrom('conference_events').select(['type']).where('session_id', '=', sessionId).execute(),
+      rows: await db.kysely.selectFrom('participants').select(['participant_id', 'left_at']).where('session_id', '=', sessionId).execute(),
+    }));
+    expect(events.filter((e: any) => e.type === 'removed')).toHaveLength(1);
+    expect(events.filter((e: any) => e.type === 'left')).toHaveLength(1);
+    expect(rows.find((r: any) => r.participant_id === bId)?.left_at).toBeTruthy();
+    expect(loggedErrors(one.output() + two.output())).toEqual([]);
+  });
+
+  it('a guest link revoked over the API leaves the room wherever its guest is: through the owner’s process, and through one without the room', async () => {
+    const { d, users } = await shared(1);
+    const [one, two] = [await d.start(), await d.start()];
+    const owner = await login(one.url, users[0]);
+    const { sessionId } = (await call(one.url, 'POST', '/api/conferences', { token: owner.accessToken, body: {} })).body;
+    const start = (await call(one.url, 'POST', `/api/conferences/${sessionId}/start`, { token: owner.accessToken, body: {} })).body;
+    const link = async () => (await call(one.url, 'POST', `/api/conferences/${sessionId}/guest-url`, { token: owner.accessToken, body: { name: 'Pat' } })).body;
+    const revoke = (server: ServerProcess, guestId: string) => call(server.url, 'POST', `/api/conferences/${sessionId}/guests/${guestId}/revoke`, { token: owner.accessToken });
+    const asEmbed = (l: { jwt: string }) => ({ roomName: start.roomName, jwt: l.jwt });
+
+    // The guest waits alone on process two (the owner is not in the room); the owner revokes through process one,
+    // which holds no member of this room.
+    const first = await link();
+    const g1 = await member(two, asEmbed(first));
+    expect(g1.answer.type).toBe('joined');
+    expect((await revoke(one, first.guestId)).status).toBe(200);
+    await until(() => g1.of('kicked').length > 0 && g1.closed() !== undefined, 15_000);
+    expect(g1.of('kicked')[0]).toEqual({ type: 'kicked', by: null });
+    expect(g1.closed()).toBe(4403);
+
+    // The owner in the room on process one, a second guest on process two, revoked through process one.
+    const a = await member(one, start);
+    const second = await link();
+    const g2 = await member(two, asEmbed(second));
+    const g2Id = g2.answer.you.id;
+    await until(() => a.of('participant-joined').some((m) => m.participant.id === g2Id), 10_000);
+    expect((await revoke(one, second.guestId)).status).toBe(200);
+    await until(() => g2.of('kicked').length > 0 && g2.closed() !== undefined, 15_000);
+    expect(g2.closed()).toBe(4403);
+    await until(() => a.of('participant-kicked').some((m) => m.id === g2Id) && a.of('participant-left').some((m) => m.id === g2Id), 15_000);
+
+    // Neither link admits anyone again, through either process.
+    for (const server of [one, two]) {
+      for (const l of [first, second]) expect((await member(server, asEmbed(l))).answer).toMatchObject({ type: 'error', code: 'removed' });
+    }
+    const rows = await withDatabase(d.env.V4H_DATABASE_URL, (db: any) =>
+      db.kysely.selectFrom('participants').select(['participant_id', 'left_at']).where('session_id', '=', sessionId).execute(),
+    );
+    for (const id of [g1.answer.you.id, g2Id]) expect(rows.find((r: any) => r.participant_id === id)?.left_at).toBeTruthy();
+    expect(loggedErrors(one.output() + two.output())).toEqual([]);
   });
 
   it('holds the participant cap across processes', async () => {

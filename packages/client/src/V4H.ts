@@ -344,7 +344,8 @@ export class V4H {
         parentNode,
         ...size,
         ...(embed.jwt ? { jwt: embed.jwt } : {}),
-        userInfo: given(name) ? { displayName: name } : {},
+        // The server's name, not `name`: in Jitsi modes it carries the account, and the token has the same.
+        userInfo: { displayName: embed.displayName },
         ...jitsi,
       });
     } catch (cause) {

@@ -6,7 +6,7 @@ import type { V4HError } from './errors.js';
 import { Emitter } from './events.js';
 import type { JitsiMeetExternalAPI } from './jitsi.js';
 
-const embed = (jwt: string | null): Embed => ({ sessionId: 's1', state: 'started', scriptUrl: 'http://j/external_api.js', domain: 'j', roomName: 'room', jwt, moderator: true, presenceToken: 'pt' });
+const embed = (jwt: string | null): Embed => ({ sessionId: 's1', state: 'started', scriptUrl: 'http://j/external_api.js', domain: 'j', roomName: 'room', jwt, moderator: true, displayName: 'Ana', presenceToken: 'pt' });
 
 function setup(jwt: string | null = 'jwt', moderator = true) {
   const api = Object.assign(new EventEmitter(), { executeCommand: vi.fn(), dispose: vi.fn() }) as unknown as JitsiMeetExternalAPI & EventEmitter;

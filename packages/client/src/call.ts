@@ -16,6 +16,8 @@ export interface Embed {
   /** Jitsi token, or null when the deployment takes none. */
   jwt: string | null;
   moderator: boolean;
+  /** The name to pass as `userInfo.displayName`: the token's, so the two agree (in Jitsi modes it names the account). */
+  displayName: string;
   /** Null when the video engine reports presence to the server itself (the built-in room). */
   presenceToken: string | null;
 }

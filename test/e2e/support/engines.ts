@@ -11,6 +11,13 @@ export interface E2EEngine {
   hangUpButton?: string;
   /** Asserts that a page opened on a guest URL joined the room as `name`, admitted by its token. */
   expectGuestJoined?(page: Page, name: string): Promise<void>;
+  /**
+   * Jitsi shows only a name, so V4H puts the account in it: `name (username)`, `name (guest)` for a guest link
+   * (docs/jitsi.md, "Names in the call"). The built-in room shows the account beside the name instead.
+   */
+  marksAccounts?: boolean;
+  /** Asserts that the call in `#call` shows `name`, and that its token carries that same name. */
+  expectShownName?(page: Page, name: string): Promise<void>;
   /** True when the engine reports joins and leaves to V4H itself (the SDK then sends no presence reports). */
   reportsPresence?: boolean;
   /** Holds back /external_api.js (to exercise the SDK's load timeout); absent when the engine cannot. */
@@ -25,6 +32,12 @@ export async function standInJitsiEngine(): Promise<E2EEngine> {
   return {
     env: { V4H_JITSI_URL: jitsi.url, V4H_JITSI_APP_ID: auth.appId, V4H_JITSI_APP_SECRET: auth.appSecret },
     hangUpButton: '#hangup',
+    marksAccounts: true,
+    async expectShownName(page, name) {
+      const main = page.frameLocator('#call > iframe').locator('main');
+      await expect.poll(() => main.getAttribute('data-name')).toBe(name);
+      expect(await main.getAttribute('data-token-name')).toBe(name);
+    },
     async expectGuestJoined(page, name) {
       const main = page.locator('main');
       await expect.poll(() => main.getAttribute('data-state')).toBe('joined');

@@ -91,10 +91,12 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       await world.engine?.close();
     });
 
+    /** The name the engine shows for `name` typed by `username`'s account, or given to a guest link (null). */
+    const shown = (name: string, username: string | null) => (world.engine.marksAccounts ? `${name} (${username ?? 'guest'})` : name);
     const conferenceState = async (page: Page, id: string) => ((await call(page, 'getConference', id)).value as { state: string }).state;
 
     it('owner flow: login → request → start → iframe in the node at the size → joined → hang-up → ended once → server ended', async () => {
-      const { page } = await openClinic(world);
+      const { page, username } = await openClinic(world);
       const sessionId = (await call(page, 'requestConference')).value as string;
       expect(sessionId).toMatch(/^[A-Za-z0-9_-]+$/);
       expect(await conferenceState(page, sessionId)).toBe('requested');
@@ -110,7 +112,8 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       expect(await page.evaluate(() => typeof (window as unknown as W).v4h.jApi?.executeCommand)).toBe('function');
 
       await waitForEvent(page, 'joined');
-      expect((await events(page, 'joined'))[0][1]).toMatchObject({ sessionId, displayName: 'Dr. Ana' });
+      expect((await events(page, 'joined'))[0][1]).toMatchObject({ sessionId, displayName: shown('Dr. Ana', username) });
+      await world.engine.expectShownName?.(page, shown('Dr. Ana', username));
       expect(await conferenceState(page, sessionId)).toBe('started');
 
       if (world.engine.hangUpButton) await page.frameLocator('#call > iframe').locator(world.engine.hangUpButton).click();
@@ -137,7 +140,7 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       expect(await call(second.page, 'joinConference', sessionId, '#call', 640, 480, 'Bea', undefined)).toEqual({ value: 'ok' });
       await waitForEvent(second.page, 'joined');
       await waitForEvent(owner.page, 'participantJoined');
-      expect((await events(owner.page, 'participantJoined'))[0][1]).toMatchObject({ sessionId, displayName: 'Bea' });
+      expect((await events(owner.page, 'participantJoined'))[0][1]).toMatchObject({ sessionId, displayName: shown('Bea', second.username) });
       await waitForEvent(second.page, 'participantJoined');
       const ownerBox = (await owner.page.locator('#call > iframe').boundingBox())!;
       expect(Math.round(ownerBox.width)).toBe(Math.round((await owner.page.locator('#call').boundingBox())!.width));
@@ -209,9 +212,9 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       const page = await context.newPage();
       const response = await page.goto(guest.url);
       expect(response?.status()).toBe(200);
-      await world.engine.expectGuestJoined?.(page, 'Guest Gil');
+      await world.engine.expectGuestJoined?.(page, shown('Guest Gil', null));
       await waitForEvent(owner.page, 'participantJoined');
-      expect((await events(owner.page, 'participantJoined'))[0][1]).toMatchObject({ displayName: 'Guest Gil' });
+      expect((await events(owner.page, 'participantJoined'))[0][1]).toMatchObject({ displayName: shown('Guest Gil', null) });
       await call(owner.page, 'endConference');
     });
 

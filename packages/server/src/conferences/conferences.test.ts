@@ -90,7 +90,7 @@ describe('start, join and guest links', () => {
     expect(join.body.moderator).toBe(false);
     expect(join.body.roomName).toBe(start.body.roomName);
     const payload = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
-    expect(payload(start.body.jwt).context.user).toMatchObject({ name: 'Dr. Ana', moderator: true, affiliation: 'owner' });
+    expect(payload(start.body.jwt).context.user).toMatchObject({ name: 'Dr. Ana (ana)', moderator: true, affiliation: 'owner' });
     expect(payload(join.body.jwt).context.user).toMatchObject({ name: 'bob', moderator: false, affiliation: 'member' });
   });
 
@@ -119,7 +119,7 @@ describe('start, join and guest links', () => {
     const res = await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: 'Patient Zoe', avatarUrl: 'https://img.example/z.png' });
     expect(res.status).toBe(200);
     const claims = JSON.parse(Buffer.from(res.body.jwt.split('.')[1], 'base64url').toString());
-    expect(claims.context.user).toMatchObject({ name: 'Patient Zoe', avatar: 'https://img.example/z.png', moderator: false });
+    expect(claims.context.user).toMatchObject({ name: 'Patient Zoe (guest)', avatar: 'https://img.example/z.png', moderator: false });
     expect(claims.exp - claims.iat).toBe(t.config.guestTokenTtl);
     const url = new URL(res.body.url);
     expect(url.origin + url.pathname).toBe(`https://meet.example.org/${claims.room}`);

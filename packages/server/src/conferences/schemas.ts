@@ -63,6 +63,7 @@ export const Embed = Type.Object({
   roomName: Type.String(),
   jwt: nullable(Type.String()),
   moderator: Type.Boolean(),
+  displayName: Type.String({ description: "the IFrame's userInfo.displayName: the token's name (in Jitsi modes with the account or a guest mark)" }),
   presenceToken: nullable(Type.String()),
 });
 

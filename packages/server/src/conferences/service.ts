@@ -21,6 +21,7 @@ import type { JoinPolicy } from '../db/schema.js';
 import { commitPersonalData } from '../privacy/commitments.js';
 import { normalizeUsername } from '../auth/usernames.js';
 import { RemovalService } from './removals.js';
+import { accountMarkedName, type Arrival } from '../jitsi/display-names.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -53,6 +54,8 @@ export interface Embed {
   roomName: string;
   jwt: string | null;
   moderator: boolean;
+  /** The name to open the call with (the IFrame's `userInfo.displayName`): the one the token carries, in Jitsi modes with the account marked. */
+  displayName: string;
   /** Null when the video engine reports presence itself (the built-in room): the SDK then reports nothing. */
   presenceToken: string | null;
 }
@@ -207,13 +210,9 @@ export class ConferenceService {
       });
       return row;
     });
-    const jwt = await this.#jitsi.issue(
-      conf.room_name,
-      { id: guestId, name: guest.name, avatar: guest.avatarUrl ?? null, moderator: false },
-      this.#config.guestTokenTtl,
-      now,
-    );
-    return { guestId, jwt, url: this.#jitsi.roomUrl(conf.room_name, jwt, guest.name) };
+    const name = this.#shownName(guest.name, { guest: true });
+    const jwt = await this.#jitsi.issue(conf.room_name, { id: guestId, name, avatar: guest.avatarUrl ?? null, moderator: false }, this.#config.guestTokenTtl, now);
+    return { guestId, jwt, url: this.#jitsi.roomUrl(conf.room_name, jwt, name) };
   }
 
   /** The owner ends the conference for everyone. */
@@ -438,8 +437,9 @@ export class ConferenceService {
     const familyId = caller.familyId;
     // The built-in room sees joins and leaves on its own socket; a second report from the SDK would count everyone twice.
     const enginePresence = this.#jitsi.mode === 'builtin';
+    const displayName = this.#shownName(profile.displayName ?? caller.username, { username: caller.username });
     const [jwt, presenceToken] = await Promise.all([
-      this.#jitsi.issue(row.room_name, { id: caller.id, name: profile.displayName ?? caller.username, avatar: profile.avatarUrl ?? null, moderator, session: familyId }, ttl, now),
+      this.#jitsi.issue(row.room_name, { id: caller.id, name: displayName, avatar: profile.avatarUrl ?? null, moderator, session: familyId }, ttl, now),
       enginePresence ? null : this.#presence.sign({ sessionId, participantId, userId: caller.id, username: caller.username, familyId }, ttl, now),
     ]);
     return {
@@ -450,8 +450,14 @@ export class ConferenceService {
       roomName: this.#jitsi.roomPath(row.room_name),
       jwt,
       moderator,
+      displayName,
       presenceToken,
     };
+  }
+
+  /** The built-in room shows the account beside the name itself; Jitsi shows only the name, so it carries the account. */
+  #shownName(name: string, arrival: Arrival): string {
+    return this.#jitsi.mode === 'builtin' ? name : accountMarkedName(name, arrival);
   }
 
   async #endInTransaction(trx: Transaction<Database>, row: ConferencesTable, now: number, actor: string, reason: EndReason) {

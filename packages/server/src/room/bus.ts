@@ -24,7 +24,9 @@ export interface MemberRecord {
 /** What travels on a room's channel. */
 export type BusEnvelope =
   | { from: string; kind: 'message'; msg: ServerMessage; to?: string; except?: string }
-  | { from: string; kind: 'close'; reason: string };
+  | { from: string; kind: 'close'; reason: string }
+  /** An account or guest link removed over the API: each process closes the seats of `subject` it holds. */
+  | { from: string; kind: 'remove'; subject: string };
 
 /** The shared state and relay a RoomService uses when rooms span processes. */
 export interface RoomBus {

@@ -129,10 +129,14 @@ export class RoomService {
   constructor(options: RoomServiceOptions) {
     this.#o = options;
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
-    // A guest link revoked over the API: its guest leaves the room now (the process that answered the request).
+    // A guest link revoked over the API: its guest leaves the room now, on whichever process holds its socket (the
+    // process that answered the request may hold no member of the room at all).
     this.#unsubscribeRemovals =
       options.removals?.onRemoved((p) => {
-        if (!this.#kicking.has(`${p.roomName}\0${p.subject}`)) this.#removeSubject(p.roomName, p.subject, null);
+        if (this.#kicking.has(`${p.roomName}\0${p.subject}`)) return;
+        this.#removeSubject(p.roomName, p.subject, null);
+        const bus = options.bus;
+        bus?.publish(p.roomName, { from: bus.processId, kind: 'remove', subject: p.subject }).catch((e) => options.log?.warn({ err: e }, 'room: relaying a removal failed'));
       }) ?? (() => {});
     if (options.admitted) {
       this.#accountTimer = setInterval(() => void this.#checkAccounts(), options.accountCheckMs ?? 10_000);
@@ -450,6 +454,8 @@ export class RoomService {
     const room = this.#rooms.get(roomName);
     if (!room) return;
     if (e.kind === 'close') return this.#closeRoom(roomName, e.reason, true);
+    // Seats the sender already closed through their mirrors are gone by now (same channel, in order): no repeat.
+    if (e.kind === 'remove') return this.#removeSubject(roomName, e.subject, null, { localOnly: true });
     const msg = e.msg;
     if (e.to !== undefined) {
       const target = room.participants.get(e.to);
@@ -663,10 +669,10 @@ export class RoomService {
    * Closes the seats of a removed account or guest link: the removed pages are told (on another process through the
    * bus), the others see them kicked out and leave; this process records the leaves.
    */
-  #removeSubject(roomName: string, subject: string, by: string | null) {
+  #removeSubject(roomName: string, subject: string, by: string | null, o: { localOnly?: boolean } = {}) {
     const room = this.#rooms.get(roomName);
     if (!room) return;
-    for (const target of [...room.participants.values()].filter((p) => p.actor === subject && !p.pending)) {
+    for (const target of [...room.participants.values()].filter((p) => p.actor === subject && !p.pending && !(o.localOnly && p.remote))) {
       this.#broadcast(room, { type: 'participant-kicked', id: target.info.id, by }, target);
       this.#sendTo(room, target, { type: 'kicked', by });
       if (!target.remote) this.#closeKicked(room, target);

@@ -1,5 +1,5 @@
 // The meeting page the real IFrame API talks to, for tests: it speaks jitsi-meet's own postMessage transport
-// (@jitsi/js-utils), reports what its <html data-behaviour> says (join, fatal, password, breakout) and obeys
+// (@jitsi/js-utils), reports what its <html data-behaviour> says (join, fatal, password, breakout: moves on joinBreakoutRoom) and obeys
 // video-hangup/end-conference (executeCommand's hangup/endConference) by leaving, as Jitsi does.
 import { PostMessageTransportBackend, Transport } from '@jitsi/js-utils/transport';
 
@@ -22,6 +22,11 @@ function leave() {
 transport.on('event', (event) => {
   document.documentElement.dataset.commands = `${document.documentElement.dataset.commands ?? ''} ${event.name}`.trim();
   if (event.name === 'video-hangup' || event.name === 'end-conference') leave();
+  // executeCommand('joinBreakoutRoom', id): Jitsi leaves the main room and joins the breakout one.
+  if (event.name === 'join-breakout-room' && behaviour === 'breakout') {
+    transport.sendEvent({ name: 'video-conference-left', roomName });
+    setTimeout(() => transport.sendEvent({ name: 'video-conference-joined', roomName: `${roomName}-breakout`, id: me, displayName: 'Dr. Real', breakoutRoom: true }), 300);
+  }
   return true;
 });
 
@@ -32,10 +37,4 @@ if (behaviour === 'fatal') {
   transport.sendEvent({ name: 'password-required' });
 } else {
   transport.sendEvent({ name: 'video-conference-joined', roomName, id: me, displayName: 'Dr. Real' });
-  if (behaviour === 'breakout') {
-    setTimeout(() => {
-      transport.sendEvent({ name: 'video-conference-left', roomName });
-      setTimeout(() => transport.sendEvent({ name: 'video-conference-joined', roomName: `${roomName}-breakout`, id: me, displayName: 'Dr. Real', breakoutRoom: true }), 300);
-    }, 300);
-  }
 }
