@@ -116,7 +116,7 @@ describe('v4h user (in-process)', () => {
   });
 });
 
-describe('v4h (dispatch)', () => {
+describe('v4h (dispatch)', { timeout: 120_000 }, () => {
   it('--help lists every command in the table', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
@@ -161,7 +161,8 @@ describe('v4h (dispatch)', () => {
   });
 });
 
-describe('bin/v4h.js (the built command)', () => {
+// Each case starts node processes that hash with argon2id: seconds each on a loaded machine (30 s was not enough).
+describe('bin/v4h.js (the built command)', { timeout: 120_000 }, () => {
   const run = (args: string[], stdin: string, extraEnv: Record<string, string> = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...env, ...extraEnv } }, (error, stdout, stderr) =>
