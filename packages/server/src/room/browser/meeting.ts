@@ -14,6 +14,8 @@ import { ScreenShare } from './screen-share.js';
 import { QualityMonitor } from './quality-monitor.js';
 import { DominantSpeaker } from './speakers.js';
 import { PeoplePanel } from './people.js';
+import { loadResume, saveResume } from './resume-store.js';
+import { jitsiError } from './jitsi-errors.js';
 
 // performance.mark('v4h:…'): the steps to the first frame, read by bench/room.js (silent; a handful per call).
 performance.mark?.('v4h:script');
@@ -22,7 +24,6 @@ const hash = parseHashParams(location.hash);
 const jwt = String(hash.get(HASH.jwt) ?? new URLSearchParams(location.search).get('jwt') ?? '');
 const parent = connectParent(hash.get(HASH.apiId), hash.get(HASH.parentOrigin));
 const view = new MeetingView();
-const resumeKey = `v4h-room:${roomName}`;
 
 let displayName = typeof hash.get(HASH.displayName) === 'string' ? (hash.get(HASH.displayName) as string) : undefined;
 let audioMuted = hash.get(HASH.startWithAudioMuted) === true;
@@ -44,7 +45,7 @@ const awaited = new Map<string, ReturnType<typeof setTimeout>>();
 
 const signaling = new Signaling(
   `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/room/ws`,
-  () => ({ type: 'join', roomName, jwt, displayName, audioMuted, videoMuted, resume: loadResume() }),
+  () => ({ type: 'join', roomName, jwt, displayName, audioMuted, videoMuted, resume: loadResume(roomName) }),
   { message: onMessage, reconnecting: () => !finished && view.setState('reconnecting') },
 );
 
@@ -103,24 +104,6 @@ function mutedByModerator(media: 'audio' | 'video') {
   applyMute();
   parent.emit(media === 'audio' ? 'audioMuteStatusChanged' : 'videoMuteStatusChanged', { muted: true });
   view.notify(media === 'audio' ? t.mutedByModerator : t.cameraOffByModerator);
-}
-
-function loadResume(): { participantId: string; resumeKey: string } | undefined {
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(resumeKey) ?? 'null');
-    return saved?.participantId && saved?.resumeKey ? saved : undefined;
-  } catch {
-    return undefined; // storage blocked (third-party iframe settings): no resume after a reload
-  }
-}
-
-function saveResume(value: { participantId: string; resumeKey: string } | null) {
-  try {
-    if (value) sessionStorage.setItem(resumeKey, JSON.stringify(value));
-    else sessionStorage.removeItem(resumeKey);
-  } catch {
-    // see loadResume
-  }
 }
 
 function onMessage(msg: ServerMessage) {
@@ -192,7 +175,7 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
   fromToken = msg.fromToken;
   mesh.options.iceServers = msg.iceServers;
   chat.allowSaving(msg.you.moderator);
-  saveResume({ participantId: msg.you.id, resumeKey: msg.resumeKey });
+  saveResume(roomName, { participantId: msg.you.id, resumeKey: msg.resumeKey });
   // After a reconnection every link is renegotiated; members that left meanwhile are dropped.
   mesh.dropAll();
   const present = new Set(msg.participants.map((p) => p.id));
@@ -358,15 +341,6 @@ function refreshState() {
   people.show(me, [...peers.values()]);
 }
 
-/** Jitsi's error names, so integrators' existing handlers recognise them. */
-function jitsiError(code: RoomErrorCode): { name: string; type: 'CONNECTION' | 'CONFERENCE' } {
-  if (code.startsWith('token_')) return { name: 'connection.passwordRequired', type: 'CONNECTION' };
-  if (code === 'room_full') return { name: 'conference.max_users', type: 'CONFERENCE' };
-  if (code === 'conference_ended' || code === 'conference_not_found') return { name: 'conference.destroyed', type: 'CONFERENCE' };
-  if (code === 'not_moderator') return { name: 'conference.notModerator', type: 'CONFERENCE' };
-  return { name: 'connection.otherError', type: 'CONNECTION' };
-}
-
 function onError(code: RoomErrorCode, message: string, fatal: boolean) {
   parent.emit('errorOccurred', { error: { ...jitsiError(code), message, isFatal: fatal, code } });
   if (!fatal) return;
@@ -377,7 +351,7 @@ function onError(code: RoomErrorCode, message: string, fatal: boolean) {
   // say it again ("This call has ended" / "this conference has ended"), so it shows only under the generic title.
   const title = (t.refusals as Partial<Record<RoomErrorCode, string>>)[code];
   view.showRefused(title ?? t.refusedDefault, title ? '' : message);
-  if (!wasIn) saveResume(null);
+  if (!wasIn) saveResume(roomName, null);
 }
 
 function finish(state: PageState) {
@@ -389,7 +363,7 @@ function finish(state: PageState) {
   signaling.stop();
   mesh.dropAll();
   stopMedia();
-  saveResume(null);
+  saveResume(roomName, null);
   for (const timer of awaited.values()) clearTimeout(timer);
   awaited.clear();
   for (const id of [...peers.keys()]) view.removeTile(id);
