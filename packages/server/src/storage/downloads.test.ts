@@ -72,7 +72,7 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
     expect((await bytesOf(part)).equals(big.subarray(boundary - 10, boundary + 10))).toBe(true);
     const whole = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files/${res.body.fileId}`, { headers: owner.auth });
     expect((await bytesOf(whole)).equals(big)).toBe(true);
-  });
+  }, 120_000); // tens of MiB hashed, encrypted and sent to S3: 30-50 s on a busy machine
 
   it('refuses a multipart-sized upload past the limit or with a wrong digest with 413/400, keeping nothing', async () => {
     const before = t.storedObjects();
@@ -89,7 +89,7 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
     const mismatch = await upload(t, sessionId, big, { auth: owner.auth, headers: { 'repr-digest': `sha-256=:${Buffer.alloc(32).toString('base64')}:` } });
     expect(mismatch).toMatchObject({ status: 400, body: { error: 'digest_mismatch' } });
     expect(t.storedObjects()).toEqual(before);
-  });
+  }, 120_000); // tens of MiB hashed, encrypted and sent to S3: 30-50 s on a busy machine
 
   it('puts a working, seekable link to the first recording in urlStorage', async () => {
     await upload(t, sessionId, randomBytes(10), { auth: owner.auth, type: 'video/webm', name: 'later.webm' });
