@@ -1,7 +1,7 @@
 // The sealer's direct manifest text is byte for byte the JCS of the manifest object, and its hash is SHA-256 of its UTF-8.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalize } from '../lib/verify/jcs.js';
+import { canonicalize } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';

@@ -1,9 +1,8 @@
 // Builds manifests from event rows and hashes them (the format is specified in docs/manifest.md).
-import { canonicalize } from '../lib/verify/jcs.js';
 import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent } from '../conferences/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
-import type { Manifest, ManifestEvent } from '../lib/verify/format.js';
+import { canonicalize, type Manifest, type ManifestEvent } from '@v4h/protocol/verify';
 // The sealer writes the same text directly from stored rows: text.ts (light imports: its worker thread loads it).
 import { MANIFEST_FORMAT_VERSION } from './text.js';
 

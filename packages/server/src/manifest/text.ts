@@ -1,6 +1,6 @@
 // The text of a manifest written directly from stored event rows (the format is specified in docs/manifest.md).
 // Light imports only: the sealer's worker thread loads this module.
-import { EVENT_FORMAT_VERSION } from '../lib/verify/format.js';
+import { EVENT_FORMAT_VERSION } from '@v4h/protocol/verify';
 import type { ConferenceEventsTable, ManifestsTable } from '../db/schema.js';
 
 export const MANIFEST_FORMAT_VERSION = 1;
