@@ -1,5 +1,5 @@
 // Runs the seal and anchor workers on timers (never two runs of one worker at once); stop() waits for a run in progress.
-import type { Sealer } from '../manifest/sealer.js';
+import type { Sealer } from './sealer.js';
 import type { AnchorWorker } from './anchor-worker.js';
 
 interface Log {
