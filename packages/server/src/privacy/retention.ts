@@ -6,7 +6,7 @@
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
-import { acquireLease, releaseLease } from '../records/lease.js';
+import { acquireLease, releaseLease } from '../db/lease.js';
 import type { FileService } from '../storage/service.js';
 import type { ErasureService } from './erasure.js';
 import type { AccessAudit } from '../audit/access-audit.js';
