@@ -36,8 +36,8 @@ export class FilesRepository {
   }
 
   /** Marks a file shared with the participants (idempotent); false when it is not this conference's. */
-  async share(sessionId: string, fileId: string): Promise<boolean> {
-    const result = await this.db.updateTable('files').set({ shared: 1 }).where('id', '=', fileId).where('session_id', '=', sessionId).executeTakeFirst();
+  async share(trx: Transaction<Database>, sessionId: string, fileId: string): Promise<boolean> {
+    const result = await trx.updateTable('files').set({ shared: 1 }).where('id', '=', fileId).where('session_id', '=', sessionId).executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
