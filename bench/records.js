@@ -11,19 +11,19 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.join(root, 'packages/server/dist');
-if (!fs.existsSync(path.join(dist, 'manifest/sealer.js'))) {
+if (!fs.existsSync(path.join(dist, 'records/sealer.js'))) {
   execFileSync('npm', ['run', 'build', '-w', '@v4h/server'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 const load = (file) => import(path.join(dist, file));
 const { openDatabase } = await load('db/database.js');
 const { migrateToLatest } = await load('db/migrate.js');
 const { canonicalEvent, eventHash, GENESIS_HASH } = await load('conferences/event-log.js');
-const { Sealer } = await load('manifest/sealer.js');
-const { manifestText } = await load('manifest/text.js');
-const { buildMerkleTree } = await load('manifest/merkle.js');
-const { AnchorWorker } = await load('ledger/anchor-worker.js');
-const { LocalLedger } = await load('ledger/local-ledger.js');
-const { loadLedgerSigningKey } = await load('ledger/signing-key.js');
+const { Sealer } = await load('records/sealer.js');
+const { manifestText } = await load('records/text.js');
+const { buildMerkleTree } = await load('records/merkle.js');
+const { AnchorWorker } = await load('records/anchor-worker.js');
+const { LocalLedger } = await load('records/local-ledger.js');
+const { loadLedgerSigningKey } = await load('records/signing-key.js');
 const { verifyBundle, rootFromInclusionProof, fromHex, fromBase64 } = await load('lib/verify/index.js');
 
 const N = Number(process.env.V4H_BENCH_RECORDS_N ?? 20_000);
@@ -123,7 +123,7 @@ const RUNS = 3;
   notes.push(`seal run ${sealSeconds.toFixed(2)} s, anchor run (batch of ${N}, proofs stored) ${anchorSeconds.toFixed(2)} s (the median of ${RUNS} runs: ${runs.map((r) => r.rate).join(', ')} manifests/s)`);
 
   // 2. Verification: an inclusion proof out of the batch of N, and a whole bundle (events, manifest, proof, signature).
-  const { loadBundle } = await load('manifest/bundle.js');
+  const { loadBundle } = await load('records/bundle.js');
   const some = sealed[Math.floor(N / 2)];
   const bundle = await loadBundle(db.kysely, some.session_id, some.hash);
   const proof = bundle.manifests[0].proof;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseMasterKey } from './storage/encryption.js';
 import { ADDRESS_POLICIES, type AddressPolicy } from './audit/addresses.js';
+import { isToken68 } from './lib/bearer.js';
 
 export type JitsiMode = 'builtin' | 'prosody' | 'jaas' | 'none';
 
@@ -151,6 +152,15 @@ type Env = Record<string, string | undefined>;
 function str(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** A secret that callers send as `Authorization: Bearer <secret>`: it must be a token68 (lib/bearer.ts), or no header could carry it. */
+function bearerSecret(env: Env, name: string): string | undefined {
+  const value = str(env, name);
+  if (value !== undefined && !isToken68(value)) {
+    throw new ConfigError(name, 'may hold only letters, digits and - . _ ~ + / (then = padding): it is sent as a Bearer token');
+  }
+  return value;
 }
 
 function int(env: Env, name: string, fallback: number, min = 0): number {
@@ -406,7 +416,7 @@ export function loadConfig(env: Env = process.env): Config {
     ledger: { url: ledgerUrl, privateKey: ledgerKey, confirmations: int(env, 'V4H_LEDGER_CONFIRMATIONS', 1, 0) },
     storageUrl,
     maxUploadBytes: int(env, 'V4H_MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1),
-    recorderSecret: str(env, 'V4H_RECORDER_SECRET'),
+    recorderSecret: bearerSecret(env, 'V4H_RECORDER_SECRET'),
     storageCredentials: storageCredentials(env),
     storageRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     masterKey,
@@ -422,7 +432,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics,
     eventPollInterval: int(env, 'V4H_EVENT_POLL_INTERVAL_MS', 1000, 50),
     jaasWebhookSecret: str(env, 'V4H_JAAS_WEBHOOK_SECRET'),
-    jitsiEventsSecret: str(env, 'V4H_JITSI_EVENTS_SECRET'),
+    jitsiEventsSecret: bearerSecret(env, 'V4H_JITSI_EVENTS_SECRET'),
     jaasRecordingHosts: parseRecordingHosts(str(env, 'V4H_JAAS_RECORDING_HOSTS') ?? DEFAULT_JAAS_RECORDING_HOSTS),
     jaasRecordingTimeout: int(env, 'V4H_JAAS_RECORDING_TIMEOUT', 3600, 1),
     retention: {
@@ -520,7 +530,7 @@ function storageCredentials(env: Env): Config['storageCredentials'] {
 function metricsConfig(env: Env, apiPort: number): Config['metrics'] {
   const switchRaw = str(env, 'V4H_METRICS') ?? 'off';
   if (switchRaw !== 'on' && switchRaw !== 'off') throw new ConfigError('V4H_METRICS', `expected on or off, got "${switchRaw}"`);
-  const token = str(env, 'V4H_METRICS_TOKEN');
+  const token = bearerSecret(env, 'V4H_METRICS_TOKEN');
   if (token !== undefined && Buffer.byteLength(token) < 16) throw new ConfigError('V4H_METRICS_TOKEN', 'must be at least 16 bytes');
   const port = str(env, 'V4H_METRICS_PORT') === undefined ? undefined : int(env, 'V4H_METRICS_PORT', 0);
   if (port !== undefined && (port > 65535 || (port !== 0 && port === apiPort))) {

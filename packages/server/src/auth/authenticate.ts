@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import { AppError, unauthorized } from '../errors.js';
 import { InvalidAccessToken, type AccessClaims, type AccessTokenSigner } from './access-tokens.js';
 import { familyStatus } from './admission.js';
+import { parseBearer } from '../lib/bearer.js';
 
 export interface AuthUser {
   id: string;
@@ -22,18 +23,10 @@ declare module 'fastify' {
   }
 }
 
-/**
- * The text after `Bearer ` in the Authorization header, or undefined. Its syntax is the signer's to check: a token
- * it remembers needs no second look, and a pattern over the whole header (about 400 characters) cost more than the
- * rest of authentication.
- */
+/** The access token of the request's `Authorization: Bearer` header (lib/bearer.ts), or undefined. */
 export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const value = header.trim();
-  return value.length > BEARER.length && value.startsWith(BEARER) ? value.slice(BEARER.length) : undefined;
+  return parseBearer(request.headers.authorization);
 }
-const BEARER = 'Bearer ';
 
 /**
  * Verifies the token, then checks that its user is enabled and its refresh-token family not revoked, and sets
@@ -46,7 +39,10 @@ const BEARER = 'Bearer ';
 export function createAuthenticate(deps: { signer: AccessTokenSigner; db: Kysely<Database>; clock: Clock }) {
   return function authenticate(request: FastifyRequest, _reply?: unknown, done?: () => void): Promise<void> | undefined {
     const token = bearerToken(request);
-    if (!token) throw unauthorized('missing access token (Authorization: Bearer …)');
+    if (!token) {
+      if (request.headers.authorization === undefined) throw unauthorized('missing access token (Authorization: Bearer …)');
+      throw unauthorized('the Authorization header is not "Bearer <access token>"');
+    }
     let claims: AccessClaims;
     try {
       claims = deps.signer.verify(token, deps.clock.now());

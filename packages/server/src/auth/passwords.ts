@@ -41,11 +41,11 @@ export function concurrencyLimit(limit: number): <T>(work: () => Promise<T>) => 
   };
 }
 
-// Each argon2id computation takes a whole core for ~50 ms (on libuv's thread pool, 4 threads by default). Run as
-// many as there are cores and the event loop, which answers every other request, waits behind them: during a login
-// flood getConference's p99 went from 0 to 15 ms on 2 cores. One core is left to it; logins queue instead
-// (an A/B on 2 cores: flood p99 15 -> 3-4 ms, logins 90/s -> 60/s). Every hash and verification goes
-// through the same queue, the dummy one for unknown users included, so queueing says nothing about a username.
+// Each argon2id computation holds a whole core for tens of milliseconds (on libuv's thread pool, 4 threads by
+// default). Run as many as there are cores and the event loop, which answers every other request, waits behind them:
+// a login flood then delays every other request. One core is left to it; logins queue instead (the A/B behind this:
+// bench/results/README.md). Every hash and verification goes through the same queue, the dummy one for unknown users
+// included, so queueing says nothing about a username.
 const argon2 = concurrencyLimit(Math.max(1, os.availableParallelism() - 1));
 
 /** An argon2id PHC string for the password. */

@@ -25,30 +25,32 @@ export class RateLimiter {
    */
   async hit(key: string, windowMs: number, now: number): Promise<RateLimitHit> {
     const expired = sql<boolean>`${sql.ref('rate_limits.reset_at')} <= ${now}`;
-    const row = await this.#db.kysely
-      .insertInto('rate_limits')
-      .values({ key, count: 1, reset_at: now + windowMs })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({
-          count: sql<number>`case when ${expired} then 1 else ${sql.ref('rate_limits.count')} + 1 end`,
-          reset_at: sql<number>`case when ${expired} then ${now + windowMs} else ${sql.ref('rate_limits.reset_at')} end`,
-        }),
-      )
-      .returning(['count', 'reset_at'])
-      .executeTakeFirstOrThrow();
+    const row = await this.#db.write((trx) =>
+      trx
+        .insertInto('rate_limits')
+        .values({ key, count: 1, reset_at: now + windowMs })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({
+            count: sql<number>`case when ${expired} then 1 else ${sql.ref('rate_limits.count')} + 1 end`,
+            reset_at: sql<number>`case when ${expired} then ${now + windowMs} else ${sql.ref('rate_limits.reset_at')} end`,
+          }),
+        )
+        .returning(['count', 'reset_at'])
+        .executeTakeFirstOrThrow(),
+    );
     await this.#purgeExpired(windowMs, now);
     return { count: Number(row.count), resetAt: Number(row.reset_at) };
   }
 
   /** Forgets the attempts under `key` (e.g. after a successful login). */
   async clear(key: string): Promise<void> {
-    await this.#db.kysely.deleteFrom('rate_limits').where('key', '=', key).execute();
+    await this.#db.write((trx) => trx.deleteFrom('rate_limits').where('key', '=', key).execute());
   }
 
   /** Deletes finished windows at most once per window, so made-up keys cannot grow the table without bound. */
   async #purgeExpired(windowMs: number, now: number): Promise<void> {
     if (now - this.#lastPurge < windowMs) return;
     this.#lastPurge = now;
-    await this.#db.kysely.deleteFrom('rate_limits').where('reset_at', '<=', now).execute();
+    await this.#db.write((trx) => trx.deleteFrom('rate_limits').where('reset_at', '<=', now).execute());
   }
 }

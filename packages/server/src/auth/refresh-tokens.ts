@@ -56,7 +56,7 @@ export class RefreshTokenRepository {
   async createFamily(userId: string, ttlMs: number, now: number): Promise<{ familyId: string; refreshToken: string }> {
     const familyId = newId();
     const refreshToken = newSecretToken();
-    await this.#db.kysely.transaction().execute(async (trx) => {
+    await this.#db.write(async (trx) => {
       await trx.insertInto('token_families').values({ id: familyId, user_id: userId, created_at: now, expires_at: now + ttlMs, revoked_at: null, revoked_reason: null }).execute();
       await insertToken.run(trx, { token_hash: sha256Hex(refreshToken), family_id: familyId, user_id: userId, created_at: now, family_expires_at: now + ttlMs, used_at: null });
     });
@@ -99,21 +99,15 @@ export class RefreshTokenRepository {
 
   /** Revokes one family; a family already revoked keeps its first reason. */
   async revokeFamily(familyId: string, reason: RevokeReason, now: number): Promise<void> {
-    await this.#db.kysely
-      .updateTable('token_families')
-      .set({ revoked_at: now, revoked_reason: reason })
-      .where('id', '=', familyId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await this.#db.write((trx) =>
+      trx.updateTable('token_families').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', familyId).where('revoked_at', 'is', null).execute(),
+    );
   }
 
   /** Revokes every live family of a user. */
   async revokeUserFamilies(userId: string, reason: RevokeReason, now: number): Promise<void> {
-    await this.#db.kysely
-      .updateTable('token_families')
-      .set({ revoked_at: now, revoked_reason: reason })
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await this.#db.write((trx) =>
+      trx.updateTable('token_families').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute(),
+    );
   }
 }

@@ -92,7 +92,7 @@ const insertSealRequest = prepareQuery((db, p: ConferenceEventsTable) => db.inse
 export async function appendEvent(trx: Transaction<Database> | Kysely<Database>, event: NewEvent): Promise<ConferenceEventsTable> {
   const last = await lastEvent.first(trx, { sessionId: event.sessionId });
   const row = await insertChained(trx, event, last?.seq == null ? undefined : { seq: last.seq, hash: last.hash! });
-  // Its `ended` event (appended once the state is 'ended') and every later one ask to be sealed (manifest/sealer.ts).
+  // Its `ended` event (appended once the state is 'ended') and every later one ask to be sealed (records/sealer.ts).
   if (last?.state === 'ended') await insertSealRequest.run(trx, row);
   return row;
 }

@@ -119,7 +119,7 @@ async function openPostgres(url: string): Promise<Db> {
 
 /**
  * Kysely's pool, except that its clients run the prepared queries (db/prepared.ts) as named statements: PostgreSQL then
- * parses and plans each once per connection instead of on every call (2 to 2.5 times the queries per second here).
+ * parses and plans each once per connection instead of on every call.
  */
 function namingStatements(pool: Pool): PostgresPool {
   return {
@@ -168,7 +168,7 @@ const TRANSACTION_BEGINS = /^\s*(begin|start\s+transaction)\b/i;
 const TRANSACTION_ENDS = /^\s*(commit|end|abort|rollback(?!\s+to\b))\b/i;
 
 /**
- * Kysely's SQLite driver prepares every statement on every call (~10 µs each, most of a simple query's cost);
+ * Kysely's SQLite driver prepares every statement on every call (most of a simple query's cost);
  * this keeps one prepared statement per SQL text (at most `max`, oldest dropped first). Safe with Kysely's single
  * connection: a statement is never used by two queries at once. Every statement that can write, and every `exec`,
  * calls `onWrite` first (the read cache forgets what it holds).

@@ -1,5 +1,5 @@
-// Hot queries compiled once: Kysely builds and compiles a query on every call (~30 µs on a hot path); a prepared
-// query keeps the compiled SQL per dialect and only fills in the parameters when it runs.
+// Hot queries compiled once: Kysely builds and compiles a query on every call, which costs more than running a simple
+// one; a prepared query keeps the compiled SQL per dialect and only fills in the parameters when it runs.
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
@@ -15,7 +15,7 @@ const sqliteTargets = new WeakMap<object, SqliteTarget>();
 
 /**
  * Lets prepared queries on `kysely` run on its better-sqlite3 handle directly: Kysely's executor (connection
- * mutex, promises) costs ~10 µs per query, five times the statement itself.
+ * mutex, promises) costs several times what the statement itself does.
  */
 export function runPreparedOnSqlite(kysely: Kysely<Database>, sqlite: SqliteHandle, readCache: SqliteReadCache): void {
   sqliteTargets.set(kysely.getExecutor().adapter, { sqlite, readCache });

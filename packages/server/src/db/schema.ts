@@ -99,7 +99,7 @@ export interface ManifestsTable {
   prev_hash: string | null;
   from_seq: number;
   to_seq: number;
-  /** Its JCS text, or null (since migration 008): then rebuilt from its row and its events (manifest/format.ts). */
+  /** Its JCS text, or null (since migration 008): then rebuilt from its row and its events (records/format.ts). */
   body: string | null;
   sealed_at: number;
   /** Null until the anchor worker puts it in a batch; then its leaf index (and, before migration 009, its audit path as JSON). */
@@ -129,7 +129,7 @@ export interface AnchorBatchesTable {
   anchored_at: number | null;
 }
 
-/** A batch's Merkle tree, stored as tiles of nodes (manifest/merkle.ts) that its audit paths are read from. */
+/** A batch's Merkle tree, stored as tiles of nodes (records/merkle.ts) that its audit paths are read from. */
 export interface MerkleTilesTable {
   batch_id: string;
   level: number;

@@ -3,7 +3,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
-import { bearerMatches, verifyJaasSignature } from './signatures.js';
+import { verifyJaasSignature } from './signatures.js';
+import { bearerSecretCheck } from '../lib/bearer.js';
 import { bodyHash, type JitsiPresenceFeed, type JitsiReport } from './presence-feed.js';
 import type { JaasRecordingFetcher } from './recording-fetcher.js';
 
@@ -94,8 +95,9 @@ export const jitsiEventRoutes: FastifyPluginAsync<JitsiEventRoutesOptions> = asy
   }
 
   if (eventSyncSecret) {
+    const fromProsody = bearerSecretCheck(eventSyncSecret);
     app.post<{ Params: { kind: string; what: string } }>('/event-sync/events/:kind/:what', { schema: { hide: true } }, async (request) => {
-      if (!bearerMatches(request.headers.authorization, eventSyncSecret)) throw new AppError('unauthorized', 'wrong or missing event_sync secret');
+      if (!fromProsody(request.headers.authorization)) throw new AppError('unauthorized', 'wrong or missing event_sync secret');
       const type = PROSODY_TYPES[`${request.params.kind}/${request.params.what}`];
       if (!type) throw new AppError('not_found', 'unknown event_sync event');
       const body = parse(raw(request));

@@ -1,5 +1,5 @@
 // Checks Jitsi's event posts: JaaS's `X-Jaas-Signature: t=<unix>,v1=<base64 HMAC-SHA256(secret, "<t>.<raw body>")>`
-// within a bounded clock skew, and event_sync's bearer secret; every comparison in constant time.
+// within a bounded clock skew, compared in constant time. (event_sync's bearer secret: lib/bearer.ts.)
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** How far a JaaS signature's time may be from ours (seconds): older posts are refused as replays. */
@@ -22,11 +22,4 @@ export function verifyJaasSignature(header: string | undefined, rawBody: string,
     if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, signature: expected.toString('base64') };
   }
   return { ok: false, reason: 'X-Jaas-Signature does not match' };
-}
-
-/** True when `Authorization` is `Bearer <secret>`. */
-export function bearerMatches(header: string | undefined, secret: string): boolean {
-  const given = Buffer.from(typeof header === 'string' ? header.trim() : '');
-  const expected = Buffer.from(`Bearer ${secret}`);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,6 +1,6 @@
 // Wires metrics into the app: the request hook and GET /metrics (on its own port, or behind a bearer token).
 import http from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { bearerSecretCheck } from '../lib/bearer.js';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { noMetrics, type Metrics } from './metrics.js';
@@ -15,7 +15,6 @@ declare module 'fastify' {
   }
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Decorates `app.metrics`; with V4H_METRICS=on also counts every request and serves the exposition. */
 export function installMetrics(app: FastifyInstance, config: Config['metrics'] & { host: string }, sources: ScrapeSources): Metrics {
@@ -31,13 +30,8 @@ export function installMetrics(app: FastifyInstance, config: Config['metrics'] &
     done();
   });
 
-  const tokenKey = config.token === undefined ? undefined : digest(config.token);
-  /** True when no token is configured, or the request carries it (compared in constant time, as digests). */
-  const authorized = (authorization: string | undefined) => {
-    if (!tokenKey) return true;
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-    return presented !== undefined && timingSafeEqual(digest(presented), tokenKey);
-  };
+  /** True when no token is configured, or the request carries it (compared in constant time). */
+  const authorized = config.token === undefined ? () => true : bearerSecretCheck(config.token);
 
   if (config.port === undefined) {
     // On the public port: only with a token (config.ts refuses V4H_METRICS=on with neither port nor token).

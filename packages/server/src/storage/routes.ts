@@ -1,9 +1,9 @@
 // HTTP routes for recordings and attachments: streamed uploads, listing, and Range-capable downloads.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticate } from '../auth/authenticate.js';
+import { bearerSecretCheck } from '../lib/bearer.js';
 import { unauthorized, ErrorBody } from '../errors.js';
 import { formatSha256 } from './digests.js';
 import { isInline } from './media-types.js';
@@ -37,11 +37,10 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
   const answerUpload = uploadAnswer(maxUploadBytes);
-  const recorderKey = recorderSecret === undefined ? undefined : digest(recorderSecret);
+  const isRecorder = recorderSecret === undefined ? () => false : bearerSecretCheck(recorderSecret);
   /** The recorder secret (compared in constant time), else a user's access token. */
   async function uploader(request: FastifyRequest): Promise<Principal> {
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (recorderKey && presented && timingSafeEqual(digest(presented), recorderKey)) return { kind: 'recorder' };
+    if (isRecorder(request.headers.authorization)) return { kind: 'recorder' };
     await authenticate(request);
     return { kind: 'user', id: request.user!.id, username: request.user!.username };
   }
@@ -176,7 +175,6 @@ async function audited(audit: AccessAudit, download: Download, who: Pick<AccessR
   return download;
 }
 
-const digest = (secret: string) => createHash('sha256').update(secret).digest();
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];

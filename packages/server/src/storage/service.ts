@@ -197,7 +197,7 @@ export class FileService {
       data_key: sealed.dataKey,
     };
     try {
-      await this.#deps.db.kysely.transaction().execute(async (trx) => {
+      await this.#deps.db.write(async (trx) => {
         await lockConference(trx, conference.sessionId, this.#deps.db.dialect);
         await this.#repo.insert(trx, row);
         await appendEvent(trx, {
@@ -304,7 +304,7 @@ export class FileService {
   async share(user: { id: string }, sessionId: string, fileId: string): Promise<StoredFile> {
     const conference = await this.#conference(sessionId);
     await this.#access.require({ kind: 'user', id: user.id }, conference, { do: 'manage' });
-    if (!(await this.#repo.share(sessionId, fileId))) throw notFound('file');
+    if (!(await this.#deps.db.write((trx) => this.#repo.share(trx, sessionId, fileId)))) throw notFound('file');
     return this.#present((await this.#repo.find(fileId))!);
   }
 

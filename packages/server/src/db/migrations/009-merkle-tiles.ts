@@ -1,4 +1,4 @@
-// A batch's Merkle tree stored once, as tiles (manifest/merkle.ts), instead of a whole audit path in every manifest
+// A batch's Merkle tree stored once, as tiles (records/merkle.ts), instead of a whole audit path in every manifest
 // row: batches made from now on leave manifests.proof null. Older batches keep their stored paths.
 import { PostgresAdapter, type Kysely } from 'kysely';
 

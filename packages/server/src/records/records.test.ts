@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { verifyBundle, fromBase64, type ManifestBundle } from '../lib/verify/index.js';
 import { appendEvent } from '../conferences/event-log.js';
 import { canonicalize } from '../lib/verify/jcs.js';
-import { signingKeyFromPem } from '../ledger/signing-key.js';
+import { signingKeyFromPem } from './signing-key.js';
 import { sha256Hex } from '../lib/ids.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
 import { Sealer } from './sealer.js';

@@ -3,7 +3,7 @@ import { SqliteAdapter, sql, type Kysely } from 'kysely';
 import { prepareQuery } from '../db/prepared.js';
 import type { AnchorBatchesTable, Database } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
-import { buildMerkleTree } from '../manifest/merkle.js';
+import { buildMerkleTree } from './merkle.js';
 import type { AnchorOutcome, AttemptStore } from './ledger.js';
 
 /** Retry delays after a ledger failure: 1 s doubling to 5 min. */

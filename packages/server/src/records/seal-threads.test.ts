@@ -13,7 +13,7 @@ import { storedManifestText } from './text.js';
 import { sha256Hex } from '../lib/ids.js';
 
 // Tests run from the TypeScript sources; the thread runs the compiled script (`npm test` builds first).
-const threadScript = new URL('../../dist/manifest/seal-worker-thread.js', import.meta.url);
+const threadScript = new URL('../../dist/records/seal-worker-thread.js', import.meta.url);
 const CONFERENCES = 1000; // the smallest run that the sealer hands to threads
 const ENDED_AT = Date.UTC(2026, 10, 28, 9);
 const clock = { ms: ENDED_AT, now() { return this.ms; } };
