@@ -93,7 +93,7 @@ export class ConferenceService {
   readonly #removals: RemovalService;
   readonly #probes: RateLimiter;
   readonly #endedListeners = new Set<(sessionId: string, roomName: string) => void>();
-  #urlStorage: (sessionId: string) => string | null | Promise<string | null> = () => null;
+  #urlStorage: (sessionId: string) => Promise<string | null> = async () => null;
 
   constructor(deps: { db: Db; clock: Clock; config: Config; jitsi: JitsiTokenIssuer; access?: AccessPolicy }) {
     this.#access = deps.access ?? new AccessPolicy({ db: deps.db, clock: deps.clock });
@@ -106,8 +106,8 @@ export class ConferenceService {
     this.#presence = createPresenceTokens(deps.config.tokenSecret!, deps.config.publicUrl);
   }
 
-  /** The storage domain tells us where a conference's primary recording can be fetched (at once, when it can). */
-  setUrlStorageResolver(resolve: (sessionId: string) => string | null | Promise<string | null>) {
+  /** The storage domain tells us where a conference's primary recording can be fetched. */
+  setUrlStorageResolver(resolve: (sessionId: string) => Promise<string | null>) {
     this.#urlStorage = resolve;
   }
 
@@ -224,22 +224,12 @@ export class ConferenceService {
     return this.details(caller, sessionId);
   }
 
-  /**
-   * Clients poll this (getConference). On SQLite both of its reads usually come from the read cache, and then the
-   * answer comes back at once, not as a promise: each promise on this path costs more than the cached reads.
-   * Throws (rather than rejects) when the answer is at hand.
-   */
-  details(caller: Caller, sessionId: string): ConferenceDetails | Promise<ConferenceDetails> {
-    const row = conferenceWithOwner.firstSoon(this.#db.kysely, { sessionId });
-    return row instanceof Promise ? row.then((found) => this.#detailsOf(found, caller)) : this.#detailsOf(row, caller);
-  }
-
-  #detailsOf(row: (ConferencesTable & { username: string }) | undefined, caller: Caller): ConferenceDetails | Promise<ConferenceDetails> {
+  /** Clients poll this (getConference): on SQLite its reads usually come from the read cache (db/read-cache.ts). */
+  async details(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
+    const row = await conferenceWithOwner.first(this.#db.kysely, { sessionId });
     if (!row) throw notFound('conference');
     this.#requireOwner(row, caller);
-    const urlStorage = this.#urlStorage(row.session_id);
-    if (urlStorage instanceof Promise) return urlStorage.then((url) => this.#toDetails(row, row.username, url));
-    return this.#toDetails(row, row.username, urlStorage);
+    return this.#toDetails(row, row.username, await this.#urlStorage(row.session_id));
   }
 
   async list(caller: Caller, opts: { limit: number; cursor?: string }): Promise<{ items: ConferenceDetails[]; nextCursor: string | null }> {

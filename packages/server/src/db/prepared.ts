@@ -61,9 +61,9 @@ export interface PreparedQuery<P, R> {
   first(db: Kysely<Database>, params: P): Promise<R | undefined>;
   /**
    * What `first` answers, without a promise when that needs no waiting: on SQLite, unless a transaction this read is
-   * not part of holds the connection (from the read cache, or from the statement itself); else a promise of it. The
-   * paths that every request runs (authenticate.ts, getConference) read through this: each promise they await costs
-   * more than the cached read.
+   * not part of holds the connection (from the read cache, or from the statement itself); else a promise of it. Only
+   * for authenticate.ts, which every authenticated request runs: each promise it awaited would cost more than the
+   * cached read. Everything else awaits `first`.
    */
   firstSoon(db: Kysely<Database>, params: P): R | undefined | Promise<R | undefined>;
 }
