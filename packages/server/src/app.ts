@@ -133,7 +133,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const auth = new AuthService({ db, clock, signer, config });
   const jitsi = await createJitsiTokenIssuer(config);
   const access = new AccessPolicy({ db, clock });
-  const conferences = new ConferenceService({ db, clock, config, jitsi, access });
+  const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), keyring);
+  app.addHook('onClose', async () => storage.close());
+  const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
+  const conferences = new ConferenceService({ db, clock, config, jitsi, access, recordings: files });
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
   // Every read of health data is recorded before it is answered (audit/access-audit.ts).
@@ -145,10 +148,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
   await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock, audit });
-  const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), keyring);
-  app.addHook('onClose', async () => storage.close());
-  const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
-  conferences.setUrlStorageResolver((sessionId) => files.primaryRecordingUrl(sessionId));
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config), audit });
   const erasure = new ErasureService({ db, clock, files });
   await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });

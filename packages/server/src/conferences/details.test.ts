@@ -44,7 +44,8 @@ describe('ConferenceService.details', () => {
   });
 
   it('waits for a recording link that takes time, and shows it', async () => {
-    conferences.setUrlStorageResolver((id) => new Promise((resolve) => setTimeout(() => resolve(`https://files.example/${id}`), 5)));
+    const recordings = { primaryRecordingUrl: (id: string) => new Promise<string>((resolve) => setTimeout(() => resolve(`https://files.example/${id}`), 5)) };
+    conferences = new ConferenceService({ db: t.db, clock: t.clock ?? { now: () => Date.now() }, config: t.config, jitsi: await createJitsiTokenIssuer(t.config), recordings });
     await conferences.details(ana, sessionId);
     expect(await conferences.details(ana, sessionId)).toMatchObject({ sessionId, urlStorage: `https://files.example/${sessionId}` });
   });

@@ -68,6 +68,11 @@ export interface Profile {
   password?: string;
 }
 
+/** Where a conference's primary recording can be fetched (FileService fits it); getConference asks on every poll. */
+export interface ConferenceRecordings {
+  primaryRecordingUrl(sessionId: string): Promise<string | null>;
+}
+
 /** How a conference admits joiners, chosen at request (see access-policy.ts). */
 export interface JoinOptions {
   joinPolicy?: JoinPolicy;
@@ -93,9 +98,11 @@ export class ConferenceService {
   readonly #removals: RemovalService;
   readonly #probes: RateLimiter;
   readonly #endedListeners = new Set<(sessionId: string, roomName: string) => void>();
-  #urlStorage: (sessionId: string) => Promise<string | null> = async () => null;
+  readonly #recordings: ConferenceRecordings | undefined;
 
-  constructor(deps: { db: Db; clock: Clock; config: Config; jitsi: JitsiTokenIssuer; access?: AccessPolicy }) {
+  /** `recordings`: the storage domain's links to recordings (absent: `urlStorage` is always null). */
+  constructor(deps: { db: Db; clock: Clock; config: Config; jitsi: JitsiTokenIssuer; access?: AccessPolicy; recordings?: ConferenceRecordings }) {
+    this.#recordings = deps.recordings;
     this.#access = deps.access ?? new AccessPolicy({ db: deps.db, clock: deps.clock });
     this.#removals = new RemovalService({ db: deps.db, clock: deps.clock });
     this.#db = deps.db;
@@ -104,11 +111,6 @@ export class ConferenceService {
     this.#jitsi = deps.jitsi;
     this.#probes = new RateLimiter(deps.db);
     this.#presence = createPresenceTokens(deps.config.tokenSecret!, deps.config.publicUrl);
-  }
-
-  /** The storage domain tells us where a conference's primary recording can be fetched. */
-  setUrlStorageResolver(resolve: (sessionId: string) => Promise<string | null>) {
-    this.#urlStorage = resolve;
   }
 
   /** Called after a conference ends for any reason (the built-in room closes it for everyone). */
@@ -468,6 +470,10 @@ export class ConferenceService {
   async #touch(trx: Transaction<Database>, row: ConferencesTable, now: number, event: Omit<NewEvent, 'sessionId' | 'at'>) {
     await trx.updateTable('conferences').set({ last_activity_at: now }).where('session_id', '=', row.session_id).execute();
     await appendEvent(trx, { ...event, sessionId: row.session_id, at: now });
+  }
+
+  async #urlStorage(sessionId: string): Promise<string | null> {
+    return this.#recordings ? this.#recordings.primaryRecordingUrl(sessionId) : null;
   }
 
   #find(sessionId: string) {

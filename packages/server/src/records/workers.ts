@@ -1,39 +1,16 @@
 // Runs the seal and anchor workers on timers (never two runs of one worker at once); stop() waits for a run in progress.
+import { startPeriodicJob, type PeriodicJobOptions } from '../lib/periodic-job.js';
 import type { Sealer } from './sealer.js';
 import type { AnchorWorker } from './anchor-worker.js';
 
-interface Log {
-  error(obj: object, msg: string): void;
-}
-
-/** Calls `run` every `intervalMs` after the previous run finished. */
-function every(intervalMs: number, run: () => Promise<unknown>, log: Log, name: string) {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const tick = () => {
-    running = run()
-      .catch((err) => log.error({ err }, `${name} run failed`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, intervalMs);
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running;
-  };
-}
-
-export function startRecordsWorkers(opts: { sealer: Sealer; anchorer: AnchorWorker; sealDelay: number; anchorInterval: number; log: Log }) {
+export function startRecordsWorkers(opts: { sealer: Sealer; anchorer: AnchorWorker; sealDelay: number; anchorInterval: number; log: PeriodicJobOptions['log'] }) {
   // Sealing is cheap when nothing is due: check often enough that the delay is kept within a few seconds.
   const sealEvery = Math.max(1, Math.min(opts.sealDelay || 1, opts.anchorInterval, 30)) * 1000;
-  const stops = [
-    every(sealEvery, () => opts.sealer.runOnce(), opts.log, 'sealer'),
-    every(opts.anchorInterval * 1000, () => opts.anchorer.runOnce(), opts.log, 'anchorer'),
+  const jobs = [
+    startPeriodicJob(() => opts.sealer.runOnce(), { name: 'sealer run', intervalMs: sealEvery, log: opts.log }),
+    startPeriodicJob(() => opts.anchorer.runOnce(), { name: 'anchorer run', intervalMs: opts.anchorInterval * 1000, log: opts.log }),
   ];
-  return { stop: async () => void (await Promise.all(stops.map((stop) => stop()))) };
+  return { stop: async () => void (await Promise.all(jobs.map((job) => job.stop()))) };
 }
 
 declare module 'fastify' {
