@@ -15,7 +15,6 @@ const nodeOf = (file) => path.relative(src, file).split(path.sep)[0];
 function* sources(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    // lib/verify is a symlink to the client's verifier, which imports only itself.
     if (entry.isSymbolicLink()) continue;
     if (entry.isDirectory()) yield* sources(full);
     else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) yield full;

@@ -10,6 +10,7 @@ import { checkEmbedOptions, checkName, checkParentNode, checkSessionId, checkSiz
 import type { StoredFile, UploadBody, UploadOptions } from './files.js';
 import { loadFiles } from './files-load.js';
 import { fetchManifest, verifyManifestBundle, type ManifestBundle, type VerificationReport, type VerifyConferenceOptions } from './records.js';
+import type { ConferenceDetails, JoinPolicy } from '@v4h/protocol';
 
 /** Options of `new V4H(options)`. */
 export interface V4HOptions {
@@ -31,7 +32,7 @@ export interface V4HOptions {
 }
 
 /** Who may join a conference: see `requestConference`. */
-export type JoinPolicy = 'ORG' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+export type { JoinPolicy };
 
 /** Options of `requestConference`. */
 export interface RequestConferenceOptions {
@@ -49,19 +50,8 @@ export interface JoinConferenceOptions extends JitsiEmbedOptions {
   password?: string;
 }
 
-/** The seed's conference record. */
-export interface ConferenceDetails {
-  sessionId: string;
-  owner: string;
-  created: string;
-  ended: string | null;
-  state: 'requested' | 'started' | 'ended';
-  urlStorage: string | null;
-  hash: string | null;
-  hashType: string | null;
-  DLTId: string | null;
-  DLTType: string | null;
-}
+/** The seed's conference record: the wire's type (@v4h/protocol). */
+export type { ConferenceDetails };
 
 // Captured while the script runs: afterwards document.currentScript is null.
 const loadedFrom: string | undefined = (() => {

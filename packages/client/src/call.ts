@@ -3,24 +3,10 @@ import { V4HError } from './errors.js';
 import type { Emitter } from './events.js';
 import type { FetchLike } from './http.js';
 import type { JitsiMeetExternalAPI } from './jitsi.js';
+import type { Embed } from '@v4h/protocol';
 
-/** What the server answers to start/join: everything needed to open the call. */
-export interface Embed {
-  sessionId: string;
-  state: 'requested' | 'started' | 'ended';
-  /** `<jitsi url>/external_api.js` */
-  scriptUrl: string;
-  /** What `new JitsiMeetExternalAPI(domain, …)` takes: host (with port) and, under a sub-path, that path. */
-  domain: string;
-  roomName: string;
-  /** Jitsi token, or null when the deployment takes none. */
-  jwt: string | null;
-  moderator: boolean;
-  /** The name to pass as `userInfo.displayName`: the token's, so the two agree (in Jitsi modes it names the account). */
-  displayName: string;
-  /** Null when the video engine reports presence to the server itself (the built-in room). */
-  presenceToken: string | null;
-}
+/** What the server answers to start/join: everything needed to open the call (the wire's type). */
+export type { Embed };
 
 /**
  * Why a call is hung up: `leave` (this user only), `end` (the owner ends it for everyone) or `ended` (the

@@ -1,4 +1,5 @@
 // V4HError: the one error type the SDK throws, with a stable code callers can switch on.
+import type { ErrorCode } from '@v4h/protocol';
 
 /** Codes the SDK itself produces. */
 export type V4HClientErrorCode =
@@ -10,23 +11,8 @@ export type V4HClientErrorCode =
   | 'network_error'
   | 'bad_response';
 
-/** Codes the V4H server answers with (see docs/api.md). */
-export type V4HServerErrorCode =
-  | 'validation_failed'
-  | 'bad_request'
-  | 'digest_mismatch'
-  | 'unauthorized'
-  | 'invalid_credentials'
-  | 'invalid_refresh_token'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'conference_ended'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'service_unavailable'
-  | 'internal_error';
+/** Codes the V4H server answers with (see docs/api.md): the wire's list. */
+export type V4HServerErrorCode = ErrorCode;
 
 /** Every code a {@link V4HError} can carry. */
 export type V4HErrorCode = V4HClientErrorCode | V4HServerErrorCode;

@@ -1,28 +1,10 @@
 // Recordings and attachments in the SDK: streamed uploads with progress (XMLHttpRequest in browsers, fetch in Node) and listing.
 import { V4HError, invalidArgument, type V4HErrorCode } from './errors.js';
 import type { FetchLike, HttpClient, TokenSource } from './http.js';
+import type { FileKind, FileList, StoredFile } from '@v4h/protocol';
 
-/** What a stored file is: the consultation's recording, or a document (exam results, prescription…). */
-export type FileKind = 'recording' | 'attachment';
-
-/** A stored file as the server lists it. */
-export interface StoredFile {
-  fileId: string;
-  sessionId: string;
-  kind: FileKind;
-  name: string;
-  size: number;
-  contentType: string;
-  /** Lowercase hex SHA-256 of the bytes, computed by the server as they arrived. */
-  sha256: string;
-  /** `user:<username>` or `recorder`. */
-  uploader: string;
-  /** Whether the participants see it (the owner and the uploader always do). */
-  shared: boolean;
-  created: string;
-  /** A time-limited link that needs no token and supports Range (usable as a `<video src>`). */
-  url: string;
-}
+/** What a stored file is (recording or attachment), and a stored file as the server lists it: the wire's types. */
+export type { FileKind, StoredFile };
 
 /** Upload progress: bytes sent so far and the file's size. */
 export interface UploadProgress {
@@ -82,7 +64,7 @@ export async function shareFile(http: HttpClient, sessionId: string, fileId: str
 }
 
 export async function listFiles(http: HttpClient, sessionId: string): Promise<StoredFile[]> {
-  const answer = await http.request<{ items: StoredFile[] }>('GET', `/api/conferences/${encodeURIComponent(sessionId)}/files`);
+  const answer = await http.request<FileList>('GET', `/api/conferences/${encodeURIComponent(sessionId)}/files`);
   return answer.items;
 }
 

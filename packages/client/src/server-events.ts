@@ -1,9 +1,10 @@
 // Follows a conference's events from the server (SSE read with fetch, docs/api.md): sends the current access token,
 // reconnects with backoff and Last-Event-ID, and stops for good on 403/404 or when told to.
+import type { ConferenceEventType, PublicEvent } from '@v4h/protocol';
 import type { FetchLike, TokenSource } from './http.js';
 
 /** Calls `onEvent(type, event)` for each conference event from now on; returns the function that stops following. */
-export function followConference(url: string, fetchFn: FetchLike, tokens: TokenSource, onEvent: (type: string, event: unknown) => void): () => void {
+export function followConference(url: string, fetchFn: FetchLike, tokens: TokenSource, onEvent: (type: ConferenceEventType, event: PublicEvent) => void): () => void {
   const abort = new AbortController();
   let lastId = '';
   void (async () => {
@@ -25,7 +26,8 @@ export function followConference(url: string, fetchFn: FetchLike, tokens: TokenS
             const field = (name: string) => new RegExp(`^${name}: ?(.*)`, 'm').exec(block)?.[1];
             lastId = field('id') ?? lastId;
             const type = field('event');
-            if (type) onEvent(type, JSON.parse(field('data') ?? 'null'));
+            // Names and events are the wire's (@v4h/protocol); a name this SDK does not know yet passes through unheeded.
+            if (type) onEvent(type as ConferenceEventType, JSON.parse(field('data') ?? 'null') as PublicEvent);
           }
         }
       } catch {

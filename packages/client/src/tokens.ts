@@ -1,6 +1,7 @@
 // Token storage (memory, sessionStorage or custom) and renewal: scheduled before expiry, single flight.
 import { V4HError, isV4HError } from './errors.js';
 import type { TokenSource } from './http.js';
+import type { TokenPair } from '@v4h/protocol';
 
 /** What the SDK keeps about a signed-in user. */
 export interface StoredTokens {
@@ -40,12 +41,8 @@ export function sessionTokenStore(key = 'v4h.tokens'): TokenStore {
   };
 }
 
-/** A server's token pair answer. */
-export interface TokenAnswer {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-}
+/** A server's token pair answer (the wire's type). */
+export type TokenAnswer = TokenPair;
 
 export interface TokenManagerOptions {
   store: TokenStore;

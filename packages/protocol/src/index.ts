@@ -1,4 +1,26 @@
-// Public entry of @v4h/protocol: the HTTP wire (schemas and their types), error codes and event names.
-// The record format and its verifier are the subpath `@v4h/protocol/verify` (no TypeBox in it: browsers load it).
+// Public entry of @v4h/protocol: the HTTP wire (TypeBox schemas, each with its Static type of the same name), the error
+// codes and the event names. The record format and its verifier are the subpath `@v4h/protocol/verify` (no TypeBox in
+// it: browsers load it). The SDK imports only types from here, so nothing of this entry reaches its bundles.
 export { ERROR_STATUS, ERROR_CODES, ErrorBody } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export { CONFERENCE_EVENT_TYPES, PublicEvent } from './events.js';
+export type { ConferenceEventType } from './events.js';
+export { LoginBody, RefreshBody, TokenPair, OkBody, SessionBody } from './auth.js';
+export {
+  JoinPolicy,
+  ConferenceRequest,
+  SessionIdBody,
+  ProfileBody,
+  GuestBody,
+  PresenceBody,
+  ConferenceState,
+  ConferenceDetails,
+  Embed,
+  GuestUrl,
+  GuestRevoked,
+  ConferenceList,
+  PresenceReply,
+} from './conferences.js';
+export { FileKind, StoredFile, FileList } from './storage.js';
+export { QualityReply } from './quality.js';
+export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';

@@ -1,36 +1,11 @@
 // Coded errors thrown by services, and the one Fastify error handler that maps them to `{ error, message }`.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from '@fastify/type-provider-typebox';
+import { ERROR_STATUS, ErrorBody, type ErrorCode } from '@v4h/protocol';
 import { backendOf } from './metrics/backends.js';
 import { isSqliteBusy } from './db/sqlite-lock.js';
 
-/** Stable error codes (see docs/api.md); each maps to one HTTP status. */
-export const ERROR_STATUS = {
-  validation_failed: 400,
-  bad_request: 400,
-  digest_mismatch: 400,
-  unauthorized: 401,
-  invalid_credentials: 401,
-  invalid_refresh_token: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  conference_ended: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  range_not_satisfiable: 416,
-  rate_limited: 429,
-  internal_error: 500,
-  service_unavailable: 503,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
-/** `{ error, message }`, the body of every error answer (docs/api.md): the response schema routes declare. */
-export const ErrorBody = Type.Object(
-  { error: Type.String({ description: 'stable error code' }), message: Type.String() },
-  { description: 'error' },
-);
+// The codes, their statuses and the `{ error, message }` body are the wire's (docs/api.md): @v4h/protocol owns them.
+export { ERROR_STATUS, ErrorBody, type ErrorCode };
 
 /** An error meant for the caller: its code and message are sent as they are. */
 export class AppError extends Error {

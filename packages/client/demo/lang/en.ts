@@ -102,6 +102,7 @@ export const en = {
     conference_ended: 'This consultation has ended.',
     payload_too_large: 'This is too large.',
     unsupported_media_type: 'This kind of file is not accepted.',
+    range_not_satisfiable: 'That part of the file does not exist.',
     rate_limited: 'Too many attempts: wait a moment and try again.',
     service_unavailable: 'The server is busy: try again in a moment.',
     internal_error: 'Something went wrong on the server.',

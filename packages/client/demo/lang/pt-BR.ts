@@ -96,6 +96,7 @@ export const ptBR: Strings = {
     conference_ended: 'Esta consulta foi encerrada.',
     payload_too_large: 'Isto é grande demais.',
     unsupported_media_type: 'Este tipo de arquivo não é aceito.',
+    range_not_satisfiable: 'Essa parte do arquivo não existe.',
     rate_limited: 'Tentativas demais: espere um pouco e tente de novo.',
     service_unavailable: 'O servidor está ocupado: tente de novo em instantes.',
     internal_error: 'Algo deu errado no servidor.',

@@ -1,6 +1,7 @@
 // Accounts and tokens: users (argon2id), login with rate limits, refresh-token rotation with reuse detection, logout.
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import type { TokenPair } from '@v4h/protocol';
 import { AppError, notFound } from '../errors.js';
 import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -10,13 +11,8 @@ import { checkUsername, normalizeUsername } from './usernames.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RefreshTokenRepository } from './refresh-tokens.js';
 
-/** What login and refresh answer (docs/api.md). */
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  /** Seconds until the access token expires. */
-  expiresIn: number;
-}
+/** What login and refresh answer (docs/api.md): the wire's type. */
+export type { TokenPair };
 
 export interface UserSummary {
   username: string;

@@ -33,7 +33,7 @@ const insertWithFirstEvent = prepareQuery((db, p: { ownerId: string; roomName: s
 
 /** Inserts the conference and its first event atomically; rejects (unique violation) when the session id exists. */
 export async function createConference(db: Db, c: NewConference): Promise<void> {
-  const event = { sessionId: c.sessionId, type: 'requested', actor: c.actor, at: c.now };
+  const event = { sessionId: c.sessionId, type: 'requested' as const, actor: c.actor, at: c.now };
   if (db.dialect === 'postgres') {
     await insertWithFirstEvent.run(db.kysely, { ownerId: c.ownerId, roomName: c.roomName, now: c.now, joinPolicy: c.joinPolicy, joinPasswordHash: c.joinPasswordHash, ...firstEventRow(event) });
     return;

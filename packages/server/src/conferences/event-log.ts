@@ -4,21 +4,14 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { canonicalize, EVENT_FORMAT_VERSION, GENESIS_HASH, type Json, type ManifestEvent } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
 import type { ConferenceEventsTable, Database } from '../db/schema.js';
+import type { ConferenceEventType } from '@v4h/protocol';
 import { prepareQuery } from '../db/prepared.js';
 import { conferenceById } from './repository.js';
 
 export { EVENT_FORMAT_VERSION, GENESIS_HASH };
 
-export type EventType =
-  | 'requested'
-  | 'started'
-  | 'token_issued'
-  | 'guest_link_issued'
-  | 'joined'
-  | 'left'
-  | 'ended'
-  | 'file_stored'
-  | (string & {});
+/** The types of events the log holds: the wire's list (the event channel names its events by them). */
+export type EventType = ConferenceEventType;
 
 /** An event as it appears in a manifest, without its `hash`: exactly the object whose JCS bytes are hashed. */
 export type CanonicalEvent = Omit<ManifestEvent, 'hash'>;

@@ -5,6 +5,7 @@ import type { Authenticate } from '../auth/authenticate.js';
 import { AppError, ErrorBody } from '../errors.js';
 import type { ConferenceService } from './service.js';
 import * as S from './schemas.js';
+import * as W from '@v4h/protocol';
 import type { AccessAudit } from '../audit/access-audit.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
@@ -26,7 +27,7 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
   });
 
   app.post('/:sessionId/presence', {
-    schema: { tags: ['conferences'], summary: 'Report that you joined or left the call (Jitsi calls; the SDK sends it with its presence token)', params: S.SessionIdParam, body: S.PresenceBody, response: { 200: S.PresenceReply, ...errors } },
+    schema: { tags: ['conferences'], summary: 'Report that you joined or left the call (Jitsi calls; the SDK sends it with its presence token)', params: S.SessionIdParam, body: W.PresenceBody, response: { 200: W.PresenceReply, ...errors } },
     handler: async (request) => {
       const result = await conferences.reportPresence(request.body.presenceToken, request.body.event, request.params.sessionId);
       return result;
@@ -38,7 +39,7 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     r.addHook('onRequest', authenticate);
 
     r.post('/', {
-      schema: { ...secured, summary: 'Request a conference', body: S.RequestBody, response: { 200: S.SessionIdBody, 201: S.SessionIdBody, ...errors } },
+      schema: { ...secured, summary: 'Request a conference', body: W.ConferenceRequest, response: { 200: W.SessionIdBody, 201: W.SessionIdBody, ...errors } },
       // A POST with no body at all (curl -X POST, fetch without body) means "no options", as `{}` does.
       preValidation: async (request) => {
         if (request.body === undefined || request.body === null) request.body = {};
@@ -51,7 +52,7 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     });
 
     r.get('/', {
-      schema: { ...secured, summary: 'List my conferences, newest first', querystring: S.ListQuery, response: { 200: S.ListReply, ...errors } },
+      schema: { ...secured, summary: 'List my conferences, newest first', querystring: S.ListQuery, response: { 200: W.ConferenceList, ...errors } },
       handler: async (request) => {
         const { limit = 20, cursor } = request.query;
         const page = await conferences.list(request.user!, { limit, cursor });
@@ -61,7 +62,7 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     });
 
     r.get('/:sessionId', {
-      schema: { ...secured, summary: "A conference's details (owner)", params: S.SessionIdParam, response: { 200: S.Details, ...errors } },
+      schema: { ...secured, summary: "A conference's details (owner)", params: S.SessionIdParam, response: { 200: W.ConferenceDetails, ...errors } },
       // Answered once the read is in the access audit (fail-closed: audit/access-audit.ts).
       handler: async (request) => {
         const details = await conferences.details(request.user!, request.params.sessionId);
@@ -71,27 +72,27 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     });
 
     r.post('/:sessionId/start', {
-      schema: { ...secured, summary: 'Start the call (owner)', params: S.SessionIdParam, body: S.ProfileBody, response: { 200: S.Embed, ...errors } },
+      schema: { ...secured, summary: 'Start the call (owner)', params: S.SessionIdParam, body: W.ProfileBody, response: { 200: W.Embed, ...errors } },
       handler: async (request) => conferences.start(request.user!, request.params.sessionId, request.body ?? {}),
     });
 
     r.post('/:sessionId/join', {
-      schema: { ...secured, summary: 'Join the call', params: S.SessionIdParam, body: S.ProfileBody, response: { 200: S.Embed, ...errors } },
+      schema: { ...secured, summary: 'Join the call', params: S.SessionIdParam, body: W.ProfileBody, response: { 200: W.Embed, ...errors } },
       handler: async (request) => conferences.join(request.user!, request.params.sessionId, request.body ?? {}),
     });
 
     r.post('/:sessionId/guest-url', {
-      schema: { ...secured, summary: 'A link for a guest without an account (owner)', params: S.SessionIdParam, body: S.GuestBody, response: { 200: S.GuestUrl, ...errors } },
+      schema: { ...secured, summary: 'A link for a guest without an account (owner)', params: S.SessionIdParam, body: W.GuestBody, response: { 200: W.GuestUrl, ...errors } },
       handler: async (request) => conferences.guestUrl(request.user!, request.params.sessionId, request.body),
     });
 
     r.post('/:sessionId/guests/:guestId/revoke', {
-      schema: { ...secured, summary: 'Revoke a guest link; its guest leaves the built-in room (owner)', params: S.GuestParams, response: { 200: S.GuestRevoked, ...errors } },
+      schema: { ...secured, summary: 'Revoke a guest link; its guest leaves the built-in room (owner)', params: S.GuestParams, response: { 200: W.GuestRevoked, ...errors } },
       handler: async (request) => conferences.removals.revokeGuest(request.user!, request.params.sessionId, request.params.guestId),
     });
 
     r.post('/:sessionId/end', {
-      schema: { ...secured, summary: 'End the conference for everyone (owner)', params: S.SessionIdParam, response: { 200: S.Details, ...errors } },
+      schema: { ...secured, summary: 'End the conference for everyone (owner)', params: S.SessionIdParam, response: { 200: W.ConferenceDetails, ...errors } },
       handler: async (request) => conferences.end(request.user!, request.params.sessionId),
     });
   });

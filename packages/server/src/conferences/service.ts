@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { ConferencesTable, Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
+import type { ConferenceDetails, Embed } from '@v4h/protocol';
 import { iso } from '../lib/clock.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
 import { AppError, forbidden, notFound, unauthorized } from '../errors.js';
@@ -31,34 +32,8 @@ export interface Caller {
   familyId?: string;
 }
 
-/** Exactly the seed's getConference record. */
-export interface ConferenceDetails {
-  sessionId: string;
-  owner: string;
-  created: string;
-  ended: string | null;
-  state: ConferencesTable['state'];
-  urlStorage: string | null;
-  hash: string | null;
-  hashType: string | null;
-  DLTId: string | null;
-  DLTType: string | null;
-}
-
-/** What the SDK needs to open the call. */
-export interface Embed {
-  sessionId: string;
-  state: ConferencesTable['state'];
-  scriptUrl: string;
-  domain: string;
-  roomName: string;
-  jwt: string | null;
-  moderator: boolean;
-  /** The name to open the call with (the IFrame's `userInfo.displayName`): the one the token carries, in Jitsi modes with the account marked. */
-  displayName: string;
-  /** Null when the video engine reports presence itself (the built-in room): the SDK then reports nothing. */
-  presenceToken: string | null;
-}
+// The seed's getConference record and the call embed are the wire's.
+export type { ConferenceDetails, Embed };
 
 export type EndReason = 'owner' | 'moderator' | 'last_participant_left' | 'max_duration' | 'idle_timeout';
 export interface Profile {

@@ -1,18 +1,9 @@
 // What the event channel (and later webhooks) may say about a logged event: ids, kinds and reasons, never names.
 import type { ConferenceEventsTable } from '../db/schema.js';
+import type { ConferenceEventType, PublicEvent } from '@v4h/protocol';
 
-/** A conference event as the server→SDK channel sends it (docs/api.md, "Conference events"). */
-export interface PublicEvent {
-  sessionId: string;
-  /** The event's sequence number in the conference's log: the stream's event id. */
-  seq: number;
-  type: string;
-  /** ISO 8601. */
-  at: string;
-  /** The chained event's hash, so that a receiver can check it against the sealed manifest later. */
-  hash: string;
-  data: Record<string, unknown>;
-}
+/** A conference event as the server→SDK channel sends it (docs/api.md, "Conference events"): the wire's type. */
+export type { PublicEvent };
 
 // The log's data members that identify nobody. Everything else (a guest's name, a file's name, the uploader, the
 // actor) stays out: the stream reaches every participant, and webhooks reach other systems.
@@ -28,5 +19,5 @@ export function publicEvent(row: ConferenceEventsTable): PublicEvent {
     // Stored by appendEvent as canonical JSON: unreadable data is shared as none.
   }
   for (const [key, value] of Object.entries(parsed ?? {})) if (SHAREABLE.has(key)) data[key] = value;
-  return { sessionId: row.session_id, seq: Number(row.seq), type: row.type, at: new Date(Number(row.at)).toISOString(), hash: row.hash, data };
+  return { sessionId: row.session_id, seq: Number(row.seq), type: row.type as ConferenceEventType, at: new Date(Number(row.at)).toISOString(), hash: row.hash, data };
 }

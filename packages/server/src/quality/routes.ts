@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Authenticate } from '../auth/authenticate.js';
 import { ErrorBody } from '../errors.js';
 import { SessionIdParam } from '../conferences/schemas.js';
-import { QualityReply } from './schemas.js';
+import { QualityReply } from '@v4h/protocol';
 import type { QualityService } from './service.js';
 
 export const qualityRoutes: FastifyPluginAsync<{ quality: QualityService; authenticate: Authenticate; isAdmin: (user: { username: string }) => boolean }> = async (

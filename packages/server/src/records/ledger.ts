@@ -1,19 +1,10 @@
 // The ledger interface: the embedded chain (`local`) or an EVM chain (a JSON-RPC URL), chosen by config.ledger.url.
 import type { AnchorBatchesTable } from '../db/schema.js';
+import type { LedgerDescription } from '@v4h/protocol';
 import type { EvmAnchor, LocalAnchor } from '@v4h/protocol/verify';
 
-/** What GET /.well-known/v4h-ledger.json publishes. */
-export interface LedgerDescription {
-  type: string;
-  /** Local ledger: the Ed25519 public key (raw 32 bytes, base64url) and as a JWK. */
-  publicKey?: string;
-  publicKeyJwk?: { kty: 'OKP'; crv: 'Ed25519'; x: string };
-  /** EVM: the chain and the anchoring account (sender and recipient of every anchor transaction). */
-  chainId?: number;
-  address?: string;
-  /** How the root is carried (EVM). */
-  anchorData?: string;
-}
+/** What GET /.well-known/v4h-ledger.json publishes: the wire's type. */
+export type { LedgerDescription };
 
 export type AnchorDetails = Omit<LocalAnchor, 'status'> | Omit<EvmAnchor, 'status'>;
 

@@ -10,6 +10,7 @@ import { isInline } from './media-types.js';
 import { contentDisposition } from './content-disposition.js';
 import type { Download, FileService, Principal, RangeHeaders, UploadInput } from './service.js';
 import * as S from './schemas.js';
+import * as W from '@v4h/protocol';
 import { trackUpload } from '../metrics/track.js';
 import { linkActor, type AccessAudit, type AccessRead } from '../audit/access-audit.js';
 
@@ -86,7 +87,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
       params: S.SessionParams,
       querystring: S.UploadQuery,
       body: S.UploadBody,
-      response: { 201: S.StoredFile, ...uploadErrors },
+      response: { 201: W.StoredFile, ...uploadErrors },
     },
     handler: async (request, reply) => {
       const stored = await upload(request, principals.get(request)!, { sessionId: request.params.sessionId }, request.query);
@@ -106,7 +107,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
       params: S.RoomParams,
       querystring: S.UploadQuery,
       body: S.UploadBody,
-      response: { 201: S.StoredFile, ...uploadErrors },
+      response: { 201: W.StoredFile, ...uploadErrors },
     },
     handler: async (request, reply) => {
       const stored = await upload(request, principals.get(request)!, { roomName: request.params.roomName }, request.query);
@@ -116,7 +117,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.get('/api/conferences/:sessionId/files', {
     onRequest: authenticate,
-    schema: { tags, security: [{ bearer: [] }], summary: "A conference's files the caller may see, oldest first (owner: all; others: their own and shared ones)", params: S.SessionParams, response: { 200: S.FileList, ...errors } },
+    schema: { tags, security: [{ bearer: [] }], summary: "A conference's files the caller may see, oldest first (owner: all; others: their own and shared ones)", params: S.SessionParams, response: { 200: W.FileList, ...errors } },
     handler: async (request) => {
       const items = await files.list(request.user!, request.params.sessionId);
       await audit.record({ actor: `user:${request.user!.id}`, action: 'file_list', sessionId: request.params.sessionId, listed: items.map((f) => f.fileId), ip: request.ip });
@@ -126,7 +127,7 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.post('/api/conferences/:sessionId/files/:fileId/share', {
     onRequest: authenticate,
-    schema: { tags, security: [{ bearer: [] }], summary: 'Share a file with the participants (owner)', params: S.FileParams, response: { 200: S.StoredFile, ...errors } },
+    schema: { tags, security: [{ bearer: [] }], summary: 'Share a file with the participants (owner)', params: S.FileParams, response: { 200: W.StoredFile, ...errors } },
     handler: async (request) => files.share(request.user!, request.params.sessionId, request.params.fileId),
   });
 

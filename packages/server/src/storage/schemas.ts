@@ -1,9 +1,8 @@
-// JSON schemas of the file routes (they also document the API in /openapi.json).
+// Path, query and raw-body schemas of the file routes; their JSON bodies are the wire's (@v4h/protocol). Both document the API in /openapi.json.
 import { Type } from '@fastify/type-provider-typebox';
-
+import { FileKind } from '@v4h/protocol';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
-export const Kind = Type.Union([Type.Literal('recording'), Type.Literal('attachment')]);
 
 export const SessionParams = Type.Object({ sessionId: Id });
 export const RoomParams = Type.Object({ roomName: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$', description: 'the Jitsi room name' }) });
@@ -12,7 +11,7 @@ export const SignedParams = Type.Object({ fileId: Id });
 
 export const UploadQuery = Type.Object(
   {
-    kind: Kind,
+    kind: FileKind,
     name: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\\\\\u0000-\\u001f\\u007f]+$', description: 'file name shown to readers (no slashes)' }),
     ),
@@ -29,22 +28,6 @@ export const SignedQuery = Type.Object(
   { expires: Type.Integer({ minimum: 0 }), signature: Type.String({ minLength: 1, maxLength: 128 }) },
   { additionalProperties: false },
 );
-
-export const StoredFile = Type.Object({
-  fileId: Type.String(),
-  sessionId: Type.String(),
-  kind: Kind,
-  name: Type.String(),
-  size: Type.Integer(),
-  contentType: Type.String(),
-  sha256: Type.String({ description: 'lowercase hex SHA-256 of the bytes' }),
-  uploader: Type.String({ description: '`user:<username>` or `recorder`' }),
-  shared: Type.Boolean({ description: 'whether the participants see it (the owner and the uploader always do)' }),
-  created: Type.String({ format: 'date-time' }),
-  url: Type.String({ description: 'time-limited download link (Range supported), no token needed' }),
-});
-
-export const FileList = Type.Object({ items: Type.Array(StoredFile) });
 
 export const Binary = Type.String({ description: 'the file bytes (206 with Content-Range for a Range request)' });
 

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Database, FilesTable } from '../db/schema.js';
+import type { StoredFile } from '@v4h/protocol';
 import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
@@ -37,21 +38,8 @@ export interface UploadInput {
   body: Readable;
 }
 
-/** A stored file as the API shows it; `url` is a time-limited link that needs no token. */
-export interface StoredFile {
-  fileId: string;
-  sessionId: string;
-  kind: FileKind;
-  name: string;
-  size: number;
-  contentType: string;
-  sha256: string;
-  uploader: string;
-  /** Whether the participants see it (the owner and the uploader always do). */
-  shared: boolean;
-  created: string;
-  url: string;
-}
+/** A stored file as the API shows it (the wire's type); `url` is a time-limited link that needs no token. */
+export type { StoredFile };
 
 /** The request's `Range` and `If-Range` headers; `headersOnly` for HEAD (the bytes are not fetched). */
 export interface RangeHeaders {

@@ -1,7 +1,7 @@
 // Test fixtures for records: conferences written straight to the database through the real event log.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { appendEvent } from '../conferences/event-log.js';
+import { appendEvent, type EventType } from '../conferences/event-log.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
 import type { TestApp } from './test-app.js';
 
@@ -19,7 +19,7 @@ export async function endedConference(db: Kysely<Database>, ownerId: string, at:
     .insertInto('conferences')
     .values({ session_id: sessionId, owner_id: ownerId, room_name: newRoomName(), state: 'ended', created_at: at - 60_000, started_at: at - 50_000, ended_at: at, end_reason: 'owner', last_activity_at: at, hash: null, hash_type: null, dlt_id: null, dlt_type: null, join_policy: 'ORG', join_password_hash: null })
     .execute();
-  const log = (type: string, actor: string, ms: number, data = {}) => appendEvent(db, { sessionId, type, actor, at: ms, data });
+  const log = (type: EventType, actor: string, ms: number, data = {}) => appendEvent(db, { sessionId, type, actor, at: ms, data });
   await log('requested', 'user:owner', at - 60_000);
   await log('started', 'user:owner', at - 50_000, { roomName: 'room' });
   await log('token_issued', 'user:owner', at - 50_000, { moderator: true });

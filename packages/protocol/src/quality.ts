@@ -1,5 +1,5 @@
-// JSON schemas of the call quality route (they also document it in /openapi.json).
-import { Type } from '@fastify/type-provider-typebox';
+// The body of GET /api/conferences/:sessionId/quality: the built-in room's call quality summaries (docs/room.md).
+import { Type, type Static } from 'typebox';
 
 const Pair = (a: string, b: string, description: string) =>
   Type.Union([Type.Object({ [a]: Type.Number(), [b]: Type.Number() }, { additionalProperties: false }), Type.Null()], { description });
@@ -19,3 +19,4 @@ export const QualityReply = Type.Object({
     }),
   ),
 });
+export type QualityReply = Static<typeof QualityReply>;

@@ -1,0 +1,11 @@
+// Pieces the wire schemas share.
+import { Type, type TString } from 'typebox';
+
+/**
+ * A string or null. `type: ['string', 'null']` rather than anyOf: fast-json-stringify writes it directly, where an anyOf
+ * made it run an ajv validation per field on every getConference answer. Same JSON Schema meaning (OpenAPI 3.1).
+ */
+export const nullable = (t: TString) => Type.Unsafe<string | null>({ ...t, type: ['string', 'null'] });
+
+/** A conference's id: caller-chosen or random, URL-safe. */
+export const SESSION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
