@@ -10,7 +10,7 @@ import { iso } from '../lib/clock.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
 import { AppError, forbidden, notFound, unauthorized } from '../errors.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
-import { appendEvent, lockConference, type NewEvent } from './event-log.js';
+import { appendEvent, lockConference, type NewEvent } from '../db/event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
 import { createConference } from './creation.js';

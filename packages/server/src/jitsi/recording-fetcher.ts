@@ -6,7 +6,7 @@ import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { RecordingHost } from '../config.js';
 import { AppError } from '../errors.js';
-import { appendEvent, lockConference } from '../conferences/event-log.js';
+import { appendEvent, lockConference } from '../db/event-log.js';
 import type { FileService } from '../storage/service.js';
 import { baseMediaType, isAllowed } from '../storage/media-types.js';
 import { allowedRecordingUrl } from './recording-link.js';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { verifyBundle, fromBase64, type ManifestBundle } from '../lib/verify/index.js';
-import { appendEvent } from '../conferences/event-log.js';
+import { appendEvent } from '../db/event-log.js';
 import { canonicalize } from '../lib/verify/jcs.js';
 import { signingKeyFromPem } from './signing-key.js';
 import { sha256Hex } from '../lib/ids.js';

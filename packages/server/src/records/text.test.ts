@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { canonicalize } from '../lib/verify/jcs.js';
 import { sha256Hex } from '../lib/ids.js';
-import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
+import { canonicalEvent, eventHash, GENESIS_HASH } from '../db/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
 import type { Manifest, ManifestEvent } from '../lib/verify/format.js';
 import { MANIFEST_FORMAT_VERSION, manifestText, storedManifestText } from './text.js';

@@ -6,7 +6,7 @@ import type { Database, FilesTable } from '../db/schema.js';
 import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
-import { appendEvent, lockConference } from '../conferences/event-log.js';
+import { appendEvent, lockConference } from '../db/event-log.js';
 import { commitPersonalData } from '../privacy/commitments.js';
 import { NotFoundInStorage, type ByteRange } from './backend.js';
 import { IntegrityError, MasterKeyError, SCHEME, type EncryptedStorage, type MasterKeyring, type SealedKey } from './encryption.js';

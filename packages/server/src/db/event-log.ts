@@ -4,9 +4,8 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { canonicalize } from '../lib/verify/jcs.js';
 import { EVENT_FORMAT_VERSION, GENESIS_HASH, type Json, type ManifestEvent } from '../lib/verify/format.js';
 import { sha256Hex } from '../lib/ids.js';
-import type { ConferenceEventsTable, Database } from '../db/schema.js';
-import { prepareQuery } from '../db/prepared.js';
-import { conferenceById } from './repository.js';
+import type { ConferenceEventsTable, Database } from './schema.js';
+import { prepareQuery } from './prepared.js';
 
 export { EVENT_FORMAT_VERSION, GENESIS_HASH };
 
@@ -128,6 +127,8 @@ function chainedRow(event: NewEvent, last: { seq: number; hash: string } | undef
   return { ...row, hash: sha256Hex(canonicalEventText(row)) };
 }
 
+// The same row as conferences/repository.ts conferenceById: the event log, used by every domain, imports no domain.
+const conferenceById = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
 const conferenceForUpdate = prepareQuery((db, p: { sessionId: string }) =>
   db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId).forUpdate(),
 );
