@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { listEvents, canonicalEvent, eventHash, GENESIS_HASH } from '../db/event-log.js';
-import { findSubjectKey } from '../privacy/commitments.js';
+import { findSubjectKey } from '../db/commitments.js';
 import { verifyCommitment } from '../lib/verify/index.js';
 
 let t: TestApp;

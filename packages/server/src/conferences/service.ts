@@ -18,7 +18,7 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import { accountAdmitted } from '../auth/admission.js';
 import { AccessPolicy, accessOf } from './access-policy.js';
 import type { JoinPolicy } from '../db/schema.js';
-import { commitPersonalData } from '../privacy/commitments.js';
+import { commitPersonalData } from '../db/commitments.js';
 import { normalizeUsername } from '../auth/usernames.js';
 import { RemovalService } from './removals.js';
 import { accountMarkedName, type Arrival } from '../jitsi/display-names.js';

@@ -7,7 +7,7 @@ import { iso, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { appendEvent, lockConference } from '../db/event-log.js';
-import { commitPersonalData } from '../privacy/commitments.js';
+import { commitPersonalData } from '../db/commitments.js';
 import { NotFoundInStorage, type ByteRange } from './backend.js';
 import { IntegrityError, MasterKeyError, SCHEME, type EncryptedStorage, type MasterKeyring, type SealedKey } from './encryption.js';
 import { declaredSha256 } from './digests.js';
