@@ -12,7 +12,7 @@ import { NotFoundInStorage, type ByteRange } from './backend.js';
 import { IntegrityError, MasterKeyError, SCHEME, type EncryptedStorage, type MasterKeyring, type SealedKey } from './encryption.js';
 import { declaredSha256 } from './digests.js';
 import { HashingStream } from './hashing-stream.js';
-import { baseMediaType, defaultName, isAllowed, allowedTypes, type FileKind } from './media-types.js';
+import { baseMediaType, defaultName, isAllowed, allowedTypes, type FileKind } from '../lib/media-types.js';
 import { FilesRepository, type ConferenceRef } from './repository.js';
 import { parseRange } from './ranges.js';
 import { createLinkSigner, type LinkSigner } from './signed-links.js';
