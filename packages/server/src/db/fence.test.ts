@@ -18,9 +18,7 @@ const files = sources(src).map((file) => ({ name: path.relative(src, file).split
 
 /** `file:line` of every line of the files outside `allowed` that matches `pattern`. */
 function offenders(pattern: RegExp, allowed: (name: string) => boolean): string[] {
-  return files
-    .filter((f) => !allowed(f.name))
-    .flatMap((f) => f.text.split('\n').flatMap((line, i) => (pattern.test(line) ? [`${f.name}:${i + 1}`] : [])));
+  return files.filter((f) => !allowed(f.name)).flatMap((f) => f.text.split('\n').flatMap((line, i) => (pattern.test(line) ? [`${f.name}:${i + 1}`] : [])));
 }
 
 describe('the performance layer', () => {
