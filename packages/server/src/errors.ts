@@ -1,7 +1,7 @@
 // Coded errors thrown by services, and the one Fastify error handler that maps them to `{ error, message }`.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, ErrorBody, type ErrorCode } from '@v4h/protocol';
-import { backendOf } from './metrics/backends.js';
+import { backendOf } from './lib/error-backends.js';
 import { isSqliteBusy } from './db/sqlite-lock.js';
 
 // The codes, their statuses and the `{ error, message }` body are the wire's (docs/api.md): @v4h/protocol owns them.
