@@ -42,7 +42,7 @@ async function verifyToken(jwt: string | null | undefined, _room?: string, optio
   if (!jwt || jwt === 'bad') throw new RoomTokenError('token_invalid', 'bad');
   if (jwt.endsWith(':expired') && !options?.expiredUpTo) throw new RoomTokenError('token_expired', 'expired');
   const [id, mod] = jwt.split(':');
-  return { id: id!, userId: id!.startsWith('guest-') ? null : id!, name: id!, avatar: null, moderator: mod === 'mod', familyId: null, expiresAt: Date.now() + 60_000 };
+  return { id: id, userId: id.startsWith('guest-') ? null : id, name: id, avatar: null, moderator: mod === 'mod', familyId: null, expiresAt: Date.now() + 60_000 };
 }
 
 function client(service: RoomService) {
