@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, forbidden, notFound } from '../errors.js';
-import type { ManifestBundle } from '../lib/verify/format.js';
+import type { ManifestBundle } from '@v4h/protocol/verify';
 import type { Ledger, LedgerDescription } from './ledger.js';
 import { loadBundle } from './bundle.js';
 import { createVerificationLinkSigner, type VerificationLinkSigner } from './verification-links.js';
