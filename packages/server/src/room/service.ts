@@ -6,6 +6,7 @@ import type { QualitySummary } from './quality.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
 import { turnCredentials, type TurnSettings } from './turn.js';
 import type { BusEnvelope, MemberRecord, RoomBus } from './bus.js';
+import { permitsFromRow } from '../conferences/access-policy.js';
 
 /** What the room needs from the conferences domain (ConferenceService fits it). */
 export interface RoomConferences {
@@ -16,6 +17,11 @@ export interface RoomConferences {
   onEnded(listener: (sessionId: string, roomName: string) => void): () => void;
 }
 
+/** The access policy's answers the room needs (conferences/access-policy.ts: AccessPolicy fits it). */
+export interface RoomAccess {
+  permits(who: { kind: 'user'; id: string } | { kind: 'guest'; id: string }, conference: { ownerId: string }, action: { do: 'save_chat' }): boolean;
+}
+
 /** One browser's WebSocket, as the service sees it. */
 export interface RoomSocket {
   send(data: string): void;
@@ -24,6 +30,8 @@ export interface RoomSocket {
 
 export interface RoomServiceOptions {
   conferences: RoomConferences;
+  /** Who may do what in a conference (default: the policy's rules from the conference row, permitsFromRow). */
+  access?: RoomAccess;
   verifyToken: RoomTokenVerifier;
   /** The event-log actor for a verified identity (`user:<userId>` or `guest:<guestId>`). */
   actorFor(identity: RoomIdentity): Promise<string>;
@@ -126,8 +134,11 @@ export class RoomService {
   #checkingAccounts = false;
   readonly #processTimer: NodeJS.Timeout | undefined;
 
+  readonly #access: RoomAccess;
+
   constructor(options: RoomServiceOptions) {
     this.#o = options;
+    this.#access = options.access ?? { permits: permitsFromRow };
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
     // A guest link revoked over the API: its guest leaves the room now, on whichever process holds its socket (the
     // process that answered the request may hold no member of the room at all).
@@ -613,9 +624,12 @@ export class RoomService {
         return this.#sendTo(room, target, chat);
       }
       case 'save-chat': {
-        if (p.identity.userId === null || p.identity.userId !== room.ownerId) return this.#send(p.socket, error('not_owner', 'only the owner can save the chat', false));
+        const userId = p.identity.userId;
+        if (userId === null || !this.#access.permits({ kind: 'user', id: userId }, room, { do: 'save_chat' })) {
+          return this.#send(p.socket, error('not_owner', 'only the owner can save the chat', false));
+        }
         if (!this.#o.saveChat) return this.#send(p.socket, error('unavailable', 'saving the chat is not available', false));
-        const saved = await this.#o.saveChat({ sessionId: room.sessionId, userId: p.identity.userId, transcript: msg.transcript }).catch((e) => {
+        const saved = await this.#o.saveChat({ sessionId: room.sessionId, userId, transcript: msg.transcript }).catch((e) => {
           this.#o.log?.warn({ err: e }, 'room: saving the chat failed');
           return undefined;
         });
