@@ -2,6 +2,7 @@
 // or not at all. The default, truncated, says where a read came from (an office, a provider) without naming a device.
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { legacyLabelKey } from '../lib/keys.js';
 
 export type AddressPolicy = 'truncated' | 'hashed' | 'full' | 'none';
 export const ADDRESS_POLICIES: readonly AddressPolicy[] = ['truncated', 'hashed', 'full', 'none'];
@@ -15,7 +16,9 @@ export function addressKeeper(policy: AddressPolicy, secret: string): (ip: strin
   if (policy === 'none') return () => null;
   if (policy === 'full') return (ip) => ip ?? null;
   if (policy === 'truncated') return (ip) => (ip === undefined ? null : truncate(ip));
-  const key = createHmac('sha256', secret).update('v4h audit addresses').digest();
+  // The label key, not deriveKey: stored hashes are compared with new ones (the same address, the same value), and a
+  // new key would make every address already in the audit look like another.
+  const key = legacyLabelKey(secret, 'v4h audit addresses');
   return (ip) => (ip === undefined ? null : `hmac:${createHmac('sha256', key).update(ip).digest('hex').slice(0, 16)}`);
 }
 
