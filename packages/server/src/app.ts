@@ -29,12 +29,8 @@ import { JitsiPresenceFeed } from './jitsi/presence-feed.js';
 import { jitsiEventRoutes } from './jitsi/routes.js';
 import { JaasRecordingFetcher } from './jitsi/recording-fetcher.js';
 import { startConferenceSweeper } from './conferences/sweeper.js';
-import { RecordsService } from './records/service.js';
+import { createRecordsDomain } from './records/domain.js';
 import { recordsRoutes } from './records/routes.js';
-import { Sealer } from './records/sealer.js';
-import { createLedger } from './records/create-ledger.js';
-import { AnchorWorker } from './records/anchor-worker.js';
-import { startRecordsWorkers } from './records/workers.js';
 import { createBuiltinRoom } from './room/builtin-room.js';
 import { createRedisRoomBus, type RoomBus } from './room/bus.js';
 import { roomRoutes } from './room/routes.js';
@@ -179,18 +175,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
 
-  const ledger = await createLedger(config, db.kysely, clock);
-  const records = new RecordsService({ db: db.kysely, clock, ledger, access, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
-  await app.register(recordsRoutes, { records, authenticate, audit });
-  const sealer = new Sealer({ db: db.kysely, clock, sealDelay: config.sealDelay, sqliteFile: db.sqliteFile, metrics });
-  const anchorer = new AnchorWorker({ db: db.kysely, ledger, clock, log: app.log, metrics });
-  app.decorate('records', { sealer, anchorer, ledger });
-  app.addHook('onClose', async () => ledger.close?.());
+  const records = await createRecordsDomain({ config, db: db.kysely, sqliteFile: db.sqliteFile, clock, access, metrics, log: app.log });
+  await app.register(recordsRoutes, { records: records.service, authenticate, audit });
+  app.decorate('records', { sealer: records.sealer, anchorer: records.anchorer, ledger: records.ledger });
+  app.addHook('onClose', async () => records.ledger.close?.());
 
   if (opts.workers) {
     const sweeper = startConferenceSweeper(conferences, config.sweepInterval, app.log);
     app.addHook('onClose', async () => sweeper.stop());
-    const recordsWorkers = startRecordsWorkers({ sealer, anchorer, sealDelay: config.sealDelay, anchorInterval: config.anchorInterval, log: app.log });
+    const recordsWorkers = records.startWorkers();
     app.addHook('onClose', async () => recordsWorkers.stop());
     const retentionWorker = startRetentionJob(retention, config.retention.intervalSeconds, app.log);
     app.addHook('onClose', async () => retentionWorker.stop());

@@ -1,29 +1,13 @@
 // Background sweeper: ends conferences past their max duration or idle timeout. State lives in the
 // database, so a restart simply resumes sweeping.
+import { startPeriodicJob, type PeriodicJob } from '../lib/periodic-job.js';
 import type { ConferenceService } from './service.js';
 
-export function startConferenceSweeper(conferences: Pick<ConferenceService, 'sweepOnce'>, intervalSeconds: number, log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void }) {
-  let running: Promise<unknown> | undefined;
-  let stopped = false;
-  const tick = () => {
-    // Stopped: the database may be closed already (a server closed right after it started). A slow sweep is not
-    // overlapped by the next.
-    if (stopped || running) return;
-    running = conferences
-      .sweepOnce()
-      .then((n) => n > 0 && log.info({ ended: n }, 'sweeper ended conferences'))
-      .catch((error) => log.error({ err: error }, 'sweeper failed'))
-      .finally(() => (running = undefined));
+/** Sweeps at once, then every `intervalSeconds` after the previous sweep; stop() waits for a sweep in progress. */
+export function startConferenceSweeper(conferences: Pick<ConferenceService, 'sweepOnce'>, intervalSeconds: number, log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void }): PeriodicJob {
+  const sweep = async () => {
+    const ended = await conferences.sweepOnce();
+    if (ended > 0) log.info({ ended }, 'sweeper ended conferences');
   };
-  const timer = setInterval(tick, intervalSeconds * 1000);
-  timer.unref();
-  const first = setImmediate(tick);
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      clearImmediate(first);
-      await running;
-    },
-  };
+  return startPeriodicJob(sweep, { name: 'sweeper', intervalMs: intervalSeconds * 1000, firstDelayMs: 0, log });
 }

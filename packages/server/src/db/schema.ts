@@ -99,7 +99,7 @@ export interface ManifestsTable {
   prev_hash: string | null;
   from_seq: number;
   to_seq: number;
-  /** Its JCS text, or null (since migration 008): then rebuilt from its row and its events (records/format.ts). */
+  /** Its JCS text, or null (since migration 008): then rebuilt from its row and its events (records/text.ts). */
   body: string | null;
   sealed_at: number;
   /** Null until the anchor worker puts it in a batch; then its leaf index (and, before migration 009, its audit path as JSON). */

@@ -6,7 +6,8 @@
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
-import { acquireLease, releaseLease } from '../records/lease.js';
+import { acquireLease, releaseLease } from '../db/lease.js';
+import { startPeriodicJob, type PeriodicJob } from '../lib/periodic-job.js';
 import type { FileService } from '../storage/service.js';
 import type { ErasureService } from './erasure.js';
 import type { AccessAudit } from '../audit/access-audit.js';
@@ -172,26 +173,9 @@ export class RetentionJob {
 }
 
 /** Runs a pass every `intervalSeconds` (the first one a few seconds after start); stop() waits for a pass in progress. */
-export function startRetentionJob(job: RetentionJob, intervalSeconds: number, log: Log) {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const tick = () => {
-    running = job
-      .runOnce()
-      .catch((err) => log.error({ err }, 'retention pass failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalSeconds * 1000).unref();
-      });
-  };
-  if (job.enabled) timer = setTimeout(tick, Math.min(intervalSeconds, 10) * 1000).unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+export function startRetentionJob(job: RetentionJob, intervalSeconds: number, log: Log): PeriodicJob {
+  if (!job.enabled) return { stop: async () => {} };
+  return startPeriodicJob(() => job.runOnce(), { name: 'retention pass', intervalMs: intervalSeconds * 1000, firstDelayMs: Math.min(intervalSeconds, 10) * 1000, log });
 }
 
 declare module 'fastify' {

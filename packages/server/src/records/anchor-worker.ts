@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Ledger } from './ledger.js';
 import { Outbox } from './outbox.js';
-import { acquireLease, releaseLease } from './lease.js';
+import { acquireLease, releaseLease } from '../db/lease.js';
 
 export interface AnchorRunResult {
   anchored: number;

@@ -5,7 +5,7 @@ import { CompiledQuery, SqliteAdapter, sql, type Kysely, type Transaction } from
 import type { Database, ManifestsTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { StoredEventFields } from './text.js';
-import { acquireLease, releaseLease } from './lease.js';
+import { acquireLease, releaseLease } from '../db/lease.js';
 import { newId } from '../lib/ids.js';
 import { prepareQuery } from '../db/prepared.js';
 import {

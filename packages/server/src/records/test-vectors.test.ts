@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { computeEventHash, fromHex, jcsHash, rootFromInclusionProof, GENESIS_HASH, type ManifestEvent } from '../lib/verify/index.js';
 import { buildMerkleTree } from './merkle.js';
 import { canonicalEvent, eventHash } from '../conferences/event-log.js';
+import { sha256Hex } from '../lib/ids.js';
+import { manifestText } from './text.js';
 
 const H1 = 'e194bed63ac9645c00a92c091c87c663d5b7b5ac3b09867ec1486b0324bf2853';
 const H2 = '56293a7655b2100f02d2cb2b79a7c17256f1743f329c12cc83d9f51a7498d19e';
@@ -23,6 +25,12 @@ describe('docs/manifest.md test vectors', () => {
     expect(eventHash(canonicalEvent(row))).toBe(H2);
     const manifest = { v: 1, kind: 'v4h-manifest', sessionId: 'example-session', part: 0, prev: null, fromSeq: 1, toSeq: 2, sealedAt: '2026-01-01T09:35:00.000Z', events: [e1, e2] };
     expect(await jcsHash(manifest)).toBe(MH);
+    // The sealer's text writer gives the same manifest hash from the stored rows.
+    const rows = [
+      { seq: 1, type: 'requested', actor: 'user:alice', at: Date.UTC(2026, 0, 1, 9), data: '{}', prev_hash: GENESIS_HASH, hash: H1 },
+      { seq: 2, type: 'ended', actor: 'system', at: Date.UTC(2026, 0, 1, 9, 30), data: '{"reason":"owner"}', prev_hash: H1, hash: H2 },
+    ];
+    expect(sha256Hex(manifestText({ sessionId: 'example-session', part: 0, prev: null, sealedAt: Date.UTC(2026, 0, 1, 9, 35), events: rows }))).toBe(MH);
   });
 
   it('Merkle root and audit path', async () => {

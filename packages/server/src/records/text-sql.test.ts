@@ -1,5 +1,5 @@
 // On SQLite the sealer has SQLite write each event's manifest text (SQLITE_EVENT_TEXT): it must be byte for byte the
-// text that the JavaScript writer (and so canonicalize(buildManifest(…)), format.test.ts) gives, for any stored event.
+// text that the JavaScript writer (and so canonicalize(buildManifest(…)), text.test.ts) gives, for any stored event.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

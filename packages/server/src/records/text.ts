@@ -1,5 +1,6 @@
-// The text of a manifest written directly from stored event rows (the format is specified in docs/manifest.md).
-// Light imports only: the sealer's worker thread loads this module.
+// The text of a manifest (what is hashed and anchored), written directly from stored event rows: the server's one
+// definition of it in code (the format is specified in docs/manifest.md; text.test.ts holds this writer to the JCS of
+// the manifest object). Light imports only: the sealer's worker thread loads this module.
 import { EVENT_FORMAT_VERSION } from '../lib/verify/format.js';
 import type { ConferenceEventsTable, ManifestsTable } from '../db/schema.js';
 
@@ -45,7 +46,7 @@ function writeManifest(header: ManifestHeader, events: readonly StoredEventField
   const sessionId = str(header.sessionId);
   const time = isoTimes();
   // One string per event, then one join: cheaper to build and to hash than a long chain of concatenations.
-  // SQLITE_EVENT_TEXT below writes the same text: change both together.
+  // SQLITE_EVENT_TEXT below is an optimisation that must write the same text: change both together.
   const texts = new Array<string>(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
@@ -66,10 +67,11 @@ export function manifestAroundEvents(header: ManifestHeader, eventTexts: string)
 }
 
 /**
- * An event's text in its manifest, written by SQLite from a stored row `e`: the same text as writeManifest's (the
- * sealer then reads one string per conference instead of its event rows). json_quote escapes as JSON.stringify does,
- * for every code point; strftime writes `at` as toISOString does only where SQLITE_EVENT_TEXT_EXACT holds (elsewhere
- * the sealer writes the text itself). Tested against writeManifest in text-sql.test.ts.
+ * An event's text in its manifest, written by SQLite from a stored row `e`. Not a second definition: an optimisation
+ * of writeManifest above (the sealer then reads one string per conference instead of its event rows), which it must
+ * equal byte for byte; text-sql.test.ts checks that for any stored event, and where they differ writeManifest is
+ * right. json_quote escapes as JSON.stringify does, for every code point; strftime writes `at` as toISOString does
+ * only where SQLITE_EVENT_TEXT_EXACT holds (elsewhere the sealer writes the text in JavaScript).
  */
 export const SQLITE_EVENT_TEXT = `'{"actor":' || json_quote(e.actor) || ',"at":"' || strftime('%Y-%m-%dT%H:%M:%S.', e.at / 1000, 'unixepoch') ||
   substr(e.at % 1000 + 1000, 2) || 'Z","data":' || e.data || ',"hash":"' || e.hash || '","prev":"' || e.prev_hash || '","seq":' || e.seq ||

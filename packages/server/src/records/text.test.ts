@@ -1,12 +1,13 @@
-// The sealer's direct manifest text is byte for byte the JCS of the manifest object, and its hash is SHA-256 of its UTF-8.
+// The manifest text (text.ts, the server's one definition of it) is byte for byte the JCS of the manifest object that
+// docs/manifest.md describes and the verifier checks, and its hash is SHA-256 of its UTF-8.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { canonicalize } from '../lib/verify/jcs.js';
 import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
-import { buildManifest } from './format.js';
-import { manifestText, storedManifestText } from './text.js';
+import type { Manifest, ManifestEvent } from '../lib/verify/format.js';
+import { MANIFEST_FORMAT_VERSION, manifestText, storedManifestText } from './text.js';
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)));
 const dataObject = fc.dictionary(fc.string(), jsonValue, { maxKeys: 5 });
@@ -23,6 +24,22 @@ function rows(sessionId: string, specs: { type: string; actor: string; at: numbe
     prevHash = eventHash(canonicalEvent(row));
     return { ...row, hash: prevHash };
   });
+}
+
+/** The manifest as an object, field by field from docs/manifest.md: an independent statement of what manifestText writes. */
+function buildManifest(input: { sessionId: string; part: number; prev: string | null; sealedAt: number; events: ConferenceEventsTable[] }): Manifest {
+  const events = input.events.map((row) => ({ ...canonicalEvent(row), hash: row.hash }) as ManifestEvent);
+  return {
+    v: MANIFEST_FORMAT_VERSION,
+    kind: 'v4h-manifest',
+    sessionId: input.sessionId,
+    part: input.part,
+    prev: input.prev,
+    fromSeq: events[0].seq,
+    toSeq: events[events.length - 1].seq,
+    sealedAt: new Date(input.sealedAt).toISOString(),
+    events,
+  };
 }
 
 describe('manifestText', () => {

@@ -1,6 +1,6 @@
 // A named lease in the database so that one process at a time runs a worker (several servers may share PostgreSQL).
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from './schema.js';
 
 /** Takes or renews the lease `name` for `holder` until `now + ttlMs`; false when another holder has it. */
 export async function acquireLease(db: Kysely<Database>, name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
