@@ -9,7 +9,7 @@ export type V4HGlobal = typeof V4HClass & { V4HError: typeof V4HError; isV4HErro
 
 declare global {
   /** The V4H SDK, as the script tag /v4h.js defines it. */
-  var V4H: V4HGlobal; // eslint-disable-line no-var -- a global is declared with var
+  var V4H: V4HGlobal; // a global is declared with var
 }
 
 globalThis.V4H = Object.assign(V4HClass, { V4HError, isV4HError });

@@ -4,7 +4,7 @@ import type { V4HError as V4HErrorClass } from './errors.js';
 export type { V4HErrorCode } from './errors.js';
 
 /** The loading script's V4HError (set by useErrors before any chunk function runs). */
-export let V4HError: typeof V4HErrorClass; // eslint-disable-line import/no-mutable-exports -- set once by the loader
+export let V4HError: typeof V4HErrorClass; // set once by the loader
 
 /** Shorthand for argument errors, as in errors.ts. */
 export const invalidArgument = (message: string): V4HErrorClass => new V4HError('invalid_argument', message);

@@ -68,12 +68,9 @@ export interface Profile {
   password?: string;
 }
 
-/**
- * Where a conference's primary recording can be fetched (FileService fits it). getConference asks on every poll, so
- * it may answer at once rather than through a promise.
- */
+/** Where a conference's primary recording can be fetched (FileService fits it); getConference asks on every poll. */
 export interface ConferenceRecordings {
-  primaryRecordingUrl(sessionId: string): string | null | Promise<string | null>;
+  primaryRecordingUrl(sessionId: string): Promise<string | null>;
 }
 
 /** How a conference admits joiners, chosen at request (see access-policy.ts). */
@@ -229,22 +226,12 @@ export class ConferenceService {
     return this.details(caller, sessionId);
   }
 
-  /**
-   * Clients poll this (getConference). On SQLite both of its reads usually come from the read cache, and then the
-   * answer comes back at once, not as a promise: each promise on this path costs more than the cached reads.
-   * Throws (rather than rejects) when the answer is at hand.
-   */
-  details(caller: Caller, sessionId: string): ConferenceDetails | Promise<ConferenceDetails> {
-    const row = conferenceWithOwner.firstSoon(this.#db.kysely, { sessionId });
-    return row instanceof Promise ? row.then((found) => this.#detailsOf(found, caller)) : this.#detailsOf(row, caller);
-  }
-
-  #detailsOf(row: (ConferencesTable & { username: string }) | undefined, caller: Caller): ConferenceDetails | Promise<ConferenceDetails> {
+  /** Clients poll this (getConference): on SQLite its reads usually come from the read cache (db/read-cache.ts). */
+  async details(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
+    const row = await conferenceWithOwner.first(this.#db.kysely, { sessionId });
     if (!row) throw notFound('conference');
     this.#require(caller, row, { do: 'read_details' });
-    const urlStorage = this.#urlStorage(row.session_id);
-    if (urlStorage instanceof Promise) return urlStorage.then((url) => this.#toDetails(row, row.username, url));
-    return this.#toDetails(row, row.username, urlStorage);
+    return this.#toDetails(row, row.username, await this.#urlStorage(row.session_id));
   }
 
   async list(caller: Caller, opts: { limit: number; cursor?: string }): Promise<{ items: ConferenceDetails[]; nextCursor: string | null }> {
@@ -471,7 +458,7 @@ export class ConferenceService {
     await appendEvent(trx, { ...event, sessionId: row.session_id, at: now });
   }
 
-  #urlStorage(sessionId: string): string | null | Promise<string | null> {
+  async #urlStorage(sessionId: string): Promise<string | null> {
     return this.#recordings ? this.#recordings.primaryRecordingUrl(sessionId) : null;
   }
 

@@ -5,9 +5,9 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } f
 import type { Pool } from 'pg';
 import type { Database } from './schema.js';
 import { preparedStatementName, runPreparedOnSqlite } from './prepared.js';
-import { reportWrites, SqliteReadCache } from './read-cache.js';
 import { groupCommit, separateTransactions, type WriteTransaction } from './group-commit.js';
 import { LockWaitingSqliteDialect } from './sqlite-dialect.js';
+import { SqliteConnection } from './sqlite-connection.js';
 import { DEFAULT_LOCK_WAIT_MS, SqliteLockWaits } from './sqlite-lock.js';
 import { chmodPrivate, mkdirPrivate, PRIVATE_FILE_MODE } from '../lib/private-files.js';
 
@@ -51,8 +51,6 @@ async function openSqlite(file: string, lockWaitMs: number): Promise<Db> {
     chmodPrivate(file);
   }
   const sqlite = new SQLite(file);
-  const readCache = new SqliteReadCache(sqlite.prepare.bind(sqlite));
-  cachePreparedStatements(sqlite, 500, () => readCache.invalidate());
   // WAL lets readers run beside the writer; NORMAL sync is durable across a process crash (kill -9).
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -62,17 +60,20 @@ async function openSqlite(file: string, lockWaitMs: number): Promise<Db> {
   // A statement that finds the write lock taken fails at once rather than sleeping on the event loop (better-sqlite3
   // is synchronous); the dialect and the prepared queries wait for it asynchronously instead (sqlite-lock.ts).
   sqlite.pragma('busy_timeout = 0');
+  const sqliteFile = sqlite.memory || file === '' ? undefined : path.resolve(file);
+  // From here on the handle is used only through the connection (statement cache, read cache).
+  const connection = new SqliteConnection(sqlite, { maxStatements: 500 });
   const locks = new SqliteLockWaits(lockWaitMs);
-  const kysely = new Kysely<Database>({ dialect: new LockWaitingSqliteDialect(sqlite, locks) });
-  runPreparedOnSqlite(kysely, sqlite, readCache);
+  const kysely = new Kysely<Database>({ dialect: new LockWaitingSqliteDialect(connection, locks) });
+  runPreparedOnSqlite(kysely, connection);
   return {
     kysely,
     dialect: 'sqlite',
-    sqliteFile: sqlite.memory || file === '' ? undefined : path.resolve(file),
-    write: groupCommit(kysely, sqlite),
+    sqliteFile,
+    write: groupCommit(kysely, connection),
     async ping() {
       try {
-        sqlite.prepare('select 1').get();
+        connection.prepare('select 1').get();
         return true;
       } catch {
         return false;
@@ -80,8 +81,8 @@ async function openSqlite(file: string, lockWaitMs: number): Promise<Db> {
     },
     busy: () => locks.busy,
     async close() {
-      await kysely.destroy(); // kysely only closes what it opened (lazily): close the handle ourselves
-      if (sqlite.open) sqlite.close();
+      await kysely.destroy(); // kysely only closes what it opened (lazily): close the connection ourselves
+      connection.close();
     },
   };
 }
@@ -158,37 +159,5 @@ function namingStatements(pool: Pool): PostgresPool {
   };
 }
 
-/**
- * The access audit's insert (audit/access-audit.ts), one per read of health data: no cached read looks at that table,
- * and forgetting the cache on each would make every audited read miss it.
- */
-const writesOnlyUncachedTables = (sql: string) => sql.startsWith('insert into access_audit ');
-
 const TRANSACTION_BEGINS = /^\s*(begin|start\s+transaction)\b/i;
 const TRANSACTION_ENDS = /^\s*(commit|end|abort|rollback(?!\s+to\b))\b/i;
-
-/**
- * Kysely's SQLite driver prepares every statement on every call (most of a simple query's cost);
- * this keeps one prepared statement per SQL text (at most `max`, oldest dropped first). Safe with Kysely's single
- * connection: a statement is never used by two queries at once. Every statement that can write, and every `exec`,
- * calls `onWrite` first (the read cache forgets what it holds).
- */
-function cachePreparedStatements(sqlite: import('better-sqlite3').Database, max: number, onWrite: () => void): void {
-  const prepare = sqlite.prepare.bind(sqlite);
-  const exec = sqlite.exec.bind(sqlite);
-  sqlite.exec = ((source: string) => {
-    onWrite();
-    return exec(source);
-  }) as typeof sqlite.exec;
-  const cache = new Map<string, ReturnType<typeof prepare>>();
-  sqlite.prepare = ((sql: string) => {
-    let statement = cache.get(sql);
-    if (!statement) {
-      statement = prepare(sql);
-      if (!writesOnlyUncachedTables(sql)) reportWrites(statement, onWrite);
-      if (cache.size >= max) cache.delete(cache.keys().next().value!);
-      cache.set(sql, statement);
-    }
-    return statement;
-  }) as typeof sqlite.prepare;
-}

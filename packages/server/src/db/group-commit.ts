@@ -2,8 +2,8 @@
 // COMMIT, each isolated by a savepoint. A commit costs far more than the statements of a small write (the WAL frames
 // of every page touched, Kysely's executor around BEGIN and COMMIT); shared, it is paid once per batch.
 import type { Kysely, Transaction } from 'kysely';
-import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
+import type { SqliteConnection } from './sqlite-connection.js';
 import { isSqliteBusy } from './sqlite-lock.js';
 
 /**
@@ -34,10 +34,10 @@ interface Pending {
  * back everything, such as a full disk), every work of the batch rejects, since none of them was committed.
  * Durability is SQLite's own for one transaction (WAL, synchronous=NORMAL: a commit survives a process crash).
  */
-export function groupCommit(kysely: Kysely<Database>, sqlite: SqliteHandle): WriteTransaction {
+export function groupCommit(kysely: Kysely<Database>, sqlite: SqliteConnection): WriteTransaction {
   let queue: Pending[] = [];
   let scheduled = false;
-  // Run on the handle directly, as prepared.ts does inside a transaction (the transaction holds Kysely's only
+  // Run on the connection directly, as prepared.ts does inside a transaction (the transaction holds Kysely's only
   // connection, so nothing else runs on it meanwhile).
   const savepoint = sqlite.prepare('savepoint v4h_write');
   const release = sqlite.prepare('release v4h_write');

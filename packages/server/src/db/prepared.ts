@@ -1,38 +1,34 @@
 // Hot queries compiled once: Kysely builds and compiles a query on every call, which costs more than running a simple
 // one; a prepared query keeps the compiled SQL per dialect and only fills in the parameters when it runs.
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
-import type { Database as SqliteHandle } from 'better-sqlite3';
 import type { Database } from './schema.js';
-import { areCacheKeyParts, MISS, type SqliteReadCache } from './read-cache.js';
+import { areCacheKeyParts, MISS } from './read-cache.js';
+import type { SqliteConnection } from './sqlite-connection.js';
 import { isSqliteBusy } from './sqlite-lock.js';
 
-interface SqliteTarget {
-  sqlite: SqliteHandle;
-  readCache: SqliteReadCache;
-}
-/** SQLite handles (with their read cache) by the Kysely dialect adapter of their Kysely instance (a transaction shares its adapter). */
-const sqliteTargets = new WeakMap<object, SqliteTarget>();
+/** SQLite connections by the Kysely dialect adapter of their Kysely instance (a transaction shares its adapter). */
+const sqliteTargets = new WeakMap<object, SqliteConnection>();
 
 /**
- * Lets prepared queries on `kysely` run on its better-sqlite3 handle directly: Kysely's executor (connection
- * mutex, promises) costs several times what the statement itself does.
+ * Lets prepared queries on `kysely` run on its SQLite connection directly: Kysely's executor (connection mutex,
+ * promises) costs several times what the statement itself does.
  */
-export function runPreparedOnSqlite(kysely: Kysely<Database>, sqlite: SqliteHandle, readCache: SqliteReadCache): void {
-  sqliteTargets.set(kysely.getExecutor().adapter, { sqlite, readCache });
+export function runPreparedOnSqlite(kysely: Kysely<Database>, connection: SqliteConnection): void {
+  sqliteTargets.set(kysely.getExecutor().adapter, connection);
 }
 
 /**
- * The handle to run on directly, when that is the same as going through Kysely: inside a transaction (its callback
+ * The connection to run on directly, when that is the same as going through Kysely: inside a transaction (its callback
  * holds the only connection), or outside one while no transaction is open (else Kysely waits for it to finish).
  */
-function directTarget(db: Kysely<Database>): SqliteTarget | undefined {
+function directTarget(db: Kysely<Database>): SqliteConnection | undefined {
   const target = sqliteTargets.get(db.getExecutor().adapter);
   return runsDirectly(target, db) ? target : undefined;
 }
 
-/** directTarget's rule for a handle already looked up. */
-function runsDirectly(target: SqliteTarget | undefined, db: Kysely<Database>): target is SqliteTarget {
-  return target !== undefined && target.sqlite.inTransaction === db.isTransaction;
+/** directTarget's rule for a connection already looked up. */
+function runsDirectly(target: SqliteConnection | undefined, db: Kysely<Database>): target is SqliteConnection {
+  return target !== undefined && target.inTransaction === db.isTransaction;
 }
 
 /** The prefix of the stand-in values a query is built with; real values never contain NUL. */
@@ -65,9 +61,9 @@ export interface PreparedQuery<P, R> {
   first(db: Kysely<Database>, params: P): Promise<R | undefined>;
   /**
    * What `first` answers, without a promise when that needs no waiting: on SQLite, unless a transaction this read is
-   * not part of holds the connection (from the read cache, or from the statement itself); else a promise of it. The
-   * paths that every request runs (authenticate.ts, getConference) read through this: each promise they await costs
-   * more than the cached read.
+   * not part of holds the connection (from the read cache, or from the statement itself); else a promise of it. Only
+   * for authenticate.ts, which every authenticated request runs: each promise it awaited would cost more than the
+   * cached read. Everything else awaits `first`.
    */
   firstSoon(db: Kysely<Database>, params: P): R | undefined | Promise<R | undefined>;
 }
@@ -133,8 +129,8 @@ export function prepareQuery<P extends object, R>(
   }
 
   /** What Kysely's SQLite driver answers, without its executor. Synchronous. */
-  function runOnSqlite(sqlite: SqliteHandle, compiled: Compiled, parameters: unknown[]): QueryResult<R> {
-    // The handle keeps one prepared statement per SQL text (database.ts, cachePreparedStatements).
+  function runOnSqlite(sqlite: SqliteConnection, compiled: Compiled, parameters: unknown[]): QueryResult<R> {
+    // The connection keeps one prepared statement per SQL text (sqlite-connection.ts).
     const statement = sqlite.prepare(compiled.sql);
     if (statement.reader) return { rows: statement.all(parameters) as R[] };
     const { changes } = statement.run(parameters);
@@ -160,7 +156,7 @@ export function prepareQuery<P extends object, R>(
     const target = directTarget(db);
     if (!target) return runThroughKysely(db, compiled, parameters);
     try {
-      return runOnSqlite(target.sqlite, compiled, parameters);
+      return runOnSqlite(target, compiled, parameters);
     } catch (error) {
       if (!waitsForLock(error, db)) throw error;
       return runThroughKysely(db, compiled, parameters);
@@ -169,7 +165,7 @@ export function prepareQuery<P extends object, R>(
 
   // The Kysely instance firstNow last ran on, with its compiled query and SQLite target: outside transactions it is
   // always the same one, and looking both up again costs as much as the cached read itself.
-  let last: { db: Kysely<Database>; compiled: Compiled; target: SqliteTarget | undefined } | undefined;
+  let last: { db: Kysely<Database>; compiled: Compiled; target: SqliteConnection | undefined } | undefined;
 
   /** firstSoon's row when it needs no waiting, else PENDING. */
   function firstNow(db: Kysely<Database>, params: P): R | undefined | typeof PENDING {
@@ -178,11 +174,11 @@ export function prepareQuery<P extends object, R>(
     // Not SQLite, or a transaction is open and this read is not part of it: it waits through Kysely.
     if (!runsDirectly(target, db)) return PENDING;
     const parameters = parametersOf(compiled, params);
-    if (!options.cached || db.isTransaction || !areCacheKeyParts(parameters)) return runOnSqlite(target.sqlite, compiled, parameters).rows[0];
+    if (!options.cached || db.isTransaction || !areCacheKeyParts(parameters)) return runOnSqlite(target, compiled, parameters).rows[0];
     const hit = target.readCache.lookup(id, parameters);
     if (hit !== MISS) return hit as R | undefined;
     // Read and stored in one synchronous step: no write can come between them.
-    const row = runOnSqlite(target.sqlite, compiled, parameters).rows[0];
+    const row = runOnSqlite(target, compiled, parameters).rows[0];
     target.readCache.store(id, parameters, row);
     return row;
   }

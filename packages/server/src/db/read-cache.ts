@@ -82,15 +82,3 @@ export class SqliteReadCache {
     this.#size++;
   }
 }
-
-/** Makes every statement that can write call `onWrite` before it runs (transaction control statements cannot). */
-export function reportWrites(statement: Statement, onWrite: () => void): void {
-  if (statement.readonly) return;
-  for (const method of ['run', 'get', 'all', 'iterate'] as const) {
-    const original = statement[method] as (...args: unknown[]) => unknown;
-    (statement as unknown as Record<string, unknown>)[method] = function (this: Statement, ...args: unknown[]) {
-      onWrite();
-      return original.apply(this, args);
-    };
-  }
-}

@@ -3,16 +3,16 @@
 // statement outside a transaction that finds it taken is tried again after a pause (sqlite-lock.ts), with Kysely's
 // single connection free for other queries meanwhile.
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
-import type { Database as SqliteHandle } from 'better-sqlite3';
+import type { SqliteConnection } from './sqlite-connection.js';
 import { isSqliteBusy, type SqliteLockWaits } from './sqlite-lock.js';
 
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
 
 export class LockWaitingSqliteDialect extends SqliteDialect {
-  readonly #sqlite: SqliteHandle;
+  readonly #sqlite: SqliteConnection;
   readonly #locks: SqliteLockWaits;
 
-  constructor(sqlite: SqliteHandle, locks: SqliteLockWaits) {
+  constructor(sqlite: SqliteConnection, locks: SqliteLockWaits) {
     super({ database: sqlite });
     this.#sqlite = sqlite;
     this.#locks = locks;
@@ -26,11 +26,11 @@ export class LockWaitingSqliteDialect extends SqliteDialect {
 /** Kysely's SQLite driver (its one connection, its mutex) with the lock waits around BEGIN and lone statements. */
 class LockWaitingDriver implements Driver {
   readonly #inner: Driver;
-  readonly #sqlite: SqliteHandle;
+  readonly #sqlite: SqliteConnection;
   readonly #locks: SqliteLockWaits;
   #connection: LockWaitingConnection | undefined;
 
-  constructor(inner: Driver, sqlite: SqliteHandle, locks: SqliteLockWaits) {
+  constructor(inner: Driver, sqlite: SqliteConnection, locks: SqliteLockWaits) {
     this.#inner = inner;
     this.#sqlite = sqlite;
     this.#locks = locks;

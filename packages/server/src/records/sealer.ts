@@ -33,7 +33,7 @@ export interface SealerOptions {
 
 /** Conferences per transaction: one read of their events, one insert of their manifests. */
 const CHUNK = 500;
-/** Smallest run worth starting worker threads for (a thread starts in tens of ms; a chunk of 500 takes about 40 ms). */
+/** Smallest run worth starting worker threads for: below two chunks, starting the threads costs about what they save. */
 const THREADED_RUN = 2 * CHUNK;
 /** How long a round may take before another process may take over (after a crash). */
 const LEASE_MS = 120_000;

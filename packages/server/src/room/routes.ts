@@ -2,18 +2,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import { Type } from '@fastify/type-provider-typebox';
-import { createAssetStore, isFresh, type AssetStore } from './assets.js';
+import { fileURLToPath } from 'node:url';
 import { meetingPageCsp, meetingPageHtml } from './meeting-page.js';
 import { acceptLanguageTags, pickLanguage } from './browser/lang/index.js';
 import type { RoomService } from './service.js';
 import { ErrorBody } from '../errors.js';
+import { StaticFiles, sendStaticFile } from '../lib/static-files.js';
 
 export interface RoomRoutesOptions {
   room: RoomService;
   publicUrl: string;
   /** Defaults to the build output (dist/room-assets). */
-  assets?: AssetStore;
+  assets?: StaticFiles;
 }
+
+/** Where build-room.js writes the room's browser assets; the same from src/room (tests) and dist/room (built). */
+const ROOM_ASSETS_DIR = fileURLToPath(new URL('../../dist/room-assets/', import.meta.url));
 
 /** Room names as the conferences domain makes them (lib/ids.ts newRoomName). */
 export const ROOM_NAME_PATTERN = '^v4h-[a-z0-9-]{1,100}$';
@@ -22,7 +26,7 @@ const MAX_MESSAGE_BYTES = 128 * 1024;
 
 /** Fastify plugin of the built-in room; registered by app.ts only when `config.jitsi.mode === 'builtin'`. */
 export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) {
-  const assets = opts.assets ?? createAssetStore();
+  const assets = opts.assets ?? new StaticFiles(ROOM_ASSETS_DIR);
   const publicOrigin = new URL(opts.publicUrl).origin;
   await app.register(websocket, {
     options: { maxPayload: MAX_MESSAGE_BYTES },
@@ -36,12 +40,10 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
     },
   });
 
-  const sendAsset = (name: string, cacheControl: string) => (request: FastifyRequest, reply: FastifyReply) => {
-    const asset = assets.get(name);
+  const sendAsset = (name: string, cacheControl: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const asset = await assets.get(name);
     if (!asset) return reply.status(503).send({ error: 'service_unavailable', message: 'room assets are not built (npm run build)' });
-    reply.header('etag', asset.etag).header('cache-control', cacheControl).header('content-type', asset.contentType);
-    if (isFresh(request.headers['if-none-match'], asset.etag)) return reply.status(304).send();
-    return reply.send(asset.body);
+    return sendStaticFile(request, reply, asset, { 'cache-control': cacheControl });
   };
   const assetSchema = { hide: true, response: { 200: Type.String(), 304: Type.Null(), 503: ErrorBody } };
 
@@ -63,8 +65,7 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
       },
     },
     async (request, reply) => {
-      const script = assets.get('meeting.js');
-      const style = assets.get('meeting.css');
+      const [script, style] = await Promise.all([assets.get('meeting.js'), assets.get('meeting.css')]);
       if (!script || !style) return reply.status(503).send({ error: 'service_unavailable', message: 'room assets are not built (npm run build)' });
       const { roomName } = request.params as { roomName: string };
       // ?lang= (an explicit link, or the IFrame API's `lang` option), else the browser's languages.

@@ -59,8 +59,8 @@ export class FilesRepository {
     return rows.map((r) => r.key_id!);
   }
 
-  /** The conference's first stored recording, the one `urlStorage` points to: at once when it needs no waiting. */
-  primaryRecording(sessionId: string): FilesTable | undefined | Promise<FilesTable | undefined> {
-    return primaryRecording.firstSoon(this.db, { sessionId });
+  /** The conference's first stored recording, the one `urlStorage` points to. */
+  primaryRecording(sessionId: string): Promise<FilesTable | undefined> {
+    return primaryRecording.first(this.db, { sessionId });
   }
 }

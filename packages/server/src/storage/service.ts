@@ -319,13 +319,9 @@ export class FileService {
     return this.#openRange(file, range);
   }
 
-  /**
-   * `urlStorage` of a conference: a fresh signed link to its first recording, or null. getConference asks on every
-   * poll: without a recording, and with the lookup in the SQLite read cache, the null comes back at once.
-   */
-  primaryRecordingUrl(sessionId: string): string | null | Promise<string | null> {
-    const file = this.#repo.primaryRecording(sessionId);
-    if (file instanceof Promise) return file.then((found) => (found ? this.#link(found) : null));
+  /** `urlStorage` of a conference: a fresh signed link to its first recording, or null (getConference asks on every poll). */
+  async primaryRecordingUrl(sessionId: string): Promise<string | null> {
+    const file = await this.#repo.primaryRecording(sessionId);
     return file ? this.#link(file) : null;
   }
 

@@ -1,8 +1,9 @@
 // Web delivery: the SDK as one script (/v4h.js + source map) and the demo page (/), with ETags and cache headers.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
-import { AssetStore, defaultClientDist, demoCsp, etagMatches } from './assets.js';
-import { ErrorBody } from '../errors.js';
+import { defaultClientDist, demoCsp } from './assets.js';
+import { AppError, ErrorBody } from '../errors.js';
+import { StaticFiles, sendStaticFile } from '../lib/static-files.js';
 
 export interface WebRoutesOptions {
   /** The Jitsi base URL the demo's CSP must allow (config.jitsi.url). */
@@ -17,15 +18,14 @@ const PAGE_CACHE = 'no-cache';
 
 /** Static files, not API: hidden from OpenAPI; each route serves one fixed file (no path from the request). */
 export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, options) => {
-  const store = new AssetStore(options.clientDist ?? defaultClientDist);
+  const files = new StaticFiles(options.clientDist ?? defaultClientDist);
   const csp = demoCsp(options.jitsiUrl);
 
   const serve = (file: string, cacheControl: string, extra: Record<string, string> = {}) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
-      const asset = await store.get(file);
-      reply.headers({ etag: asset.etag, 'cache-control': cacheControl, 'x-content-type-options': 'nosniff', ...extra });
-      if (etagMatches(request.headers['if-none-match'], asset.etag)) return reply.status(304).send();
-      return reply.type(asset.contentType).send(asset.body);
+      const built = await files.get(file);
+      if (!built) throw new AppError('service_unavailable', `client SDK not built (${file} missing in ${files.dir}): run "npm run build"`);
+      return sendStaticFile(request, reply, built, { 'cache-control': cacheControl, 'x-content-type-options': 'nosniff', ...extra });
     };
 
   // Any site may embed the SDK with a script tag (also with crossorigin="anonymous").
