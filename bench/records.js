@@ -24,7 +24,7 @@ const { buildMerkleTree } = await load('records/merkle.js');
 const { AnchorWorker } = await load('records/anchor-worker.js');
 const { LocalLedger } = await load('records/local-ledger.js');
 const { loadLedgerSigningKey } = await load('records/signing-key.js');
-const { verifyBundle, rootFromInclusionProof, fromHex, fromBase64 } = await load('lib/verify/index.js');
+const { verifyBundle, rootFromInclusionProof, fromHex, fromBase64 } = await import('@v4h/protocol/verify');
 
 const N = Number(process.env.V4H_BENCH_RECORDS_N ?? 20_000);
 const EVENTS = 8; // requested, started, token_issued, 2 × joined/left, ended: a typical consultation

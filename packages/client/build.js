@@ -22,8 +22,9 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/global.ts'], outfile: 'dist/v4h.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true, plugins: [lazyFiles] }),
   // Uploads, listing and sharing for v4h.js, served as /v4h-files.js.
   build({ ...common, entryPoints: ['src/files-chunk.ts'], outfile: 'dist/files.js', format: 'esm', platform: 'browser', minify: true, sourcemap: true, plugins: [chunkErrors] }),
-  // The record verifier, loaded on demand by verifyConference (served as /v4h-verify.js), so v4h.js stays small.
-  build({ ...common, entryPoints: ['src/verify/index.ts'], outfile: 'dist/verify.js', format: 'esm', platform: 'neutral', minify: true, sourcemap: true }),
+  // The record verifier (@v4h/protocol/verify, bundled in), loaded on demand by verifyConference (served as
+  // /v4h-verify.js), so v4h.js stays small.
+  build({ ...common, entryPoints: ['src/verify.ts'], outfile: 'dist/verify.js', format: 'esm', platform: 'neutral', minify: true, sourcemap: true }),
   // The demo uses the global V4H from /v4h.js, like an integrator's page would.
   build({ ...common, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo/demo.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true }),
 ]);

@@ -1,7 +1,7 @@
 // The commitment test vector of docs/manifest.md (§1.1), read from the document and checked by the SDK's verifier.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { computeCommitment, verifyCommitment } from './verify/index.js';
+import { computeCommitment, verifyCommitment } from '@v4h/protocol/verify';
 
 const doc = readFileSync(new URL('../../../docs/manifest.md', import.meta.url), 'utf8');
 const vector = /Commitment \(§1\.1\): key `([0-9a-f]{64})`,\s*attribute `([^`]+)`, value `([^`]+)`;[^→]*→\s*commitment `([0-9a-f]{64})`/.exec(doc);

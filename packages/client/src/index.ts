@@ -10,5 +10,5 @@ export type { TokenStore, StoredTokens } from './tokens.js';
 export type { Embed, HangUpReason } from './call.js';
 export type { JitsiMeetExternalAPI, JitsiCommands, JitsiEvents, JitsiOptions, JitsiEmbedOptions } from './jitsi.js';
 export type { StoredFile, FileKind, UploadBody, UploadOptions, UploadProgress } from './files.js';
-export { verifyBundle } from './verify/index.js';
+export { verifyBundle } from './verify.js';
 export type { ManifestBundle, VerificationReport, VerifyConferenceOptions, Check, CheckName } from './records.js';

@@ -14,8 +14,8 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  // The verifier as a browser would load it: one IIFE exposing V4HVerify.
-  const script = await build({ entryPoints: [path.join(here, 'verify/index.ts')], bundle: true, write: false, format: 'iife', globalName: 'V4HVerify', platform: 'browser', target: 'es2022' });
+  // The verifier as a browser would load it (src/verify.ts: @v4h/protocol/verify bundled): one IIFE exposing V4HVerify.
+  const script = await build({ entryPoints: [path.join(here, 'verify.ts')], bundle: true, write: false, format: 'iife', globalName: 'V4HVerify', platform: 'browser', target: 'es2022' });
   const js = script.outputFiles[0].text;
   server = http.createServer((req, res) => {
     if (req.url === '/verify.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);

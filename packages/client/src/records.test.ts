@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { HttpClient } from './http.js';
 import { V4H } from './V4H.js';
 import { fetchManifest, verifyManifestBundle } from './records.js';
-import type { ManifestBundle } from './verify/index.js';
+import type { ManifestBundle } from '@v4h/protocol/verify';
 import { buildBundle, publicKey } from '../test-support/records-fixture.js';
 
 let server: http.Server;

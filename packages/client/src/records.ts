@@ -1,10 +1,10 @@
 // Conference records in the SDK: the owner's manifest bundle and its verification (the same checks as `v4h verify`).
 import type { HttpClient, FetchLike } from './http.js';
 import { invalidArgument } from './errors.js';
-import type { Check, ManifestBundle, VerificationReport } from './verify/index.js';
+import type { Check, ManifestBundle, VerificationReport } from '@v4h/protocol/verify';
 
-/** The verifier module (packages/client/src/verify): dist/verify.js, served by the V4H server as /v4h-verify.js. */
-export type VerifierModule = typeof import('./verify/index.js');
+/** The verifier module (@v4h/protocol/verify): dist/verify.js, served by the V4H server as /v4h-verify.js. */
+export type VerifierModule = typeof import('./verify.js');
 
 /**
  * Loads the verifier on first use, so that the one-file SDK (v4h.js) stays small: in a browser from the
@@ -15,7 +15,7 @@ export function loadVerifier(http: HttpClient): Promise<VerifierModule> {
   return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<VerifierModule>;
 }
 
-export type { Check, CheckName, ManifestBundle, VerificationReport } from './verify/index.js';
+export type { Check, CheckName, ManifestBundle, VerificationReport } from '@v4h/protocol/verify';
 
 /** Options of `verifyConference`. */
 export interface VerifyConferenceOptions {

@@ -1,6 +1,6 @@
 // Test fixture: a genuine one-manifest record on the local ledger, built from docs/manifest.md with node:crypto.
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { canonicalize, GENESIS_HASH, type ManifestBundle } from '../src/verify/index.js';
+import { canonicalize, GENESIS_HASH, type ManifestBundle } from '@v4h/protocol/verify';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 export const keys = generateKeyPairSync('ed25519');

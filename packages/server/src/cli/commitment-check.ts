@@ -1,5 +1,5 @@
 // `v4h verify … --key --attribute --value [--commitment]`: does a commitment in the record open to this value?
-import { computeCommitment, type ManifestBundle } from '../lib/verify/index.js';
+import { computeCommitment, type ManifestBundle } from '@v4h/protocol/verify';
 import { CliError, type CliIo } from './command.js';
 
 export const COMMITMENT_OPTIONS = ['key', 'attribute', 'value', 'commitment'] as const;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
-import { fromBase64, toHex } from '../lib/verify/index.js';
+import { fromBase64, toHex } from '@v4h/protocol/verify';
 import { runCli } from './commands.js';
 
 let t: TestApp;

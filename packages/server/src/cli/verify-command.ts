@@ -2,7 +2,7 @@
 // Exit status: 0 every check holds; 1 a check failed (or the bundle or key could not be read); 2 bad usage;
 // 3 not verified: every check that ran holds, but the ledger was not checked (no --ledger-key, or no --rpc).
 import { readFile } from 'node:fs/promises';
-import { verifyBundle, fromBase64, fromHex, type Check, type ManifestBundle } from '../lib/verify/index.js';
+import { verifyBundle, fromBase64, fromHex, type Check, type ManifestBundle } from '@v4h/protocol/verify';
 import { checkCommitment, COMMITMENT_OPTIONS, COMMITMENT_USAGE, type CommitmentArgs } from './commitment-check.js';
 import { CliError, type CliIo, type Command } from './command.js';
 

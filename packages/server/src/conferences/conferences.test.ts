@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { listEvents, canonicalEvent, eventHash, GENESIS_HASH } from './event-log.js';
 import { findSubjectKey } from '../privacy/commitments.js';
-import { verifyCommitment } from '../lib/verify/index.js';
+import { verifyCommitment } from '@v4h/protocol/verify';
 
 let t: TestApp;
 beforeEach(async () => {

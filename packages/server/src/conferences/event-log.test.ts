@@ -1,6 +1,6 @@
 // The append path writes an event's canonical text directly: it must be the JCS of the event, byte for byte.
 import { describe, expect, it } from 'vitest';
-import { canonicalize } from '../lib/verify/jcs.js';
+import { canonicalize } from '@v4h/protocol/verify';
 import { canonicalEvent, canonicalEventText, GENESIS_HASH } from './event-log.js';
 
 const row = (over: Partial<Parameters<typeof canonicalEventText>[0]>) => ({

@@ -1,8 +1,7 @@
 // The per-conference event log: append-only and hash-chained (each event names the previous one's hash).
 // The canonical form of an event is specified in docs/manifest.md; change it only with that document.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { canonicalize } from '../lib/verify/jcs.js';
-import { EVENT_FORMAT_VERSION, GENESIS_HASH, type Json, type ManifestEvent } from '../lib/verify/format.js';
+import { canonicalize, EVENT_FORMAT_VERSION, GENESIS_HASH, type Json, type ManifestEvent } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
 import type { ConferenceEventsTable, Database } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';

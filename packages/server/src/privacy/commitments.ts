@@ -4,7 +4,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { canonicalize } from '../lib/verify/jcs.js';
+import { canonicalize } from '@v4h/protocol/verify';
 
 /** Whose personal data a commitment is about: `guest:<guestId>`, `user:<userId>` or `file:<fileId>`. */
 export type Subject = `guest:${string}` | `user:${string}` | `file:${string}`;

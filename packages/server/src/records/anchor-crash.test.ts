@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { GANACHE_ADDRESS, GANACHE_KEY, minedNonce, startDevChain, type DevChain } from '../test-support/ganache.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
-import { verifyBundle } from '../lib/verify/index.js';
+import { verifyBundle } from '@v4h/protocol/verify';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Inside the repository so that the child resolves kysely, viem and better-sqlite3 from node_modules.

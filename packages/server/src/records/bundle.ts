@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { iso } from '../lib/clock.js';
-import type { Anchor, BundleEntry, InclusionProof, Manifest, ManifestBundle } from '../lib/verify/format.js';
+import type { Anchor, BundleEntry, InclusionProof, Manifest, ManifestBundle } from '@v4h/protocol/verify';
 import { storedManifestText, type StoredEventFields } from './text.js';
 import { proofFromTiles, tilesOfProof } from './merkle.js';
 

@@ -6,7 +6,7 @@ import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { runCli } from '../cli/commands.js';
 import { GANACHE_ADDRESS, GANACHE_KEY, devChainRpc, minedNonce, startDevChain, type DevChain } from '../test-support/ganache.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
-import { verifyBundle, type ManifestBundle } from '../lib/verify/index.js';
+import { verifyBundle, type ManifestBundle } from '@v4h/protocol/verify';
 import { AnchorWorker } from './anchor-worker.js';
 import { EvmLedger, type EvmLedgerOptions } from './evm-ledger.js';
 

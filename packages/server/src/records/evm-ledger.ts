@@ -4,7 +4,7 @@ import { createPublicClient, http, keccak256, type Hex, type PublicClient, type 
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import type { AnchorBatchesTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
-import { EVM_ANCHOR_TAG } from '../lib/verify/format.js';
+import { EVM_ANCHOR_TAG } from '@v4h/protocol/verify';
 import type { AnchorOutcome, AttemptStore, Ledger, LedgerDescription } from './ledger.js';
 
 /** A signed transaction as recorded before broadcasting. */

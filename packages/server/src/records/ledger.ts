@@ -1,6 +1,6 @@
 // The ledger interface: the embedded chain (`local`) or an EVM chain (a JSON-RPC URL), chosen by config.ledger.url.
 import type { AnchorBatchesTable } from '../db/schema.js';
-import type { EvmAnchor, LocalAnchor } from '../lib/verify/format.js';
+import type { EvmAnchor, LocalAnchor } from '@v4h/protocol/verify';
 
 /** What GET /.well-known/v4h-ledger.json publishes. */
 export interface LedgerDescription {

@@ -1,10 +1,9 @@
 // The embedded ledger: an append-only, hash-linked chain of signed batch roots in the database.
 import type { Kysely } from 'kysely';
 import type { AnchorBatchesTable, Database, LedgerEntriesTable } from '../db/schema.js';
-import { canonicalize } from '../lib/verify/jcs.js';
 import { sha256Hex } from '../lib/ids.js';
 import type { Clock } from '../lib/clock.js';
-import { GENESIS_HASH, type LocalLedgerEntry } from '../lib/verify/format.js';
+import { canonicalize, GENESIS_HASH, type LocalLedgerEntry } from '@v4h/protocol/verify';
 import type { AnchorOutcome, Ledger, LedgerDescription } from './ledger.js';
 import type { LedgerSigningKey } from './signing-key.js';
 

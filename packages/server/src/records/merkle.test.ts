@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildMerkleTree, proofFromTiles, tilesOfProof, type MerkleTile } from './merkle.js';
-import { fromHex, rootFromInclusionProof } from '../lib/verify/index.js';
+import { fromHex, rootFromInclusionProof } from '@v4h/protocol/verify';
 
 const sha = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { getJson } from '../test-support/records-fixtures.js';
-import { fromBase64, verifyBundle } from '../lib/verify/index.js';
+import { fromBase64, verifyBundle } from '@v4h/protocol/verify';
 import { GANACHE_ADDRESS, GANACHE_KEY, startDevChain, type DevChain } from '../test-support/ganache.js';
 
 let t: TestApp | undefined;

@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, notFound } from '../errors.js';
 import { userPrincipal, type AccessPolicy } from '../conferences/access-policy.js';
-import type { ManifestBundle } from '../lib/verify/format.js';
+import type { ManifestBundle } from '@v4h/protocol/verify';
 import type { Ledger, LedgerDescription } from './ledger.js';
 import { loadBundle } from './bundle.js';
 import { createVerificationLinkSigner, type VerificationLinkSigner } from './verification-links.js';

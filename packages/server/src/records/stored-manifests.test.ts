@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { createMigratedTestDatabase, createTestApp, type TestApp } from '../test-support/test-app.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';
-import { verifyBundle, fromBase64, canonicalize, type ManifestBundle } from '../lib/verify/index.js';
+import { verifyBundle, fromBase64, canonicalize, type ManifestBundle } from '@v4h/protocol/verify';
 
 let t: TestApp;
 beforeEach(async () => {

@@ -1,6 +1,6 @@
 // The test vectors of docs/manifest.md, recomputed by the shared verifier and by the server's builders.
 import { describe, expect, it } from 'vitest';
-import { computeEventHash, fromHex, jcsHash, rootFromInclusionProof, GENESIS_HASH, type ManifestEvent } from '../lib/verify/index.js';
+import { computeEventHash, fromHex, jcsHash, rootFromInclusionProof, GENESIS_HASH, type ManifestEvent } from '@v4h/protocol/verify';
 import { buildMerkleTree } from './merkle.js';
 import { canonicalEvent, eventHash } from '../conferences/event-log.js';
 import { sha256Hex } from '../lib/ids.js';

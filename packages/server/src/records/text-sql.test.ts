@@ -10,7 +10,7 @@ import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
 import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
-import { canonicalize } from '../lib/verify/jcs.js';
+import { canonicalize } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
 import { testDialect } from '../test-support/test-app.js';
 import { eventsFromSqliteRows, sealedFromEventTexts, sealedManifests, SQLITE_EVENT_TEXTS_SQL, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL, type EventTextsRow, type LatestManifest } from './seal-rows.js';

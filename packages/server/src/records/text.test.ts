@@ -2,11 +2,10 @@
 // docs/manifest.md describes and the verifier checks, and its hash is SHA-256 of its UTF-8.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalize } from '../lib/verify/jcs.js';
+import { canonicalize, type Manifest, type ManifestEvent } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
-import type { Manifest, ManifestEvent } from '../lib/verify/format.js';
 import { MANIFEST_FORMAT_VERSION, manifestText, storedManifestText } from './text.js';
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)));

@@ -1,7 +1,7 @@
 // The text of a manifest (what is hashed and anchored), written directly from stored event rows: the server's one
 // definition of it in code (the format is specified in docs/manifest.md; text.test.ts holds this writer to the JCS of
 // the manifest object). Light imports only: the sealer's worker thread loads this module.
-import { EVENT_FORMAT_VERSION } from '../lib/verify/format.js';
+import { EVENT_FORMAT_VERSION } from '@v4h/protocol/verify';
 import type { ConferenceEventsTable, ManifestsTable } from '../db/schema.js';
 
 export const MANIFEST_FORMAT_VERSION = 1;

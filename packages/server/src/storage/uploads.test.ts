@@ -7,7 +7,7 @@ import {
   type FilesTestApp, type Session,
 } from '../test-support/storage.js';
 import { findSubjectKey } from '../privacy/commitments.js';
-import { computeCommitment } from '../lib/verify/index.js';
+import { computeCommitment } from '@v4h/protocol/verify';
 
 const recorder = { authorization: `Bearer ${RECORDER_SECRET}` };
 

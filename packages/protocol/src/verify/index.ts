@@ -10,7 +10,7 @@ export type * from './format.js';
 export type { AnchorOptions } from './verify-anchor.js';
 export type { FetchLike } from './evm-rpc.js';
 export { canonicalize } from './jcs.js';
-export { GENESIS_HASH, EVM_ANCHOR_TAG } from './format.js';
+export { EVENT_FORMAT_VERSION, GENESIS_HASH, EVM_ANCHOR_TAG } from './format.js';
 export { rootFromInclusionProof, leafHash, nodeHash } from './merkle.js';
 export { computeEventHash } from './verify-manifest.js';
 export { sha256, jcsHash } from './digest.js';
