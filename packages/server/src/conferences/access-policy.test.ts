@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
 import { createMigratedTestDatabase, type MigratedTestDatabase } from '../test-support/test-app.js';
 import { endedConference } from '../test-support/records-fixtures.js';
-import { appendEvent } from './event-log.js';
+import { appendEvent } from '../db/event-log.js';
 import { AccessPolicy, permitsFromRow, type ConferenceAccess, type Principal, type RowAction } from './access-policy.js';
 
 const conference = { sessionId: 's', ownerId: 'u-owner' };

@@ -2,7 +2,7 @@
 // presence that grants nothing, and session ids that reveal only "taken".
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, JITSI_TEST_ENV, type TestApp } from '../test-support/test-app.js';
-import { listEvents } from './event-log.js';
+import { listEvents } from '../db/event-log.js';
 
 let t: TestApp;
 beforeEach(async () => {

@@ -1,8 +1,8 @@
 // Conference routes over real HTTP: creation, ownership, life cycle, presence and the event log.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
-import { listEvents, canonicalEvent, eventHash, GENESIS_HASH } from './event-log.js';
-import { findSubjectKey } from '../privacy/commitments.js';
+import { listEvents, canonicalEvent, eventHash, GENESIS_HASH } from '../db/event-log.js';
+import { findSubjectKey } from '../db/commitments.js';
 import { verifyCommitment } from '@v4h/protocol/verify';
 
 let t: TestApp;

@@ -2,7 +2,7 @@
 import type { Db } from '../db/database.js';
 import type { ConferenceEventsTable, JoinPolicy } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
-import { appendFirstEvent, eventValues, firstEventRow } from './event-log.js';
+import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
 
 export interface NewConference {

@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { iso } from '../lib/clock.js';
 import { AppError, notFound } from '../errors.js';
-import { appendEvent, lockConference } from './event-log.js';
+import { appendEvent, lockConference } from '../db/event-log.js';
 import { userPrincipal, type AccessPolicy } from './access-policy.js';
 
 /** `user:<userId>` or `guest:<guestId>`: whom a removal concerns (the event-log actor of that person). */

@@ -193,7 +193,7 @@ export interface FilesTable {
   data_key?: string | null;
 }
 
-/** A per-subject key for commitments in events (privacy/commitments.ts): deleting it is crypto-shredding. */
+/** A per-subject key for commitments in events (db/commitments.ts): deleting it is crypto-shredding. */
 export interface SubjectKeysTable {
   subject: string;
   /** 32 bytes, hex. */

@@ -1,7 +1,7 @@
 // The account or guest link travels in the name Jitsi shows: in the token, the embed's userInfo name and guest links.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
-import { listEvents } from '../conferences/event-log.js';
+import { listEvents } from '../db/event-log.js';
 import { accountMarkedName } from './display-names.js';
 
 describe('accountMarkedName', () => {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
-import { appendEvent, lockConference } from '../conferences/event-log.js';
+import { appendEvent, lockConference } from '../db/event-log.js';
 
 /** What Jitsi reported, reduced to what the record keeps. */
 export interface JitsiReport {

@@ -6,9 +6,8 @@ import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { RecordingHost } from '../config.js';
 import { AppError } from '../errors.js';
-import { appendEvent, lockConference } from '../conferences/event-log.js';
-import type { FileService } from '../storage/service.js';
-import { baseMediaType, isAllowed } from '../storage/media-types.js';
+import { appendEvent, lockConference } from '../db/event-log.js';
+import { baseMediaType, isAllowed } from '../lib/media-types.js';
 import { allowedRecordingUrl } from './recording-link.js';
 
 /** Why a recording was not stored: a code for the event log and the logs (never the link, which is a secret). */
@@ -34,12 +33,32 @@ export interface RecordingJob {
   jitsiSessionId?: string;
 }
 
+/** A download as the fetcher hands it to the file service's upload path: as the recorder, a recording. */
+export interface RecordingUpload {
+  principal: { kind: 'recorder' };
+  target: { sessionId: string };
+  kind: 'recording';
+  name?: string;
+  contentType: string;
+  contentLength?: number;
+  digests: string[];
+  body: Readable;
+}
+
+/**
+ * What the fetcher needs of the file service (storage/service.ts FileService): declared here, so jitsi does not
+ * import storage, which imports conferences, which imports jitsi.
+ */
+export interface RecordingUploads {
+  upload(input: RecordingUpload): Promise<{ fileId: string; size: number }>;
+}
+
 type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 
 export interface RecordingFetcherDeps {
   db: Db;
   clock: Clock;
-  files: FileService;
+  files: RecordingUploads;
   hosts: readonly RecordingHost[];
   /** A download taking longer than this in all is abandoned. */
   timeoutMs: number;

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JITSI_TEST_ENV } from '../test-support/test-app.js';
 import { createConference, createFilesTestApp, sha256, type Engine, type FilesTestApp, type Session } from '../test-support/storage.js';
-import { listEvents } from '../conferences/event-log.js';
+import { listEvents } from '../db/event-log.js';
 
 const JAAS_SECRET = 'jaas-webhook-secret-0123456789';
 // The secret part of a pre-authenticated link (OCI: /p/<token>/…): it must never be logged or kept.

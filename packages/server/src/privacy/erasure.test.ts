@@ -6,8 +6,8 @@ import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFilesTestApp, createConference, upload, type Engine, type FilesTestApp } from '../test-support/storage.js';
-import { listEvents } from '../conferences/event-log.js';
-import { findSubjectKey } from './commitments.js';
+import { listEvents } from '../db/event-log.js';
+import { findSubjectKey } from '../db/commitments.js';
 import { runCli } from '../cli/commands.js';
 
 const GUEST = 'Zuleica Quixabeira';

@@ -7,7 +7,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { notFound } from '../errors.js';
 import { normalizeUsername } from '../auth/usernames.js';
-import { appendEvent, lockConference } from '../conferences/event-log.js';
+import { appendEvent, lockConference } from '../db/event-log.js';
 import type { FileService } from '../storage/service.js';
 
 /** Whose data to erase: one guest, one user account (everywhere), or everyone's in one conference. */

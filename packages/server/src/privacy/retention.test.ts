@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createConference, createFilesTestApp, upload, type FilesTestApp, type Session } from '../test-support/storage.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/test-app.js';
-import { listEvents } from '../conferences/event-log.js';
+import { listEvents } from '../db/event-log.js';
 import { acquireLease } from '../db/lease.js';
 import { runCli } from '../cli/commands.js';
 import { RETENTION_LEASE_MS } from './retention.js';

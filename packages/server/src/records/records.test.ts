@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { verifyBundle, fromBase64, canonicalize, type ManifestBundle } from '@v4h/protocol/verify';
-import { appendEvent } from '../conferences/event-log.js';
+import { appendEvent } from '../db/event-log.js';
 import { signingKeyFromPem } from './signing-key.js';
 import { sha256Hex } from '../lib/ids.js';
 import { endedConference, getJson, owner } from '../test-support/records-fixtures.js';

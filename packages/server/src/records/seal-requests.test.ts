@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMigratedTestDatabase, createTestApp, type TestApp } from '../test-support/test-app.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { appendEvent, lockConference } from '../conferences/event-log.js';
+import { appendEvent, lockConference } from '../db/event-log.js';
 
 describe('seal requests', () => {
   let t: TestApp;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { appendEvent } from '../conferences/event-log.js';
+import { appendEvent } from '../db/event-log.js';
 import { endedConference } from '../test-support/records-fixtures.js';
 import { Sealer } from './sealer.js';
 import { storedManifestText } from './text.js';

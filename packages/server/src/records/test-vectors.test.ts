@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeEventHash, fromHex, jcsHash, rootFromInclusionProof, GENESIS_HASH, type ManifestEvent } from '@v4h/protocol/verify';
 import { buildMerkleTree } from './merkle.js';
-import { canonicalEvent, eventHash } from '../conferences/event-log.js';
+import { canonicalEvent, eventHash } from '../db/event-log.js';
 import { sha256Hex } from '../lib/ids.js';
 import { manifestText } from './text.js';
 

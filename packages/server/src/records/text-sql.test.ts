@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
-import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
+import { canonicalEvent, eventHash, GENESIS_HASH } from '../db/event-log.js';
 import { canonicalize } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
 import { testDialect } from '../test-support/test-app.js';

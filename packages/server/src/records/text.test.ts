@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { canonicalize, type Manifest, type ManifestEvent } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
-import { canonicalEvent, eventHash, GENESIS_HASH } from '../conferences/event-log.js';
+import { canonicalEvent, eventHash, GENESIS_HASH } from '../db/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
 import { MANIFEST_FORMAT_VERSION, manifestText, storedManifestText } from './text.js';
 

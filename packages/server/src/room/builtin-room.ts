@@ -5,11 +5,16 @@ import type { Clock } from '../lib/clock.js';
 import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
 import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
-import type { QualityService } from '../quality/service.js';
+import type { QualitySummary } from './quality.js';
 import { RoomService, type RoomAccess, type RoomConferences, type RoomRemovals } from './service.js';
 import type { PeerAccount } from './protocol.js';
 import { accountAdmitted } from '../auth/admission.js';
 import type { RoomBus } from './bus.js';
+
+/** What the room needs of the quality domain (QualityService): declared here, so room does not import quality, which imports room. */
+export interface RoomQuality {
+  save(sessionId: string, participantId: string, summary: QualitySummary): Promise<void>;
+}
 
 /** The room service for `config.jitsi.mode === 'builtin'` (app id and secret resolved by secrets.ts). */
 export function createBuiltinRoom(deps: {
@@ -24,7 +29,7 @@ export function createBuiltinRoom(deps: {
   /** Where the owner's saved chat goes (an attachment); without it saving the chat is unavailable. */
   files?: FileService;
   /** Where the pages' call quality summaries go; without it they are dropped. */
-  quality?: QualityService;
+  quality?: RoomQuality;
   log?: RoomServiceLog;
   /** Extra wait, after the grace period, before participants from a previous process are recorded as gone. */
   orphanDelayMs?: number;

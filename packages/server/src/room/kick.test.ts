@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { roomSocket } from '../test-support/room-socket.js';
-import { listEvents } from '../conferences/event-log.js';
+import { listEvents } from '../db/event-log.js';
 
 let t: TestApp;
 

@@ -6,7 +6,7 @@ import type { Authenticate } from '../auth/authenticate.js';
 import { bearerSecretCheck } from '../lib/bearer.js';
 import { unauthorized, ErrorBody } from '../errors.js';
 import { formatSha256 } from './digests.js';
-import { isInline } from './media-types.js';
+import { isInline } from '../lib/media-types.js';
 import { contentDisposition } from './content-disposition.js';
 import type { Download, FileService, Principal, RangeHeaders, UploadInput } from './service.js';
 import * as S from './schemas.js';

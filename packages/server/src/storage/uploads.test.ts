@@ -6,7 +6,7 @@ import {
   RECORDER_SECRET, addParticipant, createConference, createFilesTestApp, fileEvents, reprDigest, sha256, upload,
   type FilesTestApp, type Session,
 } from '../test-support/storage.js';
-import { findSubjectKey } from '../privacy/commitments.js';
+import { findSubjectKey } from '../db/commitments.js';
 import { computeCommitment } from '@v4h/protocol/verify';
 
 const recorder = { authorization: `Bearer ${RECORDER_SECRET}` };

@@ -1,7 +1,7 @@
 // Test fixtures for records: conferences written straight to the database through the real event log.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { appendEvent } from '../conferences/event-log.js';
+import { appendEvent } from '../db/event-log.js';
 import { newRoomName, newSessionId } from '../lib/ids.js';
 import type { TestApp } from './test-app.js';
 

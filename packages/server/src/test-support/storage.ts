@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';
-import { listEvents } from '../conferences/event-log.js';
+import { listEvents } from '../db/event-log.js';
 import { startTestS3, type TestS3 } from './s3rver.js';
 
 export const RECORDER_SECRET = 'recorder-secret-for-tests-0123456789';

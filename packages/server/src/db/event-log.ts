@@ -3,9 +3,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { canonicalize, EVENT_FORMAT_VERSION, GENESIS_HASH, type Json, type ManifestEvent } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
-import type { ConferenceEventsTable, Database } from '../db/schema.js';
-import { prepareQuery } from '../db/prepared.js';
-import { conferenceById } from './repository.js';
+import type { ConferenceEventsTable, Database } from './schema.js';
+import { prepareQuery } from './prepared.js';
 
 export { EVENT_FORMAT_VERSION, GENESIS_HASH };
 
@@ -127,6 +126,8 @@ function chainedRow(event: NewEvent, last: { seq: number; hash: string } | undef
   return { ...row, hash: sha256Hex(canonicalEventText(row)) };
 }
 
+// The same row as conferences/repository.ts conferenceById: the event log, used by every domain, imports no domain.
+const conferenceById = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
 const conferenceForUpdate = prepareQuery((db, p: { sessionId: string }) =>
   db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId).forUpdate(),
 );

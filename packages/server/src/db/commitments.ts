@@ -3,7 +3,7 @@
 // then proves nothing to anyone, while the event's hash, and so every manifest, stays the same.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from './schema.js';
 import { canonicalize } from '@v4h/protocol/verify';
 
 /** Whose personal data a commitment is about: `guest:<guestId>`, `user:<userId>` or `file:<fileId>`. */
