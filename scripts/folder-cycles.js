@@ -31,7 +31,8 @@ for (const file of sources(src)) {
   for (const match of text.matchAll(importPattern)) {
     const target = path.resolve(path.dirname(file), match[1]);
     if (!target.startsWith(src + path.sep)) continue;
-    const to = nodeOf(target);
+    // A top-level file is imported by its compiled name (`../config.js`): the node is its source (config.ts).
+    const to = nodeOf(target).replace(/\.js$/, '.ts');
     if (to === from) continue;
     if (!edges.has(from)) edges.set(from, new Map());
     const line = text.slice(0, match.index).split('\n').length;

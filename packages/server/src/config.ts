@@ -2,9 +2,12 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseMasterKey } from './storage/encryption.js';
-import { ADDRESS_POLICIES, type AddressPolicy } from './audit/addresses.js';
+import { parseMasterKey } from './lib/master-key.js';
 import { isToken68 } from './lib/bearer.js';
+
+/** How the access audit keeps a client's address (V4H_AUDIT_ADDRESS; audit/addresses.ts applies it). */
+export type AddressPolicy = 'truncated' | 'hashed' | 'full' | 'none';
+export const ADDRESS_POLICIES: readonly AddressPolicy[] = ['truncated', 'hashed', 'full', 'none'];
 
 export type JitsiMode = 'builtin' | 'prosody' | 'jaas' | 'none';
 

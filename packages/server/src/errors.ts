@@ -1,7 +1,7 @@
 // Coded errors thrown by services, and the one Fastify error handler that maps them to `{ error, message }`.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
-import { backendOf } from './metrics/backends.js';
+import { backendOf } from './lib/error-backends.js';
 import { isSqliteBusy } from './db/sqlite-lock.js';
 
 /** Stable error codes (see docs/api.md); each maps to one HTTP status. */

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { mkdirPrivate } from './lib/private-files.js';
-import { MasterKeyring, parseMasterKey } from './storage/encryption.js';
+import { MasterKeyring } from './storage/encryption.js';
+import { parseMasterKey } from './lib/master-key.js';
 
 /** Reads `<dataDir>/<name>`, creating it with `generate()` on first use. Safe against two processes racing. */
 export function loadOrCreateSecret(dataDir: string, name: string, generate: () => string): string {

@@ -7,7 +7,8 @@ import type { AccessAuditTable } from '../db/schema.js';
 import { iso, type Clock } from '../lib/clock.js';
 import { newOrderedId } from '../lib/ids.js';
 import { AppError } from '../errors.js';
-import { addressKeeper, type AddressPolicy } from './addresses.js';
+import { addressKeeper } from './addresses.js';
+import type { AddressPolicy } from '../config.js';
 
 /** What was read. */
 export type AuditAction =

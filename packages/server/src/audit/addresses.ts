@@ -2,10 +2,8 @@
 // or not at all. The default, truncated, says where a read came from (an office, a provider) without naming a device.
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import type { AddressPolicy } from '../config.js';
 import { legacyLabelKey } from '../lib/keys.js';
-
-export type AddressPolicy = 'truncated' | 'hashed' | 'full' | 'none';
-export const ADDRESS_POLICIES: readonly AddressPolicy[] = ['truncated', 'hashed', 'full', 'none'];
 
 /**
  * The address as the policy keeps it: `truncated` IPv4 to its /24 (`203.0.113.0/24`) and IPv6 to its /48

@@ -1,12 +1,10 @@
 // The metrics interface services and hooks report to: no prom-client here, and a no-op when metrics are off.
+import type { Backend } from '../lib/error-backends.js';
 
 /** How a login attempt ended. */
 export type LoginOutcome = 'success' | 'failure' | 'rate_limited' | 'error';
 /** How an upload ended: stored, refused (4xx: the client's fault) or failed (5xx: ours or a back end's). */
 export type UploadOutcome = 'stored' | 'rejected' | 'failed';
-/** The back end behind an unexpected (5xx) error. */
-export type Backend = 'database' | 'storage' | 'other';
-
 /**
  * What the server counts. Every method is cheap and synchronous (a counter increment); none takes personal data
  * or an unbounded value (no session ids, user names or URLs).

@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { HttpRequestMetrics } from './http-requests.js';
-import type { Backend, LoginOutcome, Metrics, UploadOutcome } from './metrics.js';
+import type { LoginOutcome, Metrics, UploadOutcome } from './metrics.js';
+import type { Backend } from '../lib/error-backends.js';
 
 /** What the scrape-time gauges read. */
 export interface ScrapeSources {

@@ -1,6 +1,6 @@
 // Wrappers that report how an awaited operation (a login, an upload) ended, so routes stay one-liners.
 import { AppError } from '../errors.js';
-import { backendOf } from './backends.js';
+import { backendOf } from '../lib/error-backends.js';
 import type { LoginOutcome, Metrics } from './metrics.js';
 
 /** Reports the login's outcome and passes its result or error through unchanged. */

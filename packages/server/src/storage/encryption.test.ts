@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage, type StorageBackend } from './backend.js';
-import { CHUNK_SIZE, EncryptedStorage, HEADER, IntegrityError, MasterKeyError, MasterKeyring, parseMasterKey, sealedSize, type SealedKey } from './encryption.js';
+import { CHUNK_SIZE, EncryptedStorage, HEADER, IntegrityError, MasterKeyError, MasterKeyring, sealedSize, type SealedKey } from './encryption.js';
+import { parseMasterKey } from '../lib/master-key.js';
 import { startTestS3 } from '../test-support/s3rver.js';
 
 /** `data` as a stream of pieces of `piece` bytes (uploads arrive in pieces that do not line up with chunks). */

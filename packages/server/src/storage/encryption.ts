@@ -40,17 +40,6 @@ export class MasterKeyError extends Error {
   }
 }
 
-/** Parses a master key: 32 bytes as 64 hex digits or as base64/base64url. Throws a message naming what is wrong. */
-export function parseMasterKey(text: string): Buffer {
-  const value = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
-  if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(value)) {
-    const key = Buffer.from(value.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
-    if (key.length === 32) return key;
-  }
-  throw new Error('a master key is 32 bytes: 64 hex digits or 43 base64url characters (generate one with `openssl rand -hex 32`)');
-}
-
 /** The master keys a server holds: the current one wraps new data keys; older ones (rotation) still unwrap. */
 export class MasterKeyring {
   readonly currentId: string;

@@ -1,5 +1,7 @@
-// Which back end an unexpected error came from (no imports: errors.ts uses it, and metrics must not import errors back).
-import type { Backend } from './metrics.js';
+// Which back end an unexpected error came from (no imports: errors.ts and metrics use it).
+
+/** The back ends whose errors are counted apart (metrics/metrics.ts). */
+export type Backend = 'database' | 'storage' | 'other';
 
 const STORAGE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENOENT']);
 
