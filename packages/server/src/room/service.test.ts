@@ -285,6 +285,21 @@ describe('RoomService', () => {
     service.close();
   });
 
+  it('takes a resume key of the former form (an HMAC under the secret itself) from a page of a call older than the upgrade', async () => {
+    const conf = conferences();
+    const service = make(conf, { grace: 5 });
+    const a = client(service);
+    const joinedA = await a.join('alice');
+    a.drop();
+    const legacyKey = (identity: string) => createHmac('sha256', 'test-resume-secret').update(`v4h-room-resume\0${ROOM}\0${joinedA.you.id}\0${identity}`).digest('base64url');
+    expect(joinedA.resumeKey).not.toBe(legacyKey('alice')); // new keys are made under the derived key
+    // Only for its own identity, as the current form.
+    expect((await client(service).join('mallory', { participantId: joinedA.you.id, resumeKey: legacyKey('alice') })).you.id).not.toBe(joinedA.you.id);
+    const back = client(service);
+    expect(await back.join('alice:expired', { participantId: joinedA.you.id, resumeKey: legacyKey('alice') })).toMatchObject({ type: 'joined', resumed: true, you: { id: joinedA.you.id } });
+    service.close();
+  });
+
   it('closes a socket that floods the server with messages', async () => {
     const conf = conferences();
     const service = make(conf);
