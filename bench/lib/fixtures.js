@@ -14,7 +14,7 @@ export async function freshDatabase(dialect, dir) {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable: ${error.message}`);
+    throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable: ${error.message}`, { cause: error });
   }
   await admin.query(`create database ${name}`);
   await admin.end();

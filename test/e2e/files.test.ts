@@ -41,10 +41,10 @@ describe('SDK files in Node', () => {
     expect(stored).toMatchObject({ sessionId, kind: 'recording', name: 'visit.webm', size: bytes.length, sha256: sha256(bytes), contentType: 'video/webm' });
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.at(-1)).toEqual({ loaded: bytes.length, total: bytes.length });
-    expect(progress.every((p, i) => i === 0 || p.loaded >= progress[i - 1]!.loaded)).toBe(true);
+    expect(progress.every((p, i) => i === 0 || p.loaded >= progress[i - 1].loaded)).toBe(true);
     const listed = await listFiles(deps.http, sessionId);
     expect(listed.map((f) => f.fileId)).toEqual([stored.fileId]);
-    expect(Buffer.from(await (await fetch(listed[0]!.url)).arrayBuffer()).equals(bytes)).toBe(true);
+    expect(Buffer.from(await (await fetch(listed[0].url)).arrayBuffer()).equals(bytes)).toBe(true);
   });
 
   it('sends a known SHA-256 (refused when it does not match), renews an expired token, maps errors', async () => {
@@ -107,7 +107,7 @@ describe('SDK files in Chromium', () => {
     const page = await browser.newPage();
     try {
       await page.goto(`${server.baseUrl}/healthz`);
-      await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+      await page.addScriptTag({ content: bundle.outputFiles[0].text });
       const result = await page.evaluate(
         async ({ baseUrl, token, sessionId }) => {
           const { HttpClient, uploadFile, listFiles } = (window as any).v4hFiles;

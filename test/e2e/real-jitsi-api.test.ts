@@ -69,7 +69,7 @@ function defineDeployment(label: string, env: (origin: string) => Record<string,
       expect(await page.locator('#call iframe').evaluate((f) => (f as HTMLIFrameElement).style.height)).toBe('480px');
       // The page was served under the path; the script came from the deployment URL.
       await expect.poll(() => jitsi.pages.some((p) => p.startsWith(url.pathname))).toBe(true);
-      expect(jitsi.scripts.at(-1)).toBe(`${new URL(env(jitsi.origin).V4H_JITSI_URL!).pathname.replace(/\/$/, '')}/external_api.js`);
+      expect(jitsi.scripts.at(-1)).toBe(`${new URL(env(jitsi.origin).V4H_JITSI_URL).pathname.replace(/\/$/, '')}/external_api.js`);
       await waitForEvent(page, 'joined');
 
       const guest = (await call(page, 'getGuestUrl', sessionId, 'Zoe')).value as { url: string };

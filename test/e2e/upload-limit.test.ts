@@ -79,11 +79,11 @@ describe('upload limit in Chromium', () => {
         const out: string[] = [];
         for (let i = 0; i < 3; i++) {
           const v4h = new w.V4H();
-          await v4h.login!(username, password);
-          const id = await v4h.requestConference!();
-          await v4h.uploadRecording!(id, new Blob([new Uint8Array(100)], { type: 'video/webm' }));
+          await v4h.login(username, password);
+          const id = await v4h.requestConference();
+          await v4h.uploadRecording(id, new Blob([new Uint8Array(100)], { type: 'video/webm' }));
           for (const size of [limit * 4, limit + 1]) {
-            out.push(await v4h.uploadRecording!(id, new Blob([new Uint8Array(size)], { type: 'video/webm' })).then(() => 'stored', (e: { code: string; status: number }) => `${e.code} ${e.status}`));
+            out.push(await v4h.uploadRecording(id, new Blob([new Uint8Array(size)], { type: 'video/webm' })).then(() => 'stored', (e: { code: string; status: number }) => `${e.code} ${e.status}`));
           }
         }
         return out;

@@ -92,9 +92,9 @@ async function open(kind: 'start' | 'join'): Promise<void> {
   // while after an instant one the browser's scroll anchoring keeps the call in place.
   $('call-section').scrollIntoView({ block: 'start' });
   const avatar = input('avatar-url') || undefined;
-  const method = kind === 'start' ? v4h.startConference : v4h.joinConference;
+  const method = kind === 'start' ? 'startConference' : 'joinConference';
   try {
-    await method.call(v4h, id, $('call'), '100%', Math.max(240, Math.round(window.innerHeight * 0.6)), input('display-name'), avatar, { lang: language });
+    await v4h[method](id, $('call'), '100%', Math.max(240, Math.round(window.innerHeight * 0.6)), input('display-name'), avatar, { lang: language });
   } catch (error) {
     show('call-section', false);
     throw error;
@@ -131,20 +131,20 @@ $<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
 });
 
 $('request').addEventListener('click', (event) =>
-  act(event.currentTarget as HTMLButtonElement, async () => {
+  void act(event.currentTarget as HTMLButtonElement, async () => {
     const id = await v4h.requestConference(sessionId() || undefined);
     rememberSession(id);
     say(t.status.requested(id));
     await showDetails(id);
   }),
 );
-$('start').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => open('start')));
-$('join').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => open('join')));
-$('leave').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => v4h.leaveConference()));
-$('end').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => v4h.endConference()));
-$('refresh-details').addEventListener('click', (event) => act(event.currentTarget as HTMLButtonElement, () => showDetails()));
+$('start').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => open('start')));
+$('join').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => open('join')));
+$('leave').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => v4h.leaveConference()));
+$('end').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => v4h.endConference()));
+$('refresh-details').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => showDetails()));
 $('logout').addEventListener('click', (event) =>
-  act(event.currentTarget as HTMLButtonElement, async () => {
+  void act(event.currentTarget as HTMLButtonElement, async () => {
     await v4h.logout();
     localStorage.removeItem(SESSION_KEY);
     $<HTMLInputElement>('session-id').value = '';

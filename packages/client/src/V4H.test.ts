@@ -115,8 +115,8 @@ describe('join policies and file sharing on the wire', () => {
     const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response('{"sessionId":"s9"}', { status: 201, headers: { 'content-type': 'application/json' } }));
     const v4h = new V4H({ baseUrl: 'http://v4h.test', fetch, tokenStore: { get: () => ({ accessToken: 'a', refreshToken: null, expiresAt: Date.now() + 60_000 }), set() {} } });
     expect(await v4h.requestConference('s9', { joinPolicy: 'SESSIONPWD', password: 'heron' })).toBe('s9');
-    expect(JSON.parse(fetch.mock.calls[0]![1]!.body as string)).toEqual({ sessionId: 's9', joinPolicy: 'SESSIONPWD', password: 'heron' });
+    expect(JSON.parse(fetch.mock.calls[0][1]!.body as string)).toEqual({ sessionId: 's9', joinPolicy: 'SESSIONPWD', password: 'heron' });
     await v4h.shareFile('s9', 'f1');
-    expect(fetch.mock.calls[1]![0]).toBe('http://v4h.test/api/conferences/s9/files/f1/share');
+    expect(fetch.mock.calls[1][0]).toBe('http://v4h.test/api/conferences/s9/files/f1/share');
   });
 });

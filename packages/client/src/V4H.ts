@@ -254,7 +254,7 @@ export class V4H {
   /** Owner: ends the conference for everyone (on the server and in Jitsi); defaults to the current call. */
   async endConference(sessionId = this.#call?.sessionId): Promise<ConferenceDetails> {
     checkSessionId(sessionId);
-    const details = await this.#http.request<ConferenceDetails>('POST', `/api/conferences/${encodeURIComponent(sessionId!)}/end`);
+    const details = await this.#http.request<ConferenceDetails>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/end`);
     const call = this.#call;
     // Jitsi gets the end command and time to act on it before its iframe goes (hangUp waits at most ~3 s).
     if (call?.sessionId === sessionId) await call.hangUp('end');

@@ -108,8 +108,8 @@ describe('Call', () => {
     api.emit('errorOccurred', { error: { name: 'conference.authenticationRequired', message: '', type: 'CONFERENCE', isFatal: true } });
     api.emit('passwordRequired', {});
     expect(errors.map((e) => e.code)).toEqual(['jitsi_error', 'jitsi_error']);
-    expect(errors[0]!.message).toContain('conference.authenticationRequired');
-    expect(errors[1]!.message).toContain('conference.passwordRequired');
+    expect(errors[0].message).toContain('conference.authenticationRequired');
+    expect(errors[1].message).toContain('conference.passwordRequired');
     expect(call.over).toBe(false);
   });
 

@@ -23,7 +23,7 @@ export interface CallOptions {
   fetch: FetchLike;
   events: Emitter;
   /** Called once, after the iframe is gone. */
-  onEnd(call: Call): void;
+  onEnd: (call: Call) => void;
   /** How long hangUp waits for Jitsi's videoConferenceLeft/readyToClose before disposing (default 3000 ms). */
   hangUpWaitMs?: number;
   /** How long a videoConferenceLeft may wait for a re-join (breakout rooms, Jitsi reloading) before the call is over (default 5000 ms). */

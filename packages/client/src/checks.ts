@@ -15,7 +15,7 @@ export function checkSessionId(value: unknown): asserts value is string {
 }
 
 export function checkUrl(value: unknown, name: string): asserts value is string {
-  let ok = false;
+  let ok: boolean;
   try {
     ok = typeof value === 'string' && /^https?:$/.test(new URL(value).protocol);
   } catch {
@@ -68,7 +68,7 @@ export function checkEmbedOptions(value: unknown, name: string): JitsiEmbedOptio
   const options: JitsiEmbedOptions = {};
   if (given(value.configOverwrite)) options.configOverwrite = value.configOverwrite as Record<string, unknown>;
   if (given(value.interfaceConfigOverwrite)) options.interfaceConfigOverwrite = value.interfaceConfigOverwrite as Record<string, unknown>;
-  if (given(value.lang)) options.lang = value.lang as string;
+  if (given(value.lang)) options.lang = value.lang;
   if (given(value.devices)) options.devices = value.devices as JitsiEmbedOptions['devices'];
   return options;
 }
@@ -78,8 +78,8 @@ export function expiryOf(accessToken: string, expiresAt: unknown): number {
   if (typeof expiresAt === 'number') return expiresAt < 1e12 ? expiresAt * 1000 : expiresAt;
   if (typeof expiresAt === 'string' && !Number.isNaN(Date.parse(expiresAt))) return Date.parse(expiresAt);
   try {
-    const payload = accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
-    const exp = JSON.parse(atob(payload)).exp;
+    const payload = accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const exp = (JSON.parse(atob(payload)) as { exp?: unknown }).exp;
     if (typeof exp === 'number') return exp * 1000;
   } catch {
     // Not a JWT we can read: fall through.

@@ -119,8 +119,11 @@ function sendXhr(url: string, blob: Blob, headers: Record<string, string>, optio
       options.signal?.removeEventListener('abort', abort);
       reject(new V4HError('network_error', `POST ${url} failed: network error`));
     };
+    // The caller's abort reason is rethrown as given, as fetch does.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     xhr.onabort = () => reject(options.signal?.reason ?? new V4HError('network_error', `POST ${url} aborted`));
     const abort = () => xhr.abort();
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's abort reason, as fetch rethrows it
     if (options.signal?.aborted) return reject(options.signal.reason);
     options.signal?.addEventListener('abort', abort, { once: true });
     xhr.send(blob);
@@ -166,7 +169,7 @@ async function sendFetch(fetchFn: FetchLike, url: string, blob: Blob, headers: R
 function parse({ status, text }: Answer): StoredFile {
   let data: { error?: unknown; message?: unknown } | undefined;
   try {
-    data = text ? JSON.parse(text) : undefined;
+    data = text ? (JSON.parse(text) as typeof data) : undefined;
   } catch {
     data = undefined;
   }

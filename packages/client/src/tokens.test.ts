@@ -90,7 +90,7 @@ describe('automatic renewal', () => {
     await vi.advanceTimersByTimeAsync(600_000);
     expect(server.refreshes).toEqual(['r1']);
     expect(expired).toHaveBeenCalledTimes(1);
-    expect(expired.mock.calls[0]![0].error).toMatchObject({ code: 'session_expired', status: 401 });
+    expect(expired.mock.calls[0][0].error).toMatchObject({ code: 'session_expired', status: 401 });
     expect(store.get()).toBeNull();
   });
 

@@ -37,7 +37,7 @@ export async function startStubServer(users: Record<string, string> = { alice: '
     let raw = '';
     for await (const chunk of req) raw += chunk;
     const body = raw ? JSON.parse(raw) : {};
-    const path = (req.url ?? '').split('?')[0]!;
+    const path = (req.url ?? '').split('?')[0];
     stub.log.push(`${req.method} ${path}`);
     const send = (status: number, data: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -68,7 +68,7 @@ export async function startStubServer(users: Record<string, string> = { alice: '
     }
     const match = /^\/api\/conferences\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && match) {
-      if (!conferences.has(match[1]!)) return send(404, { error: 'not_found', message: 'conference not found' });
+      if (!conferences.has(match[1])) return send(404, { error: 'not_found', message: 'conference not found' });
       return send(200, { sessionId: match[1], owner: 'alice', created: new Date().toISOString(), ended: null, state: 'requested', urlStorage: null, hash: null, hashType: null, DLTId: null, DLTType: null });
     }
     send(404, { error: 'not_found', message: 'no route' });

@@ -56,7 +56,7 @@ export function useConference(sessionId: string | null | undefined, options: Use
       } catch (error) {
         if (!stopped) setState((s) => ({ ...s, error, loading: false }));
       }
-      if (!stopped && pollInterval > 0 && !settled(last)) timer = setTimeout(tick, pollInterval);
+      if (!stopped && pollInterval > 0 && !settled(last)) timer = setTimeout(() => void tick(), pollInterval);
     };
     void tick();
     const onCallEvent = (payload: { sessionId: string }) => {

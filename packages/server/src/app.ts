@@ -143,7 +143,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
-  await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub }), authenticate, clock, audit });
+  await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub, access }), authenticate, clock, audit });
   await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config), audit });
   const erasure = new ErasureService({ db, clock, files });
   await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
@@ -163,19 +163,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
     await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, recordings, eventSyncSecret: config.jitsiEventsSecret });
   }
-  const quality = new QualityService({ db, clock });
+  const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {
     // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
     bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
     const opened = bus;
     if (opened) app.addHook('onClose', async () => opened.close());
-    room = createBuiltinRoom({ config, db, clock, conferences, removals: conferences.removals, files, quality, log: app.log, bus });
+    room = createBuiltinRoom({ config, db, clock, conferences, access, removals: conferences.removals, files, quality, log: app.log, bus });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
 
-  const records = await createRecordsDomain({ config, db: db.kysely, sqliteFile: db.sqliteFile, clock, metrics, log: app.log });
+  const records = await createRecordsDomain({ config, db: db.kysely, sqliteFile: db.sqliteFile, clock, access, metrics, log: app.log });
   await app.register(recordsRoutes, { records: records.service, authenticate, audit });
   app.decorate('records', { sealer: records.sealer, anchorer: records.anchorer, ledger: records.ledger });
   app.addHook('onClose', async () => records.ledger.close?.());

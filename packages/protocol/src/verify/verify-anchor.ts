@@ -32,7 +32,7 @@ export async function verifyAnchor(rec: Recorder, index: number, entry: BundleEn
     root === null ? `path of ${proof.path.length} steps does not fit leaf ${proof.leafIndex} of ${proof.treeSize}` : `path leads to ${root.slice(0, 12)}…, not the stated root ${proof.root.slice(0, 12)}…`);
 
   if (anchor.ledger === 'v4h-local') await verifyLocal(rec, subject, anchor, proof.root, proof.treeSize, options);
-  else if (/^evm:\d+$/.test(anchor.ledger)) await verifyEvm(rec, subject, anchor as EvmAnchor, proof.root, options);
+  else if (/^evm:\d+$/.test(anchor.ledger)) await verifyEvm(rec, subject, anchor, proof.root, options);
   else rec.fail('anchor-status', subject, `unknown ledger type ${String((anchor as { ledger?: unknown }).ledger)}`);
 }
 
@@ -44,7 +44,7 @@ async function verifyLocal(rec: Recorder, subject: string, anchor: LocalAnchor, 
     `ledger entry ${e?.seq} (${anchor.entryHash}) records the root`,
     !entryOk ? `ledger entry ${e?.seq} does not record root ${root.slice(0, 12)}… of a ${treeSize}-leaf tree` : `entry hash ${entryHash.slice(0, 12)}… ≠ stated ${String(anchor.entryHash).slice(0, 12)}…`);
   if (!options.ledgerKey) return rec.skip('ledger-signature', subject, `not checked: no ledger key (entry ${e.seq}'s signature needs the ledger's public key)`);
-  let valid = false;
+  let valid: boolean;
   try {
     valid = await ed25519Verify(options.ledgerKey, fromBase64(anchor.signature), utf8(canonicalize(e)));
   } catch {
@@ -55,7 +55,7 @@ async function verifyLocal(rec: Recorder, subject: string, anchor: LocalAnchor, 
 
 async function verifyEvm(rec: Recorder, subject: string, anchor: EvmAnchor, root: string, options: AnchorOptions) {
   if (!options.rpcUrl) return rec.skip('ledger-transaction', subject, `not checked: no JSON-RPC URL of chain ${anchor.chainId} to look up transaction ${anchor.txHash}`);
-  const fetchFn = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  const fetchFn = options.fetch ?? globalThis.fetch;
   const url = options.rpcUrl;
   let tx: RpcTransaction | null;
   let receipt: RpcReceipt | null;

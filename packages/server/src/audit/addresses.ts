@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AddressPolicy } from '../config.js';
-
+import { legacyLabelKey } from '../lib/keys.js';
 
 /**
  * The address as the policy keeps it: `truncated` IPv4 to its /24 (`203.0.113.0/24`) and IPv6 to its /48
@@ -14,7 +14,9 @@ export function addressKeeper(policy: AddressPolicy, secret: string): (ip: strin
   if (policy === 'none') return () => null;
   if (policy === 'full') return (ip) => ip ?? null;
   if (policy === 'truncated') return (ip) => (ip === undefined ? null : truncate(ip));
-  const key = createHmac('sha256', secret).update('v4h audit addresses').digest();
+  // The label key, not deriveKey: stored hashes are compared with new ones (the same address, the same value), and a
+  // new key would make every address already in the audit look like another.
+  const key = legacyLabelKey(secret, 'v4h audit addresses');
   return (ip) => (ip === undefined ? null : `hmac:${createHmac('sha256', key).update(ip).digest('hex').slice(0, 16)}`);
 }
 

@@ -14,7 +14,7 @@ function parseArgs(argv: string[]): { query: AuditQuery; json: boolean } {
   const query: AuditQuery = { limit: 1000 };
   let json = false;
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--json') {
       json = true;
       continue;
@@ -30,7 +30,7 @@ function parseArgs(argv: string[]): { query: AuditQuery; json: boolean } {
       if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw new CliError('--limit: a whole number ≥ 1', 2);
       query.limit = Number(value);
     } else {
-      query[key] = value as never;
+      query[key] = value;
     }
   }
   return { query, json };

@@ -52,7 +52,7 @@ describe('v4h verify', () => {
     const key = (await getJson(`${t.baseUrl}/.well-known/v4h-ledger.json`)).body.publicKey;
     const r = await cli('verify', bad, `--ledger-key=${key}`);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^FAIL  event-hash/m);
+    expect(r.stdout).toMatch(/^FAIL {2}event-hash/m);
     expect(r.stderr).toBe(`v4h: verification failed at event-hash (manifest 0 event seq 3): ${r.stdout.match(/seq 3: (.*)/)![1]}\n`);
 
     expect((await cli('verify', path.join(t.dataDir, 'missing.json'))).status).toBe(1);

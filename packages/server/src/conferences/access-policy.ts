@@ -1,5 +1,6 @@
-// The one answer to "may this caller do X to this conference": join policies, owner-only actions, files and their
-// sharing. Every domain asks here (conferences, room, storage); organisations and API keys plug in here later.
+// The one answer to "may this caller do X to this conference": owner-only actions, join policies, files and their
+// sharing, records, events and call quality. Every domain asks here (conferences, room, storage, records, events,
+// quality); organisations and API keys plug in here later, as principals and rules of their own.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, JoinPolicy } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
@@ -8,8 +9,14 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Db } from '../db/database.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 
-/** Who asks: a signed-in user, or the recorder service (Jibri). Presence reports are no one: they grant nothing. */
-export type Subject = { kind: 'user'; id: string } | { kind: 'recorder' };
+/**
+ * Who asks: a signed-in user (`admin` when the server's admin, see privacy/admin.ts), a guest of a guest link, or the
+ * recorder service (Jibri). Presence reports are no one: they grant nothing.
+ */
+export type Principal = { kind: 'user'; id: string; admin?: boolean } | { kind: 'guest'; id: string } | { kind: 'recorder' };
+
+/** The principal of a signed-in user (`admin`: whether the server's admin). */
+export const userPrincipal = (user: { id: string }, admin = false): Principal => ({ kind: 'user', id: user.id, admin });
 
 /** What the policy needs to know about a conference. */
 export interface ConferenceAccess {
@@ -25,13 +32,26 @@ export interface FileAccess {
   shared: boolean;
 }
 
+/** Actions decided from the conference row alone: no query, so hot paths (getConference) can ask synchronously. */
+export type RowAction =
+  | { do: 'read_details' } // getConference
+  | { do: 'manage' } // start, end, guest links and their revocation, share files
+  | { do: 'read_records' } // manifest bundle, verification links
+  | { do: 'read_quality' } // the owner, or the admin
+  | { do: 'delete_file' } // the owner, or the admin
+  | { do: 'save_chat' }; // the built-in room's transcript, stored as an attachment
+
 /** The actions a route can ask about. */
 export type ConferenceAction =
-  | { do: 'manage' } // start, end, details, guest links, kick, share files
+  | RowAction
   | { do: 'join'; password?: string }
-  | { do: 'upload'; kind: 'recording' | 'attachment' }
+  | { do: 'upload'; kind: 'recording' | 'attachment'; shared?: boolean }
   | { do: 'list_files' }
-  | { do: 'read_file'; file: FileAccess };
+  | { do: 'read_file'; file: FileAccess }
+  | { do: 'follow_events' };
+
+const ROW_ACTIONS = new Set<ConferenceAction['do']>(['read_details', 'manage', 'read_records', 'read_quality', 'delete_file', 'save_chat']);
+const isRowAction = (action: ConferenceAction): action is RowAction => ROW_ACTIONS.has(action.do);
 
 export const JOIN_POLICIES: readonly JoinPolicy[] = ['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'];
 
@@ -65,21 +85,40 @@ export class AccessPolicy {
     return hashPassword(password);
   }
 
+  /**
+   * Throws 403 `forbidden` naming the rule unless the row alone allows it: owner-only actions, and the admin's. No
+   * query and no promise: getConference asks on every poll.
+   */
+  check(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): void {
+    if (!this.permits(who, conference, action)) throw forbidden(ROW_REFUSAL[action.do]);
+  }
+
+  /** True when the row alone allows it (same rules as check, without throwing). */
+  permits(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): boolean {
+    return permitsFromRow(who, conference, action);
+  }
+
   /** Resolves when allowed; throws 403 `forbidden` naming the rule (or 429 after many wrong passwords). */
-  async require(who: Subject, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<void> {
+  async require(who: Principal, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<void> {
+    if (isRowAction(action)) return this.check(who, conference, action);
     if (action.do === 'join' && who.kind === 'user' && who.id !== conference.ownerId && (await this.#isRemoved(executor, conference.sessionId, who.id))) {
       throw forbidden('you were removed from this conference by its owner');
     }
     if (!(await this.#allows(who, conference, action, executor))) throw forbidden(this.#refusal(conference, action));
+    // Only the owner decides what the participants see.
+    if (action.do === 'upload' && action.shared && !(who.kind === 'user' && who.id === conference.ownerId)) {
+      throw forbidden('only the conference owner may share files with the participants');
+    }
   }
 
   /** True when allowed (same rules as require, without throwing). */
-  async allows(who: Subject, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<boolean> {
+  async allows(who: Principal, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<boolean> {
+    if (isRowAction(action)) return this.permits(who, conference, action);
     return this.#allows(who, conference, action, executor);
   }
 
   /** Which of these files the caller sees: the owner all; others their own uploads, and shared ones once admitted. */
-  async visibleFiles<F extends FileAccess>(who: Subject, conference: ConferenceAccess, files: F[]): Promise<F[]> {
+  async visibleFiles<F extends FileAccess>(who: Principal, conference: ConferenceAccess, files: F[]): Promise<F[]> {
     if (who.kind !== 'user') return [];
     if (who.id === conference.ownerId) return files;
     const admitted = await this.#isMember(this.#db.kysely, conference.sessionId, who.id, 'admitted');
@@ -100,12 +139,12 @@ export class AccessPolicy {
     await this.#db.kysely.deleteFrom('conference_members').where('session_id', '=', sessionId).where('user_id', '=', userId).where('role', '=', 'admitted').execute();
   }
 
-  async #allows(who: Subject, c: ConferenceAccess, action: ConferenceAction, executor: Executor): Promise<boolean> {
+  async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
     if (who.kind === 'recorder') return action.do === 'upload' && action.kind === 'recording';
+    // Guests hold a link to the call, and nothing here.
+    if (who.kind === 'guest') return false;
     const owner = who.id === c.ownerId;
     switch (action.do) {
-      case 'manage':
-        return owner;
       case 'join':
         // Someone the owner removed (a kick in the room) stays out, whatever the policy (removals.ts).
         return owner || (!(await this.#isRemoved(executor, c.sessionId, who.id)) && (await this.#mayJoin(who.id, c, action.password, executor)));
@@ -117,6 +156,9 @@ export class AccessPolicy {
       case 'read_file':
         if (owner || action.file.uploaderId === who.id) return true;
         return action.file.shared && (await this.#isMember(executor, c.sessionId, who.id, 'admitted'));
+      case 'follow_events':
+        // The SDK opens the stream right after start/join, before its join is reported: a call token issued counts.
+        return owner || (await this.#hasJoined(executor, c.sessionId, who.id)) || (await this.#wasIssuedToken(executor, c.sessionId, who.id));
     }
   }
 
@@ -166,10 +208,24 @@ export class AccessPolicy {
     return row !== undefined;
   }
 
-  #refusal(c: ConferenceAccess, action: ConferenceAction): string {
+  async #hasJoined(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
+    const row = await executor.selectFrom('participants').select('participant_id').where('session_id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async #wasIssuedToken(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
+    const row = await executor
+      .selectFrom('conference_events')
+      .select('seq')
+      .where('session_id', '=', sessionId)
+      .where('type', '=', 'token_issued')
+      .where('actor', '=', `user:${userId}`) // events name users by id (docs/manifest.md §1.1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  #refusal(c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>): string {
     switch (action.do) {
-      case 'manage':
-        return 'only the conference owner may do this';
       case 'join':
         return POLICY_REFUSAL[c.joinPolicy];
       case 'upload':
@@ -178,8 +234,26 @@ export class AccessPolicy {
         return 'only the owner and users admitted to the call may see this conference’s files';
       case 'read_file':
         return 'this file is visible to the owner and its uploader, and to participants once the owner shares it';
+      case 'follow_events':
+        return 'only the owner and participants may follow this conference';
     }
   }
+}
+
+const ROW_REFUSAL: Record<RowAction['do'], string> = {
+  read_details: 'only the conference owner may do this',
+  manage: 'only the conference owner may do this',
+  read_records: 'only the conference owner may see its records',
+  read_quality: 'only the conference owner or the admin may read its call quality',
+  delete_file: 'only the conference owner or the admin may delete its files',
+  save_chat: 'only the owner can save the chat',
+};
+
+/** The rules of AccessPolicy.check: owner-only actions, and those the admin may do too. Needs nothing but the row. */
+export function permitsFromRow(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): boolean {
+  if (who.kind !== 'user') return false;
+  if (who.id === conference.ownerId) return true;
+  return who.admin === true && (action.do === 'read_quality' || action.do === 'delete_file');
 }
 
 /** The policy's view of a conferences row. */

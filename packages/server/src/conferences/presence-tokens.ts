@@ -2,6 +2,7 @@
 // navigator.sendBeacon on page hide (which cannot send an Authorization header).
 import { SignJWT, jwtVerify } from 'jose';
 import { AppError } from '../errors.js';
+import { deriveKey } from '../lib/keys.js';
 
 const AUDIENCE = 'v4h-presence';
 
@@ -15,7 +16,10 @@ export interface PresenceClaims {
 }
 
 export function createPresenceTokens(secret: string, issuer: string) {
-  const key = new TextEncoder().encode(`presence:${secret}`);
+  const key = new Uint8Array(deriveKey(secret, 'v4h presence tokens v1'));
+  // Tokens signed before deriveKey (the key was "presence:" + secret) are still taken: each lives admissionTokenTtl
+  // (5 min by default) and is renewed under the new key, so this can go with the next release.
+  const legacyKey = new TextEncoder().encode(`presence:${secret}`);
   return {
     async sign(claims: PresenceClaims, ttlSeconds: number, nowMs: number): Promise<string> {
       const iat = Math.floor(nowMs / 1000);
@@ -30,7 +34,8 @@ export function createPresenceTokens(secret: string, issuer: string) {
     },
     async verify(token: string, nowMs: number): Promise<PresenceClaims> {
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer, audience: AUDIENCE, currentDate: new Date(nowMs) });
+        const options = { algorithms: ['HS256'], issuer, audience: AUDIENCE, currentDate: new Date(nowMs) };
+        const { payload } = await jwtVerify(token, key, options).catch(() => jwtVerify(token, legacyKey, options));
         if (typeof payload.sid !== 'string' || typeof payload.uid !== 'string' || typeof payload.name !== 'string' || !payload.sub) {
           throw new Error('missing claims');
         }

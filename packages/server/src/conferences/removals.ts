@@ -5,8 +5,9 @@ import type { Db } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { iso } from '../lib/clock.js';
-import { AppError, forbidden, notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { appendEvent, lockConference } from '../db/event-log.js';
+import { userPrincipal, type AccessPolicy } from './access-policy.js';
 
 /** `user:<userId>` or `guest:<guestId>`: whom a removal concerns (the event-log actor of that person). */
 export type Subject = `user:${string}` | `guest:${string}`;
@@ -16,11 +17,13 @@ type Listener = (p: { sessionId: string; roomName: string; subject: Subject }) =
 export class RemovalService {
   readonly #db: Db;
   readonly #clock: Clock;
+  readonly #access: AccessPolicy;
   readonly #listeners = new Set<Listener>();
 
-  constructor(deps: { db: Db; clock: Clock }) {
+  constructor(deps: { db: Db; clock: Clock; access: AccessPolicy }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#access = deps.access;
   }
 
   /** Called after each new removal (the built-in room then closes the subject's seats at once). */
@@ -49,7 +52,7 @@ export class RemovalService {
    */
   async revokeGuest(caller: { id: string }, sessionId: string, guestId: string): Promise<{ guestId: string; revokedAt: string }> {
     const removedAt = await this.#remove(sessionId, `guest:${guestId}`, `user:${caller.id}`, {}, async (trx, row) => {
-      if (row.owner_id !== caller.id) throw forbidden('only the conference owner may do this');
+      this.#access.check(userPrincipal(caller), { ownerId: row.owner_id }, { do: 'manage' });
       const guest = await trx.selectFrom('guests').select('guest_id').where('guest_id', '=', guestId).where('session_id', '=', sessionId).executeTakeFirst();
       if (!guest) throw notFound('guest link');
     });

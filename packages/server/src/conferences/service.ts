@@ -17,7 +17,7 @@ import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from 
 import { createConference } from './creation.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { accountAdmitted } from '../auth/admission.js';
-import { AccessPolicy, accessOf } from './access-policy.js';
+import { AccessPolicy, accessOf, userPrincipal, type RowAction } from './access-policy.js';
 import type { JoinPolicy } from '../db/schema.js';
 import { commitPersonalData } from '../db/commitments.js';
 import { normalizeUsername } from '../auth/usernames.js';
@@ -79,7 +79,7 @@ export class ConferenceService {
   constructor(deps: { db: Db; clock: Clock; config: Config; jitsi: JitsiTokenIssuer; access?: AccessPolicy; recordings?: ConferenceRecordings }) {
     this.#recordings = deps.recordings;
     this.#access = deps.access ?? new AccessPolicy({ db: deps.db, clock: deps.clock });
-    this.#removals = new RemovalService({ db: deps.db, clock: deps.clock });
+    this.#removals = new RemovalService({ db: deps.db, clock: deps.clock, access: this.#access });
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#config = deps.config;
@@ -172,7 +172,7 @@ export class ConferenceService {
     const now = this.#clock.now();
     const guestId = `guest-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
     const conf = await this.#mutate(sessionId, async (trx, row) => {
-      this.#requireOwner(row, caller);
+      this.#require(caller, row, { do: 'manage' });
       this.#requireOpen(row);
       // The name and avatar stay in the erasable guests table; the event commits to the name under the guest's key.
       await trx
@@ -196,7 +196,7 @@ export class ConferenceService {
   async end(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
     const row = await this.#find(sessionId);
     if (!row) throw notFound('conference');
-    this.#requireOwner(row, caller);
+    this.#require(caller, row, { do: 'manage' });
     await this.endConference(sessionId, { actor: userActor(caller), reason: 'owner' });
     return this.details(caller, sessionId);
   }
@@ -205,7 +205,7 @@ export class ConferenceService {
   async details(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
     const row = await conferenceWithOwner.first(this.#db.kysely, { sessionId });
     if (!row) throw notFound('conference');
-    this.#requireOwner(row, caller);
+    this.#require(caller, row, { do: 'read_details' });
     return this.#toDetails(row, row.username, await this.#urlStorage(row.session_id));
   }
 
@@ -264,20 +264,6 @@ export class ConferenceService {
       .where('room_name', '=', roomName.toLowerCase())
       .executeTakeFirst();
     return row && { sessionId: row.session_id, state: row.state, ownerId: row.owner_id };
-  }
-
-  /** Who a user is to a conference (for routes of other domains): its owner, a participant who joined, or nobody. */
-  async relation(userId: string, sessionId: string): Promise<'owner' | 'participant' | null> {
-    const row = await this.#find(sessionId);
-    if (!row) throw notFound('conference');
-    if (row.owner_id === userId) return 'owner';
-    const joined = await this.#db.kysely
-      .selectFrom('participants')
-      .select('participant_id')
-      .where('session_id', '=', sessionId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return joined ? 'participant' : null;
   }
 
   async participantJoined(p: { sessionId: string; participantId: string; userId: string | null; displayName: string | null; actor: string }): Promise<void> {
@@ -377,10 +363,10 @@ export class ConferenceService {
       // its own (the attempt counter), neither of which may wait inside the transaction holding the conference.
       const found = await this.#find(sessionId);
       if (!found) throw notFound('conference');
-      await this.#access.require({ kind: 'user', id: caller.id }, accessOf(found), { do: 'join', password: profile.password });
+      await this.#access.require(userPrincipal(caller), accessOf(found), { do: 'join', password: profile.password });
     }
     const row = await this.#mutate(sessionId, async (trx, conf) => {
-      if (how === 'start') this.#requireOwner(conf, caller);
+      if (how === 'start') this.#require(caller, conf, { do: 'manage' });
       this.#requireOpen(conf);
       if (how === 'join' && conf.owner_id !== caller.id) await this.#access.admit(trx, sessionId, caller.id);
       const moderator = conf.owner_id === caller.id;
@@ -462,8 +448,9 @@ export class ConferenceService {
     return { sessionId: row.session_id, created: false };
   }
 
-  #requireOwner(row: ConferencesTable, caller: Caller) {
-    if (row.owner_id !== caller.id) throw forbidden('only the conference owner may do this');
+  /** The access policy's answer for an action the row alone decides (no query: details runs on every poll). */
+  #require(caller: Caller, row: ConferencesTable, action: RowAction) {
+    this.#access.check(userPrincipal(caller), { ownerId: row.owner_id }, action);
   }
 
   #requireOpen(row: ConferencesTable) {

@@ -1,7 +1,8 @@
 // Who may follow a conference's events, and from where a stream starts (no Fastify here: routes.ts serves it).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { AppError, forbidden, notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
+import { accessOf, userPrincipal, type AccessPolicy } from '../conferences/access-policy.js';
 import type { ConferenceEventHub, EventListener } from './hub.js';
 
 export interface StreamCaller {
@@ -12,10 +13,12 @@ export interface StreamCaller {
 export class ConferenceEventsService {
   readonly #db: Kysely<Database>;
   readonly #hub: ConferenceEventHub;
+  readonly #access: AccessPolicy;
 
-  constructor(deps: { db: Kysely<Database>; hub: ConferenceEventHub }) {
+  constructor(deps: { db: Kysely<Database>; hub: ConferenceEventHub; access: AccessPolicy }) {
     this.#db = deps.db;
     this.#hub = deps.hub;
+    this.#access = deps.access;
   }
 
   /**
@@ -25,11 +28,13 @@ export class ConferenceEventsService {
    * conference already over starts before its `ended` event, so a late subscriber still learns that it ended.
    */
   async open(caller: StreamCaller, sessionId: string, lastEventId?: number): Promise<number> {
-    const conference = await this.#db.selectFrom('conferences').select(['owner_id', 'state']).where('session_id', '=', sessionId).executeTakeFirst();
+    const conference = await this.#db
+      .selectFrom('conferences')
+      .select(['session_id', 'owner_id', 'join_policy', 'join_password_hash', 'state'])
+      .where('session_id', '=', sessionId)
+      .executeTakeFirst();
     if (!conference) throw notFound('conference');
-    if (conference.owner_id !== caller.id && !(await this.#isParticipant(caller, sessionId))) {
-      throw forbidden('only the owner and participants may follow this conference');
-    }
+    await this.#access.require(userPrincipal(caller), accessOf(conference), { do: 'follow_events' });
     const last = await this.#db
       .selectFrom('conference_events')
       .select((eb) => eb.fn.max('seq').as('seq'))
@@ -53,23 +58,5 @@ export class ConferenceEventsService {
   /** Subscribes to the conference's events after `afterSeq` (see ConferenceEventHub.subscribe). */
   subscribe(sessionId: string, afterSeq: number, listener: EventListener): () => void {
     return this.#hub.subscribe(sessionId, afterSeq, listener);
-  }
-
-  async #isParticipant(caller: StreamCaller, sessionId: string): Promise<boolean> {
-    const joined = await this.#db
-      .selectFrom('participants')
-      .select('participant_id')
-      .where('session_id', '=', sessionId)
-      .where('user_id', '=', caller.id)
-      .executeTakeFirst();
-    if (joined) return true;
-    const issued = await this.#db
-      .selectFrom('conference_events')
-      .select('seq')
-      .where('session_id', '=', sessionId)
-      .where('type', '=', 'token_issued')
-      .where('actor', '=', `user:${caller.id}`) // events name users by id (docs/manifest.md §1.1)
-      .executeTakeFirst();
-    return issued !== undefined;
   }
 }

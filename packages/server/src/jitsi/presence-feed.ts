@@ -23,7 +23,7 @@ export type FeedOutcome = 'recorded' | 'duplicate' | 'unknown_room' | 'replayed'
 
 /** Our room name in what Jitsi reports: the part after an app id or tenant, before a MUC domain, lowercased. */
 export function roomNameOf(reported: string): string {
-  return reported.split('@')[0]!.replace(/^.*\//, '').replace(/^\[[^\]]*\]/, '').toLowerCase();
+  return reported.split('@')[0].replace(/^.*\//, '').replace(/^\[[^\]]*\]/, '').toLowerCase();
 }
 
 export const bodyHash = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -30,7 +30,7 @@ async function standIn(): Promise<StandIn> {
     const path = req.url ?? '/';
     requests.push(path);
     const redirect = /^\/redirect\?to=(.*)$/.exec(path);
-    if (redirect) return void res.writeHead(302, { location: decodeURIComponent(redirect[1]!) }).end();
+    if (redirect) return void res.writeHead(302, { location: decodeURIComponent(redirect[1]) }).end();
     if (path.startsWith('/stall')) return void res.writeHead(200, { 'content-type': 'video/mp4' }).write(Buffer.alloc(1000));
     const file = files.get(path);
     if (!file) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

@@ -53,9 +53,9 @@ describe('JaaS webhooks', () => {
     expect(await retry.json()).toMatchObject({ status: 'duplicate' });
     const logged = await events();
     expect(logged).toHaveLength(1);
-    expect(logged[0]!.type).toBe('jitsi_participant_joined');
-    expect(logged[0]!.actor).toBe('jitsi');
-    expect(JSON.parse(logged[0]!.data)).toEqual({ source: 'jaas', jitsiParticipantId: 'jp-42', jitsiSessionId: 'jaas-session-1' });
+    expect(logged[0].type).toBe('jitsi_participant_joined');
+    expect(logged[0].actor).toBe('jitsi');
+    expect(JSON.parse(logged[0].data)).toEqual({ source: 'jaas', jitsiParticipantId: 'jp-42', jitsiSessionId: 'jaas-session-1' });
     expect(JSON.stringify(logged)).not.toMatch(/Maria|example\.org/);
     const left = jaasBody(room, 'PARTICIPANT_LEFT', 'idem-2');
     expect((await postJaas(t, left, sign(left))).status).toBe(200);
@@ -109,7 +109,7 @@ describe('Prosody event_sync', () => {
     expect(await (await post(t, 'room/created', { ...created, room_name: 'unknown-room' })).json()).toEqual({ status: 'unknown_room' });
     const logged = await events();
     expect(logged.map((e) => e.type)).toEqual(['jitsi_room_created', 'jitsi_participant_joined', 'jitsi_participant_left']);
-    expect(JSON.parse(logged[1]!.data)).toEqual({ source: 'prosody', jitsiParticipantId: 'user-7' });
+    expect(JSON.parse(logged[1].data)).toEqual({ source: 'prosody', jitsiParticipantId: 'user-7' });
     expect(JSON.stringify(logged)).not.toMatch(/Ana|example\.org/);
   });
 });

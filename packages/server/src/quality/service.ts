@@ -1,7 +1,8 @@
 // Call quality summaries of the built-in room: stored as pages report them, read by the conference's owner or the admin.
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
-import { forbidden, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { AccessPolicy, userPrincipal } from '../conferences/access-policy.js';
 import { parseQualitySummary, type QualitySummary } from '../room/quality.js';
 
 /** One participant's summary as the API returns it. */
@@ -15,10 +16,13 @@ export interface ParticipantQuality extends QualitySummary {
 export class QualityService {
   readonly #db: Db;
   readonly #clock: Clock;
+  readonly #access: AccessPolicy;
 
-  constructor(deps: { db: Db; clock: Clock }) {
+  /** `access`: who may read the summaries (default: a policy over `db`). */
+  constructor(deps: { db: Db; clock: Clock; access?: AccessPolicy }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#access = deps.access ?? new AccessPolicy({ db: deps.db, clock: deps.clock });
   }
 
   /** Stores (or replaces) a participant's summary; the room service calls it, never a route. */
@@ -37,7 +41,7 @@ export class QualityService {
   async forConference(user: { id: string }, sessionId: string, isAdmin: boolean): Promise<{ sessionId: string; participants: ParticipantQuality[] }> {
     const conference = await this.#db.kysely.selectFrom('conferences').select('owner_id').where('session_id', '=', sessionId).executeTakeFirst();
     if (!conference) throw notFound('conference');
-    if (conference.owner_id !== user.id && !isAdmin) throw forbidden('only the conference owner or the admin may read its call quality');
+    this.#access.check(userPrincipal(user, isAdmin), { ownerId: conference.owner_id }, { do: 'read_quality' });
     const rows = await this.#db.kysely
       .selectFrom('call_quality')
       .select(['participant_id', 'reported_at', 'summary'])

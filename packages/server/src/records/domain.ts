@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
+import type { AccessPolicy } from '../conferences/access-policy.js';
 import { startPeriodicJob, type PeriodicJob } from '../lib/periodic-job.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { AnchorWorker } from './anchor-worker.js';
@@ -18,6 +19,8 @@ export interface RecordsDomainDeps {
   /** The SQLite file `db` is on: large seal runs then read and hash in worker threads. */
   sqliteFile?: string;
   clock: Clock;
+  /** Who may read a conference's records. */
+  access: AccessPolicy;
   metrics?: Pick<Metrics, 'manifestsSealed' | 'batchAnchored' | 'ledgerError'>;
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
@@ -32,9 +35,9 @@ export interface RecordsDomain {
   startWorkers(): PeriodicJob;
 }
 
-export async function createRecordsDomain({ config, db, sqliteFile, clock, metrics, log }: RecordsDomainDeps): Promise<RecordsDomain> {
+export async function createRecordsDomain({ config, db, sqliteFile, clock, access, metrics, log }: RecordsDomainDeps): Promise<RecordsDomain> {
   const ledger = await createLedger(config, db, clock);
-  const service = new RecordsService({ db, clock, ledger, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
+  const service = new RecordsService({ db, clock, ledger, access, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
   const sealer = new Sealer({ db, clock, sealDelay: config.sealDelay, sqliteFile, metrics });
   const anchorer = new AnchorWorker({ db, ledger, clock, log, metrics });
   // Sealing is cheap when nothing is due: check often enough that the delay is kept within a few seconds.

@@ -2,7 +2,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
-import { AppError, forbidden, notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
+import { userPrincipal, type AccessPolicy } from '../conferences/access-policy.js';
 import type { ManifestBundle } from '@v4h/protocol/verify';
 import type { Ledger, LedgerDescription } from './ledger.js';
 import { loadBundle } from './bundle.js';
@@ -15,6 +16,8 @@ export interface RecordsServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
   ledger: Ledger;
+  /** Who may read a conference's records (its owner). */
+  access: AccessPolicy;
   tokenSecret: string;
   publicUrl: string;
 }
@@ -58,7 +61,7 @@ export class RecordsService {
   async #ownedConferenceHash(userId: string, sessionId: string): Promise<string | null> {
     const row = await this.deps.db.selectFrom('conferences').select(['owner_id', 'hash']).where('session_id', '=', sessionId).executeTakeFirst();
     if (!row) throw notFound('conference');
-    if (row.owner_id !== userId) throw forbidden('only the conference owner may see its records');
+    this.deps.access.check(userPrincipal({ id: userId }), { ownerId: row.owner_id }, { do: 'read_records' });
     return row.hash;
   }
 }

@@ -1,6 +1,7 @@
 // Read-only verification links: `<sessionId>.<expiry>.<MAC>`, short enough for a URL path segment (< 100 chars).
 import { createHmac } from 'node:crypto';
 import { safeEqual } from '../lib/ids.js';
+import { deriveKey, legacyLabelKey } from '../lib/keys.js';
 
 export interface VerificationLinkSigner {
   sign(sessionId: string, nowMs: number, ttlSeconds: number): { token: string; expiresAt: number };
@@ -10,9 +11,13 @@ export interface VerificationLinkSigner {
 
 export function createVerificationLinkSigner(opts: { tokenSecret: string }): VerificationLinkSigner {
   // A key of its own (derived), so that no other token of the server can pass as a link.
-  const key = createHmac('sha256', opts.tokenSecret).update('v4h verification links').digest();
+  const key = deriveKey(opts.tokenSecret, 'v4h verification links v1');
+  // Links signed before deriveKey (under the label key) stay valid until they expire: third parties hold them for up
+  // to MAX_LINK_TTL (366 days, so until December 2027 at the latest); then this key can go.
+  const legacyKey = legacyLabelKey(opts.tokenSecret, 'v4h verification links');
   // 128-bit MAC over the session id and expiry (seconds, base 36).
-  const mac = (sessionId: string, exp: string) => createHmac('sha256', key).update(`${sessionId}\n${exp}`).digest().subarray(0, 16).toString('base64url');
+  const macWith = (k: Buffer, sessionId: string, exp: string) => createHmac('sha256', k).update(`${sessionId}\n${exp}`).digest().subarray(0, 16).toString('base64url');
+  const mac = (sessionId: string, exp: string) => macWith(key, sessionId, exp);
   return {
     sign(sessionId, nowMs, ttlSeconds) {
       const expSeconds = Math.floor(nowMs / 1000) + ttlSeconds;
@@ -23,7 +28,7 @@ export function createVerificationLinkSigner(opts: { tokenSecret: string }): Ver
       const match = /^([A-Za-z0-9_-]{1,64})\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{22})$/.exec(token);
       if (!match) return null;
       const [, sessionId, exp, tag] = match;
-      if (!safeEqual(tag, mac(sessionId, exp))) return null;
+      if (!safeEqual(tag, mac(sessionId, exp)) && !safeEqual(tag, macWith(legacyKey, sessionId, exp))) return null;
       return parseInt(exp, 36) * 1000 > nowMs ? sessionId : null;
     },
   };

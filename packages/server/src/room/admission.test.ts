@@ -37,6 +37,7 @@ async function conference(t: TestApp) {
 
 /** The meeting page's signaling socket, as a browser on the server's origin opens it. */
 async function socket(t: TestApp) {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- ws ships no types: a string keeps tsc from resolving it
   const { WebSocket } = await import('ws' as string);
   const ws = new WebSocket(`${t.baseUrl.replace('http', 'ws')}/room/ws`, { origin: t.baseUrl });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));

@@ -6,7 +6,7 @@ import { createRoomTokenVerifier, type RoomIdentity } from './room-tokens.js';
 import { Readable } from 'node:stream';
 import type { FileService } from '../storage/service.js';
 import type { QualitySummary } from './quality.js';
-import { RoomService, type RoomConferences, type RoomRemovals } from './service.js';
+import { RoomService, type RoomAccess, type RoomConferences, type RoomRemovals } from './service.js';
 import type { PeerAccount } from './protocol.js';
 import { accountAdmitted } from '../auth/admission.js';
 import type { RoomBus } from './bus.js';
@@ -22,6 +22,8 @@ export function createBuiltinRoom(deps: {
   db: Db;
   clock: Clock;
   conferences: RoomConferences;
+  /** Who may do what (ConferenceService.access); default: the policy's rules from the conference row. */
+  access?: RoomAccess;
   /** Kicks and revoked guest links (ConferenceService.removals). */
   removals?: RoomRemovals;
   /** Where the owner's saved chat goes (an attachment); without it saving the chat is unavailable. */
@@ -52,6 +54,7 @@ export function createBuiltinRoom(deps: {
   };
   return new RoomService({
     conferences: deps.conferences,
+    access: deps.access,
     verifyToken,
     actorFor,
     accountOf,

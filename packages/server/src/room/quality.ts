@@ -75,7 +75,7 @@ export function parseQualitySummary(v: unknown): QualitySummary | undefined {
     if (o === null) return null;
     const x = o as Record<string, unknown> | undefined;
     if (!x || typeof x !== 'object' || !num(x[a], max) || !num(x[b], max)) return undefined;
-    return { [a]: round(x[a] as number, digits), [b]: round(x[b] as number, digits) } as { avg: number } & Record<K, number>;
+    return { [a]: round(x[a], digits), [b]: round(x[b], digits) } as { avg: number } & Record<K, number>;
   };
   const seconds = s.seconds as Record<string, unknown> | undefined;
   if (!num(s.durationSeconds, MAX_SECONDS) || !Number.isInteger(s.samples) || !num(s.samples, 10_000_000)) return undefined;

@@ -20,7 +20,7 @@ function token(o: { claims?: Record<string, unknown>; header?: Record<string, un
   const claims = { iss: 'v4h', aud: 'jitsi', sub: 'meet.example.org', room: ROOM, iat: sec, nbf: sec - 30, exp: sec + 600, context: { user: { id: 'u1', name: 'Dr Who', avatar: 'https://a.example/x.png', moderator: true, affiliation: 'owner' } }, ...o.claims };
   for (const [k, v] of Object.entries(claims)) if (v === undefined) delete (claims as Record<string, unknown>)[k];
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: o.alg ?? 'HS256', typ: 'JWT', ...o.header } as { alg: string })
+    .setProtectedHeader({ alg: o.alg ?? 'HS256', typ: 'JWT', ...o.header })
     .sign(o.secret ? new TextEncoder().encode(o.secret) : key);
 }
 

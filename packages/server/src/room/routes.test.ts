@@ -23,6 +23,7 @@ async function startedEmbed() {
 /** Opens the signaling socket as a browser on `origin` would, and collects what the server says. */
 async function socket(origin?: string) {
   // The ws client (a dependency of @fastify/websocket) over real HTTP, as a browser would connect.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- ws ships no types: a string keeps tsc from resolving it
   const { WebSocket } = await import('ws' as string);
   const ws = new WebSocket(`${t.baseUrl.replace('http', 'ws')}/room/ws`, origin ? { origin } : {});
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));

@@ -6,6 +6,8 @@ import type { QualitySummary } from './quality.js';
 import { RoomTokenError, type RoomIdentity, type RoomTokenVerifier } from './room-tokens.js';
 import { turnCredentials, type TurnSettings } from './turn.js';
 import type { BusEnvelope, MemberRecord, RoomBus } from './bus.js';
+import { permitsFromRow } from '../conferences/access-policy.js';
+import { deriveKey } from '../lib/keys.js';
 
 /** What the room needs from the conferences domain (ConferenceService fits it). */
 export interface RoomConferences {
@@ -16,6 +18,11 @@ export interface RoomConferences {
   onEnded(listener: (sessionId: string, roomName: string) => void): () => void;
 }
 
+/** The access policy's answers the room needs (conferences/access-policy.ts: AccessPolicy fits it). */
+export interface RoomAccess {
+  permits(who: { kind: 'user'; id: string } | { kind: 'guest'; id: string }, conference: { ownerId: string }, action: { do: 'save_chat' }): boolean;
+}
+
 /** One browser's WebSocket, as the service sees it. */
 export interface RoomSocket {
   send(data: string): void;
@@ -24,6 +31,8 @@ export interface RoomSocket {
 
 export interface RoomServiceOptions {
   conferences: RoomConferences;
+  /** Who may do what in a conference (default: the policy's rules from the conference row, permitsFromRow). */
+  access?: RoomAccess;
   verifyToken: RoomTokenVerifier;
   /** The event-log actor for a verified identity (`user:<userId>` or `guest:<guestId>`). */
   actorFor(identity: RoomIdentity): Promise<string>;
@@ -126,8 +135,14 @@ export class RoomService {
   #checkingAccounts = false;
   readonly #processTimer: NodeJS.Timeout | undefined;
 
+  readonly #access: RoomAccess;
+  /** Keys resume keys (derived from resumeSecret). */
+  readonly #resumeKeyKey: Buffer;
+
   constructor(options: RoomServiceOptions) {
     this.#o = options;
+    this.#access = options.access ?? { permits: permitsFromRow };
+    this.#resumeKeyKey = deriveKey(options.resumeSecret, 'v4h room resume keys v1');
     this.#unsubscribe = options.conferences.onEnded((_sessionId, roomName) => this.#closeRoom(roomName, 'ended'));
     // A guest link revoked over the API: its guest leaves the room now, on whichever process holds its socket (the
     // process that answered the request may hold no member of the room at all).
@@ -270,7 +285,7 @@ export class RoomService {
     if (this.#o.bus) return this.#joinShared(socket, msg, identity, expired, conference);
     let room = this.#rooms.get(msg.roomName);
     // The key binds participant, identity and room: it proves this browser was that participant.
-    const resumeId = msg.resume && safeEqual(this.#resumeKey(msg.roomName, msg.resume.participantId, identity.id), msg.resume.resumeKey) ? msg.resume.participantId : undefined;
+    const resumeId = msg.resume && this.#resumeValid(msg.roomName, msg.resume, identity.id) ? msg.resume.participantId : undefined;
     const known = resumeId ? room?.participants.get(resumeId) : undefined;
     if (room && known && !known.pending) return this.#resume(room, known, socket);
     if (expired) return void this.#refuse(socket, 'token_expired', 'the token has expired');
@@ -342,7 +357,7 @@ export class RoomService {
   ) {
     const bus = this.#o.bus!;
     const room = await this.#sharedRoom(msg.roomName, conference);
-    const resumeId = msg.resume && safeEqual(this.#resumeKey(msg.roomName, msg.resume.participantId, identity.id), msg.resume.resumeKey) ? msg.resume.participantId : undefined;
+    const resumeId = msg.resume && this.#resumeValid(msg.roomName, msg.resume, identity.id) ? msg.resume.participantId : undefined;
     // A member that was on another process (dead, stopping, or the load balancer sent the page elsewhere).
     if (resumeId && !room.participants.has(resumeId)) await this.#syncMirrors(room);
     const known = resumeId ? room.participants.get(resumeId) : undefined;
@@ -613,9 +628,12 @@ export class RoomService {
         return this.#sendTo(room, target, chat);
       }
       case 'save-chat': {
-        if (p.identity.userId === null || p.identity.userId !== room.ownerId) return this.#send(p.socket, error('not_owner', 'only the owner can save the chat', false));
+        const userId = p.identity.userId;
+        if (userId === null || !this.#access.permits({ kind: 'user', id: userId }, room, { do: 'save_chat' })) {
+          return this.#send(p.socket, error('not_owner', 'only the owner can save the chat', false));
+        }
         if (!this.#o.saveChat) return this.#send(p.socket, error('unavailable', 'saving the chat is not available', false));
-        const saved = await this.#o.saveChat({ sessionId: room.sessionId, userId: p.identity.userId, transcript: msg.transcript }).catch((e) => {
+        const saved = await this.#o.saveChat({ sessionId: room.sessionId, userId, transcript: msg.transcript }).catch((e) => {
           this.#o.log?.warn({ err: e }, 'room: saving the chat failed');
           return undefined;
         });
@@ -789,7 +807,18 @@ export class RoomService {
   }
 
   #resumeKey(roomName: string, participantId: string, identityId: string) {
-    return createHmac('sha256', this.#o.resumeSecret).update(`v4h-room-resume\0${roomName}\0${participantId}\0${identityId}`).digest('base64url');
+    return createHmac('sha256', this.#resumeKeyKey).update(`${roomName}\0${participantId}\0${identityId}`).digest('base64url');
+  }
+
+  /**
+   * Whether the page proves it was this participant. Keys handed out before deriveKey (an HMAC under the app secret
+   * itself) still count: the pages of calls running across that upgrade resume with them (a call lasts at most
+   * V4H_CONFERENCE_MAX_DURATION), so the legacy form can go with the next release.
+   */
+  #resumeValid(roomName: string, resume: { participantId: string; resumeKey: string }, identityId: string): boolean {
+    if (safeEqual(this.#resumeKey(roomName, resume.participantId, identityId), resume.resumeKey)) return true;
+    const legacy = createHmac('sha256', this.#o.resumeSecret).update(`v4h-room-resume\0${roomName}\0${resume.participantId}\0${identityId}`).digest('base64url');
+    return safeEqual(legacy, resume.resumeKey);
   }
 
   async #sweepOrphans() {

@@ -56,8 +56,8 @@ function conferences(roomName: string) {
 async function verifyToken(jwt: string | null | undefined): Promise<RoomIdentity> {
   if (!jwt || jwt === 'bad') throw new RoomTokenError('token_invalid', 'bad');
   const [id, mod] = jwt.split(':');
-  const guest = id!.startsWith('guest-');
-  return { id: id!, userId: guest ? null : id!, name: id!, avatar: null, moderator: mod === 'mod', familyId: null, expiresAt: Date.now() + 60_000 };
+  const guest = id.startsWith('guest-');
+  return { id: id, userId: guest ? null : id, name: id, avatar: null, moderator: mod === 'mod', familyId: null, expiresAt: Date.now() + 60_000 };
 }
 
 async function processWith(conf: ReturnType<typeof conferences>, o: { max?: number; grace?: number } = {}) {

@@ -17,7 +17,7 @@ import { baseMediaType, defaultName, isAllowed, allowedTypes, type FileKind } fr
 import { FilesRepository, type ConferenceRef } from './repository.js';
 import { parseRange } from './ranges.js';
 import { createLinkSigner, type LinkSigner } from './signed-links.js';
-import { AccessPolicy, type FileAccess, type Subject } from '../conferences/access-policy.js';
+import { AccessPolicy, userPrincipal, type FileAccess, type Principal as AccessPrincipal } from '../conferences/access-policy.js';
 
 /** Who is uploading or reading: a signed-in user, or the recorder service (Jibri). */
 export type Principal = { kind: 'user'; id: string; username: string } | { kind: 'recorder' };
@@ -118,11 +118,7 @@ export class FileService {
 
   async #upload(input: UploadInput): Promise<StoredFile> {
     const conference = await this.#uploadTarget(input);
-    await this.#access.require(subjectOf(input.principal), conference, { do: 'upload', kind: input.kind });
-    // Only the owner decides what the participants see.
-    if (input.shared && !(input.principal.kind === 'user' && input.principal.id === conference.ownerId)) {
-      throw forbidden('only the conference owner may share files with the participants');
-    }
+    await this.#access.require(accessPrincipal(input.principal), conference, { do: 'upload', kind: input.kind, shared: input.shared });
     const contentType = this.#checkType(input);
     const { maxUploadBytes } = this.#deps;
     if (input.contentLength !== undefined && input.contentLength > maxUploadBytes) {
@@ -217,9 +213,8 @@ export class FileService {
    * and the `file_stored` event stay, so the record still proves what existed. Deleting it again changes nothing.
    */
   async delete(user: { id: string; username: string }, sessionId: string, fileId: string, reason: string, isAdmin: boolean): Promise<void> {
-    const conference = await this.#repo.conference(sessionId);
-    if (!conference) throw notFound('conference');
-    if (conference.ownerId !== user.id && !isAdmin) throw forbidden('only the conference owner or the admin may delete its files');
+    const conference = await this.#conference(sessionId);
+    this.#access.check(userPrincipal(user, isAdmin), conference, { do: 'delete_file' });
     const file = await this.#repo.find(fileId);
     if (!file || file.session_id !== sessionId) throw notFound('file');
     await this.deleteBytes(file, reason, `user:${user.id}`);
@@ -267,7 +262,7 @@ export class FileService {
 
   /** The conference's files the caller may see, oldest first: the owner all; others their own and the shared ones. */
   async list(user: { id: string }, sessionId: string): Promise<StoredFile[]> {
-    const who: Subject = { kind: 'user', id: user.id };
+    const who = userPrincipal(user);
     const conference = await this.#conference(sessionId);
     await this.#access.require(who, conference, { do: 'list_files' });
     const rows = await this.#repo.list(sessionId);
@@ -281,8 +276,8 @@ export class FileService {
     const file = await this.#repo.find(fileId);
     // A file the caller may not see is "not found", as one that does not exist: its id tells nothing.
     if (!file || file.session_id !== sessionId || file.deleted_at != null) throw notFound('file');
-    if (!(await this.#access.allows({ kind: 'user', id: user.id }, conference, { do: 'read_file', file: fileAccess(file) }))) {
-      await this.#access.require({ kind: 'user', id: user.id }, conference, { do: 'list_files' });
+    if (!(await this.#access.allows(userPrincipal(user), conference, { do: 'read_file', file: fileAccess(file) }))) {
+      await this.#access.require(userPrincipal(user), conference, { do: 'list_files' });
       throw notFound('file');
     }
     return this.#openRange(file, range);
@@ -291,7 +286,7 @@ export class FileService {
   /** Owner: lets the participants see a file (idempotent). */
   async share(user: { id: string }, sessionId: string, fileId: string): Promise<StoredFile> {
     const conference = await this.#conference(sessionId);
-    await this.#access.require({ kind: 'user', id: user.id }, conference, { do: 'manage' });
+    this.#access.check(userPrincipal(user), conference, { do: 'manage' });
     if (!(await this.#deps.db.write((trx) => this.#repo.share(trx, sessionId, fileId)))) throw notFound('file');
     return this.#present((await this.#repo.find(fileId))!);
   }
@@ -432,7 +427,7 @@ export class FileService {
   }
 }
 
-const subjectOf = (principal: Principal): Subject => (principal.kind === 'recorder' ? principal : { kind: 'user', id: principal.id });
+const accessPrincipal = (principal: Principal): AccessPrincipal => (principal.kind === 'recorder' ? principal : userPrincipal(principal));
 /**
  * Refuses to start with master keys that cannot open the stored files: every data key in the files table must be
  * wrapped by a key this server holds (V4H_MASTER_KEY, V4H_MASTER_KEY_PREVIOUS or the data dir's key file).

@@ -1,5 +1,6 @@
 // Time-limited download links for the disk engine: HMAC-SHA256 over the file id and expiry, checked in constant time.
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { deriveKey } from '../lib/keys.js';
 
 export interface LinkSigner {
   /** Signature (base64url) for a file id valid until `expires` (Unix seconds). */
@@ -10,7 +11,7 @@ export interface LinkSigner {
 
 /** A key of its own, derived from the token secret, so a link signature can never double as anything else. */
 export function createLinkSigner(tokenSecret: string): LinkSigner {
-  const key = Buffer.from(hkdfSync('sha256', tokenSecret, 'v4h', 'v4h storage download links v1', 32));
+  const key = deriveKey(tokenSecret, 'v4h storage download links v1');
   const mac = (fileId: string, expires: number) => createHmac('sha256', key).update(`${fileId}\n${expires}`).digest();
   return {
     sign: (fileId, expires) => mac(fileId, expires).toString('base64url'),

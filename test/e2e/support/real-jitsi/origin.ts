@@ -46,7 +46,7 @@ async function bundle(entry: string, globalName?: string): Promise<string> {
     nodePaths: [path.join(repoRoot, 'node_modules')],
     logLevel: 'silent',
   });
-  return result.outputFiles[0]!.text;
+  return result.outputFiles[0].text;
 }
 
 export interface RealJitsiOrigin {

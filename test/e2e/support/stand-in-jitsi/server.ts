@@ -69,7 +69,7 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
       const claimRoom = String(payload.room ?? '');
       // Prosody (no domain verification) compares with the MUC room's node: a tenant's room is [tenant]room.
       const [tenant, name] = room.includes('/') ? room.split('/') : [undefined, room];
-      const node = (tenant ? `[${tenant}]${name}` : name!).toLowerCase();
+      const node = (tenant ? `[${tenant}]${name}` : name).toLowerCase();
       if (claimRoom !== '*' && claimRoom.toLowerCase() !== node) throw new Error(`token is for room ${claimRoom}`);
       if (payload.sub !== '*' && payload.sub !== hostname) throw new Error(`token sub ${payload.sub} is not ${hostname}`);
       return { verdict: 'valid', claims: payload };
@@ -92,7 +92,7 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
     }
     const events = /^\/_stand-in\/rooms\/([^/]+)\/(events|end|breakout)$/.exec(url.pathname);
     if (events) {
-      const room = decodeURIComponent(events[1]!).toLowerCase();
+      const room = decodeURIComponent(events[1]).toLowerCase();
       // end: a moderator's endConference; breakout: every member is moved to a breakout room and back in (a re-join).
       if (events[2] !== 'events') {
         broadcast(room, events[2] === 'end' ? 'ended' : 'breakout', {});
@@ -108,15 +108,15 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
       res.write(`event: welcome\ndata: ${JSON.stringify(list)}\n\n`);
       broadcast(room, 'joined', { id: member.id, displayName: member.displayName }, member.id);
       req.on('close', () => {
-        members!.delete(member.id);
+        members.delete(member.id);
         broadcast(room, 'left', { id: member.id });
       });
       return;
     }
     const roomMatch = /^\/([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)?)$/.exec(url.pathname);
     if (req.method === 'GET' && roomMatch) {
-      const room = roomMatch[1]!.toLowerCase();
-      const host = (req.headers.host ?? '').split(':')[0]!;
+      const room = roomMatch[1].toLowerCase();
+      const host = (req.headers.host ?? '').split(':')[0];
       const check = await checkToken(room, url.searchParams.get('jwt'), host);
       standIn.pages.push({ room, token: check.verdict });
       const user = (check.claims.context?.user ?? {}) as { name?: string; avatar?: string; moderator?: unknown };

@@ -111,7 +111,7 @@ export class Devices {
       );
       if (!list[key].length) select.append(new Option(t.devices.none, ''));
       select.disabled = !list[key].length;
-      if (current[key]) select.value = current[key]!.deviceId;
+      if (current[key]) select.value = current[key].deviceId;
     }
   }
 }

@@ -296,7 +296,7 @@ class JitsiMeetExternalAPI {
     if (this.#disposed) return Promise.reject(new Error('the API was disposed'));
     const id = this.#nextRequestId++;
     return new Promise<T>((resolve, reject) => {
-      this.#requests.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#requests.set(id, { resolve, reject });
       if (this.#ready) this.#post(name, args, 'request', id);
       else this.#pending.push([{ request: id, name }, ...args]);
     });

@@ -521,6 +521,6 @@ const narrow = matchMedia('(max-width: 640px)');
 const showTileView = () => (view.tileView.hidden = narrow.matches);
 narrow.addEventListener('change', showTileView);
 showTileView();
-view.muteEveryone.addEventListener('click', () => commands.muteEveryone!('audio'));
+view.muteEveryone.addEventListener('click', () => commands.muteEveryone('audio'));
 view.setToggles(audioMuted, videoMuted);
 signaling.start();

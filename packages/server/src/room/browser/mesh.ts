@@ -74,7 +74,7 @@ export class Mesh {
             performance.mark?.('v4h:answer-sent');
           }
         } else if (data.candidate) {
-          await pc.addIceCandidate(data.candidate as RTCIceCandidateInit);
+          await pc.addIceCandidate(data.candidate);
         }
       })
       .catch((error) => console.warn('v4h room: signaling with', from, 'failed:', error));

@@ -18,7 +18,7 @@ export function connectParent(apiId: unknown, claimedOrigin: unknown): ParentCha
   const origin = typeof claimedOrigin === 'string' ? claimedOrigin : undefined;
   const embedded = window.parent !== window && typeof apiId === 'number' && !!origin && (ancestor === undefined || ancestor === origin);
   if (!embedded) return { emit: () => {}, onCommand: () => {}, onRequest: () => {} };
-  const post = (msg: Omit<PageToParent, 'tag' | 'apiId'>) => window.parent.postMessage({ tag: MESSAGE_TAG, apiId, ...msg }, origin!);
+  const post = (msg: Omit<PageToParent, 'tag' | 'apiId'>) => window.parent.postMessage({ tag: MESSAGE_TAG, apiId, ...msg }, origin);
   let handler: (name: string, args: unknown[]) => void = () => {};
   let requests: (name: string, args: unknown[]) => Promise<unknown> = async (name) => {
     throw new Error(`Not supported request ${name}`);
@@ -38,7 +38,7 @@ export function connectParent(apiId: unknown, claimedOrigin: unknown): ParentCha
   });
   post({ kind: 'ready' });
   return {
-    emit: (name, data) => post({ kind: 'event', name, data: data as Record<string, unknown> }),
+    emit: (name, data) => post({ kind: 'event', name, data }),
     onCommand: (h) => (handler = h),
     onRequest: (h) => (requests = h),
   };

@@ -29,7 +29,7 @@ export function accountTag(account: PeerAccount | undefined): HTMLElement {
 }
 
 function initials(name: string) {
-  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]!.toUpperCase()).join('') || '?';
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';
 }
 
 /** What a tile shows; `account` is absent on our own preview before the server has answered. */
