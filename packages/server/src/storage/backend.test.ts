@@ -19,7 +19,7 @@ function generated(total: number, opts: { failAfter?: number; hash?: ReturnType<
       if (opts.failAfter !== undefined && sent >= opts.failAfter) return this.destroy(new Error('client went away'));
       if (sent >= total) return this.push(null);
       const chunk = block.subarray(0, Math.min(block.length, total - sent));
-      block[0] = (block[0]! + 1) & 255; // vary the chunks
+      block[0] = (block[0] + 1) & 255; // vary the chunks
       opts.hash?.update(chunk);
       sent += chunk.length;
       this.push(Buffer.from(chunk));
@@ -44,7 +44,8 @@ const engines: Array<{ name: string; setup(): Promise<{ storage: StorageBackend;
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-files-'));
       const storage = await openStorage(`file:${dir}`);
       const keys = () =>
-        (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+        fs
+          .readdirSync(dir, { recursive: true, withFileTypes: true })
           .filter((e) => e.isFile())
           .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
           .sort();
@@ -157,10 +158,14 @@ describe('file storage: durable writes', () => {
       const size = 3 * SYNC_EVERY + 4321;
       await storage.put('big', generated(size, { hash }), { contentType: 'video/mp4' });
       expect(await sha256Of(await storage.get('big'))).toEqual({ hex: hash.digest('hex'), size });
-      expect(calls.filter((c) => c === 'datasync').length).toBeGreaterThanOrEqual(2);
+      // At least one data sync while the data arrives. Not a fixed count: at most one runs at a time, and on a busy
+      // machine one 32 MiB sync can outlast the rest of the upload (seen beside two spinning processes).
+      expect(calls.filter((c) => c === 'datasync').length).toBeGreaterThanOrEqual(1);
       expect(calls.indexOf('sync')).toBeGreaterThan(calls.indexOf('datasync')); // the file's fsync comes last
       // A source that fails after a sync has started: nothing is left behind, and the file is closed (no EBADF later).
-      await expect(storage.put('broken', generated(3 * SYNC_EVERY, { failAfter: SYNC_EVERY + (1 << 20) }), { contentType: 'video/mp4' })).rejects.toThrow('client went away');
+      await expect(storage.put('broken', generated(3 * SYNC_EVERY, { failAfter: SYNC_EVERY + (1 << 20) }), { contentType: 'video/mp4' })).rejects.toThrow(
+        'client went away',
+      );
       expect(fs.readdirSync(path.join(dir, '.partial'))).toEqual([]);
       expect(await storage.head('broken')).toBeNull();
     } finally {
