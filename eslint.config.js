@@ -6,15 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      '**/dist/**',
-      '**/node_modules/**',
-      'data/**',
-      'bench/results/**',
-      'test/e2e/artifacts/**',
-      // A symlink to packages/client/src/verify: linted there, once.
-      'packages/server/src/lib/verify/**',
-    ],
+    ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'bench/results/**', 'test/e2e/artifacts/**'],
   },
   js.configs.recommended,
   {
@@ -30,6 +22,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       // `void promise` marks a promise whose outcome is handled elsewhere (an error listener, a catch inside it).
       '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: true }],
+      // Off: an `async` method that does not await still turns a throw into a rejection, which is what an implementation of an
+      // async interface (storage back ends, ledgers, repositories) must do; the promise rules above catch the real mistakes.
+      '@typescript-eslint/require-await': 'off',
     },
   },
   {

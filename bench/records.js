@@ -32,24 +32,55 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-bench-records-'));
 const figures = [];
 const notes = [];
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
-const clock = { ms: Date.UTC(2026, 0, 1), now() { return this.ms; } };
+const clock = {
+  ms: Date.UTC(2026, 0, 1),
+  now() {
+    return this.ms;
+  },
+};
 
 async function freshDb(name) {
   const db = await openDatabase(process.env.V4H_BENCH_DATABASE_URL ?? `sqlite:${path.join(work, `${name}.sqlite`)}`);
   await migrateToLatest(db);
-  await db.kysely.insertInto('users').values({ id: 'u1', username: `bench-${name}`, password_hash: 'x', disabled: 0, created_at: clock.now() }).onConflict((oc) => oc.doNothing()).execute();
+  await db.kysely
+    .insertInto('users')
+    .values({ id: 'u1', username: `bench-${name}`, password_hash: 'x', disabled: 0, created_at: clock.now() })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
   return db;
 }
 
 let serial = 0;
 function conferenceRows(at) {
   const sessionId = `bench-${++serial}-${Math.random().toString(36).slice(2, 10)}`;
-  const conference = { session_id: sessionId, owner_id: 'u1', room_name: `v4h-${sessionId}`, state: 'ended', created_at: at - 60_000, started_at: at - 50_000, ended_at: at, end_reason: 'owner', last_activity_at: at, hash: null, hash_type: null, dlt_id: null, dlt_type: null };
+  const conference = {
+    session_id: sessionId,
+    owner_id: 'u1',
+    room_name: `v4h-${sessionId}`,
+    state: 'ended',
+    created_at: at - 60_000,
+    started_at: at - 50_000,
+    ended_at: at,
+    end_reason: 'owner',
+    last_activity_at: at,
+    hash: null,
+    hash_type: null,
+    dlt_id: null,
+    dlt_type: null,
+  };
   const types = ['requested', 'started', 'token_issued', 'joined', 'joined', 'left', 'left', 'ended'];
   const events = [];
   let prev = GENESIS_HASH;
   for (let i = 0; i < EVENTS; i++) {
-    const row = { session_id: sessionId, seq: i + 1, type: types[i], actor: i === EVENTS - 1 ? 'system' : 'user:dr.ana', at: at - 60_000 + i * 1000, data: JSON.stringify(types[i].match(/joined|left/) ? { participantId: `p${i % 2}` } : {}), prev_hash: prev };
+    const row = {
+      session_id: sessionId,
+      seq: i + 1,
+      type: types[i],
+      actor: i === EVENTS - 1 ? 'system' : 'user:dr.ana',
+      at: at - 60_000 + i * 1000,
+      data: JSON.stringify(types[i].match(/joined|left/) ? { participantId: `p${i % 2}` } : {}),
+      prev_hash: prev,
+    };
     prev = eventHash(canonicalEvent(row));
     events.push({ ...row, hash: prev });
   }
@@ -60,12 +91,22 @@ async function insertConferences(db, count, at) {
   for (let start = 0; start < count; start += 500) {
     const batch = Array.from({ length: Math.min(500, count - start) }, () => conferenceRows(at));
     await db.kysely.transaction().execute(async (trx) => {
-      await trx.insertInto('conferences').values(batch.map((b) => b.conference)).execute();
+      await trx
+        .insertInto('conferences')
+        .values(batch.map((b) => b.conference))
+        .execute();
       const events = batch.flatMap((b) => b.events);
-      for (let i = 0; i < events.length; i += 1000) await trx.insertInto('conference_events').values(events.slice(i, i + 1000)).execute();
+      for (let i = 0; i < events.length; i += 1000)
+        await trx
+          .insertInto('conference_events')
+          .values(events.slice(i, i + 1000))
+          .execute();
       // As the event log files it for an `ended` event.
       const ended = batch.map((b) => b.events[EVENTS - 1]);
-      await trx.insertInto('seal_requests').values(ended.map((e) => ({ session_id: e.session_id, seq: e.seq, at: e.at }))).execute();
+      await trx
+        .insertInto('seal_requests')
+        .values(ended.map((e) => ({ session_id: e.session_id, seq: e.seq, at: e.at })))
+        .execute();
     });
   }
 }
@@ -117,10 +158,34 @@ const RUNS = 3;
   for (const body of bodies) createHash('sha256').update(body).digest('hex');
   const hashRate = Math.round(N / seconds(start));
 
-  figures.push({ id: 'sealed-merkled', name: `manifests sealed + Merkle-batched per second (${N} conferences × ${EVENTS} events, ${db.dialect}, end to end)`, value: rate, unit: 'manifests/s', target: '≥ 20000', pass: rate >= 20_000, baseline: { name: 'SHA-256 alone of the same manifests', value: hashRate }, ratio: Math.round((rate / hashRate) * 1000) / 1000, parts: { conferences: N, sealSeconds, anchorSeconds, runs: runs.map((r) => r.rate) } });
-  figures.push({ id: 'sealed-merkled-memory', name: 'manifests built, hashed and Merkle-proved per second (in memory)', value: memoryRate, unit: 'manifests/s', target: '≥ 20000', pass: memoryRate >= 20_000 });
-  figures.push({ id: 'idle-seal-run', name: `seal run with nothing due, after ${N} conferences were sealed (lease, work list)`, value: Math.round(idleMs * 1000) / 1000, unit: 'ms' });
-  notes.push(`seal run ${sealSeconds.toFixed(2)} s, anchor run (batch of ${N}, proofs stored) ${anchorSeconds.toFixed(2)} s (the median of ${RUNS} runs: ${runs.map((r) => r.rate).join(', ')} manifests/s)`);
+  figures.push({
+    id: 'sealed-merkled',
+    name: `manifests sealed + Merkle-batched per second (${N} conferences × ${EVENTS} events, ${db.dialect}, end to end)`,
+    value: rate,
+    unit: 'manifests/s',
+    target: '≥ 20000',
+    pass: rate >= 20_000,
+    baseline: { name: 'SHA-256 alone of the same manifests', value: hashRate },
+    ratio: Math.round((rate / hashRate) * 1000) / 1000,
+    parts: { conferences: N, sealSeconds, anchorSeconds, runs: runs.map((r) => r.rate) },
+  });
+  figures.push({
+    id: 'sealed-merkled-memory',
+    name: 'manifests built, hashed and Merkle-proved per second (in memory)',
+    value: memoryRate,
+    unit: 'manifests/s',
+    target: '≥ 20000',
+    pass: memoryRate >= 20_000,
+  });
+  figures.push({
+    id: 'idle-seal-run',
+    name: `seal run with nothing due, after ${N} conferences were sealed (lease, work list)`,
+    value: Math.round(idleMs * 1000) / 1000,
+    unit: 'ms',
+  });
+  notes.push(
+    `seal run ${sealSeconds.toFixed(2)} s, anchor run (batch of ${N}, proofs stored) ${anchorSeconds.toFixed(2)} s (the median of ${RUNS} runs: ${runs.map((r) => r.rate).join(', ')} manifests/s)`,
+  );
 
   // 2. Verification: an inclusion proof out of the batch of N, and a whole bundle (events, manifest, proof, signature).
   const { loadBundle } = await load('records/bundle.js');
@@ -132,13 +197,26 @@ const RUNS = 3;
   for (let i = 0; i < 200; i++) await rootFromInclusionProof(leaf, proof.leafIndex, proof.treeSize, proof.path);
   const reps = 2000;
   start = process.hrtime.bigint();
-  for (let i = 0; i < reps; i++) if ((await rootFromInclusionProof(leaf, proof.leafIndex, proof.treeSize, proof.path)) !== proof.root) throw new Error('proof failed');
+  for (let i = 0; i < reps; i++)
+    if ((await rootFromInclusionProof(leaf, proof.leafIndex, proof.treeSize, proof.path)) !== proof.root) throw new Error('proof failed');
   const proofMs = (seconds(start) * 1000) / reps;
   start = process.hrtime.bigint();
   for (let i = 0; i < 200; i++) if (!(await verifyBundle(bundle, { ledgerKey: key })).ok) throw new Error('bundle failed');
   const bundleMs = (seconds(start) * 1000) / 200;
-  figures.push({ id: 'proof-verify', name: `inclusion proof verification (WebCrypto, ${proof.path.length} steps, batch of ${N})`, value: Math.round(proofMs * 1000) / 1000, unit: 'ms', target: '< 5', pass: proofMs < 5 });
-  figures.push({ id: 'bundle-verify', name: 'whole record verification (8 events, manifest, proof, Ed25519 entry)', value: Math.round(bundleMs * 1000) / 1000, unit: 'ms' }); // informational: the target is the proof's
+  figures.push({
+    id: 'proof-verify',
+    name: `inclusion proof verification (WebCrypto, ${proof.path.length} steps, batch of ${N})`,
+    value: Math.round(proofMs * 1000) / 1000,
+    unit: 'ms',
+    target: '< 5',
+    pass: proofMs < 5,
+  });
+  figures.push({
+    id: 'bundle-verify',
+    name: 'whole record verification (8 events, manifest, proof, Ed25519 entry)',
+    value: Math.round(bundleMs * 1000) / 1000,
+    unit: 'ms',
+  }); // informational: the target is the proof's
   await db.close();
 }
 
@@ -159,17 +237,46 @@ const RUNS = 3;
     await sealer.runOnce();
     if (t % interval === interval - 30) await anchorer.runOnce();
   }
-  const anchoredManifests = Number((await db.kysely.selectFrom('manifests').select((eb) => eb.fn.countAll().as('n')).where('batch_id', 'is not', null).executeTakeFirst()).n);
-  const transactions = Number((await db.kysely.selectFrom('ledger_entries').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst()).n);
+  const anchoredManifests = Number(
+    (
+      await db.kysely
+        .selectFrom('manifests')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('batch_id', 'is not', null)
+        .executeTakeFirst()
+    ).n,
+  );
+  const transactions = Number(
+    (
+      await db.kysely
+        .selectFrom('ledger_entries')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirst()
+    ).n,
+  );
   const perConference = transactions / anchoredManifests;
   // One transaction per interval carries rate × interval conferences (the first, partial batch aside: 5 % slack).
   const ideal = 1 / (perSecond * interval);
-  figures.push({ id: 'tx-per-conference', name: `ledger transactions per conference (${perSecond} conferences/s, anchor interval ${interval} s)`, value: Math.round(perConference * 1e5) / 1e5, unit: 'tx/conference', target: `≈ 1/(rate × interval) = ${ideal.toFixed(5)}`, pass: perConference <= ideal * 1.05 });
-  notes.push(`${conferences} conferences ended over 30 simulated minutes, ${anchoredManifests} anchored in ${transactions} transactions (at most ${86_400 / interval} a day whatever the load)`);
+  figures.push({
+    id: 'tx-per-conference',
+    name: `ledger transactions per conference (${perSecond} conferences/s, anchor interval ${interval} s)`,
+    value: Math.round(perConference * 1e5) / 1e5,
+    unit: 'tx/conference',
+    target: `≈ 1/(rate × interval) = ${ideal.toFixed(5)}`,
+    pass: perConference <= ideal * 1.05,
+  });
+  notes.push(
+    `${conferences} conferences ended over 30 simulated minutes, ${anchoredManifests} anchored in ${transactions} transactions (at most ${86_400 / interval} a day whatever the load)`,
+  );
   await db.close();
 }
 
-notes.push(`load average during the run: ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${os.cpus().length} CPUs (figures scale down with a busy machine)`);
+notes.push(
+  `load average during the run: ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')} on ${os.cpus().length} CPUs (figures scale down with a busy machine)`,
+);
 fs.rmSync(work, { recursive: true, force: true });
 for (const f of figures) console.log(`${f.name}: ${f.value} ${f.unit}${f.target ? ` (target ${f.target}${f.pass === false ? ', MISSED' : ''})` : ''}`);
 for (const n of notes) console.log(`note: ${n}`);

@@ -40,7 +40,11 @@ const CHROMIUM_ARGS = [
 const figures = [];
 const notes = [];
 const log = (m) => console.error(`[room] ${m}`);
-const load = () => os.loadavg().map((l) => Math.round(l * 100) / 100).join(', ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => Math.round(l * 100) / 100)
+    .join(', ');
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -57,7 +61,9 @@ notes.push(`load average at start: ${load()} (${os.cpus().length} CPUs); figures
 let v4hUrl = '';
 const clinic = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(`<!doctype html><html><head><meta charset="utf-8"><title>clinic</title><script src="${v4hUrl}/v4h.js"></script></head><body><div id="call"></div></body></html>`);
+  res.end(
+    `<!doctype html><html><head><meta charset="utf-8"><title>clinic</title><script src="${v4hUrl}/v4h.js"></script></head><body><div id="call"></div></body></html>`,
+  );
 });
 await new Promise((r) => clinic.listen(0, '127.0.0.1', r));
 const clinicOrigin = `http://127.0.0.1:${clinic.address().port}`;
@@ -79,7 +85,6 @@ const server = await startServerProcess({
 v4hUrl = server.url;
 const tokens = [];
 for (const user of users) tokens.push((await login(server.url, user)).accessToken);
-
 
 // In every frame: once a peer connection exists, poll getStats every 20 ms and note when the first remote video
 // frame was decoded (Date.now(), the same clock as the driver's t0 taken in the clinic page).
@@ -146,7 +151,9 @@ async function firstFrame() {
       room.push(r.owner);
       guestSide.push(r.guest);
       phases.push({ startResolved: r.startResolved, joinResolved: r.joinResolved, owner: r.ownerSteps, guest: r.guestSteps });
-      log(`run ${i + 1}: room ${r.owner} ms (guest ${r.guest} ms; start resolved at ${r.startResolved}, guest's join at ${r.joinResolved}), bare loopback ${bare.at(-1)} ms, load ${load()}`);
+      log(
+        `run ${i + 1}: room ${r.owner} ms (guest ${r.guest} ms; start resolved at ${r.startResolved}, guest's join at ${r.joinResolved}), bare loopback ${bare.at(-1)} ms, load ${load()}`,
+      );
     }
     const roomMs = median(room);
     const bareMs = median(bare);
@@ -240,7 +247,12 @@ async function meetingSteps(page, t0) {
         return out;
       })
       .catch(() => undefined);
-    if (steps) return Object.fromEntries(Object.entries(steps).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Math.round(v - t0)]));
+    if (steps)
+      return Object.fromEntries(
+        Object.entries(steps)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, Math.round(v - t0)]),
+      );
   }
   return {};
 }
@@ -249,7 +261,11 @@ async function meetingSteps(page, t0) {
 function medianSteps(runs) {
   const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
   const rows = names.map((n) => [n, runs.map((r) => r[n]).filter((v) => v !== undefined)]).filter(([, vs]) => vs.length);
-  return rows.map(([n, vs]) => [n, median(vs)]).sort((a, b) => a[1] - b[1]).map(([n, v]) => `${n} ${v}`).join(', ');
+  return rows
+    .map(([n, vs]) => [n, median(vs)])
+    .sort((a, b) => a[1] - b[1])
+    .map(([n, v]) => `${n} ${v}`)
+    .join(', ');
 }
 
 function rssKb(pid) {
@@ -354,7 +370,13 @@ async function signalingCapacity() {
     const from = room[n % room.length];
     const to = room[(n + 1) % room.length];
     pending.set(n, process.hrtime.bigint());
-    from.ws.send(JSON.stringify({ type: 'signal', to: to.id, data: { candidate: { n, candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0' } } }));
+    from.ws.send(
+      JSON.stringify({
+        type: 'signal',
+        to: to.id,
+        data: { candidate: { n, candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0' } },
+      }),
+    );
     const due = sendStart + (n + 1) * interval;
     if (due - Date.now() > 1) await sleep(due - Date.now());
   }

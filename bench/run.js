@@ -27,7 +27,12 @@ const started = Date.now();
 const run = {
   date: new Date().toISOString(),
   commit: gitCommit(),
-  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version },
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    node: process.version,
+  },
   secondsPerMeasurement: seconds,
   figures: [],
   notes: [],

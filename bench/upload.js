@@ -67,13 +67,23 @@ try {
   const uploadRate = SIZE / MB / uploadSeconds;
   const baselineRate = SIZE / MB / baselineSeconds;
   const ratio = Math.round((uploadRate / baselineRate) * 1000) / 1000;
-  console.log(`upload ${(SIZE / 2 ** 20).toFixed(0)} MiB over HTTP (SHA-256 + AES-256-GCM + fsync + rename): ${uploadRate.toFixed(0)} MB/s in ${uploadSeconds.toFixed(2)} s`);
+  console.log(
+    `upload ${(SIZE / 2 ** 20).toFixed(0)} MiB over HTTP (SHA-256 + AES-256-GCM + fsync + rename): ${uploadRate.toFixed(0)} MB/s in ${uploadSeconds.toFixed(2)} s`,
+  );
   console.log(`sha256sum of the same file: ${baselineRate.toFixed(0)} MB/s in ${baselineSeconds.toFixed(2)} s → ratio ${ratio} (target ≥ 0.7)`);
   console.log(`server RSS ${(rssBefore / 1024).toFixed(0)} MB before, peak growth ${growthMB.toFixed(1)} MB (target < 100 MB)`);
   console.log(
     JSON.stringify({
       figures: [
-        { name: 'upload 1 GiB over HTTP to disk storage, encrypted at rest', value: Math.round(uploadRate), unit: 'MB/s', baseline: { name: 'sha256sum of the same file', value: Math.round(baselineRate) }, ratio, target: 'ratio ≥ 0.7', pass: ratio >= 0.7 },
+        {
+          name: 'upload 1 GiB over HTTP to disk storage, encrypted at rest',
+          value: Math.round(uploadRate),
+          unit: 'MB/s',
+          baseline: { name: 'sha256sum of the same file', value: Math.round(baselineRate) },
+          ratio,
+          target: 'ratio ≥ 0.7',
+          pass: ratio >= 0.7,
+        },
         { name: 'server peak RSS growth during the upload', value: Math.round(growthMB * 10) / 10, unit: 'MB', target: '< 100 MB', pass: growthMB < 100 },
       ],
       notes: [`file of ${SIZE} B; server and client on one machine (${os.cpus().length} cores); stored SHA-256 checked against sha256sum`],
@@ -89,7 +99,7 @@ function writeSource(file, size) {
   const block = Buffer.alloc(16 * 1024 * 1024);
   randomFillSync(block);
   const fd = fs.openSync(file, 'w');
-  for (let written = 0; written < size; ) {
+  for (let written = 0; written < size;) {
     block.writeUInt32LE(written >>> 0, 0);
     const n = Math.min(block.length, size - written);
     fs.writeSync(fd, block, 0, n);
@@ -116,7 +126,11 @@ function uploadFile(url, file, token) {
 }
 
 async function json(method, url, body, token) {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
   return res.json();
 }

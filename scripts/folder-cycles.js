@@ -75,8 +75,7 @@ if (components.length === 0) {
 } else {
   for (const component of components) {
     console.error(`folder-cycles: ${component.join(', ')} import each other:`);
-    for (const from of component)
-      for (const [to, where] of edges.get(from) ?? []) if (component.includes(to)) console.error(`  ${from} -> ${to} (${where})`);
+    for (const from of component) for (const [to, where] of edges.get(from) ?? []) if (component.includes(to)) console.error(`  ${from} -> ${to} (${where})`);
   }
   process.exitCode = 1;
 }

@@ -12,7 +12,8 @@ export function analyse(run) {
   if (bare && get) {
     const budget = us(0.6 * bare.value);
     // A step smaller than the run-to-run noise can come out negative: say so rather than print a negative cost.
-    const step = (from, to) => (!from || !to ? '? µs' : us(to.value) - us(from.value) <= 0 ? '≈ 0 µs (within the noise)' : `${us(to.value) - us(from.value)} µs`);
+    const step = (from, to) =>
+      !from || !to ? '? µs' : us(to.value) - us(from.value) <= 0 ? '≈ 0 µs (within the noise)' : `${us(to.value) - us(from.value)} µs`;
     out.push(
       `getConference (SQLite): ${get.value} req/s ≈ ${us(get.value)} µs of server time per request (when the server is the ` +
         `bottleneck); ratio 0.6 allows ${budget} µs against the bare route's ${us(bare.value)} µs. Step by step: the app's shared ` +
@@ -20,7 +21,9 @@ export function analyse(run) {
         `(/api/auth/session: a remembered token and the read-cached revocation lookup), the conference itself ${step(session, get)} ` +
         `(read-cached row and recording lookup, validation, a larger answer). With 50 requests always in flight, p99 < 10 ms needs ` +
         `well over 5,000 req/s (Little's law: 50 / 10 ms); p99 was ${get.latencyMs?.p99} ms.` +
-        (get.rounds ? ` Ratios of the ${get.rounds.length} alternating rounds: ${get.rounds.map((r) => r.ratio + (r.process ? ` (process ${r.process})` : '')).join(', ')} (bare ${get.rounds.map((r) => r.bare).join(', ')} req/s).` : ''),
+        (get.rounds
+          ? ` Ratios of the ${get.rounds.length} alternating rounds: ${get.rounds.map((r) => r.ratio + (r.process ? ` (process ${r.process})` : '')).join(', ')} (bare ${get.rounds.map((r) => r.bare).join(', ')} req/s).`
+          : ''),
     );
     const first = cost('access-token verification (AccessTokenSigner.verify), first use');
     const remembered = cost('access-token verification, a token already verified');

@@ -41,7 +41,14 @@ export async function coreBenchmarks({ run, seconds, profile, resultsDir, log })
     let baseline;
     const setBaseline = (result, how) => {
       baseline = { name: 'bare Fastify route (constant JSON)', value: round(result.requestsPerSecond), p99Ms: result.latencyMs.p99 };
-      figure({ id: 'bare', name: `baseline: bare Fastify GET, 50 connections${how}`, value: baseline.value, unit: 'req/s', latencyMs: result.latencyMs, pass: null });
+      figure({
+        id: 'bare',
+        name: `baseline: bare Fastify GET, 50 connections${how}`,
+        value: baseline.value,
+        unit: 'req/s',
+        latencyMs: result.latencyMs,
+        pass: null,
+      });
     };
 
     for (const dialect of ['sqlite', 'postgres']) {
@@ -72,7 +79,12 @@ export async function coreBenchmarks({ run, seconds, profile, resultsDir, log })
                 bares.push(await startServerProcess({ kind: 'bare', env: { V4H_DATA_DIR: path.join(workDir, `bare-${i}`) } }));
                 apps.push(await startServerProcess({ env }));
               }
-              const paired = await alternateWithBare({ bareUrls: bares.map((b) => b.url), urls: apps.map((a) => a.url), request: scenarios.getConference, seconds });
+              const paired = await alternateWithBare({
+                bareUrls: bares.map((b) => b.url),
+                urls: apps.map((a) => a.url),
+                request: scenarios.getConference,
+                seconds,
+              });
               setBaseline(paired.bare, ` (median of ${ROUNDS} rounds alternating with getConference, ${PROCESSES} processes of each)`);
               get = paired.app;
               ratio = paired.ratio;
@@ -106,7 +118,16 @@ export async function coreBenchmarks({ run, seconds, profile, resultsDir, log })
             ]) {
               const part = await measure(server.url, { request: scenario, connections: 50 });
               checkClean(part, name);
-              figure({ id: `${id}-${dialect}`, name: `${name}, 50 connections, ${dialect}`, value: round(part.requestsPerSecond), unit: 'req/s', baseline, ratio: round(part.requestsPerSecond / baseline.value, 2), pass: null, latencyMs: part.latencyMs });
+              figure({
+                id: `${id}-${dialect}`,
+                name: `${name}, 50 connections, ${dialect}`,
+                value: round(part.requestsPerSecond),
+                unit: 'req/s',
+                baseline,
+                ratio: round(part.requestsPerSecond / baseline.value, 2),
+                pass: null,
+                latencyMs: part.latencyMs,
+              });
             }
           }
 
@@ -205,7 +226,19 @@ async function alternateWithBare({ bareUrls, urls, request, seconds }) {
   const errors = rounds.reduce((sum, r) => sum + (r.app.errors ?? 0), 0);
   return {
     bare: medianBy((r) => r.bare.requestsPerSecond).bare,
-    app: { ...app, statuses, errors, latencyMs: { ...app.latencyMs, p99: worstP99 }, rounds: rounds.map((r) => ({ process: r.process, app: round(r.app.requestsPerSecond), bare: round(r.bare.requestsPerSecond), ratio: round(r.ratio, 3), p99: r.app.latencyMs.p99 })) },
+    app: {
+      ...app,
+      statuses,
+      errors,
+      latencyMs: { ...app.latencyMs, p99: worstP99 },
+      rounds: rounds.map((r) => ({
+        process: r.process,
+        app: round(r.app.requestsPerSecond),
+        bare: round(r.bare.requestsPerSecond),
+        ratio: round(r.ratio, 3),
+        p99: r.app.latencyMs.p99,
+      })),
+    },
     ratio: medianBy((r) => r.ratio).ratio,
   };
 }

@@ -40,7 +40,13 @@ export async function microCosts() {
   const prepared = raw.prepare(sql);
   const familyStatus = (cached) =>
     prepareQuery(
-      (k, p) => k.selectFrom('token_families').innerJoin('users', 'users.id', 'token_families.user_id').select(['users.disabled', 'token_families.revoked_at']).where('token_families.id', '=', p.familyId).where('users.id', '=', p.userId),
+      (k, p) =>
+        k
+          .selectFrom('token_families')
+          .innerJoin('users', 'users.id', 'token_families.user_id')
+          .select(['users.disabled', 'token_families.revoked_at'])
+          .where('token_families.id', '=', p.familyId)
+          .where('users.id', '=', p.userId),
       { cached },
     );
   const [uncachedStatus, cachedStatus] = [familyStatus(false), familyStatus(true)];
@@ -48,10 +54,24 @@ export async function microCosts() {
     const results = [
       ['access-token verification (AccessTokenSigner.verify), first use of a token', 5000, () => signer.verify(fresh[nextFresh++], Date.now())],
       ['access-token verification, a token already verified (remembered)', 5000, () => signer.verify(token, Date.now())],
-      ['the same token through jose jwtVerify (HS256 via WebCrypto)', 5000, () => jwtVerify(token, joseKey, { algorithms: ['HS256'], issuer: 'http://v4h.bench.invalid', audience: 'v4h' })],
+      [
+        'the same token through jose jwtVerify (HS256 via WebCrypto)',
+        5000,
+        () => jwtVerify(token, joseKey, { algorithms: ['HS256'], issuer: 'http://v4h.bench.invalid', audience: 'v4h' }),
+      ],
       ['HMAC-SHA256 of the same token (node:crypto)', 5000, () => createHmac('sha256', 'x'.repeat(43)).update(token).digest()],
-      ['authenticate’s lookup through Kysely (SQLite)', 5000, () =>
-        db.kysely.selectFrom('token_families').innerJoin('users', 'users.id', 'token_families.user_id').select(['users.disabled', 'token_families.revoked_at']).where('token_families.id', '=', 'f').where('users.id', '=', 'u').executeTakeFirst()],
+      [
+        'authenticate’s lookup through Kysely (SQLite)',
+        5000,
+        () =>
+          db.kysely
+            .selectFrom('token_families')
+            .innerJoin('users', 'users.id', 'token_families.user_id')
+            .select(['users.disabled', 'token_families.revoked_at'])
+            .where('token_families.id', '=', 'f')
+            .where('users.id', '=', 'u')
+            .executeTakeFirst(),
+      ],
       ['the same lookup, better-sqlite3 prepared once', 5000, () => prepared.get('f', 'u')],
       ['the same lookup, better-sqlite3 prepared per call', 5000, () => raw.prepare(sql).get('f', 'u')],
       ['the same lookup as V4H runs it (prepareQuery, compiled once)', 5000, () => uncachedStatus.first(db.kysely, { familyId: 'f', userId: 'u' })],

@@ -33,22 +33,45 @@ export function mixedFlow(scenario, { count, countStep, samples }) {
   );
 
   const round = [
-    step('request', (c) => ({ method: 'POST', path: '/api/conferences', headers: authed(c), body: '{}' }), (reply, c) => {
-      c.sessionId = reply.sessionId;
-      recent.push(reply.sessionId);
-      if (recent.length > 1000) recent.shift();
-    }),
-    step('start', (c) => ({ method: 'POST', path: `/api/conferences/${c.sessionId}/start`, headers: authed(c), body: JSON.stringify({ displayName: 'Dr Load' }) })),
+    step(
+      'request',
+      (c) => ({ method: 'POST', path: '/api/conferences', headers: authed(c), body: '{}' }),
+      (reply, c) => {
+        c.sessionId = reply.sessionId;
+        recent.push(reply.sessionId);
+        if (recent.length > 1000) recent.shift();
+      },
+    ),
+    step('start', (c) => ({
+      method: 'POST',
+      path: `/api/conferences/${c.sessionId}/start`,
+      headers: authed(c),
+      body: JSON.stringify({ displayName: 'Dr Load' }),
+    })),
     step('join', (c) => {
       const target = recent[Math.floor(Math.random() * recent.length)] ?? c.sessionId;
       return { method: 'POST', path: `/api/conferences/${target}/join`, headers: authed(c), body: JSON.stringify({ displayName: 'Patient Load' }) };
     }),
-    step('details', (c) => ({ method: 'GET', path: `/api/conferences/${c.sessionId}`, headers: { authorization: `Bearer ${c.accessToken}` }, body: undefined })),
-    step('guest-url', (c) => ({ method: 'POST', path: `/api/conferences/${c.sessionId}/guest-url`, headers: authed(c), body: JSON.stringify({ name: 'Guest Load' }) })),
-    step('refresh', (c) => ({ method: 'POST', path: '/api/auth/refresh', headers: json, body: JSON.stringify({ refreshToken: c.refreshToken }) }), (reply, c) => {
-      c.accessToken = reply.accessToken;
-      c.refreshToken = reply.refreshToken;
-    }),
+    step('details', (c) => ({
+      method: 'GET',
+      path: `/api/conferences/${c.sessionId}`,
+      headers: { authorization: `Bearer ${c.accessToken}` },
+      body: undefined,
+    })),
+    step('guest-url', (c) => ({
+      method: 'POST',
+      path: `/api/conferences/${c.sessionId}/guest-url`,
+      headers: authed(c),
+      body: JSON.stringify({ name: 'Guest Load' }),
+    })),
+    step(
+      'refresh',
+      (c) => ({ method: 'POST', path: '/api/auth/refresh', headers: json, body: JSON.stringify({ refreshToken: c.refreshToken }) }),
+      (reply, c) => {
+        c.accessToken = reply.accessToken;
+        c.refreshToken = reply.refreshToken;
+      },
+    ),
     step('list', (c) => ({ method: 'GET', path: '/api/conferences?limit=5', headers: { authorization: `Bearer ${c.accessToken}` }, body: undefined })),
   ];
   return [login, ...Array.from({ length: rounds }, () => round).flat()];

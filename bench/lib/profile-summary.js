@@ -50,5 +50,8 @@ function packageOf(frame) {
 }
 
 function shorten(url) {
-  return url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '').replace(/^.*\/packages\//, 'packages/');
+  return url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*\/packages\//, 'packages/');
 }

@@ -1,11 +1,7 @@
 // Renders a bench run (the latest.json object) as Markdown.
 // Small figures (e.g. 0.0034 tx/conference) keep three significant digits instead of rounding to 0.
 const fmt = (n) =>
-  typeof n !== 'number'
-    ? String(n ?? '—')
-    : n !== 0 && Math.abs(n) < 0.01
-      ? n.toPrecision(3)
-      : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  typeof n !== 'number' ? String(n ?? '—') : n !== 0 && Math.abs(n) < 0.01 ? n.toPrecision(3) : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 export function renderMarkdown(run) {
   const lines = [
@@ -26,13 +22,17 @@ export function renderMarkdown(run) {
   }
   const flood = run.figures.find((f) => f.flood);
   if (flood) {
-    lines.push('', `Login flood: ${fmt(flood.flood.loginsPerSecond)} logins/s (p99 ${fmt(flood.flood.loginLatencyMs.p99)} ms) beside the getConference probe, ` +
-      `which ran ${fmt(flood.flood.probeRequestsPerSecond)} req/s during the flood and ${fmt(flood.baseline.requestsPerSecond)} req/s without it.`);
+    lines.push(
+      '',
+      `Login flood: ${fmt(flood.flood.loginsPerSecond)} logins/s (p99 ${fmt(flood.flood.loginLatencyMs.p99)} ms) beside the getConference probe, ` +
+        `which ran ${fmt(flood.flood.probeRequestsPerSecond)} req/s during the flood and ${fmt(flood.baseline.requestsPerSecond)} req/s without it.`,
+    );
   }
   const missed = run.figures.filter((f) => f.pass === false);
   if (missed.length) {
     lines.push('', '## Targets missed', '');
-    for (const f of missed) lines.push(`- **${f.name}**: ${fmt(f.value)} ${f.unit ?? ''}${f.ratio !== undefined ? ` (ratio ${fmt(f.ratio)})` : ''} against ${f.target}.`);
+    for (const f of missed)
+      lines.push(`- **${f.name}**: ${fmt(f.value)} ${f.unit ?? ''}${f.ratio !== undefined ? ` (ratio ${fmt(f.ratio)})` : ''} against ${f.target}.`);
   }
   if (run.profiles.length) {
     lines.push('', '## Where the time goes (node --cpu-prof of the server during the missed runs)', '');

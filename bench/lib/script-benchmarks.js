@@ -39,7 +39,9 @@ export async function runScriptBenchmark({ run, name, root, log }) {
   }
   const figures = Array.isArray(parsed.figures)
     ? parsed.figures
-    : Object.entries(parsed).filter(([, v]) => typeof v === 'number').map(([key, value]) => ({ name: key, value, unit: '' }));
+    : Object.entries(parsed)
+        .filter(([, v]) => typeof v === 'number')
+        .map(([key, value]) => ({ name: key, value, unit: '' }));
   for (const [i, f] of figures.entries()) {
     run.figures.push({ id: `${name}-${f.id ?? i}`, source: `bench/${name}.js`, pass: f.pass ?? null, ...f });
     log(`${name}: ${f.name}: ${f.value} ${f.unit ?? ''}${f.pass === false ? ' — TARGET MISSED' : ''}`);

@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 
 // V4H_BENCH_DIST points at another build of the server (experiments: a candidate change measured against the baseline).
-const dist = process.env.V4H_BENCH_DIST ? new URL(`file://${process.env.V4H_BENCH_DIST.replace(/\/?$/, '/')}`) : new URL('../../packages/server/dist/', import.meta.url);
+const dist = process.env.V4H_BENCH_DIST
+  ? new URL(`file://${process.env.V4H_BENCH_DIST.replace(/\/?$/, '/')}`)
+  : new URL('../../packages/server/dist/', import.meta.url);
 if (!existsSync(new URL('server.js', dist))) {
   console.error('bench/lib/server.js: packages/server/dist is missing; run `npm run build` first');
   process.exit(1);
@@ -40,6 +42,11 @@ if (kind === 'bare') {
   const address = server.app.server.address();
   console.log(`READY http://127.0.0.1:${address.port}`);
   for (const signal of ['SIGTERM', 'SIGINT']) {
-    process.once(signal, () => server.close().then(() => process.exit(0), () => process.exit(1)));
+    process.once(signal, () =>
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      ),
+    );
   }
 }

@@ -19,9 +19,27 @@ const chunkErrors = redirect('chunk-errors', /^\.\/errors\.js$/, 'src/lazy-error
 const common = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
 await Promise.all([
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral', sourcemap: true }),
-  build({ ...common, entryPoints: ['src/global.ts'], outfile: 'dist/v4h.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true, plugins: [lazyFiles] }),
+  build({
+    ...common,
+    entryPoints: ['src/global.ts'],
+    outfile: 'dist/v4h.js',
+    format: 'iife',
+    platform: 'browser',
+    minify: true,
+    sourcemap: true,
+    plugins: [lazyFiles],
+  }),
   // Uploads, listing and sharing for v4h.js, served as /v4h-files.js.
-  build({ ...common, entryPoints: ['src/files-chunk.ts'], outfile: 'dist/files.js', format: 'esm', platform: 'browser', minify: true, sourcemap: true, plugins: [chunkErrors] }),
+  build({
+    ...common,
+    entryPoints: ['src/files-chunk.ts'],
+    outfile: 'dist/files.js',
+    format: 'esm',
+    platform: 'browser',
+    minify: true,
+    sourcemap: true,
+    plugins: [chunkErrors],
+  }),
   // The record verifier (@v4h/protocol/verify, bundled in), loaded on demand by verifyConference (served as
   // /v4h-verify.js), so v4h.js stays small.
   build({ ...common, entryPoints: ['src/verify.ts'], outfile: 'dist/verify.js', format: 'esm', platform: 'neutral', minify: true, sourcemap: true }),

@@ -51,7 +51,8 @@ describe('demo page', () => {
     await shot(page, 'demo-1-sign-in');
 
     // Every control has an accessible name.
-    for (const field of await page.locator('input').all()) expect(await field.evaluate((el) => (el as HTMLInputElement).labels?.length ?? 0)).toBeGreaterThan(0);
+    for (const field of await page.locator('input').all())
+      expect(await field.evaluate((el) => (el as HTMLInputElement).labels?.length ?? 0)).toBeGreaterThan(0);
 
     await page.getByLabel('Password').fill('wrong');
     await page.getByLabel('Username').fill(username);
@@ -150,10 +151,13 @@ describe('demo page', () => {
 /** Every string of a language table as shown (`code` marks dropped; of a function, the parts around its argument). */
 function tableStrings(table: typeof en): string[] {
   const strings = (value: unknown): string[] =>
-    typeof value === 'string' ? [value]
-    : typeof value === 'function' ? String(value('\u0000')).split('\u0000')
-    : value && typeof value === 'object' ? Object.values(value).flatMap(strings)
-    : [];
+    typeof value === 'string'
+      ? [value]
+      : typeof value === 'function'
+        ? String(value('\u0000')).split('\u0000')
+        : value && typeof value === 'object'
+          ? Object.values(value).flatMap(strings)
+          : [];
   const shown = (s: string) => s.replaceAll('`', '').trim();
   // Language tags and fragments too short to be words tell nothing (a string copied untranslated still counts).
   return [...new Set(strings(table).map(shown))].filter((s) => s.length > 2 && !/^[a-z]{2}(-[A-Z]{2})?$/.test(s));
@@ -182,7 +186,10 @@ const noSideScroll = (page: Page) => page.evaluate(() => document.documentElemen
 
 describe('demo page languages', () => {
   it('speaks pt-BR with ?lang=pt-BR, signed out and signed in, on a phone and a desktop, without English', async () => {
-    for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+    for (const viewport of [
+      { width: 390, height: 844 },
+      { width: 1280, height: 800 },
+    ]) {
       const { page, context, problems } = await openDemo(viewport, { query: '?lang=pt-BR' });
       const size = `${viewport.width}x${viewport.height}`;
       expect(await page.getAttribute('html', 'lang')).toBe('pt-BR');
@@ -238,7 +245,10 @@ describe('demo page languages', () => {
   });
 
   it('speaks English by default (also to a browser in a language it does not speak), without Portuguese, and fits 390 px', async () => {
-    for (const [locale, viewport] of [['en-US', { width: 390, height: 844 }], ['de-DE', { width: 1280, height: 800 }]] as const) {
+    for (const [locale, viewport] of [
+      ['en-US', { width: 390, height: 844 }],
+      ['de-DE', { width: 1280, height: 800 }],
+    ] as const) {
       const { page, context, problems } = await openDemo(viewport, { locale });
       const size = `${viewport.width}x${viewport.height}`;
       expect(await page.getAttribute('html', 'lang')).toBe('en');

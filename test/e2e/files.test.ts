@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { HttpClient, type TokenSource } from '../../packages/client/src/http.js';
 import { listFiles, uploadFile, type UploadProgress } from '../../packages/client/src/files.js';
-import { createFilesTestApp, createConference, addParticipant, fileEvents, type FilesTestApp, type Session } from '../../packages/server/src/test-support/storage.js';
+import {
+  createFilesTestApp,
+  createConference,
+  addParticipant,
+  fileEvents,
+  type FilesTestApp,
+  type Session,
+} from '../../packages/server/src/test-support/storage.js';
 import { launchChromium } from './support/browser.js';
 
 let server: FilesTestApp;
@@ -28,7 +35,11 @@ function sdkDeps(token: string, refreshed?: string) {
   return { http: new HttpClient(server.baseUrl, fetch, tokens), tokens, fetch };
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error as { code: string; status: number; name: string });
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error as { code: string; status: number; name: string },
+  );
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 describe('SDK files in Node', () => {
@@ -37,7 +48,10 @@ describe('SDK files in Node', () => {
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     const progress: UploadProgress[] = [];
     const deps = sdkDeps(owner.accessToken);
-    const stored = await uploadFile(deps, sessionId, new Blob([bytes], { type: 'video/webm;codecs=vp8' }), { name: 'visit.webm', onProgress: (p) => progress.push(p) });
+    const stored = await uploadFile(deps, sessionId, new Blob([bytes], { type: 'video/webm;codecs=vp8' }), {
+      name: 'visit.webm',
+      onProgress: (p) => progress.push(p),
+    });
     expect(stored).toMatchObject({ sessionId, kind: 'recording', name: 'visit.webm', size: bytes.length, sha256: sha256(bytes), contentType: 'video/webm' });
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.at(-1)).toEqual({ loaded: bytes.length, total: bytes.length });
@@ -53,12 +67,17 @@ describe('SDK files in Node', () => {
     const bytes = randomBytes(1000);
     const deps = sdkDeps(owner.accessToken);
     expect((await uploadFile(deps, sessionId, bytes, { contentType: 'audio/ogg', sha256: sha256(bytes) })).sha256).toBe(sha256(bytes));
-    expect(await failure(uploadFile(deps, sessionId, bytes, { contentType: 'audio/ogg', sha256: sha256(randomBytes(4)) }))).toMatchObject({ code: 'digest_mismatch', status: 400 });
+    expect(await failure(uploadFile(deps, sessionId, bytes, { contentType: 'audio/ogg', sha256: sha256(randomBytes(4)) }))).toMatchObject({
+      code: 'digest_mismatch',
+      status: 400,
+    });
     const renewed = await uploadFile(sdkDeps('stale-token', owner.accessToken), sessionId, bytes, { contentType: 'audio/ogg' });
     expect(renewed.uploader).toBe(`user:${owner.username}`);
     const asParticipant = sdkDeps(participant.accessToken);
     expect(await failure(uploadFile(asParticipant, sessionId, bytes, { contentType: 'video/webm' }))).toMatchObject({ code: 'forbidden', status: 403 });
-    expect((await uploadFile(asParticipant, sessionId, bytes, { kind: 'attachment', contentType: 'application/pdf', name: 'exam.pdf' })).kind).toBe('attachment');
+    expect((await uploadFile(asParticipant, sessionId, bytes, { kind: 'attachment', contentType: 'application/pdf', name: 'exam.pdf' })).kind).toBe(
+      'attachment',
+    );
     expect(await failure(uploadFile(deps, sessionId, bytes, { contentType: 'text/html' }))).toMatchObject({ code: 'unsupported_media_type', status: 415 });
     expect(await failure(uploadFile(deps, sessionId, bytes))).toMatchObject({ code: 'invalid_argument' });
     expect(await failure(listFiles(sdkDeps((await server.userSession()).accessToken).http, sessionId))).toMatchObject({ code: 'forbidden' });
@@ -121,7 +140,14 @@ describe('SDK files in Chromium', () => {
           const stored = await uploadFile({ http, tokens, fetch }, sessionId, file, { onProgress: (p: { loaded: number; total: number }) => progress.push(p) });
           const listed = await listFiles(http, sessionId);
           const video = document.createElement('video');
-          return { stored, digest, progress, listed: listed.length, usedXhr: typeof XMLHttpRequest === 'function', videoCanPlay: video.canPlayType('video/webm') };
+          return {
+            stored,
+            digest,
+            progress,
+            listed: listed.length,
+            usedXhr: typeof XMLHttpRequest === 'function',
+            videoCanPlay: video.canPlayType('video/webm'),
+          };
         },
         { baseUrl: server.baseUrl, token: owner.accessToken, sessionId },
       );

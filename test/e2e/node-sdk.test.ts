@@ -10,11 +10,17 @@ let server: TestApp;
 beforeAll(async () => {
   ensureClientBuilt();
   sdk = (await import(new URL('../../packages/client/dist/index.js', import.meta.url).href)) as Sdk;
-  server = await createTestApp({ env: { V4H_JITSI_URL: 'https://meet.example.org', V4H_JITSI_APP_ID: 'v4h-node', V4H_JITSI_APP_SECRET: 'node-sdk-app-secret-0123456789abcdef' } });
+  server = await createTestApp({
+    env: { V4H_JITSI_URL: 'https://meet.example.org', V4H_JITSI_APP_ID: 'v4h-node', V4H_JITSI_APP_SECRET: 'node-sdk-app-secret-0123456789abcdef' },
+  });
 });
 afterAll(() => server?.close());
 
-const failure = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error as { code: string; status: number });
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error as { code: string; status: number },
+  );
 
 describe('SDK in Node against the real server', () => {
   it('runs the seed flow without a DOM', async () => {

@@ -25,7 +25,13 @@ let browser: Browser;
 beforeAll(async () => {
   // A development build: React's StrictMode then mounts every effect twice, as in `vite dev`.
   const { build } = await import('vite');
-  await build({ root: EXAMPLE, logLevel: 'warn', mode: 'development', define: { 'process.env.NODE_ENV': '"development"' }, build: { outDir: OUT, emptyOutDir: true, minify: false } });
+  await build({
+    root: EXAMPLE,
+    logLevel: 'warn',
+    mode: 'development',
+    define: { 'process.env.NODE_ENV': '"development"' },
+    build: { outDir: OUT, emptyOutDir: true, minify: false },
+  });
   site = http.createServer((req, res) => {
     const file = path.join(OUT, path.normalize(decodeURIComponent(req.url!.split('?')[0])).replace(/^(\.\.[/\\])+/, ''));
     const target = file.endsWith(path.sep) ? path.join(file, 'index.html') : file;

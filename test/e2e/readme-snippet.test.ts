@@ -58,7 +58,14 @@ async function startServer(env: Record<string, string>): Promise<{ server: TestA
   const server = await createTestApp({ env, logStream });
   // The snippet signs in as the README's first user.
   await server.createUser('dr.ana', 'a long passphrase');
-  return { server, log: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line)) };
+  return {
+    server,
+    log: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
+  };
 }
 
 let browser: Browser;
@@ -98,9 +105,9 @@ describe("the README's snippet, verbatim, from a second origin", () => {
     v4hUrl = server.baseUrl;
     try {
       const { page, console: messages, errors } = await openPage();
-      await expect.poll(() => messages.find((m) => m.text().startsWith('in the call; the patient joins at'))?.text(), { timeout: 60_000 }).toMatch(
-        new RegExp(`^in the call; the patient joins at ${server.baseUrl}/`),
-      );
+      await expect
+        .poll(() => messages.find((m) => m.text().startsWith('in the call; the patient joins at'))?.text(), { timeout: 60_000 })
+        .toMatch(new RegExp(`^in the call; the patient joins at ${server.baseUrl}/`));
       expect(errors.map((e) => e.message)).toEqual([]);
       const iframe = page.locator('#meet > iframe');
       expect(await iframe.count()).toBe(1);
@@ -126,9 +133,11 @@ describe("the README's snippet, verbatim, from a second origin", () => {
       const { errors } = await openPage();
       await expect.poll(() => errors.length, { timeout: 30_000 }).toBe(1);
       expect(errors[0].message).toContain('POST /api/auth/login failed');
-      await expect.poll(() => log().find((l) => l.level === 40 && String(l.msg).includes('V4H_CORS_ORIGINS'))?.msg).toBe(
-        `cross-origin request from ${clinic.origin} refused: add the origin to V4H_CORS_ORIGINS (V4H_CORS_ORIGINS=${clinic.origin}) to let that page call this server`,
-      );
+      await expect
+        .poll(() => log().find((l) => l.level === 40 && String(l.msg).includes('V4H_CORS_ORIGINS'))?.msg)
+        .toBe(
+          `cross-origin request from ${clinic.origin} refused: add the origin to V4H_CORS_ORIGINS (V4H_CORS_ORIGINS=${clinic.origin}) to let that page call this server`,
+        );
     } finally {
       await server.close();
     }

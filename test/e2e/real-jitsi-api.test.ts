@@ -105,7 +105,10 @@ function defineDeployment(label: string, env: (origin: string) => Record<string,
       });
       expect(await call(page, 'leaveConference')).toEqual({ value: 'ok' });
       const order = await page.evaluate(() => (window as unknown as W).log.filter((e: [string]) => ['jitsiLeft', 'endedWithFrame'].includes(e[0])));
-      expect(order).toEqual([['jitsiLeft', true], ['endedWithFrame', false]]);
+      expect(order).toEqual([
+        ['jitsiLeft', true],
+        ['endedWithFrame', false],
+      ]);
       expect(await page.locator('#call iframe').count()).toBe(0);
     });
 
@@ -113,7 +116,10 @@ function defineDeployment(label: string, env: (origin: string) => Record<string,
       jitsi.behaviour = 'fatal';
       const fatal = await startCall(world);
       await waitForEvent(fatal.page, 'error');
-      const [, payload] = (await fatal.page.evaluate(() => (window as unknown as W).log.find((e: [string]) => e[0] === 'error'))) as [string, { code: string; message: string }];
+      const [, payload] = (await fatal.page.evaluate(() => (window as unknown as W).log.find((e: [string]) => e[0] === 'error'))) as [
+        string,
+        { code: string; message: string },
+      ];
       expect(payload.code).toBe('jitsi_error');
       expect(payload.message).toContain('conference.authenticationRequired');
       jitsi.behaviour = 'password';
@@ -159,6 +165,11 @@ const keyFile = path.join(keyDir, 'jaas.pem');
 fs.writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
 defineDeployment(
   'JaaS (https://8x8.vc/<AppID>, a local origin standing in for 8x8.vc)',
-  (origin) => ({ V4H_JITSI_URL: `${origin}/${JAAS_APP}`, V4H_JAAS_APP_ID: JAAS_APP, V4H_JAAS_KEY_ID: `${JAAS_APP}/4f4910`, V4H_JAAS_PRIVATE_KEY_FILE: keyFile }),
+  (origin) => ({
+    V4H_JITSI_URL: `${origin}/${JAAS_APP}`,
+    V4H_JAAS_APP_ID: JAAS_APP,
+    V4H_JAAS_KEY_ID: `${JAAS_APP}/4f4910`,
+    V4H_JAAS_PRIVATE_KEY_FILE: keyFile,
+  }),
   (room) => `/${JAAS_APP}/${room}`,
 );

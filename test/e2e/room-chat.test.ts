@@ -51,7 +51,8 @@ describe('built-in room chat', () => {
     // Nothing stored so far: no file, no message text in the event log.
     const files = async () => (await h.api<any>('GET', `/api/conferences/${embed.sessionId}/files`, ownerUser.auth)).body;
     expect(await files()).toMatchObject({ items: [] });
-    const logText = async () => JSON.stringify(await h.app.db.kysely.selectFrom('conference_events').select(['type', 'data']).where('session_id', '=', embed.sessionId).execute());
+    const logText = async () =>
+      JSON.stringify(await h.app.db.kysely.selectFrom('conference_events').select(['type', 'data']).where('session_id', '=', embed.sessionId).execute());
     expect(await logText()).not.toContain('microphone is not working');
 
     // Only the owner may save; the patient's page hides the button and the server refuses a forged request.
@@ -69,7 +70,12 @@ describe('built-in room chat', () => {
     expect(text).toContain('privately to Pat): Try the Devices button');
     expect(createHash('sha256').update(text).digest('hex')).toBe(list[0].sha256);
     // Its hash is in the hash-chained record; its text is not.
-    const stored = await h.app.db.kysely.selectFrom('conference_events').select('data').where('session_id', '=', embed.sessionId).where('type', '=', 'file_stored').execute();
+    const stored = await h.app.db.kysely
+      .selectFrom('conference_events')
+      .select('data')
+      .where('session_id', '=', embed.sessionId)
+      .where('type', '=', 'file_stored')
+      .execute();
     expect(stored.map((r) => JSON.parse(r.data).sha256)).toEqual([list[0].sha256]);
     expect(await logText()).not.toContain('microphone is not working');
   });

@@ -90,7 +90,10 @@ describe('meeting page language and phone layout', () => {
       await page.waitForSelector('#refused:not([hidden])');
       expect(await page.textContent('#refused-title')).toBe(title);
       expect(await page.isVisible('#refused-message')).toBe(false);
-      const visible = (await page.locator('body').innerText()).split('\n').map((l) => l.trim()).filter(Boolean);
+      const visible = (await page.locator('body').innerText())
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       expect(visible).toContain(hint);
       expect(visible.join(' ')).not.toMatch(/conference has ended/i);
       expect(new Set(visible).size).toBe(visible.length); // no line twice
@@ -107,7 +110,10 @@ describe('meeting page language and phone layout', () => {
       const desktop = await h.openDirect(embed, { viewport: { width: 1280, height: 800 }, locale: lang });
       for (const page of [phone, desktop]) await page.waitForSelector('main[data-state="in-call"]');
       for (const page of [phone, desktop]) await page.waitForFunction(() => [...document.querySelectorAll('video')].every((v) => v.readyState >= 2));
-      for (const [name, page] of [['phone', phone], ['desktop', desktop]] as const) {
+      for (const [name, page] of [
+        ['phone', phone],
+        ['desktop', desktop],
+      ] as const) {
         await expectFits(page);
         await page.screenshot({ path: new URL(`room-${lang}-${name}.png`, ARTIFACTS).pathname });
       }

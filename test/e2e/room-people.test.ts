@@ -30,7 +30,14 @@ async function consultation() {
 
 /** Each tile's name and account mark, as the page shows them. */
 const tiles = (page: Page) =>
-  page.$$eval('.tile', (els) => els.map((el) => ({ name: el.querySelector('.name')?.textContent, account: el.querySelector('.account')?.textContent, guest: el.querySelector('.account')?.classList.contains('guest'), label: el.getAttribute('aria-label') })));
+  page.$$eval('.tile', (els) =>
+    els.map((el) => ({
+      name: el.querySelector('.name')?.textContent,
+      account: el.querySelector('.account')?.textContent,
+      guest: el.querySelector('.account')?.classList.contains('guest'),
+      label: el.getAttribute('aria-label'),
+    })),
+  );
 
 describe('who is who in the room', () => {
   it('shows the account beside a typed name and marks guests, in English and pt-BR, on phones and a desktop (screenshots)', async () => {
@@ -40,8 +47,10 @@ describe('who is who in the room', () => {
     await desktop.waitForSelector('main[data-state="waiting"]');
     const enPhone = await h.openDirect(c.bobEmbed, { viewport: { width: 390, height: 844 }, locale: 'en' });
     const ptPhone = await h.openDirect(c.guest, { viewport: { width: 390, height: 844 }, locale: 'pt-BR' });
-    for (const page of [desktop, enPhone, ptPhone]) await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3, null, { timeout: 60_000 });
-    for (const page of [desktop, enPhone, ptPhone]) await page.waitForFunction(() => [...document.querySelectorAll('video')].every((v) => v.readyState >= 2), null, { timeout: 60_000 });
+    for (const page of [desktop, enPhone, ptPhone])
+      await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3, null, { timeout: 60_000 });
+    for (const page of [desktop, enPhone, ptPhone])
+      await page.waitForFunction(() => [...document.querySelectorAll('video')].every((v) => v.readyState >= 2), null, { timeout: 60_000 });
 
     const seen = await tiles(desktop);
     // "Dr. Alice" is visibly bob; the guest carries the guest mark; the owner's own tile shows its account too.
@@ -60,7 +69,10 @@ describe('who is who in the room', () => {
     expect(await desktop.$$eval('.tile .account', (els) => els.filter((el) => el.scrollWidth > el.clientWidth).length)).toBe(0);
 
     // The participants panel lists everyone with their account; on the phone it covers the stage.
-    for (const [page, lang] of [[enPhone, 'en'], [ptPhone, 'pt-BR']] as const) {
+    for (const [page, lang] of [
+      [enPhone, 'en'],
+      [ptPhone, 'pt-BR'],
+    ] as const) {
       await page.click('#people-toggle');
       const rows = await page.$$eval('#people-list li', (els) => els.map((el) => el.textContent));
       expect(rows).toHaveLength(3);

@@ -32,7 +32,9 @@ describe('built-in room screen share', () => {
     await frame.waitForSelector(`.stage.presenting .tile.screen[data-participant="${ownerJoined.data.id}"]`);
     // The fake screen is 1280 wide, the camera 640: the owner's connection now sends the screen (what the encoder
     // makes of it depends on the machine's load, so the source is checked), and the patient keeps decoding.
-    await owner.meeting().waitForFunction(async () => (await (window as any).__videoSourceWidths()).some((w: number) => w >= 1280), undefined, { timeout: 60_000, polling: 500 });
+    await owner
+      .meeting()
+      .waitForFunction(async () => (await (window as any).__videoSourceWidths()).some((w: number) => w >= 1280), undefined, { timeout: 60_000, polling: 500 });
     const { first, later } = await patient.expectVideoFlowing();
     expect(later.frames).toBeGreaterThan(first.frames);
     expect(await frame.evaluate(() => (window as any).__pcCount())).toBe(connections);

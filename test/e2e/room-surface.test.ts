@@ -33,7 +33,10 @@ describe('built-in room common surface', () => {
     expect(info.rooms).toHaveLength(1);
     expect(info.rooms[0]).toMatchObject({ isMainRoom: true, id: embed.roomName });
     expect(info.rooms[0].participants.map((p: any) => [p.id, p.role, p.displayName]).sort()).toEqual(
-      [[ownerId, 'moderator', 'Dr Owner'], [patientId, 'participant', 'Pat']].sort(),
+      [
+        [ownerId, 'moderator', 'Dr Owner'],
+        [patientId, 'participant', 'Pat'],
+      ].sort(),
     );
 
     // A participant may not mute everyone; the moderator may, and the patient's page mutes itself.

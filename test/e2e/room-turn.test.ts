@@ -99,7 +99,10 @@ describe('built-in room through TURN (coturn, use-auth-secret)', () => {
     }
     const [ownerLink] = await links(owner);
     const [patientLink] = await links(patient);
-    for (const [link, id] of [[ownerLink, ownerJoined.data.id], [patientLink, patientJoined.data.id]] as const) {
+    for (const [link, id] of [
+      [ownerLink, ownerJoined.data.id],
+      [patientLink, patientJoined.data.id],
+    ] as const) {
       expect(link).toMatchObject({ state: 'connected', policy: 'relay', local: 'relay' });
       // The credentials V4H minted for this participant: "<expiry>:<participant id>", an hour ahead.
       const [expiry, who] = link.usernames[0]!.split(':');

@@ -90,7 +90,14 @@ describe('built-in room', () => {
     const now = Math.floor(Date.now() / 1000);
     const claims = { room: embed.roomName, context: { user: { id: 'guest-x', name: 'Mallory', moderator: true } } };
     const sign = (secret: string, exp: number) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuer(appId!).setAudience('jitsi').setSubject('127.0.0.1').setNotBefore(now - 60).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer(appId!)
+        .setAudience('jitsi')
+        .setSubject('127.0.0.1')
+        .setNotBefore(now - 60)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(secret));
     const cases = [
       { why: 'forged', jwt: await sign('not-the-room-secret-but-just-as-long!!', now + 600), title: 'not valid' },
       { why: 'expired', jwt: await sign(appSecret!, now - 5), title: 'expired' },
@@ -103,7 +110,10 @@ describe('built-in room', () => {
       const frame = intruder.meeting();
       await frame.waitForSelector('#refused:not([hidden])');
       expect(await frame.textContent('#refused-title'), c.why).toContain(c.title);
-      expect((await intruder.events()).map((e) => e.name), c.why).not.toContain('videoConferenceJoined');
+      expect(
+        (await intruder.events()).map((e) => e.name),
+        c.why,
+      ).not.toContain('videoConferenceJoined');
       expect(await frame.locator('.tile').count(), c.why).toBe(0);
     }
   });
@@ -194,7 +204,12 @@ describe('built-in room', () => {
       expect(after).toBeGreaterThanOrEqual((GRACE_SECONDS - 0.5) * 1000);
       expect(after).toBeLessThan((GRACE_SECONDS + 15) * 1000);
       // The server recorded it: the event log has the leave, and the conference goes on with the owner.
-      const rows = await h.app.db.kysely.selectFrom('conference_events').select(['type', 'data']).where('session_id', '=', embed.sessionId).orderBy('seq').execute();
+      const rows = await h.app.db.kysely
+        .selectFrom('conference_events')
+        .select(['type', 'data'])
+        .where('session_id', '=', embed.sessionId)
+        .orderBy('seq')
+        .execute();
       expect(rows.filter((r) => r.type === 'left').map((r) => JSON.parse(r.data).participantId)).toContain(joined.data.id);
       expect(rows.map((r) => r.type)).not.toContain('ended');
     } finally {
@@ -202,4 +217,3 @@ describe('built-in room', () => {
     }
   });
 });
-

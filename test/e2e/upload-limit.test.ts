@@ -19,7 +19,11 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const failure = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error as { code: string; status: number; message: string });
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error as { code: string; status: number; message: string },
+  );
 
 describe('upload limit in Node', () => {
   it('is payload_too_large every time, with and without progress, after a good upload on the same connection', async () => {
@@ -83,7 +87,12 @@ describe('upload limit in Chromium', () => {
           const id = await v4h.requestConference();
           await v4h.uploadRecording(id, new Blob([new Uint8Array(100)], { type: 'video/webm' }));
           for (const size of [limit * 4, limit + 1]) {
-            out.push(await v4h.uploadRecording(id, new Blob([new Uint8Array(size)], { type: 'video/webm' })).then(() => 'stored', (e: { code: string; status: number }) => `${e.code} ${e.status}`));
+            out.push(
+              await v4h.uploadRecording(id, new Blob([new Uint8Array(size)], { type: 'video/webm' })).then(
+                () => 'stored',
+                (e: { code: string; status: number }) => `${e.code} ${e.status}`,
+              ),
+            );
           }
         }
         return out;

@@ -54,7 +54,9 @@ describe('a back end goes down and comes back', () => {
     expect(during.body.error).toBe('service_unavailable');
     expect(during.body.message).toMatch(/storage/i);
     expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
-    const download = await fetch(`${server.url}/api/conferences/${sessionId}/files/${before.body.fileId}`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const download = await fetch(`${server.url}/api/conferences/${sessionId}/files/${before.body.fileId}`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     expect([503], await download.text()).toContain(download.status);
     // The rest of the service is unaffected; no file row was left for the failed upload.
     expect((await call(server.url, 'GET', `/api/conferences/${sessionId}`, { token: accessToken })).status).toBe(200);
@@ -64,7 +66,9 @@ describe('a back end goes down and comes back', () => {
     await s3.start();
     const again = await upload(server, accessToken, sessionId, 'during.txt', 'sent while S3 was down');
     expect(again.status, JSON.stringify(again.body)).toBe(201);
-    const first = await fetch(`${server.url}/api/conferences/${sessionId}/files/${before.body.fileId}`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const first = await fetch(`${server.url}/api/conferences/${sessionId}/files/${before.body.fileId}`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     expect(first.status).toBe(200);
     expect(sha256(Buffer.from(await first.arrayBuffer()))).toBe(sha256('stored while S3 was up'));
     const after = await call(server.url, 'GET', `/api/conferences/${sessionId}/files`, { token: accessToken });

@@ -98,7 +98,10 @@ describe('kill -9 during write load', () => {
         for (const chain of chains) expect(stored.has(sha256(chain.acked)), 'an acknowledged refresh token was lost').toBe(true);
         const events = await db.kysely.selectFrom('conference_events').select(['session_id', 'type']).where('type', '=', 'requested').execute();
         const logged = new Set(events.map((e: { session_id: string }) => e.session_id));
-        expect(acknowledged.filter((a) => !logged.has(a.sessionId)), 'conferences without their `requested` event').toEqual([]);
+        expect(
+          acknowledged.filter((a) => !logged.has(a.sessionId)),
+          'conferences without their `requested` event',
+        ).toEqual([]);
       });
 
       // From the client's side: an idle chain's token works; an interrupted one either works (the rotation was
@@ -173,7 +176,10 @@ describe('kill -9 during write load', () => {
     // On disk: the six stored files; the interrupted one at most as a temporary under .partial/ (never visible as
     // a file; the storage removes temporaries older than a day at start, as other processes may still be writing theirs).
     const onDisk = filesUnder(path.join(d.dataDir, 'files'));
-    expect(onDisk.filter((f) => !f.startsWith('.partial')), JSON.stringify(onDisk)).toHaveLength(acknowledged.size + 1);
+    expect(
+      onDisk.filter((f) => !f.startsWith('.partial')),
+      JSON.stringify(onDisk),
+    ).toHaveLength(acknowledged.size + 1);
     expect(onDisk.filter((f) => f.startsWith('.partial')).length).toBeLessThanOrEqual(1);
   });
 });

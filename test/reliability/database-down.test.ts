@@ -112,8 +112,19 @@ describe('PostgreSQL flapping under load', () => {
     await flapper;
     const statuses = Object.keys(result.statuses).map(Number);
     console.log(`flapping database: ${result.totalRequests} requests, statuses ${JSON.stringify(result.statuses)}, errors ${result.errors}`);
-    const causes = [...new Set(server.output().split('\n').filter((l) => l.includes('unhandled error')).map((l) => /"message":"([^"]*)"/.exec(l)?.[1] ?? l.slice(0, 200)))];
-    expect(statuses.filter((s) => s >= 500 && s !== 503), `answers 500 for: ${causes.join(' | ')}`).toEqual([]);
+    const causes = [
+      ...new Set(
+        server
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('unhandled error'))
+          .map((l) => /"message":"([^"]*)"/.exec(l)?.[1] ?? l.slice(0, 200)),
+      ),
+    ];
+    expect(
+      statuses.filter((s) => s >= 500 && s !== 503),
+      `answers 500 for: ${causes.join(' | ')}`,
+    ).toEqual([]);
     expect(result.errors, 'connection errors: the server went away').toBe(0);
     expect(result.statuses[503] ?? 0, 'the outages were felt').toBeGreaterThan(0);
     expect(server.output()).not.toMatch(/Unhandled|uncaught/i);

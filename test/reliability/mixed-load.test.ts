@@ -30,7 +30,10 @@ describe('mixed load, 100 connections', () => {
       expect(result.timeouts, 'timeouts').toBe(0);
       expect(result.non2xx, 'non-2xx answers').toBe(0);
       const statuses = Object.keys(result.statuses);
-      expect(statuses.every((s) => s.startsWith('2')), JSON.stringify(result.statuses)).toBe(true);
+      expect(
+        statuses.every((s) => s.startsWith('2')),
+        JSON.stringify(result.statuses),
+      ).toBe(true);
       // Every step of the flow ran and succeeded (throughput is the benchmarks' business, not this test's).
       for (const step of ['login', 'request', 'start', 'join', 'details', 'guest-url', 'refresh', 'list']) {
         expect(Object.keys(result.steps[step] ?? {}), step).not.toHaveLength(0);

@@ -34,7 +34,9 @@ describe('three processes, one PostgreSQL database', () => {
     expect((await call(any(2), 'GET', `/api/conferences/${sessionId}`, { token: tokens.accessToken })).body.state).toBe('requested');
     const started = await call(any(2), 'POST', `/api/conferences/${sessionId}/start`, { token: tokens.accessToken, body: {} });
     expect(started.status).toBe(200);
-    const presence = await call(any(0), 'POST', `/api/conferences/${sessionId}/presence`, { body: { event: 'joined', presenceToken: started.body.presenceToken } });
+    const presence = await call(any(0), 'POST', `/api/conferences/${sessionId}/presence`, {
+      body: { event: 'joined', presenceToken: started.body.presenceToken },
+    });
     expect(presence.status).toBe(200);
     const guest = await login(any(1), user());
     expect((await call(any(1), 'POST', `/api/conferences/${sessionId}/join`, { token: guest.accessToken, body: {} })).status).toBe(200);
@@ -67,7 +69,10 @@ describe('three processes, one PostgreSQL database', () => {
       Array.from({ length: 9 }, (_, i) => call(any(i), 'POST', '/api/conferences', { token: owner.accessToken, body: { sessionId } })),
     );
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
-    expect(answers.every((a) => a.status === 201 || a.status === 200), JSON.stringify(answers.map((a) => a.status))).toBe(true);
+    expect(
+      answers.every((a) => a.status === 201 || a.status === 200),
+      JSON.stringify(answers.map((a) => a.status)),
+    ).toBe(true);
   });
 
   it('share the login limit per username: wrong guesses spread over the processes add up', async () => {

@@ -139,7 +139,8 @@ describe('built-in room across processes', () => {
     const { sessionId } = (await call(one.url, 'POST', '/api/conferences', { token: owner.accessToken, body: {} })).body;
     const start = (await call(one.url, 'POST', `/api/conferences/${sessionId}/start`, { token: owner.accessToken, body: {} })).body;
     const link = async () => (await call(one.url, 'POST', `/api/conferences/${sessionId}/guest-url`, { token: owner.accessToken, body: { name: 'Pat' } })).body;
-    const revoke = (server: ServerProcess, guestId: string) => call(server.url, 'POST', `/api/conferences/${sessionId}/guests/${guestId}/revoke`, { token: owner.accessToken });
+    const revoke = (server: ServerProcess, guestId: string) =>
+      call(server.url, 'POST', `/api/conferences/${sessionId}/guests/${guestId}/revoke`, { token: owner.accessToken });
     const asEmbed = (l: { jwt: string }) => ({ roomName: start.roomName, jwt: l.jwt });
 
     // The guest waits alone on process two (the owner is not in the room); the owner revokes through process one,
@@ -182,7 +183,11 @@ describe('built-in room across processes', () => {
     const { sessionId } = (await call(one.url, 'POST', '/api/conferences', { token: tokens[0].accessToken, body: {} })).body;
     await member(one, (await call(one.url, 'POST', `/api/conferences/${sessionId}/start`, { token: tokens[0].accessToken, body: {} })).body);
     // Three colleagues, on alternating processes, for the two other seats.
-    const embeds = await Promise.all([1, 2, 3].map(async (i) => (await call(servers[i % 2].url, 'POST', `/api/conferences/${sessionId}/join`, { token: tokens[i].accessToken, body: {} })).body));
+    const embeds = await Promise.all(
+      [1, 2, 3].map(
+        async (i) => (await call(servers[i % 2].url, 'POST', `/api/conferences/${sessionId}/join`, { token: tokens[i].accessToken, body: {} })).body,
+      ),
+    );
     const answers = await Promise.all(embeds.map((e, i) => member(servers[(i + 1) % 2], e)));
     expect(answers.map((m) => (m.answer.type === 'joined' ? 'joined' : m.answer.code)).sort()).toEqual(['joined', 'joined', 'room_full']);
   });

@@ -130,29 +130,33 @@ $<HTMLFormElement>('signin-form').addEventListener('submit', (event) => {
   });
 });
 
-$('request').addEventListener('click', (event) =>
-  void act(event.currentTarget as HTMLButtonElement, async () => {
-    const id = await v4h.requestConference(sessionId() || undefined);
-    rememberSession(id);
-    say(t.status.requested(id));
-    await showDetails(id);
-  }),
+$('request').addEventListener(
+  'click',
+  (event) =>
+    void act(event.currentTarget as HTMLButtonElement, async () => {
+      const id = await v4h.requestConference(sessionId() || undefined);
+      rememberSession(id);
+      say(t.status.requested(id));
+      await showDetails(id);
+    }),
 );
 $('start').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => open('start')));
 $('join').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => open('join')));
 $('leave').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => v4h.leaveConference()));
 $('end').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => v4h.endConference()));
 $('refresh-details').addEventListener('click', (event) => void act(event.currentTarget as HTMLButtonElement, () => showDetails()));
-$('logout').addEventListener('click', (event) =>
-  void act(event.currentTarget as HTMLButtonElement, async () => {
-    await v4h.logout();
-    localStorage.removeItem(SESSION_KEY);
-    $<HTMLInputElement>('session-id').value = '';
-    show('conference', false);
-    show('details', false);
-    show('signin', true);
-    say(t.status.signedOut);
-  }),
+$('logout').addEventListener(
+  'click',
+  (event) =>
+    void act(event.currentTarget as HTMLButtonElement, async () => {
+      await v4h.logout();
+      localStorage.removeItem(SESSION_KEY);
+      $<HTMLInputElement>('session-id').value = '';
+      show('conference', false);
+      show('details', false);
+      show('signin', true);
+      say(t.status.signedOut);
+    }),
 );
 $<HTMLFormElement>('guest-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -160,7 +164,10 @@ $<HTMLFormElement>('guest-form').addEventListener('submit', (event) => {
     const { url } = await v4h.getGuestUrl(sessionId(), input('guest-name'), undefined);
     $<HTMLInputElement>('guest-url').value = url;
     // The clipboard needs a secure context and focus; the link stays selectable in the field either way.
-    const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
+    const copied = await navigator.clipboard?.writeText(url).then(
+      () => true,
+      () => false,
+    );
     say(copied ? t.status.guestCopied : t.status.guestReady);
   });
 });

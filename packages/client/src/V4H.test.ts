@@ -8,7 +8,11 @@ const element = { nodeType: 1, appendChild() {}, contains: () => true } as unkno
 
 function signedIn() {
   const fetch = vi.fn(async () => new Response('{}', { status: 500 }));
-  const v4h = new V4H({ baseUrl: 'http://v4h.test', fetch, tokenStore: { get: () => ({ accessToken: 'a', refreshToken: null, expiresAt: Date.now() + 60_000 }), set() {} } });
+  const v4h = new V4H({
+    baseUrl: 'http://v4h.test',
+    fetch,
+    tokenStore: { get: () => ({ accessToken: 'a', refreshToken: null, expiresAt: Date.now() + 60_000 }), set() {} },
+  });
   return { v4h, fetch };
 }
 
@@ -62,7 +66,8 @@ describe('argument checks', () => {
     expect(checkSize('37.5em', 'width', 1)).toBe('37.5em');
     expect(checkSize(undefined, 'width', 640)).toBe(640);
     expect(checkSize('0px', 'width', 1)).toBe('0px');
-    for (const length of ['10px', '2.5em', '12pt', '50%', '100vh', '100vw', '100dvh', '100lvw', '100svh', '.5em']) expect(checkSize(length, 'width', 1)).toBe(length);
+    for (const length of ['10px', '2.5em', '12pt', '50%', '100vh', '100vw', '100dvh', '100lvw', '100svh', '.5em'])
+      expect(checkSize(length, 'width', 1)).toBe(length);
     // Not given: '' and null as well as undefined.
     expect(checkSize('', 'width', 640)).toBe(640);
     expect(checkSize(null, 'width', 640)).toBe(640);
@@ -112,8 +117,14 @@ describe('isV4HError', () => {
 
 describe('join policies and file sharing on the wire', () => {
   it('sends the policy with requestConference and the file id with shareFile', async () => {
-    const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response('{"sessionId":"s9"}', { status: 201, headers: { 'content-type': 'application/json' } }));
-    const v4h = new V4H({ baseUrl: 'http://v4h.test', fetch, tokenStore: { get: () => ({ accessToken: 'a', refreshToken: null, expiresAt: Date.now() + 60_000 }), set() {} } });
+    const fetch = vi.fn(
+      async (_url: string, _init?: RequestInit) => new Response('{"sessionId":"s9"}', { status: 201, headers: { 'content-type': 'application/json' } }),
+    );
+    const v4h = new V4H({
+      baseUrl: 'http://v4h.test',
+      fetch,
+      tokenStore: { get: () => ({ accessToken: 'a', refreshToken: null, expiresAt: Date.now() + 60_000 }), set() {} },
+    });
     expect(await v4h.requestConference('s9', { joinPolicy: 'SESSIONPWD', password: 'heron' })).toBe('s9');
     expect(JSON.parse(fetch.mock.calls[0][1]!.body as string)).toEqual({ sessionId: 's9', joinPolicy: 'SESSIONPWD', password: 'heron' });
     await v4h.shareFile('s9', 'f1');

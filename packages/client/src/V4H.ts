@@ -150,10 +150,17 @@ export class V4H {
     if (given(sessionId)) checkSessionId(sessionId);
     if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
     const { joinPolicy, users, password } = options;
-    if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy)) throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
-    if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u))) throw invalidArgument('users must be an array of usernames');
+    if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy))
+      throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
+    if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u)))
+      throw invalidArgument('users must be an array of usernames');
     if (password !== undefined) checkString(password, 'password');
-    const body = { ...(given(sessionId) ? { sessionId } : {}), ...(joinPolicy ? { joinPolicy } : {}), ...(users ? { users } : {}), ...(password !== undefined ? { password } : {}) };
+    const body = {
+      ...(given(sessionId) ? { sessionId } : {}),
+      ...(joinPolicy ? { joinPolicy } : {}),
+      ...(users ? { users } : {}),
+      ...(password !== undefined ? { password } : {}),
+    };
     return (await this.#http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
   }
 
@@ -165,7 +172,15 @@ export class V4H {
    * @example
    * await v4h.startConference(id, el, '100%', 480, 'Dr. Ana', '', { lang: 'pt-BR', configOverwrite: { prejoinConfig: { enabled: false } } });
    */
-  startConference(sessionId: string, parentNode: Element, width?: number | string | null, height?: number | string | null, name?: string | null, avatarUrl?: string | null, options?: JitsiEmbedOptions | null): Promise<'ok'> {
+  startConference(
+    sessionId: string,
+    parentNode: Element,
+    width?: number | string | null,
+    height?: number | string | null,
+    name?: string | null,
+    avatarUrl?: string | null,
+    options?: JitsiEmbedOptions | null,
+  ): Promise<'ok'> {
     return this.#open('start', sessionId, parentNode, width, height, name, avatarUrl, options);
   }
 
@@ -173,7 +188,15 @@ export class V4H {
    * Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. Arguments as {@link V4H.startConference};
    * `options.password` is the conference password (join policy SESSIONPWD).
    */
-  joinConference(sessionId: string, parentNode: Element, width?: number | string | null, height?: number | string | null, name?: string | null, avatarUrl?: string | null, options?: JoinConferenceOptions | null): Promise<'ok'> {
+  joinConference(
+    sessionId: string,
+    parentNode: Element,
+    width?: number | string | null,
+    height?: number | string | null,
+    name?: string | null,
+    avatarUrl?: string | null,
+    options?: JoinConferenceOptions | null,
+  ): Promise<'ok'> {
     const { password, ...embed } = given(options) && typeof options === 'object' ? options : ({} as JoinConferenceOptions);
     if (password !== undefined) checkString(password, 'password');
     return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, given(options) ? embed : options, password);
@@ -248,7 +271,9 @@ export class V4H {
     checkSessionId(sessionId);
     checkString(name, 'name');
     if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
-    return this.#http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, { body: given(avatarUrl) ? { name, avatarUrl } : { name } });
+    return this.#http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, {
+      body: given(avatarUrl) ? { name, avatarUrl } : { name },
+    });
   }
 
   /** Owner: ends the conference for everyone (on the server and in Jitsi); defaults to the current call. */

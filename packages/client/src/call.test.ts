@@ -6,7 +6,17 @@ import type { V4HError } from './errors.js';
 import { Emitter } from './events.js';
 import type { JitsiMeetExternalAPI } from './jitsi.js';
 
-const embed = (jwt: string | null): Embed => ({ sessionId: 's1', state: 'started', scriptUrl: 'http://j/external_api.js', domain: 'j', roomName: 'room', jwt, moderator: true, displayName: 'Ana', presenceToken: 'pt' });
+const embed = (jwt: string | null): Embed => ({
+  sessionId: 's1',
+  state: 'started',
+  scriptUrl: 'http://j/external_api.js',
+  domain: 'j',
+  roomName: 'room',
+  jwt,
+  moderator: true,
+  displayName: 'Ana',
+  presenceToken: 'pt',
+});
 
 function setup(jwt: string | null = 'jwt', moderator = true) {
   const api = Object.assign(new EventEmitter(), { executeCommand: vi.fn(), dispose: vi.fn() }) as unknown as JitsiMeetExternalAPI & EventEmitter;
@@ -17,7 +27,15 @@ function setup(jwt: string | null = 'jwt', moderator = true) {
   const errors: V4HError[] = [];
   events.on('error', ({ error }) => errors.push(error));
   const onEnd = vi.fn();
-  const call = new Call({ embed: { ...embed(jwt), moderator }, api, avatarUrl: 'https://img.test/a.png', presenceUrl: 'http://v4h.test/api/conferences/s1/presence', fetch, events, onEnd });
+  const call = new Call({
+    embed: { ...embed(jwt), moderator },
+    api,
+    avatarUrl: 'https://img.test/a.png',
+    presenceUrl: 'http://v4h.test/api/conferences/s1/presence',
+    fetch,
+    events,
+    onEnd,
+  });
   const presence = () => fetch.mock.calls.map((c) => JSON.parse(String((c as unknown as [string, RequestInit])[1].body)).event);
   return { api, fetch, call, seen, onEnd, presence, errors };
 }

@@ -175,7 +175,14 @@ function parse({ status, text }: Answer): StoredFile {
   }
   if (status === 201 && data) return data as unknown as StoredFile;
   if (status >= 200 && status < 300) throw new V4HError('bad_response', 'uploadRecording: expected the stored file as JSON', status);
-  const code = typeof data?.error === 'string' ? (data.error as V4HErrorCode) : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'internal_error';
+  const code =
+    typeof data?.error === 'string'
+      ? (data.error as V4HErrorCode)
+      : status === 413
+        ? 'payload_too_large'
+        : status === 415
+          ? 'unsupported_media_type'
+          : 'internal_error';
   const message = typeof data?.message === 'string' ? data.message : `upload failed (HTTP ${status})`;
   throw new V4HError(code, `uploadRecording: ${message}`, status);
 }

@@ -11,12 +11,13 @@ beforeEach(async () => {
 });
 afterEach(() => stub.close());
 
-const caught = (promise: Promise<unknown>) => promise.then(
-  () => {
-    throw new Error('expected a rejection');
-  },
-  (error: V4HError) => error,
-);
+const caught = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: V4HError) => error,
+  );
 
 describe('V4H over HTTP', () => {
   it('logs in and uses the access token', async () => {
@@ -138,6 +139,4 @@ describe('V4H over HTTP', () => {
     expect([error.code, error.status]).toEqual(['network_error', 0]);
     expect(error.message).not.toContain('CORS');
   });
-
 });
-

@@ -41,7 +41,14 @@ export interface JitsiEvents {
   cameraError: { type: string; message: string };
   micError: { type: string; message: string };
   /** The built-in room's own event (not Jitsi's): a link to another participant changed quality. */
-  networkQualityChanged: { participantId: string; state: 'good' | 'warning' | 'bad'; reasons: Array<'rtt' | 'packetLoss' | 'bitrate' | 'disconnected'>; rttMs: number | null; packetLoss: number | null; bitrateKbps: number | null };
+  networkQualityChanged: {
+    participantId: string;
+    state: 'good' | 'warning' | 'bad';
+    reasons: Array<'rtt' | 'packetLoss' | 'bitrate' | 'disconnected'>;
+    rttMs: number | null;
+    packetLoss: number | null;
+    bitrateKbps: number | null;
+  };
 }
 
 type AnyListener = (payload: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -20,7 +20,8 @@ beforeAll(async () => {
     seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
     const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.url === '/.well-known/v4h-ledger.json') return send(200, { type: 'v4h-local', publicKey });
-    if (req.url === '/api/conferences/sdk-test/manifest') return req.headers.authorization === 'Bearer tok' ? send(200, served) : send(401, { error: 'unauthorized', message: 'no' });
+    if (req.url === '/api/conferences/sdk-test/manifest')
+      return req.headers.authorization === 'Bearer tok' ? send(200, served) : send(401, { error: 'unauthorized', message: 'no' });
     send(404, { error: 'not_found', message: 'conference not found' });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -62,7 +63,18 @@ describe('records in the SDK', () => {
     const checks: string[] = [];
     const report = await v4h.verifyConference('sdk-test', { onCheck: (c) => checks.push(c.name) });
     expect(report).toMatchObject({ ok: true, failure: null });
-    expect(checks).toEqual(['bundle-format', 'manifest-format', 'event-hash', 'event-chain', 'manifest-link', 'manifest-hash', 'conference-hash', 'merkle-proof', 'ledger-entry', 'ledger-signature']);
+    expect(checks).toEqual([
+      'bundle-format',
+      'manifest-format',
+      'event-hash',
+      'event-chain',
+      'manifest-link',
+      'manifest-hash',
+      'conference-hash',
+      'merkle-proof',
+      'ledger-entry',
+      'ledger-signature',
+    ]);
     await expect(v4h.verifyConference('')).rejects.toMatchObject({ code: 'invalid_argument' });
   });
 });

@@ -4,7 +4,12 @@ import type { ConferenceEventType, PublicEvent } from '@v4h/protocol';
 import type { FetchLike, TokenSource } from './http.js';
 
 /** Calls `onEvent(type, event)` for each conference event from now on; returns the function that stops following. */
-export function followConference(url: string, fetchFn: FetchLike, tokens: TokenSource, onEvent: (type: ConferenceEventType, event: PublicEvent) => void): () => void {
+export function followConference(
+  url: string,
+  fetchFn: FetchLike,
+  tokens: TokenSource,
+  onEvent: (type: ConferenceEventType, event: PublicEvent) => void,
+): () => void {
   const abort = new AbortController();
   let lastId = '';
   void (async () => {

@@ -123,7 +123,11 @@ describe('automatic renewal', () => {
 describe('sessionStorage store', () => {
   it('keeps tokens under its key and forgets them on clear', () => {
     const data = new Map<string, string>();
-    vi.stubGlobal('sessionStorage', { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => data.set(k, v), removeItem: (k: string) => data.delete(k) });
+    vi.stubGlobal('sessionStorage', {
+      getItem: (k: string) => data.get(k) ?? null,
+      setItem: (k: string, v: string) => data.set(k, v),
+      removeItem: (k: string) => data.delete(k),
+    });
     try {
       const store = sessionTokenStore('v4h.test');
       expect(store.get()).toBeNull();

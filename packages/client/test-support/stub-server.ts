@@ -60,7 +60,8 @@ export async function startStubServer(users: Record<string, string> = { alice: '
       return send(200, { status: 'ok' });
     }
     if (!authed) return send(401, { error: 'unauthorized', message: 'missing or invalid access token' });
-    if (req.method === 'GET' && path === '/api/auth/session') return send(200, { status: 'ok', username: 'alice', expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    if (req.method === 'GET' && path === '/api/auth/session')
+      return send(200, { status: 'ok', username: 'alice', expiresAt: new Date(Date.now() + 60_000).toISOString() });
     if (req.method === 'POST' && path === '/api/conferences') {
       const sessionId = body.sessionId ?? `c-${token()}`;
       conferences.set(sessionId, bearer);
@@ -69,7 +70,18 @@ export async function startStubServer(users: Record<string, string> = { alice: '
     const match = /^\/api\/conferences\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && match) {
       if (!conferences.has(match[1])) return send(404, { error: 'not_found', message: 'conference not found' });
-      return send(200, { sessionId: match[1], owner: 'alice', created: new Date().toISOString(), ended: null, state: 'requested', urlStorage: null, hash: null, hashType: null, DLTId: null, DLTType: null });
+      return send(200, {
+        sessionId: match[1],
+        owner: 'alice',
+        created: new Date().toISOString(),
+        ended: null,
+        state: 'requested',
+        urlStorage: null,
+        hash: null,
+        hashType: null,
+        DLTId: null,
+        DLTType: null,
+      });
     }
     send(404, { error: 'not_found', message: 'no route' });
   });

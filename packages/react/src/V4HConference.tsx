@@ -87,7 +87,10 @@ export function V4HConference(props: V4HConferenceProps) {
 
 function open(v4h: V4HClient, s: Session, node: HTMLDivElement, latest: { current: V4HConferenceProps }) {
   const { sessionId, mode = 'start', width, height, name, avatarUrl } = latest.current;
-  const opening = mode === 'join' ? v4h.joinConference(sessionId, node, width, height, name, avatarUrl) : v4h.startConference(sessionId, node, width, height, name, avatarUrl);
+  const opening =
+    mode === 'join'
+      ? v4h.joinConference(sessionId, node, width, height, name, avatarUrl)
+      : v4h.startConference(sessionId, node, width, height, name, avatarUrl);
   opening.then(
     () => {
       s.api = v4h.jApi;

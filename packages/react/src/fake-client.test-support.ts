@@ -15,7 +15,18 @@ export class FakeClient {
   readonly #listeners = new Map<string, Set<(p: never) => void>>();
 
   constructor(sessionId = 's1') {
-    this.details = { sessionId, owner: 'dr.ana', created: '2026-01-01T09:00:00Z', ended: null, state: 'requested', urlStorage: null, hash: null, hashType: null, DLTId: null, DLTType: null };
+    this.details = {
+      sessionId,
+      owner: 'dr.ana',
+      created: '2026-01-01T09:00:00Z',
+      ended: null,
+      state: 'requested',
+      urlStorage: null,
+      hash: null,
+      hashType: null,
+      DLTId: null,
+      DLTType: null,
+    };
   }
 
   get jApi(): JitsiMeetExternalAPI | null {

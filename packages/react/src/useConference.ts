@@ -29,7 +29,11 @@ const settled = (d: ConferenceDetails | null) => d?.state === 'ended' && d.DLTId
 export function useConference(sessionId: string | null | undefined, options: UseConferenceOptions = {}): UseConferenceResult {
   const v4h = useV4H();
   const pollInterval = options.pollInterval ?? 5000;
-  const [state, setState] = useState<{ details: ConferenceDetails | null; error: unknown; loading: boolean }>({ details: null, error: null, loading: !!sessionId });
+  const [state, setState] = useState<{ details: ConferenceDetails | null; error: unknown; loading: boolean }>({
+    details: null,
+    error: null,
+    loading: !!sessionId,
+  });
   const current = useRef(sessionId);
   current.current = sessionId;
 

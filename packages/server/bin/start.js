@@ -9,9 +9,26 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const at = (p) => path.join(root, p);
 
 /** What the build reads (sources, build scripts, configs). */
-const SOURCES = ['packages/client/src', 'packages/client/demo', 'packages/client/build.js', 'packages/client/tsconfig.build.json', 'packages/react/src', 'packages/react/tsconfig.build.json', 'packages/server/src', 'packages/server/build-room.js', 'packages/server/tsconfig.build.json'];
+const SOURCES = [
+  'packages/client/src',
+  'packages/client/demo',
+  'packages/client/build.js',
+  'packages/client/tsconfig.build.json',
+  'packages/react/src',
+  'packages/react/tsconfig.build.json',
+  'packages/server/src',
+  'packages/server/build-room.js',
+  'packages/server/tsconfig.build.json',
+];
 /** What the build writes (each rewritten by every build). */
-const OUTPUTS = ['packages/client/dist/v4h.js', 'packages/client/dist/index.js', 'packages/react/dist/index.js', 'packages/server/dist/cli/main.js', 'packages/server/dist/server.js', 'packages/server/dist/room-assets/meeting.js'];
+const OUTPUTS = [
+  'packages/client/dist/v4h.js',
+  'packages/client/dist/index.js',
+  'packages/react/dist/index.js',
+  'packages/server/dist/cli/main.js',
+  'packages/server/dist/server.js',
+  'packages/server/dist/room-assets/meeting.js',
+];
 
 function newest(p) {
   let stat;

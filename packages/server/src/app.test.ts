@@ -97,7 +97,11 @@ describe('app', () => {
     expect(JSON.stringify(body)).not.toMatch(/at .*\.js:\d+/);
     const wrongType = await fetch(`${t.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' });
     expect(wrongType.status).toBe(415);
-    const huge = await fetch(`${t.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'a', password: 'x'.repeat(2 * 1024 * 1024) }) });
+    const huge = await fetch(`${t.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'a', password: 'x'.repeat(2 * 1024 * 1024) }),
+    });
     expect(huge.status).toBe(413);
     expect((await huge.json()).error).toBe('payload_too_large');
   });
@@ -127,7 +131,11 @@ describe('app', () => {
       const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
       const app = await buildApp({ config: t.config, db: t.db, logger: { ...loggerOptions('info'), stream: sink } });
       const preflight = (origin: string) =>
-        app.inject({ method: 'OPTIONS', url: '/api/auth/login', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+        app.inject({
+          method: 'OPTIONS',
+          url: '/api/auth/login',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        });
       for (let i = 0; i < 3; i++) {
         const refused = await preflight('http://127.0.0.1:5173');
         expect(refused.headers['access-control-allow-origin']).toBeUndefined();
@@ -136,7 +144,10 @@ describe('app', () => {
       await app.close();
       await t.close();
       t = undefined;
-      const warnings = lines.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+      const warnings = lines
+        .flatMap((chunk) => chunk.split('\n').filter(Boolean))
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.level === 40);
       expect(warnings).toHaveLength(1);
       expect(warnings[0].origin).toBe('http://127.0.0.1:5173');
       expect(warnings[0].msg).toContain(`V4H_CORS_ORIGINS=${configured ? `${configured},` : ''}http://127.0.0.1:5173`);
@@ -163,7 +174,12 @@ describe('app', () => {
     const entries = lines.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((line) => JSON.parse(line));
     const room = entries.filter((entry) => entry.req?.url?.startsWith('/v4h-room'));
     expect(room).toHaveLength(1);
-    expect(room[0]).toMatchObject({ msg: 'request completed', res: { statusCode: expect.any(Number) }, responseTime: expect.any(Number), reqId: expect.any(String) });
+    expect(room[0]).toMatchObject({
+      msg: 'request completed',
+      res: { statusCode: expect.any(Number) },
+      responseTime: expect.any(Number),
+      reqId: expect.any(String),
+    });
     expect(room[0].req.url).toBe('/v4h-room?[redacted]'); // the whole query: it may hold personal data too
     expect(entries.filter((entry) => entry.msg === 'request completed')).toHaveLength(4);
   });

@@ -116,10 +116,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     if (!(await db.ping())) return reply.status(503).send({ error: 'service_unavailable', message: 'database unreachable', database: 'unreachable' });
     // Another process holds SQLite's write lock and writes are waiting for it (reads still work).
-    if (db.busy()) return reply.status(503).send({ error: 'service_unavailable', message: 'database busy: writes are waiting for a lock another process holds', database: 'busy' });
+    if (db.busy())
+      return reply
+        .status(503)
+        .send({ error: 'service_unavailable', message: 'database busy: writes are waiting for a lock another process holds', database: 'busy' });
     // The built-in room's relay between processes (V4H_REDIS_URL): without it, rooms spanning processes break.
     if (!bus) return { status: 'ok', database: 'ok' };
-    if (!(await bus.ping())) return reply.status(503).send({ error: 'service_unavailable', message: 'redis unreachable', database: 'ok', redis: 'unreachable' });
+    if (!(await bus.ping()))
+      return reply.status(503).send({ error: 'service_unavailable', message: 'redis unreachable', database: 'ok', redis: 'unreachable' });
     return { status: 'ok', database: 'ok', redis: 'ok' };
   });
 
@@ -131,7 +135,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const access = new AccessPolicy({ db, clock });
   const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), keyring);
   app.addHook('onClose', async () => storage.close());
-  const files = new FileService({ db, clock, access, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl, uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000, uploadLimits: config.uploadLimits });
+  const files = new FileService({
+    db,
+    clock,
+    access,
+    storage,
+    maxUploadBytes: config.maxUploadBytes,
+    tokenSecret: config.tokenSecret!,
+    publicUrl: config.publicUrl,
+    uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000,
+    uploadLimits: config.uploadLimits,
+  });
   const conferences = new ConferenceService({ db, clock, config, jitsi, access, recordings: files });
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
@@ -140,15 +154,40 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(auditRoutes, { audit, authenticate, isAdmin: adminCheck(config) });
   await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate, audit });
   // The server→SDK channel: the event log's rows, as they are appended, to the conference's owner and participants.
-  const eventHub = new ConferenceEventHub({ db: db.kysely, pollIntervalMs: config.eventPollInterval, onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed') });
+  const eventHub = new ConferenceEventHub({
+    db: db.kysely,
+    pollIntervalMs: config.eventPollInterval,
+    onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed'),
+  });
   app.addHook('onClose', async () => eventHub.close());
   conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
-  await app.register(eventRoutes, { prefix: '/api/conferences', events: new ConferenceEventsService({ db: db.kysely, hub: eventHub, access }), authenticate, clock, audit });
-  await app.register(fileRoutes, { files, authenticate, recorderSecret: config.recorderSecret, maxUploadBytes: config.maxUploadBytes, isAdmin: adminCheck(config), audit });
+  await app.register(eventRoutes, {
+    prefix: '/api/conferences',
+    events: new ConferenceEventsService({ db: db.kysely, hub: eventHub, access }),
+    authenticate,
+    clock,
+    audit,
+  });
+  await app.register(fileRoutes, {
+    files,
+    authenticate,
+    recorderSecret: config.recorderSecret,
+    maxUploadBytes: config.maxUploadBytes,
+    isAdmin: adminCheck(config),
+    audit,
+  });
   const erasure = new ErasureService({ db, clock, files });
   await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
   const { fileDays, personalDataDays } = config.retention;
-  const retention = new RetentionJob({ db, clock, files, erasure, audit, policy: { fileDays, personalDataDays, auditDays: config.audit.retentionDays }, log: app.log });
+  const retention = new RetentionJob({
+    db,
+    clock,
+    files,
+    erasure,
+    audit,
+    policy: { fileDays, personalDataDays, auditDays: config.audit.retentionDays },
+    log: app.log,
+  });
   app.decorate('privacy', { retention });
   app.decorate('jaasRecordings', null);
   if (config.jaasWebhookSecret || config.jitsiEventsSecret) {
@@ -161,7 +200,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       app.jaasRecordings = recordings;
       app.addHook('preClose', async () => recordings.close());
     }
-    await app.register(jitsiEventRoutes, { prefix: '/api/jitsi', feed, clock, jaasSecret: config.jaasWebhookSecret, recordings, eventSyncSecret: config.jitsiEventsSecret });
+    await app.register(jitsiEventRoutes, {
+      prefix: '/api/jitsi',
+      feed,
+      clock,
+      jaasSecret: config.jaasWebhookSecret,
+      recordings,
+      eventSyncSecret: config.jitsiEventsSecret,
+    });
   }
   const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });

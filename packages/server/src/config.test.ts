@@ -32,7 +32,11 @@ describe('loadConfig', () => {
 
   it('keeps files and personal data by default; retention periods are whole days', () => {
     expect(loadConfig({}).retention).toEqual({ fileDays: undefined, personalDataDays: undefined, intervalSeconds: 3600 });
-    expect(loadConfig({ V4H_RETENTION_DAYS: '365', V4H_PERSONAL_DATA_RETENTION_DAYS: 'keep', V4H_RETENTION_INTERVAL: '60' }).retention).toEqual({ fileDays: 365, personalDataDays: undefined, intervalSeconds: 60 });
+    expect(loadConfig({ V4H_RETENTION_DAYS: '365', V4H_PERSONAL_DATA_RETENTION_DAYS: 'keep', V4H_RETENTION_INTERVAL: '60' }).retention).toEqual({
+      fileDays: 365,
+      personalDataDays: undefined,
+      intervalSeconds: 60,
+    });
     expect(() => loadConfig({ V4H_RETENTION_DAYS: '0' })).toThrow(/V4H_RETENTION_DAYS: expected a whole number ≥ 1/);
     expect(() => loadConfig({ V4H_PERSONAL_DATA_RETENTION_DAYS: '1.5' })).toThrow(/V4H_PERSONAL_DATA_RETENTION_DAYS: expected a whole number/);
   });
@@ -107,7 +111,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ V4H_JITSI_URL: 'https://meet.jit.si/' }).jitsi).toMatchObject({ mode: 'none', url: 'https://meet.jit.si' });
     expect(loadConfig({ V4H_JITSI_URL: 'https://j.example', V4H_JITSI_APP_ID: 'a', V4H_JITSI_APP_SECRET: 's' }).jitsi.mode).toBe('prosody');
     expect(
-      loadConfig({ V4H_JITSI_URL: 'https://8x8.vc', V4H_JAAS_APP_ID: 'vpaas-magic-cookie-1', V4H_JAAS_KEY_ID: 'k', V4H_JAAS_PRIVATE_KEY_FILE: '/k.pem' }).jitsi.mode,
+      loadConfig({ V4H_JITSI_URL: 'https://8x8.vc', V4H_JAAS_APP_ID: 'vpaas-magic-cookie-1', V4H_JAAS_KEY_ID: 'k', V4H_JAAS_PRIVATE_KEY_FILE: '/k.pem' }).jitsi
+        .mode,
     ).toBe('jaas');
   });
 

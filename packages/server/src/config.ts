@@ -222,10 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const publicUrl = httpUrl(
-    'V4H_PUBLIC_URL',
-    str(env, 'V4H_PUBLIC_URL') ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`,
-  );
+  const publicUrl = httpUrl('V4H_PUBLIC_URL', str(env, 'V4H_PUBLIC_URL') ?? `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`);
 
   const tokenSecret = str(env, 'V4H_TOKEN_SECRET');
   if (tokenSecret !== undefined && Buffer.byteLength(tokenSecret) < 32) {
@@ -235,10 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
   const adminUsername = str(env, 'V4H_ADMIN_USERNAME');
   const adminPassword = env.V4H_ADMIN_PASSWORD;
   if ((adminUsername === undefined) !== (adminPassword === undefined || adminPassword === '')) {
-    throw new ConfigError(
-      adminUsername === undefined ? 'V4H_ADMIN_USERNAME' : 'V4H_ADMIN_PASSWORD',
-      'V4H_ADMIN_USERNAME and V4H_ADMIN_PASSWORD go together',
-    );
+    throw new ConfigError(adminUsername === undefined ? 'V4H_ADMIN_USERNAME' : 'V4H_ADMIN_PASSWORD', 'V4H_ADMIN_USERNAME and V4H_ADMIN_PASSWORD go together');
   }
 
   const corsOrigins = (str(env, 'V4H_CORS_ORIGINS') ?? '')
@@ -334,7 +328,10 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
-  const turnUrls = (str(env, 'V4H_TURN_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  const turnUrls = (str(env, 'V4H_TURN_URLS') ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
   const turnSecret = str(env, 'V4H_TURN_SECRET');
   for (const u of turnUrls) {
     if (!/^turns?:[^\s]+$/.test(u)) throw new ConfigError('V4H_TURN_URLS', `expected comma-separated turn: or turns: URLs, got "${u}"`);
@@ -362,7 +359,10 @@ export function loadConfig(env: Env = process.env): Config {
 
   const masterKey = str(env, 'V4H_MASTER_KEY');
   if (masterKey !== undefined) masterKeyOrThrow('V4H_MASTER_KEY', masterKey);
-  const previousMasterKeys = (str(env, 'V4H_MASTER_KEY_PREVIOUS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const previousMasterKeys = (str(env, 'V4H_MASTER_KEY_PREVIOUS') ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   for (const key of previousMasterKeys) masterKeyOrThrow('V4H_MASTER_KEY_PREVIOUS', key);
 
   const trustProxy = parseTrustProxy(str(env, 'V4H_TRUST_PROXY'));
@@ -448,7 +448,8 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 function addressPolicy(raw: string): AddressPolicy {
-  if (!(ADDRESS_POLICIES as readonly string[]).includes(raw)) throw new ConfigError('V4H_AUDIT_ADDRESS', `expected one of ${ADDRESS_POLICIES.join(', ')}, got "${raw}"`);
+  if (!(ADDRESS_POLICIES as readonly string[]).includes(raw))
+    throw new ConfigError('V4H_AUDIT_ADDRESS', `expected one of ${ADDRESS_POLICIES.join(', ')}, got "${raw}"`);
   return raw as AddressPolicy;
 }
 
@@ -458,7 +459,8 @@ function days(env: Env, name: string): number | undefined {
   return str(env, name) === undefined ? undefined : int(env, name, 0, 1);
 }
 
-const RECORDING_HOSTS_HELP = 'expected comma-separated hosts (e.g. objectstorage.*.oraclecloud.com, * for one DNS label), or http://127.0.0.1:<port> for a local stand-in';
+const RECORDING_HOSTS_HELP =
+  'expected comma-separated hosts (e.g. objectstorage.*.oraclecloud.com, * for one DNS label), or http://127.0.0.1:<port> for a local stand-in';
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 
 /**
@@ -467,7 +469,9 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
  */
 function parseRecordingHosts(raw: string): RecordingHost[] {
   return raw.split(',').map((entry) => {
-    const match = /^(?:(https?):\/\/)?((?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?)(?:\.(?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?))*|\[::1\])(?::(\d{1,5}))?\/?$/.exec(entry.trim().toLowerCase());
+    const match = /^(?:(https?):\/\/)?((?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?)(?:\.(?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?))*|\[::1\])(?::(\d{1,5}))?\/?$/.exec(
+      entry.trim().toLowerCase(),
+    );
     const host = match?.[2];
     if (!match || !host || host.split('.').some((label) => label.includes('*') && label !== '*') || host.split('.').every((label) => label === '*')) {
       throw new ConfigError('V4H_JAAS_RECORDING_HOSTS', `"${entry.trim()}" is not a host; ${RECORDING_HOSTS_HELP}`);

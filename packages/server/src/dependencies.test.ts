@@ -15,22 +15,31 @@ function satisfies(version: Version, range: string): boolean {
   return range.split('||').some((clause) => {
     const comparators = [...clause.matchAll(/(>=|<=|>|<|\^|~|=)?\s*v?([0-9xX*]+(?:\.[0-9xX*]+){0,2})/g)];
     if (clause.trim() === '' || clause.trim() === '*') return true;
-    return comparators.length > 0 && comparators.every(([, op = '', text]) => {
-      const [major, minor, patch] = [0, 1, 2].map((i) => part(text.split('.')[i]));
-      const low: Version = [major ?? 0, minor ?? 0, patch ?? 0];
-      const c = compare(version, low);
-      if (major === null) return true;
-      switch (op) {
-        case '>=': return c >= 0;
-        case '>': return c > 0;
-        case '<': return c < 0;
-        case '<=': return c <= 0;
-        case '^': return c >= 0 && (low[0] > 0 ? version[0] === low[0] : version[0] === 0 && version[1] === low[1]);
-        case '~': return c >= 0 && version[0] === low[0] && (minor === null || version[1] === low[1]);
-        default: // exact, or a partial version (`20`, `20.x`): the components given must match
-          return version[0] === major && (minor === null || version[1] === minor) && (patch === null || version[2] === patch);
-      }
-    });
+    return (
+      comparators.length > 0 &&
+      comparators.every(([, op = '', text]) => {
+        const [major, minor, patch] = [0, 1, 2].map((i) => part(text.split('.')[i]));
+        const low: Version = [major ?? 0, minor ?? 0, patch ?? 0];
+        const c = compare(version, low);
+        if (major === null) return true;
+        switch (op) {
+          case '>=':
+            return c >= 0;
+          case '>':
+            return c > 0;
+          case '<':
+            return c < 0;
+          case '<=':
+            return c <= 0;
+          case '^':
+            return c >= 0 && (low[0] > 0 ? version[0] === low[0] : version[0] === 0 && version[1] === low[1]);
+          case '~':
+            return c >= 0 && version[0] === low[0] && (minor === null || version[1] === low[1]);
+          default: // exact, or a partial version (`20`, `20.x`): the components given must match
+            return version[0] === major && (minor === null || version[1] === minor) && (patch === null || version[2] === patch);
+        }
+      })
+    );
   });
 }
 

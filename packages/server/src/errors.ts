@@ -63,7 +63,10 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
   }
   if (isStorageFailure(error)) {
     request.log.error({ err: error }, 'storage full or failing');
-    return reply.status(503).header('retry-after', '30').send({ error: 'service_unavailable', message: 'the server cannot store data right now; try again later' });
+    return reply
+      .status(503)
+      .header('retry-after', '30')
+      .send({ error: 'service_unavailable', message: 'the server cannot store data right now; try again later' });
   }
   if (isUnavailable(error)) {
     request.log.error({ err: error }, 'back end unavailable');

@@ -8,7 +8,17 @@ import { loggerOptions, requestLoggerFactory } from './logging.js';
 
 function sinkLogger(level: string) {
   const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))), cb()) });
+  const sink = new Writable({
+    write: (chunk, _e, cb) => (
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      ),
+      cb()
+    ),
+  });
   const logger = pino({ ...loggerOptions(level) }, sink);
   let children = 0;
   // Counted on the logger and every logger made from it (pino's children inherit from their parent).
@@ -36,7 +46,14 @@ describe('requestLoggerFactory', () => {
     expect(children()).toBe(1);
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: 40, reqId: 'req-1', msg: 'written', password: '[redacted]', refreshToken: '[redacted]', nested: { jwt: '[redacted]' } });
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      reqId: 'req-1',
+      msg: 'written',
+      password: '[redacted]',
+      refreshToken: '[redacted]',
+      nested: { jwt: '[redacted]' },
+    });
     expect(lines[1]).toMatchObject({ level: 50, reqId: 'req-1', err: { message: 'boom' } });
     expect(JSON.stringify(lines)).not.toContain('hunter2');
   });

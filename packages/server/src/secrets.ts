@@ -62,5 +62,8 @@ export function masterKeyring(config: Config): MasterKeyring {
   } catch (error) {
     throw new Error(`${path.join(config.dataDir, MASTER_KEY_FILE)}: ${(error as Error).message}`);
   }
-  return new MasterKeyring(current, config.previousMasterKeys.map((key) => parseMasterKey(key)));
+  return new MasterKeyring(
+    current,
+    config.previousMasterKeys.map((key) => parseMasterKey(key)),
+  );
 }

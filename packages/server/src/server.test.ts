@@ -19,7 +19,17 @@ async function startUpLog(env: Record<string, string>): Promise<{ level: number;
   dirs.push(dataDir);
   const database = await createTestDatabase(dataDir);
   const lines: { level: number; msg: string }[] = [];
-  const stream = new Writable({ write: (chunk, _e, cb) => (lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))), cb()) });
+  const stream = new Writable({
+    write: (chunk, _e, cb) => (
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      ),
+      cb()
+    ),
+  });
   try {
     const server = await startServer(loadConfig({ HOST: '127.0.0.1', PORT: '0', V4H_DATA_DIR: dataDir, V4H_DATABASE_URL: database.url, ...env }), {
       logger: { level: 'info', stream },
@@ -52,7 +62,10 @@ describe('start-up log', () => {
 
   it('says nothing about users once one exists', async () => {
     const lines = await startUpLog({ V4H_ADMIN_USERNAME: 'dr.ana', V4H_ADMIN_PASSWORD: 'a long passphrase here' });
-    expect(lines.some((l) => l.msg?.includes('created the admin user')), JSON.stringify(lines)).toBe(true);
+    expect(
+      lines.some((l) => l.msg?.includes('created the admin user')),
+      JSON.stringify(lines),
+    ).toBe(true);
     expect(lines.some((l) => l.msg?.includes('no user exists'))).toBe(false);
   });
 });

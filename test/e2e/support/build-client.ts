@@ -7,10 +7,13 @@ import { fileURLToPath } from 'node:url';
 const client = fileURLToPath(new URL('../../../packages/client/', import.meta.url));
 
 function newest(dir: string): number {
-  return Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((e) => {
-    const file = path.join(dir, e.name);
-    return e.isDirectory() ? newest(file) : fs.statSync(file).mtimeMs;
-  }));
+  return Math.max(
+    0,
+    ...fs.readdirSync(dir, { withFileTypes: true }).map((e) => {
+      const file = path.join(dir, e.name);
+      return e.isDirectory() ? newest(file) : fs.statSync(file).mtimeMs;
+    }),
+  );
 }
 
 export function ensureClientBuilt(): void {

@@ -28,7 +28,10 @@ export async function startServer(engine: E2EEngine, clinic: Clinic, env: Record
 }
 
 /** A fresh browser context on the clinic page, signed in as a new user; `window.v4h` and `window.log` are set. */
-export async function openClinic(world: E2EWorld, options: { login?: boolean; v4hOptions?: object } = {}): Promise<{ page: Page; username: string; accessToken: string }> {
+export async function openClinic(
+  world: E2EWorld,
+  options: { login?: boolean; v4hOptions?: object } = {},
+): Promise<{ page: Page; username: string; accessToken: string }> {
   const context = await world.browser.newContext({ viewport: { width: 1000, height: 800 } });
   world.contexts.push(context);
   const page = await context.newPage();
@@ -171,10 +174,17 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       await waitForEvent(second.page, 'joined');
 
       // Ended by REST, as another device of the owner would: neither page's SDK did it.
-      const res = await fetch(`${world.server.baseUrl}/api/conferences/${sessionId}/end`, { method: 'POST', headers: { authorization: `Bearer ${owner.accessToken}` } });
+      const res = await fetch(`${world.server.baseUrl}/api/conferences/${sessionId}/end`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner.accessToken}` },
+      });
       expect(res.status).toBe(200);
       const endedAt = Date.now();
-      await Promise.all([second.page, owner.page].map((page) => page.waitForFunction(() => (window as unknown as W).log.some((e: [string]) => e[0] === 'endedListener'), undefined, { timeout: 5_000 })));
+      await Promise.all(
+        [second.page, owner.page].map((page) =>
+          page.waitForFunction(() => (window as unknown as W).log.some((e: [string]) => e[0] === 'endedListener'), undefined, { timeout: 5_000 }),
+        ),
+      );
       expect(Date.now() - endedAt).toBeLessThan(5_000);
       expect(await events(second.page, 'endedListener')).toEqual([['endedListener', sessionId]]);
       expect(await events(second.page, 'ended')).toHaveLength(1);
@@ -196,7 +206,10 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
       await expect.poll(() => conferenceState(page, first), { timeout: 10_000 }).toBe('ended');
       expect(await conferenceState(page, second)).toBe('started');
       await call(page, 'endConference');
-      expect(await events(page, 'endedListener')).toEqual([['endedListener', first], ['endedListener', second]]);
+      expect(await events(page, 'endedListener')).toEqual([
+        ['endedListener', first],
+        ['endedListener', second],
+      ]);
     });
 
     it('a guest URL opens the room with its token', async () => {
@@ -257,9 +270,20 @@ export function defineClientE2E(label: string, startEngine: () => Promise<E2EEng
 
     it('an unreachable Jitsi script is jitsi_unavailable', async () => {
       const closedPort = await import('node:net').then(
-        (net) => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); }),
+        (net) =>
+          new Promise<number>((resolve) => {
+            const s = net.createServer().listen(0, '127.0.0.1', () => {
+              const p = (s.address() as { port: number }).port;
+              s.close(() => resolve(p));
+            });
+          }),
       );
-      const server = await startServer(world.engine, world.clinic, { ...world.engine.env, V4H_JITSI_URL: `https://127.0.0.1:${closedPort}`, V4H_JITSI_APP_ID: 'x', V4H_JITSI_APP_SECRET: 'y'.repeat(32) });
+      const server = await startServer(world.engine, world.clinic, {
+        ...world.engine.env,
+        V4H_JITSI_URL: `https://127.0.0.1:${closedPort}`,
+        V4H_JITSI_APP_ID: 'x',
+        V4H_JITSI_APP_SECRET: 'y'.repeat(32),
+      });
       try {
         const { page } = await openClinic({ ...world, server });
         const sessionId = (await call(page, 'requestConference')).value as string;

@@ -1,6 +1,9 @@
 // Minimal Ethereum JSON-RPC over fetch (the verifier needs three read calls, not a library).
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export interface RpcTransaction {
   hash: string;

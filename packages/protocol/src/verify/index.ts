@@ -31,18 +31,32 @@ export async function verifyBundle(bundle: ManifestBundle, options: VerifyOption
   const rec = new Recorder(options.onCheck);
   try {
     const shapeOk =
-      !!bundle && bundle.kind === 'v4h-manifest-bundle' && bundle.v === 1 && typeof bundle.sessionId === 'string' &&
-      Array.isArray(bundle.manifests) && bundle.manifests.length > 0;
-    rec.expect(shapeOk, 'bundle-format', 'bundle', `session ${bundle?.sessionId}, ${bundle?.manifests?.length} manifest(s)`,
-      Array.isArray(bundle?.manifests) && bundle.manifests.length === 0 ? 'no sealed manifest yet' : 'not a v4h-manifest-bundle v1');
+      !!bundle &&
+      bundle.kind === 'v4h-manifest-bundle' &&
+      bundle.v === 1 &&
+      typeof bundle.sessionId === 'string' &&
+      Array.isArray(bundle.manifests) &&
+      bundle.manifests.length > 0;
+    rec.expect(
+      shapeOk,
+      'bundle-format',
+      'bundle',
+      `session ${bundle?.sessionId}, ${bundle?.manifests?.length} manifest(s)`,
+      Array.isArray(bundle?.manifests) && bundle.manifests.length === 0 ? 'no sealed manifest yet' : 'not a v4h-manifest-bundle v1',
+    );
     const hashes: string[] = [];
     for (let i = 0; i < bundle.manifests.length; i++) {
       hashes.push(await verifyManifest(rec, bundle.sessionId, i, bundle.manifests[i], i > 0 ? bundle.manifests[i - 1] : null));
     }
     const latest = hashes[hashes.length - 1];
     if (bundle.hash !== null && bundle.hash !== undefined) {
-      rec.expect(isHash(bundle.hash) && bundle.hash === latest, 'conference-hash', 'bundle', `conference hash is manifest ${hashes.length - 1}'s`,
-        `conference hash ${String(bundle.hash).slice(0, 12)}… is not the latest manifest's ${latest.slice(0, 12)}…`);
+      rec.expect(
+        isHash(bundle.hash) && bundle.hash === latest,
+        'conference-hash',
+        'bundle',
+        `conference hash is manifest ${hashes.length - 1}'s`,
+        `conference hash ${String(bundle.hash).slice(0, 12)}… is not the latest manifest's ${latest.slice(0, 12)}…`,
+      );
     }
     for (let i = 0; i < bundle.manifests.length; i++) {
       await verifyAnchor(rec, i, bundle.manifests[i], hashes[i], options);

@@ -25,11 +25,18 @@ export async function verifyAnchor(rec: Recorder, index: number, entry: BundleEn
     rec.fail('anchor-status', subject, anchor?.status === 'pending' ? `not anchored yet (${anchor.stage} since ${anchor.since})` : 'no anchor');
   }
   const proof = entry.proof;
-  if (!proof || !Array.isArray(proof.path) || !isHash(proof.root) || !proof.path.every(isHash)) rec.fail('merkle-proof', subject, 'missing or malformed inclusion proof');
+  if (!proof || !Array.isArray(proof.path) || !isHash(proof.root) || !proof.path.every(isHash))
+    rec.fail('merkle-proof', subject, 'missing or malformed inclusion proof');
   const root = await rootFromInclusionProof(fromHex(manifestHash), proof.leafIndex, proof.treeSize, proof.path);
-  rec.expect(root !== null && root === proof.root, 'merkle-proof', subject,
+  rec.expect(
+    root !== null && root === proof.root,
+    'merkle-proof',
+    subject,
     `leaf ${proof.leafIndex} of ${proof.treeSize}, ${proof.path.length} steps → root ${proof.root}`,
-    root === null ? `path of ${proof.path.length} steps does not fit leaf ${proof.leafIndex} of ${proof.treeSize}` : `path leads to ${root.slice(0, 12)}…, not the stated root ${proof.root.slice(0, 12)}…`);
+    root === null
+      ? `path of ${proof.path.length} steps does not fit leaf ${proof.leafIndex} of ${proof.treeSize}`
+      : `path leads to ${root.slice(0, 12)}…, not the stated root ${proof.root.slice(0, 12)}…`,
+  );
 
   if (anchor.ledger === 'v4h-local') await verifyLocal(rec, subject, anchor, proof.root, proof.treeSize, options);
   else if (/^evm:\d+$/.test(anchor.ledger)) await verifyEvm(rec, subject, anchor, proof.root, options);
@@ -40,9 +47,15 @@ async function verifyLocal(rec: Recorder, subject: string, anchor: LocalAnchor, 
   const e = anchor.entry;
   const entryOk = !!e && e.v === 1 && e.kind === 'v4h-ledger-entry' && e.root === root && e.size === treeSize && isHash(e.prev);
   const entryHash = entryOk ? await jcsHash(e) : '';
-  rec.expect(entryOk && entryHash === anchor.entryHash, 'ledger-entry', subject,
+  rec.expect(
+    entryOk && entryHash === anchor.entryHash,
+    'ledger-entry',
+    subject,
     `ledger entry ${e?.seq} (${anchor.entryHash}) records the root`,
-    !entryOk ? `ledger entry ${e?.seq} does not record root ${root.slice(0, 12)}… of a ${treeSize}-leaf tree` : `entry hash ${entryHash.slice(0, 12)}… ≠ stated ${String(anchor.entryHash).slice(0, 12)}…`);
+    !entryOk
+      ? `ledger entry ${e?.seq} does not record root ${root.slice(0, 12)}… of a ${treeSize}-leaf tree`
+      : `entry hash ${entryHash.slice(0, 12)}… ≠ stated ${String(anchor.entryHash).slice(0, 12)}…`,
+  );
   if (!options.ledgerKey) return rec.skip('ledger-signature', subject, `not checked: no ledger key (entry ${e.seq}'s signature needs the ledger's public key)`);
   let valid: boolean;
   try {
@@ -50,11 +63,18 @@ async function verifyLocal(rec: Recorder, subject: string, anchor: LocalAnchor, 
   } catch {
     valid = false;
   }
-  rec.expect(valid, 'ledger-signature', subject, `Ed25519 signature of entry ${e.seq} valid`, `Ed25519 signature of entry ${e.seq} does not verify with the given key`);
+  rec.expect(
+    valid,
+    'ledger-signature',
+    subject,
+    `Ed25519 signature of entry ${e.seq} valid`,
+    `Ed25519 signature of entry ${e.seq} does not verify with the given key`,
+  );
 }
 
 async function verifyEvm(rec: Recorder, subject: string, anchor: EvmAnchor, root: string, options: AnchorOptions) {
-  if (!options.rpcUrl) return rec.skip('ledger-transaction', subject, `not checked: no JSON-RPC URL of chain ${anchor.chainId} to look up transaction ${anchor.txHash}`);
+  if (!options.rpcUrl)
+    return rec.skip('ledger-transaction', subject, `not checked: no JSON-RPC URL of chain ${anchor.chainId} to look up transaction ${anchor.txHash}`);
   const fetchFn = options.fetch ?? globalThis.fetch;
   const url = options.rpcUrl;
   let tx: RpcTransaction | null;
@@ -70,13 +90,19 @@ async function verifyEvm(rec: Recorder, subject: string, anchor: EvmAnchor, root
   const expectedData = `${EVM_ANCHOR_TAG}${root}`.toLowerCase();
   const address = (options.anchorAddress ?? anchor.address ?? '').toLowerCase();
   const problem =
-    Number(chainId) !== anchor.chainId ? `the node is chain ${Number(chainId)}, the anchor says ${anchor.chainId}`
-    : !tx ? `transaction ${anchor.txHash} not found`
-    : !receipt || receipt.status !== '0x1' ? `transaction ${anchor.txHash} not mined successfully`
-    : tx.input.toLowerCase() !== expectedData ? `transaction data ${tx.input.slice(0, 20)}… does not carry root ${root.slice(0, 12)}…`
-    : tx.from.toLowerCase() !== address || (tx.to ?? '').toLowerCase() !== address ? `transaction is from ${tx.from} to ${tx.to}, not the anchor address ${address}`
-    : Number(receipt.blockNumber) !== anchor.blockNumber ? `mined in block ${Number(receipt.blockNumber)}, the anchor says ${anchor.blockNumber}`
-    : null;
+    Number(chainId) !== anchor.chainId
+      ? `the node is chain ${Number(chainId)}, the anchor says ${anchor.chainId}`
+      : !tx
+        ? `transaction ${anchor.txHash} not found`
+        : !receipt || receipt.status !== '0x1'
+          ? `transaction ${anchor.txHash} not mined successfully`
+          : tx.input.toLowerCase() !== expectedData
+            ? `transaction data ${tx.input.slice(0, 20)}… does not carry root ${root.slice(0, 12)}…`
+            : tx.from.toLowerCase() !== address || (tx.to ?? '').toLowerCase() !== address
+              ? `transaction is from ${tx.from} to ${tx.to}, not the anchor address ${address}`
+              : Number(receipt.blockNumber) !== anchor.blockNumber
+                ? `mined in block ${Number(receipt.blockNumber)}, the anchor says ${anchor.blockNumber}`
+                : null;
   if (problem) rec.fail('ledger-transaction', subject, problem);
   rec.pass('ledger-transaction', subject, `tx ${anchor.txHash} in block ${anchor.blockNumber} of chain ${anchor.chainId} carries the root`);
 }

@@ -31,14 +31,22 @@ export async function verifyManifest(rec: Recorder, sessionId: string, index: nu
     Number.isSafeInteger(m.toSeq) &&
     typeof m.sealedAt === 'string' &&
     m.events.every((e) => e && typeof e === 'object' && isHash(e.hash) && isHash(e.prev));
-  rec.expect(formatOk, 'manifest-format', subject, `v4h-manifest v1, part ${index}, session ${sessionId}`,
-    `not a v4h-manifest v1 of part ${index} of session ${sessionId} with events`);
+  rec.expect(
+    formatOk,
+    'manifest-format',
+    subject,
+    `v4h-manifest v1, part ${index}, session ${sessionId}`,
+    `not a v4h-manifest v1 of part ${index} of session ${sessionId} with events`,
+  );
 
   for (const event of m.events) {
     const recomputed = await computeEventHash(event);
     if (recomputed !== event.hash || event.sessionId !== sessionId) {
-      rec.fail('event-hash', `${subject} event seq ${event.seq}`,
-        event.sessionId !== sessionId ? `event belongs to session ${event.sessionId}` : `recomputed ${short(recomputed)} ≠ stated ${short(event.hash)}`);
+      rec.fail(
+        'event-hash',
+        `${subject} event seq ${event.seq}`,
+        event.sessionId !== sessionId ? `event belongs to session ${event.sessionId}` : `recomputed ${short(recomputed)} ≠ stated ${short(event.hash)}`,
+      );
     }
   }
   rec.pass('event-hash', subject, `${m.events.length} event hashes recomputed`);
@@ -48,7 +56,8 @@ export async function verifyManifest(rec: Recorder, sessionId: string, index: nu
   let seq = expectedFirstSeq;
   for (const event of m.events) {
     if (event.seq !== seq) rec.fail('event-chain', `${subject}`, `expected event seq ${seq}, found ${event.seq} (an event is missing, added or moved)`);
-    if (event.prev !== prevHash) rec.fail('event-chain', `${subject} event seq ${seq}`, `prev ${short(event.prev)} ≠ hash of the event before ${short(prevHash)}`);
+    if (event.prev !== prevHash)
+      rec.fail('event-chain', `${subject} event seq ${seq}`, `prev ${short(event.prev)} ≠ hash of the event before ${short(prevHash)}`);
     prevHash = event.hash;
     seq++;
   }
@@ -58,12 +67,21 @@ export async function verifyManifest(rec: Recorder, sessionId: string, index: nu
   rec.pass('event-chain', subject, `seq ${m.fromSeq}–${m.toSeq} contiguous, each event names the previous one's hash`);
 
   const expectedPrev = previous ? previous.hash : null;
-  rec.expect(m.prev === expectedPrev, 'manifest-link', subject,
+  rec.expect(
+    m.prev === expectedPrev,
+    'manifest-link',
+    subject,
     previous ? `links manifest ${index - 1} (${short(expectedPrev)})` : 'first manifest (prev null)',
-    `prev ${short(m.prev)} ≠ ${previous ? `manifest ${index - 1}'s hash ${short(expectedPrev)}` : 'null'}`);
+    `prev ${short(m.prev)} ≠ ${previous ? `manifest ${index - 1}'s hash ${short(expectedPrev)}` : 'null'}`,
+  );
 
   const manifestHash = await jcsHash(m);
-  rec.expect(manifestHash === entry.hash, 'manifest-hash', subject, `SHA-256 ${manifestHash}`,
-    `recomputed ${short(manifestHash)} ≠ stated ${short(entry.hash)}`);
+  rec.expect(
+    manifestHash === entry.hash,
+    'manifest-hash',
+    subject,
+    `SHA-256 ${manifestHash}`,
+    `recomputed ${short(manifestHash)} ≠ stated ${short(entry.hash)}`,
+  );
   return manifestHash;
 }

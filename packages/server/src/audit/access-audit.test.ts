@@ -33,7 +33,8 @@ async function world(app: FilesTestApp) {
   const admin = await app.userSession('audit-admin');
   const ownerId = (await app.db.kysely.selectFrom('users').select('id').where('username', '=', owner.username).executeTakeFirstOrThrow()).id;
   const { sessionId } = await createConference(app, owner);
-  const post = (url: string, body: unknown = {}) => fetch(`${app.baseUrl}${url}`, { method: 'POST', headers: { ...owner.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (url: string, body: unknown = {}) =>
+    fetch(`${app.baseUrl}${url}`, { method: 'POST', headers: { ...owner.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect((await post(`/api/conferences/${sessionId}/start`)).status).toBe(200);
   const stored = (await upload(app, sessionId, randomBytes(5000), { auth: owner.auth })).body;
   expect((await post(`/api/conferences/${sessionId}/end`)).status).toBe(200);
@@ -54,16 +55,56 @@ describe('access audit', () => {
     const base = t.baseUrl;
     const auth = w.owner.auth;
     const reads: Array<[string, () => Promise<Response>, Record<string, unknown>]> = [
-      ['conference list', () => fetch(`${base}/api/conferences`, { headers: auth }), { actor: user, action: 'conference_list', session_id: null, listed: JSON.stringify([w.sessionId]) }],
-      ['conference details', () => fetch(`${base}/api/conferences/${w.sessionId}`, { headers: auth }), { actor: user, action: 'conference_details', session_id: w.sessionId }],
-      ['file list', () => fetch(`${base}/api/conferences/${w.sessionId}/files`, { headers: auth }), { actor: user, action: 'file_list', session_id: w.sessionId, listed: JSON.stringify([w.stored.fileId]) }],
-      ['download', () => fetch(`${base}/api/conferences/${w.sessionId}/files/${w.stored.fileId}`, { headers: auth }), { actor: user, action: 'file_download', session_id: w.sessionId, file_id: w.stored.fileId }],
-      ['download, a range', () => fetch(`${base}/api/conferences/${w.sessionId}/files/${w.stored.fileId}`, { headers: { ...auth, range: 'bytes=10-99' } }), { action: 'file_download', file_id: w.stored.fileId }],
-      ['download, HEAD', () => fetch(`${base}/api/conferences/${w.sessionId}/files/${w.stored.fileId}`, { method: 'HEAD', headers: auth }), { action: 'file_download', file_id: w.stored.fileId }],
-      ['signed link', () => fetch(signed), { actor: linkActor('signed-link', signature), action: 'file_download', session_id: w.sessionId, file_id: w.stored.fileId }],
-      ['signed link, a range', () => fetch(signed, { headers: { range: 'bytes=-100' } }), { actor: linkActor('signed-link', signature), action: 'file_download' }],
-      ['manifest', () => fetch(`${base}/api/conferences/${w.sessionId}/manifest`, { headers: auth }), { actor: user, action: 'manifest', session_id: w.sessionId }],
-      ['verification link', () => fetch(`${base}/api/verify/${w.link.token}`), { actor: linkActor('verification-link', w.link.token), action: 'verification_bundle', session_id: w.sessionId }],
+      [
+        'conference list',
+        () => fetch(`${base}/api/conferences`, { headers: auth }),
+        { actor: user, action: 'conference_list', session_id: null, listed: JSON.stringify([w.sessionId]) },
+      ],
+      [
+        'conference details',
+        () => fetch(`${base}/api/conferences/${w.sessionId}`, { headers: auth }),
+        { actor: user, action: 'conference_details', session_id: w.sessionId },
+      ],
+      [
+        'file list',
+        () => fetch(`${base}/api/conferences/${w.sessionId}/files`, { headers: auth }),
+        { actor: user, action: 'file_list', session_id: w.sessionId, listed: JSON.stringify([w.stored.fileId]) },
+      ],
+      [
+        'download',
+        () => fetch(`${base}/api/conferences/${w.sessionId}/files/${w.stored.fileId}`, { headers: auth }),
+        { actor: user, action: 'file_download', session_id: w.sessionId, file_id: w.stored.fileId },
+      ],
+      [
+        'download, a range',
+        () => fetch(`${base}/api/conferences/${w.sessionId}/files/${w.stored.fileId}`, { headers: { ...auth, range: 'bytes=10-99' } }),
+        { action: 'file_download', file_id: w.stored.fileId },
+      ],
+      [
+        'download, HEAD',
+        () => fetch(`${base}/api/conferences/${w.sessionId}/files/${w.stored.fileId}`, { method: 'HEAD', headers: auth }),
+        { action: 'file_download', file_id: w.stored.fileId },
+      ],
+      [
+        'signed link',
+        () => fetch(signed),
+        { actor: linkActor('signed-link', signature), action: 'file_download', session_id: w.sessionId, file_id: w.stored.fileId },
+      ],
+      [
+        'signed link, a range',
+        () => fetch(signed, { headers: { range: 'bytes=-100' } }),
+        { actor: linkActor('signed-link', signature), action: 'file_download' },
+      ],
+      [
+        'manifest',
+        () => fetch(`${base}/api/conferences/${w.sessionId}/manifest`, { headers: auth }),
+        { actor: user, action: 'manifest', session_id: w.sessionId },
+      ],
+      [
+        'verification link',
+        () => fetch(`${base}/api/verify/${w.link.token}`),
+        { actor: linkActor('verification-link', w.link.token), action: 'verification_bundle', session_id: w.sessionId },
+      ],
       [
         'event stream',
         async () => {
@@ -116,13 +157,20 @@ describe('access audit', () => {
       cursor = page.nextCursor ?? '';
     } while (cursor);
     expect(all.map((e) => e.action)).toEqual(reads.map(([, , e]) => e.action));
-    const byLink = await (await fetch(`${base}/api/audit?actor=${encodeURIComponent(linkActor('verification-link', w.link.token))}`, { headers: w.admin.auth })).json();
+    const byLink = await (
+      await fetch(`${base}/api/audit?actor=${encodeURIComponent(linkActor('verification-link', w.link.token))}`, { headers: w.admin.auth })
+    ).json();
     expect(byLink.items.map((e: { action: string }) => e.action)).toEqual(['verification_bundle']);
     expect((await fetch(`${base}/api/audit?since=yesterday`, { headers: w.admin.auth })).status).toBe(400);
 
     // The same from the command line.
     let stdout = '';
-    const io = { stdin: process.stdin, env: { V4H_DATA_DIR: t.dataDir, V4H_DATABASE_URL: t.config.databaseUrl }, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => {} } };
+    const io = {
+      stdin: process.stdin,
+      env: { V4H_DATA_DIR: t.dataDir, V4H_DATABASE_URL: t.config.databaseUrl },
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => {} },
+    };
     expect(await runCli(['audit', '--conference', w.sessionId], io as never)).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines.length).toBe(reads.length);
@@ -136,11 +184,19 @@ describe('access audit', () => {
   it('fail-closed: a read whose audit row cannot be written is refused with 503 and sends no data', async () => {
     t = await createFilesTestApp('file', { env: ENV });
     const w = await world(t);
-    const broken = t.db.dialect === 'postgres'
-      ? [sql`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit disk full'; end $$`, sql`create trigger refuse before insert on access_audit for each row execute function refuse_audit()`]
-      : [sql`create trigger refuse before insert on access_audit begin select raise(abort, 'audit disk full'); end`];
+    const broken =
+      t.db.dialect === 'postgres'
+        ? [
+            sql`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit disk full'; end $$`,
+            sql`create trigger refuse before insert on access_audit for each row execute function refuse_audit()`,
+          ]
+        : [sql`create trigger refuse before insert on access_audit begin select raise(abort, 'audit disk full'); end`];
     for (const statement of broken) await statement.execute(t.db.kysely);
-    for (const url of [`/api/conferences/${w.sessionId}`, `/api/conferences/${w.sessionId}/files/${w.stored.fileId}`, `/api/conferences/${w.sessionId}/manifest`]) {
+    for (const url of [
+      `/api/conferences/${w.sessionId}`,
+      `/api/conferences/${w.sessionId}/files/${w.stored.fileId}`,
+      `/api/conferences/${w.sessionId}/manifest`,
+    ]) {
       const res = await fetch(`${t.baseUrl}${url}`, { headers: w.owner.auth });
       expect(res.status, url).toBe(503);
       expect(await res.json()).toEqual({ error: 'service_unavailable', message: 'the read could not be recorded in the access audit; try again shortly' });

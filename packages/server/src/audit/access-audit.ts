@@ -11,14 +11,7 @@ import { addressKeeper } from './addresses.js';
 import type { AddressPolicy } from '../config.js';
 
 /** What was read. */
-export type AuditAction =
-  | 'conference_list'
-  | 'conference_details'
-  | 'file_list'
-  | 'file_download'
-  | 'manifest'
-  | 'verification_bundle'
-  | 'event_stream';
+export type AuditAction = 'conference_list' | 'conference_details' | 'file_list' | 'file_download' | 'manifest' | 'verification_bundle' | 'event_stream';
 
 export interface AccessRead {
   /** `user:<id>`, `verification-link:<hash>` or `signed-link:<hash>` (see linkActor). */
@@ -112,7 +105,12 @@ export class AccessAudit {
         await this.#insert(batch.map((p) => p.row));
         for (const pending of batch) pending.resolve();
       } catch (error) {
-        const refused = new AppError('service_unavailable', 'the read could not be recorded in the access audit; try again shortly', { 'retry-after': '5' }, { cause: error });
+        const refused = new AppError(
+          'service_unavailable',
+          'the read could not be recorded in the access audit; try again shortly',
+          { 'retry-after': '5' },
+          { cause: error },
+        );
         for (const pending of batch) pending.reject(refused);
       }
     }
@@ -124,7 +122,9 @@ export class AccessAudit {
     const json = JSON.stringify(rows);
     if (this.#db.dialect === 'postgres') {
       await sql`insert into access_audit (id, at, actor, action, session_id, file_id, listed, address)
-        select id, at, actor, action, session_id, file_id, listed, address from json_populate_recordset(null::access_audit, ${json}::json)`.execute(this.#db.kysely);
+        select id, at, actor, action, session_id, file_id, listed, address from json_populate_recordset(null::access_audit, ${json}::json)`.execute(
+        this.#db.kysely,
+      );
     } else {
       // db/database.ts: this statement leaves the SQLite read cache alone (no cached read looks at this table).
       await sql`insert into access_audit (id, at, actor, action, session_id, file_id, listed, address)
@@ -152,7 +152,11 @@ export class AccessAudit {
     if (q.until !== undefined) query = query.where('at', '<', q.until);
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
     if (after) query = query.where((eb) => eb.or([eb('at', '>', after.at), eb.and([eb('at', '=', after.at), eb('id', '>', after.id)])]));
-    const rows = await query.orderBy('at').orderBy('id').limit(q.limit + 1).execute();
+    const rows = await query
+      .orderBy('at')
+      .orderBy('id')
+      .limit(q.limit + 1)
+      .execute();
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     return { items: page.map(present), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };

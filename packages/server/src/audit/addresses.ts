@@ -28,7 +28,10 @@ export function truncate(ip: string): string | null {
   const bare = ip.split('%')[0]!;
   if (!isIPv6(bare)) return null;
   const groups = ipv6Groups(bare);
-  return `${groups.slice(0, 3).map((g) => g.toString(16)).join(':')}::/48`;
+  return `${groups
+    .slice(0, 3)
+    .map((g) => g.toString(16))
+    .join(':')}::/48`;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a trailing dotted IPv4 part converted). */

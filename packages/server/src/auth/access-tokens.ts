@@ -39,7 +39,16 @@ export function createAccessTokenSigner(opts: { secret: string; issuer: string; 
       const iat = Math.floor(nowMs / 1000);
       const exp = iat + opts.ttlSeconds;
       const header = OUR_HEADER;
-      const payload = encodeJson({ name: claims.username, sid: claims.familyId, iss: opts.issuer, aud: ACCESS_AUDIENCE, sub: claims.userId, iat, exp, jti: randomUUID() });
+      const payload = encodeJson({
+        name: claims.username,
+        sid: claims.familyId,
+        iss: opts.issuer,
+        aud: ACCESS_AUDIENCE,
+        sub: claims.userId,
+        iat,
+        exp,
+        jti: randomUUID(),
+      });
       const signature = createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url');
       return { token: `${header}.${payload}.${signature}`, expiresAt: exp * 1000 };
     },

@@ -19,7 +19,12 @@ describe('concurrencyLimit', () => {
         if (fail) throw new Error(`task ${i} failed`);
         return i;
       });
-    const results = [task(0), task(1, true), task(2), task(3), task(4)].map((p) => p.then((v) => `ok ${v}`, (e: Error) => e.message));
+    const results = [task(0), task(1, true), task(2), task(3), task(4)].map((p) =>
+      p.then(
+        (v) => `ok ${v}`,
+        (e: Error) => e.message,
+      ),
+    );
     for (let step = 0; step < 5; step++) {
       await new Promise((resolve) => setImmediate(resolve));
       expect(running).toBeLessThanOrEqual(2);

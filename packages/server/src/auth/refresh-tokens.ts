@@ -41,7 +41,12 @@ const markUsed = prepareQuery((db, p: { tokenHash: string; now: number }) =>
 );
 const insertToken = prepareQuery((db, p: RefreshTokensTable) =>
   db.insertInto('refresh_tokens').values({
-    token_hash: p.token_hash, family_id: p.family_id, user_id: p.user_id, created_at: p.created_at, family_expires_at: p.family_expires_at, used_at: p.used_at,
+    token_hash: p.token_hash,
+    family_id: p.family_id,
+    user_id: p.user_id,
+    created_at: p.created_at,
+    family_expires_at: p.family_expires_at,
+    used_at: p.used_at,
   }),
 );
 
@@ -57,8 +62,18 @@ export class RefreshTokenRepository {
     const familyId = newId();
     const refreshToken = newSecretToken();
     await this.#db.write(async (trx) => {
-      await trx.insertInto('token_families').values({ id: familyId, user_id: userId, created_at: now, expires_at: now + ttlMs, revoked_at: null, revoked_reason: null }).execute();
-      await insertToken.run(trx, { token_hash: sha256Hex(refreshToken), family_id: familyId, user_id: userId, created_at: now, family_expires_at: now + ttlMs, used_at: null });
+      await trx
+        .insertInto('token_families')
+        .values({ id: familyId, user_id: userId, created_at: now, expires_at: now + ttlMs, revoked_at: null, revoked_reason: null })
+        .execute();
+      await insertToken.run(trx, {
+        token_hash: sha256Hex(refreshToken),
+        family_id: familyId,
+        user_id: userId,
+        created_at: now,
+        family_expires_at: now + ttlMs,
+        used_at: null,
+      });
     });
     return { familyId, refreshToken };
   }
@@ -91,7 +106,12 @@ export class RefreshTokenRepository {
       const marked = await markUsed.run(trx, { tokenHash: stored.tokenHash, now });
       if (Number(marked.numAffectedRows) !== 1) return null;
       await insertToken.run(trx, {
-        token_hash: sha256Hex(next), family_id: stored.familyId, user_id: stored.userId, created_at: now, family_expires_at: stored.familyExpiresAt, used_at: null,
+        token_hash: sha256Hex(next),
+        family_id: stored.familyId,
+        user_id: stored.userId,
+        created_at: now,
+        family_expires_at: stored.familyExpiresAt,
+        used_at: null,
       });
       return next;
     });
@@ -107,7 +127,12 @@ export class RefreshTokenRepository {
   /** Revokes every live family of a user. */
   async revokeUserFamilies(userId: string, reason: RevokeReason, now: number): Promise<void> {
     await this.#db.write((trx) =>
-      trx.updateTable('token_families').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute(),
+      trx
+        .updateTable('token_families')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .execute(),
     );
   }
 }

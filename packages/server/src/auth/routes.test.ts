@@ -39,7 +39,14 @@ describe('POST /api/auth/login', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ accessToken: expect.any(String), refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresIn: 300 });
     const claims = decodeJwt(res.body.accessToken);
-    expect(claims).toMatchObject({ iss: t.config.publicUrl, aud: 'v4h', name: username, sub: expect.any(String), jti: expect.any(String), sid: expect.any(String) });
+    expect(claims).toMatchObject({
+      iss: t.config.publicUrl,
+      aud: 'v4h',
+      name: username,
+      sub: expect.any(String),
+      jti: expect.any(String),
+      sid: expect.any(String),
+    });
     expect(claims.exp! - claims.iat!).toBe(300);
   });
 
@@ -61,7 +68,12 @@ describe('POST /api/auth/login', () => {
 
   it('rejects malformed bodies with 400', async () => {
     await start();
-    for (const body of [{ username: 'a' }, { username: 'a', password: '' }, { username: 'a', password: 'b', extra: 1 }, { username: { name: 'a' }, password: 'b' }]) {
+    for (const body of [
+      { username: 'a' },
+      { username: 'a', password: '' },
+      { username: 'a', password: 'b', extra: 1 },
+      { username: { name: 'a' }, password: 'b' },
+    ]) {
       const res = await post('/api/auth/login', body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error).toBe('validation_failed');
@@ -133,8 +145,7 @@ describe('GET /api/auth/session (loginWithToken)', () => {
     const s = await t.userSession();
     const claims = decodeJwt(s.accessToken);
     const secret = new TextEncoder().encode(t.config.tokenSecret);
-    const sign = (payload: object, key = secret, alg = 'HS256') =>
-      new SignJWT({ ...claims, ...payload }).setProtectedHeader({ alg, typ: 'JWT' }).sign(key);
+    const sign = (payload: object, key = secret, alg = 'HS256') => new SignJWT({ ...claims, ...payload }).setProtectedHeader({ alg, typ: 'JWT' }).sign(key);
     // Control: the same claims signed the same way pass, so each refusal below is due to its one change.
     expect((await session(await sign({}))).status).toBe(200);
     const forged = {

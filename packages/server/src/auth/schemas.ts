@@ -29,7 +29,7 @@ export const logoutSchema = {
 
 export const sessionSchema = {
   tags,
-  summary: 'Check an access token and whose it is (the SDK\'s loginWithToken)',
+  summary: "Check an access token and whose it is (the SDK's loginWithToken)",
   security: [{ bearer: [] }],
   response: { 200: SessionBody, 401: ErrorBody },
 };

@@ -8,7 +8,14 @@ import { AccessAudit, type AuditQuery } from '../audit/access-audit.js';
 import { announceDatabase, CliError, type Command } from './command.js';
 
 const USAGE = 'audit [--conference <sessionId>] [--actor <actor>] [--file <fileId>] [--since <date>] [--until <date>] [--limit <n>] [--json]';
-const OPTIONS: Record<string, keyof AuditQuery> = { '--conference': 'sessionId', '--actor': 'actor', '--file': 'fileId', '--since': 'since', '--until': 'until', '--limit': 'limit' };
+const OPTIONS: Record<string, keyof AuditQuery> = {
+  '--conference': 'sessionId',
+  '--actor': 'actor',
+  '--file': 'fileId',
+  '--since': 'since',
+  '--until': 'until',
+  '--limit': 'limit',
+};
 
 function parseArgs(argv: string[]): { query: AuditQuery; json: boolean } {
   const query: AuditQuery = { limit: 1000 };
@@ -53,7 +60,10 @@ export const auditCommand: Command = {
         const page = await audit.query({ ...query, limit: Math.min(left, 1000), cursor });
         for (const e of page.items) {
           if (json) io.stdout.write(`${JSON.stringify(e)}\n`);
-          else io.stdout.write(`${[e.at, e.actor, e.action, e.sessionId ?? '-', e.fileId ?? '-', e.address ?? '-', e.listed ? `listed:${e.listed.length}` : ''].join('\t').trimEnd()}\n`);
+          else
+            io.stdout.write(
+              `${[e.at, e.actor, e.action, e.sessionId ?? '-', e.fileId ?? '-', e.address ?? '-', e.listed ? `listed:${e.listed.length}` : ''].join('\t').trimEnd()}\n`,
+            );
         }
         left -= page.items.length;
         cursor = page.nextCursor ?? undefined;

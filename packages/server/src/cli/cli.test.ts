@@ -75,7 +75,10 @@ describe('v4h user (in-process)', () => {
   it('add refuses duplicates, bad names, short or missing passwords', async () => {
     expect(await cli(['user', 'add', 'alice'], 'whatever pw\n')).toEqual({ code: 1, stdout: '', stderr: `${dbLine()}v4h: user alice already exists\n` });
     expect(await cli(['user', 'add', 'bad name'], 'whatever pw\n')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^v4h: username must be/) });
-    expect(await cli(['user', 'add', 'carol'], 'short\n')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^database: .*\nv4h: password must have 8/) });
+    expect(await cli(['user', 'add', 'carol'], 'short\n')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^database: .*\nv4h: password must have 8/),
+    });
     expect(await cli(['user', 'add', 'carol'], '')).toMatchObject({ code: 1, stderr: `${dbLine()}v4h: no password on stdin (give it as one line)\n` });
     expect(await cli(['user', 'add'])).toMatchObject({ code: 2, stderr: 'v4h: usage: v4h user add <username>\n' });
     expect(await tryLogin('carol', 'short')).toBe('invalid_credentials');
@@ -214,7 +217,10 @@ describe('bin/v4h.js (the built command)', { timeout: 120_000 }, () => {
           server.stdout.on('data', (chunk) => ((log += chunk), /Server listening/.test(log) && resolve()));
           server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
         });
-        const line = log.split('\n').map((l) => (l ? JSON.parse(l) : {})).find((l) => l.msg === 'database');
+        const line = log
+          .split('\n')
+          .map((l) => (l ? JSON.parse(l) : {}))
+          .find((l) => l.msg === 'database');
         expect(line).toMatchObject({ database: `sqlite:${path.join(repo, 'data', 'v4h.sqlite')}`, dataDir: path.join(repo, 'data') });
         expect(log).not.toContain('no user exists');
       } finally {

@@ -48,10 +48,20 @@ export const eraseCommand: Command = {
     const config = resolveSecrets(loadConfig(io.env));
     announceDatabase(io, config.databaseUrl);
     const db = await openDatabase(config.databaseUrl);
-    const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), masterKeyring(config));
+    const storage = new EncryptedStorage(
+      await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }),
+      masterKeyring(config),
+    );
     try {
       await migrateToLatest(db);
-      const fileService = new FileService({ db, clock: systemClock, storage, maxUploadBytes: config.maxUploadBytes, tokenSecret: config.tokenSecret!, publicUrl: config.publicUrl });
+      const fileService = new FileService({
+        db,
+        clock: systemClock,
+        storage,
+        maxUploadBytes: config.maxUploadBytes,
+        tokenSecret: config.tokenSecret!,
+        publicUrl: config.publicUrl,
+      });
       const report = await new ErasureService({ db, clock: systemClock, files: fileService }).erase(target, { files, reason, actor: 'system' });
       io.stdout.write(`erased ${report.subjects.length} subject(s), ${report.keysDestroyed} key(s) destroyed, ${report.filesDeleted.length} file(s) deleted\n`);
       for (const id of report.conferences) io.stdout.write(`  erased event appended to conference ${id}\n`);

@@ -32,8 +32,8 @@ export function promptHidden(io: CliIo, question: string): Promise<string> {
     };
     const onData = (chunk: string) => {
       for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') return finish(), resolve(value);
-        if (ch === '\u0003' || ch === '\u0004') return finish(), reject(new CliError('cancelled', 130));
+        if (ch === '\r' || ch === '\n') return (finish(), resolve(value));
+        if (ch === '\u0003' || ch === '\u0004') return (finish(), reject(new CliError('cancelled', 130)));
         if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
         else if (ch >= ' ') value += ch;
       }

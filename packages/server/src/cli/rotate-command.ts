@@ -64,7 +64,12 @@ export async function rewrapAll(db: Db, keyring: MasterKeyring): Promise<number>
     await db.write(async (trx) => {
       for (const row of rows) {
         const sealed = keyring.rewrap({ scheme: SCHEME, keyId: row.key_id!, dataKey: row.data_key! }, row.storage_key);
-        await trx.updateTable('files').set({ key_id: sealed.keyId, data_key: sealed.dataKey }).where('id', '=', row.id).where('data_key', '=', row.data_key).execute();
+        await trx
+          .updateTable('files')
+          .set({ key_id: sealed.keyId, data_key: sealed.dataKey })
+          .where('id', '=', row.id)
+          .where('data_key', '=', row.data_key)
+          .execute();
       }
     });
     count += rows.length;

@@ -66,7 +66,9 @@ describe('v4h verify', () => {
     expect(noKey.stdout).not.toContain('verified:');
     expect(noKey.stdout).toMatch(/^ok {4}merkle-proof/m);
     expect(noKey.stdout).toMatch(/^skip {2}ledger-signature {3}manifest 0: not checked: no ledger key/m);
-    expect(noKey.stderr).toBe('v4h: not checked: no ledger key: give --ledger-key <key> (a copy you trust) or --ledger-key https://<v4h server>/.well-known/v4h-ledger.json; the 9 checks that ran hold, none failed, but the record is not verified until its anchor is\n');
+    expect(noKey.stderr).toBe(
+      'v4h: not checked: no ledger key: give --ledger-key <key> (a copy you trust) or --ledger-key https://<v4h server>/.well-known/v4h-ledger.json; the 9 checks that ran hold, none failed, but the record is not verified until its anchor is\n',
+    );
     // A forged record still fails, key or not.
     const tampered = structuredClone(bundle);
     tampered.manifests[0].manifest.events[1].type = 'left';

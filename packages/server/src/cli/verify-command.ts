@@ -92,7 +92,10 @@ export async function runVerify(argv: string[], io: Pick<CliIo, 'stdout' | 'stde
     const how = local
       ? 'no ledger key: give --ledger-key <key> (a copy you trust) or --ledger-key https://<v4h server>/.well-known/v4h-ledger.json'
       : 'no JSON-RPC URL: give --rpc <url of a node of the chain>';
-    throw new CliError(`not checked: ${how}; the ${held} checks that ran hold, none failed, but the record is not verified until its anchor is`, EXIT_NOT_CHECKED);
+    throw new CliError(
+      `not checked: ${how}; the ${held} checks that ran hold, none failed, but the record is not verified until its anchor is`,
+      EXIT_NOT_CHECKED,
+    );
   }
   return 0;
 }

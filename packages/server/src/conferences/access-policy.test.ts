@@ -42,13 +42,26 @@ describe('AccessPolicy', () => {
     }
     const sessionId = await endedConference(db.kysely, ownerId, Date.now());
     access = { sessionId, ownerId, joinPolicy: 'ORG', joinPasswordHash: null };
-    await db.kysely.insertInto('participants').values({ session_id: sessionId, participant_id: 'p-joined', user_id: 'u-joined', display_name: null, joined_at: 0, left_at: 0 }).execute();
-    await appendEvent(db.kysely, { sessionId, type: 'token_issued', actor: 'user:u-issued', at: Date.now(), data: { to: 'user:u-issued', role: 'participant' } });
+    await db.kysely
+      .insertInto('participants')
+      .values({ session_id: sessionId, participant_id: 'p-joined', user_id: 'u-joined', display_name: null, joined_at: 0, left_at: 0 })
+      .execute();
+    await appendEvent(db.kysely, {
+      sessionId,
+      type: 'token_issued',
+      actor: 'user:u-issued',
+      at: Date.now(),
+      data: { to: 'user:u-issued', role: 'participant' },
+    });
     policy = new AccessPolicy({ db, clock: { now: () => Date.now() } });
   });
   afterEach(() => database.destroy());
 
-  const refusal = (promise: Promise<unknown>) => promise.then(() => 'allowed', (e: unknown) => (e instanceof AppError ? `${e.code}: ${e.message}` : String(e)));
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'allowed',
+      (e: unknown) => (e instanceof AppError ? `${e.code}: ${e.message}` : String(e)),
+    );
 
   it('check answers at once, and refuses with the rule that applies', () => {
     expect(policy.check(owner, access, { do: 'read_details' })).toBeUndefined();

@@ -136,7 +136,12 @@ export class AccessPolicy {
 
   /** Takes back an admission (a kicked user must pass the policy again, password included). */
   async revokeAdmission(sessionId: string, userId: string): Promise<void> {
-    await this.#db.kysely.deleteFrom('conference_members').where('session_id', '=', sessionId).where('user_id', '=', userId).where('role', '=', 'admitted').execute();
+    await this.#db.kysely
+      .deleteFrom('conference_members')
+      .where('session_id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .where('role', '=', 'admitted')
+      .execute();
   }
 
   async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
@@ -193,7 +198,12 @@ export class AccessPolicy {
   }
 
   async #isRemoved(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
-    const row = await executor.selectFrom('conference_removals').select('subject').where('session_id', '=', sessionId).where('subject', '=', `user:${userId}`).executeTakeFirst();
+    const row = await executor
+      .selectFrom('conference_removals')
+      .select('subject')
+      .where('session_id', '=', sessionId)
+      .where('subject', '=', `user:${userId}`)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
@@ -209,7 +219,12 @@ export class AccessPolicy {
   }
 
   async #hasJoined(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
-    const row = await executor.selectFrom('participants').select('participant_id').where('session_id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst();
+    const row = await executor
+      .selectFrom('participants')
+      .select('participant_id')
+      .where('session_id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
@@ -229,7 +244,9 @@ export class AccessPolicy {
       case 'join':
         return POLICY_REFUSAL[c.joinPolicy];
       case 'upload':
-        return action.kind === 'recording' ? 'only the owner (or the recorder) may upload recordings' : 'only the owner and users admitted to the call may upload attachments';
+        return action.kind === 'recording'
+          ? 'only the owner (or the recorder) may upload recordings'
+          : 'only the owner and users admitted to the call may upload attachments';
       case 'list_files':
         return 'only the owner and users admitted to the call may see this conference’s files';
       case 'read_file':

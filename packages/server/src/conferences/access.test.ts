@@ -14,7 +14,11 @@ type Session = Awaited<ReturnType<TestApp['userSession']>>;
 async function call(session: Session | null, method: string, path: string, body?: unknown, contentType = 'application/json') {
   const headers: Record<string, string> = session ? { ...session.auth } : {};
   if (body !== undefined) headers['content-type'] = contentType;
-  const res = await fetch(`${t.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${t.baseUrl}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   const json = res.headers.get('content-type')?.startsWith('application/json');
   return { status: res.status, body: text && json ? JSON.parse(text) : null };

@@ -12,7 +12,13 @@ let clock: ManualClock;
 beforeEach(async () => {
   t = await createTestApp({
     manualClock: true,
-    env: { V4H_JITSI_URL: 'https://meet.example.org', V4H_JITSI_APP_ID: 'clinic', V4H_JITSI_APP_SECRET: 's'.repeat(40), V4H_ADMISSION_TOKEN_TTL: String(TTL), V4H_ACCESS_TOKEN_TTL: '86400' },
+    env: {
+      V4H_JITSI_URL: 'https://meet.example.org',
+      V4H_JITSI_APP_ID: 'clinic',
+      V4H_JITSI_APP_SECRET: 's'.repeat(40),
+      V4H_ADMISSION_TOKEN_TTL: String(TTL),
+      V4H_ACCESS_TOKEN_TTL: '86400',
+    },
   });
   clock = t.clock!;
 });
@@ -30,7 +36,9 @@ async function call(session: Session | null, method: string, path: string, body?
 async function inCall() {
   const ana = await t.userSession();
   const bob = await t.userSession();
-  const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+  const {
+    body: { sessionId },
+  } = await call(ana, 'POST', '/api/conferences', {});
   const owner = (await call(ana, 'POST', `/api/conferences/${sessionId}/start`, {})).body;
   const embed = (await call(bob, 'POST', `/api/conferences/${sessionId}/join`, {})).body;
   const presence = (token: string, event: string) => call(null, 'POST', `/api/conferences/${sessionId}/presence`, { event, presenceToken: token });

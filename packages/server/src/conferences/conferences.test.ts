@@ -80,10 +80,18 @@ describe('start, join and guest links', () => {
   it('returns the embed with a moderator token for the owner and a member token for another user', async () => {
     const ana = await t.userSession('ana');
     const bob = await t.userSession('bob');
-    const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+    const {
+      body: { sessionId },
+    } = await call(ana, 'POST', '/api/conferences', {});
     const start = await call(ana, 'POST', `/api/conferences/${sessionId}/start`, { displayName: 'Dr. Ana' });
     expect(start.status).toBe(200);
-    expect(start.body).toMatchObject({ sessionId, state: 'started', scriptUrl: 'https://meet.example.org/external_api.js', domain: 'meet.example.org', moderator: true });
+    expect(start.body).toMatchObject({
+      sessionId,
+      state: 'started',
+      scriptUrl: 'https://meet.example.org/external_api.js',
+      domain: 'meet.example.org',
+      moderator: true,
+    });
     expect(start.body.roomName).toMatch(/^[a-z0-9-]+$/);
     const join = await call(bob, 'POST', `/api/conferences/${sessionId}/join`, {});
     expect(join.status).toBe(200);
@@ -97,7 +105,9 @@ describe('start, join and guest links', () => {
   it('lets only the owner start, end, read and make guest links', async () => {
     const ana = await t.userSession('ana');
     const bob = await t.userSession('bob');
-    const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+    const {
+      body: { sessionId },
+    } = await call(ana, 'POST', '/api/conferences', {});
     for (const [method, path, body] of [
       ['POST', `/api/conferences/${sessionId}/start`, {}],
       ['POST', `/api/conferences/${sessionId}/end`, undefined],
@@ -115,7 +125,9 @@ describe('start, join and guest links', () => {
 
   it('makes a guest link for this room only, with the guest name and no moderator rights', async () => {
     const ana = await t.userSession('ana');
-    const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+    const {
+      body: { sessionId },
+    } = await call(ana, 'POST', '/api/conferences', {});
     const res = await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: 'Patient Zoe', avatarUrl: 'https://img.example/z.png' });
     expect(res.status).toBe(200);
     const claims = JSON.parse(Buffer.from(res.body.jwt.split('.')[1], 'base64url').toString());
@@ -136,12 +148,18 @@ describe('life cycle', () => {
   it('goes requested → started → ended; ended is final', async () => {
     const ana = await t.userSession('ana');
     const bob = await t.userSession('bob');
-    const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+    const {
+      body: { sessionId },
+    } = await call(ana, 'POST', '/api/conferences', {});
     await call(ana, 'POST', `/api/conferences/${sessionId}/start`, {});
     const ended = await call(ana, 'POST', `/api/conferences/${sessionId}/end`);
     expect(ended.body).toMatchObject({ sessionId, owner: 'ana', state: 'ended' });
     expect(new Date(ended.body.ended).toISOString()).toBe(ended.body.ended);
-    for (const [who, path] of [[ana, 'start'], [bob, 'join'], [ana, 'guest-url']] as const) {
+    for (const [who, path] of [
+      [ana, 'start'],
+      [bob, 'join'],
+      [ana, 'guest-url'],
+    ] as const) {
       const res = await call(who, 'POST', `/api/conferences/${sessionId}/${path}`, path === 'guest-url' ? { name: 'g' } : {});
       expect(res).toMatchObject({ status: 409, body: { error: 'conference_ended' } });
     }
@@ -150,7 +168,9 @@ describe('life cycle', () => {
   it('ends when the last participant who joined leaves (presence reported with presence tokens)', async () => {
     const ana = await t.userSession('ana');
     const bob = await t.userSession('bob');
-    const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+    const {
+      body: { sessionId },
+    } = await call(ana, 'POST', '/api/conferences', {});
     const a = (await call(ana, 'POST', `/api/conferences/${sessionId}/start`, {})).body;
     const b = (await call(bob, 'POST', `/api/conferences/${sessionId}/join`, {})).body;
     const presence = (token: string, event: string) => call(null, 'POST', `/api/conferences/${sessionId}/presence`, { event, presenceToken: token });
@@ -174,7 +194,8 @@ describe('life cycle', () => {
     const builtin = await createTestApp();
     try {
       const ana = await builtin.userSession('ana');
-      const post = (path: string) => fetch(`${builtin.baseUrl}${path}`, { method: 'POST', headers: { ...ana.auth, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json());
+      const post = (path: string) =>
+        fetch(`${builtin.baseUrl}${path}`, { method: 'POST', headers: { ...ana.auth, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json());
       const { sessionId } = await post('/api/conferences');
       const embed = await post(`/api/conferences/${sessionId}/start`);
       expect(embed.presenceToken).toBeNull();
@@ -186,7 +207,9 @@ describe('life cycle', () => {
 
   it('keeps a hash chain over the event log', async () => {
     const ana = await t.userSession('ana');
-    const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+    const {
+      body: { sessionId },
+    } = await call(ana, 'POST', '/api/conferences', {});
     await call(ana, 'POST', `/api/conferences/${sessionId}/start`, {});
     await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: 'Zoe' });
     const events = await listEvents(t.db.kysely, sessionId);
@@ -202,7 +225,9 @@ describe('life cycle', () => {
 
   it('keeps names out of the event log: opaque ids, and a commitment to the guest name that the guest key opens', async () => {
     const ana = await t.userSession('dr-ana-souza');
-    const { body: { sessionId } } = await call(ana, 'POST', '/api/conferences', {});
+    const {
+      body: { sessionId },
+    } = await call(ana, 'POST', '/api/conferences', {});
     await call(ana, 'POST', `/api/conferences/${sessionId}/start`, { displayName: 'Dra. Ana Souza' });
     await call(ana, 'POST', `/api/conferences/${sessionId}/guest-url`, { name: 'Maria Patient', avatarUrl: 'https://img.example/maria.png' });
     const events = await listEvents(t.db.kysely, sessionId);
@@ -227,7 +252,11 @@ describe('life cycle', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { items: { sessionId: string }[]; nextCursor: string | null } } = await call(ana, 'GET', `/api/conferences?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { body: { items: { sessionId: string }[]; nextCursor: string | null } } = await call(
+        ana,
+        'GET',
+        `/api/conferences?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...res.body.items.map((i) => i.sessionId));
       cursor = res.body.nextCursor;
     } while (cursor);

@@ -14,7 +14,12 @@ let sessionId: string;
 
 beforeEach(async () => {
   t = await createTestApp();
-  conferences = new ConferenceService({ db: t.db, clock: t.clock ?? { now: () => Date.now() }, config: t.config, jitsi: await createJitsiTokenIssuer(t.config) });
+  conferences = new ConferenceService({
+    db: t.db,
+    clock: t.clock ?? { now: () => Date.now() },
+    config: t.config,
+    jitsi: await createJitsiTokenIssuer(t.config),
+  });
   const caller = async (name: string) => {
     await t.createUser(name);
     const row = await t.db.kysely.selectFrom('users').select(['id', 'username']).where('username', '=', name).executeTakeFirstOrThrow();
@@ -26,7 +31,11 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const code = (result: Promise<unknown>) => result.then(() => 'answered', (error: unknown) => (error instanceof AppError ? error.code : String(error)));
+const code = (result: Promise<unknown>) =>
+  result.then(
+    () => 'answered',
+    (error: unknown) => (error instanceof AppError ? error.code : String(error)),
+  );
 
 describe('ConferenceService.details', () => {
   it('answers a repeated read (from the read cache on SQLite) with the same record', async () => {
@@ -45,7 +54,13 @@ describe('ConferenceService.details', () => {
 
   it('waits for a recording link that takes time, and shows it', async () => {
     const recordings = { primaryRecordingUrl: (id: string) => new Promise<string>((resolve) => setTimeout(() => resolve(`https://files.example/${id}`), 5)) };
-    conferences = new ConferenceService({ db: t.db, clock: t.clock ?? { now: () => Date.now() }, config: t.config, jitsi: await createJitsiTokenIssuer(t.config), recordings });
+    conferences = new ConferenceService({
+      db: t.db,
+      clock: t.clock ?? { now: () => Date.now() },
+      config: t.config,
+      jitsi: await createJitsiTokenIssuer(t.config),
+      recordings,
+    });
     await conferences.details(ana, sessionId);
     expect(await conferences.details(ana, sessionId)).toMatchObject({ sessionId, urlStorage: `https://files.example/${sessionId}` });
   });

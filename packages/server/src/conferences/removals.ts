@@ -34,7 +34,12 @@ export class RemovalService {
 
   /** Whether the owner removed this subject from the conference. */
   async isRemoved(sessionId: string, subject: string): Promise<boolean> {
-    const row = await this.#db.kysely.selectFrom('conference_removals').select('subject').where('session_id', '=', sessionId).where('subject', '=', subject).executeTakeFirst();
+    const row = await this.#db.kysely
+      .selectFrom('conference_removals')
+      .select('subject')
+      .where('session_id', '=', sessionId)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
@@ -74,12 +79,22 @@ export class RemovalService {
       await check(trx, row);
       // The owner always has a seat: nobody removes them (not even themselves).
       if (subject === `user:${row.owner_id}`) throw new AppError('validation_failed', 'the owner cannot be removed from their conference');
-      const earlier = await trx.selectFrom('conference_removals').select('removed_at').where('session_id', '=', sessionId).where('subject', '=', subject).executeTakeFirst();
+      const earlier = await trx
+        .selectFrom('conference_removals')
+        .select('removed_at')
+        .where('session_id', '=', sessionId)
+        .where('subject', '=', subject)
+        .executeTakeFirst();
       if (earlier) return { removedAt: Number(earlier.removed_at), roomName: row.room_name, fresh: false };
       await trx.insertInto('conference_removals').values({ session_id: sessionId, subject, removed_at: now }).execute();
       if (subject.startsWith('user:')) {
         // Uploads and shared files follow the admission: it goes with the person.
-        await trx.deleteFrom('conference_members').where('session_id', '=', sessionId).where('user_id', '=', subject.slice(5)).where('role', '=', 'admitted').execute();
+        await trx
+          .deleteFrom('conference_members')
+          .where('session_id', '=', sessionId)
+          .where('user_id', '=', subject.slice(5))
+          .where('role', '=', 'admitted')
+          .execute();
       }
       await trx.updateTable('conferences').set({ last_activity_at: now }).where('session_id', '=', sessionId).execute();
       await appendEvent(trx, { sessionId, type: 'removed', actor, at: now, data: { subject, ...data } });

@@ -42,9 +42,7 @@ export const requestedConferenceValues = (p: NewConferenceRow) => ({
   join_policy: p.joinPolicy,
   join_password_hash: p.joinPasswordHash,
 });
-export const insertConference = prepareQuery((db, p: NewConferenceRow) =>
-  db.insertInto('conferences').values(requestedConferenceValues(p)),
-);
+export const insertConference = prepareQuery((db, p: NewConferenceRow) => db.insertInto('conferences').values(requestedConferenceValues(p)));
 
 /** Opaque position in a newest-first listing. */
 export function encodeCursor(createdAt: number, sessionId: string) {

@@ -27,7 +27,13 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
   });
 
   app.post('/:sessionId/presence', {
-    schema: { tags: ['conferences'], summary: 'Report that you joined or left the call (Jitsi calls; the SDK sends it with its presence token)', params: S.SessionIdParam, body: W.PresenceBody, response: { 200: W.PresenceReply, ...errors } },
+    schema: {
+      tags: ['conferences'],
+      summary: 'Report that you joined or left the call (Jitsi calls; the SDK sends it with its presence token)',
+      params: S.SessionIdParam,
+      body: W.PresenceBody,
+      response: { 200: W.PresenceReply, ...errors },
+    },
     handler: async (request) => {
       const result = await conferences.reportPresence(request.body.presenceToken, request.body.event, request.params.sessionId);
       return result;
@@ -82,12 +88,23 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     });
 
     r.post('/:sessionId/guest-url', {
-      schema: { ...secured, summary: 'A link for a guest without an account (owner)', params: S.SessionIdParam, body: W.GuestBody, response: { 200: W.GuestUrl, ...errors } },
+      schema: {
+        ...secured,
+        summary: 'A link for a guest without an account (owner)',
+        params: S.SessionIdParam,
+        body: W.GuestBody,
+        response: { 200: W.GuestUrl, ...errors },
+      },
       handler: async (request) => conferences.guestUrl(request.user!, request.params.sessionId, request.body),
     });
 
     r.post('/:sessionId/guests/:guestId/revoke', {
-      schema: { ...secured, summary: 'Revoke a guest link; its guest leaves the built-in room (owner)', params: S.GuestParams, response: { 200: W.GuestRevoked, ...errors } },
+      schema: {
+        ...secured,
+        summary: 'Revoke a guest link; its guest leaves the built-in room (owner)',
+        params: S.GuestParams,
+        response: { 200: W.GuestRevoked, ...errors },
+      },
       handler: async (request) => conferences.removals.revokeGuest(request.user!, request.params.sessionId, request.params.guestId),
     });
 

@@ -117,7 +117,15 @@ export class ConferenceService {
     const now = this.#clock.now();
     const joinPasswordHash = joinPolicy === 'SESSIONPWD' ? await this.#access.hashJoinPassword(options.password!) : null;
     try {
-      await createConference(this.#db, { sessionId: id, ownerId: caller.id, roomName: newRoomName(), now, actor: userActor(caller), joinPolicy, joinPasswordHash });
+      await createConference(this.#db, {
+        sessionId: id,
+        ownerId: caller.id,
+        roomName: newRoomName(),
+        now,
+        actor: userActor(caller),
+        joinPolicy,
+        joinPasswordHash,
+      });
     } catch (error) {
       // Two requests raced for the same caller-supplied id: the loser sees the winner's row.
       const raced = await this.#find(id);
@@ -127,7 +135,10 @@ export class ConferenceService {
     if (invited.length > 0) {
       // After the row: should this fail, the conference admits only its owner (it fails closed).
       await this.#db.write((trx) =>
-        trx.insertInto('conference_members').values(invited.map((userId) => ({ session_id: id, user_id: userId, role: 'invited' as const }))).execute(),
+        trx
+          .insertInto('conference_members')
+          .values(invited.map((userId) => ({ session_id: id, user_id: userId, role: 'invited' as const })))
+          .execute(),
       );
     }
     return { sessionId: id, created: true };
@@ -136,7 +147,8 @@ export class ConferenceService {
   /** RESTRICT needs named users (resolved to ids), SESSIONPWD a password; others take neither. */
   async #checkJoinOptions(policy: JoinPolicy, options: JoinOptions): Promise<string[]> {
     if (policy === 'SESSIONPWD' && !options.password) throw new AppError('validation_failed', 'join policy SESSIONPWD needs a password');
-    if (policy !== 'SESSIONPWD' && options.password !== undefined) throw new AppError('validation_failed', 'a password is only taken with join policy SESSIONPWD');
+    if (policy !== 'SESSIONPWD' && options.password !== undefined)
+      throw new AppError('validation_failed', 'a password is only taken with join policy SESSIONPWD');
     if (policy !== 'RESTRICT') {
       if (options.users !== undefined) throw new AppError('validation_failed', 'users are only taken with join policy RESTRICT');
       return [];
@@ -168,9 +180,16 @@ export class ConferenceService {
     return this.#openCall(caller, sessionId, profile, 'join');
   }
 
-  async guestUrl(caller: Caller, sessionId: string, guest: { name: string; avatarUrl?: string }): Promise<{ guestId: string; jwt: string | null; url: string }> {
+  async guestUrl(
+    caller: Caller,
+    sessionId: string,
+    guest: { name: string; avatarUrl?: string },
+  ): Promise<{ guestId: string; jwt: string | null; url: string }> {
     const now = this.#clock.now();
-    const guestId = `guest-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const guestId = `guest-${randomBytes(9)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
     const conf = await this.#mutate(sessionId, async (trx, row) => {
       this.#require(caller, row, { do: 'manage' });
       this.#requireOpen(row);
@@ -188,7 +207,12 @@ export class ConferenceService {
       return row;
     });
     const name = this.#shownName(guest.name, { guest: true });
-    const jwt = await this.#jitsi.issue(conf.room_name, { id: guestId, name, avatar: guest.avatarUrl ?? null, moderator: false }, this.#config.guestTokenTtl, now);
+    const jwt = await this.#jitsi.issue(
+      conf.room_name,
+      { id: guestId, name, avatar: guest.avatarUrl ?? null, moderator: false },
+      this.#config.guestTokenTtl,
+      now,
+    );
     return { guestId, jwt, url: this.#jitsi.roomUrl(conf.room_name, jwt, name) };
   }
 
@@ -219,9 +243,7 @@ export class ConferenceService {
       .limit(opts.limit + 1);
     if (opts.cursor) {
       const { createdAt, sessionId } = decodeCursor(opts.cursor);
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('session_id', '<', sessionId)])]),
-      );
+      query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('session_id', '<', sessionId)])]));
     }
     const rows = await query.execute();
     const page = rows.slice(0, opts.limit);
@@ -244,7 +266,8 @@ export class ConferenceService {
     const now = this.#clock.now();
     const claims = await this.#presence.verify(presenceToken, now);
     if (sessionId !== undefined && claims.sessionId !== sessionId) throw forbidden('this presence token belongs to another conference');
-    if (!(await accountAdmitted(this.#db.kysely, claims.userId, claims.familyId))) throw unauthorized('this account may no longer be in the call (disabled, or signed out)');
+    if (!(await accountAdmitted(this.#db.kysely, claims.userId, claims.familyId)))
+      throw unauthorized('this account may no longer be in the call (disabled, or signed out)');
     const actor = `user:${claims.userId}`;
     if (event === 'joined') {
       await this.participantJoined({ sessionId: claims.sessionId, participantId: claims.participantId, userId: claims.userId, displayName: null, actor });
@@ -278,7 +301,12 @@ export class ConferenceService {
         .executeTakeFirst();
       if (existing && existing.left_at === null) return; // already present: reported twice
       if (existing) {
-        await trx.updateTable('participants').set({ left_at: null, joined_at: now }).where('session_id', '=', p.sessionId).where('participant_id', '=', p.participantId).execute();
+        await trx
+          .updateTable('participants')
+          .set({ left_at: null, joined_at: now })
+          .where('session_id', '=', p.sessionId)
+          .where('participant_id', '=', p.participantId)
+          .execute();
       } else {
         await trx
           .insertInto('participants')
@@ -414,7 +442,11 @@ export class ConferenceService {
   }
 
   async #endInTransaction(trx: Transaction<Database>, row: ConferencesTable, now: number, actor: string, reason: EndReason) {
-    await trx.updateTable('conferences').set({ state: 'ended', ended_at: now, end_reason: reason, last_activity_at: now }).where('session_id', '=', row.session_id).execute();
+    await trx
+      .updateTable('conferences')
+      .set({ state: 'ended', ended_at: now, end_reason: reason, last_activity_at: now })
+      .where('session_id', '=', row.session_id)
+      .execute();
     await trx.updateTable('participants').set({ left_at: now }).where('session_id', '=', row.session_id).where('left_at', 'is', null).execute();
     await appendEvent(trx, { sessionId: row.session_id, type: 'ended', actor, at: now, data: { reason } });
   }

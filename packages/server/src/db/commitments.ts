@@ -11,7 +11,9 @@ export type Subject = `guest:${string}` | `user:${string}` | `file:${string}`;
 
 /** HMAC-SHA256 (lowercase hex) of the JCS text of `[attribute, value]` under a 32-byte key. */
 export function commitment(key: Buffer, attribute: string, value: string): string {
-  return createHmac('sha256', key).update(canonicalize([attribute, value])).digest('hex');
+  return createHmac('sha256', key)
+    .update(canonicalize([attribute, value]))
+    .digest('hex');
 }
 
 /**

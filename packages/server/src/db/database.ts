@@ -151,7 +151,9 @@ function namingStatements(pool: Pool): PostgresPool {
       return {
         // Cursors (Kysely's stream()) pass straight through.
         query: ((sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>) =>
-          typeof sqlOrCursor === 'string' ? query(sqlOrCursor, parameters ?? []) : client.query(sqlOrCursor as never)) as unknown as PostgresPoolClient['query'],
+          typeof sqlOrCursor === 'string'
+            ? query(sqlOrCursor, parameters ?? [])
+            : client.query(sqlOrCursor as never)) as unknown as PostgresPoolClient['query'],
         release: (destroy?: boolean) => client.release(destroy || stale),
       };
     },

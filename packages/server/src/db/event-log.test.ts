@@ -19,7 +19,11 @@ describe('canonicalEventText', () => {
     const rows = [
       row({}),
       row({ seq: 123456, type: 'ended', actor: 'system', data: canonicalize({ reason: 'owner' }), prev_hash: 'ab'.repeat(32) }),
-      row({ type: 'guest_link_issued', actor: 'guest:Zoë "the" \\ patient\n\t\u0001', data: canonicalize({ name: 'Zoë 😀 \u2028', z: [1, 2.5, -0, 1e21, null, true], a: { y: 'x', b: {} }, expiresAt: '2026-01-01T11:00:00.000Z' }) }),
+      row({
+        type: 'guest_link_issued',
+        actor: 'guest:Zoë "the" \\ patient\n\t\u0001',
+        data: canonicalize({ name: 'Zoë 😀 \u2028', z: [1, 2.5, -0, 1e21, null, true], a: { y: 'x', b: {} }, expiresAt: '2026-01-01T11:00:00.000Z' }),
+      }),
       row({ at: 0, actor: 'user:\u00e9\u0301\uffff', session_id: 'c0', type: 'file_stored', data: canonicalize({ size: 4294967296, sha256: 'f'.repeat(64) }) }),
     ];
     for (const r of rows) expect(canonicalEventText(r)).toBe(canonicalize(canonicalEvent(r)));

@@ -74,7 +74,9 @@ export const eventValues = (p: ConferenceEventsTable): ConferenceEventsTable => 
   hash: p.hash,
 });
 const insertEvent = prepareQuery((db, p: ConferenceEventsTable) => db.insertInto('conference_events').values(eventValues(p)));
-const insertSealRequest = prepareQuery((db, p: ConferenceEventsTable) => db.insertInto('seal_requests').values({ session_id: p.session_id, seq: p.seq, at: p.at }));
+const insertSealRequest = prepareQuery((db, p: ConferenceEventsTable) =>
+  db.insertInto('seal_requests').values({ session_id: p.session_id, seq: p.seq, at: p.at }),
+);
 
 /**
  * Appends one event inside the caller's transaction. The caller must hold the conference row

@@ -4,7 +4,11 @@ import type { Database } from './schema.js';
 
 /** Takes or renews the lease `name` for `holder` until `now + ttlMs`; false when another holder has it. */
 export async function acquireLease(db: Kysely<Database>, name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
-  await db.insertInto('worker_leases').values({ name, holder, expires_at: 0 }).onConflict((oc) => oc.column('name').doNothing()).execute();
+  await db
+    .insertInto('worker_leases')
+    .values({ name, holder, expires_at: 0 })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
   const result = await db
     .updateTable('worker_leases')
     .set({ holder, expires_at: now + ttlMs })

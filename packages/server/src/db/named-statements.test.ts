@@ -35,10 +35,14 @@ describe.runIf(process.env.V4H_TEST_DB === 'postgres')('named statements (Postgr
   async function staleEverywhere() {
     // (A previous test's schema change may have left stale connections: those fail here once and are replaced.)
     for (let attempt = 0; ; attempt++) {
-      const prepared = await Promise.allSettled(Array.from({ length: 10 }, () => db.kysely.transaction().execute(async (trx) => {
-        await leaseByName.all(trx, { name: 'seal' });
-        await sql`select pg_sleep(0.05)`.execute(trx); // hold the connection so the next transaction takes another
-      })));
+      const prepared = await Promise.allSettled(
+        Array.from({ length: 10 }, () =>
+          db.kysely.transaction().execute(async (trx) => {
+            await leaseByName.all(trx, { name: 'seal' });
+            await sql`select pg_sleep(0.05)`.execute(trx); // hold the connection so the next transaction takes another
+          }),
+        ),
+      );
       if (prepared.every((p) => p.status === 'fulfilled')) break;
       if (attempt === 2) throw new Error('could not prepare the statement on every connection');
     }

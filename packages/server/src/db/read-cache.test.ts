@@ -12,7 +12,9 @@ const insertUser = prepareQuery((db, p: { id: string; username: string }) =>
   db.insertInto('users').values({ id: p.id, username: p.username, password_hash: 'x', disabled: 0, created_at: 1 }),
 );
 const renameUser = prepareQuery((db, p: { id: string; username: string }) => db.updateTable('users').set({ username: p.username }).where('id', '=', p.id));
-const userById = prepareQuery((db, p: { id: string }) => db.selectFrom('users').select(['id', 'username', 'disabled']).where('id', '=', p.id), { cached: true });
+const userById = prepareQuery((db, p: { id: string }) => db.selectFrom('users').select(['id', 'username', 'disabled']).where('id', '=', p.id), {
+  cached: true,
+});
 
 const userByIdAndName = prepareQuery(
   (db, p: { id: string; username: string }) => db.selectFrom('users').select(['id', 'username']).where('id', '=', p.id).where('username', '=', p.username),

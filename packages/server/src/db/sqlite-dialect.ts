@@ -56,7 +56,10 @@ class LockWaitingDriver implements Driver {
 
   /** `query` tried again until it gets the lock (see LockWaitingConnection), or SQLITE_BUSY at the deadline. */
   retry(inner: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<unknown>> {
-    return this.#locks.retry(() => inner.executeQuery(query), (ms) => this.pause(ms));
+    return this.#locks.retry(
+      () => inner.executeQuery(query),
+      (ms) => this.pause(ms),
+    );
   }
 
   /** True when a statement failing with `error` can simply be run again later (it ran alone: no transaction is open). */

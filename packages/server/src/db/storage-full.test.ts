@@ -59,7 +59,11 @@ describe('storage full', () => {
     // Failed logins of new names each add a rate-limit row.
     let n = 0;
     const login = () =>
-      fetch(`${t!.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `${++n}`.padEnd(200, 'x'), password: 'wrong-password' }) });
+      fetch(`${t!.baseUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: `${++n}`.padEnd(200, 'x'), password: 'wrong-password' }),
+      });
     const refused = await untilRefused(login, 401);
     expect(refused.status, await refused.clone().text()).toBe(503);
     expect((await refused.json()).error).toBe('service_unavailable');

@@ -7,7 +7,21 @@ export type { PublicEvent };
 
 // The log's data members that identify nobody. Everything else (a guest's name, a file's name, the uploader, the
 // actor) stays out: the stream reaches every participant, and webhooks reach other systems.
-const SHAREABLE = new Set(['participantId', 'guestId', 'reason', 'role', 'fileId', 'kind', 'size', 'contentType', 'sha256', 'expiresAt', 'source', 'jitsiParticipantId', 'jitsiSessionId']);
+const SHAREABLE = new Set([
+  'participantId',
+  'guestId',
+  'reason',
+  'role',
+  'fileId',
+  'kind',
+  'size',
+  'contentType',
+  'sha256',
+  'expiresAt',
+  'source',
+  'jitsiParticipantId',
+  'jitsiSessionId',
+]);
 
 /** The shareable projection of a stored event row. */
 export function publicEvent(row: ConferenceEventsTable): PublicEvent {
@@ -19,5 +33,12 @@ export function publicEvent(row: ConferenceEventsTable): PublicEvent {
     // Stored by appendEvent as canonical JSON: unreadable data is shared as none.
   }
   for (const [key, value] of Object.entries(parsed ?? {})) if (SHAREABLE.has(key)) data[key] = value;
-  return { sessionId: row.session_id, seq: Number(row.seq), type: row.type as ConferenceEventType, at: new Date(Number(row.at)).toISOString(), hash: row.hash, data };
+  return {
+    sessionId: row.session_id,
+    seq: Number(row.seq),
+    type: row.type as ConferenceEventType,
+    at: new Date(Number(row.at)).toISOString(),
+    hash: row.hash,
+    data,
+  };
 }

@@ -13,7 +13,10 @@ const HEARTBEAT_MS = 15_000;
 // A client that reads nothing while events pile up is cut off rather than buffered without bound.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-export const eventRoutes: FastifyPluginAsync<{ events: ConferenceEventsService; authenticate: Authenticate; clock: Clock; audit: AccessAudit }> = async (fastify, { events, authenticate, clock, audit }) => {
+export const eventRoutes: FastifyPluginAsync<{ events: ConferenceEventsService; authenticate: Authenticate; clock: Clock; audit: AccessAudit }> = async (
+  fastify,
+  { events, authenticate, clock, audit },
+) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const open = new Set<() => void>();
   // Streams never finish by themselves: close them before the server waits for its connections to drain.
@@ -29,7 +32,13 @@ export const eventRoutes: FastifyPluginAsync<{ events: ConferenceEventsService; 
       summary: "The conference's events as a text/event-stream (owner, participants); resume with Last-Event-ID or ?after=",
       params: SessionIdParam,
       querystring: Type.Object({ after: Type.Optional(Type.String({ pattern: '^\\d{1,15}$' })) }, { additionalProperties: false }),
-      response: { 200: Type.String({ description: 'text/event-stream: `id: <seq>`, `event: <type>`, `data: <JSON event>`' }), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      response: {
+        200: Type.String({ description: 'text/event-stream: `id: <seq>`, `event: <type>`, `data: <JSON event>`' }),
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        404: ErrorBody,
+      },
     },
     handler: async (request, reply) => {
       const header = request.headers['last-event-id'];

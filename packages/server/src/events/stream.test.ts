@@ -131,7 +131,9 @@ describe('conference event stream', () => {
     const resumed = await follow(t, id, { ...ana.auth, 'last-event-id': lastId });
     await expect.poll(() => resumed.events.map((e) => e.event), { timeout: 10_000 }).toEqual(['guest_link_issued', 'ended']);
     expect(Number(resumed.events[0]!.id)).toBe(Number(lastId) + 1);
-    const byQuery = await fetch(`${t.baseUrl}/api/conferences/${id}/events?after=${lastId}`, { headers: ana.auth, signal: AbortSignal.timeout(2000) }).catch(() => null);
+    const byQuery = await fetch(`${t.baseUrl}/api/conferences/${id}/events?after=${lastId}`, { headers: ana.auth, signal: AbortSignal.timeout(2000) }).catch(
+      () => null,
+    );
     expect(byQuery?.status).toBe(200);
     const late = await follow(t, id, ana.auth);
     await expect.poll(() => late.events.map((e) => e.event), { timeout: 10_000 }).toEqual(['ended']);

@@ -77,8 +77,13 @@ describe('self-hosted Jitsi tokens against Prosody token auth', () => {
   });
 
   it('guest links carry the configured Jitsi config instead of the default', async () => {
-    const { issuer } = await tokenFor({ V4H_JITSI_URL: 'https://meet.clinic.example', V4H_JITSI_GUEST_LINK_CONFIG: '{"disableDeepLinking":false,"prejoinConfig":{"enabled":false}}' });
-    expect(issuer.roomUrl('r', null)).toBe(`https://meet.clinic.example/r#config.disableDeepLinking=false&config.prejoinConfig=${encodeURIComponent('{"enabled":false}')}`);
+    const { issuer } = await tokenFor({
+      V4H_JITSI_URL: 'https://meet.clinic.example',
+      V4H_JITSI_GUEST_LINK_CONFIG: '{"disableDeepLinking":false,"prejoinConfig":{"enabled":false}}',
+    });
+    expect(issuer.roomUrl('r', null)).toBe(
+      `https://meet.clinic.example/r#config.disableDeepLinking=false&config.prejoinConfig=${encodeURIComponent('{"enabled":false}')}`,
+    );
     expect(() => loadConfig({ ...base, V4H_JITSI_URL: 'https://m.example', V4H_JITSI_GUEST_LINK_CONFIG: '[1]' })).toThrow(/V4H_JITSI_GUEST_LINK_CONFIG/);
   });
 });
@@ -112,7 +117,13 @@ describe('JaaS URLs and key ids', () => {
   const keyFile = path.join(dir, 'jaas.pem');
   fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const appId = 'vpaas-magic-cookie-0123456789abcdef';
-  const jaas = (url: string, keyId: string) => ({ V4H_JITSI_URL: url, V4H_JAAS_APP_ID: appId, V4H_JAAS_KEY_ID: keyId, V4H_JAAS_PRIVATE_KEY_FILE: keyFile, V4H_DATA_DIR: dir });
+  const jaas = (url: string, keyId: string) => ({
+    V4H_JITSI_URL: url,
+    V4H_JAAS_APP_ID: appId,
+    V4H_JAAS_KEY_ID: keyId,
+    V4H_JAAS_PRIVATE_KEY_FILE: keyFile,
+    V4H_DATA_DIR: dir,
+  });
 
   it('takes the key id bare or as the console shows it, never doubling the prefix', async () => {
     for (const keyId of ['4f4910', `${appId}/4f4910`]) {

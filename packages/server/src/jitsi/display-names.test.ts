@@ -26,7 +26,11 @@ describe('names in Jitsi mode (Prosody tokens)', () => {
   afterAll(() => t.close());
 
   async function post(session: { auth: Record<string, string> }, path: string, body: unknown) {
-    const res = await fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...session.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${t.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { ...session.auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status, path).toBeLessThan(300);
     return res.json();
   }
@@ -73,7 +77,9 @@ describe('names in the built-in room', () => {
       const alice = await t.userSession('alice');
       const bob = await t.userSession('bob');
       const post = async (session: { auth: Record<string, string> }, path: string, body: unknown) =>
-        (await fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...session.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+        (
+          await fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...session.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        ).json();
       const { sessionId } = await post(alice, '/api/conferences', {});
       await post(alice, `/api/conferences/${sessionId}/start`, { displayName: 'Dr. Alice' });
       const join = await post(bob, `/api/conferences/${sessionId}/join`, { displayName: 'Dr. Alice' });

@@ -23,7 +23,11 @@ export type FeedOutcome = 'recorded' | 'duplicate' | 'unknown_room' | 'replayed'
 
 /** Our room name in what Jitsi reports: the part after an app id or tenant, before a MUC domain, lowercased. */
 export function roomNameOf(reported: string): string {
-  return reported.split('@')[0].replace(/^.*\//, '').replace(/^\[[^\]]*\]/, '').toLowerCase();
+  return reported
+    .split('@')[0]
+    .replace(/^.*\//, '')
+    .replace(/^\[[^\]]*\]/, '')
+    .toLowerCase();
 }
 
 export const bodyHash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -45,7 +49,11 @@ export class JitsiPresenceFeed {
       return await this.#write(report, conference?.session_id, now);
     } catch (error) {
       // Two deliveries of the same post raced (PostgreSQL): the loser's receipt insert failed; the winner recorded it.
-      const seen = await this.#db.kysely.selectFrom('jitsi_receipts').select('key').where('key', 'in', [report.receiptKey, report.extraReceiptKey ?? report.receiptKey]).executeTakeFirst();
+      const seen = await this.#db.kysely
+        .selectFrom('jitsi_receipts')
+        .select('key')
+        .where('key', 'in', [report.receiptKey, report.extraReceiptKey ?? report.receiptKey])
+        .executeTakeFirst();
       if (seen) return { outcome: 'duplicate' };
       throw error;
     }

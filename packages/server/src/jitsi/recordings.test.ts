@@ -97,7 +97,11 @@ function recordingUploaded(room: string, link: string, idempotencyKey = `idem-${
 }
 
 const post = (t: FilesTestApp, body: string, signature: string | undefined = sign(body)) =>
-  fetch(`${t.baseUrl}/api/jitsi/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-jaas-signature': signature } : {}) }, body });
+  fetch(`${t.baseUrl}/api/jitsi/webhooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(signature ? { 'x-jaas-signature': signature } : {}) },
+    body,
+  });
 
 /** The object path of a link on the stand-in, as OCI lays one out. */
 const objectPath = (room: string, prefix = '') => `${prefix}/p/${TOKEN}/n/ns/b/vpaas-recordings-test/o/vpaas-magic-cookie-abc/${room}_2026-12-06-09-00-00.mp4`;
@@ -119,47 +123,62 @@ const get = async (t: FilesTestApp, path: string, who: Session) => {
 };
 
 describe('JaaS RECORDING_UPLOADED', () => {
-  it.each(['file', 's3'] as const)('fetches the recording, stores it with its SHA-256, and serves it in files, urlStorage and the manifest (%s engine)', async (engine) => {
-    const { t, owner, sessionId, roomName, storage, logs } = await setup({ V4H_SEAL_DELAY: '0' }, engine);
-    const video = randomBytes(300_000);
-    storage.files.set(objectPath(roomName), video);
-    // JaaS sends it after the meeting: the conference has ended.
-    expect((await fetch(`${t.baseUrl}/api/conferences/${sessionId}/end`, { method: 'POST', headers: owner.auth })).status).toBe(200);
+  it.each(['file', 's3'] as const)(
+    'fetches the recording, stores it with its SHA-256, and serves it in files, urlStorage and the manifest (%s engine)',
+    async (engine) => {
+      const { t, owner, sessionId, roomName, storage, logs } = await setup({ V4H_SEAL_DELAY: '0' }, engine);
+      const video = randomBytes(300_000);
+      storage.files.set(objectPath(roomName), video);
+      // JaaS sends it after the meeting: the conference has ended.
+      expect((await fetch(`${t.baseUrl}/api/conferences/${sessionId}/end`, { method: 'POST', headers: owner.auth })).status).toBe(200);
 
-    const body = recordingUploaded(roomName, `${storage.origin}${objectPath(roomName)}`);
-    const res = await post(t, body);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'accepted', sessionId });
-    const { done, events } = await outcome(t, sessionId);
-    expect(done).toHaveLength(1);
-    expect(done[0]).toMatchObject({ type: 'file_stored', actor: 'recorder', data: { kind: 'recording', contentType: 'video/mp4', size: video.length, sha256: sha256(video) } });
-    expect(events.find((e) => e.type === 'jitsi_recording_uploaded')).toEqual({ type: 'jitsi_recording_uploaded', actor: 'jitsi', data: { source: 'jaas', jitsiSessionId: 'jaas-session-9' } });
-    expect(storage.requests).toEqual([objectPath(roomName)]);
+      const body = recordingUploaded(roomName, `${storage.origin}${objectPath(roomName)}`);
+      const res = await post(t, body);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'accepted', sessionId });
+      const { done, events } = await outcome(t, sessionId);
+      expect(done).toHaveLength(1);
+      expect(done[0]).toMatchObject({
+        type: 'file_stored',
+        actor: 'recorder',
+        data: { kind: 'recording', contentType: 'video/mp4', size: video.length, sha256: sha256(video) },
+      });
+      expect(events.find((e) => e.type === 'jitsi_recording_uploaded')).toEqual({
+        type: 'jitsi_recording_uploaded',
+        actor: 'jitsi',
+        data: { source: 'jaas', jitsiSessionId: 'jaas-session-9' },
+      });
+      expect(storage.requests).toEqual([objectPath(roomName)]);
 
-    // The owner lists it, downloads the same bytes, and getConference's urlStorage points at it.
-    const files = await get(t, `/api/conferences/${sessionId}/files`, owner);
-    expect(files.body.items).toHaveLength(1);
-    expect(files.body.items[0]).toMatchObject({ kind: 'recording', sha256: sha256(video), size: video.length, name: `${roomName}_2026-12-06-09-00-00.mp4` });
-    const download = await fetch(files.body.items[0].url);
-    expect(download.status).toBe(200);
-    expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(sha256(video));
-    const details = await get(t, `/api/conferences/${sessionId}`, owner);
-    // (S3 hands out a presigned link of its own.)
-    if (engine === 'file') expect(details.body.urlStorage).toEqual(expect.stringContaining(`/api/files/${files.body.items[0].fileId}/content?`));
-    const stored = await fetch(details.body.urlStorage);
-    expect(sha256(new Uint8Array(await stored.arrayBuffer()))).toBe(sha256(video));
+      // The owner lists it, downloads the same bytes, and getConference's urlStorage points at it.
+      const files = await get(t, `/api/conferences/${sessionId}/files`, owner);
+      expect(files.body.items).toHaveLength(1);
+      expect(files.body.items[0]).toMatchObject({ kind: 'recording', sha256: sha256(video), size: video.length, name: `${roomName}_2026-12-06-09-00-00.mp4` });
+      const download = await fetch(files.body.items[0].url);
+      expect(download.status).toBe(200);
+      expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(sha256(video));
+      const details = await get(t, `/api/conferences/${sessionId}`, owner);
+      // (S3 hands out a presigned link of its own.)
+      if (engine === 'file') expect(details.body.urlStorage).toEqual(expect.stringContaining(`/api/files/${files.body.items[0].fileId}/content?`));
+      const stored = await fetch(details.body.urlStorage);
+      expect(sha256(new Uint8Array(await stored.arrayBuffer()))).toBe(sha256(video));
 
-    // Sealed, the manifest lists the stored recording with its hash.
-    await t.app.records.sealer.runOnce();
-    const manifest = await get(t, `/api/conferences/${sessionId}/manifest`, owner);
-    const sealed = manifest.body.manifests.flatMap((m: { manifest: { events: Array<{ type: string; data: Record<string, unknown> }> } }) => m.manifest.events);
-    expect(sealed.filter((e: { type: string }) => e.type === 'file_stored')).toEqual([expect.objectContaining({ data: expect.objectContaining({ sha256: sha256(video), size: video.length }) })]);
+      // Sealed, the manifest lists the stored recording with its hash.
+      await t.app.records.sealer.runOnce();
+      const manifest = await get(t, `/api/conferences/${sessionId}/manifest`, owner);
+      const sealed = manifest.body.manifests.flatMap(
+        (m: { manifest: { events: Array<{ type: string; data: Record<string, unknown> }> } }) => m.manifest.events,
+      );
+      expect(sealed.filter((e: { type: string }) => e.type === 'file_stored')).toEqual([
+        expect.objectContaining({ data: expect.objectContaining({ sha256: sha256(video), size: video.length }) }),
+      ]);
 
-    // The link's secret and the participants' names are nowhere in the log or the events.
-    expect(logs.join('')).toContain('JaaS recording stored');
-    expect(logs.join('')).not.toContain(TOKEN);
-    expect(JSON.stringify(events)).not.toMatch(new RegExp(`${TOKEN}|Maria|example\\.org`));
-  });
+      // The link's secret and the participants' names are nowhere in the log or the events.
+      expect(logs.join('')).toContain('JaaS recording stored');
+      expect(logs.join('')).not.toContain(TOKEN);
+      expect(JSON.stringify(events)).not.toMatch(new RegExp(`${TOKEN}|Maria|example\\.org`));
+    },
+  );
 
   it('follows a redirect to an allowed host, and streams a body sent without Content-Length', async () => {
     const { t, sessionId, roomName, storage } = await setup();
@@ -177,14 +196,21 @@ describe('JaaS RECORDING_UPLOADED', () => {
     cleanups.push(elsewhere.close);
     elsewhere.files.set(objectPath(roomName), randomBytes(1000));
     // Another port of the same address is another host; so is https to it, and http to a public name.
-    for (const link of [`${elsewhere.origin}${objectPath(roomName)}`, `${storage.origin.replace('http:', 'https:')}${objectPath(roomName)}`, `http://example.org${objectPath(roomName)}`]) {
+    for (const link of [
+      `${elsewhere.origin}${objectPath(roomName)}`,
+      `${storage.origin.replace('http:', 'https:')}${objectPath(roomName)}`,
+      `http://example.org${objectPath(roomName)}`,
+    ]) {
       const res = await post(t, recordingUploaded(roomName, link));
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'refused', sessionId, reason: 'host_not_allowed' });
     }
     expect(elsewhere.requests).toEqual([]);
     expect(storage.requests).toEqual([]);
-    const redirected = await post(t, recordingUploaded(roomName, `${storage.origin}/redirect?to=${encodeURIComponent(`${elsewhere.origin}${objectPath(roomName)}`)}`));
+    const redirected = await post(
+      t,
+      recordingUploaded(roomName, `${storage.origin}/redirect?to=${encodeURIComponent(`${elsewhere.origin}${objectPath(roomName)}`)}`),
+    );
     expect(await redirected.json()).toMatchObject({ status: 'accepted' });
     await t.app.jaasRecordings!.idle();
     const { done } = await outcome(t, sessionId);

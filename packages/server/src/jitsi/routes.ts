@@ -74,7 +74,8 @@ export const jitsiEventRoutes: FastifyPluginAsync<JitsiEventRoutesOptions> = asy
       const data = (body.data && typeof body.data === 'object' ? body.data : {}) as Body;
       // The pre-authenticated link is a secret (anyone holding it can download the recording): never logged or kept.
       const link = type === 'jitsi_recording_uploaded' ? text(data.preAuthenticatedLink, 8192) : undefined;
-      if (type === 'jitsi_recording_uploaded' && (!link || !recordings)) throw new AppError('bad_request', 'a RECORDING_UPLOADED event needs data.preAuthenticatedLink');
+      if (type === 'jitsi_recording_uploaded' && (!link || !recordings))
+        throw new AppError('bad_request', 'a RECORDING_UPLOADED event needs data.preAuthenticatedLink');
       const { outcome, sessionId } = await feed.record({
         room,
         type,
@@ -116,4 +117,3 @@ export const jitsiEventRoutes: FastifyPluginAsync<JitsiEventRoutesOptions> = asy
     });
   }
 };
-

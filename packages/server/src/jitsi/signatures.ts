@@ -6,7 +6,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const JAAS_SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /** The accepted signature (to refuse its replay), or a reason for refusing the post. */
-export function verifyJaasSignature(header: string | undefined, rawBody: string, secret: string, nowMs: number): { ok: true; signature: string } | { ok: false; reason: string } {
+export function verifyJaasSignature(
+  header: string | undefined,
+  rawBody: string,
+  secret: string,
+  nowMs: number,
+): { ok: true; signature: string } | { ok: false; reason: string } {
   if (!header) return { ok: false, reason: 'missing X-Jaas-Signature' };
   const parts = new Map<string, string[]>();
   for (const part of header.split(',')) {

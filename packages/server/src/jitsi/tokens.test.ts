@@ -14,7 +14,12 @@ const user = { id: 'u-1', name: 'Dr. Ana', avatar: 'https://img.example/a.png', 
 
 describe('Prosody token auth (self-hosted)', () => {
   const secret = 'x'.repeat(48);
-  const config = loadConfig({ V4H_JITSI_URL: 'https://meet.clinic.example:8443', V4H_JITSI_APP_ID: 'clinic-app', V4H_JITSI_APP_SECRET: secret, V4H_DATA_DIR: os.tmpdir() });
+  const config = loadConfig({
+    V4H_JITSI_URL: 'https://meet.clinic.example:8443',
+    V4H_JITSI_APP_ID: 'clinic-app',
+    V4H_JITSI_APP_SECRET: secret,
+    V4H_DATA_DIR: os.tmpdir(),
+  });
 
   it('signs HS256 with typ JWT, iss = app id, sub = the domain without port, room, exp, nbf, context.user', async () => {
     const issuer = await createJitsiTokenIssuer(config);
@@ -36,7 +41,9 @@ describe('Prosody token auth (self-hosted)', () => {
     expect(issuer.domain).toBe('meet.clinic.example:8443');
     expect(issuer.scriptUrl).toBe('https://meet.clinic.example:8443/external_api.js');
     expect(issuer.roomPath('v4h-abc')).toBe('v4h-abc');
-    expect(issuer.roomUrl('v4h-abc', 'a.b.c', 'Zoe')).toBe('https://meet.clinic.example:8443/v4h-abc?jwt=a.b.c#config.disableDeepLinking=true&userInfo.displayName=%22Zoe%22');
+    expect(issuer.roomUrl('v4h-abc', 'a.b.c', 'Zoe')).toBe(
+      'https://meet.clinic.example:8443/v4h-abc?jwt=a.b.c#config.disableDeepLinking=true&userInfo.displayName=%22Zoe%22',
+    );
   });
 });
 
@@ -46,7 +53,13 @@ describe('8x8 JaaS', () => {
   const keyFile = path.join(dir, 'jaas.pem');
   fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const appId = 'vpaas-magic-cookie-0123456789abcdef';
-  const config = loadConfig({ V4H_JITSI_URL: 'https://8x8.vc', V4H_JAAS_APP_ID: appId, V4H_JAAS_KEY_ID: 'key1', V4H_JAAS_PRIVATE_KEY_FILE: keyFile, V4H_DATA_DIR: dir });
+  const config = loadConfig({
+    V4H_JITSI_URL: 'https://8x8.vc',
+    V4H_JAAS_APP_ID: appId,
+    V4H_JAAS_KEY_ID: 'key1',
+    V4H_JAAS_PRIVATE_KEY_FILE: keyFile,
+    V4H_DATA_DIR: dir,
+  });
 
   it('signs RS256 with kid appId/keyId, aud jitsi, iss chat, sub app id, string flags and features', async () => {
     const issuer = await createJitsiTokenIssuer(config);
@@ -69,7 +82,13 @@ describe('8x8 JaaS', () => {
   });
 
   it('refuses to start with an unreadable key file', async () => {
-    const bad = loadConfig({ V4H_JITSI_URL: 'https://8x8.vc', V4H_JAAS_APP_ID: appId, V4H_JAAS_KEY_ID: 'k', V4H_JAAS_PRIVATE_KEY_FILE: path.join(dir, 'missing.pem'), V4H_DATA_DIR: dir });
+    const bad = loadConfig({
+      V4H_JITSI_URL: 'https://8x8.vc',
+      V4H_JAAS_APP_ID: appId,
+      V4H_JAAS_KEY_ID: 'k',
+      V4H_JAAS_PRIVATE_KEY_FILE: path.join(dir, 'missing.pem'),
+      V4H_DATA_DIR: dir,
+    });
     await expect(createJitsiTokenIssuer(bad)).rejects.toThrow(/V4H_JAAS_PRIVATE_KEY_FILE/);
   });
 });

@@ -105,7 +105,16 @@ export function prosodyClaims(config: Config): { subject: string; audience: stri
 }
 
 /** Prosody `token` authentication: typ JWT, HS256 with the app secret, iss = app id, sub and aud as configured. */
-async function signProsodyToken(o: { key: Uint8Array; appId: string; subject: string; audience: string; roomName: string; user: JitsiUser; ttl: number; now: number }) {
+async function signProsodyToken(o: {
+  key: Uint8Array;
+  appId: string;
+  subject: string;
+  audience: string;
+  roomName: string;
+  user: JitsiUser;
+  ttl: number;
+  now: number;
+}) {
   const iat = Math.floor(o.now / 1000);
   return new SignJWT({
     room: o.roomName,

@@ -20,11 +20,14 @@ async function setup() {
   const { sessionId } = (await res.json()) as { sessionId: string };
   const { room_name: room } = await t.db.kysely.selectFrom('conferences').select('room_name').where('session_id', '=', sessionId).executeTakeFirstOrThrow();
   const events = async () =>
-    (await t.db.kysely.selectFrom('conference_events').select(['type', 'actor', 'data']).where('session_id', '=', sessionId).orderBy('seq').execute()).filter((e) => e.type.startsWith('jitsi_'));
+    (await t.db.kysely.selectFrom('conference_events').select(['type', 'actor', 'data']).where('session_id', '=', sessionId).orderBy('seq').execute()).filter(
+      (e) => e.type.startsWith('jitsi_'),
+    );
   return { t, sessionId, room, events };
 }
 
-const sign = (body: string, t = Math.floor(Date.now() / 1000), secret = JAAS_SECRET) => `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('base64')}`;
+const sign = (body: string, t = Math.floor(Date.now() / 1000), secret = JAAS_SECRET) =>
+  `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('base64')}`;
 const jaasBody = (room: string, eventType: string, idempotencyKey: string) =>
   JSON.stringify({
     idempotencyKey,
@@ -37,7 +40,11 @@ const jaasBody = (room: string, eventType: string, idempotencyKey: string) =>
     data: { participantId: 'jp-42', name: 'Maria Paciente', email: 'maria@example.org', moderator: false },
   });
 const postJaas = (t: TestApp, body: string, signature?: string) =>
-  fetch(`${t.baseUrl}/api/jitsi/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-jaas-signature': signature } : {}) }, body });
+  fetch(`${t.baseUrl}/api/jitsi/webhooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(signature ? { 'x-jaas-signature': signature } : {}) },
+    body,
+  });
 
 describe('JaaS webhooks', () => {
   it('records a signed PARTICIPANT_JOINED once, with ids only; a duplicate changes nothing', async () => {
@@ -93,7 +100,11 @@ describe('JaaS webhooks', () => {
 
 describe('Prosody event_sync', () => {
   const post = (t: TestApp, path: string, body: unknown, secret = EVENTS_SECRET) =>
-    fetch(`${t.baseUrl}/api/jitsi/event-sync/events/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` }, body: JSON.stringify(body) });
+    fetch(`${t.baseUrl}/api/jitsi/event-sync/events/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+      body: JSON.stringify(body),
+    });
 
   it('records room and occupant events once with the right secret; 401 and nothing with a wrong one', async () => {
     const { t, sessionId, room, events } = await setup();
@@ -102,7 +113,12 @@ describe('Prosody event_sync', () => {
     expect(await events()).toEqual([]);
     const res = await post(t, 'room/created', created);
     expect(await res.json()).toEqual({ status: 'recorded', sessionId });
-    const joined = { event_name: 'muc-occupant-joined', room_name: room, room_jid: `${room}@conference.meet.jitsi`, occupant: { id: 'user-7', name: 'Dr. Ana', email: 'ana@example.org', occupant_jid: 'x@meet.jitsi/abc' } };
+    const joined = {
+      event_name: 'muc-occupant-joined',
+      room_name: room,
+      room_jid: `${room}@conference.meet.jitsi`,
+      occupant: { id: 'user-7', name: 'Dr. Ana', email: 'ana@example.org', occupant_jid: 'x@meet.jitsi/abc' },
+    };
     expect((await post(t, 'occupant/joined', joined)).status).toBe(200);
     expect(await (await post(t, 'occupant/joined', joined)).json()).toMatchObject({ status: 'duplicate' }); // a retry
     expect(await (await post(t, 'occupant/left', { ...joined, event_name: 'muc-occupant-left' })).json()).toMatchObject({ status: 'recorded' });

@@ -41,7 +41,10 @@ describe('finiteNumberValidators', () => {
       },
       handler: echo,
     });
-    app.post('/items', { schema: { body: Type.Object({ ttl: Type.Integer({ minimum: 60 }), tags: Type.Optional(Type.Array(Type.String())) }) }, handler: echo });
+    app.post('/items', {
+      schema: { body: Type.Object({ ttl: Type.Integer({ minimum: 60 }), tags: Type.Optional(Type.Array(Type.String())) }) },
+      handler: echo,
+    });
     app.get('/names/:name', { schema: { params: Type.Object({ name: Type.String({ maxLength: 5 }) }) }, handler: echo });
     await app.ready();
   });

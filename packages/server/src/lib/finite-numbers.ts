@@ -50,7 +50,8 @@ export function nonFiniteNumberPath(data: unknown): string | undefined {
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}/${i}`]);
     } else if (value !== null && typeof value === 'object') {
-      for (const key of Object.keys(value).reverse()) stack.push([(value as Record<string, unknown>)[key], `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
+      for (const key of Object.keys(value).reverse())
+        stack.push([(value as Record<string, unknown>)[key], `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
     }
   }
   return undefined;

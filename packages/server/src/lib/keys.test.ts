@@ -43,7 +43,11 @@ describe('what depends on the derivation', () => {
     const { token } = signer.sign('session-1', now, 3600);
     expect(signer.verify(token, now)).toBe('session-1');
     const exp = token.split('.')[1]!;
-    const derived = createHmac('sha256', deriveKey(SECRET, 'v4h verification links v1')).update(`session-1\n${exp}`).digest().subarray(0, 16).toString('base64url');
+    const derived = createHmac('sha256', deriveKey(SECRET, 'v4h verification links v1'))
+      .update(`session-1\n${exp}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
     expect(token).toBe(`session-1.${exp}.${derived}`);
     // Signed by the previous release (label key), as a third party may still hold it.
     const oldKey = createHmac('sha256', SECRET).update('v4h verification links').digest();
@@ -61,7 +65,14 @@ describe('what depends on the derivation', () => {
     const fresh = await tokens.sign(claims, 60, now);
     expect(await tokens.verify(fresh, now)).toMatchObject(claims);
     const signed = (key: Uint8Array) =>
-      new SignJWT({ sid: 's', uid: 'u', name: 'ana' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('http://v4h.test').setAudience('v4h-presence').setSubject('p').setIssuedAt().setExpirationTime('1m').sign(key);
+      new SignJWT({ sid: 's', uid: 'u', name: 'ana' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('http://v4h.test')
+        .setAudience('v4h-presence')
+        .setSubject('p')
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .sign(key);
     expect(await tokens.verify(await signed(new TextEncoder().encode(`presence:${SECRET}`)), now)).toMatchObject(claims);
     // The former key is not the secret itself: a token under the raw secret was never valid.
     await expect(tokens.verify(await signed(new TextEncoder().encode(SECRET)), now)).rejects.toThrow('invalid or expired presence token');

@@ -30,7 +30,10 @@ describe('data dir file modes', () => {
     const file = path.join(dataDir, 'v4h.sqlite');
     const db = await openDatabase(`sqlite:${file}`);
     await db.kysely.schema.createTable('t').addColumn('x', 'integer').execute();
-    await db.kysely.insertInto('t' as never).values({ x: 1 } as never).execute();
+    await db.kysely
+      .insertInto('t' as never)
+      .values({ x: 1 } as never)
+      .execute();
     expect(fs.existsSync(`${file}-wal`)).toBe(true);
     expect(fs.existsSync(`${file}-shm`)).toBe(true);
     expect(modeOf(dataDir).toString(8)).toBe('700');
@@ -63,13 +66,28 @@ describe('data dir file modes', () => {
   });
 
   it('start warns when an existing data dir is readable by others, and not when it is 0700', async () => {
-    for (const [mode, warned] of [[0o755, true], [0o700, false]] as const) {
+    for (const [mode, warned] of [
+      [0o755, true],
+      [0o700, false],
+    ] as const) {
       const dataDir = tempDir();
       fs.chmodSync(dataDir, mode);
       const database = await createTestDatabase(dataDir);
       const lines: { level: number; msg: string }[] = [];
-      const stream = new Writable({ write: (chunk, _e, cb) => (lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))), cb()) });
-      const server = await startServer(loadConfig({ HOST: '127.0.0.1', PORT: '0', V4H_DATA_DIR: dataDir, V4H_DATABASE_URL: database.url }), { logger: { level: 'warn', stream } });
+      const stream = new Writable({
+        write: (chunk, _e, cb) => (
+          lines.push(
+            ...String(chunk)
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l)),
+          ),
+          cb()
+        ),
+      });
+      const server = await startServer(loadConfig({ HOST: '127.0.0.1', PORT: '0', V4H_DATA_DIR: dataDir, V4H_DATABASE_URL: database.url }), {
+        logger: { level: 'warn', stream },
+      });
       await server.close();
       await database.destroy();
       const warning = lines.find((l) => l.level === 40 && l.msg.includes('readable by other users'));

@@ -45,7 +45,12 @@ export class StaticFiles {
     if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.file;
     const body = await readFile(full);
     const digest = createHash('sha256').update(body).digest('base64url');
-    const file = { body, etag: `"${digest.slice(0, 27)}"`, version: digest.slice(0, 12), contentType: CONTENT_TYPES[path.extname(full)] ?? 'application/octet-stream' };
+    const file = {
+      body,
+      etag: `"${digest.slice(0, 27)}"`,
+      version: digest.slice(0, 12),
+      contentType: CONTENT_TYPES[path.extname(full)] ?? 'application/octet-stream',
+    };
     this.#cache.set(relative, { mtimeMs: info.mtimeMs, size: info.size, file });
     return file;
   }

@@ -41,8 +41,12 @@ export class HttpRequestMetrics {
 
   /** Registers `v4h_http_requests_total` and `v4h_http_request_duration_seconds` (by route and method). */
   register(registry: Registry): void {
-    registry.registerMetric(this.#metric('v4h_http_requests_total', 'HTTP requests answered, by matched route, method and status', 'counter', () => this.#counts()));
-    registry.registerMetric(this.#metric('v4h_http_request_duration_seconds', 'HTTP request latency, by matched route and method', 'histogram', () => this.#histograms()));
+    registry.registerMetric(
+      this.#metric('v4h_http_requests_total', 'HTTP requests answered, by matched route, method and status', 'counter', () => this.#counts()),
+    );
+    registry.registerMetric(
+      this.#metric('v4h_http_request_duration_seconds', 'HTTP request latency, by matched route and method', 'histogram', () => this.#histograms()),
+    );
   }
 
   #counts(): Value[] {

@@ -15,7 +15,6 @@ declare module 'fastify' {
   }
 }
 
-
 /** Decorates `app.metrics`; with V4H_METRICS=on also counts every request and serves the exposition. */
 export function installMetrics(app: FastifyInstance, config: Config['metrics'] & { host: string }, sources: ScrapeSources): Metrics {
   app.decorate('metricsServer', null);
@@ -48,8 +47,10 @@ export function installMetrics(app: FastifyInstance, config: Config['metrics'] &
   const server = http.createServer((request, response) => {
     const answer = (status: number, type: string, body: string) => response.writeHead(status, { 'content-type': type }).end(body);
     const json = 'application/json; charset=utf-8';
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') return answer(404, json, JSON.stringify({ error: 'not_found', message: 'only GET /metrics here' }));
-    if (!authorized(request.headers.authorization)) return answer(401, json, JSON.stringify({ error: 'unauthorized', message: 'missing or invalid metrics token' }));
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics')
+      return answer(404, json, JSON.stringify({ error: 'not_found', message: 'only GET /metrics here' }));
+    if (!authorized(request.headers.authorization))
+      return answer(401, json, JSON.stringify({ error: 'unauthorized', message: 'missing or invalid metrics token' }));
     metrics.exposition().then(
       ({ contentType, body }) => answer(200, contentType, body),
       (err) => {

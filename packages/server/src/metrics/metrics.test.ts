@@ -55,7 +55,11 @@ describe('GET /metrics behind a bearer token', () => {
       body: file,
     });
     expect(uploaded.status).toBe(201);
-    const refused = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files?kind=attachment`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-msdownload' }, body: 'MZ' });
+    const refused = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files?kind=attachment`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-msdownload' },
+      body: 'MZ',
+    });
     expect(refused.status).toBe(415);
     expect((await post(`${t.baseUrl}/api/conferences/${sessionId}/end`, auth)).status).toBe(200);
     expect((await fetch(`${t.baseUrl}/no/such/${sessionId}`)).status).toBe(404);
@@ -75,7 +79,10 @@ describe('GET /metrics behind a bearer token', () => {
     expect(d('v4h_logins_total', { outcome: 'rate_limited' })).toBe(0);
     expect(d('v4h_http_requests_total', { route: '/api/auth/login', method: 'POST', status: '200' })).toBe(1);
     expect(d('v4h_http_requests_total', { route: '/api/auth/login', method: 'POST', status: '401' })).toBe(1);
-    expect(d('v4h_http_requests_total', { route: '/api/conferences/', method: 'POST', status: '201' }) + d('v4h_http_requests_total', { route: '/api/conferences', method: 'POST', status: '201' })).toBe(1);
+    expect(
+      d('v4h_http_requests_total', { route: '/api/conferences/', method: 'POST', status: '201' }) +
+        d('v4h_http_requests_total', { route: '/api/conferences', method: 'POST', status: '201' }),
+    ).toBe(1);
     expect(d('v4h_http_requests_total', { route: '/api/conferences/:sessionId/start', method: 'POST', status: '200' })).toBe(1);
     expect(d('v4h_http_requests_total', { route: '/api/conferences/:sessionId/files', method: 'POST', status: '201' })).toBe(1);
     expect(d('v4h_http_requests_total', { route: '/api/conferences/:sessionId/files', method: 'POST', status: '415' })).toBe(1);

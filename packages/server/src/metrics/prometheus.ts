@@ -46,7 +46,12 @@ export class PrometheusMetrics implements Metrics {
     this.#http.register(this.registry);
     this.#logins = new Counter({ name: 'v4h_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers });
     for (const outcome of LOGIN_OUTCOMES) this.#logins.inc({ outcome }, 0);
-    this.#uploads = new Counter({ name: 'v4h_uploads_total', help: 'Uploads by outcome (stored, rejected: 4xx, failed: 5xx)', labelNames: ['outcome'], registers });
+    this.#uploads = new Counter({
+      name: 'v4h_uploads_total',
+      help: 'Uploads by outcome (stored, rejected: 4xx, failed: 5xx)',
+      labelNames: ['outcome'],
+      registers,
+    });
     for (const outcome of UPLOAD_OUTCOMES) this.#uploads.inc({ outcome }, 0);
     this.#uploadBytes = new Counter({ name: 'v4h_upload_bytes_total', help: 'Bytes of stored uploads', registers });
     this.#uploadSeconds = new Histogram({
@@ -65,7 +70,12 @@ export class PrometheusMetrics implements Metrics {
       registers,
     });
     this.#ledgerErrors = new Counter({ name: 'v4h_ledger_errors_total', help: 'Failed attempts to anchor a batch (retried with backoff)', registers });
-    this.#backendErrors = new Counter({ name: 'v4h_backend_errors_total', help: 'Unexpected errors (5xx) by the back end they came from', labelNames: ['backend'], registers });
+    this.#backendErrors = new Counter({
+      name: 'v4h_backend_errors_total',
+      help: 'Unexpected errors (5xx) by the back end they came from',
+      labelNames: ['backend'],
+      registers,
+    });
     for (const backend of BACKENDS) this.#backendErrors.inc({ backend }, 0);
     this.#sockets = new Gauge({ name: 'v4h_signaling_sockets', help: 'Open signaling WebSockets of the built-in room', registers });
     this.#scrapeGauges(registers);
@@ -177,7 +187,11 @@ export class PrometheusMetrics implements Metrics {
 
 /** The sealed time of the oldest unbatched manifest or the creation of the oldest batch not anchored, in ms. */
 async function oldestUnanchored(db: Db): Promise<number | undefined> {
-  const unbatched = await db.kysely.selectFrom('manifests').select((eb) => eb.fn.min('sealed_at').as('t')).where('batch_id', 'is', null).executeTakeFirst();
+  const unbatched = await db.kysely
+    .selectFrom('manifests')
+    .select((eb) => eb.fn.min('sealed_at').as('t'))
+    .where('batch_id', 'is', null)
+    .executeTakeFirst();
   const pending = await db.kysely
     .selectFrom('anchor_batches')
     .select((eb) => eb.fn.min('created_at').as('t'))

@@ -27,14 +27,23 @@ afterEach(async () => {
 });
 
 async function api(method: string, url: string, auth: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${t!.baseUrl}${url}`, { method, headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${t!.baseUrl}${url}`, {
+    method,
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, text: await res.text() };
 }
 
 async function cli(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io = { stdin: process.stdin, env: { V4H_DATA_DIR: t!.dataDir, V4H_DATABASE_URL: t!.config.databaseUrl }, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
+  const io = {
+    stdin: process.stdin,
+    env: { V4H_DATA_DIR: t!.dataDir, V4H_DATABASE_URL: t!.config.databaseUrl },
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  };
   const status = await runCli(argv, io as never);
   return { status, stdout, stderr };
 }
@@ -127,7 +136,12 @@ describe.each(['file', 's3'] as Engine[])('erasure (%s storage)', (engine) => {
       expect(filesContaining(t.dataDir, needle)).toEqual([]);
       expect(await databaseText(t)).not.toContain(needle);
       expect(log.join('')).not.toContain(needle);
-      for (const url of [`/api/conferences/${sessionId}`, `/api/conferences/${sessionId}/files`, `/api/conferences/${sessionId}/manifest`, '/api/conferences']) {
+      for (const url of [
+        `/api/conferences/${sessionId}`,
+        `/api/conferences/${sessionId}/files`,
+        `/api/conferences/${sessionId}/manifest`,
+        '/api/conferences',
+      ]) {
         expect((await api('GET', url, owner.auth)).text).not.toContain(needle);
       }
     }
@@ -164,7 +178,10 @@ describe('file deletion and the CLI', () => {
     expect((await cli('erase', '--guest', 'guest-nobody')).status).toBe(1);
     const byGuest = await cli('erase', '--guest', guest.guest_id);
     expect(byGuest.stdout).toContain('1 key(s) destroyed');
-    expect(await t.db.kysely.selectFrom('guests').select(['name', 'avatar_url']).where('guest_id', '=', guest.guest_id).executeTakeFirstOrThrow()).toEqual({ name: null, avatar_url: null });
+    expect(await t.db.kysely.selectFrom('guests').select(['name', 'avatar_url']).where('guest_id', '=', guest.guest_id).executeTakeFirstOrThrow()).toEqual({
+      name: null,
+      avatar_url: null,
+    });
     const byUser = await cli('erase', '--user', owner.username, '--reason', 'retention');
     expect(byUser.stdout).toContain(`erased event appended to conference ${sessionId}`);
     expect(await databaseText(t)).not.toContain(owner.username);

@@ -59,7 +59,12 @@ export class ErasureService {
   }
 
   async erase(target: ErasureTarget, options: ErasureOptions): Promise<ErasureReport> {
-    const plan = 'guestId' in target ? await this.#guest(target.guestId) : 'username' in target ? await this.#user(target.username) : await this.#conference(target.sessionId);
+    const plan =
+      'guestId' in target
+        ? await this.#guest(target.guestId)
+        : 'username' in target
+          ? await this.#user(target.username)
+          : await this.#conference(target.sessionId);
     const filesDeleted: string[] = [];
     if (options.files) {
       for (const ref of plan.files) {
@@ -88,7 +93,13 @@ export class ErasureService {
         }
         for (const [sessionId, subjects] of plan.conferences) {
           const deletedHere = filesDeleted.filter((id) => plan.files.some((f) => f.id === id && f.session_id === sessionId));
-          await appendEvent(trx, { sessionId, type: 'erased', actor: options.actor, at: now, data: { subjects, filesDeleted: deletedHere, reason: options.reason } });
+          await appendEvent(trx, {
+            sessionId,
+            type: 'erased',
+            actor: options.actor,
+            at: now,
+            data: { subjects, filesDeleted: deletedHere, reason: options.reason },
+          });
         }
       });
     } finally {
@@ -117,10 +128,21 @@ export class ErasureService {
       scrub: async (trx, now) => {
         await trx.updateTable('guests').set({ name: null, avatar_url: null, erased_at: now }).where('guest_id', '=', guestId).execute();
         // The room's participant ids of this guest, from its joins (the events name the guest by id).
-        const joins = await trx.selectFrom('conference_events').select('data').where('session_id', '=', guest.session_id).where('actor', '=', subject).where('type', '=', 'joined').execute();
+        const joins = await trx
+          .selectFrom('conference_events')
+          .select('data')
+          .where('session_id', '=', guest.session_id)
+          .where('actor', '=', subject)
+          .where('type', '=', 'joined')
+          .execute();
         const ids = joins.map((j) => (JSON.parse(j.data) as { participantId?: string }).participantId).filter((id): id is string => typeof id === 'string');
         ids.push(guestId);
-        await trx.updateTable('participants').set({ display_name: null }).where('session_id', '=', guest.session_id).where('participant_id', 'in', ids).execute();
+        await trx
+          .updateTable('participants')
+          .set({ display_name: null })
+          .where('session_id', '=', guest.session_id)
+          .where('participant_id', 'in', ids)
+          .execute();
       },
     };
   }
@@ -139,7 +161,11 @@ export class ErasureService {
       files,
       scrub: async (trx) => {
         // The account stays (conferences reference it) but names nobody and can no longer sign in.
-        await trx.updateTable('users').set({ username: `erased-${user.id}`, password_hash: '!', disabled: 1 }).where('id', '=', user.id).execute();
+        await trx
+          .updateTable('users')
+          .set({ username: `erased-${user.id}`, password_hash: '!', disabled: 1 })
+          .where('id', '=', user.id)
+          .execute();
         await trx.deleteFrom('refresh_tokens').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('rate_limits').where('key', '=', `login:user:${user.username}`).execute();
         await trx.updateTable('participants').set({ display_name: null }).where('user_id', '=', user.id).execute();
@@ -162,7 +188,12 @@ export class ErasureService {
         await trx.updateTable('guests').set({ name: null, avatar_url: null, erased_at: now }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('participants').set({ display_name: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('files').set({ name: 'erased' }).where('session_id', '=', sessionId).execute();
-        await trx.updateTable('conferences').set({ personal_data_erased_at: now }).where('session_id', '=', sessionId).where('personal_data_erased_at', 'is', null).execute();
+        await trx
+          .updateTable('conferences')
+          .set({ personal_data_erased_at: now })
+          .where('session_id', '=', sessionId)
+          .where('personal_data_erased_at', 'is', null)
+          .execute();
       },
       erasedBefore: async (trx) => {
         const row = await trx.selectFrom('conferences').select('personal_data_erased_at').where('session_id', '=', sessionId).executeTakeFirst();

@@ -50,7 +50,11 @@ async function sharedStore() {
 }
 
 async function api(t: FilesTestApp, method: string, url: string, auth: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${t.baseUrl}${url}`, { method, headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${t.baseUrl}${url}`, {
+    method,
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -105,7 +109,9 @@ describe('retention', () => {
     const first = await t.app.privacy.retention.runOnce();
     expect(first).toEqual({ filesDeleted: [oldFile.body.fileId], conferencesErased: [], auditRowsDeleted: 0 });
     expect(t.storedObjects().length).toBe(1);
-    expect(await eventsOfType(t, a.sessionId, 'file_deleted')).toEqual([{ actor: 'system', data: { fileId: oldFile.body.fileId, sha256: oldFile.body.sha256, reason: 'retention' } }]);
+    expect(await eventsOfType(t, a.sessionId, 'file_deleted')).toEqual([
+      { actor: 'system', data: { fileId: oldFile.body.fileId, sha256: oldFile.body.sha256, reason: 'retention' } },
+    ]);
     auth = await relogin(t, owner);
     expect((await api(t, 'GET', `/api/conferences/${a.sessionId}/files/${oldFile.body.fileId}`, auth)).status).toBe(404);
     expect((await api(t, 'GET', `/api/conferences/${b.sessionId}/files/${recentFile.body.fileId}`, auth)).status).toBe(200);
@@ -123,7 +129,12 @@ describe('retention', () => {
     expect(erasedGuest.name).toBeNull();
     expect(await t.db.kysely.selectFrom('subject_keys').selectAll().where('subject', '=', `guest:${guest.guest_id}`).executeTakeFirst()).toBeUndefined();
     const erased = await eventsOfType(t, a.sessionId, 'erased');
-    expect(erased).toEqual([{ actor: 'system', data: { subjects: expect.arrayContaining([`guest:${guest.guest_id}`, `file:${oldFile.body.fileId}`]), filesDeleted: [], reason: 'retention' } }]);
+    expect(erased).toEqual([
+      {
+        actor: 'system',
+        data: { subjects: expect.arrayContaining([`guest:${guest.guest_id}`, `file:${oldFile.body.fileId}`]), filesDeleted: [], reason: 'retention' },
+      },
+    ]);
     expect(await t.app.privacy.retention.runOnce()).toEqual({ filesDeleted: [], conferencesErased: [], auditRowsDeleted: 0 });
     expect(await eventsOfType(t, a.sessionId, 'erased')).toHaveLength(1);
 
@@ -162,7 +173,7 @@ describe('retention', () => {
     expect(one.storedObjects()).toEqual([]);
   });
 
-  it('a restart resumes a pass cut short by a crash, once the dead process\'s lease runs out', async () => {
+  it("a restart resumes a pass cut short by a crash, once the dead process's lease runs out", async () => {
     const store = await sharedStore();
     const before = await app(store);
     const owner = await before.userSession();

@@ -108,7 +108,10 @@ export class RetentionJob {
           .execute()
           .catch((err) => this.#deps.log?.error({ err }, 'retention: recording the pass failed'));
         const { filesDeleted, conferencesErased, auditRowsDeleted } = report;
-        this.#deps.log?.info({ filesDeleted: filesDeleted.length, conferencesErased: conferencesErased.length, auditRowsDeleted }, 'retention pass removed data');
+        this.#deps.log?.info(
+          { filesDeleted: filesDeleted.length, conferencesErased: conferencesErased.length, auditRowsDeleted },
+          'retention pass removed data',
+        );
       }
       await releaseLease(db.kysely, LEASE, this.#holder);
     }
@@ -175,7 +178,12 @@ export class RetentionJob {
 /** Runs a pass every `intervalSeconds` (the first one a few seconds after start); stop() waits for a pass in progress. */
 export function startRetentionJob(job: RetentionJob, intervalSeconds: number, log: Log): PeriodicJob {
   if (!job.enabled) return { stop: async () => {} };
-  return startPeriodicJob(() => job.runOnce(), { name: 'retention pass', intervalMs: intervalSeconds * 1000, firstDelayMs: Math.min(intervalSeconds, 10) * 1000, log });
+  return startPeriodicJob(() => job.runOnce(), {
+    name: 'retention pass',
+    intervalMs: intervalSeconds * 1000,
+    firstDelayMs: Math.min(intervalSeconds, 10) * 1000,
+    log,
+  });
 }
 
 declare module 'fastify' {

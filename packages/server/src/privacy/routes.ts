@@ -25,10 +25,11 @@ const ErasureReport = Type.Object({
   prePseudonymous: Type.Array(Type.String()),
 });
 
-export const privacyRoutes: FastifyPluginAsync<{ erasure: ErasureService; authenticate: Authenticate; isAdmin: (user: { username: string }) => boolean }> = async (
-  fastify,
-  { erasure, authenticate, isAdmin },
-) => {
+export const privacyRoutes: FastifyPluginAsync<{
+  erasure: ErasureService;
+  authenticate: Authenticate;
+  isAdmin: (user: { username: string }) => boolean;
+}> = async (fastify, { erasure, authenticate, isAdmin }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/api/admin/erasures', {
     onRequest: authenticate,

@@ -5,7 +5,9 @@ import { createFilesTestApp, createConference, upload, type FilesTestApp } from 
 
 let t: FilesTestApp;
 beforeAll(async () => {
-  t = await createFilesTestApp('file', { env: { V4H_SEAL_DELAY: '0', V4H_JITSI_URL: 'https://meet.example.org', V4H_JITSI_APP_ID: 'clinic', V4H_JITSI_APP_SECRET: 's'.repeat(40) } });
+  t = await createFilesTestApp('file', {
+    env: { V4H_SEAL_DELAY: '0', V4H_JITSI_URL: 'https://meet.example.org', V4H_JITSI_APP_ID: 'clinic', V4H_JITSI_APP_SECRET: 's'.repeat(40) },
+  });
 });
 afterAll(async () => t.close());
 
@@ -16,7 +18,9 @@ it('the bundle behind a verification link names no owner, guest or file', async 
   const owner = await t.userSession(`dr-visible-${randomBytes(3).toString('hex')}`);
   const { sessionId } = await createConference(t, owner);
   expect((await post(`/api/conferences/${sessionId}/start`, owner.auth, { displayName: 'Dra. Visible Name' })).status).toBe(200);
-  expect((await post(`/api/conferences/${sessionId}/guest-url`, owner.auth, { name: 'Guest Visible Name', avatarUrl: 'https://img.example/visible.png' })).status).toBe(200);
+  expect(
+    (await post(`/api/conferences/${sessionId}/guest-url`, owner.auth, { name: 'Guest Visible Name', avatarUrl: 'https://img.example/visible.png' })).status,
+  ).toBe(200);
   expect((await upload(t, sessionId, randomBytes(2000), { auth: owner.auth, name: 'Guest Visible Name exam.webm' })).status).toBe(201);
   expect((await post(`/api/conferences/${sessionId}/end`, owner.auth, {})).status).toBe(200);
   await t.app.records.sealer.runOnce();

@@ -30,7 +30,9 @@ describe('call quality summaries', () => {
     const owner = await t.userSession();
     const other = await t.userSession();
     const admin = await t.userSession(ADMIN);
-    const { sessionId } = await (await fetch(`${t.baseUrl}/api/conferences`, { method: 'POST', headers: { ...owner.auth, 'content-type': 'application/json' }, body: '{}' })).json();
+    const { sessionId } = await (
+      await fetch(`${t.baseUrl}/api/conferences`, { method: 'POST', headers: { ...owner.auth, 'content-type': 'application/json' }, body: '{}' })
+    ).json();
     expect((await get(`/api/conferences/${sessionId}/quality`, owner.auth)).body).toEqual({ sessionId, participants: [] });
 
     const quality = new QualityService({ db: t.db, clock: { now: () => Date.now() } });

@@ -7,10 +7,11 @@ import { SessionIdParam } from '../conferences/schemas.js';
 import { QualityReply } from '@v4h/protocol';
 import type { QualityService } from './service.js';
 
-export const qualityRoutes: FastifyPluginAsync<{ quality: QualityService; authenticate: Authenticate; isAdmin: (user: { username: string }) => boolean }> = async (
-  fastify,
-  { quality, authenticate, isAdmin },
-) => {
+export const qualityRoutes: FastifyPluginAsync<{
+  quality: QualityService;
+  authenticate: Authenticate;
+  isAdmin: (user: { username: string }) => boolean;
+}> = async (fastify, { quality, authenticate, isAdmin }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', authenticate);
   app.get('/api/conferences/:sessionId/quality', {

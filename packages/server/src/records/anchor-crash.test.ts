@@ -20,7 +20,9 @@ let t: TestApp;
 beforeAll(async () => {
   fs.mkdirSync(workDir, { recursive: true });
   const entry = path.join(workDir, `anchor-child-${process.pid}.ts`);
-  fs.writeFileSync(entry, `
+  fs.writeFileSync(
+    entry,
+    `
     import { openDatabase } from ${JSON.stringify(path.join(here, '../db/database.ts'))};
     import { EvmLedger } from ${JSON.stringify(path.join(here, 'evm-ledger.ts'))};
     import { AnchorWorker } from ${JSON.stringify(path.join(here, 'anchor-worker.ts'))};
@@ -32,9 +34,19 @@ beforeAll(async () => {
     const ledger = await EvmLedger.connect({ rpcUrl, privateKey: key, confirmations: 1, replaceAfterMs: 600000, clock, faults });
     await new AnchorWorker({ db: db.kysely, ledger, clock, leaseMs: 1000 }).runOnce();
     process.exit(3);
-  `);
+  `,
+  );
   childScript = path.join(workDir, `anchor-child-${process.pid}.mjs`);
-  await build({ entryPoints: [entry], outfile: childScript, bundle: true, platform: 'node', format: 'esm', packages: 'external', target: 'node20', logLevel: 'silent' });
+  await build({
+    entryPoints: [entry],
+    outfile: childScript,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    target: 'node20',
+    logLevel: 'silent',
+  });
   chain = await startDevChain();
 }, 60_000);
 afterAll(async () => {

@@ -20,14 +20,32 @@ beforeAll(async () => {
 afterAll(async () => chain?.destroy());
 
 beforeEach(async () => {
-  if (!(await chain.url && (await fetch(chain.url, { method: 'POST', body: '{}' }).then(() => true, () => false)))) await chain.start();
-  t = await createTestApp({ manualClock: true, env: { V4H_LEDGER_URL: chain.url, V4H_LEDGER_PRIVATE_KEY: GANACHE_KEY, V4H_SEAL_DELAY: '60', V4H_ACCESS_TOKEN_TTL: '86400' } });
+  if (!(
+    (await chain.url) &&
+    (await fetch(chain.url, { method: 'POST', body: '{}' }).then(
+      () => true,
+      () => false,
+    ))
+  ))
+    await chain.start();
+  t = await createTestApp({
+    manualClock: true,
+    env: { V4H_LEDGER_URL: chain.url, V4H_LEDGER_PRIVATE_KEY: GANACHE_KEY, V4H_SEAL_DELAY: '60', V4H_ACCESS_TOKEN_TTL: '86400' },
+  });
 });
 afterEach(async () => t.close());
 
 /** A worker over its own ledger instance (a "restarted server"), optionally with injected faults. */
 async function worker(faults?: EvmLedgerOptions['faults']) {
-  const ledger = await EvmLedger.connect({ rpcUrl: chain.url, privateKey: GANACHE_KEY, confirmations: 1, replaceAfterMs: 120_000, receiptWaitMs: 500, clock: t.clock!, faults });
+  const ledger = await EvmLedger.connect({
+    rpcUrl: chain.url,
+    privateKey: GANACHE_KEY,
+    confirmations: 1,
+    replaceAfterMs: 120_000,
+    receiptWaitMs: 500,
+    clock: t.clock!,
+    faults,
+  });
   return new AnchorWorker({ db: t.db.kysely, ledger, clock: t.clock! });
 }
 
@@ -39,7 +57,8 @@ async function sealed(count: number, ownerId: string): Promise<string[]> {
   return ids;
 }
 
-const bundleOf = async (id: string, auth: object) => (await getJson(`${t.baseUrl}/api/conferences/${id}/manifest`, auth as Record<string, string>)).body as ManifestBundle;
+const bundleOf = async (id: string, auth: object) =>
+  (await getJson(`${t.baseUrl}/api/conferences/${id}/manifest`, auth as Record<string, string>)).body as ManifestBundle;
 
 describe('records on an EVM chain', () => {
   it('anchors a batch in one transaction carrying the root; the bundle verifies against the node', async () => {
@@ -76,9 +95,18 @@ describe('records on an EVM chain', () => {
     const other = (await t.db.kysely.selectFrom('anchor_batches').select('dlt_id').orderBy('created_at', 'desc').executeTakeFirstOrThrow()).dlt_id!;
     const forged = clone(bundle);
     (forged.manifests[0].anchor as { txHash: string }).txHash = other;
-    expect((await verifyBundle(forged, { rpcUrl: chain.url })).failure).toMatchObject({ name: 'ledger-transaction', detail: expect.stringContaining('does not carry root') });
-    expect((await verifyBundle(bundle, { rpcUrl: chain.url, anchorAddress: '0xFFcf8FDEE72ac11b5c542428B35EEF5769C409f0' })).failure).toMatchObject({ name: 'ledger-transaction' });
-    expect(await verifyBundle(bundle, {})).toMatchObject({ ok: false, failure: null, skipped: [{ name: 'ledger-transaction', detail: expect.stringContaining('not checked: no JSON-RPC URL') }] });
+    expect((await verifyBundle(forged, { rpcUrl: chain.url })).failure).toMatchObject({
+      name: 'ledger-transaction',
+      detail: expect.stringContaining('does not carry root'),
+    });
+    expect((await verifyBundle(bundle, { rpcUrl: chain.url, anchorAddress: '0xFFcf8FDEE72ac11b5c542428B35EEF5769C409f0' })).failure).toMatchObject({
+      name: 'ledger-transaction',
+    });
+    expect(await verifyBundle(bundle, {})).toMatchObject({
+      ok: false,
+      failure: null,
+      skipped: [{ name: 'ledger-transaction', detail: expect.stringContaining('not checked: no JSON-RPC URL') }],
+    });
   });
 
   it('a node stopped during a batch: retried with backoff once it is back, all anchored, one transaction', async () => {
@@ -111,7 +139,11 @@ describe('records on an EVM chain', () => {
     const o = await owner(t);
     const [id] = await sealed(1, o.id);
     const before = await minedNonce(chain.url, GANACHE_ADDRESS);
-    const crashing = await worker({ afterBroadcast: () => { throw new Error('simulated crash after send'); } });
+    const crashing = await worker({
+      afterBroadcast: () => {
+        throw new Error('simulated crash after send');
+      },
+    });
     await crashing.runOnce();
     expect(await minedNonce(chain.url, GANACHE_ADDRESS)).toBe(before + 1);
     t.clock!.advance(1);
@@ -124,7 +156,13 @@ describe('records on an EVM chain', () => {
     const o = await owner(t);
     const [id] = await sealed(1, o.id);
     const before = await minedNonce(chain.url, GANACHE_ADDRESS);
-    await (await worker({ afterRecord: () => { throw new Error('simulated crash before send'); } })).runOnce();
+    await (
+      await worker({
+        afterRecord: () => {
+          throw new Error('simulated crash before send');
+        },
+      })
+    ).runOnce();
     expect(await minedNonce(chain.url, GANACHE_ADDRESS)).toBe(before);
     const recorded = JSON.parse((await t.db.kysely.selectFrom('anchor_batches').select('tx_attempts').executeTakeFirstOrThrow()).tx_attempts!);
     t.clock!.advance(1);

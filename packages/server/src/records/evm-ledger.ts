@@ -159,7 +159,14 @@ export class EvmLedger implements Ledger {
     }
     const gas = await this.#client.estimateGas({ account: this.#account.address, to, data, value: 0n });
     const raw = await this.#account.signTransaction({ type: 'eip1559', chainId, nonce, to, value: 0n, data, gas, maxFeePerGas, maxPriorityFeePerGas });
-    return { hash: keccak256(raw), raw, nonce, maxFeePerGas: String(maxFeePerGas), maxPriorityFeePerGas: String(maxPriorityFeePerGas), signedAt: this.opts.clock.now() };
+    return {
+      hash: keccak256(raw),
+      raw,
+      nonce,
+      maxFeePerGas: String(maxFeePerGas),
+      maxPriorityFeePerGas: String(maxPriorityFeePerGas),
+      signedAt: this.opts.clock.now(),
+    };
   }
 
   async #fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {

@@ -73,7 +73,10 @@ describe('local ledger', () => {
     expect(await t.app.records.anchorer.runOnce()).toMatchObject({ anchored: 1 });
     const key = loadLedgerSigningKey(t.dataDir);
     const entries = await t.db.kysely.selectFrom('ledger_entries').selectAll().orderBy('seq').execute();
-    expect(entries.map((e) => [e.seq, key.verify(e.body, e.signature), stranger.verify(e.body, e.signature)])).toEqual([[1, true, false], [2, true, false]]);
+    expect(entries.map((e) => [e.seq, key.verify(e.body, e.signature), stranger.verify(e.body, e.signature)])).toEqual([
+      [1, true, false],
+      [2, true, false],
+    ]);
   });
 
   it('a failing ledger is retried with growing backoff and nothing sealed is lost', async () => {

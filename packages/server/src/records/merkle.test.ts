@@ -72,10 +72,32 @@ describe('buildMerkleTree', () => {
       const key = `${level}/${index}`;
       return change(key, tiles.get(key)!);
     };
-    expect(proofFromTiles(40, 100, reading((key, nodes) => (key === '5/0' ? undefined : nodes)))).toBeNull();
-    expect(proofFromTiles(40, 100, reading((key, nodes) => (key === '0/1' ? nodes.subarray(0, nodes.length - 1) : nodes)))).toBeNull();
-    expect(proofFromTiles(100, 100, reading((_, nodes) => nodes))).toBeNull();
-    const altered = proofFromTiles(40, 100, reading((key, nodes) => (key === '0/1' ? Buffer.from(nodes).fill(7, 0, 32) : nodes)))!;
+    expect(
+      proofFromTiles(
+        40,
+        100,
+        reading((key, nodes) => (key === '5/0' ? undefined : nodes)),
+      ),
+    ).toBeNull();
+    expect(
+      proofFromTiles(
+        40,
+        100,
+        reading((key, nodes) => (key === '0/1' ? nodes.subarray(0, nodes.length - 1) : nodes)),
+      ),
+    ).toBeNull();
+    expect(
+      proofFromTiles(
+        100,
+        100,
+        reading((_, nodes) => nodes),
+      ),
+    ).toBeNull();
+    const altered = proofFromTiles(
+      40,
+      100,
+      reading((key, nodes) => (key === '0/1' ? Buffer.from(nodes).fill(7, 0, 32) : nodes)),
+    )!;
     expect(altered).not.toEqual(tree.proof(40));
     expect(await rootFromInclusionProof(fromHex(hashes[40]), 40, 100, altered)).not.toBe(tree.root);
   });

@@ -20,14 +20,7 @@ export class Outbox implements AttemptStore {
 
   /** The oldest batch not anchored yet (batches are published in order, one at a time). */
   oldestUnanchored(): Promise<AnchorBatchesTable | undefined> {
-    return this.db
-      .selectFrom('anchor_batches')
-      .selectAll()
-      .where('status', '!=', 'anchored')
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirst();
+    return this.db.selectFrom('anchor_batches').selectAll().where('status', '!=', 'anchored').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
   }
 
   /** Puts up to `limit` sealed, unbatched manifests into a new batch with its tree; undefined when none wait. */
@@ -62,7 +55,11 @@ export class Outbox implements AttemptStore {
       await trx.insertInto('anchor_batches').values(batch).execute();
       // The tree once, as tiles (every member's audit path is read back from them); members get their leaf index.
       const tiles = tree.tiles().map((t) => ({ batch_id: batch.id, level: t.level, tile: t.index, nodes: t.nodes }));
-      for (let start = 0; start < tiles.length; start += TILE_CHUNK) await trx.insertInto('merkle_tiles').values(tiles.slice(start, start + TILE_CHUNK)).execute();
+      for (let start = 0; start < tiles.length; start += TILE_CHUNK)
+        await trx
+          .insertInto('merkle_tiles')
+          .values(tiles.slice(start, start + TILE_CHUNK))
+          .execute();
       if (trx.getExecutor().adapter instanceof SqliteAdapter) {
         // Row by row, prepared once and run on the SQLite handle (as fast per row as one statement for many).
         for (let i = 0; i < members.length; i++) await setLeaf.run(trx, { batchId: batch.id, leafIndex: i, hash: members[i].hash });
@@ -87,7 +84,14 @@ export class Outbox implements AttemptStore {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('anchor_batches')
-        .set({ status: 'anchored', dlt_id: outcome.dltId, anchor: JSON.stringify(outcome.anchor), anchored_at: outcome.anchoredAt, last_error: null, ledger: outcome.anchor.ledger })
+        .set({
+          status: 'anchored',
+          dlt_id: outcome.dltId,
+          anchor: JSON.stringify(outcome.anchor),
+          anchored_at: outcome.anchoredAt,
+          last_error: null,
+          ledger: outcome.anchor.ledger,
+        })
         .where('id', '=', batch.id)
         .execute();
       // Driven by the batch's members (an index seek each), not by a scan of every conference.

@@ -35,7 +35,9 @@ async function conferenceToAnchored(app: TestApp) {
   expect(details).toMatchObject({ state: 'ended', hashType: 'SHA-256', DLTId: expect.any(String), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   const { body: bundle } = await getJson(`${app.baseUrl}/api/conferences/${sessionId}/manifest`, user.auth);
   expect(bundle.hash).toBe(details.hash);
-  expect(bundle.manifests[0].manifest.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['requested', 'started', 'token_issued', 'guest_link_issued', 'ended']));
+  expect(bundle.manifests[0].manifest.events.map((e: { type: string }) => e.type)).toEqual(
+    expect.arrayContaining(['requested', 'started', 'token_issued', 'guest_link_issued', 'ended']),
+  );
   return { details, bundle };
 }
 
@@ -50,7 +52,10 @@ describe('records with the workers running', () => {
 
   it('EVM ledger (ganache): the same flow ends in a transaction that verifies against the node', async () => {
     chain = await startDevChain();
-    t = await createTestApp({ workers: true, env: { V4H_SEAL_DELAY: '0', V4H_ANCHOR_INTERVAL: '1', V4H_LEDGER_URL: chain.url, V4H_LEDGER_PRIVATE_KEY: GANACHE_KEY } });
+    t = await createTestApp({
+      workers: true,
+      env: { V4H_SEAL_DELAY: '0', V4H_ANCHOR_INTERVAL: '1', V4H_LEDGER_URL: chain.url, V4H_LEDGER_PRIVATE_KEY: GANACHE_KEY },
+    });
     const { details, bundle } = await conferenceToAnchored(t);
     expect(details).toMatchObject({ DLTType: 'evm:1337', DLTId: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
     expect((await verifyBundle(bundle, { rpcUrl: chain.url, anchorAddress: GANACHE_ADDRESS })).failure).toBeNull();

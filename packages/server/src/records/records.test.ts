@@ -59,8 +59,16 @@ describe('records on the local ledger', () => {
     const report = await verifyBundle(bundle, { ledgerKey: await ledgerKey() });
     expect(report.failure).toBeNull();
     expect(report.checks.map((c) => c.name)).toEqual([
-      'bundle-format', 'manifest-format', 'event-hash', 'event-chain', 'manifest-link', 'manifest-hash', 'conference-hash',
-      'merkle-proof', 'ledger-entry', 'ledger-signature',
+      'bundle-format',
+      'manifest-format',
+      'event-hash',
+      'event-chain',
+      'manifest-link',
+      'manifest-hash',
+      'conference-hash',
+      'merkle-proof',
+      'ledger-entry',
+      'ledger-signature',
     ]);
     // The served manifest is exactly what was hashed (it is rebuilt from the events: no text is stored).
     expect(sealed.body).toBeNull();
@@ -81,7 +89,10 @@ describe('records on the local ledger', () => {
       return (await verifyBundle(b, { ledgerKey: key })).failure;
     };
 
-    expect(await failure((b) => void (b.manifests[0].manifest.events[3].data.displayName = 'Dr Emile 0'))).toMatchObject({ name: 'event-hash', subject: 'manifest 0 event seq 4' });
+    expect(await failure((b) => void (b.manifests[0].manifest.events[3].data.displayName = 'Dr Emile 0'))).toMatchObject({
+      name: 'event-hash',
+      subject: 'manifest 0 event seq 4',
+    });
     expect(await failure((b) => void (b.manifests[0].manifest.events[2].at = '2026-01-01T08:59:10.001Z'))).toMatchObject({ name: 'event-hash' });
     expect(await failure((b) => void b.manifests[0].manifest.events.splice(4, 1))).toMatchObject({ name: 'event-chain' });
     expect(await failure((b) => void b.manifests[0].manifest.events.pop())).toMatchObject({ name: 'event-chain' });
@@ -89,30 +100,51 @@ describe('records on the local ledger', () => {
     expect(await failure((b) => void (b.manifests[0].manifest.sealedAt = '2020-01-01T00:00:00.000Z'))).toMatchObject({ name: 'manifest-hash' });
     expect(await failure((b) => void (b.hash = '0'.repeat(64)))).toMatchObject({ name: 'conference-hash' });
     expect(original.manifests[0].proof!.path.length).toBeGreaterThanOrEqual(2);
-    expect(await failure((b) => { const p = b.manifests[0].proof!.path; [p[0], p[1]] = [p[1], p[0]]; })).toMatchObject({ name: 'merkle-proof' });
+    expect(
+      await failure((b) => {
+        const p = b.manifests[0].proof!.path;
+        [p[0], p[1]] = [p[1], p[0]];
+      }),
+    ).toMatchObject({ name: 'merkle-proof' });
     expect(await failure((b) => void (b.manifests[0].proof!.root = 'ab'.repeat(32)))).toMatchObject({ name: 'merkle-proof' });
     // A root that the path does lead to but the ledger never recorded.
-    expect(await failure((b) => {
-      const a = b.manifests[0].anchor as { entry: { root: string } };
-      a.entry.root = 'cd'.repeat(32);
-    })).toMatchObject({ name: 'ledger-entry' });
+    expect(
+      await failure((b) => {
+        const a = b.manifests[0].anchor as { entry: { root: string } };
+        a.entry.root = 'cd'.repeat(32);
+      }),
+    ).toMatchObject({ name: 'ledger-entry' });
     // A forged entry for a forged batch: consistent hashes, signed with another key.
     const forger = signingKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-    expect(await failure((b) => {
-      const a = b.manifests[0].anchor as { entry: object; signature: string };
-      a.signature = forger.sign(canonicalize(a.entry));
-    })).toMatchObject({ name: 'ledger-signature' });
+    expect(
+      await failure((b) => {
+        const a = b.manifests[0].anchor as { entry: object; signature: string };
+        a.signature = forger.sign(canonicalize(a.entry));
+      }),
+    ).toMatchObject({ name: 'ledger-signature' });
     // Without a key the signature is not checked: neither ok nor a failure (issue 16 item 8: it read as a forgery).
     const unkeyed = await verifyBundle(original, {});
-    expect(unkeyed).toMatchObject({ ok: false, failure: null, skipped: [{ name: 'ledger-signature', skipped: true, detail: expect.stringContaining('not checked: no ledger key') }] });
+    expect(unkeyed).toMatchObject({
+      ok: false,
+      failure: null,
+      skipped: [{ name: 'ledger-signature', skipped: true, detail: expect.stringContaining('not checked: no ledger key') }],
+    });
   });
 
   it('a late item becomes an addendum linking the previous manifest, sealed and anchored the same way', async () => {
     const o = await owner(t);
     const sessionId = await endedConference(t.db.kysely, o.id, t.clock!.now());
-    const { sealed: [first] } = await sealAndAnchor();
+    const {
+      sealed: [first],
+    } = await sealAndAnchor();
     t.clock!.advance(3600);
-    await appendEvent(t.db.kysely, { sessionId, type: 'file_stored', actor: 'recorder', at: t.clock!.now(), data: { kind: 'recording', name: 'call.mp4', size: 1234, contentType: 'video/mp4', sha256: 'ef'.repeat(32), uploader: 'recorder' } });
+    await appendEvent(t.db.kysely, {
+      sessionId,
+      type: 'file_stored',
+      actor: 'recorder',
+      at: t.clock!.now(),
+      data: { kind: 'recording', name: 'call.mp4', size: 1234, contentType: 'video/mp4', sha256: 'ef'.repeat(32), uploader: 'recorder' },
+    });
     t.clock!.advance(10);
     expect(await t.app.records.sealer.runOnce()).toHaveLength(0); // within the delay of the late event
     t.clock!.advance(300);
@@ -138,7 +170,10 @@ describe('records on the local ledger', () => {
     for (let i = 0; i < 40; i++) many.push(await endedConference(t.db.kysely, o.id, t.clock!.now()));
     await sealAndAnchor();
     const batches = await t.db.kysely.selectFrom('anchor_batches').select(['size', 'status']).orderBy('created_at').execute();
-    expect(batches).toEqual([{ size: 1, status: 'anchored' }, { size: 40, status: 'anchored' }]);
+    expect(batches).toEqual([
+      { size: 1, status: 'anchored' },
+      { size: 40, status: 'anchored' },
+    ]);
     const key = await ledgerKey();
     for (const id of [single, ...many]) {
       const { body } = await getJson(`${t.baseUrl}/api/conferences/${id}/manifest`, o.auth);
@@ -165,7 +200,11 @@ describe('records on the local ledger', () => {
     const sessionId = await endedConference(t.db.kysely, o.id, t.clock!.now());
     await sealAndAnchor();
     const post = (id: string, auth: object, body: object = {}) =>
-      fetch(`${t.baseUrl}/api/conferences/${id}/verification-links`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${t.baseUrl}/api/conferences/${id}/verification-links`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
     const res = await post(sessionId, o.auth, { expiresIn: 3600 });
     expect(res.status).toBe(201);
@@ -193,7 +232,12 @@ describe('records on the local ledger', () => {
   it('the routes are in the OpenAPI document', async () => {
     const { status, body } = await getJson(`${t.baseUrl}/openapi.json`);
     expect(status).toBe(200);
-    for (const route of ['/api/conferences/{sessionId}/manifest', '/api/conferences/{sessionId}/verification-links', '/api/verify/{token}', '/.well-known/v4h-ledger.json']) {
+    for (const route of [
+      '/api/conferences/{sessionId}/manifest',
+      '/api/conferences/{sessionId}/verification-links',
+      '/api/verify/{token}',
+      '/.well-known/v4h-ledger.json',
+    ]) {
       expect(Object.keys(body.paths)).toContain(route);
     }
   });

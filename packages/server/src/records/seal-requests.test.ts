@@ -13,7 +13,8 @@ describe('seal requests', () => {
   afterEach(async () => t.close());
 
   const requests = () => t.db.kysely.selectFrom('seal_requests').select(['session_id', 'seq', 'at']).orderBy('session_id').orderBy('seq').execute();
-  const post = async (url: string, headers: Record<string, string>) => (await fetch(`${t.baseUrl}${url}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' })).status;
+  const post = async (url: string, headers: Record<string, string>) =>
+    (await fetch(`${t.baseUrl}${url}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' })).status;
 
   it('only an ended conference asks to be sealed; its manifest answers the request; a late event asks again', async () => {
     const owner = await t.userSession();
@@ -23,7 +24,12 @@ describe('seal requests', () => {
     expect(await requests()).toEqual([]);
 
     expect(await post(`/api/conferences/${sessionId}/end`, owner.auth)).toBe(200);
-    const ended = await t.db.kysely.selectFrom('conference_events').select(['seq', 'at']).where('session_id', '=', sessionId).where('type', '=', 'ended').executeTakeFirstOrThrow();
+    const ended = await t.db.kysely
+      .selectFrom('conference_events')
+      .select(['seq', 'at'])
+      .where('session_id', '=', sessionId)
+      .where('type', '=', 'ended')
+      .executeTakeFirstOrThrow();
     expect(await requests()).toEqual([{ session_id: sessionId, ...ended }]);
 
     t.clock!.advance(299);
@@ -40,7 +46,9 @@ describe('seal requests', () => {
     });
     expect(await requests()).toEqual([{ session_id: sessionId, seq: late.seq, at: late.at }]);
     t.clock!.advance(301);
-    expect(await t.app.records.sealer.runOnce()).toMatchObject([{ session_id: sessionId, part: 1, from_seq: late.seq, to_seq: late.seq, prev_hash: sealed.hash }]);
+    expect(await t.app.records.sealer.runOnce()).toMatchObject([
+      { session_id: sessionId, part: 1, from_seq: late.seq, to_seq: late.seq, prev_hash: sealed.hash },
+    ]);
     expect(await requests()).toEqual([]);
     expect(await t.app.records.sealer.runOnce()).toEqual([]);
   });
@@ -52,13 +60,59 @@ describe('migration 010', () => {
     const { db } = database;
     try {
       await db.kysely.insertInto('users').values({ id: 'u', username: 'u', password_hash: 'x', disabled: 0, created_at: 0 }).execute();
-      const conference = (id: string, state: 'started' | 'ended') => ({ session_id: id, owner_id: 'u', room_name: `r-${id}`, state, created_at: 0, started_at: 0, ended_at: state === 'ended' ? 10 : null, end_reason: null, last_activity_at: 10, hash: null, hash_type: null, dlt_id: null, dlt_type: null }) as never; // the schema before migration 011
-      const events = (id: string, count: number) => Array.from({ length: count }, (_, i) => ({ session_id: id, seq: i + 1, type: 'x', actor: 'system', at: 100 * (i + 1), data: '{}', prev_hash: '0'.repeat(64), hash: `${id}${i}`.padEnd(64, '0') }));
-      const manifest = (id: string, toSeq: number) => ({ session_id: id, part: 0, hash: id.padEnd(64, 'f'), prev_hash: null, from_seq: 1, to_seq: toSeq, body: null, sealed_at: 1000, batch_id: null, leaf_index: null, proof: null });
+      const conference = (id: string, state: 'started' | 'ended') =>
+        ({
+          session_id: id,
+          owner_id: 'u',
+          room_name: `r-${id}`,
+          state,
+          created_at: 0,
+          started_at: 0,
+          ended_at: state === 'ended' ? 10 : null,
+          end_reason: null,
+          last_activity_at: 10,
+          hash: null,
+          hash_type: null,
+          dlt_id: null,
+          dlt_type: null,
+        }) as never; // the schema before migration 011
+      const events = (id: string, count: number) =>
+        Array.from({ length: count }, (_, i) => ({
+          session_id: id,
+          seq: i + 1,
+          type: 'x',
+          actor: 'system',
+          at: 100 * (i + 1),
+          data: '{}',
+          prev_hash: '0'.repeat(64),
+          hash: `${id}${i}`.padEnd(64, '0'),
+        }));
+      const manifest = (id: string, toSeq: number) => ({
+        session_id: id,
+        part: 0,
+        hash: id.padEnd(64, 'f'),
+        prev_hash: null,
+        from_seq: 1,
+        to_seq: toSeq,
+        body: null,
+        sealed_at: 1000,
+        batch_id: null,
+        leaf_index: null,
+        proof: null,
+      });
       // unsealed: ended, never sealed; sealed: ended and sealed to its last event; late: sealed, then one more event; live: not ended.
-      await db.kysely.insertInto('conferences').values([conference('unsealed', 'ended'), conference('sealed', 'ended'), conference('late', 'ended'), conference('live', 'started')]).execute();
-      await db.kysely.insertInto('conference_events').values([...events('unsealed', 3), ...events('sealed', 3), ...events('late', 4), ...events('live', 2)]).execute();
-      await db.kysely.insertInto('manifests').values([manifest('sealed', 3), manifest('late', 3)]).execute();
+      await db.kysely
+        .insertInto('conferences')
+        .values([conference('unsealed', 'ended'), conference('sealed', 'ended'), conference('late', 'ended'), conference('live', 'started')])
+        .execute();
+      await db.kysely
+        .insertInto('conference_events')
+        .values([...events('unsealed', 3), ...events('sealed', 3), ...events('late', 4), ...events('live', 2)])
+        .execute();
+      await db.kysely
+        .insertInto('manifests')
+        .values([manifest('sealed', 3), manifest('late', 3)])
+        .execute();
 
       await migrateToLatest(db);
       const filed = await db.kysely.selectFrom('seal_requests').selectAll().orderBy('session_id').execute();

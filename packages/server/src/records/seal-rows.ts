@@ -56,7 +56,10 @@ export function eventsFromSqliteRows(rows: readonly { session_id: string; events
   const bySession = new Map<string, StoredEventFields[]>();
   for (const row of rows) {
     const tuples = JSON.parse(row.events) as EventTuple[];
-    bySession.set(row.session_id, tuples.map(([seq, type, actor, at, data, prev_hash, hash]) => ({ seq, type, actor, at, data, prev_hash, hash })));
+    bySession.set(
+      row.session_id,
+      tuples.map(([seq, type, actor, at, data, prev_hash, hash]) => ({ seq, type, actor, at, data, prev_hash, hash })),
+    );
   }
   return bySession;
 }
@@ -79,8 +82,17 @@ export function sealedManifests(
     const input = { sessionId, part: prev ? prev.part + 1 : 0, prev: prev?.hash ?? null, sealedAt, events: run };
     // The text is not stored: it is rebuilt from the (append-only) events it seals, and its hash is what is anchored.
     sealed.push({
-      session_id: sessionId, part: input.part, hash: sha256Hex(manifestText(input)), prev_hash: input.prev, from_seq: run[0].seq,
-      to_seq: run[run.length - 1].seq, body: null, sealed_at: sealedAt, batch_id: null, leaf_index: null, proof: null,
+      session_id: sessionId,
+      part: input.part,
+      hash: sha256Hex(manifestText(input)),
+      prev_hash: input.prev,
+      from_seq: run[0].seq,
+      to_seq: run[run.length - 1].seq,
+      body: null,
+      sealed_at: sealedAt,
+      batch_id: null,
+      leaf_index: null,
+      proof: null,
     });
   }
   return sealed;
@@ -108,8 +120,17 @@ export function sealedFromEventTexts(
     }
     const header = { sessionId: row.session_id, part: prev ? prev.part + 1 : 0, prev: prev?.hash ?? null, sealedAt, fromSeq, toSeq: row.to_seq };
     sealed.push({
-      session_id: row.session_id, part: header.part, hash: sha256Hex(manifestAroundEvents(header, row.texts)), prev_hash: header.prev,
-      from_seq: fromSeq, to_seq: row.to_seq, body: null, sealed_at: sealedAt, batch_id: null, leaf_index: null, proof: null,
+      session_id: row.session_id,
+      part: header.part,
+      hash: sha256Hex(manifestAroundEvents(header, row.texts)),
+      prev_hash: header.prev,
+      from_seq: fromSeq,
+      to_seq: row.to_seq,
+      body: null,
+      sealed_at: sealedAt,
+      batch_id: null,
+      leaf_index: null,
+      proof: null,
     });
   }
   return { sealed, rowByRow };

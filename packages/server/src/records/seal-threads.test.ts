@@ -16,7 +16,12 @@ import { sha256Hex } from '../lib/ids.js';
 const threadScript = new URL('../../dist/records/seal-worker-thread.js', import.meta.url);
 const CONFERENCES = 1000; // the smallest run that the sealer hands to threads
 const ENDED_AT = Date.UTC(2026, 10, 28, 9);
-const clock = { ms: ENDED_AT, now() { return this.ms; } };
+const clock = {
+  ms: ENDED_AT,
+  now() {
+    return this.ms;
+  },
+};
 
 async function open(file: string): Promise<Db> {
   const db = await openDatabase(`sqlite:${file}`);
@@ -25,7 +30,12 @@ async function open(file: string): Promise<Db> {
 }
 
 const sealedRows = (db: Db) =>
-  db.kysely.selectFrom('manifests').select(['session_id', 'part', 'hash', 'prev_hash', 'from_seq', 'to_seq', 'sealed_at', 'body']).orderBy('session_id').orderBy('part').execute();
+  db.kysely
+    .selectFrom('manifests')
+    .select(['session_id', 'part', 'hash', 'prev_hash', 'from_seq', 'to_seq', 'sealed_at', 'body'])
+    .orderBy('session_id')
+    .orderBy('part')
+    .execute();
 const conferenceHashes = (db: Db) => db.kysely.selectFrom('conferences').select(['session_id', 'hash', 'hash_type']).orderBy('session_id').execute();
 
 describe('seal runs in worker threads (SQLite)', () => {
@@ -45,7 +55,13 @@ describe('seal runs in worker threads (SQLite)', () => {
     addenda = (await new Sealer({ db: db.kysely, clock, sealDelay: 300 }).runOnce()).map((m) => m.session_id);
     expect(addenda).toHaveLength(5);
     for (const sessionId of addenda) {
-      const seq = await appendEvent(db.kysely, { sessionId, type: 'file_stored', actor: 'recorder', at: ENDED_AT + 1, data: { name: 'late.mp4', size: 1, sha256: 'a'.repeat(64) } });
+      const seq = await appendEvent(db.kysely, {
+        sessionId,
+        type: 'file_stored',
+        actor: 'recorder',
+        at: ENDED_AT + 1,
+        data: { name: 'late.mp4', size: 1, sha256: 'a'.repeat(64) },
+      });
       expect(seq).toBeTruthy();
     }
     for (let i = 5; i < CONFERENCES; i++) await endedConference(db.kysely, 'owner', ENDED_AT - (i % 7) * 1000, i % 3);
@@ -81,8 +97,14 @@ describe('seal runs in worker threads (SQLite)', () => {
       }
       // Each stored hash is the SHA-256 of the manifest rebuilt from its events (what verification recomputes).
       for (const m of rows.slice(0, 50).concat(parts)) {
-        const events = await threaded.kysely.selectFrom('conference_events').selectAll().where('session_id', '=', m.session_id)
-          .where('seq', '>=', m.from_seq).where('seq', '<=', m.to_seq).orderBy('seq').execute();
+        const events = await threaded.kysely
+          .selectFrom('conference_events')
+          .selectAll()
+          .where('session_id', '=', m.session_id)
+          .where('seq', '>=', m.from_seq)
+          .where('seq', '<=', m.to_seq)
+          .orderBy('seq')
+          .execute();
         expect(sha256Hex(storedManifestText(m, events))).toBe(m.hash);
       }
       const latest = await threaded.kysely.selectFrom('conferences').select(['session_id', 'hash']).where('session_id', 'in', addenda).execute();

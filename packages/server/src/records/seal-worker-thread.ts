@@ -3,8 +3,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import {
-  eventsFromSqliteRows, sealedFromEventTexts, sealedManifests, SQLITE_EVENT_TEXTS_SQL, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL,
-  type EventTextsRow, type LatestManifest,
+  eventsFromSqliteRows,
+  sealedFromEventTexts,
+  sealedManifests,
+  SQLITE_EVENT_TEXTS_SQL,
+  SQLITE_EVENTS_SQL,
+  SQLITE_MANIFESTS_SQL,
+  type EventTextsRow,
+  type LatestManifest,
 } from './seal-rows.js';
 import type { SealReply, SealRequest } from './seal-threads.js';
 

@@ -9,8 +9,14 @@ import { acquireLease, releaseLease } from '../db/lease.js';
 import { newId } from '../lib/ids.js';
 import { prepareQuery } from '../db/prepared.js';
 import {
-  eventsFromSqliteRows, sealedFromEventTexts, sealedManifests, SQLITE_EVENT_TEXTS_SQL, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL,
-  type EventTextsRow, type LatestManifest,
+  eventsFromSqliteRows,
+  sealedFromEventTexts,
+  sealedManifests,
+  SQLITE_EVENT_TEXTS_SQL,
+  SQLITE_EVENTS_SQL,
+  SQLITE_MANIFESTS_SQL,
+  type EventTextsRow,
+  type LatestManifest,
 } from './seal-rows.js';
 import { defaultSealThreadScript, SealThreads } from './seal-threads.js';
 
@@ -119,8 +125,17 @@ export class Sealer {
 
 const insertManifest = prepareQuery((db, p: ManifestsTable) =>
   db.insertInto('manifests').values({
-    session_id: p.session_id, part: p.part, hash: p.hash, prev_hash: p.prev_hash, from_seq: p.from_seq, to_seq: p.to_seq,
-    body: p.body, sealed_at: p.sealed_at, batch_id: p.batch_id, leaf_index: p.leaf_index, proof: p.proof,
+    session_id: p.session_id,
+    part: p.part,
+    hash: p.hash,
+    prev_hash: p.prev_hash,
+    from_seq: p.from_seq,
+    to_seq: p.to_seq,
+    body: p.body,
+    sealed_at: p.sealed_at,
+    batch_id: p.batch_id,
+    leaf_index: p.leaf_index,
+    proof: p.proof,
   }),
 );
 const deleteSealRequests = prepareQuery((db, p: { sessionId: string; toSeq: number }) =>

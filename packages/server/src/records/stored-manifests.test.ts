@@ -41,7 +41,12 @@ describe('manifests stored without their text', () => {
 
   it('an event changed in the database after sealing makes the served record fail verification', async () => {
     const c = await anchoredConference();
-    await t.db.kysely.updateTable('conference_events').set({ data: '{"participantId":"mallory"}' }).where('session_id', '=', c.sessionId).where('seq', '=', 4).execute();
+    await t.db.kysely
+      .updateTable('conference_events')
+      .set({ data: '{"participantId":"mallory"}' })
+      .where('session_id', '=', c.sessionId)
+      .where('seq', '=', 4)
+      .execute();
     expect((await c.verify()).failure).toMatchObject({ name: 'event-hash' });
   });
 
@@ -70,7 +75,11 @@ describe('Merkle trees stored as tiles', () => {
     const conferences = await anchoredConferences(40);
     expect(await t.db.kysely.selectFrom('manifests').select('proof').where('proof', 'is not', null).execute()).toEqual([]);
     const tiles = await t.db.kysely.selectFrom('merkle_tiles').select(['level', 'tile']).orderBy('level').orderBy('tile').execute();
-    expect(tiles).toEqual([{ level: 0, tile: 0 }, { level: 0, tile: 1 }, { level: 5, tile: 0 }]);
+    expect(tiles).toEqual([
+      { level: 0, tile: 0 },
+      { level: 0, tile: 1 },
+      { level: 5, tile: 0 },
+    ]);
     for (const c of conferences) {
       expect((await c.bundle()).manifests[0].proof).toMatchObject({ treeSize: 40, path: expect.any(Array) });
       expect((await c.verify()).failure).toBeNull();
@@ -81,7 +90,11 @@ describe('Merkle trees stored as tiles', () => {
     const [c, other] = await anchoredConferences(2);
     const { proof } = (await c.bundle()).manifests[0];
     expect(proof!.path).toHaveLength(1);
-    await t.db.kysely.updateTable('manifests').set({ proof: JSON.stringify(proof!.path) }).where('session_id', '=', c.sessionId).execute();
+    await t.db.kysely
+      .updateTable('manifests')
+      .set({ proof: JSON.stringify(proof!.path) })
+      .where('session_id', '=', c.sessionId)
+      .execute();
     await t.db.kysely.deleteFrom('merkle_tiles').execute();
     expect((await c.bundle()).manifests[0].proof).toEqual(proof);
     expect((await c.verify()).failure).toBeNull();
@@ -97,18 +110,70 @@ describe('migration 008', () => {
     const { db } = database;
     try {
       await db.kysely.insertInto('users').values({ id: 'u', username: 'u', password_hash: 'x', disabled: 0, created_at: 0 }).execute();
-      await db.kysely.insertInto('conferences').values({ session_id: 's', owner_id: 'u', room_name: 'r', state: 'ended', created_at: 0, started_at: 0, ended_at: 1, end_reason: 'owner', last_activity_at: 1, hash: null, hash_type: null, dlt_id: null, dlt_type: null } as never).execute(); // the schema before migration 011
-      const legacy = { session_id: 's', part: 0, hash: 'ab'.repeat(32), prev_hash: null, from_seq: 1, to_seq: 2, body: '{"v":1}', sealed_at: 5, batch_id: 'b', leaf_index: 3, proof: '["cd"]' };
+      await db.kysely
+        .insertInto('conferences')
+        .values({
+          session_id: 's',
+          owner_id: 'u',
+          room_name: 'r',
+          state: 'ended',
+          created_at: 0,
+          started_at: 0,
+          ended_at: 1,
+          end_reason: 'owner',
+          last_activity_at: 1,
+          hash: null,
+          hash_type: null,
+          dlt_id: null,
+          dlt_type: null,
+        } as never)
+        .execute(); // the schema before migration 011
+      const legacy = {
+        session_id: 's',
+        part: 0,
+        hash: 'ab'.repeat(32),
+        prev_hash: null,
+        from_seq: 1,
+        to_seq: 2,
+        body: '{"v":1}',
+        sealed_at: 5,
+        batch_id: 'b',
+        leaf_index: 3,
+        proof: '["cd"]',
+      };
       await db.kysely.insertInto('manifests').values(legacy).execute();
-      await expect(db.kysely.insertInto('manifests').values({ ...legacy, part: 1, hash: 'ef'.repeat(32), body: null }).execute()).rejects.toThrow();
+      await expect(
+        db.kysely
+          .insertInto('manifests')
+          .values({ ...legacy, part: 1, hash: 'ef'.repeat(32), body: null })
+          .execute(),
+      ).rejects.toThrow();
 
       await migrateToLatest(db);
       expect(await db.kysely.selectFrom('manifests').selectAll().execute()).toEqual([legacy]);
-      await db.kysely.insertInto('manifests').values({ ...legacy, part: 1, hash: 'ef'.repeat(32), body: null }).execute();
+      await db.kysely
+        .insertInto('manifests')
+        .values({ ...legacy, part: 1, hash: 'ef'.repeat(32), body: null })
+        .execute();
       // The constraints and the index came along.
-      await expect(db.kysely.insertInto('manifests').values({ ...legacy, part: 2 }).execute()).rejects.toThrow(); // hash unique
-      await expect(db.kysely.insertInto('manifests').values({ ...legacy, hash: '12'.repeat(32) }).execute()).rejects.toThrow(); // (session_id, part)
-      await expect(db.kysely.insertInto('manifests').values({ ...legacy, session_id: 'nope', hash: '34'.repeat(32) }).execute()).rejects.toThrow(); // conference
+      await expect(
+        db.kysely
+          .insertInto('manifests')
+          .values({ ...legacy, part: 2 })
+          .execute(),
+      ).rejects.toThrow(); // hash unique
+      await expect(
+        db.kysely
+          .insertInto('manifests')
+          .values({ ...legacy, hash: '12'.repeat(32) })
+          .execute(),
+      ).rejects.toThrow(); // (session_id, part)
+      await expect(
+        db.kysely
+          .insertInto('manifests')
+          .values({ ...legacy, session_id: 'nope', hash: '34'.repeat(32) })
+          .execute(),
+      ).rejects.toThrow(); // conference
       if (db.dialect === 'sqlite') {
         const plan = await sql<{ detail: string }>`explain query plan select hash from manifests where batch_id is null order by sealed_at`.execute(db.kysely);
         expect(plan.rows.map((r) => r.detail).join(' ')).toContain('manifests_batch');

@@ -16,14 +16,52 @@ const ROOT = 'f4f7db6adf34bd1824b9a355ebcb37027e5ef85a81739c23cb703db109d91dd8';
 
 describe('docs/manifest.md test vectors', () => {
   it('event and manifest hashes', async () => {
-    const e1 = { v: 1, sessionId: 'example-session', seq: 1, type: 'requested', actor: 'user:alice', at: '2026-01-01T09:00:00.000Z', data: {}, prev: GENESIS_HASH, hash: H1 };
-    const e2 = { v: 1, sessionId: 'example-session', seq: 2, type: 'ended', actor: 'system', at: '2026-01-01T09:30:00.000Z', data: { reason: 'owner' }, prev: H1, hash: H2 };
+    const e1 = {
+      v: 1,
+      sessionId: 'example-session',
+      seq: 1,
+      type: 'requested',
+      actor: 'user:alice',
+      at: '2026-01-01T09:00:00.000Z',
+      data: {},
+      prev: GENESIS_HASH,
+      hash: H1,
+    };
+    const e2 = {
+      v: 1,
+      sessionId: 'example-session',
+      seq: 2,
+      type: 'ended',
+      actor: 'system',
+      at: '2026-01-01T09:30:00.000Z',
+      data: { reason: 'owner' },
+      prev: H1,
+      hash: H2,
+    };
     expect(await computeEventHash(e1 as ManifestEvent)).toBe(H1);
     expect(await computeEventHash(e2 as ManifestEvent)).toBe(H2);
     // The server's event log computes the same hash from its stored row.
-    const row = { session_id: 'example-session', seq: 2, type: 'ended', actor: 'system', at: Date.UTC(2026, 0, 1, 9, 30), data: '{"reason":"owner"}', prev_hash: H1 };
+    const row = {
+      session_id: 'example-session',
+      seq: 2,
+      type: 'ended',
+      actor: 'system',
+      at: Date.UTC(2026, 0, 1, 9, 30),
+      data: '{"reason":"owner"}',
+      prev_hash: H1,
+    };
     expect(eventHash(canonicalEvent(row))).toBe(H2);
-    const manifest = { v: 1, kind: 'v4h-manifest', sessionId: 'example-session', part: 0, prev: null, fromSeq: 1, toSeq: 2, sealedAt: '2026-01-01T09:35:00.000Z', events: [e1, e2] };
+    const manifest = {
+      v: 1,
+      kind: 'v4h-manifest',
+      sessionId: 'example-session',
+      part: 0,
+      prev: null,
+      fromSeq: 1,
+      toSeq: 2,
+      sealedAt: '2026-01-01T09:35:00.000Z',
+      events: [e1, e2],
+    };
     expect(await jcsHash(manifest)).toBe(MH);
     // The sealer's text writer gives the same manifest hash from the stored rows.
     const rows = [

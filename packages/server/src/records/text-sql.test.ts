@@ -13,7 +13,16 @@ import { canonicalEvent, eventHash, GENESIS_HASH } from '../db/event-log.js';
 import { canonicalize } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
 import { testDialect } from '../test-support/test-app.js';
-import { eventsFromSqliteRows, sealedFromEventTexts, sealedManifests, SQLITE_EVENT_TEXTS_SQL, SQLITE_EVENTS_SQL, SQLITE_MANIFESTS_SQL, type EventTextsRow, type LatestManifest } from './seal-rows.js';
+import {
+  eventsFromSqliteRows,
+  sealedFromEventTexts,
+  sealedManifests,
+  SQLITE_EVENT_TEXTS_SQL,
+  SQLITE_EVENTS_SQL,
+  SQLITE_MANIFESTS_SQL,
+  type EventTextsRow,
+  type LatestManifest,
+} from './seal-rows.js';
 import { manifestAroundEvents, manifestText } from './text.js';
 
 // Any code point (controls, quotes, backslashes, U+2028, astral) as valid UTF-16, as in format.test.ts.
@@ -21,7 +30,11 @@ const anyText = fc.string({ unit: 'binary' });
 const anyData = fc.dictionary(anyText, fc.oneof(anyText, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null)), { maxKeys: 4 });
 const LAST_MS_OF_9999 = 253_402_300_799_999;
 // Times SQLite writes (1970 to 9999, around second and day boundaries too) and times it leaves to JavaScript.
-const writableTime = fc.oneof(fc.integer({ min: 0, max: LAST_MS_OF_9999 }), fc.constantFrom(0, 999, 1000, 59_999, 86_399_999, LAST_MS_OF_9999), fc.integer({ min: -3, max: 3 }).map((d) => 1_767_225_600_000 + d));
+const writableTime = fc.oneof(
+  fc.integer({ min: 0, max: LAST_MS_OF_9999 }),
+  fc.constantFrom(0, 999, 1000, 59_999, 86_399_999, LAST_MS_OF_9999),
+  fc.integer({ min: -3, max: 3 }).map((d) => 1_767_225_600_000 + d),
+);
 const otherTime = fc.oneof(fc.integer({ min: -8.64e15, max: -1 }), fc.integer({ min: LAST_MS_OF_9999 + 1, max: 8.64e15 }));
 
 describe.runIf(testDialect() === 'sqlite')('manifest text written by SQLite', () => {
@@ -45,7 +58,9 @@ describe.runIf(testDialect() === 'sqlite')('manifest text written by SQLite', ()
 
   /** Stores a conference with these events (seq from 1, hash-chained) and returns the rows as read back. */
   function store(sessionId: string, specs: { type: string; actor: string; at: number; data: object }[], skipSeq?: number): ConferenceEventsTable[] {
-    sqlite.prepare(`insert into conferences (session_id, owner_id, room_name, state, created_at, last_activity_at) values (?, 'owner', ?, 'ended', 0, 0)`).run(sessionId, `room-${++serial}`);
+    sqlite
+      .prepare(`insert into conferences (session_id, owner_id, room_name, state, created_at, last_activity_at) values (?, 'owner', ?, 'ended', 0, 0)`)
+      .run(sessionId, `room-${++serial}`);
     let prevHash = GENESIS_HASH;
     const insert = sqlite.prepare('insert into conference_events (session_id, seq, type, actor, at, data, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?)');
     specs.forEach((spec, i) => {
@@ -100,7 +115,9 @@ describe.runIf(testDialect() === 'sqlite')('manifest text written by SQLite', ()
     store(gap, specs(1_767_225_630_000), 2); // seq 2 still in flight: only seq 1 is sealed
     store(addendum, specs(1_767_225_630_000));
     // The addendum's conference was sealed up to seq 1: its next manifest is part 1 from seq 2, linking that hash.
-    sqlite.prepare(`insert into manifests (session_id, part, hash, prev_hash, from_seq, to_seq, sealed_at) values (?, 0, ?, null, 1, 1, 5)`).run(addendum, 'ab'.repeat(32));
+    sqlite
+      .prepare(`insert into manifests (session_id, part, hash, prev_hash, from_seq, to_seq, sealed_at) values (?, 0, ?, null, 1, 1, 5)`)
+      .run(addendum, 'ab'.repeat(32));
 
     const all = [plain, before1970, gap, addendum];
     const manifests = sqlite.prepare(SQLITE_MANIFESTS_SQL).all(ids(all)) as LatestManifest[];
@@ -108,7 +125,11 @@ describe.runIf(testDialect() === 'sqlite')('manifest text written by SQLite', ()
     const { sealed, rowByRow } = sealedFromEventTexts(manifests, textRows(all), sealedAt);
     expect(rowByRow.sort()).toEqual([before1970, gap].sort());
     const viaRows = (sessionIds: string[]) =>
-      sealedManifests(manifests, eventsFromSqliteRows(sqlite.prepare(SQLITE_EVENTS_SQL).all(ids(sessionIds)) as { session_id: string; events: string }[]), sealedAt);
+      sealedManifests(
+        manifests,
+        eventsFromSqliteRows(sqlite.prepare(SQLITE_EVENTS_SQL).all(ids(sessionIds)) as { session_id: string; events: string }[]),
+        sealedAt,
+      );
     const bySession = (rows: { session_id: string }[]) => [...rows].sort((a, b) => a.session_id.localeCompare(b.session_id));
     // What SQLite wrote seals exactly what the row-by-row path seals for the same conferences.
     expect(bySession(sealed)).toEqual(bySession(viaRows([plain, addendum])));
@@ -116,6 +137,8 @@ describe.runIf(testDialect() === 'sqlite')('manifest text written by SQLite', ()
     expect(viaRows([gap])).toMatchObject([{ session_id: gap, from_seq: 1, to_seq: 1 }]);
     // And the hash is SHA-256 of the JavaScript writer's text.
     const plainEvents = sqlite.prepare('select * from conference_events where session_id = ? order by seq').all(plain) as ConferenceEventsTable[];
-    expect(sealed.find((m) => m.session_id === plain)!.hash).toBe(sha256Hex(manifestText({ sessionId: plain, part: 0, prev: null, sealedAt, events: plainEvents })));
+    expect(sealed.find((m) => m.session_id === plain)!.hash).toBe(
+      sha256Hex(manifestText({ sessionId: plain, part: 0, prev: null, sealedAt, events: plainEvents })),
+    );
   });
 });

@@ -14,12 +14,24 @@ const dataObject = fc.dictionary(fc.string(), jsonValue, { maxKeys: 5 });
 const anyText = fc.string({ unit: 'binary' });
 const anyData = fc.dictionary(anyText, fc.oneof(anyText, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(null)), { maxKeys: 4 });
 // The whole Date range, around minute and second boundaries too.
-const anyTime = fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.integer({ min: -3, max: 3 }).map((d) => 1_767_225_600_000 + d), fc.integer({ min: 0, max: 4e12 }));
+const anyTime = fc.oneof(
+  fc.integer({ min: -8.64e15, max: 8.64e15 }),
+  fc.integer({ min: -3, max: 3 }).map((d) => 1_767_225_600_000 + d),
+  fc.integer({ min: 0, max: 4e12 }),
+);
 
 function rows(sessionId: string, specs: { type: string; actor: string; at: number; data: object }[], firstSeq: number): ConferenceEventsTable[] {
   let prevHash = GENESIS_HASH;
   return specs.map((spec, i) => {
-    const row = { session_id: sessionId, seq: firstSeq + i, type: spec.type, actor: spec.actor, at: spec.at, data: canonicalize(spec.data), prev_hash: prevHash };
+    const row = {
+      session_id: sessionId,
+      seq: firstSeq + i,
+      type: spec.type,
+      actor: spec.actor,
+      at: spec.at,
+      data: canonicalize(spec.data),
+      prev_hash: prevHash,
+    };
     prevHash = eventHash(canonicalEvent(row));
     return { ...row, hash: prevHash };
   });
@@ -73,8 +85,19 @@ describe('manifestText', () => {
       ),
       { numRuns: 500 },
     );
-    const escapes = { type: 'a"b\\c\u0000\u001f\u007f\u2028', actor: 'guest:Émile 👩‍⚕️\n\t', at: 1_767_225_659_999, data: { 'k"\\': 'v\u0001\u00e9\ud83d\ude00' } };
-    const input = { sessionId: 's\u0007"', part: 0, prev: null, sealedAt: 1_767_225_660_000, events: rows('s\u0007"', [escapes, { ...escapes, at: 1_767_225_660_001 }], 1) };
+    const escapes = {
+      type: 'a"b\\c\u0000\u001f\u007f\u2028',
+      actor: 'guest:Émile 👩‍⚕️\n\t',
+      at: 1_767_225_659_999,
+      data: { 'k"\\': 'v\u0001\u00e9\ud83d\ude00' },
+    };
+    const input = {
+      sessionId: 's\u0007"',
+      part: 0,
+      prev: null,
+      sealedAt: 1_767_225_660_000,
+      events: rows('s\u0007"', [escapes, { ...escapes, at: 1_767_225_660_001 }], 1),
+    };
     expect(manifestText(input)).toBe(canonicalize(buildManifest(input)));
     expect(manifestText(input)).toContain('"at":"2026-01-01T00:00:59.999Z"');
     expect(manifestText(input)).toContain('"at":"2026-01-01T00:01:00.001Z"');
@@ -86,7 +109,14 @@ describe('manifestText', () => {
   });
 
   it('a stored manifest is rebuilt from its row and events to the text that was sealed', () => {
-    const events = rows('sess', [{ type: 'requested', actor: 'user:a', at: 5, data: {} }, { type: 'ended', actor: 'system', at: 70_000, data: { reason: 'owner' } }], 3);
+    const events = rows(
+      'sess',
+      [
+        { type: 'requested', actor: 'user:a', at: 5, data: {} },
+        { type: 'ended', actor: 'system', at: 70_000, data: { reason: 'owner' } },
+      ],
+      3,
+    );
     const input = { sessionId: 'sess', part: 1, prev: 'ef'.repeat(32), sealedAt: 99_000, events };
     const row = { session_id: 'sess', part: 1, prev_hash: 'ef'.repeat(32), from_seq: 3, to_seq: 4, sealed_at: 99_000 };
     expect(storedManifestText(row, events)).toBe(manifestText(input));

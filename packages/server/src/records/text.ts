@@ -51,8 +51,25 @@ function writeManifest(header: ManifestHeader, events: readonly StoredEventField
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     texts[i] =
-      '{"actor":' + str(e.actor) + ',"at":"' + time(e.at) + '","data":' + e.data + ',"hash":"' + e.hash + '","prev":"' + e.prev_hash +
-      '","seq":' + e.seq + ',"sessionId":' + sessionId + ',"type":' + str(e.type) + ',"v":' + EVENT_FORMAT_VERSION + '}';
+      '{"actor":' +
+      str(e.actor) +
+      ',"at":"' +
+      time(e.at) +
+      '","data":' +
+      e.data +
+      ',"hash":"' +
+      e.hash +
+      '","prev":"' +
+      e.prev_hash +
+      '","seq":' +
+      e.seq +
+      ',"sessionId":' +
+      sessionId +
+      ',"type":' +
+      str(e.type) +
+      ',"v":' +
+      EVENT_FORMAT_VERSION +
+      '}';
   }
   return manifestAroundEvents(header, texts.join(','));
 }
@@ -60,9 +77,23 @@ function writeManifest(header: ManifestHeader, events: readonly StoredEventField
 /** The manifest's text, given its events' texts joined by commas (in seq order). */
 export function manifestAroundEvents(header: ManifestHeader, eventTexts: string): string {
   return (
-    '{"events":[' + eventTexts + '],"fromSeq":' + header.fromSeq + ',"kind":"v4h-manifest","part":' + header.part +
-    ',"prev":' + (header.prev === null ? 'null' : '"' + header.prev + '"') + ',"sealedAt":"' + new Date(header.sealedAt).toISOString() +
-    '","sessionId":' + str(header.sessionId) + ',"toSeq":' + header.toSeq + ',"v":' + MANIFEST_FORMAT_VERSION + '}'
+    '{"events":[' +
+    eventTexts +
+    '],"fromSeq":' +
+    header.fromSeq +
+    ',"kind":"v4h-manifest","part":' +
+    header.part +
+    ',"prev":' +
+    (header.prev === null ? 'null' : '"' + header.prev + '"') +
+    ',"sealedAt":"' +
+    new Date(header.sealedAt).toISOString() +
+    '","sessionId":' +
+    str(header.sessionId) +
+    ',"toSeq":' +
+    header.toSeq +
+    ',"v":' +
+    MANIFEST_FORMAT_VERSION +
+    '}'
   );
 }
 

@@ -16,7 +16,8 @@ export function createVerificationLinkSigner(opts: { tokenSecret: string }): Ver
   // to MAX_LINK_TTL (366 days, so until December 2027 at the latest); then this key can go.
   const legacyKey = legacyLabelKey(opts.tokenSecret, 'v4h verification links');
   // 128-bit MAC over the session id and expiry (seconds, base 36).
-  const macWith = (k: Buffer, sessionId: string, exp: string) => createHmac('sha256', k).update(`${sessionId}\n${exp}`).digest().subarray(0, 16).toString('base64url');
+  const macWith = (k: Buffer, sessionId: string, exp: string) =>
+    createHmac('sha256', k).update(`${sessionId}\n${exp}`).digest().subarray(0, 16).toString('base64url');
   const mac = (sessionId: string, exp: string) => macWith(key, sessionId, exp);
   return {
     sign(sessionId, nowMs, ttlSeconds) {

@@ -68,7 +68,9 @@ async function socket(t: TestApp) {
 }
 
 const presentIn = async (t: TestApp, sessionId: string) =>
-  (await t.db.kysely.selectFrom('participants').select('user_id').where('session_id', '=', sessionId).where('left_at', 'is', null).execute()).map((r) => r.user_id);
+  (await t.db.kysely.selectFrom('participants').select('user_id').where('session_id', '=', sessionId).where('left_at', 'is', null).execute()).map(
+    (r) => r.user_id,
+  );
 
 describe('built-in room admission', () => {
   it('a disabled user is removed from the open room within the check interval, and cannot rejoin', async () => {
@@ -89,7 +91,10 @@ describe('built-in room admission', () => {
     const again = await socket(long);
     expect(await again.join(c.roomName, c.bobJwt)).toMatchObject({ type: 'error', code: 'access_revoked' });
     const resume = await socket(long);
-    expect(await resume.join(c.roomName, c.bobJwt, { participantId: joined.you.id, resumeKey: joined.resumeKey })).toMatchObject({ type: 'error', code: 'access_revoked' });
+    expect(await resume.join(c.roomName, c.bobJwt, { participantId: joined.you.id, resumeKey: joined.resumeKey })).toMatchObject({
+      type: 'error',
+      code: 'access_revoked',
+    });
     expect((await post(long, c.bob, `/api/conferences/${c.sessionId}/join`)).status).toBe(401);
     expect(owner.closedWith).toBeUndefined();
     owner.ws.close();
@@ -99,14 +104,22 @@ describe('built-in room admission', () => {
     const c = await conference(long);
     const bob = await socket(long);
     expect((await bob.join(c.roomName, c.bobJwt)).type).toBe('joined');
-    const out = await fetch(`${long.baseUrl}/api/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: c.bob.refreshToken }) });
+    const out = await fetch(`${long.baseUrl}/api/auth/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: c.bob.refreshToken }),
+    });
     expect(out.status).toBe(200);
     expect(await bob.next((m) => m.type === 'error', 5000)).toMatchObject({ code: 'access_revoked' });
     const again = await socket(long);
     expect(await again.join(c.roomName, c.bobJwt)).toMatchObject({ type: 'error', code: 'access_revoked' });
     // Her other login session is a fresh admission.
     const { accessToken } = await long.login(c.bob.username, c.bob.password);
-    const res = await fetch(`${long.baseUrl}/api/conferences/${c.sessionId}/join`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${long.baseUrl}/api/conferences/${c.sessionId}/join`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     const fresh = await socket(long);
     expect((await fresh.join(c.roomName, (await res.json()).jwt)).type).toBe('joined');
     fresh.ws.close();
@@ -125,7 +138,10 @@ describe('built-in room admission', () => {
     bob.ws.terminate();
     await bob.closed;
     const back = await socket(short);
-    expect(await back.join(c.roomName, c.bobJwt, { participantId: joined.you.id, resumeKey: joined.resumeKey })).toMatchObject({ type: 'joined', resumed: true });
+    expect(await back.join(c.roomName, c.bobJwt, { participantId: joined.you.id, resumeKey: joined.resumeKey })).toMatchObject({
+      type: 'joined',
+      resumed: true,
+    });
     // A new join with the expired token is refused: the token only admits for its lifetime.
     const stranger = await socket(short);
     expect(await stranger.join(c.roomName, c.bobJwt)).toMatchObject({ type: 'error', code: 'token_expired' });

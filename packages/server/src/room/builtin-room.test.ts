@@ -14,7 +14,8 @@ afterAll(async () => t?.close());
 
 it('records room participants of a previous process as gone, leaving SDK-reported ones alone', async () => {
   const owner = await t.userSession();
-  const post = (path: string) => fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...owner.auth, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json());
+  const post = (path: string) =>
+    fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...owner.auth, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json());
   const { sessionId } = await post('/api/conferences');
   await post(`/api/conferences/${sessionId}/start`);
   const conferences = new ConferenceService({ db: t.db, clock: systemClock, config: t.config, jitsi: await createJitsiTokenIssuer(t.config) });
@@ -25,7 +26,9 @@ it('records room participants of a previous process as gone, leaving SDK-reporte
   const room = createBuiltinRoom({ config, db: t.db, clock: systemClock, conferences, orphanDelayMs: 50 });
   try {
     const present = async () =>
-      (await t.db.kysely.selectFrom('participants').select('participant_id').where('session_id', '=', sessionId).where('left_at', 'is', null).execute()).map((r) => r.participant_id);
+      (await t.db.kysely.selectFrom('participants').select('participant_id').where('session_id', '=', sessionId).where('left_at', 'is', null).execute()).map(
+        (r) => r.participant_id,
+      );
     for (let i = 0; i < 100 && (await present()).includes('r-before-restart'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(await present()).toEqual(['p-sdk-report']);
     const events = await t.db.kysely.selectFrom('conference_events').select(['type', 'actor']).where('session_id', '=', sessionId).orderBy('seq').execute();

@@ -25,7 +25,15 @@ function setup() {
       onEnded: () => () => {},
     },
     // jwt "<userId>" (or "guest") stands for a verified token.
-    verifyToken: async (jwt): Promise<RoomIdentity> => ({ id: jwt!, userId: jwt === 'guest' ? null : jwt!, name: jwt!, avatar: null, moderator: true, familyId: null, expiresAt: Date.now() + 60_000 }),
+    verifyToken: async (jwt): Promise<RoomIdentity> => ({
+      id: jwt!,
+      userId: jwt === 'guest' ? null : jwt!,
+      name: jwt!,
+      avatar: null,
+      moderator: true,
+      familyId: null,
+      expiresAt: Date.now() + 60_000,
+    }),
     actorFor: async (i) => `user:${i.id}`,
     maxParticipants: 4,
     graceSeconds: 1,
@@ -41,7 +49,12 @@ function setup() {
     const conn = service.connect({ send: (d) => received.push(JSON.parse(d)), close: () => {} });
     conn.message(JSON.stringify({ type: 'join', roomName: ROOM, jwt }));
     await until(() => received.some((m) => m.type === 'joined'));
-    return { received, id: received.find((m) => m.type === 'joined').you.id as string, send: (m: unknown) => conn.message(JSON.stringify(m)), of: (t: string) => received.filter((m) => m.type === t) };
+    return {
+      received,
+      id: received.find((m) => m.type === 'joined').you.id as string,
+      send: (m: unknown) => conn.message(JSON.stringify(m)),
+      of: (t: string) => received.filter((m) => m.type === t),
+    };
   };
   return { service, saved, client };
 }

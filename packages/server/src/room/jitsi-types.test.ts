@@ -11,7 +11,18 @@ import { SUPPORTED_COMMANDS, UNSUPPORTED_METHODS } from './browser/messages.js';
 const roomDir = fileURLToPath(new URL('.', import.meta.url));
 
 /** Jitsi commands in @types/jitsi-meet 2.0.5 that the built-in room does not carry out (docs/room.md lists them). */
-const UNSUPPORTED_COMMANDS = ['password', 'toggleLobby', 'sendTones', 'toggleFilmStrip', 'email', 'sendEndpointTextMessage', 'setLargeVideoParticipant', 'setVideoQuality', 'startRecording', 'stopRecording'] as const;
+const UNSUPPORTED_COMMANDS = [
+  'password',
+  'toggleLobby',
+  'sendTones',
+  'toggleFilmStrip',
+  'email',
+  'sendEndpointTextMessage',
+  'setLargeVideoParticipant',
+  'setVideoQuality',
+  'startRecording',
+  'stopRecording',
+] as const;
 
 const CHECKS = `
 import type { JitsiMeetExternalAPI as Typed, ExternalAPICommands, ExternalAPIEventCallbacks } from 'jitsi-meet';
@@ -52,13 +63,22 @@ export type Payloads = Never<{ [K in SharedEvents]: RoomEvents[K] extends Typed1
 function typeErrors(source: string): string[] {
   const file = path.join(roomDir, 'jitsi-surface-check.ts');
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [], skipLibCheck: true,
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    types: [],
+    skipLibCheck: true,
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   const getSourceFile = host.getSourceFile.bind(host);
-  host.fileExists = ((exists) => (name: string) => name === file || exists(name))(host.fileExists.bind(host));
+  host.fileExists = (
+    (exists) => (name: string) =>
+      name === file || exists(name)
+  )(host.fileExists.bind(host));
   host.readFile = (name) => (name === file ? source : readFile(name));
   host.getSourceFile = (name, version, ...rest) => (name === file ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, ...rest));
   const program = ts.createProgram([file], options, host);
@@ -69,16 +89,27 @@ function typeErrors(source: string): string[] {
 const COMPILER_TIMEOUT = 180_000;
 
 describe('external_api.js against @types/jitsi-meet', () => {
-  it('has Jitsi’s method, command and event names and compatible shapes', () => {
-    expect(typeErrors(CHECKS)).toEqual([]);
-  }, COMPILER_TIMEOUT);
+  it(
+    'has Jitsi’s method, command and event names and compatible shapes',
+    () => {
+      expect(typeErrors(CHECKS)).toEqual([]);
+    },
+    COMPILER_TIMEOUT,
+  );
 
-  it('would catch a drifted name or shape', () => {
-    const drifted = CHECKS.replace("type NewerJitsiCommands = 'sendChatMessage' |", "type NewerJitsiCommands =").replace("type OurEvents = 'networkQualityChanged';", 'type OurEvents = never;');
-    const errors = typeErrors(drifted).join('\n');
-    expect(errors).toMatch(/sendChatMessage/);
-    expect(errors).toMatch(/networkQualityChanged/);
-  }, COMPILER_TIMEOUT);
+  it(
+    'would catch a drifted name or shape',
+    () => {
+      const drifted = CHECKS.replace("type NewerJitsiCommands = 'sendChatMessage' |", 'type NewerJitsiCommands =').replace(
+        "type OurEvents = 'networkQualityChanged';",
+        'type OurEvents = never;',
+      );
+      const errors = typeErrors(drifted).join('\n');
+      expect(errors).toMatch(/sendChatMessage/);
+      expect(errors).toMatch(/networkQualityChanged/);
+    },
+    COMPILER_TIMEOUT,
+  );
 
   it('lists what it does not support in docs/room.md, and those methods only log', () => {
     const doc = fs.readFileSync(path.join(roomDir, '../../../../docs/room.md'), 'utf8');

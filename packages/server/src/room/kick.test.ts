@@ -14,7 +14,10 @@ afterAll(async () => t?.close());
 
 type Auth = { authorization: string };
 const post = (path: string, body: unknown, auth: Auth) =>
-  fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({
+    status: r.status,
+    body: await r.json(),
+  }));
 
 /** The owner in the room, bob joined as "Dr. Alice", and a guest link's guest: each with its socket and token. */
 async function call() {
@@ -63,8 +66,14 @@ describe('removing participants', () => {
     expect(rejoin).toMatchObject({ status: 403, body: { error: 'forbidden', message: expect.stringContaining('removed') } });
     expect((await fetch(`${t.baseUrl}/api/conferences/${c.sessionId}/files`, { headers: c.bob.auth })).status).toBe(403);
     await c.sockets.owner.next('participant-left');
-    for (let i = 0; i < 50 && c.sockets.owner.messages.filter((m) => m.type === 'participant-left').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(c.sockets.owner.messages.filter((m) => m.type === 'participant-left').map((m) => m.id).sort()).toEqual([c.joined.guest.you.id, c.joined.bob.you.id].sort());
+    for (let i = 0; i < 50 && c.sockets.owner.messages.filter((m) => m.type === 'participant-left').length < 2; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(
+      c.sockets.owner.messages
+        .filter((m) => m.type === 'participant-left')
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([c.joined.guest.you.id, c.joined.bob.you.id].sort());
 
     // The record: who removed whom, by ids only, then the leave; the conference goes on.
     const events = await listEvents(t.db.kysely, c.sessionId);

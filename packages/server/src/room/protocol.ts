@@ -162,9 +162,13 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
         ? { type: 'chat', message: m.message, ...(m.to === undefined ? {} : { to: m.to as string }) }
         : undefined;
     case 'save-chat':
-      return typeof m.transcript === 'string' && m.transcript.trim() && m.transcript.length <= TRANSCRIPT_MAX ? { type: 'save-chat', transcript: m.transcript } : undefined;
+      return typeof m.transcript === 'string' && m.transcript.trim() && m.transcript.length <= TRANSCRIPT_MAX
+        ? { type: 'save-chat', transcript: m.transcript }
+        : undefined;
     case 'mute-everyone':
-      return m.media === undefined || m.media === 'audio' || m.media === 'video' ? { type: 'mute-everyone', media: (m.media as 'video' | undefined) ?? 'audio' } : undefined;
+      return m.media === undefined || m.media === 'audio' || m.media === 'video'
+        ? { type: 'mute-everyone', media: (m.media as 'video' | undefined) ?? 'audio' }
+        : undefined;
     case 'subject':
       return typeof m.subject === 'string' && shown(m.subject, SUBJECT_MAX) ? { type: 'subject', subject: m.subject.trim() } : undefined;
     case 'quality': {

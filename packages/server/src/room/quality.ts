@@ -42,8 +42,10 @@ export function classifyLink(f: LinkFigures): { state: QualityState; reasons: Qu
     state = worse(state, level);
     reasons.push(reason);
   };
-  const above = (v: number | null, [warn, bad]: readonly [number, number]): QualityState => (v === null ? 'good' : v >= bad ? 'bad' : v >= warn ? 'warning' : 'good');
-  const below = (v: number | null, [warn, bad]: readonly [number, number]): QualityState => (v === null ? 'good' : v <= bad ? 'bad' : v <= warn ? 'warning' : 'good');
+  const above = (v: number | null, [warn, bad]: readonly [number, number]): QualityState =>
+    v === null ? 'good' : v >= bad ? 'bad' : v >= warn ? 'warning' : 'good';
+  const below = (v: number | null, [warn, bad]: readonly [number, number]): QualityState =>
+    v === null ? 'good' : v <= bad ? 'bad' : v <= warn ? 'warning' : 'good';
   check('rtt', above(f.rttMs, QUALITY_LIMITS.rttMs));
   check('packetLoss', above(f.packetLoss, QUALITY_LIMITS.packetLoss));
   check('bitrate', below(f.videoKbps, QUALITY_LIMITS.videoKbps));

@@ -17,11 +17,19 @@ const key = new TextEncoder().encode(SECRET);
 const sec = Math.floor(NOW / 1000);
 
 function token(o: { claims?: Record<string, unknown>; header?: Record<string, unknown>; secret?: string; alg?: string } = {}) {
-  const claims = { iss: 'v4h', aud: 'jitsi', sub: 'meet.example.org', room: ROOM, iat: sec, nbf: sec - 30, exp: sec + 600, context: { user: { id: 'u1', name: 'Dr Who', avatar: 'https://a.example/x.png', moderator: true, affiliation: 'owner' } }, ...o.claims };
+  const claims = {
+    iss: 'v4h',
+    aud: 'jitsi',
+    sub: 'meet.example.org',
+    room: ROOM,
+    iat: sec,
+    nbf: sec - 30,
+    exp: sec + 600,
+    context: { user: { id: 'u1', name: 'Dr Who', avatar: 'https://a.example/x.png', moderator: true, affiliation: 'owner' } },
+    ...o.claims,
+  };
   for (const [k, v] of Object.entries(claims)) if (v === undefined) delete (claims as Record<string, unknown>)[k];
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: o.alg ?? 'HS256', typ: 'JWT', ...o.header })
-    .sign(o.secret ? new TextEncoder().encode(o.secret) : key);
+  return new SignJWT(claims).setProtectedHeader({ alg: o.alg ?? 'HS256', typ: 'JWT', ...o.header }).sign(o.secret ? new TextEncoder().encode(o.secret) : key);
 }
 
 async function refusal(jwt: string | undefined, room = ROOM) {
@@ -37,7 +45,14 @@ async function refusal(jwt: string | undefined, room = ROOM) {
 describe('room token verification', () => {
   it('accepts a good token and reads the user context', async () => {
     const identity = await verify(await token(), ROOM);
-    expect(identity).toMatchObject({ id: 'u1', userId: 'u1', name: 'Dr Who', avatar: 'https://a.example/x.png', moderator: true, expiresAt: (sec + 600) * 1000 });
+    expect(identity).toMatchObject({
+      id: 'u1',
+      userId: 'u1',
+      name: 'Dr Who',
+      avatar: 'https://a.example/x.png',
+      moderator: true,
+      expiresAt: (sec + 600) * 1000,
+    });
   });
 
   it('compares the room lowercased and accepts "*" like Prosody', async () => {
@@ -87,7 +102,12 @@ describe('room token verification', () => {
       expect(config.jitsi.mode).toBe('builtin');
       const issuer = await createJitsiTokenIssuer(config);
       const jwt = (await issuer.issue(ROOM, { id: 'u9', name: 'Ann', avatar: null, moderator: false }, 60, NOW))!;
-      const ownVerify = createRoomTokenVerifier({ appId: config.jitsi.appId!, appSecret: config.jitsi.appSecret!, domain: new URL(config.jitsi.url).hostname, now: () => NOW });
+      const ownVerify = createRoomTokenVerifier({
+        appId: config.jitsi.appId!,
+        appSecret: config.jitsi.appSecret!,
+        domain: new URL(config.jitsi.url).hostname,
+        now: () => NOW,
+      });
       expect(await ownVerify(jwt, ROOM)).toMatchObject({ id: 'u9', name: 'Ann', moderator: false });
       const later = createRoomTokenVerifier({ appId: config.jitsi.appId!, appSecret: config.jitsi.appSecret!, domain: '127.0.0.1', now: () => NOW + 61_000 });
       await expect(later(jwt, ROOM)).rejects.toMatchObject({ code: 'token_expired' });

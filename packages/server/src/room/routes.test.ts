@@ -15,9 +15,16 @@ afterAll(async () => t?.close());
 async function startedEmbed() {
   const owner = await t.userSession();
   const post = (path: string, body: unknown) =>
-    fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...owner.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...owner.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) =>
+      r.json(),
+    );
   const { sessionId } = await post('/api/conferences', {});
-  return post(`/api/conferences/${sessionId}/start`, { displayName: 'Dr Owner' }) as Promise<{ roomName: string; jwt: string; domain: string; scriptUrl: string }>;
+  return post(`/api/conferences/${sessionId}/start`, { displayName: 'Dr Owner' }) as Promise<{
+    roomName: string;
+    jwt: string;
+    domain: string;
+    scriptUrl: string;
+  }>;
 }
 
 /** Opens the signaling socket as a browser on `origin` would, and collects what the server says. */
@@ -104,7 +111,9 @@ describe('room routes', () => {
   });
 
   it('is not mounted when a Jitsi deployment is configured', async () => {
-    const other = await createTestApp({ env: { V4H_JITSI_URL: 'https://meet.example.org', V4H_JITSI_APP_ID: 'app', V4H_JITSI_APP_SECRET: 'a-secret-that-is-long-enough-0123456789' } });
+    const other = await createTestApp({
+      env: { V4H_JITSI_URL: 'https://meet.example.org', V4H_JITSI_APP_ID: 'app', V4H_JITSI_APP_SECRET: 'a-secret-that-is-long-enough-0123456789' },
+    });
     try {
       expect((await fetch(`${other.baseUrl}/external_api.js`)).status).toBe(404);
       expect((await fetch(`${other.baseUrl}/v4h-abcdefgh`)).status).toBe(404);

@@ -50,8 +50,16 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
   // Integrators' pages load this like Jitsi's; short cache so that upgrades reach them.
   app.get('/external_api.js', { schema: assetSchema }, sendAsset('external_api.js', 'public, max-age=300'));
   // Versioned by the page's ?v=<hash>: cache for good.
-  app.get('/room/meeting.js', { schema: { ...assetSchema, querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 64 })) }) } }, sendAsset('meeting.js', 'public, max-age=31536000, immutable'));
-  app.get('/room/meeting.css', { schema: { ...assetSchema, querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 64 })) }) } }, sendAsset('meeting.css', 'public, max-age=31536000, immutable'));
+  app.get(
+    '/room/meeting.js',
+    { schema: { ...assetSchema, querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 64 })) }) } },
+    sendAsset('meeting.js', 'public, max-age=31536000, immutable'),
+  );
+  app.get(
+    '/room/meeting.css',
+    { schema: { ...assetSchema, querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 64 })) }) } },
+    sendAsset('meeting.css', 'public, max-age=31536000, immutable'),
+  );
 
   // The meeting page, at the same path as on Jitsi: /<roomName>?jwt=… (the token may also come in the URL fragment).
   app.get(
@@ -60,7 +68,10 @@ export async function roomRoutes(app: FastifyInstance, opts: RoomRoutesOptions) 
       schema: {
         hide: true,
         params: Type.Object({ roomName: Type.String({ pattern: ROOM_NAME_PATTERN }) }),
-        querystring: Type.Object({ jwt: Type.Optional(Type.String({ maxLength: 8192 })), lang: Type.Optional(Type.String({ maxLength: 35 })) }, { additionalProperties: true }),
+        querystring: Type.Object(
+          { jwt: Type.Optional(Type.String({ maxLength: 8192 })), lang: Type.Optional(Type.String({ maxLength: 35 })) },
+          { additionalProperties: true },
+        ),
         response: { 200: Type.String(), 503: ErrorBody },
       },
     },

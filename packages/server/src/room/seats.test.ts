@@ -13,7 +13,10 @@ afterAll(async () => t?.close());
 async function conference() {
   const owner = await t.userSession();
   const post = (path: string, body: unknown, auth = owner.auth) =>
-    fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({
+      status: r.status,
+      body: await r.json(),
+    }));
   const { sessionId } = (await post('/api/conferences', {})).body;
   return { owner, sessionId, post };
 }
@@ -28,7 +31,12 @@ describe('room seats', () => {
     const jwt = url.searchParams.get('jwt')!;
     const tabs = await Promise.all(Array.from({ length: 4 }, () => roomSocket(t.baseUrl)));
     const answers = await Promise.all(tabs.map((s) => s.join(roomName, jwt)));
-    expect(answers.map((m) => (m.type === 'joined' ? 'joined' : m.code)).sort()).toEqual(['guest_link_in_use', 'guest_link_in_use', 'guest_link_in_use', 'joined']);
+    expect(answers.map((m) => (m.type === 'joined' ? 'joined' : m.code)).sort()).toEqual([
+      'guest_link_in_use',
+      'guest_link_in_use',
+      'guest_link_in_use',
+      'joined',
+    ]);
     // Before the fix: four guests were in, and the owner got room_full.
     const embed = (await post(`/api/conferences/${sessionId}/start`, {})).body;
     const owner = await roomSocket(t.baseUrl);

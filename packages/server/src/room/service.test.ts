@@ -42,7 +42,15 @@ async function verifyToken(jwt: string | null | undefined, _room?: string, optio
   if (!jwt || jwt === 'bad') throw new RoomTokenError('token_invalid', 'bad');
   if (jwt.endsWith(':expired') && !options?.expiredUpTo) throw new RoomTokenError('token_expired', 'expired');
   const [id, mod] = jwt.split(':');
-  return { id: id, userId: id.startsWith('guest-') ? null : id, name: id, avatar: null, moderator: mod === 'mod', familyId: null, expiresAt: Date.now() + 60_000 };
+  return {
+    id: id,
+    userId: id.startsWith('guest-') ? null : id,
+    name: id,
+    avatar: null,
+    moderator: mod === 'mod',
+    familyId: null,
+    expiresAt: Date.now() + 60_000,
+  };
 }
 
 function client(service: RoomService) {
@@ -77,7 +85,13 @@ async function until(check: () => boolean, ms = 2000) {
 
 const make = (
   conf: ReturnType<typeof conferences>,
-  o: { max?: number; grace?: number; orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>; turn?: { urls: string[]; secret: string; ttlSeconds: number }; saveQuality?: RoomServiceOptions['saveQuality'] } = {},
+  o: {
+    max?: number;
+    grace?: number;
+    orphans?: () => Promise<Array<{ sessionId: string; participantId: string }>>;
+    turn?: { urls: string[]; secret: string; ttlSeconds: number };
+    saveQuality?: RoomServiceOptions['saveQuality'];
+  } = {},
 ) =>
   new RoomService({
     saveQuality: o.saveQuality,
@@ -132,7 +146,12 @@ describe('RoomService', () => {
     expect(b.of('participant-resumed')).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 350));
     expect(conf.calls.filter((c) => c === 'left user:alice')).toEqual([]);
-    expect(service.participants(ROOM).map((p) => p.displayName).sort()).toEqual(['alice', 'bob']);
+    expect(
+      service
+        .participants(ROOM)
+        .map((p) => p.displayName)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
     service.close();
   });
 
@@ -179,7 +198,12 @@ describe('RoomService', () => {
     const service = make(conf, { max: 4 });
     const tabs = Array.from({ length: 4 }, () => client(service));
     const answers = await Promise.all(tabs.map((c) => c.join('guest-abc')));
-    expect(answers.map((m) => m.type === 'joined' ? 'joined' : m.code).sort()).toEqual(['guest_link_in_use', 'guest_link_in_use', 'guest_link_in_use', 'joined']);
+    expect(answers.map((m) => (m.type === 'joined' ? 'joined' : m.code)).sort()).toEqual([
+      'guest_link_in_use',
+      'guest_link_in_use',
+      'guest_link_in_use',
+      'joined',
+    ]);
     expect(await client(service).join('owner:mod')).toMatchObject({ type: 'joined' });
     // The link works again once its guest has left (a reload resumes instead; see the resume test).
     const inside = tabs.find((c) => c.of('joined').length === 1)!;
@@ -198,7 +222,10 @@ describe('RoomService', () => {
     const joined = await tab.join('guest-abc');
     tab.drop();
     expect(await client(service).join('guest-abc')).toMatchObject({ type: 'error', code: 'guest_link_in_use', fatal: true });
-    expect(await client(service).join('guest-abc', { participantId: joined.you.id, resumeKey: joined.resumeKey })).toMatchObject({ type: 'joined', resumed: true });
+    expect(await client(service).join('guest-abc', { participantId: joined.you.id, resumeKey: joined.resumeKey })).toMatchObject({
+      type: 'joined',
+      resumed: true,
+    });
     service.close();
   });
 
@@ -279,7 +306,10 @@ describe('RoomService', () => {
     const joinedA = await a.join('alice');
     a.drop();
     const back = client(service);
-    expect(await back.join('alice:expired', { participantId: joinedA.you.id, resumeKey: joinedA.resumeKey })).toMatchObject({ type: 'joined', you: { id: joinedA.you.id } });
+    expect(await back.join('alice:expired', { participantId: joinedA.you.id, resumeKey: joinedA.resumeKey })).toMatchObject({
+      type: 'joined',
+      you: { id: joinedA.you.id },
+    });
     expect(await client(service).join('carol:expired')).toMatchObject({ type: 'error', code: 'token_expired' });
     expect(await client(service).join('alice:expired', { participantId: 'r-unknown', resumeKey: 'x' })).toMatchObject({ type: 'error', code: 'token_expired' });
     service.close();
@@ -291,12 +321,17 @@ describe('RoomService', () => {
     const a = client(service);
     const joinedA = await a.join('alice');
     a.drop();
-    const legacyKey = (identity: string) => createHmac('sha256', 'test-resume-secret').update(`v4h-room-resume\0${ROOM}\0${joinedA.you.id}\0${identity}`).digest('base64url');
+    const legacyKey = (identity: string) =>
+      createHmac('sha256', 'test-resume-secret').update(`v4h-room-resume\0${ROOM}\0${joinedA.you.id}\0${identity}`).digest('base64url');
     expect(joinedA.resumeKey).not.toBe(legacyKey('alice')); // new keys are made under the derived key
     // Only for its own identity, as the current form.
     expect((await client(service).join('mallory', { participantId: joinedA.you.id, resumeKey: legacyKey('alice') })).you.id).not.toBe(joinedA.you.id);
     const back = client(service);
-    expect(await back.join('alice:expired', { participantId: joinedA.you.id, resumeKey: legacyKey('alice') })).toMatchObject({ type: 'joined', resumed: true, you: { id: joinedA.you.id } });
+    expect(await back.join('alice:expired', { participantId: joinedA.you.id, resumeKey: legacyKey('alice') })).toMatchObject({
+      type: 'joined',
+      resumed: true,
+      you: { id: joinedA.you.id },
+    });
     service.close();
   });
 
@@ -333,7 +368,14 @@ describe('RoomService', () => {
     const b = client(service);
     const joinedA = await a.join('alice:mod');
     await b.join('bob');
-    const summary = (samples: number) => ({ durationSeconds: samples * 2, samples, seconds: { good: samples * 2, warning: 0, bad: 0 }, rttMs: { avg: 1, max: 2 }, packetLoss: { avg: 0, max: 0 }, bitrateKbps: { avg: 900, min: 800 } });
+    const summary = (samples: number) => ({
+      durationSeconds: samples * 2,
+      samples,
+      seconds: { good: samples * 2, warning: 0, bad: 0 },
+      rttMs: { avg: 1, max: 2 },
+      packetLoss: { avg: 0, max: 0 },
+      bitrateKbps: { avg: 900, min: 800 },
+    });
     a.send({ type: 'quality', summary: summary(15) });
     await until(() => saved.length === 1);
     a.send({ type: 'quality', summary: summary(16) });

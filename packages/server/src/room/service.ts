@@ -151,7 +151,9 @@ export class RoomService {
         if (this.#kicking.has(`${p.roomName}\0${p.subject}`)) return;
         this.#removeSubject(p.roomName, p.subject, null);
         const bus = options.bus;
-        bus?.publish(p.roomName, { from: bus.processId, kind: 'remove', subject: p.subject }).catch((e) => options.log?.warn({ err: e }, 'room: relaying a removal failed'));
+        bus
+          ?.publish(p.roomName, { from: bus.processId, kind: 'remove', subject: p.subject })
+          .catch((e) => options.log?.warn({ err: e }, 'room: relaying a removal failed'));
       }) ?? (() => {});
     if (options.admitted) {
       this.#accountTimer = setInterval(() => void this.#checkAccounts(), options.accountCheckMs ?? 10_000);
@@ -267,7 +269,10 @@ export class RoomService {
     } catch (e) {
       if (!(e instanceof RoomTokenError)) throw e;
       // Tokens are checked at join, as Prosody does: a participant still in the call may reconnect after its token expired.
-      const retry = e.code === 'token_expired' && msg.resume ? await this.#o.verifyToken(msg.jwt, msg.roomName, { expiredUpTo: MAX_EXPIRED_RESUME_S }).catch(() => undefined) : undefined;
+      const retry =
+        e.code === 'token_expired' && msg.resume
+          ? await this.#o.verifyToken(msg.jwt, msg.roomName, { expiredUpTo: MAX_EXPIRED_RESUME_S }).catch(() => undefined)
+          : undefined;
       if (!retry) return void this.#refuse(socket, e.code, e.message);
       identity = retry;
       expired = true;
@@ -379,7 +384,10 @@ export class RoomService {
     }
     if (refusal) {
       this.#drop(room, participant);
-      const message = refusal === 'room_full' ? `the room is full (at most ${this.#o.maxParticipants} participants)` : 'this guest link is already in use in the call (one person per link at a time)';
+      const message =
+        refusal === 'room_full'
+          ? `the room is full (at most ${this.#o.maxParticipants} participants)`
+          : 'this guest link is already in use in the call (one person per link at a time)';
       return void this.#refuse(socket, refusal, message);
     }
     return this.#admit(room, participant, socket);
@@ -501,7 +509,10 @@ export class RoomService {
           p.info = msg.participant;
           p.remote = e.from;
         } else {
-          room.participants.set(msg.participant.id, mirror({ info: msg.participant, process: e.from, identityId: '', userId: null, owner: false, actor: '', pending: false }));
+          room.participants.set(
+            msg.participant.id,
+            mirror({ info: msg.participant, process: e.from, identityId: '', userId: null, owner: false, actor: '', pending: false }),
+          );
         }
         break;
       }
@@ -536,7 +547,10 @@ export class RoomService {
       p.info.connected = false;
       const data = JSON.stringify({ type: 'participant-updated', participant: p.info } satisfies ServerMessage);
       for (const o of room.participants.values()) if (!o.remote && !o.pending && o.socket) o.socket.send(data);
-      p.graceTimer = setTimeout(() => void this.#reapDead(room, p, process).catch((e) => this.#o.log?.warn({ err: e }, 'room: recording a leave failed')), this.#o.graceSeconds * 1000);
+      p.graceTimer = setTimeout(
+        () => void this.#reapDead(room, p, process).catch((e) => this.#o.log?.warn({ err: e }, 'room: recording a leave failed')),
+        this.#o.graceSeconds * 1000,
+      );
       p.graceTimer.unref?.();
     }
   }
@@ -590,7 +604,9 @@ export class RoomService {
   /** Sends to one member, here or on another process. */
   #sendTo(room: Room, target: Participant, msg: ServerMessage) {
     if (!target.remote) return this.#send(target.socket, msg);
-    void this.#o.bus?.publish(room.name, { from: this.#o.bus.processId, kind: 'message', msg, to: target.info.id }).catch((e) => this.#o.log?.warn({ err: e }, 'room: relaying a message failed'));
+    void this.#o.bus
+      ?.publish(room.name, { from: this.#o.bus.processId, kind: 'message', msg, to: target.info.id })
+      .catch((e) => this.#o.log?.warn({ err: e }, 'room: relaying a message failed'));
   }
 
   async #command(room: Room, p: Participant, msg: ClientMessage) {
@@ -671,12 +687,18 @@ export class RoomService {
     if (room.participants.get(targetId)?.remote && !room.participants.get(targetId)!.actor) await this.#syncMirrors(room);
     const target = room.participants.get(targetId);
     if (!target || target.pending || target === by || !target.actor) return this.#send(by.socket, error('bad_message', 'no such participant', false));
-    if (target.identity.userId !== null && target.identity.userId === room.ownerId) return this.#send(by.socket, error('not_moderator', 'the owner cannot be removed', false));
+    if (target.identity.userId !== null && target.identity.userId === room.ownerId)
+      return this.#send(by.socket, error('not_moderator', 'the owner cannot be removed', false));
     if (!this.#o.removals) return this.#send(by.socket, error('unavailable', 'removing participants is not available', false));
     const key = `${room.name}\0${target.actor}`;
     this.#kicking.add(key);
     try {
-      await this.#o.removals.removeParticipant({ sessionId: room.sessionId, subject: target.actor as `user:${string}`, participantId: target.info.id, actor: by.actor });
+      await this.#o.removals.removeParticipant({
+        sessionId: room.sessionId,
+        subject: target.actor as `user:${string}`,
+        participantId: target.info.id,
+        actor: by.actor,
+      });
     } finally {
       this.#kicking.delete(key);
     }
@@ -800,7 +822,7 @@ export class RoomService {
         }
       }
     } catch (e) {
-      this.#o.log?.warn({ err: e }, 'room: checking participants\' accounts failed');
+      this.#o.log?.warn({ err: e }, "room: checking participants' accounts failed");
     } finally {
       this.#checkingAccounts = false;
     }
@@ -817,7 +839,9 @@ export class RoomService {
    */
   #resumeValid(roomName: string, resume: { participantId: string; resumeKey: string }, identityId: string): boolean {
     if (safeEqual(this.#resumeKey(roomName, resume.participantId, identityId), resume.resumeKey)) return true;
-    const legacy = createHmac('sha256', this.#o.resumeSecret).update(`v4h-room-resume\0${roomName}\0${resume.participantId}\0${identityId}`).digest('base64url');
+    const legacy = createHmac('sha256', this.#o.resumeSecret)
+      .update(`v4h-room-resume\0${roomName}\0${resume.participantId}\0${identityId}`)
+      .digest('base64url');
     return safeEqual(legacy, resume.resumeKey);
   }
 

@@ -73,7 +73,10 @@ async function processWith(conf: ReturnType<typeof conferences>, o: { max?: numb
     bus,
     processCheckMs: 100,
   });
-  cleanups.push(() => service.close(), () => bus.close());
+  cleanups.push(
+    () => service.close(),
+    () => bus.close(),
+  );
   return { service, bus };
 }
 

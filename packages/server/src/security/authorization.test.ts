@@ -69,7 +69,13 @@ async function world(): Promise<World> {
     fileId: file.json().fileId ?? file.json().id,
     guestId: guest.json().guestId,
     presence,
-    headers: { anonymous: {}, guest: { authorization: `Bearer ${guestJwt}` }, other: users.other.auth, participant: users.participant.auth, owner: users.owner.auth },
+    headers: {
+      anonymous: {},
+      guest: { authorization: `Bearer ${guestJwt}` },
+      other: users.other.auth,
+      participant: users.participant.auth,
+      owner: users.owner.auth,
+    },
   };
 }
 
@@ -89,7 +95,8 @@ const MATRIX: Row[] = [
     method: 'POST',
     path: '/api/conferences/:sessionId/guests/:guestId/revoke',
     allowed: ['owner'],
-    unchanged: async (w) => expect((await t.db.kysely.selectFrom('conference_removals').selectAll().where('session_id', '=', w.sessionId).execute()).length).toBe(0),
+    unchanged: async (w) =>
+      expect((await t.db.kysely.selectFrom('conference_removals').selectAll().where('session_id', '=', w.sessionId).execute()).length).toBe(0),
   },
   { method: 'POST', path: '/api/conferences/:sessionId/end', allowed: ['owner'], unchanged: stillOpen },
   { method: 'GET', path: '/api/conferences/:sessionId/files', allowed: ['owner', 'participant'] },
@@ -147,7 +154,11 @@ describe('authorization matrix', () => {
     const uncovered: string[] = [];
     for (const route of listRoutes(t.app).filter((r) => r.path.startsWith('/api/'))) {
       const name = `${route.method} ${route.path.replace(/\/$/, '')}`;
-      const probe = await t.app.inject({ method: route.method as 'GET', url: route.path.replace(/:[a-zA-Z]+(\([^)]*\))?/g, 'x'), payload: route.method === 'POST' ? {} : undefined });
+      const probe = await t.app.inject({
+        method: route.method as 'GET',
+        url: route.path.replace(/:[a-zA-Z]+(\([^)]*\))?/g, 'x'),
+        payload: route.method === 'POST' ? {} : undefined,
+      });
       if (probe.statusCode === 401 && !covered.has(name) && !/login|refresh|logout|presence|verify|\/api\/rooms\/|\/events$/.test(name)) uncovered.push(name);
     }
     expect(uncovered, 'protected routes missing from the authorization matrix').toEqual([]);

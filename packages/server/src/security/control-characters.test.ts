@@ -56,6 +56,8 @@ describe('C0 control characters', () => {
     expect(parseClientMessage(JSON.stringify({ ...join, displayName: 'A\u0000na' }))).toBeUndefined();
     expect(parseClientMessage(JSON.stringify({ type: 'profile', displayName: 'A\nna' }))).toBeUndefined();
     expect(parseClientMessage(JSON.stringify({ type: 'profile', avatar: 'https://a\u0001' }))).toBeUndefined();
-    expect(parseClientMessage(JSON.stringify({ type: 'signal', to: 'p1', data: { description: { type: 'offer', sdp: 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n' } } }))).toBeDefined();
+    expect(
+      parseClientMessage(JSON.stringify({ type: 'signal', to: 'p1', data: { description: { type: 'offer', sdp: 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n' } } })),
+    ).toBeDefined();
   });
 });

@@ -16,7 +16,10 @@ export async function registerCors(app: FastifyInstance, allowed: readonly strin
     if (logged.has(origin) || logged.size >= MAX_LOGGED_ORIGINS) return;
     logged.add(origin);
     const value = [...allowed, origin].join(',');
-    app.log.warn({ origin }, `cross-origin request from ${origin} refused: add the origin to V4H_CORS_ORIGINS (V4H_CORS_ORIGINS=${value}) to let that page call this server`);
+    app.log.warn(
+      { origin },
+      `cross-origin request from ${origin} refused: add the origin to V4H_CORS_ORIGINS (V4H_CORS_ORIGINS=${value}) to let that page call this server`,
+    );
   };
   if (allowed.length === 0) {
     // CORS off: no hook on every request, only this route for preflights.

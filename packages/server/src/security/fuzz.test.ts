@@ -108,7 +108,19 @@ function bodyFor(): fc.Arbitrary<{ payload?: string | Buffer; contentType?: stri
   const jsonText = fc.oneof(
     knownKeys.map((v) => JSON.stringify(v)),
     fc.jsonValue().map((v) => JSON.stringify(v)),
-    fc.constantFrom('{', '{"a":', 'nul', '[1,2', '{"a":1}}', '\ufeff{}', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}', '""', '0', '[]'),
+    fc.constantFrom(
+      '{',
+      '{"a":',
+      'nul',
+      '[1,2',
+      '{"a":1}}',
+      '\ufeff{}',
+      '{"__proto__":{"polluted":1}}',
+      '{"constructor":{"prototype":{"polluted":1}}}',
+      '""',
+      '0',
+      '[]',
+    ),
     fc.string(),
     fc.integer({ min: 1, max: 20_000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
     fc.integer({ min: 1, max: 5_000 }).map((n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)),
@@ -169,7 +181,10 @@ function requestFor(route: RouteInfo) {
     { weight: 2, arbitrary: fc.constantFrom('..', '../..', '%2e%2e', '%2F', '%00', '%', '.', '//', 'a/../b', '%252e').map((value) => ({ raw: true, value })) },
   );
   return fc.record({
-    method: fc.oneof({ weight: 6, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') }),
+    method: fc.oneof(
+      { weight: 6, arbitrary: fc.constant(route.method) },
+      { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') },
+    ),
     param,
     body: bodyFor(),
     auth: authHeader,
@@ -257,7 +272,9 @@ describe.each(CONFIGS)('fuzzing every route (%s)', (config, env, runs) => {
     // The generator reached past validation too, not only 400s.
     expect([...seen.keys()].some((s) => s.startsWith('2'))).toBe(true);
     expect([...seen.keys()]).toEqual(expect.arrayContaining(['400', '401', '404']));
-    console.log(`fuzz (${config}, ${process.env.V4H_TEST_DB ?? 'sqlite'}): ${runs} requests over ${routes.length} routes, statuses ${JSON.stringify(Object.fromEntries(seen))}`);
+    console.log(
+      `fuzz (${config}, ${process.env.V4H_TEST_DB ?? 'sqlite'}): ${runs} requests over ${routes.length} routes, statuses ${JSON.stringify(Object.fromEntries(seen))}`,
+    );
 
     // Still up and still correct.
     expect((await fetch(`${t.baseUrl}/healthz`)).status).toBe(200);

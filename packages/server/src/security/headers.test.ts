@@ -12,7 +12,7 @@ afterEach(async () => {
 const ALLOWED = 'https://clinic.example';
 
 describe('security headers', () => {
-  it('API answers, errors included, carry OWASP\'s REST set, and nothing names the server stack', async () => {
+  it("API answers, errors included, carry OWASP's REST set, and nothing names the server stack", async () => {
     t = await createTestApp();
     const s = await t.userSession();
     const { sessionId } = (await t.app.inject({ method: 'POST', url: '/api/conferences', headers: s.auth, payload: {} })).json();

@@ -121,7 +121,13 @@ describe('the recorder credential', () => {
 
   it('uploads recordings by room name; a wrong secret or a user token cannot', async () => {
     const url = `/api/rooms/${conference.roomName}/files?kind=recording`;
-    for (const headers of [{ authorization: `Bearer ${RECORDER_SECRET}x` }, { authorization: `Bearer ${RECORDER_SECRET.slice(0, -1)}` }, owner.auth, mallory.auth, {}]) {
+    for (const headers of [
+      { authorization: `Bearer ${RECORDER_SECRET}x` },
+      { authorization: `Bearer ${RECORDER_SECRET.slice(0, -1)}` },
+      owner.auth,
+      mallory.auth,
+      {},
+    ]) {
       const res = await upload(url, headers);
       expect(res.statusCode, res.body).toBe(401);
     }

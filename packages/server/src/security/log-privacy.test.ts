@@ -23,7 +23,17 @@ async function loggedApp() {
   database = await createMigratedTestDatabase('logs');
   const config = resolveSecrets(loadConfig({ V4H_DATA_DIR: database.dir, V4H_DATABASE_URL: database.url, V4H_LOG_LEVEL: 'info' }));
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({ write: (chunk, _e, cb) => (lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))), cb()) });
+  const stream = new Writable({
+    write: (chunk, _e, cb) => (
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      ),
+      cb()
+    ),
+  });
   app = await buildApp({ config, db: database.db, logger: { ...loggerOptions('info'), stream } });
   await new AuthService({ db: database.db, clock: systemClock, config }).createUser('doctor', 'doctor-password');
   const { accessToken } = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'doctor', password: 'doctor-password' } })).json();

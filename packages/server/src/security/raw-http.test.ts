@@ -66,8 +66,7 @@ describe('raw HTTP tricks', () => {
     'HTTP/1.0 without Host': () => `GET /api/conferences HTTP/1.0\r\n\r\n`,
     'dot segments in the path': () => `GET /api/conferences/../auth/session HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\n\r\n`,
     'encoded slash and NUL in the session id': () => `GET /api/conferences/a%2F..%2F%00 HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\n\r\n`,
-    'non-UTF-8 body': () =>
-      `POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 6\r\n\r\n{"\u00ff\u00fe"}`,
+    'non-UTF-8 body': () => `POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 6\r\n\r\n{"\u00ff\u00fe"}`,
     'declared body longer than sent': () =>
       `POST /api/auth/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"refreshToken":"x"}`,
   };

@@ -66,20 +66,26 @@ const frame = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify(v)),
   fc.string(),
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.record(
-    {
-      type: fc.constantFrom('join', 'signal', 'mute', 'profile', 'leave', 'end', 'joined', 'error', '__proto__', 'JOIN'),
-      roomName: fc.oneof(fc.string(), fc.constant('ROOM')),
-      jwt: fc.oneof(fc.string(), fc.constantFrom('MEMBER_JWT', 'OTHER_ROOM_JWT', 'eyJhbGciOiJub25lIn0.e30.')),
-      to: fc.oneof(fc.string(), fc.constant('OWNER_ID')),
-      data: fc.oneof(fc.jsonValue(), fc.record({ description: fc.record({ type: fc.constantFrom('offer', 'answer', 'pranswer'), sdp: fc.string() }) }), fc.record({ candidate: fc.jsonValue() })),
-      displayName: fc.oneof(fc.string(), fc.integer(), fc.constant('x'.repeat(300))),
-      avatar: fc.oneof(fc.string(), fc.constant(null), fc.constant('javascript:alert(1)')),
-      audio: fc.oneof(fc.boolean(), fc.string()),
-      resume: fc.record({ participantId: fc.oneof(fc.string(), fc.constant('OWNER_ID')), resumeKey: fc.string() }),
-    },
-    { requiredKeys: ['type'] },
-  ).map((m) => JSON.stringify(m)),
+  fc
+    .record(
+      {
+        type: fc.constantFrom('join', 'signal', 'mute', 'profile', 'leave', 'end', 'joined', 'error', '__proto__', 'JOIN'),
+        roomName: fc.oneof(fc.string(), fc.constant('ROOM')),
+        jwt: fc.oneof(fc.string(), fc.constantFrom('MEMBER_JWT', 'OTHER_ROOM_JWT', 'eyJhbGciOiJub25lIn0.e30.')),
+        to: fc.oneof(fc.string(), fc.constant('OWNER_ID')),
+        data: fc.oneof(
+          fc.jsonValue(),
+          fc.record({ description: fc.record({ type: fc.constantFrom('offer', 'answer', 'pranswer'), sdp: fc.string() }) }),
+          fc.record({ candidate: fc.jsonValue() }),
+        ),
+        displayName: fc.oneof(fc.string(), fc.integer(), fc.constant('x'.repeat(300))),
+        avatar: fc.oneof(fc.string(), fc.constant(null), fc.constant('javascript:alert(1)')),
+        audio: fc.oneof(fc.boolean(), fc.string()),
+        resume: fc.record({ participantId: fc.oneof(fc.string(), fc.constant('OWNER_ID')), resumeKey: fc.string() }),
+      },
+      { requiredKeys: ['type'] },
+    )
+    .map((m) => JSON.stringify(m)),
   fc.integer({ min: 1, max: 120 * 1024 }).map((n) => JSON.stringify({ type: 'signal', to: 'x', data: { description: { type: 'offer', sdp: 'v'.repeat(n) } } })),
 );
 
@@ -90,7 +96,11 @@ describe('room socket attacks', () => {
     const joined = await honest.next('joined');
     const ownerId = joined.you.id;
     const substitute = (raw: string) =>
-      raw.replaceAll('"ROOM"', JSON.stringify(owner.roomName)).replaceAll('"MEMBER_JWT"', JSON.stringify(member.jwt)).replaceAll('"OTHER_ROOM_JWT"', JSON.stringify(elsewhere.jwt)).replaceAll('"OWNER_ID"', JSON.stringify(ownerId));
+      raw
+        .replaceAll('"ROOM"', JSON.stringify(owner.roomName))
+        .replaceAll('"MEMBER_JWT"', JSON.stringify(member.jwt))
+        .replaceAll('"OTHER_ROOM_JWT"', JSON.stringify(elsewhere.jwt))
+        .replaceAll('"OWNER_ID"', JSON.stringify(ownerId));
     let intruder: Socket = await open();
     let sent = 0;
     await fc.assert(
@@ -131,7 +141,10 @@ describe('room socket attacks', () => {
     for (const attempt of [
       { roomName: owner.roomName, jwt: elsewhere.jwt },
       { roomName: owner.roomName, jwt: `${member.jwt.split('.').slice(0, 2).join('.')}.` },
-      { roomName: owner.roomName, jwt: member.jwt.replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ room: '*', moderator: true })).toString('base64url')}.`) },
+      {
+        roomName: owner.roomName,
+        jwt: member.jwt.replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ room: '*', moderator: true })).toString('base64url')}.`),
+      },
     ]) {
       const s = await open();
       s.send({ type: 'join', ...attempt });

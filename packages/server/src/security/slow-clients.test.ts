@@ -46,8 +46,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, ms: number, 
   }
 }
 
-const loginHead = (length: number) =>
-  `POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+const loginHead = (length: number) => `POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
 
 describe('slow request bodies and connection counts', () => {
   // Issue 15 item 6: 300 connections each sending part of a login body were never timed out.

@@ -83,15 +83,19 @@ describe('token attacks (every protected route)', () => {
   });
 
   it('answers 401 before it reads or validates anything: an anonymous caller learns nothing of what a route accepts', async () => {
-    const badBodies: [string, string][] = [['application/json', '{"broken'], ['application/json', '{"sessionId": 42, "unknown": true}'], ['text/plain', 'x'.repeat(5000)]];
+    const badBodies: [string, string][] = [
+      ['application/json', '{"broken'],
+      ['application/json', '{"sessionId": 42, "unknown": true}'],
+      ['text/plain', 'x'.repeat(5000)],
+    ];
     for (const route of protectedRoutes) {
       for (const [contentType, payload] of route.method === 'GET' ? [] : badBodies) {
         for (const token of [undefined, 'not-a-token']) {
           const res = await t.app.inject({
             method: route.method as 'POST',
             // The event stream stays open for a caller who may read it, so inject() would never return: on an unknown
-    // conference it answers 404, after authentication, which is all these checks need.
-    url: fillPath(route.path, () => (route.path.endsWith('/events') ? 'no-such-conference' : sessionId)),
+            // conference it answers 404, after authentication, which is all these checks need.
+            url: fillPath(route.path, () => (route.path.endsWith('/events') ? 'no-such-conference' : sessionId)),
             headers: { 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
             payload,
           });
@@ -167,7 +171,11 @@ describe('token attacks (every protected route)', () => {
     const bob = await t.userSession();
     const bobClaims = JSON.parse(Buffer.from(bob.accessToken.split('.')[1], 'base64url').toString());
     const [head, , signature] = ana.accessToken.split('.');
-    for (const payload of [{ ...claims, sub: bobClaims.sub, name: bobClaims.name }, { ...claims, exp: nowSeconds() + 10 ** 8 }, { ...claims, name: 'admin' }]) {
+    for (const payload of [
+      { ...claims, sub: bobClaims.sub, name: bobClaims.name },
+      { ...claims, exp: nowSeconds() + 10 ** 8 },
+      { ...claims, name: 'admin' },
+    ]) {
       await expectRefusedEverywhere(`${head}.${b64(payload)}.${signature}`);
     }
     // Our own HMAC over the tampered payload with a guessed secret is still wrong.

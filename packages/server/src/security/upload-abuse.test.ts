@@ -47,8 +47,7 @@ function startHugeUpload(headers: string, declared = 9 * 1024 * 1024): Promise<{
   });
 }
 
-const storedFiles = async () =>
-  (await t.db.kysely.selectFrom('files').select('id').where('session_id', '=', sessionId).execute()).length;
+const storedFiles = async () => (await t.db.kysely.selectFrom('files').select('id').where('session_id', '=', sessionId).execute()).length;
 
 describe('upload abuse', () => {
   it('anonymous: 401 without reading the (9 MiB, mostly unsent) body', async () => {
@@ -76,7 +75,11 @@ describe('upload abuse', () => {
       expect(res.status, url).toBe(401);
       expect((await res.json()).error, url).toBe('unauthorized');
     }
-    const user = await fetch(`${t.baseUrl}/api/rooms/some-room/files?kind=evil`, { method: 'POST', headers: { authorization: `Bearer ${stranger}`, 'content-type': 'application/pdf' }, body: 'x' });
+    const user = await fetch(`${t.baseUrl}/api/rooms/some-room/files?kind=evil`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stranger}`, 'content-type': 'application/pdf' },
+      body: 'x',
+    });
     expect(user.status).toBe(401);
   });
 

@@ -40,7 +40,13 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
     expect(whole.headers.get('content-disposition')).toContain("filename*=UTF-8''visit%201%20%E2%80%93%20%C3%A9t%C3%A9.mp4");
     expect((await bytesOf(whole)).equals(video)).toBe(true);
 
-    const cases: Array<[string, number, number]> = [['bytes=0-0', 0, 0], ['bytes=100-1099', 100, 1099], ['bytes=149000-', 149000, 149999], ['bytes=-500', 149500, 149999], ['bytes=149990-999999', 149990, 149999]];
+    const cases: Array<[string, number, number]> = [
+      ['bytes=0-0', 0, 0],
+      ['bytes=100-1099', 100, 1099],
+      ['bytes=149000-', 149000, 149999],
+      ['bytes=-500', 149500, 149999],
+      ['bytes=149990-999999', 149990, 149999],
+    ];
     for (const [range, start, end] of cases) {
       const res = await authed(range);
       expect(res.status, range).toBe(206);
@@ -53,7 +59,11 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
     expect(beyond.headers.get('content-range')).toBe(`bytes */${video.length}`);
     expect((await beyond.json()).error).toBe('range_not_satisfiable');
     // Ignorable ranges (several, other units, another version in If-Range) get the whole file.
-    for (const [range, extra] of [['bytes=0-1,5-6', {}], ['items=0-1', {}], ['bytes=0-1', { 'if-range': '"0000"' }]] as const) {
+    for (const [range, extra] of [
+      ['bytes=0-1,5-6', {}],
+      ['items=0-1', {}],
+      ['bytes=0-1', { 'if-range': '"0000"' }],
+    ] as const) {
       const res = await authed(range, extra);
       expect(res.status).toBe(200);
       expect((await bytesOf(res)).length).toBe(video.length);
@@ -113,7 +123,12 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
     expect(head.headers.get('accept-ranges')).toBe('bytes');
     expect((await head.arrayBuffer()).byteLength).toBe(0);
     const openapi = (await (await fetch(`${t.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    for (const route of ['/api/conferences/{sessionId}/files', '/api/conferences/{sessionId}/files/{fileId}', '/api/rooms/{roomName}/files', '/api/files/{fileId}/content']) {
+    for (const route of [
+      '/api/conferences/{sessionId}/files',
+      '/api/conferences/{sessionId}/files/{fileId}',
+      '/api/rooms/{roomName}/files',
+      '/api/files/{fileId}/content',
+    ]) {
       expect(Object.keys(openapi.paths)).toContain(route);
     }
   });
@@ -179,9 +194,24 @@ describe('presigned S3 links', () => {
       const user = await t.db.kysely.selectFrom('users').select('id').where('username', '=', owner.username).executeTakeFirstOrThrow();
       await t.db.kysely
         .insertInto('files')
-        .values({ id: 'oldfile', session_id: sessionId, kind: 'attachment', name: 'old.webm', size: 3, content_type: 'video/webm', sha256: sha256(Buffer.from('old')), uploader: `user:${owner.username}`, uploader_id: user.id, shared: 0, storage_key: 'ol/oldfile', created_at: t.clock!.now() })
+        .values({
+          id: 'oldfile',
+          session_id: sessionId,
+          kind: 'attachment',
+          name: 'old.webm',
+          size: 3,
+          content_type: 'video/webm',
+          sha256: sha256(Buffer.from('old')),
+          uploader: `user:${owner.username}`,
+          uploader_id: user.id,
+          shared: 0,
+          storage_key: 'ol/oldfile',
+          created_at: t.clock!.now(),
+        })
         .execute();
-      const listed = (await (await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files`, { headers: owner.auth })).json()) as { items: Array<{ fileId: string; url: string }> };
+      const listed = (await (await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files`, { headers: owner.auth })).json()) as {
+        items: Array<{ fileId: string; url: string }>;
+      };
       const old = listed.items.find((f) => f.fileId === 'oldfile')!;
       expect(old.url).toMatch(/X-Amz-Expires=3600/);
       expect((await fetch(old.url)).status).toBe(403);

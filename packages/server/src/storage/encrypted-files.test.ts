@@ -37,7 +37,8 @@ describe.each(['file', 's3'] as Engine[])('files encrypted at rest (%s engine)',
   });
 
   const row = (fileId: string) => t.db.kysely.selectFrom('files').selectAll().where('id', '=', fileId).executeTakeFirstOrThrow();
-  const download = (fileId: string, headers: Record<string, string> = {}) => fetch(`${t.baseUrl}/api/conferences/${sessionId}/files/${fileId}`, { headers: { ...owner.auth, ...headers } });
+  const download = (fileId: string, headers: Record<string, string> = {}) =>
+    fetch(`${t.baseUrl}/api/conferences/${sessionId}/files/${fileId}`, { headers: { ...owner.auth, ...headers } });
 
   it('stores only ciphertext; the record, the event and the downloads have the plaintext and its SHA-256', async () => {
     const video = Buffer.concat([Buffer.from(MARKER.toString().repeat(10_000)), randomBytes(3 * CHUNK_SIZE)]);
@@ -69,8 +70,15 @@ describe.each(['file', 's3'] as Engine[])('files encrypted at rest (%s engine)',
     // Ranges across chunk boundaries, by the authenticated route and by the signed link (urlStorage), S3 included:
     // the store's own presigned links would hand out ciphertext.
     expect(stored.body.url).toMatch(/\/api\/files\/.+\/content\?expires=\d+&signature=/);
-    for (const [start, end] of [[CHUNK_SIZE - 3, CHUNK_SIZE + 2], [CHUNK_SIZE / 2, 3 * CHUNK_SIZE + 7], [video.length - 10, video.length - 1]]) {
-      for (const res of [await download(stored.body.fileId, { range: `bytes=${start}-${end}` }), await fetch(stored.body.url, { headers: { range: `bytes=${start}-${end}` } })]) {
+    for (const [start, end] of [
+      [CHUNK_SIZE - 3, CHUNK_SIZE + 2],
+      [CHUNK_SIZE / 2, 3 * CHUNK_SIZE + 7],
+      [video.length - 10, video.length - 1],
+    ]) {
+      for (const res of [
+        await download(stored.body.fileId, { range: `bytes=${start}-${end}` }),
+        await fetch(stored.body.url, { headers: { range: `bytes=${start}-${end}` } }),
+      ]) {
         expect(res.status).toBe(206);
         expect(res.headers.get('content-range')).toBe(`bytes ${start}-${end}/${video.length}`);
         expect((await bytesOf(res)).equals(video.subarray(start, end + 1)), `${start}-${end}`).toBe(true);
@@ -110,14 +118,29 @@ describe.each(['file', 's3'] as Engine[])('files encrypted at rest (%s engine)',
     await raw.put(storageKey, Readable.from([old]), { contentType: 'video/webm' });
     await t.db.kysely
       .insertInto('files')
-      .values({ id: fileId, session_id: sessionId, kind: 'recording', name: 'old.webm', size: old.length, content_type: 'video/webm', sha256: createHash('sha256').update(old).digest('hex'), uploader: `user:${owner.username}`, uploader_id: null, shared: 0, storage_key: storageKey, created_at: Date.now() })
+      .values({
+        id: fileId,
+        session_id: sessionId,
+        kind: 'recording',
+        name: 'old.webm',
+        size: old.length,
+        content_type: 'video/webm',
+        sha256: createHash('sha256').update(old).digest('hex'),
+        uploader: `user:${owner.username}`,
+        uploader_id: null,
+        shared: 0,
+        storage_key: storageKey,
+        created_at: Date.now(),
+      })
       .execute();
     expect((await row(fileId)).encryption).toBeNull();
     expect((await bytesOf(await download(fileId))).equals(old)).toBe(true);
     const part = await download(fileId, { range: 'bytes=2-10' });
     expect(part.status).toBe(206);
     expect((await bytesOf(part)).toString()).toBe(old.subarray(2, 11).toString());
-    const listed = (await (await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files`, { headers: owner.auth })).json()) as { items: Array<{ fileId: string; url: string }> };
+    const listed = (await (await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files`, { headers: owner.auth })).json()) as {
+      items: Array<{ fileId: string; url: string }>;
+    };
     const link = listed.items.find((f) => f.fileId === fileId)!.url;
     // A plaintext object may still use the store's own presigned link.
     expect(link).toMatch(engine === 's3' ? /X-Amz-Signature=/ : /\/api\/files\/.+\/content\?/);
@@ -165,7 +188,9 @@ describe('the master key', () => {
       // Another key: the server does not start, and says which key the files need.
       const wrong = randomBytes(32).toString('hex');
       await expect(createTestApp({ dataDir, database, env: { V4H_MASTER_KEY: wrong } })).rejects.toThrow(
-        new RegExp(`wrong master key: the stored files' data keys are wrapped by master key ${keyId}, and this server has ${MasterKeyring.idOf(Buffer.from(wrong, 'hex'))}\\. Set V4H_MASTER_KEY`),
+        new RegExp(
+          `wrong master key: the stored files' data keys are wrapped by master key ${keyId}, and this server has ${MasterKeyring.idOf(Buffer.from(wrong, 'hex'))}\\. Set V4H_MASTER_KEY`,
+        ),
       );
       // The key file replaced (lost): the same.
       fs.writeFileSync(keyFile, randomBytes(32).toString('base64url'));
@@ -177,7 +202,9 @@ describe('the master key', () => {
       const again = await createTestApp({ dataDir, database, env: { V4H_MASTER_KEY: Buffer.from(key, 'base64url').toString('hex') } });
       try {
         const login = await again.login(owner.username, owner.password);
-        const res = await fetch(`${again.baseUrl}/api/conferences/${sessionId}/files/${stored.fileId}`, { headers: { authorization: `Bearer ${login.accessToken}` } });
+        const res = await fetch(`${again.baseUrl}/api/conferences/${sessionId}/files/${stored.fileId}`, {
+          headers: { authorization: `Bearer ${login.accessToken}` },
+        });
         expect((await bytesOf(res)).equals(video)).toBe(true);
       } finally {
         await again.close();
@@ -249,7 +276,10 @@ describe('master key rotation (v4h rotate-master-key)', () => {
       await round({ V4H_MASTER_KEY: k2 });
       await expect(createTestApp({ dataDir, database, env: { V4H_MASTER_KEY: k1 } })).rejects.toThrow(/wrong master key/);
       // A data key under a key the command is not given: it says so and fails.
-      expect(await cli({ ...base, V4H_MASTER_KEY: k1 }, 'rotate-master-key')).toMatchObject({ status: 1, stderr: expect.stringContaining(`wrapped by master key ${id(k2)}, which this server does not have`) });
+      expect(await cli({ ...base, V4H_MASTER_KEY: k1 }, 'rotate-master-key')).toMatchObject({
+        status: 1,
+        stderr: expect.stringContaining(`wrapped by master key ${id(k2)}, which this server does not have`),
+      });
 
       // The key file: it holds k2 (as if V4H_MASTER_KEY had never been set).
       const keyFile = path.join(dataDir, MASTER_KEY_FILE);

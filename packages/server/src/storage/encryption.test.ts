@@ -13,7 +13,8 @@ import { parseMasterKey } from '../lib/master-key.js';
 import { startTestS3 } from '../test-support/s3rver.js';
 
 /** `data` as a stream of pieces of `piece` bytes (uploads arrive in pieces that do not line up with chunks). */
-const pieces = (data: Buffer, piece = 10_000) => Readable.from(Array.from({ length: Math.ceil(data.length / piece) }, (_, i) => data.subarray(i * piece, (i + 1) * piece)));
+const pieces = (data: Buffer, piece = 10_000) =>
+  Readable.from(Array.from({ length: Math.ceil(data.length / piece) }, (_, i) => data.subarray(i * piece, (i + 1) * piece)));
 
 const engines: Array<{ name: string; setup(): Promise<{ backend: StorageBackend; close(): Promise<void> }> }> = [
   {
@@ -99,7 +100,8 @@ describe.each(engines)('encrypted storage over the $name engine', (engine) => {
       const sealed = await storage.put(key, pieces(plain, 4096), { contentType: 'video/webm' });
       expect((await raw(key)).length, String(size)).toBe(sealedSize(size));
       expect((await buffer(await storage.get(key, sealed, size))).equals(plain), String(size)).toBe(true);
-      if (size > 1) expect((await buffer(await storage.get(key, sealed, size, { start: size - 2, end: size - 1 }))).equals(plain.subarray(size - 2))).toBe(true);
+      if (size > 1)
+        expect((await buffer(await storage.get(key, sealed, size, { start: size - 2, end: size - 1 }))).equals(plain.subarray(size - 2))).toBe(true);
     }
   });
 
@@ -133,7 +135,12 @@ describe.each(engines)('encrypted storage over the $name engine', (engine) => {
     await expect(read('v/tamper', sealed, size)).rejects.toThrow(/shorter than its record says/);
 
     // Chunks 0 and 1 swapped.
-    const swapped = Buffer.concat([original.subarray(0, HEADER.length), original.subarray(HEADER.length + sealedChunk, HEADER.length + 2 * sealedChunk), original.subarray(HEADER.length, HEADER.length + sealedChunk), original.subarray(HEADER.length + 2 * sealedChunk)]);
+    const swapped = Buffer.concat([
+      original.subarray(0, HEADER.length),
+      original.subarray(HEADER.length + sealedChunk, HEADER.length + 2 * sealedChunk),
+      original.subarray(HEADER.length, HEADER.length + sealedChunk),
+      original.subarray(HEADER.length + 2 * sealedChunk),
+    ]);
     await overwrite('v/tamper', swapped);
     await expect(read('v/tamper', sealed, size)).rejects.toThrow(/chunk 0/);
 
@@ -147,7 +154,9 @@ describe.each(engines)('encrypted storage over the $name engine', (engine) => {
     expect(a.dataKey).not.toBe(b.dataKey);
     // A wrapped key is bound to its object: b's key moved onto a's row does not open.
     await expect(storage.get('v/a', b, 1000)).rejects.toThrow(MasterKeyError);
-    await expect(storage.get('v/a', { ...a, dataKey: a.dataKey.slice(0, -2) + (a.dataKey.endsWith('AA') ? 'AB' : 'AA') }, 1000)).rejects.toThrow(/fails authentication/);
+    await expect(storage.get('v/a', { ...a, dataKey: a.dataKey.slice(0, -2) + (a.dataKey.endsWith('AA') ? 'AB' : 'AA') }, 1000)).rejects.toThrow(
+      /fails authentication/,
+    );
     // Another master key: refused with the key's id named.
     const other = new EncryptedStorage(backend, new MasterKeyring(randomBytes(32)));
     await expect(other.get('v/a', a, 1000)).rejects.toThrow(new RegExp(`wrapped by master key ${a.keyId}, which this server does not have`));

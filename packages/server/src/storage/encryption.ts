@@ -77,7 +77,8 @@ export class MasterKeyring {
 
   unwrap(sealed: Pick<SealedKey, 'keyId' | 'dataKey'>, storageKey: string): Buffer {
     const key = this.#wrapping.get(sealed.keyId);
-    if (!key) throw new MasterKeyError(`the data key of ${storageKey} is wrapped by master key ${sealed.keyId}, which this server does not have (V4H_MASTER_KEY)`);
+    if (!key)
+      throw new MasterKeyError(`the data key of ${storageKey} is wrapped by master key ${sealed.keyId}, which this server does not have (V4H_MASTER_KEY)`);
     const raw = Buffer.from(sealed.dataKey, 'base64url');
     if (raw.length !== 12 + 32 + TAG_SIZE) throw new MasterKeyError(`the wrapped data key of ${storageKey} is malformed`);
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));

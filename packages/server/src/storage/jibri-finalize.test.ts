@@ -58,10 +58,16 @@ describe('examples/jibri/finalize.sh', () => {
   it('fails (non-zero) on a wrong secret, an unknown room or a missing metadata file, storing nothing', async () => {
     const { sessionId, roomName } = await createConference(t, owner);
     const video = randomBytes(1000);
-    const wrongSecret = await run(jibriDir(t.dataDir, `https://meet.example.org/${roomName}`, roomName, video), { V4H_URL: t.baseUrl, V4H_RECORDER_SECRET: 'nope' });
+    const wrongSecret = await run(jibriDir(t.dataDir, `https://meet.example.org/${roomName}`, roomName, video), {
+      V4H_URL: t.baseUrl,
+      V4H_RECORDER_SECRET: 'nope',
+    });
     expect(wrongSecret.code).not.toBe(0);
     expect(wrongSecret.stderr).toContain('failed');
-    const unknownRoom = await run(jibriDir(t.dataDir, 'https://meet.example.org/v4h-nobody', 'v4h-nobody', video), { V4H_URL: t.baseUrl, V4H_RECORDER_SECRET: RECORDER_SECRET });
+    const unknownRoom = await run(jibriDir(t.dataDir, 'https://meet.example.org/v4h-nobody', 'v4h-nobody', video), {
+      V4H_URL: t.baseUrl,
+      V4H_RECORDER_SECRET: RECORDER_SECRET,
+    });
     expect(unknownRoom.code).not.toBe(0);
     const empty = path.join(t.dataDir, 'empty');
     fs.mkdirSync(empty);

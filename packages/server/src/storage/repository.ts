@@ -8,7 +8,15 @@ import { accessOf, type ConferenceAccess } from '../conferences/access-policy.js
 // see db/prepared.ts. The literal LIMIT matters: SQLite runs this several times slower with `limit ?`.
 const primaryRecording = prepareQuery(
   (db, p: { sessionId: string }) =>
-    db.selectFrom('files').selectAll().where('session_id', '=', p.sessionId).where('kind', '=', 'recording').where('deleted_at', 'is', null).orderBy('created_at').orderBy('id').limit(sql.lit(1)),
+    db
+      .selectFrom('files')
+      .selectAll()
+      .where('session_id', '=', p.sessionId)
+      .where('kind', '=', 'recording')
+      .where('deleted_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(sql.lit(1)),
   { cached: true },
 );
 
@@ -27,11 +35,7 @@ export class FilesRepository {
 
   /** Jitsi lowercases room names, and so do we. */
   async conferenceByRoom(roomName: string): Promise<ConferenceRef | undefined> {
-    const row = await this.db
-      .selectFrom('conferences')
-      .select(accessColumns)
-      .where('room_name', '=', roomName.toLowerCase())
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('conferences').select(accessColumns).where('room_name', '=', roomName.toLowerCase()).executeTakeFirst();
     return row && accessOf(row);
   }
 
@@ -46,7 +50,14 @@ export class FilesRepository {
   }
 
   async list(sessionId: string): Promise<FilesTable[]> {
-    return this.db.selectFrom('files').selectAll().where('session_id', '=', sessionId).where('deleted_at', 'is', null).orderBy('created_at').orderBy('id').execute();
+    return this.db
+      .selectFrom('files')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .where('deleted_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
   }
 
   async find(fileId: string): Promise<FilesTable | undefined> {

@@ -58,21 +58,29 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
     principals.set(request, principal);
   };
 
-  const upload = (request: FastifyRequest, principal: Principal, target: UploadInput['target'], query: { kind: 'recording' | 'attachment'; name?: string; shared?: boolean }) => {
+  const upload = (
+    request: FastifyRequest,
+    principal: Principal,
+    target: UploadInput['target'],
+    query: { kind: 'recording' | 'attachment'; name?: string; shared?: boolean },
+  ) => {
     const length = request.headers['content-length'];
-    return trackUpload(app.metrics, files.upload({
-      principal,
-      target,
-      kind: query.kind,
-      name: query.name,
-      shared: query.shared,
-      contentType: request.headers['content-type'],
-      contentLength: length === undefined ? undefined : Number(length),
-      contentEncoding: request.headers['content-encoding'],
-      digests: [header(request, 'repr-digest'), header(request, 'content-digest')],
-      // Fastify skips the parser for an empty body; the raw request is then an ended stream.
-      body: (request.body as Readable | undefined) ?? request.raw,
-    }));
+    return trackUpload(
+      app.metrics,
+      files.upload({
+        principal,
+        target,
+        kind: query.kind,
+        name: query.name,
+        shared: query.shared,
+        contentType: request.headers['content-type'],
+        contentLength: length === undefined ? undefined : Number(length),
+        contentEncoding: request.headers['content-encoding'],
+        digests: [header(request, 'repr-digest'), header(request, 'content-digest')],
+        // Fastify skips the parser for an empty body; the raw request is then an ended stream.
+        body: (request.body as Readable | undefined) ?? request.raw,
+      }),
+    );
   };
 
   app.post('/api/conferences/:sessionId/files', {
@@ -117,23 +125,47 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
 
   app.get('/api/conferences/:sessionId/files', {
     onRequest: authenticate,
-    schema: { tags, security: [{ bearer: [] }], summary: "A conference's files the caller may see, oldest first (owner: all; others: their own and shared ones)", params: S.SessionParams, response: { 200: W.FileList, ...errors } },
+    schema: {
+      tags,
+      security: [{ bearer: [] }],
+      summary: "A conference's files the caller may see, oldest first (owner: all; others: their own and shared ones)",
+      params: S.SessionParams,
+      response: { 200: W.FileList, ...errors },
+    },
     handler: async (request) => {
       const items = await files.list(request.user!, request.params.sessionId);
-      await audit.record({ actor: `user:${request.user!.id}`, action: 'file_list', sessionId: request.params.sessionId, listed: items.map((f) => f.fileId), ip: request.ip });
+      await audit.record({
+        actor: `user:${request.user!.id}`,
+        action: 'file_list',
+        sessionId: request.params.sessionId,
+        listed: items.map((f) => f.fileId),
+        ip: request.ip,
+      });
       return { items };
     },
   });
 
   app.post('/api/conferences/:sessionId/files/:fileId/share', {
     onRequest: authenticate,
-    schema: { tags, security: [{ bearer: [] }], summary: 'Share a file with the participants (owner)', params: S.FileParams, response: { 200: W.StoredFile, ...errors } },
+    schema: {
+      tags,
+      security: [{ bearer: [] }],
+      summary: 'Share a file with the participants (owner)',
+      params: S.FileParams,
+      response: { 200: W.StoredFile, ...errors },
+    },
     handler: async (request) => files.share(request.user!, request.params.sessionId, request.params.fileId),
   });
 
   app.get('/api/conferences/:sessionId/files/:fileId', {
     onRequest: authenticate,
-    schema: { tags, security: [{ bearer: [] }], summary: 'Download a file (owner, its uploader, participants once shared); Range supported', params: S.FileParams, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
+    schema: {
+      tags,
+      security: [{ bearer: [] }],
+      summary: 'Download a file (owner, its uploader, participants once shared); Range supported',
+      params: S.FileParams,
+      response: { 200: S.Binary, 206: S.Binary, ...downloadErrors },
+    },
     handler: async (request, reply) => {
       const download = await files.open(request.user!, request.params.sessionId, request.params.fileId, rangeHeader(request));
       return sendDownload(reply, await audited(audit, download, { actor: `user:${request.user!.id}`, ip: request.ip }));
@@ -157,7 +189,13 @@ export const fileRoutes: FastifyPluginAsync<FileRoutesOptions> = async (fastify,
   });
 
   app.get('/api/files/:fileId/content', {
-    schema: { tags, summary: 'Download a file through a signed, time-limited link; Range supported', params: S.SignedParams, querystring: S.SignedQuery, response: { 200: S.Binary, 206: S.Binary, ...downloadErrors } },
+    schema: {
+      tags,
+      summary: 'Download a file through a signed, time-limited link; Range supported',
+      params: S.SignedParams,
+      querystring: S.SignedQuery,
+      response: { 200: S.Binary, 206: S.Binary, ...downloadErrors },
+    },
     handler: async (request, reply) => {
       const download = await files.openSigned(request.params.fileId, request.query.expires, request.query.signature, rangeHeader(request));
       return sendDownload(reply, await audited(audit, download, { actor: linkActor('signed-link', request.query.signature), ip: request.ip }));
@@ -175,7 +213,6 @@ async function audited(audit: AccessAudit, download: Download, who: Pick<AccessR
   }
   return download;
 }
-
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];

@@ -1,16 +1,18 @@
 // S3-compatible storage (AWS S3, MinIO, Ceph…): multipart uploads that become visible only when completed.
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { contentDisposition } from './content-disposition.js';
-import { assertKey, NotFoundInStorage, type ByteRange, type PutOptions, type SignedUrlOptions, type StorageBackend, type StorageCredentials } from './backend.js';
+import {
+  assertKey,
+  NotFoundInStorage,
+  type ByteRange,
+  type PutOptions,
+  type SignedUrlOptions,
+  type StorageBackend,
+  type StorageCredentials,
+} from './backend.js';
 
 /** 8 MiB parts, two in flight: at most ~16 MiB buffered per upload; 10 000 parts cover 78 GiB. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -64,9 +66,7 @@ export class S3Storage implements StorageBackend {
       body.destroy();
       if (upload.uploadId) {
         // Never completed, so never visible; a bucket lifecycle rule reaps parts an abort could not remove.
-        await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId: upload.uploadId }))
-          .catch(() => {});
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.#key(key), UploadId: upload.uploadId })).catch(() => {});
       }
       throw error;
     }

@@ -236,7 +236,12 @@ export class FileService {
     const now = this.#deps.clock.now();
     return this.#deps.db.write(async (trx) => {
       await lockConference(trx, file.session_id, this.#deps.db.dialect);
-      const updated = await trx.updateTable('files').set({ deleted_at: now, deleted_reason: reason }).where('id', '=', file.id).where('deleted_at', 'is', null).executeTakeFirst();
+      const updated = await trx
+        .updateTable('files')
+        .set({ deleted_at: now, deleted_reason: reason })
+        .where('id', '=', file.id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) return false;
       await appendEvent(trx, { sessionId: file.session_id, type: 'file_deleted', actor, at: now, data: { fileId: file.id, sha256: file.sha256, reason } });
       return true;
@@ -266,7 +271,11 @@ export class FileService {
     const conference = await this.#conference(sessionId);
     await this.#access.require(who, conference, { do: 'list_files' });
     const rows = await this.#repo.list(sessionId);
-    const visible = await this.#access.visibleFiles(who, conference, rows.map((row) => ({ ...fileAccess(row), row })));
+    const visible = await this.#access.visibleFiles(
+      who,
+      conference,
+      rows.map((row) => ({ ...fileAccess(row), row })),
+    );
     return Promise.all(visible.map(({ row }) => this.#present(row)));
   }
 
@@ -344,7 +353,8 @@ export class FileService {
       return { file, range, body: await this.#deps.storage.get(file.storage_key, sealedKeyOf(file), file.size, range) };
     } catch (error) {
       if (error instanceof NotFoundInStorage) throw new AppError('service_unavailable', 'the file is missing from storage', {}, { cause: error });
-      if (error instanceof MasterKeyError || error instanceof IntegrityError) throw new AppError('internal_error', 'the stored file cannot be decrypted', {}, { cause: error });
+      if (error instanceof MasterKeyError || error instanceof IntegrityError)
+        throw new AppError('internal_error', 'the stored file cannot be decrypted', {}, { cause: error });
       throw storageUnavailable(error);
     }
   }
@@ -367,29 +377,32 @@ export class FileService {
       abort(new Error(message));
       body.destroy(); // closes the connection
     };
-    const timer = setInterval(() => {
-      const now = Date.now();
-      if (hashing.writableNeedDrain) {
-        // Held back by the engine: neither idle nor slow on the client's part.
-        seen = hashing.received;
-        last = windowStart = now;
-        windowBase = hashing.received;
-        return;
-      }
-      if (hashing.received !== seen) {
-        seen = hashing.received;
-        last = now;
-      } else if (now - last >= idleMs) {
-        return drop(`no data for ${idleMs / 1000} s: upload dropped`);
-      }
-      if (now - windowStart >= windowMs) {
-        if ((hashing.received - windowBase) * 1000 < minBytesPerSecond * (now - windowStart)) {
-          return drop(`slower than ${minBytesPerSecond} bytes/s over ${windowSeconds} s: upload dropped`);
+    const timer = setInterval(
+      () => {
+        const now = Date.now();
+        if (hashing.writableNeedDrain) {
+          // Held back by the engine: neither idle nor slow on the client's part.
+          seen = hashing.received;
+          last = windowStart = now;
+          windowBase = hashing.received;
+          return;
         }
-        windowStart = now;
-        windowBase = hashing.received;
-      }
-    }, Math.min(1000, idleMs / 4, windowMs / 4));
+        if (hashing.received !== seen) {
+          seen = hashing.received;
+          last = now;
+        } else if (now - last >= idleMs) {
+          return drop(`no data for ${idleMs / 1000} s: upload dropped`);
+        }
+        if (now - windowStart >= windowMs) {
+          if ((hashing.received - windowBase) * 1000 < minBytesPerSecond * (now - windowStart)) {
+            return drop(`slower than ${minBytesPerSecond} bytes/s over ${windowSeconds} s: upload dropped`);
+          }
+          windowStart = now;
+          windowBase = hashing.received;
+        }
+      },
+      Math.min(1000, idleMs / 4, windowMs / 4),
+    );
     timer.unref();
     return { stop: () => clearInterval(timer) };
   }
@@ -403,7 +416,12 @@ export class FileService {
 
   async #link(file: FilesTable): Promise<string> {
     const now = this.#deps.clock.now();
-    const direct = await this.#deps.storage.signedUrl(file.storage_key, sealedKeyOf(file), { expiresIn: this.#ttl, contentType: file.content_type, filename: file.name, now });
+    const direct = await this.#deps.storage.signedUrl(file.storage_key, sealedKeyOf(file), {
+      expiresIn: this.#ttl,
+      contentType: file.content_type,
+      filename: file.name,
+      now,
+    });
     if (direct) return direct;
     const expires = Math.floor(now / 1000) + this.#ttl;
     const query = new URLSearchParams({ expires: String(expires), signature: this.#links.sign(file.id, expires) });

@@ -23,10 +23,24 @@ afterAll(async () => {
 it('refuses a source destroyed before the upload began, storing nothing (it waited 60 s for bytes before)', async () => {
   const { sessionId } = await createConference(t, await t.userSession());
   // The default stall timeout (60 s) is past the test's 30 s: a wait for it fails the test.
-  const files = new FileService({ db: t.db, clock: { now: () => Date.now() }, storage, maxUploadBytes: 1024, tokenSecret: 'x'.repeat(32), publicUrl: t.baseUrl });
+  const files = new FileService({
+    db: t.db,
+    clock: { now: () => Date.now() },
+    storage,
+    maxUploadBytes: 1024,
+    tokenSecret: 'x'.repeat(32),
+    publicUrl: t.baseUrl,
+  });
   for (const gone of [new PassThrough().destroy(new Error('aborted')), new PassThrough().destroy()]) {
     gone.on('error', () => {});
-    const upload = files.upload({ principal: { kind: 'recorder' }, target: { sessionId }, kind: 'recording', contentType: 'video/mp4', digests: [], body: gone });
+    const upload = files.upload({
+      principal: { kind: 'recorder' },
+      target: { sessionId },
+      kind: 'recording',
+      contentType: 'video/mp4',
+      digests: [],
+      body: gone,
+    });
     await expect(upload).rejects.toMatchObject({ code: 'bad_request', message: 'the upload was interrupted' });
   }
   expect(t.storedObjects()).toEqual([]);

@@ -3,8 +3,16 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  RECORDER_SECRET, addParticipant, createConference, createFilesTestApp, fileEvents, reprDigest, sha256, upload,
-  type FilesTestApp, type Session,
+  RECORDER_SECRET,
+  addParticipant,
+  createConference,
+  createFilesTestApp,
+  fileEvents,
+  reprDigest,
+  sha256,
+  upload,
+  type FilesTestApp,
+  type Session,
 } from '../test-support/storage.js';
 import { findSubjectKey } from '../db/commitments.js';
 import { computeCommitment } from '@v4h/protocol/verify';
@@ -33,7 +41,15 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     const bytes = randomBytes(200_000);
     const res = await upload(t, sessionId, bytes, { auth: owner.auth, type: 'video/webm;codecs=vp8,opus', name: 'consultation.webm' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ sessionId, kind: 'recording', name: 'consultation.webm', size: bytes.length, contentType: 'video/webm', sha256: sha256(bytes), uploader: `user:${owner.username}` });
+    expect(res.body).toMatchObject({
+      sessionId,
+      kind: 'recording',
+      name: 'consultation.webm',
+      size: bytes.length,
+      contentType: 'video/webm',
+      sha256: sha256(bytes),
+      uploader: `user:${owner.username}`,
+    });
     const events = await fileEvents(t, sessionId);
     expect(events).toHaveLength(1);
     // The event names the uploader by id and commits to the file name under the file's own key (issue 19).
@@ -41,7 +57,12 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     expect(events[0]!.actor).toBe(`user:${ownerId}`);
     const key = (await findSubjectKey(t.db.kysely, `file:${res.body.fileId}`))!;
     expect(events[0]!.data).toEqual({
-      fileId: res.body.fileId, kind: 'recording', size: bytes.length, contentType: 'video/webm', sha256: sha256(bytes), uploader: `user:${ownerId}`,
+      fileId: res.body.fileId,
+      kind: 'recording',
+      size: bytes.length,
+      contentType: 'video/webm',
+      sha256: sha256(bytes),
+      uploader: `user:${ownerId}`,
       commitments: { name: await computeCommitment(key, 'name', 'consultation.webm') },
     });
     const download = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files/${res.body.fileId}`, { headers: owner.auth });
@@ -103,8 +124,13 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     const { sessionId } = await conference();
     const bytes = Buffer.from('x');
     for (const [kind, type] of [
-      ['recording', 'application/pdf'], ['recording', 'text/html'], ['attachment', 'video/webm'], ['attachment', 'image/svg+xml'],
-      ['attachment', 'text/html'], ['attachment', 'application/json'], ['recording', 'nonsense'],
+      ['recording', 'application/pdf'],
+      ['recording', 'text/html'],
+      ['attachment', 'video/webm'],
+      ['attachment', 'image/svg+xml'],
+      ['attachment', 'text/html'],
+      ['attachment', 'application/json'],
+      ['recording', 'nonsense'],
     ] as const) {
       expect((await upload(t, sessionId, bytes, { auth: owner.auth, kind, type })).body).toMatchObject({ error: 'unsupported_media_type' });
     }
@@ -145,7 +171,13 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     const res = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files?kind=recording`, {
       method: 'POST',
       headers: { ...owner.auth, 'content-type': 'video/webm' },
-      body: new ReadableStream({ pull(c) { const next = chunks.shift(); if (next) c.enqueue(next); else c.close(); } }),
+      body: new ReadableStream({
+        pull(c) {
+          const next = chunks.shift();
+          if (next) c.enqueue(next);
+          else c.close();
+        },
+      }),
       duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(413);

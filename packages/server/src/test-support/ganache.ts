@@ -32,7 +32,11 @@ const freePort = () =>
   });
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   const body = (await res.json()) as { result?: unknown; error?: { message: string } };
   if (body.error) throw new Error(body.error.message);
   return body.result;
@@ -47,7 +51,11 @@ export async function startDevChain(): Promise<DevChain> {
     url,
     pid: 0,
     async start() {
-      child = spawn(BIN, ['--server.host', '127.0.0.1', '--server.port', String(port), '--wallet.deterministic', '--logging.quiet', '--database.dbPath', dbPath], { stdio: 'ignore' });
+      child = spawn(
+        BIN,
+        ['--server.host', '127.0.0.1', '--server.port', String(port), '--wallet.deterministic', '--logging.quiet', '--database.dbPath', dbPath],
+        { stdio: 'ignore' },
+      );
       chain.pid = child.pid!;
       const deadline = Date.now() + 30_000;
       for (;;) {

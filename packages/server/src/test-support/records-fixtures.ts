@@ -17,7 +17,23 @@ export async function endedConference(db: Kysely<Database>, ownerId: string, at:
   const sessionId = newSessionId();
   await db
     .insertInto('conferences')
-    .values({ session_id: sessionId, owner_id: ownerId, room_name: newRoomName(), state: 'ended', created_at: at - 60_000, started_at: at - 50_000, ended_at: at, end_reason: 'owner', last_activity_at: at, hash: null, hash_type: null, dlt_id: null, dlt_type: null, join_policy: 'ORG', join_password_hash: null })
+    .values({
+      session_id: sessionId,
+      owner_id: ownerId,
+      room_name: newRoomName(),
+      state: 'ended',
+      created_at: at - 60_000,
+      started_at: at - 50_000,
+      ended_at: at,
+      end_reason: 'owner',
+      last_activity_at: at,
+      hash: null,
+      hash_type: null,
+      dlt_id: null,
+      dlt_type: null,
+      join_policy: 'ORG',
+      join_password_hash: null,
+    })
     .execute();
   const log = (type: EventType, actor: string, ms: number, data = {}) => appendEvent(db, { sessionId, type, actor, at: ms, data });
   await log('requested', 'user:owner', at - 60_000);

@@ -20,7 +20,10 @@ export function listRoutes(app: FastifyInstance): RouteInfo[] {
     stack.length = depth;
     stack.push(match[1]);
     const path = stack.join('').replace(/\/\/+/g, '/');
-    for (const method of (match[2] ?? '').split(',').map((m) => m.trim()).filter(Boolean)) {
+    for (const method of (match[2] ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean)) {
       if (method !== 'HEAD' && method !== 'OPTIONS') routes.push({ method, path });
     }
   }
@@ -29,7 +32,5 @@ export function listRoutes(app: FastifyInstance): RouteInfo[] {
 
 /** Fills `:param` segments (and a trailing `*`) with `value(name)`. */
 export function fillPath(path: string, value: (name: string) => string): string {
-  return path
-    .replace(/:([A-Za-z0-9_]+)(\([^/]*?\$\))?/g, (_m, name: string) => value(name))
-    .replace(/\*$/, () => value('*'));
+  return path.replace(/:([A-Za-z0-9_]+)(\([^/]*?\$\))?/g, (_m, name: string) => value(name)).replace(/\*$/, () => value('*'));
 }

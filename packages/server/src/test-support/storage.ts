@@ -66,7 +66,14 @@ export async function addParticipant(t: TestApp, sessionId: string, user: Sessio
   const row = await t.db.kysely.selectFrom('users').select('id').where('username', '=', user.username).executeTakeFirstOrThrow();
   await t.db.kysely
     .insertInto('participants')
-    .values({ session_id: sessionId, participant_id: `p-${randomBytes(4).toString('hex')}`, user_id: row.id, display_name: user.username, joined_at: Date.now(), left_at: null })
+    .values({
+      session_id: sessionId,
+      participant_id: `p-${randomBytes(4).toString('hex')}`,
+      user_id: row.id,
+      display_name: user.username,
+      joined_at: Date.now(),
+      left_at: null,
+    })
     .execute();
   // Joining went through the join policy: that admission, not the presence row, is what uploads need.
   await t.db.kysely.insertInto('conference_members').values({ session_id: sessionId, user_id: row.id, role: 'admitted' }).execute();

@@ -21,7 +21,8 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, optio
   const files = new StaticFiles(options.clientDist ?? defaultClientDist);
   const csp = demoCsp(options.jitsiUrl);
 
-  const serve = (file: string, cacheControl: string, extra: Record<string, string> = {}) =>
+  const serve =
+    (file: string, cacheControl: string, extra: Record<string, string> = {}) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const built = await files.get(file);
       if (!built) throw new AppError('service_unavailable', `client SDK not built (${file} missing in ${files.dir}): run "npm run build"`);

@@ -25,7 +25,10 @@ transport.on('event', (event) => {
   // executeCommand('joinBreakoutRoom', id): Jitsi leaves the main room and joins the breakout one.
   if (event.name === 'join-breakout-room' && behaviour === 'breakout') {
     transport.sendEvent({ name: 'video-conference-left', roomName });
-    setTimeout(() => transport.sendEvent({ name: 'video-conference-joined', roomName: `${roomName}-breakout`, id: me, displayName: 'Dr. Real', breakoutRoom: true }), 300);
+    setTimeout(
+      () => transport.sendEvent({ name: 'video-conference-joined', roomName: `${roomName}-breakout`, id: me, displayName: 'Dr. Real', breakoutRoom: true }),
+      300,
+    );
   }
   return true;
 });

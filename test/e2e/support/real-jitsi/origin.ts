@@ -30,9 +30,7 @@ function unpackSdk(): string {
 }
 
 async function bundle(entry: string, globalName?: string): Promise<string> {
-  const contents = globalName
-    ? `import API from ${JSON.stringify(entry)}; window.${globalName} = API;`
-    : `import ${JSON.stringify(entry)};`;
+  const contents = globalName ? `import API from ${JSON.stringify(entry)}; window.${globalName} = API;` : `import ${JSON.stringify(entry)};`;
   const result = await build({
     stdin: { contents, resolveDir: repoRoot, loader: 'js' },
     bundle: true,
@@ -77,7 +75,9 @@ export async function startRealJitsiOrigin(): Promise<RealJitsiOrigin> {
     }
     origin.pages.push(`${url.pathname}${url.search}`);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><html lang="en" data-behaviour="${origin.behaviour}"><head><meta charset="utf-8"><title>Jitsi</title></head><body><script src="/_real/page.js"></script></body></html>`);
+    res.end(
+      `<!doctype html><html lang="en" data-behaviour="${origin.behaviour}"><head><meta charset="utf-8"><title>Jitsi</title></head><body><script src="/_real/page.js"></script></body></html>`,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin: RealJitsiOrigin = {

@@ -29,9 +29,13 @@
     var hash = ['jitsi_meet_external_api_id=' + this._id];
     if (options.jwt) hash.push(hashParam('jwt', options.jwt));
     var config = options.configOverwrite || {};
-    Object.keys(config).forEach(function (k) { hash.push(hashParam('config.' + k, config[k])); });
+    Object.keys(config).forEach(function (k) {
+      hash.push(hashParam('config.' + k, config[k]));
+    });
     var iface = options.interfaceConfigOverwrite || {};
-    Object.keys(iface).forEach(function (k) { hash.push(hashParam('interfaceConfig.' + k, iface[k])); });
+    Object.keys(iface).forEach(function (k) {
+      hash.push(hashParam('interfaceConfig.' + k, iface[k]));
+    });
     var user = options.userInfo || {};
     if (user.displayName) hash.push(hashParam('userInfo.displayName', user.displayName));
     if (user.email) hash.push(hashParam('userInfo.email', user.email));
@@ -47,7 +51,9 @@
     (options.parentNode || document.body).appendChild(frame);
     this._frame = frame;
     this._onload = options.onload;
-    this._onMessage = function (event) { self._receive(event); };
+    this._onMessage = function (event) {
+      self._receive(event);
+    };
     window.addEventListener('message', this._onMessage);
   }
 
@@ -73,28 +79,43 @@
   };
   JitsiMeetExternalAPI.prototype.executeCommands = function (commands) {
     var self = this;
-    Object.keys(commands).forEach(function (name) { self.executeCommand.apply(self, [name].concat(commands[name])); });
+    Object.keys(commands).forEach(function (name) {
+      self.executeCommand.apply(self, [name].concat(commands[name]));
+    });
   };
   JitsiMeetExternalAPI.prototype.on = JitsiMeetExternalAPI.prototype.addListener = function (name, listener) {
     (this._listeners[name] = this._listeners[name] || []).push(listener);
     return this;
   };
   JitsiMeetExternalAPI.prototype.off = JitsiMeetExternalAPI.prototype.removeListener = function (name, listener) {
-    this._listeners[name] = (this._listeners[name] || []).filter(function (l) { return l !== listener && l._original !== listener; });
+    this._listeners[name] = (this._listeners[name] || []).filter(function (l) {
+      return l !== listener && l._original !== listener;
+    });
     return this;
   };
   JitsiMeetExternalAPI.prototype.once = function (name, listener) {
     var self = this;
-    var wrapper = function (payload) { self.off(name, wrapper); listener(payload); };
+    var wrapper = function (payload) {
+      self.off(name, wrapper);
+      listener(payload);
+    };
     wrapper._original = listener;
     return this.on(name, wrapper);
   };
   JitsiMeetExternalAPI.prototype.emit = function (name, payload) {
-    (this._listeners[name] || []).slice().forEach(function (l) { l(payload); });
+    (this._listeners[name] || []).slice().forEach(function (l) {
+      l(payload);
+    });
   };
-  JitsiMeetExternalAPI.prototype.getIFrame = function () { return this._frame; };
-  JitsiMeetExternalAPI.prototype.isAudioMuted = function () { return Promise.resolve(false); };
-  JitsiMeetExternalAPI.prototype.isVideoMuted = function () { return Promise.resolve(false); };
+  JitsiMeetExternalAPI.prototype.getIFrame = function () {
+    return this._frame;
+  };
+  JitsiMeetExternalAPI.prototype.isAudioMuted = function () {
+    return Promise.resolve(false);
+  };
+  JitsiMeetExternalAPI.prototype.isVideoMuted = function () {
+    return Promise.resolve(false);
+  };
   JitsiMeetExternalAPI.prototype.dispose = function () {
     window.removeEventListener('message', this._onMessage);
     this._listeners = {};

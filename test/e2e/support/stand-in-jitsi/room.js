@@ -5,7 +5,13 @@
   var room = main.dataset.room;
   var hash = new URLSearchParams(location.hash.slice(1));
   var apiId = hash.get('jitsi_meet_external_api_id');
-  var parse = function (key) { try { return JSON.parse(hash.get(key)); } catch (e) { return null; } };
+  var parse = function (key) {
+    try {
+      return JSON.parse(hash.get(key));
+    } catch (e) {
+      return null;
+    }
+  };
   var name = parse('userInfo.displayName') || main.dataset.tokenName || 'Fellow Jitster';
   var me = 'p' + Math.random().toString(36).slice(2, 10);
   var stream = null;
@@ -21,12 +27,15 @@
     status.textContent = text;
   }
   function render(participants) {
-    list.replaceChildren.apply(list, participants.map(function (p) {
-      var li = document.createElement('li');
-      li.textContent = p.displayName + (p.id === me ? ' (you)' : '');
-      li.dataset.id = p.id;
-      return li;
-    }));
+    list.replaceChildren.apply(
+      list,
+      participants.map(function (p) {
+        var li = document.createElement('li');
+        li.textContent = p.displayName + (p.id === me ? ' (you)' : '');
+        li.dataset.id = p.id;
+        return li;
+      }),
+    );
   }
   function leave() {
     if (left) return;
@@ -50,7 +59,9 @@
       render(participants);
       show('joined', 'In the meeting as ' + name + '.');
       post('videoConferenceJoined', { roomName: room, id: me, displayName: name, avatarURL: main.dataset.tokenAvatar || undefined });
-      participants.forEach(function (p) { if (p.id !== me) post('participantJoined', { id: p.id, displayName: p.displayName }); });
+      participants.forEach(function (p) {
+        if (p.id !== me) post('participantJoined', { id: p.id, displayName: p.displayName });
+      });
     });
     stream.addEventListener('joined', function (e) {
       var p = JSON.parse(e.data);
@@ -60,7 +71,9 @@
     });
     stream.addEventListener('left', function (e) {
       var p = JSON.parse(e.data);
-      participants = participants.filter(function (q) { return q.id !== p.id; });
+      participants = participants.filter(function (q) {
+        return q.id !== p.id;
+      });
       render(participants);
       post('participantLeft', { id: p.id });
     });

@@ -19,7 +19,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('erased_at', 'bigint')
     .execute();
   await db.schema.createIndex('guests_session').on('guests').column('session_id').execute();
-  await db.schema.alterTable('conferences').addColumn('pseudonymous', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .alterTable('conferences')
+    .addColumn('pseudonymous', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
   await sql`update conferences set pseudonymous = 0`.execute(db);
   await db.schema.alterTable('files').addColumn('deleted_at', 'bigint').execute();
   await db.schema.alterTable('files').addColumn('deleted_reason', 'text').execute();

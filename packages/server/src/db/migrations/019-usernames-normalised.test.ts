@@ -23,11 +23,50 @@ describe('migration 018: usernames normalised', () => {
       { id: 'u5', username: 'Jo\u0061\u0303o', created_at: 10 }, // decomposed
       { id: 'u6', username: 'bob', created_at: 10 }, // already normalised
     ];
-    for (const u of users) await db.kysely.insertInto('users').values({ ...u, password_hash: 'x', disabled: 0 }).execute();
-    await db.kysely.insertInto('conferences').values({ session_id: 's', owner_id: 'u2', room_name: 'r', state: 'ended', created_at: 0, started_at: 0, ended_at: 1, end_reason: 'owner', last_activity_at: 1, hash: null, hash_type: null, dlt_id: null, dlt_type: null, join_policy: 'ORG', join_password_hash: null }).execute();
-    const file = { session_id: 's', kind: 'attachment' as const, name: 'f', size: 1, content_type: 'text/plain', sha256: '0'.repeat(64), storage_key: 'k', created_at: 0, shared: 0 };
-    await db.kysely.insertInto('files').values({ ...file, id: 'f1', uploader: 'user:dr.ana', uploader_id: 'u2' }).execute();
-    await db.kysely.insertInto('files').values({ ...file, id: 'f2', uploader: 'recorder', uploader_id: null }).execute();
+    for (const u of users)
+      await db.kysely
+        .insertInto('users')
+        .values({ ...u, password_hash: 'x', disabled: 0 })
+        .execute();
+    await db.kysely
+      .insertInto('conferences')
+      .values({
+        session_id: 's',
+        owner_id: 'u2',
+        room_name: 'r',
+        state: 'ended',
+        created_at: 0,
+        started_at: 0,
+        ended_at: 1,
+        end_reason: 'owner',
+        last_activity_at: 1,
+        hash: null,
+        hash_type: null,
+        dlt_id: null,
+        dlt_type: null,
+        join_policy: 'ORG',
+        join_password_hash: null,
+      })
+      .execute();
+    const file = {
+      session_id: 's',
+      kind: 'attachment' as const,
+      name: 'f',
+      size: 1,
+      content_type: 'text/plain',
+      sha256: '0'.repeat(64),
+      storage_key: 'k',
+      created_at: 0,
+      shared: 0,
+    };
+    await db.kysely
+      .insertInto('files')
+      .values({ ...file, id: 'f1', uploader: 'user:dr.ana', uploader_id: 'u2' })
+      .execute();
+    await db.kysely
+      .insertInto('files')
+      .values({ ...file, id: 'f2', uploader: 'recorder', uploader_id: null })
+      .execute();
 
     const warnings: string[] = [];
     vi.spyOn(process, 'emitWarning').mockImplementation(((message: string) => void warnings.push(message)) as never);

@@ -42,11 +42,20 @@ export async function up(db: Kysely<any>): Promise<void> {
   const rows = (await db.selectFrom('users').select(['id', 'username', 'created_at']).execute()) as Row[];
   const { renames, collisions } = plan(rows);
   // Two steps, so that no intermediate state breaks the unique index (`DR.ANA` → `dr.ana` while `dr.ana` → `dr.ana-2`).
-  for (const id of renames.keys()) await db.updateTable('users').set({ username: `~renaming~${id}` }).where('id', '=', id).execute();
+  for (const id of renames.keys())
+    await db
+      .updateTable('users')
+      .set({ username: `~renaming~${id}` })
+      .where('id', '=', id)
+      .execute();
   for (const [id, to] of renames) {
     await db.updateTable('users').set({ username: to }).where('id', '=', id).execute();
     // Files show their uploader by name (`user:<username>`), and erasure finds a user's files by it.
-    await db.updateTable('files').set({ uploader: `user:${to}` }).where('uploader_id', '=', id).execute();
+    await db
+      .updateTable('files')
+      .set({ uploader: `user:${to}` })
+      .where('uploader_id', '=', id)
+      .execute();
   }
   if (collisions.length > 0) {
     // Ids only: a username is personal data and stays out of logs. `v4h user list` shows the new names.

@@ -91,7 +91,10 @@ export class ChatPanel {
   /** Plain text, one line per message, ISO times (UTC). */
   transcript(): string {
     return this.#entries
-      .map((e) => `[${e.at.toISOString()}] ${e.fromName}${e.private ? ` (${e.toName ? t.chatPanel.privateTo(e.toName) : t.chatPanel.privateFrom})` : ''}: ${e.message.replace(/\r?\n/g, ' ')}`)
+      .map(
+        (e) =>
+          `[${e.at.toISOString()}] ${e.fromName}${e.private ? ` (${e.toName ? t.chatPanel.privateTo(e.toName) : t.chatPanel.privateFrom})` : ''}: ${e.message.replace(/\r?\n/g, ' ')}`,
+      )
       .join('\n')
       .concat('\n');
   }

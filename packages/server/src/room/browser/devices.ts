@@ -72,7 +72,9 @@ export class Devices {
   /** Jitsi's rule: the id when given, else the label. True when the device is now in use. */
   async set(key: DeviceKey, label: unknown, deviceId: unknown): Promise<boolean> {
     const list = (await this.available())[key];
-    const device = list.find((d) => typeof deviceId === 'string' && deviceId && d.deviceId === deviceId) ?? list.find((d) => typeof label === 'string' && label && d.label === label);
+    const device =
+      list.find((d) => typeof deviceId === 'string' && deviceId && d.deviceId === deviceId) ??
+      list.find((d) => typeof label === 'string' && label && d.label === label);
     if (!device) return false;
     const { media } = this.deps;
     if (key === 'audioOutput') {
@@ -107,7 +109,13 @@ export class Devices {
     for (const key of Object.keys(BROWSER_KIND) as DeviceKey[]) {
       const select = $<HTMLSelectElement>(`device-${key}`);
       select.replaceChildren(
-        ...list[key].map((d, i) => new Option(d.label || `${key === 'audioOutput' ? t.devices.speaker : key === 'audioInput' ? t.devices.microphone : t.devices.camera} ${i + 1}`, d.deviceId)),
+        ...list[key].map(
+          (d, i) =>
+            new Option(
+              d.label || `${key === 'audioOutput' ? t.devices.speaker : key === 'audioInput' ? t.devices.microphone : t.devices.camera} ${i + 1}`,
+              d.deviceId,
+            ),
+        ),
       );
       if (!list[key].length) select.append(new Option(t.devices.none, ''));
       select.disabled = !list[key].length;

@@ -201,7 +201,14 @@ class JitsiMeetExternalAPI {
   }
 
   /** Jitsi's shape: `{ rooms: [{ isMainRoom, id, jid, participants: [{ id, jid, role, displayName, avatarUrl }] }] }` (no breakout rooms here). */
-  getRoomsInfo(): Promise<{ rooms: Array<{ isMainRoom: boolean; id: string; jid: string; participants: Array<{ id: string; jid: string; role: string; displayName: string; avatarUrl?: string }> }> }> {
+  getRoomsInfo(): Promise<{
+    rooms: Array<{
+      isMainRoom: boolean;
+      id: string;
+      jid: string;
+      participants: Array<{ id: string; jid: string; role: string; displayName: string; avatarUrl?: string }>;
+    }>;
+  }> {
     return this.#request('getRoomsInfo');
   }
 
@@ -338,7 +345,12 @@ class JitsiMeetExternalAPI {
   #track(name: string, data: Record<string, unknown>) {
     const id = data.id as string;
     const displayName = (data.displayName as string) ?? '';
-    const info = (pid: string): ParticipantInfo => ({ participantId: pid, displayName, formattedDisplayName: displayName, avatarURL: (data.avatarURL as string) || undefined });
+    const info = (pid: string): ParticipantInfo => ({
+      participantId: pid,
+      displayName,
+      formattedDisplayName: displayName,
+      avatarURL: (data.avatarURL as string) || undefined,
+    });
     if (name === 'videoConferenceJoined') {
       this.#participants.set(id, { ...info(id), formattedDisplayName: `${displayName} (me)` });
     } else if (name === 'participantJoined') this.#participants.set(id, info(id));

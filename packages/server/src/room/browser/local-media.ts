@@ -25,7 +25,8 @@ export interface ChosenDevices {
 function classify(kind: MediaKind, error: unknown): MediaFailure {
   const name = (error as { name?: string })?.name ?? 'Error';
   const message = `${name}: ${(error as { message?: string })?.message ?? String(error)}`;
-  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') return { kind, problem: 'blocked', jitsiType: 'gum.permission_denied', message };
+  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError')
+    return { kind, problem: 'blocked', jitsiType: 'gum.permission_denied', message };
   if (name === 'NotFoundError' || name === 'DevicesNotFoundError') return { kind, problem: 'not_found', jitsiType: 'gum.not_found', message };
   if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') return { kind, problem: 'in_use', jitsiType: 'gum.general', message };
   if (name === 'OverconstrainedError') return { kind, problem: 'failed', jitsiType: 'gum.constraint_failed', message };
@@ -58,9 +59,21 @@ export class LocalMedia {
     const failures: MediaFailure[] = [];
     if (!wanted.length) return { added, failures };
     if (!navigator.mediaDevices?.getUserMedia) {
-      return { added, failures: wanted.map((kind) => ({ kind, problem: 'blocked', jitsiType: 'gum.permission_denied', message: 'getUserMedia is unavailable (insecure page or blocked frame)' })) };
+      return {
+        added,
+        failures: wanted.map((kind) => ({
+          kind,
+          problem: 'blocked',
+          jitsiType: 'gum.permission_denied',
+          message: 'getUserMedia is unavailable (insecure page or blocked frame)',
+        })),
+      };
     }
-    const get = (ks: MediaKind[]) => navigator.mediaDevices.getUserMedia({ audio: ks.includes('audio') && this.#constraints('audio'), video: ks.includes('video') && this.#constraints('video') });
+    const get = (ks: MediaKind[]) =>
+      navigator.mediaDevices.getUserMedia({
+        audio: ks.includes('audio') && this.#constraints('audio'),
+        video: ks.includes('video') && this.#constraints('video'),
+      });
     let got: MediaStream | undefined;
     if (wanted.length > 1) got = await get(wanted).catch(() => undefined);
     if (got) added.push(...got.getTracks());

@@ -187,7 +187,10 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
     }
     // The new server process has not seen this member yet: it reconnects too, within the grace period.
     view.tile(id, { ...p, connected: false });
-    awaited.set(id, setTimeout(() => (awaited.delete(id), removePeer(id)), ((msg.graceSeconds ?? 15) + 5) * 1000));
+    awaited.set(
+      id,
+      setTimeout(() => (awaited.delete(id), removePeer(id)), ((msg.graceSeconds ?? 15) + 5) * 1000),
+    );
   }
   serverRestarted = false;
   if (first) {
@@ -245,7 +248,7 @@ function refreshPresenters() {
   const ids = [...peers.values()].filter((p) => p.screenSharing).map((p) => p.id);
   if (share.on) ids.unshift('local');
   view.setPresenters(ids);
-  const reported = ids.map((id) => (id === 'local' ? me?.id ?? id : id));
+  const reported = ids.map((id) => (id === 'local' ? (me?.id ?? id) : id));
   if (reported.join() !== presenters.join()) {
     presenters = reported;
     parent.emit('contentSharingParticipantsChanged', { data: reported });
@@ -299,7 +302,13 @@ function stopMedia() {
   media.stop();
 }
 
-const localTileInfo = () => ({ displayName: me?.displayName ?? displayName ?? t.you, avatar: me?.avatar ?? null, audioMuted, videoMuted, account: me?.account });
+const localTileInfo = () => ({
+  displayName: me?.displayName ?? displayName ?? t.you,
+  avatar: me?.avatar ?? null,
+  audioMuted,
+  videoMuted,
+  account: me?.account,
+});
 
 function applyMute() {
   for (const track of media.stream.getAudioTracks()) track.enabled = !audioMuted;
@@ -499,7 +508,8 @@ const requests: Record<string, (...args: unknown[]) => unknown> = {
   isDeviceListAvailable: () => typeof navigator.mediaDevices?.enumerateDevices === 'function',
   isMultipleAudioInputSupported: () => true,
   // After the first devices opened: a device chosen meanwhile switches to it rather than opening a second track.
-  setDevice: (key, label, id) => (['audioInput', 'videoInput', 'audioOutput'].includes(key as string) ? acquiring.then(() => devices.set(key as DeviceKey, label, id)) : false),
+  setDevice: (key, label, id) =>
+    ['audioInput', 'videoInput', 'audioOutput'].includes(key as string) ? acquiring.then(() => devices.set(key as DeviceKey, label, id)) : false,
 };
 
 parent.onCommand((name, args) => {

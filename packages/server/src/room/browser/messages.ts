@@ -79,7 +79,14 @@ export interface RoomEvents {
   tileViewChanged: { enabled: boolean };
   subjectChange: { subject: string };
   /** Ours (Jitsi has no such event): a link to another participant changed quality. */
-  networkQualityChanged: { participantId: string; state: 'good' | 'warning' | 'bad'; reasons: string[]; rttMs: number | null; packetLoss: number | null; bitrateKbps: number | null };
+  networkQualityChanged: {
+    participantId: string;
+    state: 'good' | 'warning' | 'bad';
+    reasons: string[];
+    rttMs: number | null;
+    packetLoss: number | null;
+    bitrateKbps: number | null;
+  };
 }
 
 /** From the embedding page to the meeting page. */

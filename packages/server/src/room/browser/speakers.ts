@@ -59,7 +59,8 @@ export class DominantSpeaker {
         const received = this.#meanLevel(peerId, find(stats, 'inbound-rtp'));
         now.set(peerId, received ?? newestPacketLevel(pc));
         // Our microphone as sent on the first connection (every connection sends the same track; each counts its own).
-        if (local === undefined && me) local = this.options.localMuted() || !sendsAudio(pc) ? 0 : (this.#meanLevel(`${LOCAL}${peerId}`, find(stats, 'media-source')) ?? 0);
+        if (local === undefined && me)
+          local = this.options.localMuted() || !sendsAudio(pc) ? 0 : (this.#meanLevel(`${LOCAL}${peerId}`, find(stats, 'media-source')) ?? 0);
       }
       if (me) now.set(me, local ?? 0);
       for (const id of [...this.#levels.keys()]) if (!now.has(id)) this.#levels.delete(id);
@@ -69,7 +70,7 @@ export class DominantSpeaker {
       for (const [id, level] of now) {
         const smoothed = (this.#levels.get(id) ?? 0) * (1 - SMOOTHING) + level * SMOOTHING;
         this.#levels.set(id, smoothed);
-        if (smoothed > loudestLevel) (loudest = id), (loudestLevel = smoothed);
+        if (smoothed > loudestLevel) ((loudest = id), (loudestLevel = smoothed));
       }
       if (loudest !== undefined && loudest !== this.#dominant) this.options.changed((this.#dominant = loudest));
     } catch (error) {

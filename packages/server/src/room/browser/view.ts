@@ -29,7 +29,14 @@ export function accountTag(account: PeerAccount | undefined): HTMLElement {
 }
 
 function initials(name: string) {
-  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';
+  return (
+    name
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 2)
+      .map((w) => w[0].toUpperCase())
+      .join('') || '?'
+  );
 }
 
 /** What a tile shows; `account` is absent on our own preview before the server has answered. */
@@ -67,7 +74,10 @@ class Tile {
     const tag = accountTag(p.account);
     this.#account.replaceWith(tag);
     this.#account = tag;
-    this.root.setAttribute('aria-label', t.tileLabel(label, p.account ? t.accountTitle(p.account.kind === 'guest' ? null : p.account.username) : '', p.audioMuted, p.videoMuted));
+    this.root.setAttribute(
+      'aria-label',
+      t.tileLabel(label, p.account ? t.accountTitle(p.account.kind === 'guest' ? null : p.account.username) : '', p.audioMuted, p.videoMuted),
+    );
     this.#mic.hidden = !p.audioMuted;
     this.root.classList.toggle('video-off', p.videoMuted);
     this.root.classList.toggle('interrupted', p.connected === false);
@@ -97,7 +107,17 @@ export class MeetingView {
   #speaker: string | undefined;
   #tileViewOn = true;
   /** Buttons enabled only while in the call. */
-  readonly #callButtons = [this.mic, this.cam, this.hangup, $<HTMLButtonElement>('share'), $<HTMLButtonElement>('chat-toggle'), $<HTMLButtonElement>('devices-toggle'), this.tileView, this.muteEveryone, $<HTMLButtonElement>('people-toggle')];
+  readonly #callButtons = [
+    this.mic,
+    this.cam,
+    this.hangup,
+    $<HTMLButtonElement>('share'),
+    $<HTMLButtonElement>('chat-toggle'),
+    $<HTMLButtonElement>('devices-toggle'),
+    this.tileView,
+    this.muteEveryone,
+    $<HTMLButtonElement>('people-toggle'),
+  ];
 
   setState(state: PageState) {
     $('meeting').dataset.state = state;

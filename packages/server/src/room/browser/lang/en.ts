@@ -68,7 +68,11 @@ export const en = {
       'To allow them, click the camera or lock icon in the address bar, choose "Allow" for this site, then press "Try again". On a phone, allow the browser to use them in the phone\'s settings.',
     notFound: { camera: 'No camera was found', microphone: 'No microphone was found', both: 'No camera or microphone was found' },
     notFoundHow: 'Connect one and press "Try again". The others can still see and hear you with what works.',
-    inUse: { camera: 'Your camera is in use by another app', microphone: 'Your microphone is in use by another app', both: 'Your camera and microphone are in use by another app' },
+    inUse: {
+      camera: 'Your camera is in use by another app',
+      microphone: 'Your microphone is in use by another app',
+      both: 'Your camera and microphone are in use by another app',
+    },
     inUseHow: 'Close the other app (or the other call tab), then press "Try again".',
     failedTitle: { camera: 'Your camera could not start', microphone: 'Your microphone could not start', both: 'Your camera and microphone could not start' },
     failedHow: 'Choose another device in "Devices", or press "Try again".',
