@@ -187,14 +187,17 @@ export class AccessPolicy {
     if (!password || !c.joinPasswordHash) return false;
     const key = `join-password:${c.sessionId}:${userId}`;
     const now = this.#clock.now();
-    // argon2's verify compares the derived hashes in constant time.
-    if (await verifyPassword(c.joinPasswordHash, password)) return true;
+    // Every attempt is counted before the password is checked, as at login: past the limit even the right password
+    // is refused until the window ends, or the limit would only slow a guesser down, never stop one.
     const hit = await this.#limiter.hit(key, PASSWORD_WINDOW_MS, now);
     if (hit.count > PASSWORD_ATTEMPTS) {
       const retryAfter = Math.max(1, Math.ceil((hit.resetAt - now) / 1000));
       throw new AppError('rate_limited', `too many wrong conference passwords; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
     }
-    return false;
+    // argon2's verify compares the derived hashes in constant time.
+    if (!(await verifyPassword(c.joinPasswordHash, password))) return false;
+    await this.#limiter.clear(key);
+    return true;
   }
 
   async #isRemoved(executor: Executor, sessionId: string, userId: string): Promise<boolean> {

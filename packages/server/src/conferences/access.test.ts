@@ -74,6 +74,17 @@ describe('join policies', () => {
     expect((await call(ana, 'POST', '/api/conferences', { joinPolicy: 'PUBLIC', password: 'x' })).status).toBe(400);
   });
 
+  it('SESSIONPWD stops a guesser: after 10 wrong passwords even the right one is refused (429) until the window ends', async () => {
+    const [ana, bob, eve] = [await t.userSession('ana'), await t.userSession('bob'), await t.userSession('eve')];
+    const id = await request(ana, { joinPolicy: 'SESSIONPWD', password: 'blue-heron-42' });
+    for (let i = 0; i < 10; i++) expect((await join(bob, id, { password: `guess-${i}` })).status).toBe(403);
+    const limited = await join(bob, id, { password: 'blue-heron-42' });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error).toBe('rate_limited');
+    // The count is per user and conference: someone else with the password still gets in.
+    expect((await join(eve, id, { password: 'blue-heron-42' })).status).toBe(200);
+  });
+
   it('PUBLIC lets any account join, and nobody without one', async () => {
     const [ana, bob] = [await t.userSession('ana'), await t.userSession('bob')];
     const id = await request(ana, { joinPolicy: 'PUBLIC' });
