@@ -21,6 +21,11 @@ export const CONFERENCE_EVENT_TYPES = [
   'jitsi_participant_left',
   'jitsi_recording_uploaded',
   'jitsi_recording_failed',
+  'consent_requested',
+  'consent_given',
+  'consent_declined',
+  'recording_started',
+  'recording_stopped',
 ] as const;
 export type ConferenceEventType = (typeof CONFERENCE_EVENT_TYPES)[number];
 

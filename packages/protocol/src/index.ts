@@ -24,3 +24,17 @@ export {
 export { FileKind, StoredFile, FileList } from './storage.js';
 export { QualityReply } from './quality.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';
+export {
+  ConsentPurpose,
+  ConsentRequestBody,
+  ConsentRequest,
+  ConsentAnswerBody,
+  ConsentAnswer,
+  ConsentList,
+  RecordingParticipant,
+  RecordingStatus,
+  RecordingUploadBody,
+  RecordingStartBody,
+  Recording,
+  RecordingChunk,
+} from './recordings.js';

@@ -49,6 +49,12 @@ import { AccessAudit } from './audit/access-audit.js';
 import { auditRoutes } from './audit/routes.js';
 import { QualityService } from './quality/service.js';
 import { qualityRoutes } from './quality/routes.js';
+import { ConsentService } from './recordings/consents.js';
+import { ChunkedUploads } from './recordings/chunked-uploads.js';
+import { RecordingService } from './recordings/recordings.js';
+import { recordingRoutes } from './recordings/routes.js';
+import { createRoomTokenVerifier } from './room/room-tokens.js';
+import { startPeriodicJob } from './lib/periodic-job.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -135,6 +141,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const access = new AccessPolicy({ db, clock });
   const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), keyring);
   app.addHook('onClose', async () => storage.close());
+  // Consent as evidence (issue 21): in the built-in room a guest answers with the room token of their link.
+  const consents = new ConsentService({
+    db,
+    clock,
+    access,
+    mode: config.recording.consent,
+    verifyRoomToken:
+      config.jitsi.mode === 'builtin' && config.jitsi.appId && config.jitsi.appSecret
+        ? createRoomTokenVerifier({
+            appId: config.jitsi.appId,
+            appSecret: config.jitsi.appSecret,
+            domain: new URL(config.jitsi.url).hostname,
+            now: () => clock.now(),
+          })
+        : undefined,
+  });
   const files = new FileService({
     db,
     clock,
@@ -145,7 +167,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     uploadIdleTimeoutMs: config.uploadIdleTimeout * 1000,
     uploadLimits: config.uploadLimits,
+    recordingConsent: (sessionId) => consents.requireForStorage(sessionId),
   });
+  const recordingUploads = new ChunkedUploads({ db, clock, access, storage, files, maxBytes: config.maxUploadBytes });
+  const recordings = new RecordingService({ db, clock, access, consents, uploads: recordingUploads });
   const conferences = new ConferenceService({ db, clock, config, jitsi, access, recordings: files });
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
@@ -176,6 +201,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     isAdmin: adminCheck(config),
     audit,
   });
+  await app.register(recordingRoutes, { consents, recordings, uploads: recordingUploads, authenticate });
+  app.decorate('recordingUploads', recordingUploads);
   const erasure = new ErasureService({ db, clock, files });
   await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
   const { fileDays, personalDataDays } = config.retention;
@@ -233,6 +260,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => recordsWorkers.stop());
     const retentionWorker = startRetentionJob(retention, config.retention.intervalSeconds, app.log);
     app.addHook('onClose', async () => retentionWorker.stop());
+    // Chunked recordings left unfinished (a closed tab that never came back): their chunks are deleted.
+    const abandonAfterMs = config.recording.abandonAfter * 1000;
+    const abandoned = startPeriodicJob(() => recordingUploads.sweepAbandoned(abandonAfterMs), {
+      name: 'abandoned recording uploads sweep',
+      intervalMs: Math.min(abandonAfterMs, 3600_000),
+      log: app.log,
+    });
+    app.addHook('onClose', async () => abandoned.stop());
   }
   return app;
 }
@@ -267,6 +302,7 @@ const API_TAGS = [
   { name: 'auth', description: 'Signing in and out, renewing tokens' },
   { name: 'conferences', description: 'Consultations: create, start or join the call, guest links, end, live events' },
   { name: 'files', description: 'Recordings and attachments of a consultation' },
+  { name: 'recordings', description: 'Consent to recording as evidence, the recording’s start and stop, and its chunked upload' },
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
   { name: 'admin', description: "The administrator's erasure of personal data" },
 ];

@@ -119,6 +119,12 @@ export interface Config {
   jaasRecordingHosts: RecordingHost[];
   /** Seconds a JaaS recording download may take in all before it is abandoned (nothing stored). */
   jaasRecordingTimeout: number;
+  /**
+   * Recording and consent (issue 21): `consent` required (default) refuses to start a recording, or store one, until
+   * everyone who joined consented; `abandonAfter` seconds without a chunk before an unfinished chunked upload is
+   * removed.
+   */
+  recording: { consent: 'required' | 'off'; abandonAfter: number };
 }
 
 /**
@@ -438,6 +444,10 @@ export function loadConfig(env: Env = process.env): Config {
     jitsiEventsSecret: bearerSecret(env, 'V4H_JITSI_EVENTS_SECRET'),
     jaasRecordingHosts: parseRecordingHosts(str(env, 'V4H_JAAS_RECORDING_HOSTS') ?? DEFAULT_JAAS_RECORDING_HOSTS),
     jaasRecordingTimeout: int(env, 'V4H_JAAS_RECORDING_TIMEOUT', 3600, 1),
+    recording: {
+      consent: recordingConsent(str(env, 'V4H_RECORDING_CONSENT') ?? 'required'),
+      abandonAfter: int(env, 'V4H_RECORDING_ABANDON_AFTER', 86_400, 60),
+    },
     retention: {
       fileDays: days(env, 'V4H_RETENTION_DAYS'),
       personalDataDays: days(env, 'V4H_PERSONAL_DATA_RETENTION_DAYS'),
@@ -445,6 +455,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     audit: { addresses: addressPolicy(str(env, 'V4H_AUDIT_ADDRESS') ?? 'truncated'), retentionDays: days(env, 'V4H_AUDIT_RETENTION_DAYS') },
   };
+}
+
+function recordingConsent(raw: string): Config['recording']['consent'] {
+  if (raw !== 'required' && raw !== 'off') throw new ConfigError('V4H_RECORDING_CONSENT', `expected required or off, got "${raw}"`);
+  return raw;
 }
 
 function addressPolicy(raw: string): AddressPolicy {

@@ -94,6 +94,7 @@ export const ptBR: Strings = {
     not_found: 'Não há consulta com este ID de sessão.',
     conflict: 'Isso não é possível no estado atual da consulta.',
     conference_ended: 'Esta consulta foi encerrada.',
+    consent_missing: 'Nem todos na chamada consentiram com a gravação.',
     payload_too_large: 'Isto é grande demais.',
     unsupported_media_type: 'Este tipo de arquivo não é aceito.',
     range_not_satisfiable: 'Essa parte do arquivo não existe.',

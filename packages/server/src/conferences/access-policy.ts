@@ -48,7 +48,8 @@ export type ConferenceAction =
   | { do: 'upload'; kind: 'recording' | 'attachment'; shared?: boolean }
   | { do: 'list_files' }
   | { do: 'read_file'; file: FileAccess }
-  | { do: 'follow_events' };
+  | { do: 'follow_events' }
+  | { do: 'consent' }; // see a consent request's text, answer it, see whether the call is being recorded
 
 const ROW_ACTIONS = new Set<ConferenceAction['do']>(['read_details', 'manage', 'read_records', 'read_quality', 'delete_file', 'save_chat']);
 const isRowAction = (action: ConferenceAction): action is RowAction => ROW_ACTIONS.has(action.do);
@@ -146,8 +147,8 @@ export class AccessPolicy {
 
   async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
     if (who.kind === 'recorder') return action.do === 'upload' && action.kind === 'recording';
-    // Guests hold a link to the call, and nothing here.
-    if (who.kind === 'guest') return false;
+    // Guests hold a link to the call, and nothing here but their own consent (recordings/consents.ts).
+    if (who.kind === 'guest') return action.do === 'consent' && (await this.#isGuestOf(executor, c.sessionId, who.id));
     const owner = who.id === c.ownerId;
     switch (action.do) {
       case 'join':
@@ -164,6 +165,11 @@ export class AccessPolicy {
       case 'follow_events':
         // The SDK opens the stream right after start/join, before its join is reported: a call token issued counts.
         return owner || (await this.#hasJoined(executor, c.sessionId, who.id)) || (await this.#wasIssuedToken(executor, c.sessionId, who.id));
+      case 'consent':
+        // Asked as they join, before their media is recorded: a call token issued counts, as for the event channel.
+        if (owner) return true;
+        if (await this.#isRemoved(executor, c.sessionId, who.id)) return false;
+        return (await this.#hasJoined(executor, c.sessionId, who.id)) || (await this.#wasIssuedToken(executor, c.sessionId, who.id));
     }
   }
 
@@ -208,6 +214,19 @@ export class AccessPolicy {
       .where('subject', '=', `user:${userId}`)
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  /** A guest link of this conference, not revoked (a revoked link is a removal of `guest:<guestId>`). */
+  async #isGuestOf(executor: Executor, sessionId: string, guestId: string): Promise<boolean> {
+    const row = await executor.selectFrom('guests').select('guest_id').where('guest_id', '=', guestId).where('session_id', '=', sessionId).executeTakeFirst();
+    if (!row) return false;
+    const removed = await executor
+      .selectFrom('conference_removals')
+      .select('subject')
+      .where('session_id', '=', sessionId)
+      .where('subject', '=', `guest:${guestId}`)
+      .executeTakeFirst();
+    return removed === undefined;
   }
 
   async #isMember(executor: Executor, sessionId: string, userId: string, role: 'invited' | 'admitted'): Promise<boolean> {
@@ -256,6 +275,8 @@ export class AccessPolicy {
         return 'this file is visible to the owner and its uploader, and to participants once the owner shares it';
       case 'follow_events':
         return 'only the owner and participants may follow this conference';
+      case 'consent':
+        return 'only the participants of this conference (and its guests) are asked for consent';
     }
   }
 }

@@ -234,6 +234,9 @@ export interface Database {
   retention_runs: RetentionRunsTable;
   access_audit: AccessAuditTable;
   conference_removals: ConferenceRemovalsTable;
+  consent_requests: ConsentRequestsTable;
+  recordings: RecordingsTable;
+  recording_chunks: RecordingChunksTable;
 }
 
 /** One read of health data (audit/access-audit.ts); append-only (a trigger refuses updates). */
@@ -279,3 +282,43 @@ export interface JitsiReceiptsTable {
 }
 
 export type { Generated };
+
+/** A consent request (recordings/consents.ts): the exact texts shown, per language (JSON); since migration 023. */
+export interface ConsentRequestsTable {
+  request_id: string;
+  session_id: string;
+  purpose: string;
+  locale: string;
+  texts: string;
+  created_by: string;
+  created_at: number;
+}
+
+/** A recording: its live state (recording/start … stop) and its chunked upload (recordings/recordings.ts). */
+export interface RecordingsTable {
+  recording_id: string;
+  session_id: string;
+  created_by: string;
+  mime_type: string;
+  live: 'recording' | 'stopped' | null;
+  stop_reason: string | null;
+  state: 'open' | 'completing' | 'complete' | 'abandoned';
+  next_index: number;
+  bytes: number;
+  file_id: string | null;
+  created_at: number;
+  updated_at: number;
+  stopped_at: number | null;
+}
+
+/** One stored chunk of a recording's upload, sealed under its own data key. */
+export interface RecordingChunksTable {
+  recording_id: string;
+  idx: number;
+  size: number;
+  sha256: string;
+  storage_key: string;
+  encryption: string | null;
+  key_id: string | null;
+  data_key: string | null;
+}

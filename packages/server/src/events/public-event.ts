@@ -21,6 +21,13 @@ const SHAREABLE = new Set([
   'source',
   'jitsiParticipantId',
   'jitsiSessionId',
+  // Consent and recording (issue 21): ids, the purpose, and the hash and language of the text shown.
+  'requestId',
+  'purpose',
+  'textSha256',
+  'textSha256s',
+  'locale',
+  'recordingId',
 ]);
 
 /** The shareable projection of a stored event row. */

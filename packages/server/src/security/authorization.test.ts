@@ -17,7 +17,7 @@ interface World {
 }
 
 interface Row {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   allowed: Role[];
   /** Request body / query / content type for the call. */
@@ -26,6 +26,8 @@ interface Row {
   contentType?: string;
   /** Extra check on a refused call: nothing was changed. */
   unchanged?: (w: World) => Promise<void>;
+  /** Prepares the world for the route (as the owner); answers the values of the path's other `:params`. */
+  setup?: (w: World) => Promise<Record<string, string>>;
 }
 
 let t: TestApp;
@@ -79,6 +81,32 @@ async function world(): Promise<World> {
   };
 }
 
+/** The owner asks for consent to recording and the participant gives it (issue 21). */
+async function consented(w: World): Promise<Record<string, string>> {
+  const request = await inject('POST', `/api/conferences/${w.sessionId}/consent-requests`, users.owner.auth, { purpose: 'recording' });
+  const requestId = request.json().requestId;
+  expect(
+    (await inject('POST', `/api/conferences/${w.sessionId}/consent-requests/${requestId}/answer`, users.participant.auth, { accepted: true })).statusCode,
+  ).toBe(200);
+  return { requestId };
+}
+/** A chunked recording upload begun by the owner, with `chunks` chunks stored. */
+async function recordingUpload(w: World, chunks: number): Promise<Record<string, string>> {
+  await consented(w);
+  const recordingId = (await inject('POST', `/api/conferences/${w.sessionId}/recordings`, users.owner.auth, { mimeType: 'video/webm' })).json().recordingId;
+  for (let i = 0; i < chunks; i++) {
+    const put = await inject(
+      'PUT',
+      `/api/conferences/${w.sessionId}/recordings/${recordingId}/chunks/${i}`,
+      users.owner.auth,
+      Buffer.from('webm'),
+      'application/octet-stream',
+    );
+    expect(put.statusCode).toBe(201);
+  }
+  return { recordingId, index: String(chunks) };
+}
+
 const state = async (w: World) => (await inject('GET', `/api/conferences/${w.sessionId}`, users.owner.auth)).json().state;
 const stillOpen = async (w: World) => expect(await state(w)).not.toBe('ended');
 
@@ -125,6 +153,41 @@ const MATRIX: Row[] = [
   // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
   { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
+  // Consent and recording (issue 21). Guests answer with their room token in the built-in room only: here (Jitsi) a
+  // guest's token is no credential.
+  { method: 'POST', path: '/api/conferences/:sessionId/consent-requests', allowed: ['owner'], payload: () => ({ purpose: 'recording' }) },
+  { method: 'GET', path: '/api/conferences/:sessionId/consent-requests/:requestId', allowed: ['owner', 'participant'], setup: consented },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/consent-requests/:requestId/answer',
+    allowed: ['owner', 'participant'],
+    setup: consented,
+    payload: () => ({ accepted: true }),
+  },
+  { method: 'GET', path: '/api/conferences/:sessionId/consents', allowed: ['owner'] },
+  { method: 'GET', path: '/api/conferences/:sessionId/recording', allowed: ['owner', 'participant'] },
+  { method: 'POST', path: '/api/conferences/:sessionId/recording/start', allowed: ['owner'], setup: consented, payload: () => ({}) },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/recording/stop',
+    allowed: ['owner'],
+    setup: async (w) => {
+      await consented(w);
+      expect((await inject('POST', `/api/conferences/${w.sessionId}/recording/start`, users.owner.auth, {})).statusCode).toBe(201);
+      return {};
+    },
+  },
+  { method: 'POST', path: '/api/conferences/:sessionId/recordings', allowed: ['owner'], setup: consented, payload: () => ({ mimeType: 'video/webm' }) },
+  { method: 'GET', path: '/api/conferences/:sessionId/recordings/:recordingId', allowed: ['owner'], setup: (w) => recordingUpload(w, 0) },
+  {
+    method: 'PUT',
+    path: '/api/conferences/:sessionId/recordings/:recordingId/chunks/:index',
+    allowed: ['owner'],
+    setup: (w) => recordingUpload(w, 1),
+    contentType: 'application/octet-stream',
+    payload: () => Buffer.from('more webm'),
+  },
+  { method: 'POST', path: '/api/conferences/:sessionId/recordings/:recordingId/complete', allowed: ['owner'], setup: (w) => recordingUpload(w, 2) },
 ];
 
 describe('authorization matrix', () => {
@@ -132,7 +195,8 @@ describe('authorization matrix', () => {
     it(`${row.method} ${row.path}: only ${row.allowed.join(', ')}`, async () => {
       if (!t.app.hasRoute({ method: row.method, url: row.path })) return expect.fail(`route ${row.method} ${row.path} is gone: update the matrix`);
       const w = await world();
-      const url = row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId).replace(':guestId', w.guestId) + (row.query ? `?${row.query}` : '');
+      const params: Record<string, string> = { sessionId: w.sessionId, fileId: w.fileId, guestId: w.guestId, ...(await row.setup?.(w)) };
+      const url = row.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => params[name] ?? `:${name}`) + (row.query ? `?${row.query}` : '');
       // Refused callers first, so that an allowed `end` cannot hide what they did.
       for (const role of ROLES.filter((r) => !row.allowed.includes(r))) {
         const res = await inject(row.method, url, w.headers[role], row.payload?.(w), row.contentType);

@@ -254,7 +254,7 @@ const LINGER_BYTES = 64 * 1024 * 1024;
  * a modest body is read and dropped, keeping the connection usable; beyond LINGER_BYTES or LINGER_MS the connection
  * is closed rather than read gigabytes to reuse it.
  */
-function uploadAnswer(maxUploadBytes: number) {
+export function uploadAnswer(maxUploadBytes: number) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-max-upload-bytes', String(maxUploadBytes));
     const raw = request.raw;

@@ -36,6 +36,8 @@ export interface UploadInput {
   /** Raw `Repr-Digest` / `Content-Digest` header values, if any. */
   digests: Array<string | undefined>;
   body: Readable;
+  /** A recording whose consent was checked when it started (recordings/): the consent gate is not asked again. */
+  consentChecked?: boolean;
 }
 
 /** A stored file as the API shows it (the wire's type); `url` is a time-limited link that needs no token. */
@@ -75,6 +77,11 @@ export interface FileServiceDeps {
    * aside) is dropped; each uploader (a user, or the recorder) runs at most `maxPerUser` uploads at once.
    */
   uploadLimits?: { minBytesPerSecond: number; windowSeconds: number; maxPerUser: number };
+  /**
+   * Storing a recording asks this first (V4H_RECORDING_CONSENT, recordings/consents.ts): it throws 409 consent_missing
+   * unless everyone who joined consented. Absent: recordings are stored without asking.
+   */
+  recordingConsent?: (sessionId: string) => Promise<void>;
 }
 
 export class FileService {
@@ -120,6 +127,7 @@ export class FileService {
     const conference = await this.#uploadTarget(input);
     await this.#access.require(accessPrincipal(input.principal), conference, { do: 'upload', kind: input.kind, shared: input.shared });
     const contentType = this.#checkType(input);
+    if (input.kind === 'recording' && !input.consentChecked) await this.#deps.recordingConsent?.(conference.sessionId);
     const { maxUploadBytes } = this.#deps;
     if (input.contentLength !== undefined && input.contentLength > maxUploadBytes) {
       throw new AppError('payload_too_large', `the file exceeds the ${maxUploadBytes}-byte limit`);
@@ -314,6 +322,12 @@ export class FileService {
     const file = await this.#repo.find(fileId);
     if (!file || file.deleted_at != null) throw notFound('file');
     return this.#openRange(file, range);
+  }
+
+  /** A stored file as the API shows it, by id (undefined when there is none, or its bytes are deleted). */
+  async describe(fileId: string): Promise<StoredFile | undefined> {
+    const file = await this.#repo.find(fileId);
+    return file && file.deleted_at == null ? this.#present(file) : undefined;
   }
 
   /** `urlStorage` of a conference: a fresh signed link to its first recording, or null (getConference asks on every poll). */

@@ -17,7 +17,13 @@ export interface FilesTestApp extends TestApp {
 
 export async function createFilesTestApp(engine: Engine, options: TestAppOptions = {}): Promise<FilesTestApp> {
   let s3: TestS3 | undefined;
-  const env: Record<string, string> = { V4H_RECORDER_SECRET: RECORDER_SECRET, V4H_MAX_UPLOAD_BYTES: String(1024 * 1024), ...options.env };
+  // Storage is tested here, not consent (recordings/consent.test.ts): recordings are stored without asking.
+  const env: Record<string, string> = {
+    V4H_RECORDER_SECRET: RECORDER_SECRET,
+    V4H_MAX_UPLOAD_BYTES: String(1024 * 1024),
+    V4H_RECORDING_CONSENT: 'off',
+    ...options.env,
+  };
   if (engine === 's3') {
     s3 = await startTestS3();
     Object.assign(env, s3.env, { V4H_STORAGE_URL: s3.storageUrl });
