@@ -56,7 +56,15 @@ const loadedFrom: string | undefined = (() => {
  * The methods whose code is loaded on first use (features/index.ts says how to add one): each is the feature function
  * of the same name, called with the instance's FeatureContext first.
  */
-const FEATURE_METHODS = ['requestConference', 'getGuestUrl', 'getManifest', 'verifyConference', 'uploadRecording', 'shareFile', 'listFiles'] as const satisfies ReadonlyArray<keyof typeof Features>;
+const FEATURE_METHODS = [
+  'requestConference',
+  'getGuestUrl',
+  'getManifest',
+  'verifyConference',
+  'uploadRecording',
+  'shareFile',
+  'listFiles',
+] as const satisfies ReadonlyArray<keyof typeof Features>;
 
 type FeatureMethods = {
   [K in keyof Pick<typeof Features, (typeof FEATURE_METHODS)[number]>]: (typeof Features)[K] extends (ctx: FeatureContext, ...args: infer A) => infer R

@@ -46,7 +46,12 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
  * Owner: a link (and its token) for a guest without an account; `guestId` names it, to revoke it with
  * `POST /api/conferences/:sessionId/guests/:guestId/revoke`.
  */
-export async function getGuestUrl(ctx: FeatureContext, sessionId: string, name: string, avatarUrl?: string): Promise<{ guestId: string; jwt: string | null; url: string }> {
+export async function getGuestUrl(
+  ctx: FeatureContext,
+  sessionId: string,
+  name: string,
+  avatarUrl?: string,
+): Promise<{ guestId: string; jwt: string | null; url: string }> {
   checkSessionId(sessionId);
   checkString(name, 'name');
   if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');

@@ -19,5 +19,12 @@ export interface FeatureContext {
    * leaves any other call, creates the IFrame API in `parentNode`, follows the conference's end. Resolves once the
    * iframe is there. Width and height as startConference takes them (default 640×480).
    */
-  embed(embed: Embed, parentNode: Element, width?: number | string | null, height?: number | string | null, options?: JitsiEmbedOptions | null, avatarUrl?: string | null): Promise<'ok'>;
+  embed(
+    embed: Embed,
+    parentNode: Element,
+    width?: number | string | null,
+    height?: number | string | null,
+    options?: JitsiEmbedOptions | null,
+    avatarUrl?: string | null,
+  ): Promise<'ok'>;
 }
