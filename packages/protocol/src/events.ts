@@ -26,6 +26,10 @@ export const CONFERENCE_EVENT_TYPES = [
   'consent_declined',
   'recording_started',
   'recording_stopped',
+  'knocked',
+  'admitted',
+  'denied',
+  'left_waiting_room',
 ] as const;
 export type ConferenceEventType = (typeof CONFERENCE_EVENT_TYPES)[number];
 

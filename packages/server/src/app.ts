@@ -55,6 +55,9 @@ import { RecordingService } from './recordings/recordings.js';
 import { recordingRoutes } from './recordings/routes.js';
 import { createRoomTokenVerifier } from './room/room-tokens.js';
 import { startPeriodicJob } from './lib/periodic-job.js';
+import { WaitingRoomService } from './waiting/service.js';
+import { visitRoutes, waitingRoutes } from './waiting/routes.js';
+import { createGuestTokens } from './conferences/guest-tokens.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -141,8 +144,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const access = new AccessPolicy({ db, clock });
   const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), keyring);
   app.addHook('onClose', async () => storage.close());
-  // Consent as evidence (issue 21): in the built-in room a guest answers with the room token of their link.
+  // Consent as evidence (issue 21): a guest answers with their V4H guest token (waiting room, guest page) or, in the
+  // built-in room, with the room token of their link.
+  const guestTokens = createGuestTokens(config.tokenSecret!, config.publicUrl);
   const consents = new ConsentService({
+    guestTokens,
     db,
     clock,
     access,
@@ -193,6 +199,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     clock,
     audit,
   });
+  // The waiting room: guests' visits follow the event log through the hub, which each step nudges.
+  const waiting = new WaitingRoomService({ db, clock, config, access, jitsi, hub: eventHub });
+  app.addHook('onClose', async () => waiting.close());
+  await app.register(waitingRoutes, { prefix: '/api/conferences', waiting, authenticate });
+  await app.register(visitRoutes, { prefix: '/api/visit', waiting, guestTokens, clock });
   await app.register(fileRoutes, {
     files,
     authenticate,
@@ -301,6 +312,7 @@ const API_DESCRIPTION = [
 const API_TAGS = [
   { name: 'auth', description: 'Signing in and out, renewing tokens' },
   { name: 'conferences', description: 'Consultations: create, start or join the call, guest links, end, live events' },
+  { name: 'visit', description: "A guest's visit to a waiting room, with the guest link's token (the guest page and the SDK's joinAsGuest)" },
   { name: 'files', description: 'Recordings and attachments of a consultation' },
   { name: 'recordings', description: 'Consent to recording as evidence, the recording’s start and stop, and its chunked upload' },
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },

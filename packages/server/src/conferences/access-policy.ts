@@ -49,7 +49,9 @@ export type ConferenceAction =
   | { do: 'list_files' }
   | { do: 'read_file'; file: FileAccess }
   | { do: 'follow_events' }
-  | { do: 'consent' }; // see a consent request's text, answer it, see whether the call is being recorded
+  | { do: 'consent' } // see a consent request's text, answer it, see whether the call is being recorded
+  // A guest's visit to a waiting room (waiting/): their link is this conference's and the owner has not revoked it.
+  | { do: 'visit' };
 
 const ROW_ACTIONS = new Set<ConferenceAction['do']>(['read_details', 'manage', 'read_records', 'read_quality', 'delete_file', 'save_chat']);
 const isRowAction = (action: ConferenceAction): action is RowAction => ROW_ACTIONS.has(action.do);
@@ -147,8 +149,8 @@ export class AccessPolicy {
 
   async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
     if (who.kind === 'recorder') return action.do === 'upload' && action.kind === 'recording';
-    // Guests hold a link to the call, and nothing here but their own consent (recordings/consents.ts).
-    if (who.kind === 'guest') return action.do === 'consent' && (await this.#isGuestOf(executor, c.sessionId, who.id));
+    // Guests hold a link to the call (or to its waiting room), and nothing else here but their own consent (recordings/).
+    if (who.kind === 'guest') return (action.do === 'visit' || action.do === 'consent') && (await this.#mayVisit(executor, c.sessionId, who.id));
     const owner = who.id === c.ownerId;
     switch (action.do) {
       case 'join':
@@ -162,6 +164,8 @@ export class AccessPolicy {
       case 'read_file':
         if (owner || action.file.uploaderId === who.id) return true;
         return action.file.shared && (await this.#isMember(executor, c.sessionId, who.id, 'admitted'));
+      case 'visit':
+        return false; // guests only
       case 'follow_events':
         // The SDK opens the stream right after start/join, before its join is reported: a call token issued counts.
         return owner || (await this.#hasJoined(executor, c.sessionId, who.id)) || (await this.#wasIssuedToken(executor, c.sessionId, who.id));
@@ -206,6 +210,18 @@ export class AccessPolicy {
     return true;
   }
 
+  async #mayVisit(executor: Executor, sessionId: string, guestId: string): Promise<boolean> {
+    const link = await executor.selectFrom('guests').select('guest_id').where('guest_id', '=', guestId).where('session_id', '=', sessionId).executeTakeFirst();
+    if (!link) return false;
+    const removed = await executor
+      .selectFrom('conference_removals')
+      .select('subject')
+      .where('session_id', '=', sessionId)
+      .where('subject', '=', `guest:${guestId}`)
+      .executeTakeFirst();
+    return removed === undefined;
+  }
+
   async #isRemoved(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
     const row = await executor
       .selectFrom('conference_removals')
@@ -214,19 +230,6 @@ export class AccessPolicy {
       .where('subject', '=', `user:${userId}`)
       .executeTakeFirst();
     return row !== undefined;
-  }
-
-  /** A guest link of this conference, not revoked (a revoked link is a removal of `guest:<guestId>`). */
-  async #isGuestOf(executor: Executor, sessionId: string, guestId: string): Promise<boolean> {
-    const row = await executor.selectFrom('guests').select('guest_id').where('guest_id', '=', guestId).where('session_id', '=', sessionId).executeTakeFirst();
-    if (!row) return false;
-    const removed = await executor
-      .selectFrom('conference_removals')
-      .select('subject')
-      .where('session_id', '=', sessionId)
-      .where('subject', '=', `guest:${guestId}`)
-      .executeTakeFirst();
-    return removed === undefined;
   }
 
   async #isMember(executor: Executor, sessionId: string, userId: string, role: 'invited' | 'admitted'): Promise<boolean> {
@@ -277,6 +280,8 @@ export class AccessPolicy {
         return 'only the owner and participants may follow this conference';
       case 'consent':
         return 'only the participants of this conference (and its guests) are asked for consent';
+      case 'visit':
+        return 'this guest link is not (or no longer) valid for this conference: the owner may have revoked it';
     }
   }
 }

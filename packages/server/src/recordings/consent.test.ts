@@ -36,7 +36,8 @@ const events = async (sessionId: string, type: string) =>
 async function inCall() {
   const owner = await t.userSession();
   const bob = await t.userSession();
-  const { sessionId } = (await post('/api/conferences', owner.auth)).body;
+  // No waiting room: the guest link opens the room itself, with a room token (the guest page's token: see below).
+  const { sessionId } = (await post('/api/conferences', owner.auth, { waitingRoom: false })).body;
   const ownerEmbed = (await post(`/api/conferences/${sessionId}/start`, owner.auth)).body;
   const bobEmbed = (await post(`/api/conferences/${sessionId}/join`, bob.auth)).body;
   const link = (await post(`/api/conferences/${sessionId}/guest-url`, owner.auth, { name: 'Pat' })).body;
@@ -237,6 +238,24 @@ describe('consent to recording', () => {
     expect((await post(answer, c.guest, { accepted: true })).status).toBe(403);
     const consentEvents = [...(await events(c.sessionId, 'consent_given')), ...(await events(c.sessionId, 'consent_declined'))];
     expect(consentEvents).toEqual([]);
+  });
+});
+
+describe('consent from the waiting room', () => {
+  it('a guest answers with the V4H guest token of their link, before entering the call', async () => {
+    const owner = await t.userSession();
+    const { sessionId } = (await post('/api/conferences', owner.auth, { waitingRoom: true })).body;
+    const link = (await post(`/api/conferences/${sessionId}/guest-url`, owner.auth, { name: 'Pat' })).body;
+    expect(link.url).toContain('/visit/#');
+    const guest = bearer(link.jwt);
+    const { requestId } = (await post(`/api/conferences/${sessionId}/consent-requests`, owner.auth, { purpose: 'recording' })).body;
+    expect((await get(`/api/conferences/${sessionId}/consent-requests/${requestId}?locale=en`, guest)).body).toMatchObject({ text: DEFAULT_CONSENT_TEXTS.en });
+    const answered = await post(`/api/conferences/${sessionId}/consent-requests/${requestId}/answer`, guest, { accepted: true, locale: 'en' });
+    expect(answered).toMatchObject({ status: 200, body: { participantId: `guest:${link.guestId}`, accepted: true } });
+    expect((await events(sessionId, 'consent_given')).map((e) => e.actor)).toEqual([`guest:${link.guestId}`]);
+    // The token names its conference: another one's URL refuses it.
+    const other = (await post('/api/conferences', owner.auth, { waitingRoom: true })).body.sessionId;
+    expect((await get(`/api/conferences/${other}/recording`, guest)).status).toBe(401);
   });
 });
 

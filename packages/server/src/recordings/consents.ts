@@ -12,6 +12,7 @@ import { appendEvent, lockConference } from '../db/event-log.js';
 import { accessOf, userPrincipal, type AccessPolicy } from '../conferences/access-policy.js';
 import { accountAdmitted } from '../auth/admission.js';
 import type { RoomTokenVerifier } from '../room/room-tokens.js';
+import type { GuestTokens } from '../conferences/guest-tokens.js';
 import { DEFAULT_CONSENT_TEXTS, DEFAULT_LOCALE, pickLocale } from './consent-texts.js';
 import { callSubjects, consentStates, withoutConsent } from './call-subjects.js';
 import { stopLiveRecordings } from './live.js';
@@ -37,6 +38,8 @@ export interface ConsentServiceDeps {
   mode: ConsentMode;
   /** The built-in room's (and self-hosted Jitsi's) token check: a guest answers with the token of their link. */
   verifyRoomToken?: RoomTokenVerifier;
+  /** V4H guest tokens (a guest link of a conference with a waiting room): the guest answers on the guest page. */
+  guestTokens?: GuestTokens;
 }
 
 /** 409 consent_missing naming who has not consented (also in `X-Consent-Missing`, comma-separated). */
@@ -184,15 +187,21 @@ export class ConsentService {
   }
 
   /**
-   * The person a room token (built-in room, or a guest link) proves, for this conference: a user's account must still
+   * The person a guest token (a guest link of a conference with a waiting room) or a room token (built-in room, or a
+   * guest link without a waiting room) proves, for this conference: a user's account must still
    * be admitted; an expired token only while its person is in the call (as the room lets a participant resume).
    */
-  async principalFromRoomToken(sessionId: string, token: string): Promise<ConsentPrincipal> {
+  async principalFromCallToken(sessionId: string, token: string): Promise<ConsentPrincipal> {
     const verify = this.#deps.verifyRoomToken;
-    const refused = unauthorized('neither an access token nor a room token of this conference');
-    if (!verify) throw refused;
+    const refused = unauthorized('neither an access token, nor a guest or room token of this conference');
     const conference = await this.#conference(sessionId);
-    const identity = await verify(token, conference.room_name, { expiredUpTo: EXPIRED_ROOM_TOKEN_GRACE_S }).catch(() => undefined);
+    // A V4H guest token (its own key: no other token passes for one) names its conference and guest.
+    const guest = await this.#deps.guestTokens?.verify(token, this.#deps.clock.now()).catch(() => undefined);
+    if (guest) {
+      if (guest.sessionId !== sessionId) throw refused;
+      return { kind: 'guest', id: guest.guestId };
+    }
+    const identity = verify && (await verify(token, conference.room_name, { expiredUpTo: EXPIRED_ROOM_TOKEN_GRACE_S }).catch(() => undefined));
     if (!identity) throw refused;
     const who: ConsentPrincipal = identity.userId !== null ? { kind: 'user', id: identity.userId } : { kind: 'guest', id: identity.id };
     if (who.kind === 'user' && !(await accountAdmitted(this.#deps.db.kysely, who.id, identity.familyId))) {

@@ -51,7 +51,7 @@ export const recordingRoutes: FastifyPluginAsync<RecordingRoutesOptions> = async
     }
     const sessionId = (request.params as { sessionId?: string }).sessionId;
     if (!sessionId) throw unauthorized();
-    principals.set(request, await consents.principalFromRoomToken(sessionId, token));
+    principals.set(request, await consents.principalFromCallToken(sessionId, token));
   };
   const participant = (request: FastifyRequest) => principals.get(request)!;
 

@@ -12,6 +12,8 @@ interface World {
   /** An attachment the owner uploaded. */
   fileId: string;
   guestId: string;
+  /** The guest's place in the waiting room (the guest has knocked). */
+  participantId: string;
   headers: Record<Role, Record<string, string>>;
   presence: { owner: string; participant: string };
 }
@@ -24,6 +26,8 @@ interface Row {
   payload?: (w: World) => unknown;
   query?: string;
   contentType?: string;
+  /** Run on the fresh world before the calls. */
+  before?: (w: World) => Promise<void>;
   /** Extra check on a refused call: nothing was changed. */
   unchanged?: (w: World) => Promise<void>;
   /** Prepares the world for the route (as the owner); answers the values of the path's other `:params`. */
@@ -47,9 +51,12 @@ const inject = (method: string, url: string, headers: Record<string, string>, pa
     payload: payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
   });
 
-/** A fresh conference: requested by the owner, joined by the participant (API join + presence), a guest link issued. */
+/**
+ * A fresh conference with a waiting room: requested by the owner, joined by the participant (API join + presence), a
+ * guest link issued, whose guest has knocked.
+ */
 async function world(): Promise<World> {
-  const created = await inject('POST', '/api/conferences', users.owner.auth, {});
+  const created = await inject('POST', '/api/conferences', users.owner.auth, { waitingRoom: true });
   const sessionId = created.json().sessionId;
   const started = await inject('POST', `/api/conferences/${sessionId}/start`, users.owner.auth, {});
   const joined = await inject('POST', `/api/conferences/${sessionId}/join`, users.participant.auth, {});
@@ -59,6 +66,8 @@ async function world(): Promise<World> {
   expect((await inject('POST', `/api/conferences/${sessionId}/presence`, {}, { event: 'joined', presenceToken: presence.owner })).statusCode).toBe(200);
   const guest = await inject('POST', `/api/conferences/${sessionId}/guest-url`, users.owner.auth, { name: 'Guest' });
   const guestJwt = guest.json().jwt ?? new URL(guest.json().url).searchParams.get('jwt') ?? 'guest-without-jwt';
+  const knock = await inject('POST', '/api/visit/knock', { authorization: `Bearer ${guestJwt}` }, {});
+  expect(knock.statusCode, knock.body).toBe(200);
   const file = await t.app.inject({
     method: 'POST',
     url: `/api/conferences/${sessionId}/files?kind=attachment&name=report.txt&shared=true`,
@@ -70,6 +79,7 @@ async function world(): Promise<World> {
     sessionId,
     fileId: file.json().fileId ?? file.json().id,
     guestId: guest.json().guestId,
+    participantId: knock.json().participantId,
     presence,
     headers: {
       anonymous: {},
@@ -109,6 +119,8 @@ async function recordingUpload(w: World, chunks: number): Promise<Record<string,
 
 const state = async (w: World) => (await inject('GET', `/api/conferences/${w.sessionId}`, users.owner.auth)).json().state;
 const stillOpen = async (w: World) => expect(await state(w)).not.toBe('ended');
+const waitingStill = (expected: string) => async (w: World) =>
+  expect((await t.db.kysely.selectFrom('waiting_room').select('state').where('participant_id', '=', w.participantId).executeTakeFirst())?.state).toBe(expected);
 
 const MATRIX: Row[] = [
   { method: 'GET', path: '/api/auth/session', allowed: ['owner', 'participant', 'other'] },
@@ -127,6 +139,24 @@ const MATRIX: Row[] = [
       expect((await t.db.kysely.selectFrom('conference_removals').selectAll().where('session_id', '=', w.sessionId).execute()).length).toBe(0),
   },
   { method: 'POST', path: '/api/conferences/:sessionId/end', allowed: ['owner'], unchanged: stillOpen },
+  // The waiting room's owner side (its guest side, with guest tokens: waiting/waiting.test.ts).
+  { method: 'GET', path: '/api/conferences/:sessionId/waiting', allowed: ['owner'] },
+  { method: 'POST', path: '/api/conferences/:sessionId/waiting/:participantId/admit', allowed: ['owner'], unchanged: waitingStill('waiting') },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/waiting/:participantId/deny',
+    allowed: ['owner'],
+    payload: () => ({}),
+    unchanged: waitingStill('waiting'),
+  },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/waiting/:participantId/allow-again',
+    allowed: ['owner'],
+    before: async (w) =>
+      expect((await inject('POST', `/api/conferences/${w.sessionId}/waiting/${w.participantId}/deny`, users.owner.auth, {})).statusCode).toBe(200),
+    unchanged: waitingStill('denied'),
+  },
   { method: 'GET', path: '/api/conferences/:sessionId/files', allowed: ['owner', 'participant'] },
   {
     method: 'POST',
@@ -153,19 +183,18 @@ const MATRIX: Row[] = [
   // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
   { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
-  // Consent and recording (issue 21). Guests answer with their room token in the built-in room only: here (Jitsi) a
-  // guest's token is no credential.
+  // Consent and recording (issue 21). A guest answers with the V4H guest token of their link (waiting room).
   { method: 'POST', path: '/api/conferences/:sessionId/consent-requests', allowed: ['owner'], payload: () => ({ purpose: 'recording' }) },
-  { method: 'GET', path: '/api/conferences/:sessionId/consent-requests/:requestId', allowed: ['owner', 'participant'], setup: consented },
+  { method: 'GET', path: '/api/conferences/:sessionId/consent-requests/:requestId', allowed: ['owner', 'participant', 'guest'], setup: consented },
   {
     method: 'POST',
     path: '/api/conferences/:sessionId/consent-requests/:requestId/answer',
-    allowed: ['owner', 'participant'],
+    allowed: ['owner', 'participant', 'guest'],
     setup: consented,
     payload: () => ({ accepted: true }),
   },
   { method: 'GET', path: '/api/conferences/:sessionId/consents', allowed: ['owner'] },
-  { method: 'GET', path: '/api/conferences/:sessionId/recording', allowed: ['owner', 'participant'] },
+  { method: 'GET', path: '/api/conferences/:sessionId/recording', allowed: ['owner', 'participant', 'guest'] },
   { method: 'POST', path: '/api/conferences/:sessionId/recording/start', allowed: ['owner'], setup: consented, payload: () => ({}) },
   {
     method: 'POST',
@@ -195,7 +224,14 @@ describe('authorization matrix', () => {
     it(`${row.method} ${row.path}: only ${row.allowed.join(', ')}`, async () => {
       if (!t.app.hasRoute({ method: row.method, url: row.path })) return expect.fail(`route ${row.method} ${row.path} is gone: update the matrix`);
       const w = await world();
-      const params: Record<string, string> = { sessionId: w.sessionId, fileId: w.fileId, guestId: w.guestId, ...(await row.setup?.(w)) };
+      await row.before?.(w);
+      const params: Record<string, string> = {
+        sessionId: w.sessionId,
+        fileId: w.fileId,
+        guestId: w.guestId,
+        participantId: w.participantId,
+        ...(await row.setup?.(w)),
+      };
       const url = row.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => params[name] ?? `:${name}`) + (row.query ? `?${row.query}` : '');
       // Refused callers first, so that an allowed `end` cannot hide what they did.
       for (const role of ROLES.filter((r) => !row.allowed.includes(r))) {
@@ -213,6 +249,7 @@ describe('authorization matrix', () => {
   }
 
   // The event stream never ends for an allowed caller, so inject() cannot probe it: events/stream.test.ts checks its 401/403/404.
+  // /api/visit takes guest tokens only: waiting/waiting.test.ts checks who may call it.
   it('covers every bearer-protected API route', async () => {
     const covered = new Set(MATRIX.map((r) => `${r.method} ${r.path}`));
     const uncovered: string[] = [];
@@ -223,7 +260,8 @@ describe('authorization matrix', () => {
         url: route.path.replace(/:[a-zA-Z]+(\([^)]*\))?/g, 'x'),
         payload: route.method === 'POST' ? {} : undefined,
       });
-      if (probe.statusCode === 401 && !covered.has(name) && !/login|refresh|logout|presence|verify|\/api\/rooms\/|\/events$/.test(name)) uncovered.push(name);
+      if (probe.statusCode === 401 && !covered.has(name) && !/login|refresh|logout|presence|verify|\/api\/rooms\/|\/events$|^\w+ \/api\/visit/.test(name))
+        uncovered.push(name);
     }
     expect(uncovered, 'protected routes missing from the authorization matrix').toEqual([]);
   });
