@@ -23,4 +23,5 @@ export {
 } from './conferences.js';
 export { FileKind, StoredFile, FileList } from './storage.js';
 export { QualityReply } from './quality.js';
+export { IceServer, IceServersReply } from './network.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';

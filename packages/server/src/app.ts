@@ -49,6 +49,8 @@ import { AccessAudit } from './audit/access-audit.js';
 import { auditRoutes } from './audit/routes.js';
 import { QualityService } from './quality/service.js';
 import { qualityRoutes } from './quality/routes.js';
+import { IceServerService } from './network/service.js';
+import { networkRoutes } from './network/routes.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -211,6 +213,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }
   const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
+  // The pre-call check's STUN/TURN servers (SDK precheck, the guest page), in either video engine.
+  const iceServers = new IceServerService({ iceServers: config.room.iceServers, turn: config.room.turn, clock, access });
+  await app.register(networkRoutes, { iceServers, authenticate });
   if (config.jitsi.mode === 'builtin') {
     // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
     bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
