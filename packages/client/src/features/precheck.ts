@@ -1,6 +1,8 @@
-// v4h.precheck(): camera, microphone and the network path through the configured ICE servers, before a call.
+// v4h.precheck(): camera, microphone and the network path through the configured ICE servers, before a call (a V4H
+// method whose code is loaded on first use, features/index.ts).
 import { invalidArgument } from '../errors.js';
 import type { HttpClient } from '../http.js';
+import type { FeatureContext } from './context.js';
 import { classifyPrecheck, deviation, MIN_LEVEL_DEVIATION, type NetworkFigures, type PrecheckReason, type PrecheckVerdict } from '../precheck/classify.js';
 import { acquire, deviceOf, firstFrame, levelMeter, type CameraReport, type MicrophoneReport } from '../precheck/devices.js';
 import { runLoopback } from '../precheck/loopback.js';
@@ -42,11 +44,6 @@ export interface PrecheckReport {
   stream?: MediaStream;
 }
 
-/** What the check needs of the SDK. */
-export interface PrecheckContext {
-  http: HttpClient;
-}
-
 const FRAME_TIMEOUT_MS = 5000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const LEVEL_EVERY_MS = 100;
@@ -59,7 +56,7 @@ const LEVEL_EVERY_MS = 100;
  * const check = await v4h.precheck({ preview: document.querySelector('video') });
  * if (check.result !== 'good') console.log(check.reasons); // e.g. ['camera_denied', 'rtt']
  */
-export async function precheck(ctx: PrecheckContext, options: PrecheckOptions = {}): Promise<PrecheckReport> {
+export async function precheck(ctx: FeatureContext, options: PrecheckOptions = {}): Promise<PrecheckReport> {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
   const seconds = options.seconds ?? 5;
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 30) throw invalidArgument('seconds must be a whole number from 1 to 30');

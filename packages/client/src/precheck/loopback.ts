@@ -7,7 +7,7 @@ export interface LoopbackOptions {
   iceServers: RTCIceServer[];
   /** 'relay': TURN only; 'all': any path (on one machine, the direct one). */
   policy: RTCIceTransportPolicy;
-  /** What to send; synthetic media is made when empty. */
+  /** What to send; a synthetic video or audio track stands in for a missing kind. */
   tracks: MediaStreamTrack[];
   /** Seconds of media to measure once connected. */
   seconds: number;
@@ -52,11 +52,13 @@ export async function runLoopback(o: LoopbackOptions): Promise<NetworkFigures> {
   const config: RTCConfiguration = { iceServers: o.iceServers, iceTransportPolicy: o.policy };
   const sender = new RTCPeerConnection(config);
   const receiver = new RTCPeerConnection(config);
-  const synthetic = o.tracks.length ? null : syntheticMedia();
+  // Without video the bandwidth estimate never grows (audio alone probes nothing): a missing kind is made up.
+  const has = (kind: string) => o.tracks.some((t) => t.kind === kind);
+  const synthetic = has('video') && has('audio') ? null : syntheticMedia(!has('video'), !has('audio'));
   try {
     sender.onicecandidate = (e) => e.candidate && receiver.addIceCandidate(e.candidate).catch(() => {});
     receiver.onicecandidate = (e) => e.candidate && sender.addIceCandidate(e.candidate).catch(() => {});
-    const stream = new MediaStream(synthetic?.tracks ?? o.tracks);
+    const stream = new MediaStream([...o.tracks, ...(synthetic?.tracks ?? [])]);
     for (const track of stream.getTracks()) sender.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     const offer = await sender.createOffer();
     await sender.setLocalDescription(offer);
@@ -146,37 +148,39 @@ function connected(pc: RTCPeerConnection, timeoutMs: number, signal?: AbortSigna
 }
 
 /** A moving canvas and a tone, for a check without camera or microphone (the network is tested all the same). */
-function syntheticMedia(): { tracks: MediaStreamTrack[]; stop(): void } {
+function syntheticMedia(video: boolean, sound: boolean): { tracks: MediaStreamTrack[]; stop(): void } {
   const tracks: MediaStreamTrack[] = [];
   let timer: ReturnType<typeof setInterval> | undefined;
   let audio: AudioContext | undefined;
-  try {
-    const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 240 });
-    const g = canvas.getContext('2d');
-    let frame = 0;
-    // Changing pixels: an encoder sends next to nothing for a still image, and the bandwidth estimate would not grow.
-    timer = setInterval(() => {
-      if (!g) return;
-      frame++;
-      for (let i = 0; i < 48; i++) {
-        g.fillStyle = `hsl(${(frame * 7 + i * 30) % 360} 80% 50%)`;
-        g.fillRect(((i * 53 + frame * 11) % 320) | 0, ((i * 31 + frame * 5) % 240) | 0, 40, 30);
-      }
-    }, 66);
-    tracks.push(...canvas.captureStream(15).getVideoTracks());
-  } catch {
-    // no canvas capture: audio only
-  }
-  try {
-    audio = new AudioContext();
-    const tone = audio.createOscillator();
-    const out = audio.createMediaStreamDestination();
-    tone.connect(out);
-    tone.start();
-    tracks.push(...out.stream.getAudioTracks());
-  } catch {
-    // no Web Audio: video only
-  }
+  if (video)
+    try {
+      const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 240 });
+      const g = canvas.getContext('2d');
+      let frame = 0;
+      // Changing pixels: an encoder sends next to nothing for a still image, and the bandwidth estimate would not grow.
+      timer = setInterval(() => {
+        if (!g) return;
+        frame++;
+        for (let i = 0; i < 48; i++) {
+          g.fillStyle = `hsl(${(frame * 7 + i * 30) % 360} 80% 50%)`;
+          g.fillRect(((i * 53 + frame * 11) % 320) | 0, ((i * 31 + frame * 5) % 240) | 0, 40, 30);
+        }
+      }, 66);
+      tracks.push(...canvas.captureStream(15).getVideoTracks());
+    } catch {
+      // no canvas capture: audio only
+    }
+  if (sound)
+    try {
+      audio = new AudioContext();
+      const tone = audio.createOscillator();
+      const out = audio.createMediaStreamDestination();
+      tone.connect(out);
+      tone.start();
+      tracks.push(...out.stream.getAudioTracks());
+    } catch {
+      // no Web Audio: video only
+    }
   return {
     tracks,
     stop() {
