@@ -45,6 +45,32 @@ describe('GET /api/ice-servers with TURN configured', () => {
   });
 });
 
+describe('GET /api/ice-servers for a guest of a waiting-room link', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { V4H_WAITING_ROOM: 'on', V4H_TURN_URLS: 'turn:turn.example.org:3478', V4H_TURN_SECRET: 'north-star' } });
+  });
+  afterAll(() => t.close());
+
+  it('takes the guest token, names the credentials by guest id, and refuses it once the link is revoked', async () => {
+    const { auth } = await t.userSession();
+    const post = (path: string, body?: object) =>
+      fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) }).then((r) =>
+        r.json(),
+      );
+    const { sessionId } = await post('/api/conferences');
+    const link = await post(`/api/conferences/${sessionId}/guest-url`, { name: 'Pat' });
+    expect(link.url).toContain('/visit/#');
+    const asGuest = { authorization: `Bearer ${link.jwt}` };
+    const res = await fetch(`${t.baseUrl}/api/ice-servers`, { headers: asGuest });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.iceServers.at(-1).username).toMatch(new RegExp(`^\\d+:check-g-${link.guestId}$`));
+    await post(`/api/conferences/${sessionId}/guests/${link.guestId}/revoke`);
+    expect((await fetch(`${t.baseUrl}/api/ice-servers`, { headers: asGuest })).status).toBe(403);
+  });
+});
+
 describe('GET /api/ice-servers without TURN', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -6,9 +6,28 @@ import type { Authenticate } from '../auth/authenticate.js';
 import { ErrorBody } from '../errors.js';
 import { userPrincipal, type Principal } from '../conferences/access-policy.js';
 import type { IceServerService } from './service.js';
+import type { GuestTokens } from '../conferences/guest-tokens.js';
+import type { WaitingRoomService } from '../waiting/service.js';
+import type { Clock } from '../lib/clock.js';
+import { parseBearer } from '../lib/bearer.js';
 
 /** Turns a guest token into its guest, or undefined when the token is not one (the waiting room's verifier). */
 export type GuestTokenCheck = (request: FastifyRequest) => Promise<Principal | undefined>;
+
+/**
+ * The guest of a waiting-room link's token, once its visit is still open to it (a revoked link is refused as at
+ * /api/visit); undefined when the bearer token is not a guest token at all.
+ */
+export function guestOfToken(tokens: GuestTokens, waiting: Pick<WaitingRoomService, 'state'>, clock: Clock): GuestTokenCheck {
+  return async (request) => {
+    const token = parseBearer(request.headers.authorization);
+    if (!token) return undefined;
+    const claims = await tokens.verify(token, clock.now()).catch(() => undefined);
+    if (!claims) return undefined;
+    await waiting.state(claims);
+    return { kind: 'guest', id: claims.guestId };
+  };
+}
 
 export const networkRoutes: FastifyPluginAsync<{ iceServers: IceServerService; authenticate: Authenticate; guest?: GuestTokenCheck }> = async (
   fastify,
