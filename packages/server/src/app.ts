@@ -55,6 +55,8 @@ import { RecordingService } from './recordings/recordings.js';
 import { recordingRoutes } from './recordings/routes.js';
 import { createRoomTokenVerifier } from './room/room-tokens.js';
 import { startPeriodicJob } from './lib/periodic-job.js';
+import { IceServerService } from './network/service.js';
+import { guestOfToken, networkRoutes } from './network/routes.js';
 import { WaitingRoomService } from './waiting/service.js';
 import { visitRoutes, waitingRoutes } from './waiting/routes.js';
 import { createGuestTokens } from './conferences/guest-tokens.js';
@@ -249,6 +251,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }
   const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
+  // The pre-call check's STUN/TURN servers (SDK precheck, the guest page), in either video engine.
+  const iceServers = new IceServerService({ iceServers: config.room.iceServers, turn: config.room.turn, clock, access });
+  await app.register(networkRoutes, { iceServers, authenticate, guest: guestOfToken(guestTokens, waiting, clock) });
   if (config.jitsi.mode === 'builtin') {
     // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
     bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
