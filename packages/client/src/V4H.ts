@@ -34,11 +34,18 @@ export interface V4HOptions {
 /** Who may join a conference: see `requestConference`. */
 export type { JoinPolicy };
 
-/** Options of `requestConference`. */
+/** Options of `requestConference`; policies not given take the defaults of the owner's organisation. */
 export interface RequestConferenceOptions {
-  /** ORG (default: the owner's colleagues; every user on an install without organisations), RESTRICT, SESSIONPWD or PUBLIC (any account). */
+  /**
+   * Who may join: ORG (the owner's organisation; the usual default), ORGUNIT (members of `units`), RESTRICT (`users`),
+   * SESSIONPWD (`password`) or PUBLIC (any account).
+   */
   joinPolicy?: JoinPolicy;
-  /** RESTRICT: the usernames who may join. */
+  /** Who sees it in `GET /api/conferences` besides the owner: the same names (SESSIONPWD: nobody else); usual default RESTRICT. */
+  listPolicy?: JoinPolicy;
+  /** ORGUNIT: units of the owner's organisation (ids or names). */
+  units?: string[];
+  /** RESTRICT: the usernames who may join (and see it listed). */
   users?: string[];
   /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
   password?: string;
@@ -149,18 +156,15 @@ export class V4H {
     // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
     if (given(sessionId)) checkSessionId(sessionId);
     if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-    const { joinPolicy, users, password } = options;
-    if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy))
-      throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
-    if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u)))
-      throw invalidArgument('users must be an array of usernames');
+    const { joinPolicy, listPolicy, users, units, password } = options;
+    for (const policy of [joinPolicy, listPolicy])
+      if (policy !== undefined && !/^(ORG|ORGUNIT|RESTRICT|SESSIONPWD|PUBLIC)$/.test(policy)) throw invalidArgument(`unknown policy ${policy}`);
+    for (const names of [users, units])
+      if (names !== undefined && (!Array.isArray(names) || names.some((u) => typeof u !== 'string' || !u)))
+        throw invalidArgument('users and units must be arrays of names');
     if (password !== undefined) checkString(password, 'password');
-    const body = {
-      ...(given(sessionId) ? { sessionId } : {}),
-      ...(joinPolicy ? { joinPolicy } : {}),
-      ...(users ? { users } : {}),
-      ...(password !== undefined ? { password } : {}),
-    };
+    // JSON leaves out the options not given (undefined).
+    const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password };
     return (await this.#http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
   }
 

@@ -49,6 +49,8 @@ import { AccessAudit } from './audit/access-audit.js';
 import { auditRoutes } from './audit/routes.js';
 import { QualityService } from './quality/service.js';
 import { qualityRoutes } from './quality/routes.js';
+import { OrganisationService } from './organisations/service.js';
+import { organisationRoutes } from './organisations/routes.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -209,6 +211,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       eventSyncSecret: config.jitsiEventsSecret,
     });
   }
+  const organisations = new OrganisationService({ db, clock, access, auth });
+  await app.register(organisationRoutes, { prefix: '/api/organisations', organisations, authenticate, isAdmin: adminCheck(config) });
   const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
   if (config.jitsi.mode === 'builtin') {
@@ -268,5 +272,6 @@ const API_TAGS = [
   { name: 'conferences', description: 'Consultations: create, start or join the call, guest links, end, live events' },
   { name: 'files', description: 'Recordings and attachments of a consultation' },
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
+  { name: 'organisations', description: 'Organisations, their units and users, and the defaults of their conferences' },
   { name: 'admin', description: "The administrator's erasure of personal data" },
 ];

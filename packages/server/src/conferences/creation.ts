@@ -1,6 +1,6 @@
 // Creating a conference: its row and its first event ('requested'), committed together.
 import type { Db } from '../db/database.js';
-import type { ConferenceEventsTable, JoinPolicy } from '../db/schema.js';
+import type { ConferenceEventsTable, JoinPolicy, ListPolicy } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
@@ -15,13 +15,25 @@ export interface NewConference {
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
   organisationId: string;
+  listPolicy: ListPolicy;
 }
 
 // PostgreSQL: one statement, so one implicit transaction and one round trip instead of four (BEGIN, two inserts,
 // COMMIT). A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
 // foreign key is checked at the end of the statement, after the conference row exists.
 const insertWithFirstEvent = prepareQuery(
-  (db, p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; organisationId: string } & ConferenceEventsTable) =>
+  (
+    db,
+    p: {
+      ownerId: string;
+      roomName: string;
+      now: number;
+      joinPolicy: JoinPolicy;
+      joinPasswordHash: string | null;
+      organisationId: string;
+      listPolicy: ListPolicy;
+    } & ConferenceEventsTable,
+  ) =>
     db
       .with('created', (q) =>
         q
@@ -35,6 +47,7 @@ const insertWithFirstEvent = prepareQuery(
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
               organisationId: p.organisationId,
+              listPolicy: p.listPolicy,
             }),
           )
           .returning('session_id'),
@@ -54,6 +67,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
       organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
       ...firstEventRow(event),
     });
     return;
@@ -68,6 +82,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
       organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
     });
     await appendFirstEvent(trx, event);
   });

@@ -17,7 +17,7 @@ interface World {
 }
 
 interface Row {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
   path: string;
   allowed: Role[];
   /** Request body / query / content type for the call. */
@@ -29,7 +29,7 @@ interface Row {
 }
 
 let t: TestApp;
-let users: Record<'owner' | 'participant' | 'other', { auth: { authorization: string } }>;
+let users: Record<'owner' | 'participant' | 'other', { username: string; auth: { authorization: string } }>;
 
 beforeAll(async () => {
   t = await createTestApp({ env: JITSI_TEST_ENV }); // with presence tokens (see JITSI_TEST_ENV)
@@ -82,6 +82,15 @@ async function world(): Promise<World> {
 const state = async (w: World) => (await inject('GET', `/api/conferences/${w.sessionId}`, users.owner.auth)).json().state;
 const stillOpen = async (w: World) => expect(await state(w)).not.toBe('ended');
 
+/** No refused caller changed the organisation: no setting, unit, user or admin more. */
+async function orgUnchanged() {
+  const db = t.db.kysely;
+  expect((await db.selectFrom('organisations').select('settings').where('id', '=', 'default').executeTakeFirstOrThrow()).settings).toBe('{}');
+  expect(await db.selectFrom('org_units').select('id').execute()).toEqual([]);
+  expect(await db.selectFrom('users').select('id').where('username', '=', 'newcomer').execute()).toEqual([]);
+  expect(await db.selectFrom('organisation_members').select('user_id').where('role', '=', 'admin').execute()).toEqual([]);
+}
+
 const MATRIX: Row[] = [
   { method: 'GET', path: '/api/auth/session', allowed: ['owner', 'participant', 'other'] },
   { method: 'POST', path: '/api/conferences', allowed: ['owner', 'participant', 'other'], payload: () => ({}) },
@@ -125,6 +134,22 @@ const MATRIX: Row[] = [
   // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
   { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
+  // Organisations (organisations/organisations.test.ts): these callers are members of `default`, none its admin.
+  { method: 'GET', path: '/api/organisations', allowed: ['owner', 'participant', 'other'] },
+  { method: 'POST', path: '/api/organisations', allowed: [], payload: () => ({ name: 'Clinic' }) },
+  { method: 'GET', path: '/api/organisations/:organisationId', allowed: ['owner', 'participant', 'other'] },
+  { method: 'PATCH', path: '/api/organisations/:organisationId/settings', allowed: [], payload: () => ({ joinPolicy: 'PUBLIC' }), unchanged: orgUnchanged },
+  { method: 'GET', path: '/api/organisations/:organisationId/units', allowed: ['owner', 'participant', 'other'] },
+  { method: 'POST', path: '/api/organisations/:organisationId/units', allowed: [], payload: () => ({ name: 'Unit' }), unchanged: orgUnchanged },
+  { method: 'GET', path: '/api/organisations/:organisationId/users', allowed: [] },
+  {
+    method: 'POST',
+    path: '/api/organisations/:organisationId/users',
+    allowed: [],
+    payload: () => ({ username: 'newcomer', password: 'a long passphrase' }),
+    unchanged: orgUnchanged,
+  },
+  { method: 'PATCH', path: '/api/organisations/:organisationId/users/:username', allowed: [], payload: () => ({ role: 'admin' }), unchanged: orgUnchanged },
 ];
 
 describe('authorization matrix', () => {
@@ -132,7 +157,13 @@ describe('authorization matrix', () => {
     it(`${row.method} ${row.path}: only ${row.allowed.join(', ')}`, async () => {
       if (!t.app.hasRoute({ method: row.method, url: row.path })) return expect.fail(`route ${row.method} ${row.path} is gone: update the matrix`);
       const w = await world();
-      const url = row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId).replace(':guestId', w.guestId) + (row.query ? `?${row.query}` : '');
+      const url =
+        row.path
+          .replace(':sessionId', w.sessionId)
+          .replace(':fileId', w.fileId)
+          .replace(':guestId', w.guestId)
+          .replace(':organisationId', 'default')
+          .replace(':username', users.participant.username) + (row.query ? `?${row.query}` : '');
       // Refused callers first, so that an allowed `end` cannot hide what they did.
       for (const role of ROLES.filter((r) => !row.allowed.includes(r))) {
         const res = await inject(row.method, url, w.headers[role], row.payload?.(w), row.contentType);
