@@ -16,6 +16,8 @@ export interface NewConference {
   joinPasswordHash: string | null;
   organisationId: string;
   listPolicy: ListPolicy;
+  /** 1: guests wait for the owner. */
+  waitingRoom: 0 | 1;
 }
 
 // PostgreSQL: one statement, so one implicit transaction and one round trip instead of four (BEGIN, two inserts,
@@ -32,6 +34,7 @@ const insertWithFirstEvent = prepareQuery(
       joinPasswordHash: string | null;
       organisationId: string;
       listPolicy: ListPolicy;
+      waitingRoom: 0 | 1;
     } & ConferenceEventsTable,
   ) =>
     db
@@ -48,6 +51,7 @@ const insertWithFirstEvent = prepareQuery(
               joinPasswordHash: p.joinPasswordHash,
               organisationId: p.organisationId,
               listPolicy: p.listPolicy,
+              waitingRoom: p.waitingRoom,
             }),
           )
           .returning('session_id'),
@@ -68,6 +72,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       joinPasswordHash: c.joinPasswordHash,
       organisationId: c.organisationId,
       listPolicy: c.listPolicy,
+      waitingRoom: c.waitingRoom,
       ...firstEventRow(event),
     });
     return;
@@ -83,6 +88,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       joinPasswordHash: c.joinPasswordHash,
       organisationId: c.organisationId,
       listPolicy: c.listPolicy,
+      waitingRoom: c.waitingRoom,
     });
     await appendFirstEvent(trx, event);
   });

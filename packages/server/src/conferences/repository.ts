@@ -27,6 +27,8 @@ export interface NewConferenceRow {
   /** The owner's organisation. */
   organisationId: string;
   listPolicy: ListPolicy;
+  /** 1: guests wait for the owner (waiting/); a number, not a boolean: prepared queries bind it as it is. */
+  waitingRoom: 0 | 1;
 }
 export const requestedConferenceValues = (p: NewConferenceRow) => ({
   session_id: p.sessionId,
@@ -46,6 +48,7 @@ export const requestedConferenceValues = (p: NewConferenceRow) => ({
   join_password_hash: p.joinPasswordHash,
   organisation_id: p.organisationId,
   list_policy: p.listPolicy,
+  waiting_room: p.waitingRoom,
 });
 export const insertConference = prepareQuery((db, p: NewConferenceRow) => db.insertInto('conferences').values(requestedConferenceValues(p)));
 
