@@ -42,4 +42,5 @@ export {
   OrganisationUserParam,
 } from './organisations.js';
 export { QualityReply } from './quality.js';
+export { IceServer, IceServersReply } from './network.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';
