@@ -55,6 +55,8 @@ import { RecordingService } from './recordings/recordings.js';
 import { recordingRoutes } from './recordings/routes.js';
 import { createRoomTokenVerifier } from './room/room-tokens.js';
 import { startPeriodicJob } from './lib/periodic-job.js';
+import { OrganisationService } from './organisations/service.js';
+import { organisationRoutes } from './organisations/routes.js';
 import { IceServerService } from './network/service.js';
 import { guestOfToken, networkRoutes } from './network/routes.js';
 import { WaitingRoomService } from './waiting/service.js';
@@ -249,6 +251,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       eventSyncSecret: config.jitsiEventsSecret,
     });
   }
+  const organisations = new OrganisationService({ db, clock, access, auth });
+  await app.register(organisationRoutes, { prefix: '/api/organisations', organisations, authenticate, isAdmin: adminCheck(config) });
   const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
   // The pre-call check's STUN/TURN servers (SDK precheck, the guest page), in either video engine.
@@ -321,5 +325,6 @@ const API_TAGS = [
   { name: 'files', description: 'Recordings and attachments of a consultation' },
   { name: 'recordings', description: 'Consent to recording as evidence, the recording’s start and stop, and its chunked upload' },
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
+  { name: 'organisations', description: 'Organisations, their units and users, and the defaults of their conferences' },
   { name: 'admin', description: "The administrator's erasure of personal data" },
 ];
