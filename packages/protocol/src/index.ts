@@ -24,3 +24,19 @@ export {
 export { FileKind, StoredFile, FileList } from './storage.js';
 export { QualityReply } from './quality.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';
+export {
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_EVENT_OF_LOGGED,
+  webhookEventOfLogged,
+  WebhookEvent,
+  WebhookCreate,
+  WebhookUpdate,
+  Webhook,
+  WebhookList,
+  WebhookSecret,
+  WebhookRotate,
+  WebhookDeliveryStatus,
+  WebhookDelivery,
+  WebhookDeliveryList,
+} from './webhooks.js';
+export type { WebhookEventType } from './webhooks.js';

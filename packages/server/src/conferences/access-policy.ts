@@ -53,6 +53,9 @@ export type ConferenceAction =
 const ROW_ACTIONS = new Set<ConferenceAction['do']>(['read_details', 'manage', 'read_records', 'read_quality', 'delete_file', 'save_chat']);
 const isRowAction = (action: ConferenceAction): action is RowAction => ROW_ACTIONS.has(action.do);
 
+/** The organisation existing installs (and users not assigned to another) belong to. */
+export const DEFAULT_ORGANISATION = 'default';
+
 export const JOIN_POLICIES: readonly JoinPolicy[] = ['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'];
 
 const POLICY_REFUSAL: Record<JoinPolicy, string> = {
@@ -142,6 +145,26 @@ export class AccessPolicy {
       .where('user_id', '=', userId)
       .where('role', '=', 'admitted')
       .execute();
+  }
+
+  /** The organisation a principal acts for (a user's own; `default` until organisations are assigned). */
+  async organisationOf(who: Principal): Promise<string> {
+    if (who.kind !== 'user') throw forbidden('only users and API keys act for an organisation');
+    return DEFAULT_ORGANISATION;
+  }
+
+  /** True for the organisation's admins and the instance admin (V4H_ADMIN_USERNAME), who manages every organisation. */
+  async isOrganisationAdmin(who: Principal, organisationId: string): Promise<boolean> {
+    if (who.kind !== 'user') return false;
+    // Organisation roles come with organisations (issue 22); until then only the instance admin.
+    return who.admin === true && organisationId.length > 0;
+  }
+
+  /** Resolves when the principal administers the organisation; else 403 naming what needs it (webhooks, keys…). */
+  async requireOrganisationAdmin(who: Principal, organisationId: string, what: string): Promise<void> {
+    if (!(await this.isOrganisationAdmin(who, organisationId))) {
+      throw forbidden(`only an admin of organisation ${organisationId} (or the instance admin) may manage its ${what}`);
+    }
   }
 
   async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
