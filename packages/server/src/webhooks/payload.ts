@@ -6,8 +6,8 @@ import { publicEvent } from '../events/public-event.js';
 
 export type ClaimedDelivery = Pick<
   WebhookDeliveriesTable,
-  'webhook_id' | 'organisation_id' | 'session_id' | 'event_type' | 'event_seq' | 'data' | 'event_id' | 'created_at' | 'attempts'
-> & { id: number };
+  'webhook_id' | 'organisation_id' | 'session_id' | 'event_type' | 'event_seq' | 'data' | 'event_id' | 'created_at'
+> & { id: number; attempts: number };
 
 /** The JSON text sent (and signed) for a delivery; `logged` is its event's row when it reports one. */
 export function deliveryBody(delivery: ClaimedDelivery, logged: ConferenceEventsTable | undefined): string {

@@ -2,11 +2,15 @@
 // wrapped, signatures a receiver checks with the documented recipe and with V4H.verifyWebhook, rotation, and SSRF.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../../../client/src/verify-webhook.js';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
 import { WebhookReceiver } from '../test-support/webhook-receiver.js';
 import { WebhookAddressPolicy } from './address-policy.js';
 import { WebhookSender } from './sender.js';
+
+// The SDK as published (its ESM build, `npm run build`): V4H.verifyWebhook is what receivers call.
+type VerifyWebhook = (raw: string, header: string, secret: string, o?: { toleranceSeconds?: number; now?: number }) => Promise<Record<string, unknown>>;
+const sdk = (await import(new URL('../../../client/dist/index.js', import.meta.url).href)) as { V4H: { verifyWebhook: VerifyWebhook } };
+const verifyWebhook = sdk.V4H.verifyWebhook;
 
 const FAST = {
   V4H_WEBHOOKS_ALLOW_HTTP: 'true',
@@ -99,7 +103,6 @@ describe('webhook endpoints', () => {
   it('signs every delivery: the documented recipe and V4H.verifyWebhook accept it, a changed body is refused', async () => {
     const created = await api('POST', '/api/webhooks', admin, { url: receiver.url, events: ['conference.requested', 'conference.started', 'conference.ended'] });
     const secret: string = created.body.secret;
-    const owner = await t.userSession();
     const conference = await api('POST', '/api/conferences', admin, {});
     expect(conference.status).toBe(201);
     const sessionId: string = conference.body.sessionId;
@@ -118,7 +121,6 @@ describe('webhook endpoints', () => {
     expect(event.eventHash).toBe(logged.hash);
     expect(event.id).toBe(got.headers['v4h-event-id']);
     expect(got.body).not.toContain('root');
-    expect(owner.username).toBeTruthy();
     await api('DELETE', `/api/webhooks/${created.body.id}`, admin);
   });
 
