@@ -37,7 +37,10 @@ const log = (m) => process.stderr.write(`[webhooks] ${m}\n`);
 async function freshDb(name) {
   const db = await openDatabase(`sqlite:${path.join(work, `${name}.sqlite`)}`);
   await migrateToLatest(db);
-  await db.kysely.insertInto('users').values({ id: 'u1', username: `bench-${name}`, password_hash: 'x', disabled: 0, created_at: Date.now() }).execute();
+  await db.kysely
+    .insertInto('users')
+    .values({ id: 'u1', username: `bench-${name}`, password_hash: 'x', disabled: 0, created_at: Date.now() })
+    .execute();
   return db;
 }
 
@@ -107,7 +110,15 @@ async function startReceiver() {
   await addEndpoint(db, 'wh_bench', receiver.url, ['conference.requested']);
   for (let i = 0; i < N; i++) await createConference(db, conference());
   const pending = async () =>
-    Number((await db.kysely.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'pending').executeTakeFirst()).n);
+    Number(
+      (
+        await db.kysely
+          .selectFrom('webhook_deliveries')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('status', '=', 'pending')
+          .executeTakeFirst()
+      ).n,
+    );
   if ((await pending()) !== N) throw new Error(`expected ${N} pending deliveries, found ${await pending()}`);
   const sender = new WebhookSender({ policy: new WebhookAddressPolicy({ allowHttp: true, allowedNetworks: [] }), resolve: systemResolve, timeoutMs: 10_000 });
   const options = { timeoutMs: 10_000, retryBaseMs: 10_000, retryWindowMs: 259_200_000, disableAfterMs: 259_200_000, concurrency: 32, pollIntervalMs: 1000 };

@@ -17,7 +17,7 @@ async function receiver() {
   const state = { holding: true, seen: 0, delivered: [] as { sessionId: string; eventSeq: number; type: string }[] };
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       state.seen++;
       if (state.holding) return; // in flight until the sender gives up or dies
@@ -47,7 +47,7 @@ describe('webhooks and kill -9', () => {
         V4H_WEBHOOKS_POLL_INTERVAL_MS: '50',
         V4H_CONFERENCE_ID_REQUESTS_PER_MINUTE: '1000000',
       });
-      cleanups.push(d.destroy);
+      cleanups.push(() => d.destroy());
       const hook = await receiver();
       let server = await d.start();
       let token = (await login(server.url, admin)).accessToken;

@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { V4H } from './index.js';
 
 const secret = 'whsec_test-secret';
-const body = JSON.stringify({ id: 'evt_1', type: 'conference.ended', createdAt: '2026-01-01T09:00:00.000Z', organisationId: 'default', sessionId: 's1', data: {} });
+const body = JSON.stringify({
+  id: 'evt_1',
+  type: 'conference.ended',
+  createdAt: '2026-01-01T09:00:00.000Z',
+  organisationId: 'default',
+  sessionId: 's1',
+  data: {},
+});
 const sign = (s: string, t: number, text = body) => createHmac('sha256', s).update(`${t}.${text}`).digest('hex');
 const now = Date.UTC(2026, 0, 1, 9, 0, 0);
 const t = now / 1000;

@@ -5,7 +5,7 @@ import { prepareQuery } from '../db/prepared.js';
 import { sql } from 'kysely';
 import { webhookEventOfLogged } from '@v4h/protocol';
 import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
-import { nudgeWebhookWorkers, webhookEventId } from '../db/webhook-outbox.js';
+import { CONFERENCE_ORGANISATION, nudgeWebhookWorkers, webhookEventId } from '../db/webhook-outbox.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
 
 export interface NewConference {
@@ -25,7 +25,10 @@ const REQUESTED_WEBHOOK_TYPE = webhookEventOfLogged('requested')!;
 // COMMIT), the webhooks' outbox rows included. A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
 // foreign key is checked at the end of the statement, after the conference row exists.
 const insertWithFirstEvent = prepareQuery(
-  (db, p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; eventId: string } & ConferenceEventsTable) =>
+  (
+    db,
+    p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; eventId: string } & ConferenceEventsTable,
+  ) =>
     db
       .with('created', (q) =>
         q
@@ -40,7 +43,7 @@ const insertWithFirstEvent = prepareQuery(
               joinPasswordHash: p.joinPasswordHash,
             }),
           )
-          .returning(['session_id', 'organisation_id']),
+          .returning('session_id'),
       )
       .with('logged', (q) => q.insertInto('conference_events').values(eventValues(p)))
       // The webhooks' outbox rows of the first event (db/webhook-outbox.ts; appendFirstEvent writes them on SQLite).
@@ -49,7 +52,7 @@ const insertWithFirstEvent = prepareQuery(
       .expression((eb) =>
         eb
           .selectFrom('webhook_subscriptions as s')
-          .innerJoin('created', 'created.organisation_id', 's.organisation_id')
+          .innerJoin('created', (join) => join.on('s.organisation_id', '=', CONFERENCE_ORGANISATION))
           .select([
             's.webhook_id',
             's.organisation_id',

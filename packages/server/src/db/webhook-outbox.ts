@@ -18,26 +18,31 @@ interface OutboxParams {
   at: number;
 }
 
+/** The organisation a conference belongs to: one, `default`, until organisations exist (issue 22). */
+export const CONFERENCE_ORGANISATION = 'default';
+
 // Parameters in a SELECT list have no type of their own on PostgreSQL: each is cast to its column's.
 const enqueue = prepareQuery((db, p: OutboxParams) =>
-  db.insertInto('webhook_deliveries').columns(['webhook_id', 'organisation_id', 'session_id', 'event_type', 'event_seq', 'data', 'event_id', 'created_at', 'next_attempt_at']).expression(
-    db
-      .selectFrom('webhook_subscriptions as s')
-      .innerJoin('conferences as c', 'c.organisation_id', 's.organisation_id')
-      .select([
-        's.webhook_id',
-        's.organisation_id',
-        'c.session_id',
-        's.event_type',
-        sql<number>`cast(${p.seq} as integer)`.as('event_seq'),
-        sql<string>`cast(${p.data} as text)`.as('data'),
-        sql<string>`cast(${p.eventId} as text)`.as('event_id'),
-        sql<number>`cast(${p.at} as bigint)`.as('created_at'),
-        sql<number>`cast(${p.at} as bigint)`.as('next_attempt_at'),
-      ])
-      .where('c.session_id', '=', p.sessionId)
-      .where('s.event_type', '=', p.type),
-  ),
+  db
+    .insertInto('webhook_deliveries')
+    .columns(['webhook_id', 'organisation_id', 'session_id', 'event_type', 'event_seq', 'data', 'event_id', 'created_at', 'next_attempt_at'])
+    .expression(
+      db
+        .selectFrom('webhook_subscriptions as s')
+        .select([
+          's.webhook_id',
+          's.organisation_id',
+          sql<string>`cast(${p.sessionId} as text)`.as('session_id'),
+          's.event_type',
+          sql<number>`cast(${p.seq} as integer)`.as('event_seq'),
+          sql<string>`cast(${p.data} as text)`.as('data'),
+          sql<string>`cast(${p.eventId} as text)`.as('event_id'),
+          sql<number>`cast(${p.at} as bigint)`.as('created_at'),
+          sql<number>`cast(${p.at} as bigint)`.as('next_attempt_at'),
+        ])
+        .where('s.organisation_id', '=', sql<string>`${CONFERENCE_ORGANISATION}`)
+        .where('s.event_type', '=', p.type),
+    ),
 );
 
 const listeners = new Set<() => void>();
@@ -125,8 +130,7 @@ export async function enqueueAnchoredBatch(
       '{"manifestHash":"' || m.hash || '",' || ${rest}, 'evt_anchored_' || substr(m.hash, 1, 24),
       cast(${batch.at} as bigint), cast(${batch.at} as bigint)
     from manifests m
-    join conferences c on c.session_id = m.session_id
-    join webhook_subscriptions s on s.organisation_id = c.organisation_id and s.event_type = 'manifest.anchored'
+    join webhook_subscriptions s on s.organisation_id = ${CONFERENCE_ORGANISATION} and s.event_type = 'manifest.anchored'
     where m.batch_id = ${batch.id}`.execute(trx);
   if (Number(result.numAffectedRows ?? 0) > 0) nudgeWebhookWorkers();
 }

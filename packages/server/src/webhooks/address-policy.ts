@@ -62,7 +62,7 @@ const LOCALHOST_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** `::ffff:10.0.0.1` → `10.0.0.1` (an IPv4 address written as IPv6 goes where the IPv4 address does). */
 function unmapped(address: string): { address: string; type: 'ipv4' | 'ipv6' } {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return { address: mapped[1]!, type: 'ipv4' };
+  if (mapped) return { address: mapped[1], type: 'ipv4' };
   return { address, type: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
 }
 
@@ -74,8 +74,8 @@ export class WebhookAddressPolicy {
     this.#allowHttp = policy.allowHttp;
     for (const cidr of policy.allowedNetworks) {
       const [net, prefix] = cidr.split('/');
-      const type = isIP(net!) === 6 ? 'ipv6' : 'ipv4';
-      this.#allowed.addSubnet(net!, Number(prefix ?? (type === 'ipv6' ? 128 : 32)), type);
+      const type = isIP(net) === 6 ? 'ipv6' : 'ipv4';
+      this.#allowed.addSubnet(net, Number(prefix ?? (type === 'ipv6' ? 128 : 32)), type);
     }
   }
 
@@ -97,7 +97,8 @@ export class WebhookAddressPolicy {
       throw new AppError('bad_request', 'webhook url: https only');
     }
     const literal = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) && !this.addressAllowed(literal, url)) throw new AppError('bad_request', `webhook url: address ${literal} is not allowed (private or special)`);
+    if (isIP(literal) && !this.addressAllowed(literal, url))
+      throw new AppError('bad_request', `webhook url: address ${literal} is not allowed (private or special)`);
     return url;
   }
 
@@ -120,7 +121,7 @@ export class WebhookAddressPolicy {
     for (const { address } of addresses) {
       if (!this.addressAllowed(address, url)) throw new WebhookRefused(`${url.hostname} resolves to ${address}, which is not allowed (private or special)`);
     }
-    const first = addresses[0]!;
+    const first = addresses[0];
     return { address: first.address, family: first.family === 6 ? 6 : 4 };
   }
 }

@@ -1,7 +1,17 @@
 // /api/webhooks (docs/webhooks.md): an organisation's endpoints and their deliveries, for its admins.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { WebhookCreate, WebhookDelivery, WebhookDeliveryList, WebhookDeliveryStatus, WebhookList, WebhookRotate, WebhookSecret, WebhookUpdate, Webhook } from '@v4h/protocol';
+import {
+  WebhookCreate,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  WebhookDeliveryStatus,
+  WebhookList,
+  WebhookRotate,
+  WebhookSecret,
+  WebhookUpdate,
+  Webhook,
+} from '@v4h/protocol';
 import type { Authenticate } from '../auth/authenticate.js';
 import { ErrorBody } from '../errors.js';
 import { userPrincipal, type Principal } from '../conferences/access-policy.js';
@@ -31,7 +41,12 @@ export const webhookRoutes: FastifyPluginAsync<{
 
   app.post('/api/webhooks', {
     onRequest: authenticate,
-    schema: { ...common, summary: 'Register an endpoint; answers its signing secret, shown once', body: WebhookCreate, response: { 201: WebhookSecret, ...errors } },
+    schema: {
+      ...common,
+      summary: 'Register an endpoint; answers its signing secret, shown once',
+      body: WebhookCreate,
+      response: { 201: WebhookSecret, ...errors },
+    },
     handler: async (request, reply) => {
       const { webhook, secret } = await webhooks.create(who(request), request.body);
       return reply.status(201).send({ id: webhook.id, secret, webhook });
@@ -49,12 +64,23 @@ export const webhookRoutes: FastifyPluginAsync<{
   });
   app.patch('/api/webhooks/:id', {
     onRequest: authenticate,
-    schema: { ...common, summary: 'Change the URL, the events, the description; enable or disable', params: Id, body: WebhookUpdate, response: { 200: Webhook, ...errors } },
+    schema: {
+      ...common,
+      summary: 'Change the URL, the events, the description; enable or disable',
+      params: Id,
+      body: WebhookUpdate,
+      response: { 200: Webhook, ...errors },
+    },
     handler: async (request) => webhooks.update(who(request), request.params.id, request.body),
   });
   app.delete('/api/webhooks/:id', {
     onRequest: authenticate,
-    schema: { ...common, summary: 'Delete an endpoint and its pending deliveries', params: Id, response: { 204: Type.Null({ description: 'no content' }), ...errors } },
+    schema: {
+      ...common,
+      summary: 'Delete an endpoint and its pending deliveries',
+      params: Id,
+      response: { 204: Type.Null({ description: 'no content' }), ...errors },
+    },
     handler: async (request, reply) => {
       await webhooks.delete(who(request), request.params.id);
       return reply.status(204).send(null);

@@ -8,9 +8,7 @@ import { WebhookRefused, type Resolve, type WebhookAddressPolicy } from './addre
 /** The answer's bytes kept (for last_error); the rest is not read: the connection is dropped. */
 const RESPONSE_CAP = 4096;
 
-export type SendOutcome =
-  | { ok: true; status: number }
-  | { ok: false; status: number | null; error: string; refused?: boolean };
+export type SendOutcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; refused?: boolean };
 
 export interface SenderOptions {
   policy: WebhookAddressPolicy;

@@ -63,7 +63,11 @@ export class WebhookService {
       consecutive_failures: 0,
     };
     await this.#db.write(async (trx) => {
-      const count = await trx.selectFrom('webhooks').select((eb) => eb.fn.countAll<number>().as('n')).where('organisation_id', '=', organisationId).executeTakeFirst();
+      const count = await trx
+        .selectFrom('webhooks')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('organisation_id', '=', organisationId)
+        .executeTakeFirst();
       if (Number(count?.n ?? 0) >= MAX_WEBHOOKS) throw new AppError('conflict', `an organisation has at most ${MAX_WEBHOOKS} webhooks`);
       await trx.insertInto('webhooks').values(row).execute();
       await subscribe(trx, row, events);
@@ -146,7 +150,13 @@ export class WebhookService {
     };
     await this.#db.kysely
       .updateTable('webhooks')
-      .set({ secret_key_id: next.secret_key_id, secret: next.secret, previous_key_id: next.previous_key_id, previous_secret: next.previous_secret, previous_expires_at: next.previous_expires_at })
+      .set({
+        secret_key_id: next.secret_key_id,
+        secret: next.secret,
+        previous_key_id: next.previous_key_id,
+        previous_secret: next.previous_secret,
+        previous_expires_at: next.previous_expires_at,
+      })
       .where('id', '=', id)
       .execute();
     return { webhook: webhookOf(next), secret: secret.text };

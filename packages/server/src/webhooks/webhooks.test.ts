@@ -55,7 +55,7 @@ function verifyAsDocumented(rawBody: string, header: string, secret: string): bo
   const parts = header.split(',').map((p) => p.split('='));
   const t = parts.find(([k]) => k === 't')?.[1];
   const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
-  return parts.some(([k, v]) => k === 'v1' && v!.length === 64 && timingSafeEqual(Buffer.from(v!, 'hex'), expected));
+  return parts.some(([k, v]) => k === 'v1' && v.length === 64 && timingSafeEqual(Buffer.from(v, 'hex'), expected));
 }
 
 describe('webhook endpoints', () => {
@@ -101,7 +101,10 @@ describe('webhook endpoints', () => {
   });
 
   it('signs every delivery: the documented recipe and V4H.verifyWebhook accept it, a changed body is refused', async () => {
-    const created = await api('POST', '/api/webhooks', admin, { url: receiver.url, events: ['conference.requested', 'conference.started', 'conference.ended'] });
+    const created = await api('POST', '/api/webhooks', admin, {
+      url: receiver.url,
+      events: ['conference.requested', 'conference.started', 'conference.ended'],
+    });
     const secret: string = created.body.secret;
     const conference = await api('POST', '/api/conferences', admin, {});
     expect(conference.status).toBe(201);
@@ -117,7 +120,12 @@ describe('webhook endpoints', () => {
     await expect(verifyWebhook(got.body, header, 'whsec_wrong')).rejects.toMatchObject({ code: 'invalid_signature' });
     await expect(verifyWebhook(got.body, header, secret, { now: Date.now() + 3_600_000 })).rejects.toMatchObject({ code: 'invalid_signature' });
     // The logged event's seq and hash, as the manifest will hold them; ids, no names.
-    const logged = await t.db.kysely.selectFrom('conference_events').selectAll().where('session_id', '=', sessionId).where('seq', '=', 1).executeTakeFirstOrThrow();
+    const logged = await t.db.kysely
+      .selectFrom('conference_events')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .where('seq', '=', 1)
+      .executeTakeFirstOrThrow();
     expect(event.eventHash).toBe(logged.hash);
     expect(event.id).toBe(got.headers['v4h-event-id']);
     expect(got.body).not.toContain('root');
@@ -194,7 +202,7 @@ describe('SSRF', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(deliveries[0]).toMatchObject({ lastStatus: 302 });
-    expect(deliveries[0]!.lastError).toContain('redirect not followed');
+    expect(deliveries[0].lastError).toContain('redirect not followed');
     expect(target.received).toHaveLength(0);
     await api('DELETE', `/api/webhooks/${created.body.id}`, admin);
     await target.stop();

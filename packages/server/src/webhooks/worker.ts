@@ -198,8 +198,8 @@ export class WebhookWorker {
     const streaks = new Map<string, { failures: number; succeeded: boolean; lastError: string }>();
     await this.#db.write(async (trx) => {
       for (let i = 0; i < claimed.length; i++) {
-        const d = claimed[i]!;
-        const outcome = outcomes[i]!;
+        const d = claimed[i];
+        const outcome = outcomes[i];
         const attempts = d.attempts + 1;
         const streak = streaks.get(d.webhook_id) ?? { failures: 0, succeeded: false, lastError: '' };
         streaks.set(d.webhook_id, streak);
@@ -265,7 +265,11 @@ export class WebhookWorker {
       const since = Number(w?.failing_since ?? now);
       if (!w || w.disabled_at !== null || w.consecutive_failures < MIN_FAILURES_TO_DISABLE || since > now - this.#opts.disableAfterMs) return undefined;
       const reason = `failing since ${new Date(since).toISOString()} (${w.consecutive_failures} attempts in a row); last error: ${streak.lastError}`;
-      await trx.updateTable('webhooks').set({ disabled_at: now, disabled_reason: reason.slice(0, 500) }).where('id', '=', webhookId).execute();
+      await trx
+        .updateTable('webhooks')
+        .set({ disabled_at: now, disabled_reason: reason.slice(0, 500) })
+        .where('id', '=', webhookId)
+        .execute();
       // No new deliveries for it; the pending ones wait until an admin enables it again.
       await trx.deleteFrom('webhook_subscriptions').where('webhook_id', '=', webhookId).execute();
       return { organisationId: w.organisation_id, since: new Date(since).toISOString() };
