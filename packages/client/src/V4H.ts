@@ -64,6 +64,7 @@ const FEATURE_METHODS = [
   'uploadRecording',
   'shareFile',
   'listFiles',
+  'precheck',
 ] as const satisfies ReadonlyArray<keyof typeof Features>;
 
 type FeatureMethods = {

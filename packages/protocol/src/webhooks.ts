@@ -41,6 +41,9 @@ export const WEBHOOK_EVENT_OF_LOGGED: Partial<Record<ConferenceEventType | `${Co
   'file_stored:recording': 'recording.stored',
   file_stored: 'file.stored',
   file_deleted: 'file.deleted',
+  knocked: 'waiting.knocked',
+  admitted: 'waiting.admitted',
+  denied: 'waiting.denied',
 };
 
 /** The webhook event type of a logged event (its type and its data's `kind`), or undefined when none is sent. */

@@ -17,6 +17,8 @@ export interface NewConference {
   actor: string;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  /** 1: guests wait for the owner. */
+  waitingRoom: 0 | 1;
 }
 
 const REQUESTED_WEBHOOK_TYPE = webhookEventOfLogged('requested')!;
@@ -27,7 +29,7 @@ const REQUESTED_WEBHOOK_TYPE = webhookEventOfLogged('requested')!;
 const insertWithFirstEvent = prepareQuery(
   (
     db,
-    p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; eventId: string } & ConferenceEventsTable,
+    p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; waitingRoom: 0 | 1; eventId: string } & ConferenceEventsTable,
   ) =>
     db
       .with('created', (q) =>
@@ -41,6 +43,7 @@ const insertWithFirstEvent = prepareQuery(
               now: p.now,
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
+              waitingRoom: p.waitingRoom,
             }),
           )
           .returning('session_id'),
@@ -78,6 +81,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      waitingRoom: c.waitingRoom,
       ...row,
       eventId: webhookEventId(row.hash),
     });
@@ -93,6 +97,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      waitingRoom: c.waitingRoom,
     });
     await appendFirstEvent(trx, event);
   });
