@@ -118,7 +118,7 @@ describe('webhook delivery', () => {
     const enabled = await api('PATCH', `/api/webhooks/${hook.body.id}`, { enabled: true });
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, consecutiveFailures: 0 });
     // What was queued before it was disabled (it may have been disabled before the last conferences) goes out now.
-    expect(before).toBeGreaterThanOrEqual(10);
+    expect(before).toBeGreaterThan(0);
     await receiver.waitFor(() => receiver.received.length === before);
   });
 
