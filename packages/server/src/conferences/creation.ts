@@ -1,11 +1,11 @@
 // Creating a conference: its row and its first event ('requested'), committed together.
 import type { Db } from '../db/database.js';
-import type { ConferenceEventsTable, JoinPolicy } from '../db/schema.js';
+import type { ConferenceEventsTable, JoinPolicy, ListPolicy } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 import { sql } from 'kysely';
 import { webhookEventOfLogged } from '@v4h/protocol';
 import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
-import { CONFERENCE_ORGANISATION, nudgeWebhookWorkers, webhookEventId } from '../db/webhook-outbox.js';
+import { nudgeWebhookWorkers, webhookEventId } from '../db/webhook-outbox.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
 
 export interface NewConference {
@@ -17,6 +17,8 @@ export interface NewConference {
   actor: string;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  organisationId: string;
+  listPolicy: ListPolicy;
   /** 1: guests wait for the owner. */
   waitingRoom: 0 | 1;
 }
@@ -29,7 +31,17 @@ const REQUESTED_WEBHOOK_TYPE = webhookEventOfLogged('requested')!;
 const insertWithFirstEvent = prepareQuery(
   (
     db,
-    p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; waitingRoom: 0 | 1; eventId: string } & ConferenceEventsTable,
+    p: {
+      ownerId: string;
+      roomName: string;
+      now: number;
+      joinPolicy: JoinPolicy;
+      joinPasswordHash: string | null;
+      organisationId: string;
+      listPolicy: ListPolicy;
+      waitingRoom: 0 | 1;
+      eventId: string;
+    } & ConferenceEventsTable,
   ) =>
     db
       .with('created', (q) =>
@@ -43,10 +55,12 @@ const insertWithFirstEvent = prepareQuery(
               now: p.now,
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
+              organisationId: p.organisationId,
+              listPolicy: p.listPolicy,
               waitingRoom: p.waitingRoom,
             }),
           )
-          .returning('session_id'),
+          .returning(['session_id', 'organisation_id']),
       )
       .with('logged', (q) => q.insertInto('conference_events').values(eventValues(p)))
       // The webhooks' outbox rows of the first event (db/webhook-outbox.ts; appendFirstEvent writes them on SQLite).
@@ -55,7 +69,7 @@ const insertWithFirstEvent = prepareQuery(
       .expression((eb) =>
         eb
           .selectFrom('webhook_subscriptions as s')
-          .innerJoin('created', (join) => join.on('s.organisation_id', '=', CONFERENCE_ORGANISATION))
+          .innerJoin('created', 'created.organisation_id', 's.organisation_id')
           .select([
             's.webhook_id',
             's.organisation_id',
@@ -81,6 +95,8 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
       waitingRoom: c.waitingRoom,
       ...row,
       eventId: webhookEventId(row.hash),
@@ -97,6 +113,8 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
       waitingRoom: c.waitingRoom,
     });
     await appendFirstEvent(trx, event);

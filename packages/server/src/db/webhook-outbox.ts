@@ -18,9 +18,6 @@ interface OutboxParams {
   at: number;
 }
 
-/** The organisation a conference belongs to: one, `default`, until organisations exist (issue 22). */
-export const CONFERENCE_ORGANISATION = 'default';
-
 // Parameters in a SELECT list have no type of their own on PostgreSQL: each is cast to its column's.
 const enqueue = prepareQuery((db, p: OutboxParams) =>
   db
@@ -40,7 +37,8 @@ const enqueue = prepareQuery((db, p: OutboxParams) =>
           sql<number>`cast(${p.at} as bigint)`.as('created_at'),
           sql<number>`cast(${p.at} as bigint)`.as('next_attempt_at'),
         ])
-        .where('s.organisation_id', '=', sql<string>`${CONFERENCE_ORGANISATION}`)
+        // The conference's organisation (its owner's when it was requested).
+        .where('s.organisation_id', '=', sql<string>`(select organisation_id from conferences where session_id = ${p.sessionId})`)
         .where('s.event_type', '=', p.type),
     ),
 );
@@ -130,7 +128,8 @@ export async function enqueueAnchoredBatch(
       '{"manifestHash":"' || m.hash || '",' || ${rest}, 'evt_anchored_' || substr(m.hash, 1, 24),
       cast(${batch.at} as bigint), cast(${batch.at} as bigint)
     from manifests m
-    join webhook_subscriptions s on s.organisation_id = ${CONFERENCE_ORGANISATION} and s.event_type = 'manifest.anchored'
+    join conferences c on c.session_id = m.session_id
+    join webhook_subscriptions s on s.organisation_id = c.organisation_id and s.event_type = 'manifest.anchored'
     where m.batch_id = ${batch.id}`.execute(trx);
   if (Number(result.numAffectedRows ?? 0) > 0) nudgeWebhookWorkers();
 }
