@@ -3,6 +3,7 @@ import { checkSessionId, checkString, checkUrl, given } from '../checks.js';
 import { invalidArgument } from '../errors.js';
 import type { JoinPolicy } from '@v4h/protocol';
 import type { FeatureContext } from './context.js';
+import { watchWaitingRoom } from './waiting.js';
 
 /** Who may join a conference: see `requestConference`. */
 export type { JoinPolicy };
@@ -15,6 +16,11 @@ export interface RequestConferenceOptions {
   users?: string[];
   /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
   password?: string;
+  /**
+   * Guests wait until you admit them (`knocking` events, `admit`/`deny`); default: the server's `V4H_WAITING_ROOM`
+   * (on unless set off). `true` also starts following the waiting room at once (watchWaitingRoom).
+   */
+  waitingRoom?: boolean;
 }
 
 /**
@@ -27,7 +33,8 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
   // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
   if (given(sessionId)) checkSessionId(sessionId);
   if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-  const { joinPolicy, users, password } = options;
+  const { joinPolicy, users, password, waitingRoom } = options;
+  if (waitingRoom !== undefined && typeof waitingRoom !== 'boolean') throw invalidArgument('waitingRoom must be true or false');
   if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy))
     throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
   if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u)))
@@ -38,24 +45,29 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
     ...(joinPolicy ? { joinPolicy } : {}),
     ...(users ? { users } : {}),
     ...(password !== undefined ? { password } : {}),
+    ...(waitingRoom !== undefined ? { waitingRoom } : {}),
   };
-  return (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
+  const id = (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
+  if (waitingRoom) await watchWaitingRoom(ctx, id);
+  return id;
 }
 
 /**
  * Owner: a link (and its token) for a guest without an account; `guestId` names it, to revoke it with
- * `POST /api/conferences/:sessionId/guests/:guestId/revoke`.
+ * `POST /api/conferences/:sessionId/guests/:guestId/revoke`. With a waiting room, `url` opens V4H's guest page and
+ * `jwt` is a guest token (for `joinAsGuest` on a page of your own), never a video token; `name` may then be left
+ * out ('' or null): the guest gives it when knocking.
  */
 export async function getGuestUrl(
   ctx: FeatureContext,
   sessionId: string,
-  name: string,
+  name?: string | null,
   avatarUrl?: string,
 ): Promise<{ guestId: string; jwt: string | null; url: string }> {
   checkSessionId(sessionId);
-  checkString(name, 'name');
+  if (given(name)) checkString(name, 'name');
   if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
   return ctx.http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, {
-    body: given(avatarUrl) ? { name, avatarUrl } : { name },
+    body: { ...(given(name) ? { name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}) },
   });
 }
