@@ -70,6 +70,7 @@ const FEATURE_METHODS = [
   'deny',
   'allowAgain',
   'joinAsGuest',
+  'precheck',
 ] as const satisfies ReadonlyArray<keyof typeof Features>;
 
 type FeatureMethods = {

@@ -49,6 +49,8 @@ import { AccessAudit } from './audit/access-audit.js';
 import { auditRoutes } from './audit/routes.js';
 import { QualityService } from './quality/service.js';
 import { qualityRoutes } from './quality/routes.js';
+import { IceServerService } from './network/service.js';
+import { guestOfToken, networkRoutes } from './network/routes.js';
 import { WaitingRoomService } from './waiting/service.js';
 import { visitRoutes, waitingRoutes } from './waiting/routes.js';
 import { createGuestTokens } from './conferences/guest-tokens.js';
@@ -175,7 +177,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const waiting = new WaitingRoomService({ db, clock, config, access, jitsi, hub: eventHub });
   app.addHook('onClose', async () => waiting.close());
   await app.register(waitingRoutes, { prefix: '/api/conferences', waiting, authenticate });
-  await app.register(visitRoutes, { prefix: '/api/visit', waiting, guestTokens: createGuestTokens(config.tokenSecret!, config.publicUrl), clock });
+  const guestTokens = createGuestTokens(config.tokenSecret!, config.publicUrl);
+  await app.register(visitRoutes, { prefix: '/api/visit', waiting, guestTokens, clock });
   await app.register(fileRoutes, {
     files,
     authenticate,
@@ -219,6 +222,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }
   const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
+  // The pre-call check's STUN/TURN servers (SDK precheck, the guest page), in either video engine.
+  const iceServers = new IceServerService({ iceServers: config.room.iceServers, turn: config.room.turn, clock, access });
+  await app.register(networkRoutes, { iceServers, authenticate, guest: guestOfToken(guestTokens, waiting, clock) });
   if (config.jitsi.mode === 'builtin') {
     // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
     bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;

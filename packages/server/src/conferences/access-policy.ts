@@ -100,6 +100,14 @@ export class AccessPolicy {
     return permitsFromRow(who, conference, action);
   }
 
+  /**
+   * Whether `who` may have the TURN relay's credentials for a pre-call check (GET /api/ice-servers): a signed-in user
+   * or a guest of a link (someone about to be in a call), never the recorder, which joins no call through the relay.
+   */
+  mayUseRelay(who: Principal): boolean {
+    return who.kind === 'user' || who.kind === 'guest';
+  }
+
   /** Resolves when allowed; throws 403 `forbidden` naming the rule (or 429 after many wrong passwords). */
   async require(who: Principal, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<void> {
     if (isRowAction(action)) return this.check(who, conference, action);
