@@ -2,7 +2,7 @@
 // (in its call) gets `knocking` with the guest's name within a second, admits, and the guest enters the call: in the
 // built-in room both see each other's video; with the stand-in Jitsi the guest's token (issued only now) is valid.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import type { TestApp } from '../../packages/server/src/test-support/test-app.js';
 import { launchChromium } from './support/browser.js';
 import { ensureClientBuilt } from './support/build-client.js';
@@ -84,7 +84,7 @@ for (const [label, startEngine] of [
         // The built-in room: each sees the other's video.
         for (const page of [owner.page, guest.page]) {
           // The room's page is on the V4H origin: evaluated in its own frame.
-          const frame = await (await page.locator('#call > iframe').elementHandle())!.contentFrame();
+          const frame = await (await page.locator('#call > iframe').elementHandle()).contentFrame();
           await frame!.waitForFunction(
             () => {
               const videos = [...document.querySelectorAll('video')];
@@ -128,7 +128,7 @@ for (const [label, startEngine] of [
       expect(knocking.name).toBe('Pat');
       await call(owner.page, 'deny', sessionId, knocking.participantId, 'Please book another time');
       expect(await guest.page.evaluate(() => (window as unknown as W).joined)).toBe('forbidden:Please book another time');
-      expect(await (guest.page as Page).locator('#call iframe').count()).toBe(0);
+      expect(await guest.page.locator('#call iframe').count()).toBe(0);
     });
   });
 }
