@@ -58,3 +58,19 @@ export {
   Recording,
   RecordingChunk,
 } from './recordings.js';
+export {
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_EVENT_OF_LOGGED,
+  webhookEventOfLogged,
+  WebhookEvent,
+  WebhookCreate,
+  WebhookUpdate,
+  Webhook,
+  WebhookList,
+  WebhookSecret,
+  WebhookRotate,
+  WebhookDeliveryStatus,
+  WebhookDelivery,
+  WebhookDeliveryList,
+} from './webhooks.js';
+export type { WebhookEventType } from './webhooks.js';
