@@ -211,9 +211,7 @@ async function joinCall(): Promise<void> {
     if (typeof joinAsGuest !== 'function') throw new Error('this v4h.js has no joinAsGuest');
     await joinAsGuest.call(v4h, token, $('call'), '100%', '100%');
     if (over) return;
-    // The call has begun: the page's own stream (its place in the queue) is no longer needed.
-    joining?.abort();
-    joining = null;
+    // The page's stream stays open in the call: it says when the visit ends, whatever the video engine.
     say('');
     show('call');
   } catch (error) {
