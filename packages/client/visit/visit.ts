@@ -207,9 +207,11 @@ async function joinCall(): Promise<void> {
   say(t.waiting.admitted);
   try {
     // joinAsGuest comes with the waiting room's SDK side; until a v4h.js has it, the page cannot open the call.
-    const joinAsGuest = (v4h as unknown as { joinAsGuest?: (token: string, parent: Element, w: string, h: string) => Promise<unknown> }).joinAsGuest;
+    type Join = (token: string, parent: Element, w: string, h: string, options: { lang: string }) => Promise<unknown>;
+    const joinAsGuest = (v4h as unknown as { joinAsGuest?: Join }).joinAsGuest;
     if (typeof joinAsGuest !== 'function') throw new Error('this v4h.js has no joinAsGuest');
-    await joinAsGuest.call(v4h, token, $('call'), '100%', '100%');
+    // The call speaks the page's language (the IFrame API's `lang`).
+    await joinAsGuest.call(v4h, token, $('call'), '100%', '100%', { lang: language });
     if (over) return;
     // The page's stream stays open in the call: it says when the visit ends, whatever the video engine.
     say('');
