@@ -206,12 +206,8 @@ async function joinCall(): Promise<void> {
   stopCheck();
   say(t.waiting.admitted);
   try {
-    // joinAsGuest comes with the waiting room's SDK side; until a v4h.js has it, the page cannot open the call.
-    type Join = (token: string, parent: Element, w: string, h: string, options: { lang: string }) => Promise<unknown>;
-    const joinAsGuest = (v4h as unknown as { joinAsGuest?: Join }).joinAsGuest;
-    if (typeof joinAsGuest !== 'function') throw new Error('this v4h.js has no joinAsGuest');
-    // The call speaks the page's language (the IFrame API's `lang`).
-    await joinAsGuest.call(v4h, token, $('call'), '100%', '100%', { lang: language });
+    // Already admitted: joinAsGuest finds the visit so, enters and embeds; the call speaks the page's language.
+    await v4h.joinAsGuest(token, $('call'), '100%', '100%', { lang: language });
     if (over) return;
     // The page's stream stays open in the call: it says when the visit ends, whatever the video engine.
     say('');
