@@ -86,6 +86,7 @@ describe('app', () => {
       'recordings',
       'records',
       'visit',
+      'webhooks',
     ]);
     // Both spellings still answer (only the documented one changed).
     for (const path of ['/api/conferences', '/api/conferences/']) expect((await fetch(`${t.baseUrl}${path}`)).status, path).toBe(401);
