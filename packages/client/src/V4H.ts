@@ -64,6 +64,10 @@ const FEATURE_METHODS = [
   'uploadRecording',
   'shareFile',
   'listFiles',
+  'requestConsent',
+  'answerConsent',
+  'startRecording',
+  'stopRecording',
 ] as const satisfies ReadonlyArray<keyof typeof Features>;
 
 type FeatureMethods = {
@@ -343,8 +347,13 @@ export class V4H {
       },
     });
     this.#call = call;
-    unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type) => {
+    unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type, event) => {
       if (type === 'ended') void call.hangUp('ended');
+      // Consent and recording events become the SDK's (features/recording.ts).
+      else if (/^(consent_|recording_|file_stored)/.test(type))
+        void loadFeatures(this.#http)
+          .then((f) => f.recordingEvent(this.#context(), embed.sessionId, type, event))
+          .catch(() => {});
     });
     if (!parentNode.contains(api.getIFrame?.() ?? null)) {
       call.end();

@@ -33,7 +33,8 @@ export interface V4HEvents {
   consentRequested: { sessionId: string; requestId: string; purpose: string; text: string; locale: string };
   /** The conference is being recorded (the built-in room shows it to everyone; Jitsi shows its own). */
   recordingStarted: { sessionId: string };
-  recordingStopped: { sessionId: string };
+  /** `reason`: `owner`, `consent_declined` (someone refused: they are not recorded) or `conference_ended`. */
+  recordingStopped: { sessionId: string; reason: string };
   /** A recording of the conference was stored: its server-computed `sha256` and a signed `url` (Range supported). */
   recordingStored: { sessionId: string; file: StoredFile };
   /** The call cannot record: `reason` e.g. Jitsi's error (no Jibri or JaaS recording), or the browser cannot record. */

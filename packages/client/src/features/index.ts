@@ -10,3 +10,4 @@
 export { requestConference, getGuestUrl } from './conferences.js';
 export { getManifest, verifyConference } from './records.js';
 export { uploadRecording, shareFile, listFiles } from './files.js';
+export { requestConsent, answerConsent, startRecording, stopRecording, recordingEvent } from './recording.js';

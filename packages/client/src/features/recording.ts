@@ -1,123 +1,101 @@
-// Recording a visit with everyone's consent (issue 21): consent requests and answers, start and stop, and the events
-// the conference's log and the call's IFrame API turn into (consentRequested, recording*, recordingUnavailable).
-import { V4HError, invalidArgument } from '../errors.js';
-import type { Emitter } from '../events.js';
-import type { HttpClient } from '../http.js';
-import type { Call } from '../call.js';
-import type { PublicEvent } from '@v4h/protocol';
-import type { StoredFile } from '../files.js';
+// Recording a visit with everyone's consent (issue 21): consent requests and answers, starting and stopping the
+// recording, and the SDK events the conference's log turns into (consentRequested, recordingStarted/Stopped/Stored).
+import { checkSessionId, checkString } from '../checks.js';
+import { invalidArgument } from '../errors.js';
+import type { ConsentRequest, PublicEvent, StoredFile } from '@v4h/protocol';
+import type { FeatureContext } from './context.js';
 
-/** What these functions need of the V4H instance. */
-export interface RecordingContext {
-  http: HttpClient;
-  events: Emitter;
-  /** The current call, or null. */
-  call: Call | null;
-  /** Whether the current call is in the built-in room (it records itself) rather than Jitsi. */
-  builtin: boolean;
-}
+/** A consent request as the server answers it: the exact text, its SHA-256 (what the record keeps) and its language. */
+export type { ConsentRequest };
 
 /** Options of `requestConsent`. */
 export interface ConsentRequestOptions {
-  /** What is asked: `recording`. */
+  /** What is asked: `'recording'`. */
   purpose: 'recording';
-  /** The exact text shown to everyone (default: the server's, in each person's language). */
+  /** The exact text everyone is shown (default: the server's, in each person's language, pt-BR or en). */
   text?: string;
-  /** The language of `text` (BCP 47, e.g. `pt-BR`). */
+  /** The language of `text` (BCP 47, e.g. `pt-BR`; default pt-BR). */
   locale?: string;
-}
-
-/** A consent request as the server answers it: the exact text and its SHA-256 (what the record keeps). */
-export interface ConsentRequest {
-  requestId: string;
-  purpose: string;
-  text: string;
-  textSha256: string;
-  locale: string;
 }
 
 const path = (sessionId: string, rest: string) => `/api/conferences/${encodeURIComponent(sessionId)}${rest}`;
 const language = () => globalThis.navigator?.language || 'en';
-/** The locale each request's text was fetched in (answers name the text they answer). */
+/** The language each request's text was shown in here: the answer names it (its hash is what the record proves). */
 const shownIn = new Map<string, string>();
 
-function checkId(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string' || !value || value.length > 200) throw invalidArgument(`${name} must be a non-empty string`);
-}
-
-/** Owner: asks everyone in the call (and waiting) for consent; resolves the request with its exact text. */
-export async function requestConsent(ctx: RecordingContext, sessionId: string, options: ConsentRequestOptions): Promise<ConsentRequest> {
-  checkId(sessionId, 'sessionId');
+/**
+ * Owner: asks everyone in the call (and later joiners) to consent, with the exact text. The built-in room shows the
+ * question itself; integrators drawing their own listen to `consentRequested` and answer with `answerConsent`.
+ * @example
+ * await v4h.requestConsent(id, { purpose: 'recording', text: 'Esta consulta será gravada para o prontuário.', locale: 'pt-BR' });
+ */
+export async function requestConsent(ctx: FeatureContext, sessionId: string, options: ConsentRequestOptions): Promise<ConsentRequest> {
+  checkSessionId(sessionId);
   if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
   if (options.purpose !== 'recording') throw invalidArgument("options.purpose must be 'recording'");
-  if (options.text !== undefined && (typeof options.text !== 'string' || !options.text.trim())) throw invalidArgument('options.text must be a non-empty string');
-  if (options.locale !== undefined) checkId(options.locale, 'options.locale');
-  const body = { purpose: options.purpose, ...(options.text !== undefined ? { text: options.text } : {}), ...(options.locale ? { locale: options.locale } : {}) };
-  const request = await ctx.http.request<ConsentRequest>('POST', path(sessionId, '/consent-requests'), { body });
+  if (options.text !== undefined) checkString(options.text, 'options.text');
+  if (options.locale !== undefined) checkString(options.locale, 'options.locale');
+  const { purpose, text, locale } = options;
+  const request = await ctx.http.request<ConsentRequest>('POST', path(sessionId, '/consent-requests'), { body: { purpose, text, locale } });
   shownIn.set(request.requestId, request.locale);
   return request;
 }
 
-/** The caller's answer to a consent request (`locale`: of the text shown; default the one `consentRequested` carried). */
-export async function answerConsent(ctx: RecordingContext, sessionId: string, requestId: string, accepted: boolean, locale?: string): Promise<'ok'> {
-  checkId(sessionId, 'sessionId');
-  checkId(requestId, 'requestId');
+/**
+ * Answers a consent request (from `consentRequested`): recorded in the conference's log with the hash of the text
+ * shown. A refusal while recording stops the recording.
+ * @example
+ * v4h.on('consentRequested', async ({ sessionId, requestId, text }) => v4h.answerConsent(sessionId, requestId, confirm(text)));
+ */
+export async function answerConsent(ctx: FeatureContext, sessionId: string, requestId: string, accepted: boolean): Promise<'ok'> {
+  checkSessionId(sessionId);
+  checkString(requestId, 'requestId');
   if (typeof accepted !== 'boolean') throw invalidArgument('accepted must be true or false');
-  if (locale !== undefined) checkId(locale, 'locale');
-  const body = { accepted, locale: locale ?? shownIn.get(requestId) ?? language() };
+  const body = { accepted, locale: shownIn.get(requestId) ?? language() };
   await ctx.http.request('POST', path(sessionId, `/consent-requests/${encodeURIComponent(requestId)}/answer`), { body });
   return 'ok';
 }
 
-
 /**
- * Owner: starts recording the call (default: the current one). The server refuses with `consent_missing` (409,
- * naming who has not consented) while consent is required; the built-in room then records in this browser, Jitsi
- * with its own recorder (Jibri or JaaS).
+ * Owner: starts recording the call (default: the open one). While consent is required the server refuses with
+ * `consent_missing` (409; the message names who has not consented). The built-in room then records in the owner's
+ * browser; Jitsi records with its own recorder (Jibri or JaaS), and `recordingUnavailable` says when it cannot.
+ * @example
+ * await v4h.startRecording();
  */
-export async function startRecording(ctx: RecordingContext, sessionId?: string): Promise<'ok'> {
-  const id = sessionId ?? ctx.call?.sessionId;
-  checkId(id, 'sessionId (no call is open)');
+export async function startRecording(ctx: FeatureContext, sessionId?: string): Promise<'ok'> {
+  const call = ctx.call();
+  const id = sessionId ?? call?.sessionId;
+  checkSessionId(id);
   await ctx.http.request('POST', path(id, '/recording/start'), { body: {} });
-  const call = ctx.call;
-  if (call?.sessionId === id && !ctx.builtin) call.api.executeCommand('startRecording', { mode: 'file' });
+  if (call?.sessionId === id && !call.builtin) call.api.executeCommand('startRecording', { mode: 'file' });
   return 'ok';
 }
 
-/** Owner: stops the recording (default: of the current call); `recordingStored` follows once the file is stored. */
-export async function stopRecording(ctx: RecordingContext, sessionId?: string): Promise<'ok'> {
-  const id = sessionId ?? ctx.call?.sessionId;
-  checkId(id, 'sessionId (no call is open)');
-  const call = ctx.call;
-  if (call?.sessionId === id && !ctx.builtin) call.api.executeCommand('stopRecording', 'file');
-  await ctx.http.request('POST', path(id, '/recording/stop'), { body: {} });
+/** Owner: stops the recording (default: of the open call); `recordingStored` follows once the file is stored. */
+export async function stopRecording(ctx: FeatureContext, sessionId?: string): Promise<'ok'> {
+  const call = ctx.call();
+  const id = sessionId ?? call?.sessionId;
+  checkSessionId(id);
+  if (call?.sessionId === id && !call.builtin) call.api.executeCommand('stopRecording', 'file');
+  await ctx.http.request('POST', path(id, '/recording/stop'), {});
   return 'ok';
 }
 
-/** The SDK's events from a conference event (the server→SDK channel). */
-export async function onConferenceEvent(ctx: RecordingContext, sessionId: string, type: string, event: PublicEvent): Promise<void> {
+/** The SDK's events from a consent, recording or file event of the open call's log (V4H calls it, not integrators). */
+export async function recordingEvent(ctx: FeatureContext, sessionId: string, type: string, event: PublicEvent): Promise<void> {
   const data = event.data;
-  if (type === 'recording_started') return ctx.events.emit('recordingStarted', { sessionId });
-  if (type === 'recording_stopped') return ctx.events.emit('recordingStopped', { sessionId });
+  const { events, http } = ctx;
+  if (type === 'recording_started') return events.emit('recordingStarted', { sessionId });
+  if (type === 'recording_stopped') return events.emit('recordingStopped', { sessionId, reason: typeof data.reason === 'string' ? data.reason : 'owner' });
   if (type === 'consent_requested' && typeof data.requestId === 'string') {
-    const requestId = data.requestId;
-    const shown = await ctx.http.request<ConsentRequest>('GET', path(sessionId, `/consent-requests/${encodeURIComponent(requestId)}?locale=${encodeURIComponent(language())}`));
-    shownIn.set(requestId, shown.locale);
-    return ctx.events.emit('consentRequested', { sessionId, requestId, purpose: shown.purpose, text: shown.text, locale: shown.locale });
+    const shown = await http.request<ConsentRequest>('GET', path(sessionId, `/consent-requests/${encodeURIComponent(data.requestId)}?locale=${encodeURIComponent(language())}`));
+    shownIn.set(shown.requestId, shown.locale);
+    return events.emit('consentRequested', { sessionId, requestId: shown.requestId, purpose: shown.purpose, text: shown.text, locale: shown.locale });
   }
-  if (type === 'file_stored' && data.kind === 'recording' && typeof data.fileId === 'string') {
-    const { items } = await ctx.http.request<{ items: StoredFile[] }>('GET', path(sessionId, '/files'));
+  if (type === 'file_stored' && data.kind === 'recording') {
+    const { items } = await http.request<{ items: StoredFile[] }>('GET', path(sessionId, '/files'));
     const file = items.find((f) => f.fileId === data.fileId);
-    if (file) ctx.events.emit('recordingStored', { sessionId, file });
+    if (file) events.emit('recordingStored', { sessionId, file });
   }
 }
-
-/** The call's recordingStatusChanged with an error (Jitsi without Jibri or JaaS recording, a browser that cannot record). */
-export function watchRecordingStatus(ctx: RecordingContext, call: Call): void {
-  call.api.on('recordingStatusChanged', (status: { on?: boolean; error?: string; message?: string }) => {
-    if (!status?.error) return;
-    ctx.events.emit('recordingUnavailable', { sessionId: call.sessionId, reason: status.error, ...(status.message ? { message: status.message } : {}) });
-  });
-}
-
-export { V4HError };
