@@ -2,11 +2,20 @@
 // recording, and the SDK events the conference's log turns into (consentRequested, recordingStarted/Stopped/Stored).
 import { checkSessionId, checkString } from '../checks.js';
 import { invalidArgument } from '../errors.js';
-import type { ConsentRequest, PublicEvent, StoredFile } from '@v4h/protocol';
+import type { PublicEvent, StoredFile } from '@v4h/protocol';
 import type { FeatureContext } from './context.js';
 
 /** A consent request as the server answers it: the exact text, its SHA-256 (what the record keeps) and its language. */
-export type { ConsentRequest };
+// The consent API's wire type (docs/api.md); to come from @v4h/protocol once the consent routes are on main.
+export interface ConsentRequest {
+  requestId: string;
+  sessionId: string;
+  purpose: 'recording';
+  text: string;
+  textSha256: string;
+  locale: string;
+  created: string;
+}
 
 /** Options of `requestConsent`. */
 export interface ConsentRequestOptions {

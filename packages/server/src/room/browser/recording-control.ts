@@ -51,11 +51,14 @@ export class RecordingControl {
   /** Syncs run one after another: each reads the state and acts on it. */
   #queue: Promise<void> = Promise.resolve();
   #finished = false;
+  /** Requests answered from this page: a state read before the answer landed must not ask again. */
+  readonly #answered = new Set<string>();
 
   constructor(deps: RecordingControlDeps) {
     this.#d = deps;
     this.#prompt = new ConsentPrompt(async (ask, accepted) => {
       await this.#participantApi().request('POST', `/consent-requests/${encodeURIComponent(ask.requestId)}/answer`, { accepted, locale: ask.locale });
+      this.#answered.add(ask.requestId);
       this.#d.notify(accepted ? t.consent.agreed : t.consent.refused);
       this.#sync();
     });
@@ -183,13 +186,14 @@ export class RecordingControl {
     this.#call = call;
     const mine = call.participants.find((p) => p.participantId === me.id);
     // Asked once per request, everyone but the owner (who starts the recording); a late joiner too.
-    if (call.consent === 'required' && call.requestId && mine && !mine.owner && mine.consent === 'none') {
-      if (this.#prompt.asking !== call.requestId) {
+    const requestId = call.requestId;
+    if (call.consent === 'required' && requestId && mine && !mine.owner && mine.consent === 'none' && !this.#answered.has(requestId)) {
+      if (this.#prompt.asking !== requestId) {
         const shown = await this.#participantApi().request<{ requestId: string; purpose: string; text: string; locale: string }>(
           'GET',
-          `/consent-requests/${encodeURIComponent(call.requestId)}?locale=${encodeURIComponent(t.htmlLang)}`,
+          `/consent-requests/${encodeURIComponent(requestId)}?locale=${encodeURIComponent(t.htmlLang)}`,
         );
-        if (!this.#finished) this.#prompt.ask(shown);
+        if (!this.#finished && !this.#answered.has(requestId)) this.#prompt.ask(shown);
       }
     } else this.#prompt.hide();
     if (mine?.owner && before) {
