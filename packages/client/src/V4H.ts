@@ -68,6 +68,13 @@ const FEATURE_METHODS = [
   'answerConsent',
   'startRecording',
   'stopRecording',
+  'watchWaitingRoom',
+  'listWaiting',
+  'admit',
+  'deny',
+  'allowAgain',
+  'joinAsGuest',
+  'precheck',
 ] as const satisfies ReadonlyArray<keyof typeof Features>;
 
 type FeatureMethods = {
@@ -347,6 +354,8 @@ export class V4H {
       },
     });
     this.#call = call;
+    // The owner hears guests knock while in the call (features/waiting.ts).
+    if (embed.moderator) this.watchWaitingRoom(embed.sessionId).catch(() => {});
     unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type, event) => {
       if (type === 'ended') void call.hangUp('ended');
       // Consent and recording events become the SDK's (features/recording.ts).

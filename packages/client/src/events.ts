@@ -1,6 +1,6 @@
 // A minimal typed event emitter (no dependencies): on/off/emit over a map of event → payload.
 import type { V4HError } from './errors.js';
-import type { StoredFile } from '@v4h/protocol';
+import type { StoredFile, VisitState, WaitingEntry } from '@v4h/protocol';
 
 /** Events a {@link V4H} instance emits, with their payloads. */
 export interface V4HEvents {
@@ -39,6 +39,12 @@ export interface V4HEvents {
   recordingStored: { sessionId: string; file: StoredFile };
   /** The call cannot record: `reason` e.g. Jitsi's error (no Jibri or JaaS recording), or the browser cannot record. */
   recordingUnavailable: { sessionId: string; reason: string; message?: string };
+  /** Owner: a guest knocked at the conference's waiting room (docs/api.md, Waiting room); `name` as they gave it. */
+  knocking: { sessionId: string; participantId: string; name: string | null };
+  /** Owner: the waiting room's list changed (a knock, an admission, a denial, a guest who left). */
+  waitingChanged: { sessionId: string; waiting: WaitingEntry[] };
+  /** Guest (`joinAsGuest`): where the visit stands: `new`, `waiting`, `admitted`, `denied` (with `reason`), `ended`. */
+  visitStateChanged: { sessionId: string; state: VisitState; reason?: string; hostName: string };
   /** The session could not be renewed: sign in again. */
   authExpired: { error: V4HError };
 }

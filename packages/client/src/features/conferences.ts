@@ -3,18 +3,31 @@ import { checkSessionId, checkString, checkUrl, given } from '../checks.js';
 import { invalidArgument } from '../errors.js';
 import type { JoinPolicy } from '@v4h/protocol';
 import type { FeatureContext } from './context.js';
+import { watchWaitingRoom } from './waiting.js';
 
 /** Who may join a conference: see `requestConference`. */
 export type { JoinPolicy };
 
-/** Options of `requestConference`. */
+/** Options of `requestConference`; policies not given take the defaults of the owner's organisation. */
 export interface RequestConferenceOptions {
-  /** ORG (default: the owner's colleagues; every user on an install without organisations), RESTRICT, SESSIONPWD or PUBLIC (any account). */
+  /**
+   * Who may join: ORG (the owner's organisation; the usual default), ORGUNIT (members of `units`), RESTRICT (`users`),
+   * SESSIONPWD (`password`) or PUBLIC (any account).
+   */
   joinPolicy?: JoinPolicy;
-  /** RESTRICT: the usernames who may join. */
+  /** Who sees it in `GET /api/conferences` besides the owner: the same names (SESSIONPWD: nobody else); usual default RESTRICT. */
+  listPolicy?: JoinPolicy;
+  /** ORGUNIT: units of the owner's organisation (ids or names). */
+  units?: string[];
+  /** RESTRICT: the usernames who may join (and see it listed). */
   users?: string[];
   /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
   password?: string;
+  /**
+   * Guests wait until you admit them (`knocking` events, `admit`/`deny`); default: the server's `V4H_WAITING_ROOM`
+   * (on unless set off). `true` also starts following the waiting room at once (watchWaitingRoom).
+   */
+  waitingRoom?: boolean;
 }
 
 /**
@@ -27,35 +40,44 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
   // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
   if (given(sessionId)) checkSessionId(sessionId);
   if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-  const { joinPolicy, users, password } = options;
-  if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy))
-    throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
-  if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u)))
-    throw invalidArgument('users must be an array of usernames');
+  const { joinPolicy, listPolicy, users, units, password, waitingRoom } = options;
+  for (const [name, policy] of [
+    ['joinPolicy', joinPolicy],
+    ['listPolicy', listPolicy],
+  ])
+    if (policy !== undefined && !['ORG', 'ORGUNIT', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(policy))
+      throw invalidArgument(`${name} must be 'ORG', 'ORGUNIT', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'`);
+  for (const [name, names] of [
+    ['users', users],
+    ['units', units],
+  ] as const)
+    if (names !== undefined && (!Array.isArray(names) || names.some((u) => typeof u !== 'string' || !u)))
+      throw invalidArgument(`${name} must be an array of names`);
   if (password !== undefined) checkString(password, 'password');
-  const body = {
-    ...(given(sessionId) ? { sessionId } : {}),
-    ...(joinPolicy ? { joinPolicy } : {}),
-    ...(users ? { users } : {}),
-    ...(password !== undefined ? { password } : {}),
-  };
-  return (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
+  if (waitingRoom !== undefined && typeof waitingRoom !== 'boolean') throw invalidArgument('waitingRoom must be true or false');
+  // JSON leaves out the options not given (undefined).
+  const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password, waitingRoom };
+  const id = (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
+  if (waitingRoom) await watchWaitingRoom(ctx, id);
+  return id;
 }
 
 /**
  * Owner: a link (and its token) for a guest without an account; `guestId` names it, to revoke it with
- * `POST /api/conferences/:sessionId/guests/:guestId/revoke`.
+ * `POST /api/conferences/:sessionId/guests/:guestId/revoke`. With a waiting room, `url` opens V4H's guest page and
+ * `jwt` is a guest token (for `joinAsGuest` on a page of your own), never a video token; `name` may then be left
+ * out ('' or null): the guest gives it when knocking.
  */
 export async function getGuestUrl(
   ctx: FeatureContext,
   sessionId: string,
-  name: string,
+  name?: string | null,
   avatarUrl?: string,
 ): Promise<{ guestId: string; jwt: string | null; url: string }> {
   checkSessionId(sessionId);
-  checkString(name, 'name');
+  if (given(name)) checkString(name, 'name');
   if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
   return ctx.http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, {
-    body: given(avatarUrl) ? { name, avatarUrl } : { name },
+    body: { ...(given(name) ? { name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}) },
   });
 }

@@ -1,6 +1,6 @@
 // Creating a conference: its row and its first event ('requested'), committed together.
 import type { Db } from '../db/database.js';
-import type { ConferenceEventsTable, JoinPolicy } from '../db/schema.js';
+import type { ConferenceEventsTable, JoinPolicy, ListPolicy } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
@@ -14,13 +14,29 @@ export interface NewConference {
   actor: string;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  organisationId: string;
+  listPolicy: ListPolicy;
+  /** 1: guests wait for the owner. */
+  waitingRoom: 0 | 1;
 }
 
 // PostgreSQL: one statement, so one implicit transaction and one round trip instead of four (BEGIN, two inserts,
 // COMMIT). A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
 // foreign key is checked at the end of the statement, after the conference row exists.
 const insertWithFirstEvent = prepareQuery(
-  (db, p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null } & ConferenceEventsTable) =>
+  (
+    db,
+    p: {
+      ownerId: string;
+      roomName: string;
+      now: number;
+      joinPolicy: JoinPolicy;
+      joinPasswordHash: string | null;
+      organisationId: string;
+      listPolicy: ListPolicy;
+      waitingRoom: 0 | 1;
+    } & ConferenceEventsTable,
+  ) =>
     db
       .with('created', (q) =>
         q
@@ -33,6 +49,9 @@ const insertWithFirstEvent = prepareQuery(
               now: p.now,
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
+              organisationId: p.organisationId,
+              listPolicy: p.listPolicy,
+              waitingRoom: p.waitingRoom,
             }),
           )
           .returning('session_id'),
@@ -51,6 +70,9 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
+      waitingRoom: c.waitingRoom,
       ...firstEventRow(event),
     });
     return;
@@ -64,6 +86,9 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
+      waitingRoom: c.waitingRoom,
     });
     await appendFirstEvent(trx, event);
   });

@@ -12,24 +12,28 @@ interface World {
   /** An attachment the owner uploaded. */
   fileId: string;
   guestId: string;
+  /** The guest's place in the waiting room (the guest has knocked). */
+  participantId: string;
   headers: Record<Role, Record<string, string>>;
   presence: { owner: string; participant: string };
 }
 
 interface Row {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
   path: string;
   allowed: Role[];
   /** Request body / query / content type for the call. */
   payload?: (w: World) => unknown;
   query?: string;
   contentType?: string;
+  /** Run on the fresh world before the calls. */
+  before?: (w: World) => Promise<void>;
   /** Extra check on a refused call: nothing was changed. */
   unchanged?: (w: World) => Promise<void>;
 }
 
 let t: TestApp;
-let users: Record<'owner' | 'participant' | 'other', { auth: { authorization: string } }>;
+let users: Record<'owner' | 'participant' | 'other', { username: string; auth: { authorization: string } }>;
 
 beforeAll(async () => {
   t = await createTestApp({ env: JITSI_TEST_ENV }); // with presence tokens (see JITSI_TEST_ENV)
@@ -45,9 +49,12 @@ const inject = (method: string, url: string, headers: Record<string, string>, pa
     payload: payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
   });
 
-/** A fresh conference: requested by the owner, joined by the participant (API join + presence), a guest link issued. */
+/**
+ * A fresh conference with a waiting room: requested by the owner, joined by the participant (API join + presence), a
+ * guest link issued, whose guest has knocked.
+ */
 async function world(): Promise<World> {
-  const created = await inject('POST', '/api/conferences', users.owner.auth, {});
+  const created = await inject('POST', '/api/conferences', users.owner.auth, { waitingRoom: true });
   const sessionId = created.json().sessionId;
   const started = await inject('POST', `/api/conferences/${sessionId}/start`, users.owner.auth, {});
   const joined = await inject('POST', `/api/conferences/${sessionId}/join`, users.participant.auth, {});
@@ -57,6 +64,8 @@ async function world(): Promise<World> {
   expect((await inject('POST', `/api/conferences/${sessionId}/presence`, {}, { event: 'joined', presenceToken: presence.owner })).statusCode).toBe(200);
   const guest = await inject('POST', `/api/conferences/${sessionId}/guest-url`, users.owner.auth, { name: 'Guest' });
   const guestJwt = guest.json().jwt ?? new URL(guest.json().url).searchParams.get('jwt') ?? 'guest-without-jwt';
+  const knock = await inject('POST', '/api/visit/knock', { authorization: `Bearer ${guestJwt}` }, {});
+  expect(knock.statusCode, knock.body).toBe(200);
   const file = await t.app.inject({
     method: 'POST',
     url: `/api/conferences/${sessionId}/files?kind=attachment&name=report.txt&shared=true`,
@@ -68,6 +77,7 @@ async function world(): Promise<World> {
     sessionId,
     fileId: file.json().fileId ?? file.json().id,
     guestId: guest.json().guestId,
+    participantId: knock.json().participantId,
     presence,
     headers: {
       anonymous: {},
@@ -81,6 +91,17 @@ async function world(): Promise<World> {
 
 const state = async (w: World) => (await inject('GET', `/api/conferences/${w.sessionId}`, users.owner.auth)).json().state;
 const stillOpen = async (w: World) => expect(await state(w)).not.toBe('ended');
+const waitingStill = (expected: string) => async (w: World) =>
+  expect((await t.db.kysely.selectFrom('waiting_room').select('state').where('participant_id', '=', w.participantId).executeTakeFirst())?.state).toBe(expected);
+
+/** No refused caller changed the organisation: no setting, unit, user or admin more. */
+async function orgUnchanged() {
+  const db = t.db.kysely;
+  expect((await db.selectFrom('organisations').select('settings').where('id', '=', 'default').executeTakeFirstOrThrow()).settings).toBe('{}');
+  expect(await db.selectFrom('org_units').select('id').execute()).toEqual([]);
+  expect(await db.selectFrom('users').select('id').where('username', '=', 'newcomer').execute()).toEqual([]);
+  expect(await db.selectFrom('organisation_members').select('user_id').where('role', '=', 'admin').execute()).toEqual([]);
+}
 
 const MATRIX: Row[] = [
   { method: 'GET', path: '/api/auth/session', allowed: ['owner', 'participant', 'other'] },
@@ -99,6 +120,24 @@ const MATRIX: Row[] = [
       expect((await t.db.kysely.selectFrom('conference_removals').selectAll().where('session_id', '=', w.sessionId).execute()).length).toBe(0),
   },
   { method: 'POST', path: '/api/conferences/:sessionId/end', allowed: ['owner'], unchanged: stillOpen },
+  // The waiting room's owner side (its guest side, with guest tokens: waiting/waiting.test.ts).
+  { method: 'GET', path: '/api/conferences/:sessionId/waiting', allowed: ['owner'] },
+  { method: 'POST', path: '/api/conferences/:sessionId/waiting/:participantId/admit', allowed: ['owner'], unchanged: waitingStill('waiting') },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/waiting/:participantId/deny',
+    allowed: ['owner'],
+    payload: () => ({}),
+    unchanged: waitingStill('waiting'),
+  },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/waiting/:participantId/allow-again',
+    allowed: ['owner'],
+    before: async (w) =>
+      expect((await inject('POST', `/api/conferences/${w.sessionId}/waiting/${w.participantId}/deny`, users.owner.auth, {})).statusCode).toBe(200),
+    unchanged: waitingStill('denied'),
+  },
   { method: 'GET', path: '/api/conferences/:sessionId/files', allowed: ['owner', 'participant'] },
   {
     method: 'POST',
@@ -125,6 +164,22 @@ const MATRIX: Row[] = [
   // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
   { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
+  // Organisations (organisations/organisations.test.ts): these callers are members of `default`, none its admin.
+  { method: 'GET', path: '/api/organisations', allowed: ['owner', 'participant', 'other'] },
+  { method: 'POST', path: '/api/organisations', allowed: [], payload: () => ({ name: 'Clinic' }) },
+  { method: 'GET', path: '/api/organisations/:organisationId', allowed: ['owner', 'participant', 'other'] },
+  { method: 'PATCH', path: '/api/organisations/:organisationId/settings', allowed: [], payload: () => ({ joinPolicy: 'PUBLIC' }), unchanged: orgUnchanged },
+  { method: 'GET', path: '/api/organisations/:organisationId/units', allowed: ['owner', 'participant', 'other'] },
+  { method: 'POST', path: '/api/organisations/:organisationId/units', allowed: [], payload: () => ({ name: 'Unit' }), unchanged: orgUnchanged },
+  { method: 'GET', path: '/api/organisations/:organisationId/users', allowed: [] },
+  {
+    method: 'POST',
+    path: '/api/organisations/:organisationId/users',
+    allowed: [],
+    payload: () => ({ username: 'newcomer', password: 'a long passphrase' }),
+    unchanged: orgUnchanged,
+  },
+  { method: 'PATCH', path: '/api/organisations/:organisationId/users/:username', allowed: [], payload: () => ({ role: 'admin' }), unchanged: orgUnchanged },
 ];
 
 describe('authorization matrix', () => {
@@ -132,7 +187,15 @@ describe('authorization matrix', () => {
     it(`${row.method} ${row.path}: only ${row.allowed.join(', ')}`, async () => {
       if (!t.app.hasRoute({ method: row.method, url: row.path })) return expect.fail(`route ${row.method} ${row.path} is gone: update the matrix`);
       const w = await world();
-      const url = row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId).replace(':guestId', w.guestId) + (row.query ? `?${row.query}` : '');
+      await row.before?.(w);
+      const url =
+        row.path
+          .replace(':sessionId', w.sessionId)
+          .replace(':fileId', w.fileId)
+          .replace(':guestId', w.guestId)
+          .replace(':participantId', w.participantId)
+          .replace(':organisationId', 'default')
+          .replace(':username', users.participant.username) + (row.query ? `?${row.query}` : '');
       // Refused callers first, so that an allowed `end` cannot hide what they did.
       for (const role of ROLES.filter((r) => !row.allowed.includes(r))) {
         const res = await inject(row.method, url, w.headers[role], row.payload?.(w), row.contentType);
@@ -149,6 +212,7 @@ describe('authorization matrix', () => {
   }
 
   // The event stream never ends for an allowed caller, so inject() cannot probe it: events/stream.test.ts checks its 401/403/404.
+  // /api/visit takes guest tokens only: waiting/waiting.test.ts checks who may call it.
   it('covers every bearer-protected API route', async () => {
     const covered = new Set(MATRIX.map((r) => `${r.method} ${r.path}`));
     const uncovered: string[] = [];
@@ -159,7 +223,8 @@ describe('authorization matrix', () => {
         url: route.path.replace(/:[a-zA-Z]+(\([^)]*\))?/g, 'x'),
         payload: route.method === 'POST' ? {} : undefined,
       });
-      if (probe.statusCode === 401 && !covered.has(name) && !/login|refresh|logout|presence|verify|\/api\/rooms\/|\/events$/.test(name)) uncovered.push(name);
+      if (probe.statusCode === 401 && !covered.has(name) && !/login|refresh|logout|presence|verify|\/api\/rooms\/|\/events$|^\w+ \/api\/visit/.test(name))
+        uncovered.push(name);
     }
     expect(uncovered, 'protected routes missing from the authorization matrix').toEqual([]);
   });
