@@ -221,7 +221,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(recordingRoutes, { consents, recordings, uploads: recordingUploads, authenticate });
   app.decorate('recordingUploads', recordingUploads);
   const erasure = new ErasureService({ db, clock, files });
-  await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
+  await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config), access });
   const { fileDays, personalDataDays } = config.retention;
   const retention = new RetentionJob({
     db,
