@@ -18,6 +18,11 @@ export interface V4HOptions {
   baseUrl?: string;
   /** A WHATWG fetch (default: the global one). */
   fetch?: FetchLike;
+  /**
+   * Node only (server-to-server): an organisation's API key, sent on every request instead of a user's tokens. Refused
+   * in a browser: a key in a web page is a leak.
+   */
+  apiKey?: string;
   /** Where tokens live: 'memory' (default), 'session' (sessionStorage) or your own store. */
   tokenStore?: 'memory' | 'session' | TokenStore;
   /** Renew the access token shortly before it expires (default true). */
@@ -42,6 +47,8 @@ export interface RequestConferenceOptions {
   users?: string[];
   /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
   password?: string;
+  /** With an API key (Node): the username of the owner, a member of the key's organisation. */
+  owner?: string;
 }
 
 /** Options of `joinConference`: the Jitsi embed options, and the conference password. */
@@ -98,7 +105,10 @@ export class V4H {
       renew: (refreshToken) => this.#http.request<TokenAnswer>('POST', '/api/auth/refresh', { body: { refreshToken }, auth: false }),
       onExpired: (error) => this.#events.emit('authExpired', { error }),
     });
-    this.#http = new HttpClient(baseUrl, fetchFn, this.#tokens);
+    const key = options.apiKey;
+    // A page's scripts, extensions and anyone at the keyboard can read it.
+    if (key !== undefined && globalThis.document) throw invalidArgument('apiKey in a web page leaks it: use it on a server only');
+    this.#http = new HttpClient(baseUrl, fetchFn, key === undefined ? this.#tokens : { accessToken: async () => key, canRefresh: () => !1, refresh: async () => key });
   }
 
   /** Signs in; later calls use (and renew) the tokens. */
@@ -149,18 +159,14 @@ export class V4H {
     // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
     if (given(sessionId)) checkSessionId(sessionId);
     if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-    const { joinPolicy, users, password } = options;
+    const { joinPolicy, users, password, owner } = options;
     if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy))
       throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
     if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u)))
       throw invalidArgument('users must be an array of usernames');
     if (password !== undefined) checkString(password, 'password');
-    const body = {
-      ...(given(sessionId) ? { sessionId } : {}),
-      ...(joinPolicy ? { joinPolicy } : {}),
-      ...(users ? { users } : {}),
-      ...(password !== undefined ? { password } : {}),
-    };
+    // JSON leaves out the members that are undefined.
+    const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, users, password, owner };
     return (await this.#http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
   }
 

@@ -18,6 +18,9 @@ export const ConferenceRequest = Type.Object(
     joinPolicy: Type.Optional(JoinPolicy),
     users: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'RESTRICT: usernames who may join' })),
     password: Type.Optional(JoinPassword),
+    owner: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: "API keys only: the username of the owner, a member of the key's organisation" }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 // The one answer to "may this caller do X to this conference": owner-only actions, join policies, files and their
 // sharing, records, events and call quality. Every domain asks here (conferences, room, storage, records, events,
-// quality); organisations and API keys plug in here later, as principals and rules of their own.
+// quality); an organisation's API key is a principal of its own, acting for its organisation within its scopes.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, JoinPolicy } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
@@ -8,15 +8,33 @@ import { AppError, forbidden } from '../errors.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Db } from '../db/database.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import type { AuthApiKey } from '../auth/authenticate.js';
+import type { ApiKeyScope } from '@v4h/protocol';
+
+/** An organisation's API key: acts for its organisation (on its members' conferences), within its scopes. */
+export type ApiKeyPrincipal = { kind: 'apikey'; id: string; organisationId: string; scopes: readonly string[] };
 
 /**
- * Who asks: a signed-in user (`admin` when the server's admin, see privacy/admin.ts), a guest of a guest link, or the
- * recorder service (Jibri). Presence reports are no one: they grant nothing.
+ * Who asks: a signed-in user (`admin` when the server's admin, see privacy/admin.ts), a guest of a guest link, the
+ * recorder service (Jibri), or an organisation's API key. Presence reports are no one: they grant nothing.
  */
-export type Principal = { kind: 'user'; id: string; admin?: boolean } | { kind: 'guest'; id: string } | { kind: 'recorder' };
+export type Principal = { kind: 'user'; id: string; admin?: boolean } | { kind: 'guest'; id: string } | { kind: 'recorder' } | ApiKeyPrincipal;
 
 /** The principal of a signed-in user (`admin`: whether the server's admin). */
 export const userPrincipal = (user: { id: string }, admin = false): Principal => ({ kind: 'user', id: user.id, admin });
+
+/** The principal of an API key, as authenticate sets it. */
+export const keyPrincipal = (key: AuthApiKey): ApiKeyPrincipal => ({ kind: 'apikey', id: key.id, organisationId: key.organisationId, scopes: key.scopes });
+
+/** The event log's actor for a principal acting: `user:<id>`, `apikey:<keyId>` (ids only, docs/manifest.md §1.1). */
+export const actorOf = (who: { kind: 'user'; id: string } | ApiKeyPrincipal) => `${who.kind}:${who.id}`;
+
+/** The scope a key needs for each action on a conference; actions not listed are never a key's. */
+const KEY_SCOPES: Partial<Record<ConferenceAction['do'], ApiKeyScope>> = {
+  read_details: 'conferences:read',
+  read_records: 'conferences:read',
+  manage: 'conferences:write',
+};
 
 /** What the policy needs to know about a conference. */
 export interface ConferenceAccess {
@@ -100,6 +118,14 @@ export class AccessPolicy {
 
   /** Resolves when allowed; throws 403 `forbidden` naming the rule (or 429 after many wrong passwords). */
   async require(who: Principal, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<void> {
+    if (who.kind === 'apikey') {
+      const scope = KEY_SCOPES[action.do];
+      if (!scope) throw forbidden(`an API key may not do this (${action.do.replace('_', ' ')}): a user's access token is needed`);
+      this.requireScope(who, scope);
+      // The organisation's conferences (their owners' organisation when requested), and no other's.
+      if (conference.organisationId !== who.organisationId) throw forbidden("API key: this conference belongs to another organisation than the key's");
+      return;
+    }
     if (isRowAction(action)) return this.check(who, conference, action);
     if (action.do === 'join' && who.kind === 'user' && who.id !== conference.ownerId && (await this.#isRemoved(executor, conference.sessionId, who.id))) {
       throw forbidden('you were removed from this conference by its owner');
@@ -109,6 +135,31 @@ export class AccessPolicy {
     if (action.do === 'upload' && action.shared && !(who.kind === 'user' && who.id === conference.ownerId)) {
       throw forbidden('only the conference owner may share files with the participants');
     }
+  }
+
+  /** Throws 403 `forbidden` unless the key holds `scope`. */
+  requireScope(who: ApiKeyPrincipal, scope: ApiKeyScope): void {
+    if (!who.scopes.includes(scope)) throw forbidden(`this API key lacks the scope ${scope}`);
+  }
+
+  /**
+   * An API key acting for a user (creating a conference they will own): the key holds `scope` and the user is a
+   * member of the key's organisation. A user of another organisation and a user who does not exist are refused alike,
+   * so a key learns nothing about other organisations.
+   */
+  async requireActingFor(who: ApiKeyPrincipal, userId: string | undefined, scope: ApiKeyScope, executor: Executor = this.#db.kysely): Promise<void> {
+    this.requireScope(who, scope);
+    if (userId === undefined || (await membershipOf(executor, userId)).organisationId !== who.organisationId) {
+      throw forbidden("API key: the owner must be a member of the key's organisation");
+    }
+  }
+
+  /** Throws 403 `forbidden` unless the caller manages the organisation: one of its admins, or the server's admin. */
+  async requireOrganisationAdmin(who: Principal, organisationId: string): Promise<void> {
+    if (who.kind === 'user' && who.admin === true) return;
+    const membership = await this.membership(who);
+    if (membership?.organisationId === organisationId && membership.role === 'admin') return;
+    throw forbidden("only the organisation's admins (or the server's admin) may manage its API keys");
   }
 
   /** True when allowed (same rules as require, without throwing). */
@@ -145,6 +196,8 @@ export class AccessPolicy {
   }
 
   async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
+    // A key joins, uploads and reads files never: it has no place in the call (require decides what it may do).
+    if (who.kind === 'apikey') return false;
     if (who.kind === 'recorder') return action.do === 'upload' && action.kind === 'recording';
     // Guests hold a link to the call, and nothing here.
     if (who.kind === 'guest') return false;
@@ -271,6 +324,7 @@ const ROW_REFUSAL: Record<RowAction['do'], string> = {
 
 /** The rules of AccessPolicy.check: owner-only actions, and those the admin may do too. Needs nothing but the row. */
 export function permitsFromRow(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): boolean {
+  // An API key's rights depend on its organisation's members: AccessPolicy.require decides them.
   if (who.kind !== 'user') return false;
   if (who.id === conference.ownerId) return true;
   return who.admin === true && (action.do === 'read_quality' || action.do === 'delete_file');
