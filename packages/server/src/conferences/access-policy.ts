@@ -1,6 +1,7 @@
 // The one answer to "may this caller do X to this conference": owner-only actions, join policies, files and their
 // sharing, records, events and call quality. Every domain asks here (conferences, room, storage, records, events,
-// quality); an organisation's API key is a principal of its own, acting for its organisation within its scopes.
+// quality); organisations decide ORG (db/memberships.ts); an organisation's API key is a principal of its own,
+// acting for its organisation within its scopes.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, JoinPolicy } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
@@ -8,17 +9,26 @@ import { AppError, forbidden } from '../errors.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Db } from '../db/database.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { DEFAULT_ORGANISATION_ID, membershipOf, type Membership } from '../db/memberships.js';
 import type { AuthApiKey } from '../auth/authenticate.js';
 import type { ApiKeyScope } from '@v4h/protocol';
 
-/** An organisation's API key: acts for its organisation (on its members' conferences), within its scopes. */
+export { DEFAULT_ORGANISATION_ID, membershipOf, type Membership };
+
+/** An organisation's API key: acts for its organisation (on its conferences), within its scopes. */
 export type ApiKeyPrincipal = { kind: 'apikey'; id: string; organisationId: string; scopes: readonly string[] };
 
 /**
  * Who asks: a signed-in user (`admin` when the server's admin, see privacy/admin.ts), a guest of a guest link, the
- * recorder service (Jibri), or an organisation's API key. Presence reports are no one: they grant nothing.
+ * recorder service (Jibri), or an organisation's API key. Presence reports are no one: they grant nothing. A user's
+ * organisation, role and units (`membership`) are looked up when a rule needs them (AccessPolicy.membership), unless
+ * the caller already knows them.
  */
-export type Principal = { kind: 'user'; id: string; admin?: boolean } | { kind: 'guest'; id: string } | { kind: 'recorder' } | ApiKeyPrincipal;
+export type Principal =
+  | { kind: 'user'; id: string; admin?: boolean; membership?: Membership }
+  | { kind: 'guest'; id: string }
+  | { kind: 'recorder' }
+  | ApiKeyPrincipal;
 
 /** The principal of a signed-in user (`admin`: whether the server's admin). */
 export const userPrincipal = (user: { id: string }, admin = false): Principal => ({ kind: 'user', id: user.id, admin });
@@ -40,6 +50,8 @@ const KEY_SCOPES: Partial<Record<ConferenceAction['do'], ApiKeyScope>> = {
 export interface ConferenceAccess {
   sessionId: string;
   ownerId: string;
+  /** The organisation it belongs to (its owner's when it was requested). */
+  organisationId: string;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
 }
@@ -168,6 +180,12 @@ export class AccessPolicy {
     return this.#allows(who, conference, action, executor);
   }
 
+  /** A user's organisation, role and units (null for guests and the recorder), looked up unless the principal has it. */
+  async membership(who: Principal, executor: Executor = this.#db.kysely): Promise<Membership | null> {
+    if (who.kind !== 'user') return null;
+    return who.membership ?? membershipOf(executor, who.id);
+  }
+
   /** Which of these files the caller sees: the owner all; others their own uploads, and shared ones once admitted. */
   async visibleFiles<F extends FileAccess>(who: Principal, conference: ConferenceAccess, files: F[]): Promise<F[]> {
     if (who.kind !== 'user') return [];
@@ -205,7 +223,7 @@ export class AccessPolicy {
     switch (action.do) {
       case 'join':
         // Someone the owner removed (a kick in the room) stays out, whatever the policy (removals.ts).
-        return owner || (!(await this.#isRemoved(executor, c.sessionId, who.id)) && (await this.#mayJoin(who.id, c, action.password, executor)));
+        return owner || (!(await this.#isRemoved(executor, c.sessionId, who.id)) && (await this.#mayJoin(who, c, action.password, executor)));
       case 'upload':
         // Recordings: the owner (and the recorder); attachments: the owner and users admitted to the call.
         return owner || (action.kind === 'attachment' && (await this.#isMember(executor, c.sessionId, who.id, 'admitted')));
@@ -220,15 +238,16 @@ export class AccessPolicy {
     }
   }
 
-  async #mayJoin(userId: string, c: ConferenceAccess, password: string | undefined, executor: Executor): Promise<boolean> {
+  async #mayJoin(who: Principal & { kind: 'user' }, c: ConferenceAccess, password: string | undefined, executor: Executor): Promise<boolean> {
+    const userId = who.id;
     // Someone already admitted comes back (a reload, a second device) without proving it again.
     if (await this.#isMember(executor, c.sessionId, userId, 'admitted')) return true;
     switch (c.joinPolicy) {
       case 'PUBLIC':
         return true;
       case 'ORG':
-        // Without organisations every account is a colleague; organisations will narrow this here.
-        return true;
+        // On an install with one organisation (`default`), every account is a colleague.
+        return (await this.membership(who, executor))!.organisationId === c.organisationId;
       case 'RESTRICT':
         return this.#isMember(executor, c.sessionId, userId, 'invited');
       case 'SESSIONPWD':
@@ -331,9 +350,16 @@ export function permitsFromRow(who: Principal, conference: Pick<ConferenceAccess
 }
 
 /** The policy's view of a conferences row. */
-export const accessOf = (row: { session_id: string; owner_id: string; join_policy: JoinPolicy; join_password_hash: string | null }): ConferenceAccess => ({
+export const accessOf = (row: {
+  session_id: string;
+  owner_id: string;
+  organisation_id: string;
+  join_policy: JoinPolicy;
+  join_password_hash: string | null;
+}): ConferenceAccess => ({
   sessionId: row.session_id,
   ownerId: row.owner_id,
+  organisationId: row.organisation_id ?? DEFAULT_ORGANISATION_ID,
   joinPolicy: row.join_policy,
   joinPasswordHash: row.join_password_hash,
 });

@@ -14,13 +14,14 @@ export interface NewConference {
   actor: string;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  organisationId: string;
 }
 
 // PostgreSQL: one statement, so one implicit transaction and one round trip instead of four (BEGIN, two inserts,
 // COMMIT). A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
 // foreign key is checked at the end of the statement, after the conference row exists.
 const insertWithFirstEvent = prepareQuery(
-  (db, p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null } & ConferenceEventsTable) =>
+  (db, p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; organisationId: string } & ConferenceEventsTable) =>
     db
       .with('created', (q) =>
         q
@@ -33,6 +34,7 @@ const insertWithFirstEvent = prepareQuery(
               now: p.now,
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
+              organisationId: p.organisationId,
             }),
           )
           .returning('session_id'),
@@ -51,6 +53,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      organisationId: c.organisationId,
       ...firstEventRow(event),
     });
     return;
@@ -64,6 +67,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      organisationId: c.organisationId,
     });
     await appendFirstEvent(trx, event);
   });

@@ -24,6 +24,8 @@ export interface NewConferenceRow {
   now: number;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  /** The owner's organisation. */
+  organisationId: string;
 }
 export const requestedConferenceValues = (p: NewConferenceRow) => ({
   session_id: p.sessionId,
@@ -41,6 +43,7 @@ export const requestedConferenceValues = (p: NewConferenceRow) => ({
   dlt_type: null,
   join_policy: p.joinPolicy,
   join_password_hash: p.joinPasswordHash,
+  organisation_id: p.organisationId,
 });
 export const insertConference = prepareQuery((db, p: NewConferenceRow) => db.insertInto('conferences').values(requestedConferenceValues(p)));
 

@@ -118,6 +118,7 @@ export class ConferenceService {
     const id = sessionId ?? newSessionId();
     const now = this.#clock.now();
     const joinPasswordHash = joinPolicy === 'SESSIONPWD' ? await this.#access.hashJoinPassword(options.password!) : null;
+    const { organisationId } = (await this.#access.membership(userPrincipal(caller)))!;
     try {
       await createConference(this.#db, {
         sessionId: id,
@@ -127,6 +128,7 @@ export class ConferenceService {
         actor: userActor(caller),
         joinPolicy,
         joinPasswordHash,
+        organisationId,
       });
     } catch (error) {
       // Two requests raced for the same caller-supplied id: the loser sees the winner's row.
