@@ -127,8 +127,8 @@ export class V4H {
     });
     const key = options.apiKey;
     // A page's scripts, its extensions and anyone at its keyboard can read a key.
-    if (key !== undefined && globalThis.document) throw invalidArgument('apiKey in a web page leaks it: use it on a server only');
-    this.#http = new HttpClient(baseUrl, fetchFn, key === undefined ? this.#tokens : { accessToken: async () => key, canRefresh: () => !1, refresh: async () => key });
+    if (key && globalThis.document) throw invalidArgument('apiKey in a web page leaks it');
+    this.#http = new HttpClient(baseUrl, fetchFn, key ? ({ accessToken: async () => key, canRefresh: () => !1 } as unknown as TokenManager) : this.#tokens);
   }
 
   /** Signs in; later calls use (and renew) the tokens. */

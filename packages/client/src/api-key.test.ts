@@ -14,7 +14,7 @@ describe('new V4H({ apiKey })', () => {
     const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response('{"sessionId":"s1"}', { status: 201 }));
     const v4h = new V4H({ baseUrl: 'http://v4h.test', fetch, apiKey: KEY });
     expect(await v4h.requestConference()).toBe('s1');
-    expect((fetch.mock.calls[0]![1]!.headers as Record<string, string>).authorization).toBe(`Bearer ${KEY}`);
+    expect((fetch.mock.calls[0][1]!.headers as Record<string, string>).authorization).toBe(`Bearer ${KEY}`);
   });
 
   it('refuses a key where a document exists (a web page): invalid_argument, before any request', () => {

@@ -17,7 +17,12 @@ export const ApiKeyCreate = Type.Object(
   {
     name: KeyName,
     scopes: Type.Optional(
-      Type.Array(ApiKeyScope, { minItems: 1, maxItems: API_KEY_SCOPES.length, uniqueItems: true, description: 'default: conferences:read and conferences:write' }),
+      Type.Array(ApiKeyScope, {
+        minItems: 1,
+        maxItems: API_KEY_SCOPES.length,
+        uniqueItems: true,
+        description: 'default: conferences:read and conferences:write',
+      }),
     ),
     organisationId: Type.Optional(Type.String({ ...OrganisationId, description: "default: the caller's organisation (the instance admin may name any)" })),
   },
@@ -61,7 +66,9 @@ export const JoinLinkBody = Type.Object(
       pattern: '^[^\\u0000-\\u001f\\u007f\\p{Cs}]*$',
       description: "the caller's id of this person (an EHR's patient or practitioner id): what the record keeps, as a commitment",
     }),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f\\p{Cs}]*$', description: 'shown in the call; erasable' })),
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f\\p{Cs}]*$', description: 'shown in the call; erasable' }),
+    ),
     role: JoinLinkRole,
     notBefore: Type.Optional(Type.String({ format: 'date-time', description: 'the link opens then (default: now)' })),
     expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'the link closes then (default: notBefore + V4H_GUEST_TOKEN_TTL)' })),

@@ -23,5 +23,16 @@ export {
 } from './conferences.js';
 export { FileKind, StoredFile, FileList } from './storage.js';
 export { QualityReply } from './quality.js';
-export { API_KEY_SCOPES, ApiKeyScope, ApiKeyCreate, ApiKeyInfo, ApiKeyCreated, ApiKeyList, JoinLinkRole, JoinLinkBody, JoinLink, JoinLinkOpened } from './apikeys.js';
+export {
+  API_KEY_SCOPES,
+  ApiKeyScope,
+  ApiKeyCreate,
+  ApiKeyInfo,
+  ApiKeyCreated,
+  ApiKeyList,
+  JoinLinkRole,
+  JoinLinkBody,
+  JoinLink,
+  JoinLinkOpened,
+} from './apikeys.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';

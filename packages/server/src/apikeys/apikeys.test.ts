@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestAppOptions } from '../test-support/test-app.js';
 import { runCli } from '../cli/commands.js';
 import { addMember, addOrganisation, jsonRequest } from './test-support.js';
+import { V4H, isV4HError } from '@v4h/client';
 
 let t: TestApp;
 afterEach(async () => {
@@ -33,7 +34,13 @@ describe('creating and listing keys', () => {
     await start();
     const { admin, key, id, created } = await organisationWithKey();
     expect(key).toMatch(new RegExp(`^v4hk_${id}_[A-Za-z0-9_-]{43}$`));
-    expect(created).toMatchObject({ organisationId: 'clinic-a', name: 'EHR', scopes: ['conferences:read', 'conferences:write'], lastUsedAt: null, revokedAt: null });
+    expect(created).toMatchObject({
+      organisationId: 'clinic-a',
+      name: 'EHR',
+      scopes: ['conferences:read', 'conferences:write'],
+      lastUsedAt: null,
+      revokedAt: null,
+    });
     const list = await jsonRequest(t, 'GET', '/api/apikeys', undefined, admin.accessToken);
     expect(list.status).toBe(200);
     const { key: _shown, ...info } = created;
@@ -44,7 +51,7 @@ describe('creating and listing keys', () => {
     const rows = await t.db.kysely.selectFrom('api_keys').selectAll().execute();
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(secret);
-    expect(rows[0]!.secret_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows[0].secret_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('lets only the organisation’s admins (and the server admin) manage its keys', async () => {
@@ -61,6 +68,7 @@ describe('creating and listing keys', () => {
     expect((await jsonRequest(t, 'GET', '/api/apikeys?organisationId=clinic-a', undefined, otherAdmin.accessToken)).status).toBe(403);
     expect((await jsonRequest(t, 'POST', `/api/apikeys/${id}/revoke`, undefined, otherAdmin.accessToken)).status).toBe(403);
     // The server's admin manages any organisation's keys.
+    await t.createUser('root-admin', 'root-admin-password-0123'); // server.ts creates it at start; buildApp does not
     const root = await t.login('root-admin', 'root-admin-password-0123');
     const listed = await jsonRequest(t, 'GET', '/api/apikeys?organisationId=clinic-a', undefined, root.accessToken);
     expect(listed.status).toBe(200);
@@ -149,7 +157,9 @@ describe('a key on the REST API', () => {
     expect(read.status).toBe(403);
     expect(read.body.message).toContain('conferences:read');
     expect((await jsonRequest(t, 'GET', `/api/conferences/${made.body.sessionId}`, undefined, readOnly)).status).toBe(200);
-    expect((await jsonRequest(t, 'POST', `/api/conferences/${made.body.sessionId}/join-links`, { externalId: 'p1', role: 'guest' }, readOnly)).status).toBe(403);
+    expect((await jsonRequest(t, 'POST', `/api/conferences/${made.body.sessionId}/join-links`, { externalId: 'p1', role: 'guest' }, readOnly)).status).toBe(
+      403,
+    );
   });
 
   it('is refused on routes that do not take keys, and with a wrong secret', async () => {
@@ -222,6 +232,22 @@ describe('a key on the REST API', () => {
     expect(used.some((l) => l.msg === 'request completed' && l.res?.statusCode === 201)).toBe(true);
     expect(used.some((l) => l.msg === 'API key refused')).toBe(true);
     expect(log).not.toContain(key.slice(22));
+  });
+});
+
+describe('the SDK in Node with an API key', () => {
+  it('requests a conference on behalf of a member, reads it and mints an appointment link', async () => {
+    await start();
+    const { member, key } = await organisationWithKey();
+    const v4h = new V4H({ baseUrl: t.baseUrl, apiKey: key });
+    const sessionId = await v4h.requestConference(undefined, { owner: member.username });
+    expect((await v4h.getConference(sessionId)).owner).toBe(member.username);
+    const link = await v4h.createJoinLink(sessionId, { externalId: 'patient-9', role: 'guest' });
+    expect(link.url).toContain('/join?token=');
+    // A key of no use: the server's answer, typed.
+    const revoked = new V4H({ baseUrl: t.baseUrl, apiKey: `${key.slice(0, 22)}${'A'.repeat(43)}` });
+    const error = await revoked.getConference(sessionId).catch((e: unknown) => e);
+    expect(isV4HError(error) && [error.code, error.status]).toEqual(['unauthorized', 401]);
   });
 });
 

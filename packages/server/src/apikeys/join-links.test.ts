@@ -39,7 +39,13 @@ describe('appointment links', () => {
     const { key, sessionId } = await setup();
     const now = t.clock!.now();
     const slot = { notBefore: at(now + HOUR), expiresAt: at(now + 2 * HOUR) };
-    const made = await jsonRequest(t, 'POST', `/api/conferences/${sessionId}/join-links`, { externalId: 'patient-123', name: 'Maria Silva', role: 'guest', ...slot }, key);
+    const made = await jsonRequest(
+      t,
+      'POST',
+      `/api/conferences/${sessionId}/join-links`,
+      { externalId: 'patient-123', name: 'Maria Silva', role: 'guest', ...slot },
+      key,
+    );
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ guestId: expect.stringMatching(/^guest-/), jwt: expect.any(String), ...slot });
     expect(made.body.url).toBe(`${t.baseUrl}/join?token=${encodeURIComponent(made.body.jwt)}`);
@@ -77,12 +83,22 @@ describe('appointment links', () => {
 
   it('keeps the caller’s id and the name out of the chained record (commitments only), and erasable', async () => {
     const { key, sessionId } = await setup();
-    const made = await jsonRequest(t, 'POST', `/api/conferences/${sessionId}/join-links`, { externalId: 'patient-123', name: 'Maria Silva', role: 'host' }, key);
+    const made = await jsonRequest(
+      t,
+      'POST',
+      `/api/conferences/${sessionId}/join-links`,
+      { externalId: 'patient-123', name: 'Maria Silva', role: 'host' },
+      key,
+    );
     const events = await t.db.kysely.selectFrom('conference_events').selectAll().where('session_id', '=', sessionId).orderBy('seq').execute();
     const issued = events.find((e) => e.type === 'join_link_issued')!;
     expect(issued.actor).toMatch(/^apikey:[0-9a-f]{16}$/);
     const data = JSON.parse(issued.data);
-    expect(data).toMatchObject({ guestId: made.body.guestId, role: 'host', commitments: { externalId: expect.stringMatching(/^[0-9a-f]{64}$/), name: expect.any(String) } });
+    expect(data).toMatchObject({
+      guestId: made.body.guestId,
+      role: 'host',
+      commitments: { externalId: expect.stringMatching(/^[0-9a-f]{64}$/), name: expect.any(String) },
+    });
     const chain = JSON.stringify(events);
     expect(chain).not.toContain('patient-123');
     expect(chain).not.toContain('Maria');
@@ -97,7 +113,9 @@ describe('appointment links', () => {
     const { member, sessionId } = await setup();
     const owner = await t.login(member.username, member.password);
     const stranger = await t.userSession();
-    expect((await jsonRequest(t, 'POST', `/api/conferences/${sessionId}/join-links`, { externalId: 'p', role: 'participant' }, stranger.accessToken)).status).toBe(403);
+    expect(
+      (await jsonRequest(t, 'POST', `/api/conferences/${sessionId}/join-links`, { externalId: 'p', role: 'participant' }, stranger.accessToken)).status,
+    ).toBe(403);
     const made = await jsonRequest(t, 'POST', `/api/conferences/${sessionId}/join-links`, { externalId: 'p', role: 'participant' }, owner.accessToken);
     expect(made.status).toBe(201);
     expect((await open(made.body.url)).status).toBe(302);

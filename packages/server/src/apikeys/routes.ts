@@ -22,7 +22,12 @@ export const apiKeyRoutes: FastifyPluginAsync<{ keys: ApiKeyService; authenticat
   const principal = (user: { id: string; username: string }) => userPrincipal(user, isAdmin(user)) as ReturnType<typeof userPrincipal> & { kind: 'user' };
 
   app.post('/', {
-    schema: { ...secured, summary: 'Create an API key of your organisation (its admins); the key is shown once', body: W.ApiKeyCreate, response: { 201: W.ApiKeyCreated, ...errors } },
+    schema: {
+      ...secured,
+      summary: 'Create an API key of your organisation (its admins); the key is shown once',
+      body: W.ApiKeyCreate,
+      response: { 201: W.ApiKeyCreated, ...errors },
+    },
     handler: async (request, reply) => {
       const who = principal(request.user!);
       const organisationId = await keys.managedOrganisation(who, request.body.organisationId);
@@ -33,7 +38,12 @@ export const apiKeyRoutes: FastifyPluginAsync<{ keys: ApiKeyService; authenticat
   });
 
   app.get('/', {
-    schema: { ...secured, summary: "Your organisation's API keys, without secrets, with their last use (its admins)", querystring: ListQuery, response: { 200: W.ApiKeyList, ...errors } },
+    schema: {
+      ...secured,
+      summary: "Your organisation's API keys, without secrets, with their last use (its admins)",
+      querystring: ListQuery,
+      response: { 200: W.ApiKeyList, ...errors },
+    },
     handler: async (request) => {
       const organisationId = await keys.managedOrganisation(principal(request.user!), request.query.organisationId);
       return { items: await keys.list(organisationId) };
@@ -41,7 +51,12 @@ export const apiKeyRoutes: FastifyPluginAsync<{ keys: ApiKeyService; authenticat
   });
 
   app.post('/:id/revoke', {
-    schema: { ...secured, summary: 'Revoke an API key: refused from this moment (its organisation’s admins)', params: KeyIdParam, response: { 200: W.ApiKeyInfo, ...errors } },
+    schema: {
+      ...secured,
+      summary: 'Revoke an API key: refused from this moment (its organisation’s admins)',
+      params: KeyIdParam,
+      response: { 200: W.ApiKeyInfo, ...errors },
+    },
     handler: async (request) => {
       const revoked = await keys.revokeAs(principal(request.user!), request.params.id);
       request.log.info({ apiKeyId: revoked.id }, 'API key revoked');

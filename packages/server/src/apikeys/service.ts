@@ -125,7 +125,6 @@ export class ApiKeyService {
     }
     return { id: row.id, organisationId: row.organisation_id, scopes: row.scopes.split(' ') };
   }
-
 }
 
 /** Known scopes, each once, in the documented order; a 400 names an unknown one. */

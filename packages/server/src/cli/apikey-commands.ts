@@ -33,9 +33,9 @@ async function withKeys<T>(io: CliIo, action: (keys: ApiKeyService) => Promise<T
 function options(args: string[], allowed: string[], usage: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < args.length; i += 2) {
-    const name = args[i]!.replace(/^--/, '');
+    const name = args[i].replace(/^--/, '');
     const value = args[i + 1];
-    if (!args[i]!.startsWith('--') || !allowed.includes(name) || value === undefined || value === '') throw new CliError(`usage: v4h ${usage}`, 2);
+    if (!args[i].startsWith('--') || !allowed.includes(name) || value === undefined || value === '') throw new CliError(`usage: v4h ${usage}`, 2);
     out[name] = value;
   }
   return out;
@@ -54,7 +54,7 @@ export const apiKeyCreate: Command = {
       throw new CliError(`--scopes: ${(error as Error).message}`, 2);
     }
     return withKeys(io, async (keys) => {
-      const created = await keys.create({ organisationId: o.org!, name: o.name!, scopes, createdBy: 'cli' });
+      const created = await keys.create({ organisationId: o.org, name: o.name, scopes, createdBy: 'cli' });
       io.stderr.write(`created API key ${created.id} of ${created.organisationId} (${created.scopes.join(', ')}); it is shown only now:\n`);
       io.stdout.write(`${created.key}\n`);
     });
@@ -70,7 +70,9 @@ export const apiKeyList: Command = {
       const rows = await keys.list(o.org);
       io.stdout.write('ID                ORGANISATION  NAME  SCOPES  CREATED  LAST USED  REVOKED\n');
       for (const k of rows) {
-        io.stdout.write(`${k.id}  ${k.organisationId}  ${JSON.stringify(k.name)}  ${k.scopes.join(',')}  ${k.createdAt}  ${k.lastUsedAt ?? '-'}  ${k.revokedAt ?? '-'}\n`);
+        io.stdout.write(
+          `${k.id}  ${k.organisationId}  ${JSON.stringify(k.name)}  ${k.scopes.join(',')}  ${k.createdAt}  ${k.lastUsedAt ?? '-'}  ${k.revokedAt ?? '-'}\n`,
+        );
       }
     });
   },
@@ -80,9 +82,9 @@ export const apiKeyRevoke: Command = {
   usage: REVOKE_USAGE,
   summary: 'revoke an API key: every request with it is refused from now on',
   async run(args, io) {
-    if (args.length !== 1 || !/^[0-9a-f]{16}$/.test(args[0]!)) throw new CliError(`usage: v4h ${REVOKE_USAGE}`, 2);
+    if (args.length !== 1 || !/^[0-9a-f]{16}$/.test(args[0])) throw new CliError(`usage: v4h ${REVOKE_USAGE}`, 2);
     return withKeys(io, async (keys) => {
-      const revoked = await keys.revoke(args[0]!);
+      const revoked = await keys.revoke(args[0]);
       io.stdout.write(`revoked API key ${revoked.id} (${revoked.revokedAt})\n`);
     });
   },

@@ -25,10 +25,7 @@ export type ApiKeyPrincipal = { kind: 'apikey'; id: string; organisationId: stri
  * the caller already knows them.
  */
 export type Principal =
-  | { kind: 'user'; id: string; admin?: boolean; membership?: Membership }
-  | { kind: 'guest'; id: string }
-  | { kind: 'recorder' }
-  | ApiKeyPrincipal;
+  { kind: 'user'; id: string; admin?: boolean; membership?: Membership } | { kind: 'guest'; id: string } | { kind: 'recorder' } | ApiKeyPrincipal;
 
 /** The principal of a signed-in user (`admin`: whether the server's admin). */
 export const userPrincipal = (user: { id: string }, admin = false): Principal => ({ kind: 'user', id: user.id, admin });

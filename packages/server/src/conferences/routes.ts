@@ -59,7 +59,8 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
       },
       handler: async (request, reply) => {
         const { sessionId: wanted, owner, ...options } = request.body ?? {};
-        if (!request.apiKey && owner !== undefined) throw new AppError('validation_failed', 'owner is taken only from an API key: a user requests conferences they own');
+        if (!request.apiKey && owner !== undefined)
+          throw new AppError('validation_failed', 'owner is taken only from an API key: a user requests conferences they own');
         const { sessionId, created } = request.apiKey
           ? await conferences.requestFor(keyPrincipal(request.apiKey), owner, wanted, options)
           : await conferences.request(request.user!, wanted, options);
@@ -88,7 +89,9 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
       // Answered once the read is in the access audit (fail-closed: audit/access-audit.ts).
       handler: async (request) => {
         const key = request.apiKey;
-        const details = key ? await conferences.detailsFor(keyPrincipal(key), request.params.sessionId) : await conferences.details(request.user!, request.params.sessionId);
+        const details = key
+          ? await conferences.detailsFor(keyPrincipal(key), request.params.sessionId)
+          : await conferences.details(request.user!, request.params.sessionId);
         const actor = key ? `apikey:${key.id}` : `user:${request.user!.id}`;
         await audit.record({ actor, action: 'conference_details', sessionId: details.sessionId, ip: request.ip });
         return details;

@@ -153,7 +153,8 @@ export class ConferenceService {
    * key's organisation; the event log names the key as the actor. Otherwise as {@link request}.
    */
   async requestFor(key: ApiKeyPrincipal, owner: string | undefined, sessionId?: string, options: JoinOptions = {}) {
-    if (owner === undefined) throw new AppError('validation_failed', "an API key requests a conference on behalf of a user: name the owner (a username of the key's organisation)");
+    if (owner === undefined)
+      throw new AppError('validation_failed', "an API key requests a conference on behalf of a user: name the owner (a username of the key's organisation)");
     const user = await this.#db.kysely.selectFrom('users').select(['id', 'username']).where('username', '=', normalizeUsername(owner)).executeTakeFirst();
     await this.#access.requireActingFor(key, user?.id, 'conferences:write');
     return this.request({ id: user!.id, username: user!.username, actor: actorOf(key) }, sessionId, options);
