@@ -10,7 +10,8 @@ import type { ApiKeyService } from './service.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 const secured = { tags: ['apikeys'], security: [{ bearer: [] }] };
-const KeyIdParam = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) });
+// Any text: an id that is no key's is a 404 like an unknown one.
+const KeyIdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ListQuery = Type.Object({ organisationId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false });
 
 export const apiKeyRoutes: FastifyPluginAsync<{ keys: ApiKeyService; authenticate: Authenticate; isAdmin: (user: { username: string }) => boolean }> = async (
