@@ -21,6 +21,7 @@ export {
   ConferenceList,
   PresenceReply,
 } from './conferences.js';
+export { VisitState, Brand, VisitInfo, KnockBody, KnockReply, VisitStateBody, WaitingEntry, WaitingList, DenyBody } from './waiting.js';
 export { FileKind, StoredFile, FileList } from './storage.js';
 export { QualityReply } from './quality.js';
 export {

@@ -53,6 +53,9 @@ import { ApiKeyService } from './apikeys/service.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
 import { JoinLinkService } from './apikeys/join-links.js';
 import { joinLinkRoutes } from './apikeys/join-link-routes.js';
+import { WaitingRoomService } from './waiting/service.js';
+import { visitRoutes, waitingRoutes } from './waiting/routes.js';
+import { createGuestTokens } from './conferences/guest-tokens.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -185,6 +188,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     clock,
     audit,
   });
+  // The waiting room: guests' visits follow the event log through the hub, which each step nudges.
+  const waiting = new WaitingRoomService({ db, clock, config, access, jitsi, hub: eventHub });
+  app.addHook('onClose', async () => waiting.close());
+  await app.register(waitingRoutes, { prefix: '/api/conferences', waiting, authenticate });
+  await app.register(visitRoutes, { prefix: '/api/visit', waiting, guestTokens: createGuestTokens(config.tokenSecret!, config.publicUrl), clock });
   await app.register(fileRoutes, {
     files,
     authenticate,
@@ -283,6 +291,7 @@ const API_DESCRIPTION = [
 const API_TAGS = [
   { name: 'auth', description: 'Signing in and out, renewing tokens' },
   { name: 'conferences', description: 'Consultations: create, start or join the call, guest links, end, live events' },
+  { name: 'visit', description: "A guest's visit to a waiting room, with the guest link's token (the guest page and the SDK's joinAsGuest)" },
   { name: 'files', description: 'Recordings and attachments of a consultation' },
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
   { name: 'apikeys', description: "An organisation's API keys for server-to-server calls (its admins)" },

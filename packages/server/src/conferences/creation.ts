@@ -15,13 +15,26 @@ export interface NewConference {
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
   organisationId: string;
+  /** 1: guests wait for the owner. */
+  waitingRoom: 0 | 1;
 }
 
 // PostgreSQL: one statement, so one implicit transaction and one round trip instead of four (BEGIN, two inserts,
 // COMMIT). A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
 // foreign key is checked at the end of the statement, after the conference row exists.
 const insertWithFirstEvent = prepareQuery(
-  (db, p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; organisationId: string } & ConferenceEventsTable) =>
+  (
+    db,
+    p: {
+      ownerId: string;
+      roomName: string;
+      now: number;
+      joinPolicy: JoinPolicy;
+      joinPasswordHash: string | null;
+      organisationId: string;
+      waitingRoom: 0 | 1;
+    } & ConferenceEventsTable,
+  ) =>
     db
       .with('created', (q) =>
         q
@@ -35,6 +48,7 @@ const insertWithFirstEvent = prepareQuery(
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
               organisationId: p.organisationId,
+              waitingRoom: p.waitingRoom,
             }),
           )
           .returning('session_id'),
@@ -54,6 +68,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
       organisationId: c.organisationId,
+      waitingRoom: c.waitingRoom,
       ...firstEventRow(event),
     });
     return;
@@ -68,6 +83,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
       organisationId: c.organisationId,
+      waitingRoom: c.waitingRoom,
     });
     await appendFirstEvent(trx, event);
   });

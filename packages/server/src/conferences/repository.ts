@@ -26,6 +26,8 @@ export interface NewConferenceRow {
   joinPasswordHash: string | null;
   /** The owner's organisation. */
   organisationId: string;
+  /** 1: guests wait for the owner (waiting/); a number, not a boolean: prepared queries bind it as it is. */
+  waitingRoom: 0 | 1;
 }
 export const requestedConferenceValues = (p: NewConferenceRow) => ({
   session_id: p.sessionId,
@@ -44,6 +46,7 @@ export const requestedConferenceValues = (p: NewConferenceRow) => ({
   join_policy: p.joinPolicy,
   join_password_hash: p.joinPasswordHash,
   organisation_id: p.organisationId,
+  waiting_room: p.waitingRoom,
 });
 export const insertConference = prepareQuery((db, p: NewConferenceRow) => db.insertInto('conferences').values(requestedConferenceValues(p)));
 

@@ -61,6 +61,10 @@ export interface ConferencesTable {
   organisation_id: Generated<string>;
   /** Who sees it in GET /api/conferences besides its owner (conferences/access-policy.ts); since migration 020. */
   list_policy: Generated<ListPolicy>;
+  /** 1: guests wait for the owner to admit them (waiting/); since migration 022. */
+  waiting_room?: number;
+  /** The owner's display name at their last start (personal data: erased with the conference or the owner); since 022. */
+  host_name?: string | null;
 }
 
 /** ORG: the owner's organisation (every user without organisations); RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
@@ -287,6 +291,7 @@ export interface Database {
   conference_units: ConferenceUnitsTable;
   api_keys: ApiKeysTable;
   join_links: JoinLinksTable;
+  waiting_room: WaitingRoomTable;
 }
 
 /** An organisation's API key (apikeys/): its secret only as a SHA-256 hash. */
@@ -315,6 +320,21 @@ export interface JoinLinksTable {
   waiting_room: number;
   api_key_id: string | null;
   created_at: number;
+}
+
+/** A guest link's place in its conference's waiting room (waiting/service.ts); since migration 022. */
+export interface WaitingRoomTable {
+  guest_id: string;
+  session_id: string;
+  participant_id: string;
+  state: 'new' | 'waiting' | 'admitted' | 'denied';
+  knocked_at: number | null;
+  decided_at: number | null;
+  /** The owner's words to a denied guest: personal data of sorts, never in the event log; erased with the guest. */
+  deny_reason: string | null;
+  /** When the current admission's video token was issued (once per admission). */
+  entered_at: number | null;
+  seen_at: number | null;
 }
 
 /** One read of health data (audit/access-audit.ts); append-only (a trigger refuses updates). */
