@@ -138,6 +138,37 @@ describe('appointment links', () => {
     expect((await open(`${t.baseUrl}/join?token=nonsense`)).status).toBe(401);
   });
 
+  it('of a guest follow the waiting room (the guest page, a guest token), and the slot holds there too', async () => {
+    const { key, member } = await setup();
+    const sessionId = (await jsonRequest(t, 'POST', '/api/conferences', { owner: member.username, waitingRoom: true }, key)).body.sessionId as string;
+    const now = t.clock!.now();
+    const slot = { notBefore: at(now + HOUR), expiresAt: at(now + 2 * HOUR) };
+    const made = await jsonRequest(
+      t,
+      'POST',
+      `/api/conferences/${sessionId}/join-links`,
+      { externalId: 'patient-7', name: 'João', role: 'guest', ...slot },
+      key,
+    );
+    expect(made.status).toBe(201);
+    expect(made.body.url).toBe(`${t.baseUrl}/visit/#${made.body.jwt}`);
+    const visit = () => jsonRequest(t, 'GET', '/api/visit', undefined, made.body.jwt);
+    const early = await visit();
+    expect(early.status).toBe(425);
+    expect(early.body.message).toContain(slot.notBefore);
+    expect((await jsonRequest(t, 'POST', '/api/visit/knock', {}, made.body.jwt)).status).toBe(425);
+    t.clock!.advance(3600);
+    expect((await visit()).body).toMatchObject({ guestId: made.body.guestId, name: 'João', state: 'new' });
+    expect((await jsonRequest(t, 'POST', '/api/visit/knock', {}, made.body.jwt)).body.state).toBe('waiting');
+    t.clock!.advance(3600);
+    expect((await visit()).status).toBe(410);
+    // A participant link of the same conference goes straight in; so does a guest told not to wait.
+    const direct = await jsonRequest(t, 'POST', `/api/conferences/${sessionId}/join-links`, { externalId: 'p8', role: 'guest', waitingRoom: false }, key);
+    expect(direct.body.url).toContain('/join?token=');
+    const participant = await jsonRequest(t, 'POST', `/api/conferences/${sessionId}/join-links`, { externalId: 'p9', role: 'participant' }, key);
+    expect(participant.body.url).toContain('/join?token=');
+  });
+
   it('stop working once the conference has ended', async () => {
     const { key, member, sessionId } = await setup();
     const made = await jsonRequest(t, 'POST', `/api/conferences/${sessionId}/join-links`, { externalId: 'p', role: 'guest' }, key);

@@ -12,13 +12,19 @@ import { AppError, forbidden, notFound, unauthorized } from '../errors.js';
 import { appendEvent, lockConference } from '../db/event-log.js';
 import { commitPersonalData } from '../db/commitments.js';
 import { conferenceById } from '../conferences/repository.js';
-import { accessOf, actorOf, type AccessPolicy, type ApiKeyPrincipal } from '../conferences/access-policy.js';
+import { accessOf, actorOf, requireInSlot, type AccessPolicy, type ApiKeyPrincipal } from '../conferences/access-policy.js';
 import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
 import { accountMarkedName } from '../jitsi/display-names.js';
+import { createGuestTokens, type GuestTokens } from '../conferences/guest-tokens.js';
 
 const AUDIENCE = 'v4h-join-link';
 /** The longest slot a link may span: an appointment, not a standing invitation. */
 const MAX_SLOT_MS = 31 * 24 * 3600_000;
+/**
+ * A waiting-room link's guest token outlives its slot by this much, so that a late guest is told the link expired (410)
+ * by the slot check rather than that the token is invalid (401).
+ */
+const GUEST_TOKEN_GRACE_S = 3600;
 
 export interface JoinLinkServiceOptions {
   db: Db;
@@ -44,9 +50,11 @@ export interface OpenedLink {
 export class JoinLinkService {
   readonly #o: JoinLinkServiceOptions;
   readonly #key: Uint8Array;
+  readonly #guestTokens: GuestTokens;
 
   constructor(options: JoinLinkServiceOptions) {
     this.#o = options;
+    this.#guestTokens = createGuestTokens(options.tokenSecret, options.publicUrl);
     this.#key = new Uint8Array(deriveKey(options.tokenSecret, 'v4h join links v1'));
   }
 
@@ -65,10 +73,13 @@ export class JoinLinkService {
       .toString('base64url')
       .toLowerCase()
       .replace(/[^a-z0-9]/g, 'x')}`;
-    await this.#o.db.write(async (trx) => {
+    const waiting = await this.#o.db.write(async (trx) => {
       const row = await lockConference(trx, sessionId, this.#o.db.dialect);
       if (!row) throw notFound('conference');
       if (row.state === 'ended') throw new AppError('conference_ended', 'the conference has ended');
+      // A host never waits; a guest follows the conference's waiting room (as guest links do) unless told otherwise;
+      // a participant goes straight in unless told to wait.
+      const waitingRoom = body.role !== 'host' && (body.waitingRoom ?? (body.role === 'guest' && row.waiting_room === 1));
       // The name (if any) and the caller's id of the person stay in erasable tables; the event commits to them.
       await trx
         .insertInto('guests')
@@ -83,7 +94,7 @@ export class JoinLinkService {
           role: body.role,
           not_before: notBefore,
           expires_at: expiresAt,
-          waiting_room: body.waitingRoom ? 1 : 0,
+          waiting_room: waitingRoom ? 1 : 0,
           api_key_id: who.kind === 'apikey' ? who.id : null,
           created_at: now,
         })
@@ -96,9 +107,21 @@ export class JoinLinkService {
         type: 'join_link_issued',
         actor: actorOf(who),
         at: now,
-        data: { guestId, role: body.role, notBefore: iso(notBefore)!, expiresAt: iso(expiresAt)!, waitingRoom: body.waitingRoom === true, commitments },
+        data: { guestId, role: body.role, notBefore: iso(notBefore)!, expiresAt: iso(expiresAt)!, waitingRoom, commitments },
       });
+      // The guest's place in the waiting room (waiting/), as a guest link of a conference with one gets it.
+      if (waitingRoom) {
+        const participantId = `w-${randomBytes(9).toString('base64url')}`;
+        await trx.insertInto('waiting_room').values({ guest_id: guestId, session_id: sessionId, participant_id: participantId, state: 'new' }).execute();
+      }
+      return waitingRoom;
     });
+    if (waiting) {
+      // The guest page (/visit/, the token in the fragment); the waiting room asks the access policy, which holds the slot.
+      const ttl = Math.ceil((expiresAt - now) / 1000) + GUEST_TOKEN_GRACE_S;
+      const token = await this.#guestTokens.sign({ sessionId, guestId }, ttl, now);
+      return { guestId, jwt: token, url: `${this.#o.publicUrl}/visit/#${token}`, notBefore: iso(notBefore)!, expiresAt: iso(expiresAt)! };
+    }
     const jwt = await new SignJWT({ sid: sessionId })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(this.#o.publicUrl)
@@ -136,13 +159,8 @@ export class JoinLinkService {
       .executeTakeFirst();
     if (removed) throw forbidden('this join link was revoked');
     const now = this.#o.clock.now();
-    const notBefore = Number(link.not_before);
     const expiresAt = Number(link.expires_at);
-    if (now < notBefore) {
-      const wait = Math.ceil((notBefore - now) / 1000);
-      throw new AppError('too_early', `this link opens at ${iso(notBefore)} (in ${describeWait(wait)})`, { 'Retry-After': String(wait) });
-    }
-    if (now >= expiresAt) throw new AppError('expired', `this link expired at ${iso(expiresAt)}`);
+    requireInSlot({ notBefore: Number(link.not_before), expiresAt }, now);
     if (link.state === 'ended') throw new AppError('conference_ended', 'the conference has ended');
     const jitsi = this.#o.jitsi;
     const name = link.name ?? (link.role === 'host' ? 'Host' : 'Guest');
@@ -165,10 +183,4 @@ export class JoinLinkService {
       throw unauthorized('invalid join link');
     }
   }
-}
-
-function describeWait(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  return `${Math.round(seconds / 3600)} h`;
 }

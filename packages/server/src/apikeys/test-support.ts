@@ -21,6 +21,6 @@ export async function jsonRequest(t: TestApp, method: string, path: string, body
   const res = await fetch(`${t.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment -- tests read whichever answer came
-  const body: any = text ? JSON.parse(text) : undefined;
-  return { status: res.status, headers: res.headers, body };
+  const answer: any = text ? JSON.parse(text) : undefined;
+  return { status: res.status, headers: res.headers, body: answer };
 }

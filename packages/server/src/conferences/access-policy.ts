@@ -142,6 +142,8 @@ export class AccessPolicy {
       throw forbidden('you were removed from this conference by its owner');
     }
     if (!(await this.#allows(who, conference, action, executor))) throw forbidden(this.#refusal(conference, action));
+    // A waiting room reached through an appointment link: only inside its slot.
+    if (who.kind === 'guest' && action.do === 'visit') await this.#requireSlot(executor, who.id);
     // Only the owner decides what the participants see.
     if (action.do === 'upload' && action.shared && !(who.kind === 'user' && who.id === conference.ownerId)) {
       throw forbidden('only the conference owner may share files with the participants');
@@ -285,6 +287,12 @@ export class AccessPolicy {
     return removed === undefined;
   }
 
+  /** The slot of the guest's appointment link, if the guest came by one (apikeys/join-links.ts). */
+  async #requireSlot(executor: Executor, guestId: string): Promise<void> {
+    const link = await executor.selectFrom('join_links').select(['not_before', 'expires_at']).where('guest_id', '=', guestId).executeTakeFirst();
+    if (link) requireInSlot({ notBefore: Number(link.not_before), expiresAt: Number(link.expires_at) }, this.#clock.now());
+  }
+
   async #isRemoved(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
     const row = await executor
       .selectFrom('conference_removals')
@@ -362,6 +370,19 @@ export function permitsFromRow(who: Principal, conference: Pick<ConferenceAccess
   if (who.kind !== 'user') return false;
   if (who.id === conference.ownerId) return true;
   return who.admin === true && (action.do === 'read_quality' || action.do === 'delete_file');
+}
+
+/**
+ * An appointment link works inside [notBefore, expiresAt] only: before, 425 `too_early` naming when it opens (and
+ * Retry-After); from expiresAt on, 410 `expired`.
+ */
+export function requireInSlot(slot: { notBefore: number; expiresAt: number }, now: number): void {
+  if (now < slot.notBefore) {
+    const wait = Math.ceil((slot.notBefore - now) / 1000);
+    const inWords = wait < 120 ? `${wait} s` : wait < 7200 ? `${Math.round(wait / 60)} min` : `${Math.round(wait / 3600)} h`;
+    throw new AppError('too_early', `this link opens at ${new Date(slot.notBefore).toISOString()} (in ${inWords})`, { 'Retry-After': String(wait) });
+  }
+  if (now >= slot.expiresAt) throw new AppError('expired', `this link expired at ${new Date(slot.expiresAt).toISOString()}`);
 }
 
 /** The policy's view of a conferences row. */
