@@ -70,6 +70,7 @@ const FEATURE_METHODS = [
   'shareFile',
   'listFiles',
   'createJoinLink',
+  'precheck',
 ] as const satisfies ReadonlyArray<keyof typeof Features>;
 
 type FeatureMethods = {

@@ -53,6 +53,10 @@ import { ApiKeyService } from './apikeys/service.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
 import { JoinLinkService } from './apikeys/join-links.js';
 import { joinLinkRoutes } from './apikeys/join-link-routes.js';
+import { OrganisationService } from './organisations/service.js';
+import { organisationRoutes } from './organisations/routes.js';
+import { IceServerService } from './network/service.js';
+import { guestOfToken, networkRoutes } from './network/routes.js';
 import { WaitingRoomService } from './waiting/service.js';
 import { visitRoutes, waitingRoutes } from './waiting/routes.js';
 import { createGuestTokens } from './conferences/guest-tokens.js';
@@ -192,7 +196,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const waiting = new WaitingRoomService({ db, clock, config, access, jitsi, hub: eventHub });
   app.addHook('onClose', async () => waiting.close());
   await app.register(waitingRoutes, { prefix: '/api/conferences', waiting, authenticate });
-  await app.register(visitRoutes, { prefix: '/api/visit', waiting, guestTokens: createGuestTokens(config.tokenSecret!, config.publicUrl), clock });
+  const guestTokens = createGuestTokens(config.tokenSecret!, config.publicUrl);
+  await app.register(visitRoutes, { prefix: '/api/visit', waiting, guestTokens, clock });
   await app.register(fileRoutes, {
     files,
     authenticate,
@@ -234,8 +239,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       eventSyncSecret: config.jitsiEventsSecret,
     });
   }
+  const organisations = new OrganisationService({ db, clock, access, auth });
+  await app.register(organisationRoutes, { prefix: '/api/organisations', organisations, authenticate, isAdmin: adminCheck(config) });
   const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
+  // The pre-call check's STUN/TURN servers (SDK precheck, the guest page), in either video engine.
+  const iceServers = new IceServerService({ iceServers: config.room.iceServers, turn: config.room.turn, clock, access });
+  await app.register(networkRoutes, { iceServers, authenticate, guest: guestOfToken(guestTokens, waiting, clock) });
   if (config.jitsi.mode === 'builtin') {
     // Several processes share rooms through Redis when configured; an unreachable Redis stops the start.
     bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
@@ -295,5 +305,6 @@ const API_TAGS = [
   { name: 'files', description: 'Recordings and attachments of a consultation' },
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
   { name: 'apikeys', description: "An organisation's API keys for server-to-server calls (its admins)" },
+  { name: 'organisations', description: 'Organisations, their units and users, and the defaults of their conferences' },
   { name: 'admin', description: "The administrator's erasure of personal data" },
 ];

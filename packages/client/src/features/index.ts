@@ -11,3 +11,4 @@ export { requestConference, getGuestUrl } from './conferences.js';
 export { createJoinLink } from './join-links.js';
 export { getManifest, verifyConference } from './records.js';
 export { uploadRecording, shareFile, listFiles } from './files.js';
+export { precheck } from './precheck.js';

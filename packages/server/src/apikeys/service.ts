@@ -46,7 +46,7 @@ export class ApiKeyService {
    */
   async managedOrganisation(who: Principal & { kind: 'user' }, organisationId?: string): Promise<string> {
     const id = organisationId ?? (await this.#access.membership(who))!.organisationId;
-    await this.#access.requireOrganisationAdmin(who, id);
+    await this.#access.requireOrganisation(who, id, 'manage');
     return id;
   }
 
@@ -54,7 +54,7 @@ export class ApiKeyService {
   async revokeAs(who: Principal & { kind: 'user' }, id: string): Promise<ApiKeyInfo> {
     const key = await this.find(id);
     if (!key) throw notFound('API key');
-    await this.#access.requireOrganisationAdmin(who, key.organisationId);
+    await this.#access.requireOrganisation(who, key.organisationId, 'manage');
     return this.revoke(id);
   }
 

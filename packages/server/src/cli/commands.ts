@@ -10,6 +10,7 @@ import { eraseCommand } from './erase-command.js';
 import { rotateMasterKeyCommand } from './rotate-command.js';
 import { auditCommand } from './audit-command.js';
 import { apiKeyCreate, apiKeyList, apiKeyRevoke } from './apikey-commands.js';
+import { orgAdd, orgList, unitAdd, unitList } from './org-commands.js';
 
 export { CliError, type CliIo, type Command };
 
@@ -50,6 +51,10 @@ export const commands: Record<string, Command> = {
   'user passwd': userPasswd,
   'user disable': userDisable,
   'user enable': userEnable,
+  'org add': orgAdd,
+  'org list': orgList,
+  'unit add': unitAdd,
+  'unit list': unitList,
   verify: verifyCommand,
   erase: eraseCommand,
   'rotate-master-key': rotateMasterKeyCommand,

@@ -2,7 +2,7 @@
 // sharing, records, events and call quality. Every domain asks here (conferences, room, storage, records, events,
 // quality); organisations decide ORG (db/memberships.ts); an organisation's API key is a principal of its own,
 // acting for its organisation within its scopes.
-import type { Kysely, Transaction } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Database, JoinPolicy } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, forbidden } from '../errors.js';
@@ -82,10 +82,11 @@ export type ConferenceAction =
 const ROW_ACTIONS = new Set<ConferenceAction['do']>(['read_details', 'manage', 'read_records', 'read_quality', 'delete_file', 'save_chat']);
 const isRowAction = (action: ConferenceAction): action is RowAction => ROW_ACTIONS.has(action.do);
 
-export const JOIN_POLICIES: readonly JoinPolicy[] = ['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'];
+export const JOIN_POLICIES: readonly JoinPolicy[] = ['ORG', 'ORGUNIT', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'];
 
 const POLICY_REFUSAL: Record<JoinPolicy, string> = {
   ORG: 'join policy ORG: only colleagues of the owner’s organisation may join',
+  ORGUNIT: 'join policy ORGUNIT: only members of the units the owner named may join',
   RESTRICT: 'join policy RESTRICT: only the users the owner named may join this conference',
   SESSIONPWD: 'join policy SESSIONPWD: the conference password is missing or wrong',
   PUBLIC: 'join policy PUBLIC: a signed-in account is needed',
@@ -125,6 +126,14 @@ export class AccessPolicy {
   /** True when the row alone allows it (same rules as check, without throwing). */
   permits(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): boolean {
     return permitsFromRow(who, conference, action);
+  }
+
+  /**
+   * Whether `who` may have the TURN relay's credentials for a pre-call check (GET /api/ice-servers): a signed-in user
+   * or a guest of a link (someone about to be in a call), never the recorder, which joins no call through the relay.
+   */
+  mayUseRelay(who: Principal): boolean {
+    return who.kind === 'user' || who.kind === 'guest';
   }
 
   /** Resolves when allowed; throws 403 `forbidden` naming the rule (or 429 after many wrong passwords). */
@@ -167,14 +176,6 @@ export class AccessPolicy {
     }
   }
 
-  /** Throws 403 `forbidden` unless the caller manages the organisation: one of its admins, or the server's admin. */
-  async requireOrganisationAdmin(who: Principal, organisationId: string): Promise<void> {
-    if (who.kind === 'user' && who.admin === true) return;
-    const membership = await this.membership(who);
-    if (membership?.organisationId === organisationId && membership.role === 'admin') return;
-    throw forbidden("only the organisation's admins (or the server's admin) may manage its API keys");
-  }
-
   /** True when allowed (same rules as require, without throwing). */
   async allows(who: Principal, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<boolean> {
     if (isRowAction(action)) return this.permits(who, conference, action);
@@ -185,6 +186,61 @@ export class AccessPolicy {
   async membership(who: Principal, executor: Executor = this.#db.kysely): Promise<Membership | null> {
     if (who.kind !== 'user') return null;
     return who.membership ?? membershipOf(executor, who.id);
+  }
+
+  /**
+   * Which conferences a user sees in GET /api/conferences, as a where-clause over `conferences`: their own, and others'
+   * whose list policy admits them: PUBLIC every account, ORG the conference's organisation, ORGUNIT the members of its
+   * units, RESTRICT the users its owner named, SESSIONPWD nobody else (a password-protected call is not advertised).
+   */
+  async listable(who: Principal): Promise<(eb: ExpressionBuilder<Database, 'conferences'>) => Expression<SqlBool>> {
+    if (who.kind !== 'user') throw forbidden('only signed-in users list conferences');
+    const { organisationId, unitIds } = (await this.membership(who))!;
+    return (eb) =>
+      eb.or([
+        eb('conferences.owner_id', '=', who.id),
+        eb('conferences.list_policy', '=', 'PUBLIC'),
+        eb.and([eb('conferences.list_policy', '=', 'ORG'), eb('conferences.organisation_id', '=', organisationId)]),
+        ...(unitIds.length === 0
+          ? []
+          : [
+              eb.and([
+                eb('conferences.list_policy', '=', 'ORGUNIT'),
+                eb('conferences.organisation_id', '=', organisationId),
+                eb.exists(
+                  eb
+                    .selectFrom('conference_units')
+                    .select('conference_units.unit_id')
+                    .whereRef('conference_units.session_id', '=', 'conferences.session_id')
+                    .where('conference_units.unit_id', 'in', unitIds),
+                ),
+              ]),
+            ]),
+        eb.and([
+          eb('conferences.list_policy', '=', 'RESTRICT'),
+          eb.exists(
+            eb
+              .selectFrom('conference_members')
+              .select('conference_members.user_id')
+              .whereRef('conference_members.session_id', '=', 'conferences.session_id')
+              .where('conference_members.user_id', '=', who.id)
+              .where('conference_members.role', '=', 'invited'),
+          ),
+        ]),
+      ]);
+  }
+
+  /**
+   * Organisations: the instance admin (V4H_ADMIN_USERNAME) creates them and may manage any; an organisation's admins
+   * manage its users, units and settings; its members may read it (name, settings). Throws 403 `forbidden` naming the rule.
+   */
+  async requireOrganisation(who: Principal, organisationId: string | null, action: OrganisationAction): Promise<void> {
+    if (who.kind !== 'user') throw forbidden(ORGANISATION_REFUSAL[action]);
+    if (who.admin === true) return;
+    if (action === 'create' || organisationId === null) throw forbidden(ORGANISATION_REFUSAL.create);
+    const membership = (await this.membership(who))!;
+    const allowed = membership.organisationId === organisationId && (action === 'read' || membership.role === 'admin');
+    if (!allowed) throw forbidden(ORGANISATION_REFUSAL[action]);
   }
 
   /** Which of these files the caller sees: the owner all; others their own uploads, and shared ones once admitted. */
@@ -251,6 +307,8 @@ export class AccessPolicy {
       case 'ORG':
         // On an install with one organisation (`default`), every account is a colleague.
         return (await this.membership(who, executor))!.organisationId === c.organisationId;
+      case 'ORGUNIT':
+        return this.#inConferenceUnit(executor, c, (await this.membership(who, executor))!);
       case 'RESTRICT':
         return this.#isMember(executor, c.sessionId, userId, 'invited');
       case 'SESSIONPWD':
@@ -273,6 +331,18 @@ export class AccessPolicy {
     if (!(await verifyPassword(c.joinPasswordHash, password))) return false;
     await this.#limiter.clear(key);
     return true;
+  }
+
+  /** A member of one of the units the conference names (units of its organisation, checked at request). */
+  async #inConferenceUnit(executor: Executor, c: ConferenceAccess, membership: Membership): Promise<boolean> {
+    if (membership.organisationId !== c.organisationId || membership.unitIds.length === 0) return false;
+    const row = await executor
+      .selectFrom('conference_units')
+      .select('unit_id')
+      .where('session_id', '=', c.sessionId)
+      .where('unit_id', 'in', membership.unitIds)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async #mayVisit(executor: Executor, sessionId: string, guestId: string): Promise<boolean> {
@@ -364,6 +434,15 @@ const ROW_REFUSAL: Record<RowAction['do'], string> = {
   save_chat: 'only the owner can save the chat',
 };
 
+/** What a caller may ask of an organisation (AccessPolicy.requireOrganisation). */
+export type OrganisationAction = 'create' | 'read' | 'manage';
+
+const ORGANISATION_REFUSAL: Record<OrganisationAction, string> = {
+  create: 'only the instance admin (V4H_ADMIN_USERNAME) may create or list all organisations',
+  read: 'only members of this organisation may see it',
+  manage: 'only admins of this organisation (or the instance admin) may manage its users, units, settings and API keys',
+};
+
 /** The rules of AccessPolicy.check: owner-only actions, and those the admin may do too. Needs nothing but the row. */
 export function permitsFromRow(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): boolean {
   // An API key's rights depend on its organisation's members: AccessPolicy.require decides them.
@@ -389,7 +468,7 @@ export function requireInSlot(slot: { notBefore: number; expiresAt: number }, no
 export const accessOf = (row: {
   session_id: string;
   owner_id: string;
-  organisation_id: string;
+  organisation_id?: string;
   join_policy: JoinPolicy;
   join_password_hash: string | null;
 }): ConferenceAccess => ({

@@ -1,6 +1,6 @@
 // Creating a conference: its row and its first event ('requested'), committed together.
 import type { Db } from '../db/database.js';
-import type { ConferenceEventsTable, JoinPolicy } from '../db/schema.js';
+import type { ConferenceEventsTable, JoinPolicy, ListPolicy } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
@@ -15,6 +15,7 @@ export interface NewConference {
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
   organisationId: string;
+  listPolicy: ListPolicy;
   /** 1: guests wait for the owner. */
   waitingRoom: 0 | 1;
 }
@@ -32,6 +33,7 @@ const insertWithFirstEvent = prepareQuery(
       joinPolicy: JoinPolicy;
       joinPasswordHash: string | null;
       organisationId: string;
+      listPolicy: ListPolicy;
       waitingRoom: 0 | 1;
     } & ConferenceEventsTable,
   ) =>
@@ -48,6 +50,7 @@ const insertWithFirstEvent = prepareQuery(
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
               organisationId: p.organisationId,
+              listPolicy: p.listPolicy,
               waitingRoom: p.waitingRoom,
             }),
           )
@@ -68,6 +71,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
       organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
       waitingRoom: c.waitingRoom,
       ...firstEventRow(event),
     });
@@ -83,6 +87,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
       organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
       waitingRoom: c.waitingRoom,
     });
     await appendFirstEvent(trx, event);

@@ -57,21 +57,21 @@ export interface ConferencesTable {
   join_password_hash: string | null;
   /** When its personal data was erased (by `v4h erase --conference` or retention); since migration 014. */
   personal_data_erased_at?: number | null;
-  /** The organisation it belongs to: its owner's when created (`default` before migration 020). */
-  organisation_id: Generated<string>;
+  /** The organisation it belongs to: its owner's when created (`default` before migration 020; optional: inserts may leave it to the default). */
+  organisation_id?: string;
   /** Who sees it in GET /api/conferences besides its owner (conferences/access-policy.ts); since migration 020. */
-  list_policy: Generated<ListPolicy>;
+  list_policy?: ListPolicy;
   /** 1: guests wait for the owner to admit them (waiting/); since migration 022. */
   waiting_room?: number;
   /** The owner's display name at their last start (personal data: erased with the conference or the owner); since 022. */
   host_name?: string | null;
 }
 
-/** ORG: the owner's organisation (every user without organisations); RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
-export type JoinPolicy = 'ORG' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+/** ORG: the conference's organisation; ORGUNIT: its units' members; RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
+export type JoinPolicy = 'ORG' | 'ORGUNIT' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
 
 /** Who sees a conference listed, besides its owner: the join policies' names (SESSIONPWD: nobody else). */
-export type ListPolicy = 'ORG' | 'ORGUNIT' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+export type ListPolicy = JoinPolicy;
 
 /** An organisation (migration 020); `default` holds the users of an install made before organisations. */
 export interface OrganisationsTable {

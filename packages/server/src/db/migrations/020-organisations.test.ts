@@ -48,7 +48,11 @@ describe('migration 020: organisations', () => {
       { user_id: 'u-ana', organisation_id: 'default', role: 'member' },
       { user_id: 'u-bob', organisation_id: 'default', role: 'member' },
     ]);
-    const conf = await db.selectFrom('conferences').select(['organisation_id', 'list_policy', 'join_policy']).where('session_id', '=', before).executeTakeFirstOrThrow();
+    const conf = await db
+      .selectFrom('conferences')
+      .select(['organisation_id', 'list_policy', 'join_policy'])
+      .where('session_id', '=', before)
+      .executeTakeFirstOrThrow();
     expect(conf).toEqual({ organisation_id: 'default', list_policy: 'RESTRICT', join_policy: 'ORG' });
 
     // Over HTTP: the old conference is listed to its owner only, a new one admits the colleague (ORG, as before).
