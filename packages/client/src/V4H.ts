@@ -70,6 +70,12 @@ const FEATURE_METHODS = [
   'shareFile',
   'listFiles',
   'createJoinLink',
+  'watchWaitingRoom',
+  'listWaiting',
+  'admit',
+  'deny',
+  'allowAgain',
+  'joinAsGuest',
   'precheck',
 ] as const satisfies ReadonlyArray<keyof typeof Features>;
 
@@ -353,6 +359,8 @@ export class V4H {
       },
     });
     this.#call = call;
+    // The owner hears guests knock while in the call (features/waiting.ts).
+    if (embed.moderator) this.watchWaitingRoom(embed.sessionId).catch(() => {});
     unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type) => {
       if (type === 'ended') void call.hangUp('ended');
     });

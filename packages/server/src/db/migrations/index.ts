@@ -19,6 +19,7 @@ import * as usernamesNormalised from './019-usernames-normalised.js';
 import * as organisations from './020-organisations.js';
 import * as apiKeys from './021-api-keys.js';
 import * as waitingRoom from './022-waiting-room.js';
+import * as webhooks from './024-webhooks.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '020-organisations': organisations,
   '021-api-keys': apiKeys,
   '022-waiting-room': waitingRoom,
+  '024-webhooks': webhooks,
 };
