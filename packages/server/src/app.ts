@@ -209,7 +209,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     audit,
   });
   const erasure = new ErasureService({ db, clock, files });
-  await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
+  await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config), access });
   const { fileDays, personalDataDays } = config.retention;
   const retention = new RetentionJob({
     db,
@@ -253,7 +253,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
     const opened = bus;
     if (opened) app.addHook('onClose', async () => opened.close());
-    room = createBuiltinRoom({ config, db, clock, conferences, access, removals: conferences.removals, files, quality, log: app.log, bus });
+    room = createBuiltinRoom({ config, db, clock, conferences, access, removals: conferences.removals, files, quality, log: app.log, bus, events: eventHub, signer });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
