@@ -20,6 +20,11 @@ export interface V4HOptions {
   baseUrl?: string;
   /** A WHATWG fetch (default: the global one). */
   fetch?: FetchLike;
+  /**
+   * Node only (server-to-server): an organisation's API key, sent on every request instead of a user's tokens.
+   * Refused in a browser: a key in a web page is a leak.
+   */
+  apiKey?: string;
   /** Where tokens live: 'memory' (default), 'session' (sessionStorage) or your own store. */
   tokenStore?: 'memory' | 'session' | TokenStore;
   /** Renew the access token shortly before it expires (default true). */
@@ -64,6 +69,11 @@ const FEATURE_METHODS = [
   'uploadRecording',
   'shareFile',
   'listFiles',
+  'createJoinLink',
+  'requestConsent',
+  'answerConsent',
+  'startRecording',
+  'stopRecording',
   'watchWaitingRoom',
   'listWaiting',
   'admit',
@@ -126,7 +136,10 @@ export class V4H {
       renew: (refreshToken) => this.#http.request<TokenAnswer>('POST', '/api/auth/refresh', { body: { refreshToken }, auth: false }),
       onExpired: (error) => this.#events.emit('authExpired', { error }),
     });
-    this.#http = new HttpClient(baseUrl, fetchFn, this.#tokens);
+    const key = options.apiKey;
+    // A page's scripts, its extensions and anyone at its keyboard can read a key.
+    if (key && globalThis.document) throw invalidArgument('apiKey in a web page leaks it');
+    this.#http = new HttpClient(baseUrl, fetchFn, key ? ({ accessToken: async () => key, canRefresh: () => !1 } as unknown as TokenManager) : this.#tokens);
   }
 
   /** Signs in; later calls use (and renew) the tokens. */
@@ -352,8 +365,13 @@ export class V4H {
     this.#call = call;
     // The owner hears guests knock while in the call (features/waiting.ts).
     if (embed.moderator) this.watchWaitingRoom(embed.sessionId).catch(() => {});
-    unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type) => {
+    unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type, event) => {
       if (type === 'ended') void call.hangUp('ended');
+      // Consent and recording events become the SDK's (features/recording.ts).
+      else if (/^(consent_|recording_|file_stored)/.test(type))
+        void loadFeatures(this.#http)
+          .then((f) => f.recordingEvent(this.#context(), embed.sessionId, type, event))
+          .catch(() => {});
     });
     if (!parentNode.contains(api.getIFrame?.() ?? null)) {
       call.end();
