@@ -79,6 +79,7 @@ describe('app', () => {
     expect(doc.info.description).toContain('Authorization: Bearer');
     expect(doc.tags.map((tag: { name: string }) => tag.name).sort()).toEqual([
       'admin',
+      'apikeys',
       'auth',
       'conferences',
       'files',

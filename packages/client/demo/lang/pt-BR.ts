@@ -96,6 +96,8 @@ export const ptBR: Strings = {
     conflict: 'Isso não é possível no estado atual da consulta.',
     conference_ended: 'Esta consulta foi encerrada.',
     consent_missing: 'Nem todos na chamada consentiram com a gravação.',
+    expired: 'Este link expirou.',
+    too_early: 'Este link ainda não está aberto: volte no horário da consulta.',
     payload_too_large: 'Isto é grande demais.',
     unsupported_media_type: 'Este tipo de arquivo não é aceito.',
     range_not_satisfiable: 'Essa parte do arquivo não existe.',
