@@ -21,6 +21,7 @@ export {
   ConferenceList,
   PresenceReply,
 } from './conferences.js';
+export { SessionIdParam } from './common.js';
 export { FileKind, StoredFile, FileList } from './storage.js';
 export { QualityReply } from './quality.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';
