@@ -17,7 +17,7 @@ if (!fs.existsSync(path.join(dist, 'records/sealer.js'))) {
 const load = (file) => import(path.join(dist, file));
 const { openDatabase } = await load('db/database.js');
 const { migrateToLatest } = await load('db/migrate.js');
-const { canonicalEvent, eventHash, GENESIS_HASH } = await load('conferences/event-log.js');
+const { canonicalEvent, eventHash, GENESIS_HASH } = await load('db/event-log.js');
 const { Sealer } = await load('records/sealer.js');
 const { manifestText } = await load('records/text.js');
 const { buildMerkleTree } = await load('records/merkle.js');

@@ -9,13 +9,13 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
-// v4h.js imports the files module on first use (files-load.lazy.ts); the chunk reuses v4h.js's V4HError (lazy-errors.ts).
+// v4h.js imports the features on first use (features-load.lazy.ts); the chunk reuses v4h.js's V4HError (lazy-errors.ts).
 const redirect = (name, filter, target, importer = /./) => ({
   name,
   setup: (b) => b.onResolve({ filter }, (args) => (importer.test(args.importer) ? { path: path.join(root, target) } : undefined)),
 });
-const lazyFiles = redirect('lazy-files', /^\.\/files-load\.js$/, 'src/files-load.lazy.ts');
-const chunkErrors = redirect('chunk-errors', /^\.\/errors\.js$/, 'src/lazy-errors.ts', /[\\/]files\.ts$/);
+const lazyFeatures = redirect('lazy-features', /^\.\/features-load\.js$/, 'src/features-load.lazy.ts');
+const chunkErrors = redirect('chunk-errors', /^(\.\.?)\/errors\.js$/, 'src/lazy-errors.ts');
 const common = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
 await Promise.all([
   build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral', sourcemap: true }),
@@ -27,13 +27,13 @@ await Promise.all([
     platform: 'browser',
     minify: true,
     sourcemap: true,
-    plugins: [lazyFiles],
+    plugins: [lazyFeatures],
   }),
-  // Uploads, listing and sharing for v4h.js, served as /v4h-files.js.
+  // The features for v4h.js (files, and all of features/), served as /v4h-features.js.
   build({
     ...common,
-    entryPoints: ['src/files-chunk.ts'],
-    outfile: 'dist/files.js',
+    entryPoints: ['src/features-chunk.ts'],
+    outfile: 'dist/features.js',
     format: 'esm',
     platform: 'browser',
     minify: true,

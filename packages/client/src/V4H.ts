@@ -7,10 +7,12 @@ import { followConference } from './server-events.js';
 import { loadJitsi, type JitsiMeetExternalAPI, type JitsiEmbedOptions } from './jitsi.js';
 import { TokenManager, memoryTokenStore, sessionTokenStore, type TokenAnswer, type TokenStore } from './tokens.js';
 import { checkEmbedOptions, checkName, checkParentNode, checkSessionId, checkSize, checkString, checkUrl, expiryOf, given } from './checks.js';
-import type { StoredFile, UploadBody, UploadOptions } from './files.js';
-import { loadFiles } from './files-load.js';
-import { fetchManifest, verifyManifestBundle, type ManifestBundle, type VerificationReport, type VerifyConferenceOptions } from './records.js';
-import type { ConferenceDetails, JoinPolicy } from '@v4h/protocol';
+import { loadFeatures } from './features-load.js';
+import type * as Features from './features/index.js';
+import type { FeatureContext } from './features/context.js';
+import type { ConferenceDetails } from '@v4h/protocol';
+
+export type { JoinPolicy, RequestConferenceOptions } from './features/conferences.js';
 
 /** Options of `new V4H(options)`. */
 export interface V4HOptions {
@@ -29,19 +31,6 @@ export interface V4HOptions {
    * A start/join call's own options win over these. Default config: `{ disableDeepLinking: true }`.
    */
   jitsi?: JitsiEmbedOptions;
-}
-
-/** Who may join a conference: see `requestConference`. */
-export type { JoinPolicy };
-
-/** Options of `requestConference`. */
-export interface RequestConferenceOptions {
-  /** ORG (default: the owner's colleagues; every user on an install without organisations), RESTRICT, SESSIONPWD or PUBLIC (any account). */
-  joinPolicy?: JoinPolicy;
-  /** RESTRICT: the usernames who may join. */
-  users?: string[];
-  /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
-  password?: string;
 }
 
 /** Options of `joinConference`: the Jitsi embed options, and the conference password. */
@@ -64,6 +53,31 @@ const loadedFrom: string | undefined = (() => {
 })();
 
 /**
+ * The methods whose code is loaded on first use (features/index.ts says how to add one): each is the feature function
+ * of the same name, called with the instance's FeatureContext first.
+ */
+const FEATURE_METHODS = [
+  'requestConference',
+  'getGuestUrl',
+  'getManifest',
+  'verifyConference',
+  'uploadRecording',
+  'shareFile',
+  'listFiles',
+  'precheck',
+] as const satisfies ReadonlyArray<keyof typeof Features>;
+
+type FeatureMethods = {
+  [K in keyof Pick<typeof Features, (typeof FEATURE_METHODS)[number]>]: (typeof Features)[K] extends (ctx: FeatureContext, ...args: infer A) => infer R
+    ? (...args: A) => R
+    : never;
+};
+
+// The feature methods, declared on the class's instance type (installed on its prototype in the static block below).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- the class installs exactly these methods; the interface only adds them to its type
+export interface V4H extends FeatureMethods {}
+
+/**
  * Embeds V4H video consultations.
  * @example
  * const v4h = new V4H();
@@ -71,7 +85,15 @@ const loadedFrom: string | undefined = (() => {
  * const id = await v4h.requestConference();
  * await v4h.startConference(id, document.querySelector('#call'), '100%', 480, 'Dr. Ana');
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class V4H {
+  static {
+    for (const name of FEATURE_METHODS)
+      (V4H.prototype as unknown as Record<string, unknown>)[name] = function (this: V4H, ...args: unknown[]) {
+        return loadFeatures(this.#http).then((features) => (features[name] as (ctx: FeatureContext, ...args: unknown[]) => unknown)(this.#context(), ...args));
+      };
+  }
+
   readonly #http: HttpClient;
   readonly #tokens: TokenManager;
   readonly #events = new Emitter();
@@ -140,31 +162,6 @@ export class V4H {
   }
 
   /**
-   * Creates a conference (or claims the given id); resolves its session id. An id another user holds fails with
-   * `conflict` ("taken"), one of yours that has ended with `conference_ended`.
-   * @example
-   * const id = await v4h.requestConference(undefined, { joinPolicy: 'RESTRICT', users: ['dr.bruno'] });
-   */
-  async requestConference(sessionId?: string, options: RequestConferenceOptions = {}): Promise<string> {
-    // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
-    if (given(sessionId)) checkSessionId(sessionId);
-    if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-    const { joinPolicy, users, password } = options;
-    if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy))
-      throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
-    if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u)))
-      throw invalidArgument('users must be an array of usernames');
-    if (password !== undefined) checkString(password, 'password');
-    const body = {
-      ...(given(sessionId) ? { sessionId } : {}),
-      ...(joinPolicy ? { joinPolicy } : {}),
-      ...(users ? { users } : {}),
-      ...(password !== undefined ? { password } : {}),
-    };
-    return (await this.#http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
-  }
-
-  /**
    * Owner: starts the call in `parentNode`; resolves 'ok' once the iframe is there. Optional arguments may be
    * omitted, `''` or `null`; `options` carries Jitsi's `configOverwrite`, `interfaceConfigOverwrite`, `lang`, `devices`.
    * Jitsi's own errors afterwards (a refused token, a room password) arrive as `error` events. Calling it again for
@@ -215,67 +212,6 @@ export class V4H {
     return this.#http.request('GET', `/api/conferences/${encodeURIComponent(sessionId)}`);
   }
 
-  /**
-   * Owner: the conference's tamper-evident record — its sealed manifests with their Merkle proofs and
-   * anchoring status (see docs/manifest.md).
-   * @example
-   * const record = await v4h.getManifest(id);
-   * console.log(record.manifests.map((m) => m.anchor.status));
-   */
-  async getManifest(sessionId: string): Promise<ManifestBundle> {
-    checkSessionId(sessionId);
-    return fetchManifest(this.#http, sessionId);
-  }
-
-  /**
-   * Owner: fetches the record and re-checks every hash, the event chain, the Merkle path and the ledger
-   * entry's signature (or, with `rpcUrl`, the EVM transaction) — the checks of `node packages/server/bin/v4h.js verify`.
-   * @example
-   * const report = await v4h.verifyConference(id);
-   * if (!report.ok) console.warn(`${report.failure.name}: ${report.failure.detail}`);
-   */
-  async verifyConference(sessionId: string, options: VerifyConferenceOptions = {}): Promise<VerificationReport> {
-    checkSessionId(sessionId);
-    return verifyManifestBundle(this.#http, this.#fetch, await fetchManifest(this.#http, sessionId), options);
-  }
-
-  /**
-   * Uploads a recording (owner) or, with `kind: 'attachment'`, a document (owner, participants), streamed,
-   * with progress. Resolves with the stored file (its server-computed `sha256`, a signed `url`).
-   * @example
-   * const file = await v4h.uploadRecording(id, recordedBlob, { onProgress: ({ loaded, total }) => (bar.value = loaded / total) });
-   */
-  async uploadRecording(sessionId: string, file: UploadBody, options: UploadOptions = {}): Promise<StoredFile> {
-    checkSessionId(sessionId);
-    return (await loadFiles(this.#http)).uploadFile({ http: this.#http, tokens: this.#tokens, fetch: this.#fetch }, sessionId, file, options);
-  }
-
-  /** Owner: lets the participants see a file (they see only their own uploads until then). */
-  async shareFile(sessionId: string, fileId: string): Promise<StoredFile> {
-    checkSessionId(sessionId);
-    checkString(fileId, 'fileId');
-    return (await loadFiles(this.#http)).shareFile(this.#http, sessionId, fileId);
-  }
-
-  /** The conference's recordings and attachments the caller may see, oldest first: the owner all, others their own and shared ones. */
-  async listFiles(sessionId: string): Promise<StoredFile[]> {
-    checkSessionId(sessionId);
-    return (await loadFiles(this.#http)).listFiles(this.#http, sessionId);
-  }
-
-  /**
-   * Owner: a link (and its token) for a guest without an account; `guestId` names it, to revoke it with
-   * `POST /api/conferences/:sessionId/guests/:guestId/revoke`.
-   */
-  async getGuestUrl(sessionId: string, name: string, avatarUrl?: string): Promise<{ guestId: string; jwt: string | null; url: string }> {
-    checkSessionId(sessionId);
-    checkString(name, 'name');
-    if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
-    return this.#http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, {
-      body: given(avatarUrl) ? { name, avatarUrl } : { name },
-    });
-  }
-
   /** Owner: ends the conference for everyone (on the server and in Jitsi); defaults to the current call. */
   async endConference(sessionId = this.#call?.sessionId): Promise<ConferenceDetails> {
     checkSessionId(sessionId);
@@ -317,6 +253,18 @@ export class V4H {
     return this;
   }
 
+  /** What a feature gets (features/context.ts): a fresh object, so no feature keeps another's state. */
+  #context(): FeatureContext {
+    return {
+      http: this.#http,
+      tokens: this.#tokens,
+      fetch: this.#fetch,
+      events: this.#events,
+      call: () => this.#call,
+      embed: (...args) => this.#embed(...args),
+    };
+  }
+
   #open(...args: Parameters<V4H['startConference']> extends [...infer All] ? ['start' | 'join', ...All, password?: string] : never): Promise<'ok'> {
     const sessionId = args[1];
     // Serialised: a second call waits for the first, then finds its call open (same conference) or leaves it.
@@ -341,14 +289,29 @@ export class V4H {
   ): Promise<'ok'> {
     checkSessionId(sessionId);
     checkParentNode(parentNode);
-    const size = { width: checkSize(width, 'width', 640), height: checkSize(height, 'height', 480) };
+    checkSize(width, 'width', 0);
+    checkSize(height, 'height', 0);
     // '' and null mean "not given": the server falls back to the user's name, and there is no avatar.
     if (given(name)) checkName(name, 'name');
     if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
-    const own = given(options) ? checkEmbedOptions(options, 'options') : {};
-    const jitsi = mergeEmbedOptions(this.#jitsiOptions, own);
+    if (given(options)) checkEmbedOptions(options, 'options');
     const body = { ...(given(name) ? { displayName: name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}), ...(password ? { password } : {}) };
     const embed = await this.#http.request<Embed>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
+    return this.#embed(embed, parentNode, width, height, options, avatarUrl);
+  }
+
+  /** Embeds the call the server described (FeatureContext.embed): start/join, and features such as a guest's admission. */
+  async #embed(
+    embed: Embed,
+    parentNode: Element,
+    width?: number | string | null,
+    height?: number | string | null,
+    options?: JitsiEmbedOptions | null,
+    avatarUrl?: string | null,
+  ): Promise<'ok'> {
+    checkParentNode(parentNode);
+    const size = { width: checkSize(width, 'width', 640), height: checkSize(height, 'height', 480) };
+    const jitsi = mergeEmbedOptions(this.#jitsiOptions, given(options) ? checkEmbedOptions(options, 'options') : {});
     const JitsiAPI = await loadJitsi(embed.scriptUrl, this.#jitsiTimeout);
     // Another conference is open: hang up there first (its camera and microphone are released), never hide it live.
     await this.leaveConference();

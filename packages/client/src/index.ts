@@ -12,3 +12,4 @@ export type { JitsiMeetExternalAPI, JitsiCommands, JitsiEvents, JitsiOptions, Ji
 export type { StoredFile, FileKind, UploadBody, UploadOptions, UploadProgress } from './files.js';
 export { verifyBundle } from './verify.js';
 export type { ManifestBundle, VerificationReport, VerifyConferenceOptions, Check, CheckName } from './records.js';
+export type { PrecheckOptions, PrecheckReport, PrecheckReason, PrecheckVerdict, NetworkFigures, CameraReport, MicrophoneReport } from './features/precheck.js';

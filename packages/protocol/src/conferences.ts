@@ -18,6 +18,9 @@ export const ConferenceRequest = Type.Object(
     joinPolicy: Type.Optional(JoinPolicy),
     users: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'RESTRICT: usernames who may join' })),
     password: Type.Optional(JoinPassword),
+    waitingRoom: Type.Optional(
+      Type.Boolean({ description: "guests wait until the owner admits them (default: the server's V4H_WAITING_ROOM, on unless set off)" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -38,7 +41,8 @@ export const ProfileBody = Type.Object(
 );
 export type ProfileBody = Static<typeof ProfileBody>;
 
-export const GuestBody = Type.Object({ name: DisplayName, avatarUrl: Type.Optional(AvatarUrl) }, { additionalProperties: false });
+// `name` may be left out only with a waiting room: the guest then gives it when knocking.
+export const GuestBody = Type.Object({ name: Type.Optional(DisplayName), avatarUrl: Type.Optional(AvatarUrl) }, { additionalProperties: false });
 export type GuestBody = Static<typeof GuestBody>;
 
 export const PresenceBody = Type.Object(
@@ -79,7 +83,11 @@ export const Embed = Type.Object({
 });
 export type Embed = Static<typeof Embed>;
 
-export const GuestUrl = Type.Object({ guestId: Type.String({ description: 'names the link to revoke it' }), jwt: nullable(Type.String()), url: Type.String() });
+export const GuestUrl = Type.Object({
+  guestId: Type.String({ description: 'names the link to revoke it' }),
+  jwt: nullable(Type.String({ description: 'with a waiting room: the V4H guest token (never a video token); without: the Jitsi/room token' })),
+  url: Type.String({ description: 'with a waiting room: `<public url>/visit/#<guest token>`; without: the room itself' }),
+});
 export type GuestUrl = Static<typeof GuestUrl>;
 
 export const GuestRevoked = Type.Object({ guestId: Type.String(), revokedAt: Type.String({ format: 'date-time' }) });

@@ -21,6 +21,10 @@ export const CONFERENCE_EVENT_TYPES = [
   'jitsi_participant_left',
   'jitsi_recording_uploaded',
   'jitsi_recording_failed',
+  'knocked',
+  'admitted',
+  'denied',
+  'left_waiting_room',
 ] as const;
 export type ConferenceEventType = (typeof CONFERENCE_EVENT_TYPES)[number];
 

@@ -22,6 +22,8 @@ export {
   PresenceReply,
 } from './conferences.js';
 export { SessionIdParam } from './common.js';
+export { VisitState, Brand, VisitInfo, KnockBody, KnockReply, VisitStateBody, WaitingEntry, WaitingList, DenyBody } from './waiting.js';
 export { FileKind, StoredFile, FileList } from './storage.js';
 export { QualityReply } from './quality.js';
+export { IceServer, IceServersReply } from './network.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';

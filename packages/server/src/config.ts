@@ -57,6 +57,13 @@ export interface Config {
   };
   guestTokenTtl: number;
   /**
+   * The waiting room (waiting/): `enabled` is the default of conferences that do not say (V4H_WAITING_ROOM, on);
+   * `graceSeconds` how long a guest whose page went away keeps their place (a reload comes back to it).
+   */
+  waitingRoom: { enabled: boolean; graceSeconds: number };
+  /** The clinic's name and logo on the guest page (V4H_BRAND_NAME, V4H_BRAND_LOGO_URL), or undefined. */
+  brand: { name?: string; logoUrl?: string };
+  /**
    * Seconds a user's room token (built-in room, Jitsi JWT) and presence token admit for: they are admission tokens,
    * renewed while the user's account is enabled and login session not revoked (docs/room.md, Admission).
    */
@@ -369,6 +376,12 @@ export function loadConfig(env: Env = process.env): Config {
 
   const metrics = metricsConfig(env, port);
 
+  const waitingRaw = str(env, 'V4H_WAITING_ROOM') ?? 'on';
+  if (waitingRaw !== 'on' && waitingRaw !== 'off') throw new ConfigError('V4H_WAITING_ROOM', `expected on or off, got "${waitingRaw}"`);
+  const brandLogo = str(env, 'V4H_BRAND_LOGO_URL');
+  if (brandLogo !== undefined && !/^https?:\/\/[^\s]+$/.test(brandLogo))
+    throw new ConfigError('V4H_BRAND_LOGO_URL', `expected an http(s) URL, got "${brandLogo}"`);
+
   return {
     host,
     port,
@@ -401,6 +414,8 @@ export function loadConfig(env: Env = process.env): Config {
       jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKey!, privateKeyFile: jaasKeyFile! } : undefined,
     },
     guestTokenTtl: int(env, 'V4H_GUEST_TOKEN_TTL', 7200, 1),
+    waitingRoom: { enabled: waitingRaw === 'on', graceSeconds: int(env, 'V4H_WAITING_ROOM_GRACE', 10, 0) },
+    brand: { name: str(env, 'V4H_BRAND_NAME'), logoUrl: brandLogo },
     admissionTokenTtl: int(env, 'V4H_ADMISSION_TOKEN_TTL', 300, 2),
     conferenceIdRequestsPerMinute: int(env, 'V4H_CONFERENCE_ID_REQUESTS_PER_MINUTE', 60, 1),
     conferenceMaxDuration: int(env, 'V4H_CONFERENCE_MAX_DURATION', 14_400, 1),

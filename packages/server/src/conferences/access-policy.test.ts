@@ -28,6 +28,13 @@ describe('actions decided from the row', () => {
   });
 });
 
+describe('the pre-call relay', () => {
+  it('users and guests may have TURN credentials for the check; the recorder may not', () => {
+    const policy = new AccessPolicy({ db: undefined as never, clock: { now: () => 0 } });
+    expect([owner, other, guest, recorder].map((who) => policy.mayUseRelay(who))).toEqual([true, true, true, false]);
+  });
+});
+
 describe('AccessPolicy', () => {
   let database: MigratedTestDatabase;
   let policy: AccessPolicy;

@@ -48,7 +48,9 @@ export type ConferenceAction =
   | { do: 'upload'; kind: 'recording' | 'attachment'; shared?: boolean }
   | { do: 'list_files' }
   | { do: 'read_file'; file: FileAccess }
-  | { do: 'follow_events' };
+  | { do: 'follow_events' }
+  // A guest's visit to a waiting room (waiting/): their link is this conference's and the owner has not revoked it.
+  | { do: 'visit' };
 
 const ROW_ACTIONS = new Set<ConferenceAction['do']>(['read_details', 'manage', 'read_records', 'read_quality', 'delete_file', 'save_chat']);
 const isRowAction = (action: ConferenceAction): action is RowAction => ROW_ACTIONS.has(action.do);
@@ -96,6 +98,14 @@ export class AccessPolicy {
   /** True when the row alone allows it (same rules as check, without throwing). */
   permits(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): boolean {
     return permitsFromRow(who, conference, action);
+  }
+
+  /**
+   * Whether `who` may have the TURN relay's credentials for a pre-call check (GET /api/ice-servers): a signed-in user
+   * or a guest of a link (someone about to be in a call), never the recorder, which joins no call through the relay.
+   */
+  mayUseRelay(who: Principal): boolean {
+    return who.kind === 'user' || who.kind === 'guest';
   }
 
   /** Resolves when allowed; throws 403 `forbidden` naming the rule (or 429 after many wrong passwords). */
@@ -146,8 +156,8 @@ export class AccessPolicy {
 
   async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
     if (who.kind === 'recorder') return action.do === 'upload' && action.kind === 'recording';
-    // Guests hold a link to the call, and nothing here.
-    if (who.kind === 'guest') return false;
+    // Guests hold a link to the call (or to its waiting room), and nothing else here.
+    if (who.kind === 'guest') return action.do === 'visit' && (await this.#mayVisit(executor, c.sessionId, who.id));
     const owner = who.id === c.ownerId;
     switch (action.do) {
       case 'join':
@@ -161,6 +171,8 @@ export class AccessPolicy {
       case 'read_file':
         if (owner || action.file.uploaderId === who.id) return true;
         return action.file.shared && (await this.#isMember(executor, c.sessionId, who.id, 'admitted'));
+      case 'visit':
+        return false; // guests only
       case 'follow_events':
         // The SDK opens the stream right after start/join, before its join is reported: a call token issued counts.
         return owner || (await this.#hasJoined(executor, c.sessionId, who.id)) || (await this.#wasIssuedToken(executor, c.sessionId, who.id));
@@ -198,6 +210,18 @@ export class AccessPolicy {
     if (!(await verifyPassword(c.joinPasswordHash, password))) return false;
     await this.#limiter.clear(key);
     return true;
+  }
+
+  async #mayVisit(executor: Executor, sessionId: string, guestId: string): Promise<boolean> {
+    const link = await executor.selectFrom('guests').select('guest_id').where('guest_id', '=', guestId).where('session_id', '=', sessionId).executeTakeFirst();
+    if (!link) return false;
+    const removed = await executor
+      .selectFrom('conference_removals')
+      .select('subject')
+      .where('session_id', '=', sessionId)
+      .where('subject', '=', `guest:${guestId}`)
+      .executeTakeFirst();
+    return removed === undefined;
   }
 
   async #isRemoved(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
@@ -256,6 +280,8 @@ export class AccessPolicy {
         return 'this file is visible to the owner and its uploader, and to participants once the owner shares it';
       case 'follow_events':
         return 'only the owner and participants may follow this conference';
+      case 'visit':
+        return 'this guest link is not (or no longer) valid for this conference: the owner may have revoked it';
     }
   }
 }

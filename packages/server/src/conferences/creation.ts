@@ -14,13 +14,18 @@ export interface NewConference {
   actor: string;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  /** 1: guests wait for the owner. */
+  waitingRoom: 0 | 1;
 }
 
 // PostgreSQL: one statement, so one implicit transaction and one round trip instead of four (BEGIN, two inserts,
 // COMMIT). A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
 // foreign key is checked at the end of the statement, after the conference row exists.
 const insertWithFirstEvent = prepareQuery(
-  (db, p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null } & ConferenceEventsTable) =>
+  (
+    db,
+    p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; waitingRoom: 0 | 1 } & ConferenceEventsTable,
+  ) =>
     db
       .with('created', (q) =>
         q
@@ -33,6 +38,7 @@ const insertWithFirstEvent = prepareQuery(
               now: p.now,
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
+              waitingRoom: p.waitingRoom,
             }),
           )
           .returning('session_id'),
@@ -51,6 +57,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      waitingRoom: c.waitingRoom,
       ...firstEventRow(event),
     });
     return;
@@ -64,6 +71,7 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      waitingRoom: c.waitingRoom,
     });
     await appendFirstEvent(trx, event);
   });

@@ -24,6 +24,8 @@ export interface NewConferenceRow {
   now: number;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  /** 1: guests wait for the owner (waiting/); a number, not a boolean: prepared queries bind it as it is. */
+  waitingRoom: 0 | 1;
 }
 export const requestedConferenceValues = (p: NewConferenceRow) => ({
   session_id: p.sessionId,
@@ -41,6 +43,7 @@ export const requestedConferenceValues = (p: NewConferenceRow) => ({
   dlt_type: null,
   join_policy: p.joinPolicy,
   join_password_hash: p.joinPasswordHash,
+  waiting_room: p.waitingRoom,
 });
 export const insertConference = prepareQuery((db, p: NewConferenceRow) => db.insertInto('conferences').values(requestedConferenceValues(p)));
 

@@ -23,6 +23,7 @@ import { commitPersonalData } from '../db/commitments.js';
 import { normalizeUsername } from '../auth/usernames.js';
 import { RemovalService } from './removals.js';
 import { accountMarkedName, type Arrival } from '../jitsi/display-names.js';
+import { createGuestTokens, type GuestTokens } from './guest-tokens.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -55,6 +56,8 @@ export interface JoinOptions {
   users?: string[];
   /** SESSIONPWD: the password joiners give (only its argon2id hash is stored). */
   password?: string;
+  /** Guests wait for the owner to admit them (default: config.waitingRoom.enabled). */
+  waitingRoom?: boolean;
 }
 
 // Events name people by opaque id only (docs/manifest.md §1.1): a username may be a name or an e-mail address.
@@ -69,6 +72,7 @@ export class ConferenceService {
   readonly #config: Config;
   readonly #jitsi: JitsiTokenIssuer;
   readonly #presence: PresenceTokens;
+  readonly #guestTokens: GuestTokens;
   readonly #access: AccessPolicy;
   readonly #removals: RemovalService;
   readonly #probes: RateLimiter;
@@ -86,6 +90,7 @@ export class ConferenceService {
     this.#jitsi = deps.jitsi;
     this.#probes = new RateLimiter(deps.db);
     this.#presence = createPresenceTokens(deps.config.tokenSecret!, deps.config.publicUrl);
+    this.#guestTokens = createGuestTokens(deps.config.tokenSecret!, deps.config.publicUrl);
   }
 
   /** Called after a conference ends for any reason (the built-in room closes it for everyone). */
@@ -125,6 +130,7 @@ export class ConferenceService {
         actor: userActor(caller),
         joinPolicy,
         joinPasswordHash,
+        waitingRoom: (options.waitingRoom ?? this.#config.waitingRoom.enabled) ? 1 : 0,
       });
     } catch (error) {
       // Two requests raced for the same caller-supplied id: the loser sees the winner's row.
@@ -180,10 +186,15 @@ export class ConferenceService {
     return this.#openCall(caller, sessionId, profile, 'join');
   }
 
+  /**
+   * A guest link. With a waiting room its token is a V4H guest token (conferences/guest-tokens.ts) for the guest page
+   * (`/visit/#<token>`: in the fragment, so it reaches no server log or Referer), and the guest's place in the waiting
+   * room is created with it; the video token comes only on admission (waiting/). Without one, the room's own link.
+   */
   async guestUrl(
     caller: Caller,
     sessionId: string,
-    guest: { name: string; avatarUrl?: string },
+    guest: { name?: string; avatarUrl?: string },
   ): Promise<{ guestId: string; jwt: string | null; url: string }> {
     const now = this.#clock.now();
     const guestId = `guest-${randomBytes(9)
@@ -193,12 +204,19 @@ export class ConferenceService {
     const conf = await this.#mutate(sessionId, async (trx, row) => {
       this.#require(caller, row, { do: 'manage' });
       this.#requireOpen(row);
+      // Without a waiting room the name goes into the room's token at once; with one, the guest may give it on knocking.
+      if (guest.name === undefined && !row.waiting_room)
+        throw new AppError('validation_failed', 'a guest link needs a name (this conference has no waiting room)');
       // The name and avatar stay in the erasable guests table; the event commits to the name under the guest's key.
       await trx
         .insertInto('guests')
-        .values({ guest_id: guestId, session_id: sessionId, name: guest.name, avatar_url: guest.avatarUrl ?? null, created_at: now, erased_at: null })
+        .values({ guest_id: guestId, session_id: sessionId, name: guest.name ?? null, avatar_url: guest.avatarUrl ?? null, created_at: now, erased_at: null })
         .execute();
-      const commitments = await commitPersonalData(trx, `guest:${guestId}`, { name: guest.name });
+      if (row.waiting_room) {
+        const participantId = `w-${randomBytes(9).toString('base64url')}`;
+        await trx.insertInto('waiting_room').values({ guest_id: guestId, session_id: sessionId, participant_id: participantId, state: 'new' }).execute();
+      }
+      const commitments = guest.name === undefined ? {} : await commitPersonalData(trx, `guest:${guestId}`, { name: guest.name });
       await this.#touch(trx, row, now, {
         type: 'guest_link_issued',
         actor: userActor(caller),
@@ -206,7 +224,11 @@ export class ConferenceService {
       });
       return row;
     });
-    const name = this.#shownName(guest.name, { guest: true });
+    if (conf.waiting_room) {
+      const token = await this.#guestTokens.sign({ sessionId, guestId }, this.#config.guestTokenTtl, now);
+      return { guestId, jwt: token, url: `${this.#config.publicUrl}/visit/#${token}` };
+    }
+    const name = this.#shownName(guest.name!, { guest: true });
     const jwt = await this.#jitsi.issue(
       conf.room_name,
       { id: guestId, name, avatar: guest.avatarUrl ?? null, moderator: false },
@@ -398,6 +420,10 @@ export class ConferenceService {
       this.#requireOpen(conf);
       if (how === 'join' && conf.owner_id !== caller.id) await this.#access.admit(trx, sessionId, caller.id);
       const moderator = conf.owner_id === caller.id;
+      // The name the owner gives in the call: their waiting guests see whom they wait for (waiting/).
+      if (how === 'start' && profile.displayName !== undefined && profile.displayName !== conf.host_name) {
+        await trx.updateTable('conferences').set({ host_name: profile.displayName }).where('session_id', '=', sessionId).execute();
+      }
       if (how === 'start' && conf.state === 'requested') {
         await trx.updateTable('conferences').set({ state: 'started', started_at: now }).where('session_id', '=', sessionId).execute();
         await appendEvent(trx, { sessionId, type: 'started', actor: userActor(caller), at: now });

@@ -57,6 +57,10 @@ export interface ConferencesTable {
   join_password_hash: string | null;
   /** When its personal data was erased (by `v4h erase --conference` or retention); since migration 014. */
   personal_data_erased_at?: number | null;
+  /** 1: guests wait for the owner to admit them (waiting/); since migration 022. */
+  waiting_room?: number;
+  /** The owner's display name at their last start (personal data: erased with the conference or the owner); since 022. */
+  host_name?: string | null;
 }
 
 /** ORG: the owner's organisation (every user without organisations); RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
@@ -234,6 +238,22 @@ export interface Database {
   retention_runs: RetentionRunsTable;
   access_audit: AccessAuditTable;
   conference_removals: ConferenceRemovalsTable;
+  waiting_room: WaitingRoomTable;
+}
+
+/** A guest link's place in its conference's waiting room (waiting/service.ts); since migration 022. */
+export interface WaitingRoomTable {
+  guest_id: string;
+  session_id: string;
+  participant_id: string;
+  state: 'new' | 'waiting' | 'admitted' | 'denied';
+  knocked_at: number | null;
+  decided_at: number | null;
+  /** The owner's words to a denied guest: personal data of sorts, never in the event log; erased with the guest. */
+  deny_reason: string | null;
+  /** When the current admission's video token was issued (once per admission). */
+  entered_at: number | null;
+  seen_at: number | null;
 }
 
 /** One read of health data (audit/access-audit.ts); append-only (a trigger refuses updates). */

@@ -127,6 +127,8 @@ export class ErasureService {
       files: [],
       scrub: async (trx, now) => {
         await trx.updateTable('guests').set({ name: null, avatar_url: null, erased_at: now }).where('guest_id', '=', guestId).execute();
+        // The owner's words to a denied guest (waiting room).
+        await trx.updateTable('waiting_room').set({ deny_reason: null }).where('guest_id', '=', guestId).execute();
         // The room's participant ids of this guest, from its joins (the events name the guest by id).
         const joins = await trx
           .selectFrom('conference_events')
@@ -169,6 +171,7 @@ export class ErasureService {
         await trx.deleteFrom('refresh_tokens').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('rate_limits').where('key', '=', `login:user:${user.username}`).execute();
         await trx.updateTable('participants').set({ display_name: null }).where('user_id', '=', user.id).execute();
+        await trx.updateTable('conferences').set({ host_name: null }).where('owner_id', '=', user.id).execute();
         await trx.updateTable('files').set({ uploader: subject, name: 'erased' }).where('uploader', '=', `user:${user.username}`).execute();
       },
     };
@@ -186,7 +189,9 @@ export class ErasureService {
       files,
       scrub: async (trx, now) => {
         await trx.updateTable('guests').set({ name: null, avatar_url: null, erased_at: now }).where('session_id', '=', sessionId).execute();
+        await trx.updateTable('waiting_room').set({ deny_reason: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('participants').set({ display_name: null }).where('session_id', '=', sessionId).execute();
+        await trx.updateTable('conferences').set({ host_name: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('files').set({ name: 'erased' }).where('session_id', '=', sessionId).execute();
         await trx
           .updateTable('conferences')

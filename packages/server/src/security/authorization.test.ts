@@ -12,6 +12,8 @@ interface World {
   /** An attachment the owner uploaded. */
   fileId: string;
   guestId: string;
+  /** The guest's place in the waiting room (the guest has knocked). */
+  participantId: string;
   headers: Record<Role, Record<string, string>>;
   presence: { owner: string; participant: string };
 }
@@ -24,6 +26,8 @@ interface Row {
   payload?: (w: World) => unknown;
   query?: string;
   contentType?: string;
+  /** Run on the fresh world before the calls. */
+  before?: (w: World) => Promise<void>;
   /** Extra check on a refused call: nothing was changed. */
   unchanged?: (w: World) => Promise<void>;
 }
@@ -45,9 +49,12 @@ const inject = (method: string, url: string, headers: Record<string, string>, pa
     payload: payload === undefined ? undefined : typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
   });
 
-/** A fresh conference: requested by the owner, joined by the participant (API join + presence), a guest link issued. */
+/**
+ * A fresh conference with a waiting room: requested by the owner, joined by the participant (API join + presence), a
+ * guest link issued, whose guest has knocked.
+ */
 async function world(): Promise<World> {
-  const created = await inject('POST', '/api/conferences', users.owner.auth, {});
+  const created = await inject('POST', '/api/conferences', users.owner.auth, { waitingRoom: true });
   const sessionId = created.json().sessionId;
   const started = await inject('POST', `/api/conferences/${sessionId}/start`, users.owner.auth, {});
   const joined = await inject('POST', `/api/conferences/${sessionId}/join`, users.participant.auth, {});
@@ -57,6 +64,8 @@ async function world(): Promise<World> {
   expect((await inject('POST', `/api/conferences/${sessionId}/presence`, {}, { event: 'joined', presenceToken: presence.owner })).statusCode).toBe(200);
   const guest = await inject('POST', `/api/conferences/${sessionId}/guest-url`, users.owner.auth, { name: 'Guest' });
   const guestJwt = guest.json().jwt ?? new URL(guest.json().url).searchParams.get('jwt') ?? 'guest-without-jwt';
+  const knock = await inject('POST', '/api/visit/knock', { authorization: `Bearer ${guestJwt}` }, {});
+  expect(knock.statusCode, knock.body).toBe(200);
   const file = await t.app.inject({
     method: 'POST',
     url: `/api/conferences/${sessionId}/files?kind=attachment&name=report.txt&shared=true`,
@@ -68,6 +77,7 @@ async function world(): Promise<World> {
     sessionId,
     fileId: file.json().fileId ?? file.json().id,
     guestId: guest.json().guestId,
+    participantId: knock.json().participantId,
     presence,
     headers: {
       anonymous: {},
@@ -81,6 +91,8 @@ async function world(): Promise<World> {
 
 const state = async (w: World) => (await inject('GET', `/api/conferences/${w.sessionId}`, users.owner.auth)).json().state;
 const stillOpen = async (w: World) => expect(await state(w)).not.toBe('ended');
+const waitingStill = (expected: string) => async (w: World) =>
+  expect((await t.db.kysely.selectFrom('waiting_room').select('state').where('participant_id', '=', w.participantId).executeTakeFirst())?.state).toBe(expected);
 
 const MATRIX: Row[] = [
   { method: 'GET', path: '/api/auth/session', allowed: ['owner', 'participant', 'other'] },
@@ -99,6 +111,24 @@ const MATRIX: Row[] = [
       expect((await t.db.kysely.selectFrom('conference_removals').selectAll().where('session_id', '=', w.sessionId).execute()).length).toBe(0),
   },
   { method: 'POST', path: '/api/conferences/:sessionId/end', allowed: ['owner'], unchanged: stillOpen },
+  // The waiting room's owner side (its guest side, with guest tokens: waiting/waiting.test.ts).
+  { method: 'GET', path: '/api/conferences/:sessionId/waiting', allowed: ['owner'] },
+  { method: 'POST', path: '/api/conferences/:sessionId/waiting/:participantId/admit', allowed: ['owner'], unchanged: waitingStill('waiting') },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/waiting/:participantId/deny',
+    allowed: ['owner'],
+    payload: () => ({}),
+    unchanged: waitingStill('waiting'),
+  },
+  {
+    method: 'POST',
+    path: '/api/conferences/:sessionId/waiting/:participantId/allow-again',
+    allowed: ['owner'],
+    before: async (w) =>
+      expect((await inject('POST', `/api/conferences/${w.sessionId}/waiting/${w.participantId}/deny`, users.owner.auth, {})).statusCode).toBe(200),
+    unchanged: waitingStill('denied'),
+  },
   { method: 'GET', path: '/api/conferences/:sessionId/files', allowed: ['owner', 'participant'] },
   {
     method: 'POST',
@@ -132,7 +162,10 @@ describe('authorization matrix', () => {
     it(`${row.method} ${row.path}: only ${row.allowed.join(', ')}`, async () => {
       if (!t.app.hasRoute({ method: row.method, url: row.path })) return expect.fail(`route ${row.method} ${row.path} is gone: update the matrix`);
       const w = await world();
-      const url = row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId).replace(':guestId', w.guestId) + (row.query ? `?${row.query}` : '');
+      await row.before?.(w);
+      const url =
+        row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId).replace(':guestId', w.guestId).replace(':participantId', w.participantId) +
+        (row.query ? `?${row.query}` : '');
       // Refused callers first, so that an allowed `end` cannot hide what they did.
       for (const role of ROLES.filter((r) => !row.allowed.includes(r))) {
         const res = await inject(row.method, url, w.headers[role], row.payload?.(w), row.contentType);
@@ -149,6 +182,7 @@ describe('authorization matrix', () => {
   }
 
   // The event stream never ends for an allowed caller, so inject() cannot probe it: events/stream.test.ts checks its 401/403/404.
+  // /api/visit takes guest tokens only: waiting/waiting.test.ts checks who may call it.
   it('covers every bearer-protected API route', async () => {
     const covered = new Set(MATRIX.map((r) => `${r.method} ${r.path}`));
     const uncovered: string[] = [];
@@ -159,7 +193,8 @@ describe('authorization matrix', () => {
         url: route.path.replace(/:[a-zA-Z]+(\([^)]*\))?/g, 'x'),
         payload: route.method === 'POST' ? {} : undefined,
       });
-      if (probe.statusCode === 401 && !covered.has(name) && !/login|refresh|logout|presence|verify|\/api\/rooms\/|\/events$/.test(name)) uncovered.push(name);
+      if (probe.statusCode === 401 && !covered.has(name) && !/login|refresh|logout|presence|verify|\/api\/rooms\/|\/events$|^\w+ \/api\/visit/.test(name))
+        uncovered.push(name);
     }
     expect(uncovered, 'protected routes missing from the authorization matrix').toEqual([]);
   });

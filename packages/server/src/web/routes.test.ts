@@ -23,7 +23,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(dist, 'demo'));
   fs.writeFileSync(path.join(dist, 'v4h.js'), 'var V4H=1;\n//# sourceMappingURL=v4h.js.map\n');
   fs.writeFileSync(path.join(dist, 'v4h.js.map'), '{"version":3}');
-  fs.writeFileSync(path.join(dist, 'files.js'), 'export const listFiles=1;\n');
+  fs.writeFileSync(path.join(dist, 'features.js'), 'export const listFiles=1;\n');
   fs.writeFileSync(path.join(dist, 'demo/index.html'), '<!doctype html><title>demo</title>');
   fs.writeFileSync(path.join(dist, 'demo/demo.js'), 'void 0');
   fs.writeFileSync(path.join(dist, 'demo/demo.css'), 'body{}');
@@ -62,8 +62,8 @@ describe('web routes', () => {
     expect((await app.inject({ method: 'HEAD', url: '/v4h.js' })).statusCode).toBe(200);
   });
 
-  it('serves the lazily loaded files module as /v4h-files.js (importable from any origin)', async () => {
-    const res = await app.inject('/v4h-files.js');
+  it('serves the lazily loaded features module as /v4h-features.js (importable from any origin)', async () => {
+    const res = await app.inject('/v4h-features.js');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(res.headers['access-control-allow-origin']).toBe('*');

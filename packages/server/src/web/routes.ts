@@ -36,8 +36,8 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, optio
   app.get('/v4h.js.map', hidden, serve('v4h.js.map', SDK_CACHE, publicAsset));
   // The record verifier, imported on demand by the SDK's verifyConference (docs/manifest.md).
   app.get('/v4h-verify.js', hidden, serve('verify.js', SDK_CACHE, publicAsset));
-  // Uploads, listing and sharing, imported by v4h.js on first use (packages/client/src/files-load.lazy.ts).
-  app.get('/v4h-files.js', hidden, serve('files.js', SDK_CACHE, publicAsset));
+  // The SDK's features beyond its core (files, …), imported by v4h.js on first use (packages/client/src/features-load.lazy.ts).
+  app.get('/v4h-features.js', hidden, serve('features.js', SDK_CACHE, publicAsset));
   app.get('/', hidden, serve('demo/index.html', PAGE_CACHE, { 'content-security-policy': csp, 'referrer-policy': 'no-referrer' }));
   app.get('/demo/demo.js', hidden, serve('demo/demo.js', PAGE_CACHE));
   app.get('/demo/demo.js.map', hidden, serve('demo/demo.js.map', PAGE_CACHE));
