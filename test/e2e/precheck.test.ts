@@ -8,7 +8,7 @@ import { launchChromium } from './support/browser.js';
 import { ensureClientBuilt } from './support/build-client.js';
 import { startCoturn, type Coturn } from './support/coturn.js';
 
-type W = Window & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Window & Record<string, any>;
 
 /** The camera is refused as a browser does when the user says no (the fake UI would allow everything). */
 export const REFUSE_CAMERA = `(() => {

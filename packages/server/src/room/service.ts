@@ -169,7 +169,10 @@ export class RoomService {
     }
     if (options.orphans) {
       const delay = options.graceSeconds * 1000 + (options.orphanDelayMs ?? 5000);
-      this.#orphanTimer = setTimeout(() => void this.#sweepOrphans().catch((e: unknown) => options.log?.warn({ err: e }, 'room: recording orphans failed')), delay);
+      this.#orphanTimer = setTimeout(
+        () => void this.#sweepOrphans().catch((e: unknown) => options.log?.warn({ err: e }, 'room: recording orphans failed')),
+        delay,
+      );
       this.#orphanTimer.unref?.();
     }
   }
@@ -784,7 +787,9 @@ export class RoomService {
   #closeRoom(roomName: string, reason: string, fromBus = false) {
     const bus = this.#o.bus;
     if (bus && !fromBus) {
-      void bus.publish(roomName, { from: bus.processId, kind: 'close', reason }).catch((e: unknown) => this.#o.log?.warn({ err: e }, 'room: relaying the end failed'));
+      void bus
+        .publish(roomName, { from: bus.processId, kind: 'close', reason })
+        .catch((e: unknown) => this.#o.log?.warn({ err: e }, 'room: relaying the end failed'));
       void bus.dropRoom(roomName).catch(() => {});
     }
     const room = this.#rooms.get(roomName);
