@@ -45,10 +45,14 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/verify.ts'], outfile: 'dist/verify.js', format: 'esm', platform: 'neutral', minify: true, sourcemap: true }),
   // The demo uses the global V4H from /v4h.js, like an integrator's page would.
   build({ ...common, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo/demo.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true }),
+  // The guest page (/visit/), over the global V4H of /v4h.js like the demo: served ready-made, no build for integrators.
+  build({ ...common, entryPoints: ['visit/visit.ts'], outfile: 'dist/visit/visit.js', format: 'iife', platform: 'browser', minify: true, sourcemap: true }),
 ]);
 mkdirSync(path.join(dist, 'demo'), { recursive: true });
 for (const file of ['index.html', 'demo.css']) copyFileSync(path.join(root, 'demo', file), path.join(dist, 'demo', file));
+mkdirSync(path.join(dist, 'visit'), { recursive: true });
+for (const file of ['index.html', 'visit.css']) copyFileSync(path.join(root, 'visit', file), path.join(dist, 'visit', file));
 
 const tsc = path.join(root, '../../node_modules/typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-console.log('@v4h/client built: dist/index.js, dist/v4h.js, dist/*.d.ts, dist/demo/');
+console.log('@v4h/client built: dist/index.js, dist/v4h.js, dist/*.d.ts, dist/demo/, dist/visit/');

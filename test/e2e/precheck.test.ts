@@ -7,16 +7,9 @@ import { createTestApp, type TestApp } from '../../packages/server/src/test-supp
 import { launchChromium } from './support/browser.js';
 import { ensureClientBuilt } from './support/build-client.js';
 import { startCoturn, type Coturn } from './support/coturn.js';
+import { REFUSE_CAMERA } from './support/refuse-camera.js';
 
 type W = Window & Record<string, any>;
-
-/** The camera is refused as a browser does when the user says no (the fake UI would allow everything). */
-export const REFUSE_CAMERA = `(() => {
-  const media = navigator.mediaDevices;
-  const original = media.getUserMedia.bind(media);
-  media.getUserMedia = (constraints) =>
-    constraints && constraints.video ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : original(constraints);
-})();`;
 
 const SECRET = randomBytes(24).toString('base64url');
 let browser: Browser;

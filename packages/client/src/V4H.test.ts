@@ -44,6 +44,8 @@ describe('argument checks', () => {
     ['refresh token not a string', (v: V4H) => v.refreshToken(42 as unknown as string)],
     ['unknown join policy', (v: V4H) => v.requestConference(undefined, { joinPolicy: 'FRIENDS' as 'ORG' })],
     ['users not an array', (v: V4H) => v.requestConference(undefined, { joinPolicy: 'RESTRICT', users: 'bob' as unknown as string[] })],
+    ['unknown list policy', (v: V4H) => v.requestConference(undefined, { listPolicy: 'FRIENDS' as 'ORG' })],
+    ['units with an empty name', (v: V4H) => v.requestConference(undefined, { joinPolicy: 'ORGUNIT', units: ['cardiology', ''] })],
     ['empty conference password', (v: V4H) => v.joinConference('s1', element, 640, 480, 'Ana', undefined, { password: '' })],
     ['shareFile without a file id', (v: V4H) => v.shareFile('s1', '')],
   ])('%s → invalid_argument, no request', async (_label, call) => {
@@ -127,7 +129,9 @@ describe('join policies and file sharing on the wire', () => {
     });
     expect(await v4h.requestConference('s9', { joinPolicy: 'SESSIONPWD', password: 'heron' })).toBe('s9');
     expect(JSON.parse(fetch.mock.calls[0][1]!.body as string)).toEqual({ sessionId: 's9', joinPolicy: 'SESSIONPWD', password: 'heron' });
+    expect(await v4h.requestConference('', { joinPolicy: 'ORGUNIT', listPolicy: 'ORG', units: ['cardiology'] })).toBe('s9');
+    expect(JSON.parse(fetch.mock.calls[1][1]!.body as string)).toEqual({ joinPolicy: 'ORGUNIT', listPolicy: 'ORG', units: ['cardiology'] });
     await v4h.shareFile('s9', 'f1');
-    expect(fetch.mock.calls[1][0]).toBe('http://v4h.test/api/conferences/s9/files/f1/share');
+    expect(fetch.mock.calls[2][0]).toBe('http://v4h.test/api/conferences/s9/files/f1/share');
   });
 });

@@ -3,20 +3,40 @@ import { Type, type Static } from 'typebox';
 import { nullable, SESSION_ID_PATTERN } from './common.js';
 
 /** Who may join a conference. */
-export const JoinPolicy = Type.Union([Type.Literal('ORG'), Type.Literal('RESTRICT'), Type.Literal('SESSIONPWD'), Type.Literal('PUBLIC')], {
-  description: 'who may join: ORG (default; every user without organisations), RESTRICT (users), SESSIONPWD (password), PUBLIC (any account)',
-});
+export const JoinPolicy = Type.Union(
+  [Type.Literal('ORG'), Type.Literal('ORGUNIT'), Type.Literal('RESTRICT'), Type.Literal('SESSIONPWD'), Type.Literal('PUBLIC')],
+  {
+    description:
+      "who may join: ORG (members of the owner's organisation; the usual default), ORGUNIT (members of `units`), RESTRICT (`users`), SESSIONPWD (`password`), PUBLIC (any account)",
+  },
+);
 export type JoinPolicy = Static<typeof JoinPolicy>;
+
+/** Who sees a conference in GET /api/conferences, besides its owner. */
+export const ListPolicy = Type.Union(
+  [Type.Literal('ORG'), Type.Literal('ORGUNIT'), Type.Literal('RESTRICT'), Type.Literal('SESSIONPWD'), Type.Literal('PUBLIC')],
+  {
+    description:
+      "who sees it listed besides its owner: ORG (members of the owner's organisation), ORGUNIT (members of `units`), RESTRICT (`users`; the usual default, with none: the owner only), SESSIONPWD (nobody else), PUBLIC (any account)",
+  },
+);
+export type ListPolicy = Static<typeof ListPolicy>;
 
 // A conference password: no C0 controls (NUL included), well-formed Unicode.
 const JoinPassword = Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\p{Cs}]*$' });
 
-/** POST /api/conferences. */
+/** POST /api/conferences. Policies left out take the organisation's defaults (its settings). */
 export const ConferenceRequest = Type.Object(
   {
     sessionId: Type.Optional(Type.String({ pattern: SESSION_ID_PATTERN, description: 'caller-chosen id; idempotent for the same owner' })),
     joinPolicy: Type.Optional(JoinPolicy),
-    users: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'RESTRICT: usernames who may join' })),
+    listPolicy: Type.Optional(ListPolicy),
+    units: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100, description: "ORGUNIT: units of the owner's organisation (ids or names)" }),
+    ),
+    users: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'RESTRICT: usernames who may join (or see it)' }),
+    ),
     password: Type.Optional(JoinPassword),
     waitingRoom: Type.Optional(
       Type.Boolean({ description: "guests wait until the owner admits them (default: the server's V4H_WAITING_ROOM, on unless set off)" }),

@@ -8,6 +8,7 @@ export type { ConferenceEventType } from './events.js';
 export { LoginBody, RefreshBody, TokenPair, OkBody, SessionBody } from './auth.js';
 export {
   JoinPolicy,
+  ListPolicy,
   ConferenceRequest,
   SessionIdBody,
   ProfileBody,
@@ -24,6 +25,23 @@ export {
 export { SessionIdParam } from './common.js';
 export { VisitState, Brand, VisitInfo, KnockBody, KnockReply, VisitStateBody, WaitingEntry, WaitingList, DenyBody } from './waiting.js';
 export { FileKind, StoredFile, FileList } from './storage.js';
+export {
+  OrganisationSettings,
+  EffectiveSettings,
+  Organisation,
+  OrganisationList,
+  NewOrganisation,
+  OrganisationIdParam,
+  Unit,
+  UnitList,
+  NewUnit,
+  OrganisationRole,
+  OrganisationUser,
+  OrganisationUserList,
+  NewOrganisationUser,
+  OrganisationUserChange,
+  OrganisationUserParam,
+} from './organisations.js';
 export { QualityReply } from './quality.js';
 export { IceServer, IceServersReply } from './network.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';

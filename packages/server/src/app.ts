@@ -49,6 +49,8 @@ import { AccessAudit } from './audit/access-audit.js';
 import { auditRoutes } from './audit/routes.js';
 import { QualityService } from './quality/service.js';
 import { qualityRoutes } from './quality/routes.js';
+import { OrganisationService } from './organisations/service.js';
+import { organisationRoutes } from './organisations/routes.js';
 import { IceServerService } from './network/service.js';
 import { guestOfToken, networkRoutes } from './network/routes.js';
 import { WaitingRoomService } from './waiting/service.js';
@@ -220,6 +222,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       eventSyncSecret: config.jitsiEventsSecret,
     });
   }
+  const organisations = new OrganisationService({ db, clock, access, auth });
+  await app.register(organisationRoutes, { prefix: '/api/organisations', organisations, authenticate, isAdmin: adminCheck(config) });
   const quality = new QualityService({ db, clock, access });
   await app.register(qualityRoutes, { quality, authenticate, isAdmin: adminCheck(config) });
   // The pre-call check's STUN/TURN servers (SDK precheck, the guest page), in either video engine.
@@ -283,5 +287,6 @@ const API_TAGS = [
   { name: 'visit', description: "A guest's visit to a waiting room, with the guest link's token (the guest page and the SDK's joinAsGuest)" },
   { name: 'files', description: 'Recordings and attachments of a consultation' },
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
+  { name: 'organisations', description: 'Organisations, their units and users, and the defaults of their conferences' },
   { name: 'admin', description: "The administrator's erasure of personal data" },
 ];

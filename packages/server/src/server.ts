@@ -30,7 +30,8 @@ export async function startServer(rawConfig: Config, opts: { logger?: boolean | 
   app.log.info({ database: describeDatabaseUrl(config.databaseUrl), dataDir: config.dataDir }, 'database');
   const auth = new AuthService({ db, clock: systemClock, config });
   if (config.admin) {
-    const created = await auth.ensureUser(config.admin.username, config.admin.password);
+    // Also an admin of their organisation (`default` on an install made before organisations).
+    const created = await auth.ensureUser(config.admin.username, config.admin.password, { role: 'admin' });
     // Not the username itself: logs carry no personal data, and an account name may be a person's name.
     if (created) app.log.info('created the admin user named in V4H_ADMIN_USERNAME');
   }

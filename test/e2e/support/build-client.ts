@@ -1,4 +1,4 @@
-// Makes sure packages/client/dist (served as /v4h.js and the demo) is at least as new as its sources.
+// Makes sure packages/client/dist (served as /v4h.js, the demo and the guest page) is at least as new as its sources.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,15 @@ function newest(dir: string): number {
 export function ensureClientBuilt(): void {
   const built = path.join(client, 'dist/demo/demo.js');
   const builtAt = fs.existsSync(built) ? fs.statSync(built).mtimeMs : 0;
-  if (builtAt >= Math.max(newest(path.join(client, 'src')), newest(path.join(client, 'demo')), fs.statSync(path.join(client, 'build.js')).mtimeMs)) return;
+  if (
+    builtAt >=
+    Math.max(
+      newest(path.join(client, 'src')),
+      newest(path.join(client, 'demo')),
+      newest(path.join(client, 'visit')),
+      fs.statSync(path.join(client, 'build.js')).mtimeMs,
+    )
+  )
+    return;
   execFileSync(process.execPath, [path.join(client, 'build.js')], { stdio: 'inherit' });
 }

@@ -7,11 +7,18 @@ import type { FeatureContext } from './context.js';
 /** Who may join a conference: see `requestConference`. */
 export type { JoinPolicy };
 
-/** Options of `requestConference`. */
+/** Options of `requestConference`; policies not given take the defaults of the owner's organisation. */
 export interface RequestConferenceOptions {
-  /** ORG (default: the owner's colleagues; every user on an install without organisations), RESTRICT, SESSIONPWD or PUBLIC (any account). */
+  /**
+   * Who may join: ORG (the owner's organisation; the usual default), ORGUNIT (members of `units`), RESTRICT (`users`),
+   * SESSIONPWD (`password`) or PUBLIC (any account).
+   */
   joinPolicy?: JoinPolicy;
-  /** RESTRICT: the usernames who may join. */
+  /** Who sees it in `GET /api/conferences` besides the owner: the same names (SESSIONPWD: nobody else); usual default RESTRICT. */
+  listPolicy?: JoinPolicy;
+  /** ORGUNIT: units of the owner's organisation (ids or names). */
+  units?: string[];
+  /** RESTRICT: the usernames who may join (and see it listed). */
   users?: string[];
   /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
   password?: string;
@@ -27,18 +34,22 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
   // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
   if (given(sessionId)) checkSessionId(sessionId);
   if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-  const { joinPolicy, users, password } = options;
-  if (joinPolicy !== undefined && !['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(joinPolicy))
-    throw invalidArgument("joinPolicy must be 'ORG', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'");
-  if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string' || !u)))
-    throw invalidArgument('users must be an array of usernames');
+  const { joinPolicy, listPolicy, users, units, password } = options;
+  for (const [name, policy] of [
+    ['joinPolicy', joinPolicy],
+    ['listPolicy', listPolicy],
+  ])
+    if (policy !== undefined && !['ORG', 'ORGUNIT', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'].includes(policy))
+      throw invalidArgument(`${name} must be 'ORG', 'ORGUNIT', 'RESTRICT', 'SESSIONPWD' or 'PUBLIC'`);
+  for (const [name, names] of [
+    ['users', users],
+    ['units', units],
+  ] as const)
+    if (names !== undefined && (!Array.isArray(names) || names.some((u) => typeof u !== 'string' || !u)))
+      throw invalidArgument(`${name} must be an array of names`);
   if (password !== undefined) checkString(password, 'password');
-  const body = {
-    ...(given(sessionId) ? { sessionId } : {}),
-    ...(joinPolicy ? { joinPolicy } : {}),
-    ...(users ? { users } : {}),
-    ...(password !== undefined ? { password } : {}),
-  };
+  // JSON leaves out the options not given (undefined).
+  const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password };
   return (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
 }
 

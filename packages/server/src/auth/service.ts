@@ -10,6 +10,8 @@ import { checkPassword, hashPassword, verifyAgainstDummy, verifyPassword } from 
 import { checkUsername, normalizeUsername } from './usernames.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RefreshTokenRepository } from './refresh-tokens.js';
+import type { OrganisationRole } from '../db/schema.js';
+import { DEFAULT_ORGANISATION_ID } from '../db/memberships.js';
 
 /** What login and refresh answer (docs/api.md): the wire's type. */
 export type { TokenPair };
@@ -19,6 +21,12 @@ export interface UserSummary {
   disabled: boolean;
   /** ISO 8601 UTC. */
   created: string;
+}
+
+/** Where a new user goes: an organisation (default: `default`) and a role there (default: member). */
+export interface UserPlace {
+  organisationId?: string;
+  role?: OrganisationRole;
 }
 
 export interface AuthServiceDeps {
@@ -62,15 +70,23 @@ export class AuthService {
    * Creates an enabled user under the normalised name (NFC, lowercase: `Dr.Ana` is stored as `dr.ana`). Throws
    * validation_failed for a bad name or password, conflict when the name is taken in any case.
    */
-  async createUser(name: string, password: string): Promise<{ id: string; username: string }> {
+  async createUser(name: string, password: string, place: UserPlace = {}): Promise<{ id: string; username: string }> {
     checkUsername(name);
     const username = normalizeUsername(name);
     checkPassword(password);
     if (await this.#findUser(username)) throw new AppError('conflict', `user ${username} already exists`);
     const id = newId();
     const passwordHash = await hashPassword(password);
+    const now = this.#clock.now();
     try {
-      await this.#db.kysely.insertInto('users').values({ id, username, password_hash: passwordHash, disabled: 0, created_at: this.#clock.now() }).execute();
+      // The account and its organisation together: a user is never without one.
+      await this.#db.write(async (trx) => {
+        await trx.insertInto('users').values({ id, username, password_hash: passwordHash, disabled: 0, created_at: now }).execute();
+        await trx
+          .insertInto('organisation_members')
+          .values({ user_id: id, organisation_id: place.organisationId ?? DEFAULT_ORGANISATION_ID, role: place.role ?? 'member', created_at: now })
+          .execute();
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('conflict', `user ${username} already exists`);
       throw error;
@@ -78,11 +94,18 @@ export class AuthService {
     return { id, username };
   }
 
-  /** Creates the user unless one of that name exists (its password is left alone). True when created. */
-  async ensureUser(username: string, password: string): Promise<boolean> {
-    if (await this.#findUser(username)) return false;
+  /**
+   * Creates the user unless one of that name exists (its password is left alone). True when created. `place.role`
+   * admin also makes an existing user an admin of their organisation (the V4H_ADMIN_USERNAME account at start).
+   */
+  async ensureUser(username: string, password: string, place: UserPlace = {}): Promise<boolean> {
+    const existing = await this.#findUser(username);
+    if (existing) {
+      if (place.role === 'admin') await this.#db.write((trx) => trx.updateTable('organisation_members').set({ role: 'admin' }).where('user_id', '=', existing.id).execute());
+      return false;
+    }
     try {
-      await this.createUser(username, password);
+      await this.createUser(username, password, place);
       return true;
     } catch (error) {
       // Another process created it between the check and the insert.

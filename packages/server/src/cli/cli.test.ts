@@ -80,7 +80,10 @@ describe('v4h user (in-process)', () => {
       stderr: expect.stringMatching(/^database: .*\nv4h: password must have 8/),
     });
     expect(await cli(['user', 'add', 'carol'], '')).toMatchObject({ code: 1, stderr: `${dbLine()}v4h: no password on stdin (give it as one line)\n` });
-    expect(await cli(['user', 'add'])).toMatchObject({ code: 2, stderr: 'v4h: usage: v4h user add <username>\n' });
+    expect(await cli(['user', 'add'])).toMatchObject({
+      code: 2,
+      stderr: 'v4h: usage: v4h user add <username> [--org <organisation>] [--unit <unit>]… [--role admin|member]\n',
+    });
     expect(await tryLogin('carol', 'short')).toBe('invalid_credentials');
   });
 

@@ -9,6 +9,7 @@ import { verifyCommand } from './verify-command.js';
 import { eraseCommand } from './erase-command.js';
 import { rotateMasterKeyCommand } from './rotate-command.js';
 import { auditCommand } from './audit-command.js';
+import { orgAdd, orgList, unitAdd, unitList } from './org-commands.js';
 
 export { CliError, type CliIo, type Command };
 
@@ -49,6 +50,10 @@ export const commands: Record<string, Command> = {
   'user passwd': userPasswd,
   'user disable': userDisable,
   'user enable': userEnable,
+  'org add': orgAdd,
+  'org list': orgList,
+  'unit add': unitAdd,
+  'unit list': unitList,
   verify: verifyCommand,
   erase: eraseCommand,
   'rotate-master-key': rotateMasterKeyCommand,

@@ -9,6 +9,9 @@ import { checkPassword } from '../auth/passwords.js';
 import { checkUsername, normalizeUsername } from '../auth/usernames.js';
 import { announceDatabase, CliError, type CliIo, type Command } from './command.js';
 import { readNewPassword } from './prompt.js';
+import { parseOptions, single, withOrganisations } from './org-commands.js';
+import { OPERATOR } from '../organisations/service.js';
+import { DEFAULT_ORGANISATION_ID } from '../db/memberships.js';
 
 /** Opens the configured database (migrated), runs `action`, and closes it. */
 async function withAuth<T>(io: CliIo, action: (auth: AuthService) => Promise<T>): Promise<T> {
@@ -29,17 +32,31 @@ function oneUsername(args: string[], usage: string): string {
   return normalizeUsername(args[0]);
 }
 
+const USER_ADD = 'user add <username> [--org <organisation>] [--unit <unit>]… [--role admin|member]';
 export const userAdd: Command = {
-  usage: 'user add <username>',
-  summary: 'create a user; the password is read from stdin (one line) or prompted for',
+  usage: USER_ADD,
+  summary:
+    'create a user in an organisation (by id or name; default: default) and its units, as a member or an admin of it; the password is read from stdin (one line) or prompted for',
   async run(args, io) {
-    const username = oneUsername(args, userAdd.usage);
-    return withAuth(io, async (auth) => {
+    const { words, options } = parseOptions(args, ['--org', '--unit', '--role'], USER_ADD);
+    const username = oneUsername(words, USER_ADD);
+    const org = single(options, '--org', USER_ADD) ?? DEFAULT_ORGANISATION_ID;
+    const role = single(options, '--role', USER_ADD);
+    if (role !== undefined && role !== 'admin' && role !== 'member') throw new CliError('--role must be admin or member', 2);
+    const units = options.get('--unit') ?? [];
+    return withOrganisations(io, async (organisations, auth) => {
       if (await auth.userExists(username)) throw new CliError(`user ${username} already exists`, 1);
+      // The organisation and units are checked before the password is asked for.
+      const organisation = await organisations.get(OPERATOR, org);
+      const known = new Set((await organisations.listUnits(OPERATOR, organisation.id)).flatMap((u) => [u.id, u.name]));
+      const unknown = units.filter((u) => !known.has(u));
+      if (unknown.length > 0) throw new CliError(`unknown units in ${organisation.name}: ${unknown.join(', ')}`, 1);
       const password = await readNewPassword(io);
       checkPassword(password);
-      await auth.createUser(username, password);
-      io.stdout.write(`created user ${username}\n`);
+      const user = await organisations.addUser(OPERATOR, organisation.id, { username, password, role, units });
+      const place =
+        organisation.id === DEFAULT_ORGANISATION_ID && user.role === 'member' && units.length === 0 ? '' : ` in ${organisation.name} (${user.role})`;
+      io.stdout.write(`created user ${username}${place}\n`);
     });
   },
 };

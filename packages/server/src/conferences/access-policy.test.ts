@@ -48,7 +48,7 @@ describe('AccessPolicy', () => {
       await db.kysely.insertInto('users').values({ id, username: id, password_hash: 'x', created_at: 0, disabled: 0 }).execute();
     }
     const sessionId = await endedConference(db.kysely, ownerId, Date.now());
-    access = { sessionId, ownerId, joinPolicy: 'ORG', joinPasswordHash: null };
+    access = { sessionId, ownerId, organisationId: 'default', joinPolicy: 'ORG', joinPasswordHash: null };
     await db.kysely
       .insertInto('participants')
       .values({ session_id: sessionId, participant_id: 'p-joined', user_id: 'u-joined', display_name: null, joined_at: 0, left_at: 0 })
@@ -99,5 +99,29 @@ describe('AccessPolicy', () => {
     expect(await refusal(policy.require(other, access, { do: 'upload', kind: 'attachment', shared: true }))).toBe(
       'forbidden: only the conference owner may share files with the participants',
     );
+  });
+
+  it('join ORG: members of the conference’s organisation; a user of another organisation is refused with the policy named', async () => {
+    const db = database.db.kysely;
+    await db.insertInto('organisations').values({ id: 'org-b', name: 'Clinic B', settings: '{}', created_at: 0 }).execute();
+    await db.insertInto('users').values({ id: 'u-b', username: 'u-b', password_hash: 'x', created_at: 0, disabled: 0 }).execute();
+    await db.insertInto('organisation_members').values({ user_id: 'u-b', organisation_id: 'org-b', role: 'member', created_at: 0 }).execute();
+    await db.insertInto('organisation_members').values({ user_id: 'u-other', organisation_id: 'default', role: 'member', created_at: 0 }).execute();
+    const outsider: Principal = { kind: 'user', id: 'u-b' };
+    expect(await refusal(policy.require(other, access, { do: 'join' }))).toBe('allowed');
+    // u-joined has no membership row (inserted by hand): a member of `default`, as every user was before organisations.
+    expect(await refusal(policy.require({ kind: 'user', id: 'u-joined' }, access, { do: 'join' }))).toBe('allowed');
+    expect(await refusal(policy.require(outsider, access, { do: 'join' }))).toBe(
+      'forbidden: join policy ORG: only colleagues of the owner’s organisation may join',
+    );
+    // The same conference in org-b admits u-b and no longer the members of `default`.
+    const inB = { ...access, organisationId: 'org-b' };
+    expect(await refusal(policy.require(outsider, inB, { do: 'join' }))).toBe('allowed');
+    expect(await refusal(policy.require({ kind: 'user', id: 'u-joined' }, inB, { do: 'join' }))).toMatch(/^forbidden: join policy ORG/);
+    // A principal that brings its membership is not looked up.
+    const claimed: Principal = { kind: 'user', id: 'u-joined', membership: { organisationId: 'org-b', role: 'member', unitIds: [] } };
+    expect(await policy.membership(claimed)).toEqual({ organisationId: 'org-b', role: 'member', unitIds: [] });
+    expect(await policy.membership(outsider)).toEqual({ organisationId: 'org-b', role: 'member', unitIds: [] });
+    expect(await policy.membership(guest)).toBeNull();
   });
 });

@@ -1,19 +1,23 @@
 // The one answer to "may this caller do X to this conference": owner-only actions, join policies, files and their
 // sharing, records, events and call quality. Every domain asks here (conferences, room, storage, records, events,
-// quality); organisations and API keys plug in here later, as principals and rules of their own.
-import type { Kysely, Transaction } from 'kysely';
+// quality); organisations decide ORG (db/memberships.ts); API keys plug in here later, as principals of their own.
+import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Database, JoinPolicy } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, forbidden } from '../errors.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Db } from '../db/database.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { DEFAULT_ORGANISATION_ID, membershipOf, type Membership } from '../db/memberships.js';
+
+export { DEFAULT_ORGANISATION_ID, membershipOf, type Membership };
 
 /**
  * Who asks: a signed-in user (`admin` when the server's admin, see privacy/admin.ts), a guest of a guest link, or the
- * recorder service (Jibri). Presence reports are no one: they grant nothing.
+ * recorder service (Jibri). Presence reports are no one: they grant nothing. A user's organisation, role and units
+ * (`membership`) are looked up when a rule needs them (AccessPolicy.membership), unless the caller already knows them.
  */
-export type Principal = { kind: 'user'; id: string; admin?: boolean } | { kind: 'guest'; id: string } | { kind: 'recorder' };
+export type Principal = { kind: 'user'; id: string; admin?: boolean; membership?: Membership } | { kind: 'guest'; id: string } | { kind: 'recorder' };
 
 /** The principal of a signed-in user (`admin`: whether the server's admin). */
 export const userPrincipal = (user: { id: string }, admin = false): Principal => ({ kind: 'user', id: user.id, admin });
@@ -22,6 +26,8 @@ export const userPrincipal = (user: { id: string }, admin = false): Principal =>
 export interface ConferenceAccess {
   sessionId: string;
   ownerId: string;
+  /** The organisation it belongs to (its owner's when it was requested). */
+  organisationId: string;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
 }
@@ -55,10 +61,11 @@ export type ConferenceAction =
 const ROW_ACTIONS = new Set<ConferenceAction['do']>(['read_details', 'manage', 'read_records', 'read_quality', 'delete_file', 'save_chat']);
 const isRowAction = (action: ConferenceAction): action is RowAction => ROW_ACTIONS.has(action.do);
 
-export const JOIN_POLICIES: readonly JoinPolicy[] = ['ORG', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'];
+export const JOIN_POLICIES: readonly JoinPolicy[] = ['ORG', 'ORGUNIT', 'RESTRICT', 'SESSIONPWD', 'PUBLIC'];
 
 const POLICY_REFUSAL: Record<JoinPolicy, string> = {
   ORG: 'join policy ORG: only colleagues of the owner’s organisation may join',
+  ORGUNIT: 'join policy ORGUNIT: only members of the units the owner named may join',
   RESTRICT: 'join policy RESTRICT: only the users the owner named may join this conference',
   SESSIONPWD: 'join policy SESSIONPWD: the conference password is missing or wrong',
   PUBLIC: 'join policy PUBLIC: a signed-in account is needed',
@@ -127,6 +134,67 @@ export class AccessPolicy {
     return this.#allows(who, conference, action, executor);
   }
 
+  /** A user's organisation, role and units (null for guests and the recorder), looked up unless the principal has it. */
+  async membership(who: Principal, executor: Executor = this.#db.kysely): Promise<Membership | null> {
+    if (who.kind !== 'user') return null;
+    return who.membership ?? membershipOf(executor, who.id);
+  }
+
+  /**
+   * Which conferences a user sees in GET /api/conferences, as a where-clause over `conferences`: their own, and others'
+   * whose list policy admits them: PUBLIC every account, ORG the conference's organisation, ORGUNIT the members of its
+   * units, RESTRICT the users its owner named, SESSIONPWD nobody else (a password-protected call is not advertised).
+   */
+  async listable(who: Principal): Promise<(eb: ExpressionBuilder<Database, 'conferences'>) => Expression<SqlBool>> {
+    if (who.kind !== 'user') throw forbidden('only signed-in users list conferences');
+    const { organisationId, unitIds } = (await this.membership(who))!;
+    return (eb) =>
+      eb.or([
+        eb('conferences.owner_id', '=', who.id),
+        eb('conferences.list_policy', '=', 'PUBLIC'),
+        eb.and([eb('conferences.list_policy', '=', 'ORG'), eb('conferences.organisation_id', '=', organisationId)]),
+        ...(unitIds.length === 0
+          ? []
+          : [
+              eb.and([
+                eb('conferences.list_policy', '=', 'ORGUNIT'),
+                eb('conferences.organisation_id', '=', organisationId),
+                eb.exists(
+                  eb
+                    .selectFrom('conference_units')
+                    .select('conference_units.unit_id')
+                    .whereRef('conference_units.session_id', '=', 'conferences.session_id')
+                    .where('conference_units.unit_id', 'in', unitIds),
+                ),
+              ]),
+            ]),
+        eb.and([
+          eb('conferences.list_policy', '=', 'RESTRICT'),
+          eb.exists(
+            eb
+              .selectFrom('conference_members')
+              .select('conference_members.user_id')
+              .whereRef('conference_members.session_id', '=', 'conferences.session_id')
+              .where('conference_members.user_id', '=', who.id)
+              .where('conference_members.role', '=', 'invited'),
+          ),
+        ]),
+      ]);
+  }
+
+  /**
+   * Organisations: the instance admin (V4H_ADMIN_USERNAME) creates them and may manage any; an organisation's admins
+   * manage its users, units and settings; its members may read it (name, settings). Throws 403 `forbidden` naming the rule.
+   */
+  async requireOrganisation(who: Principal, organisationId: string | null, action: OrganisationAction): Promise<void> {
+    if (who.kind !== 'user') throw forbidden(ORGANISATION_REFUSAL[action]);
+    if (who.admin === true) return;
+    if (action === 'create' || organisationId === null) throw forbidden(ORGANISATION_REFUSAL.create);
+    const membership = (await this.membership(who))!;
+    const allowed = membership.organisationId === organisationId && (action === 'read' || membership.role === 'admin');
+    if (!allowed) throw forbidden(ORGANISATION_REFUSAL[action]);
+  }
+
   /** Which of these files the caller sees: the owner all; others their own uploads, and shared ones once admitted. */
   async visibleFiles<F extends FileAccess>(who: Principal, conference: ConferenceAccess, files: F[]): Promise<F[]> {
     if (who.kind !== 'user') return [];
@@ -162,7 +230,7 @@ export class AccessPolicy {
     switch (action.do) {
       case 'join':
         // Someone the owner removed (a kick in the room) stays out, whatever the policy (removals.ts).
-        return owner || (!(await this.#isRemoved(executor, c.sessionId, who.id)) && (await this.#mayJoin(who.id, c, action.password, executor)));
+        return owner || (!(await this.#isRemoved(executor, c.sessionId, who.id)) && (await this.#mayJoin(who, c, action.password, executor)));
       case 'upload':
         // Recordings: the owner (and the recorder); attachments: the owner and users admitted to the call.
         return owner || (action.kind === 'attachment' && (await this.#isMember(executor, c.sessionId, who.id, 'admitted')));
@@ -179,15 +247,18 @@ export class AccessPolicy {
     }
   }
 
-  async #mayJoin(userId: string, c: ConferenceAccess, password: string | undefined, executor: Executor): Promise<boolean> {
+  async #mayJoin(who: Principal & { kind: 'user' }, c: ConferenceAccess, password: string | undefined, executor: Executor): Promise<boolean> {
+    const userId = who.id;
     // Someone already admitted comes back (a reload, a second device) without proving it again.
     if (await this.#isMember(executor, c.sessionId, userId, 'admitted')) return true;
     switch (c.joinPolicy) {
       case 'PUBLIC':
         return true;
       case 'ORG':
-        // Without organisations every account is a colleague; organisations will narrow this here.
-        return true;
+        // On an install with one organisation (`default`), every account is a colleague.
+        return (await this.membership(who, executor))!.organisationId === c.organisationId;
+      case 'ORGUNIT':
+        return this.#inConferenceUnit(executor, c, (await this.membership(who, executor))!);
       case 'RESTRICT':
         return this.#isMember(executor, c.sessionId, userId, 'invited');
       case 'SESSIONPWD':
@@ -210,6 +281,18 @@ export class AccessPolicy {
     if (!(await verifyPassword(c.joinPasswordHash, password))) return false;
     await this.#limiter.clear(key);
     return true;
+  }
+
+  /** A member of one of the units the conference names (units of its organisation, checked at request). */
+  async #inConferenceUnit(executor: Executor, c: ConferenceAccess, membership: Membership): Promise<boolean> {
+    if (membership.organisationId !== c.organisationId || membership.unitIds.length === 0) return false;
+    const row = await executor
+      .selectFrom('conference_units')
+      .select('unit_id')
+      .where('session_id', '=', c.sessionId)
+      .where('unit_id', 'in', membership.unitIds)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async #mayVisit(executor: Executor, sessionId: string, guestId: string): Promise<boolean> {
@@ -295,6 +378,15 @@ const ROW_REFUSAL: Record<RowAction['do'], string> = {
   save_chat: 'only the owner can save the chat',
 };
 
+/** What a caller may ask of an organisation (AccessPolicy.requireOrganisation). */
+export type OrganisationAction = 'create' | 'read' | 'manage';
+
+const ORGANISATION_REFUSAL: Record<OrganisationAction, string> = {
+  create: 'only the instance admin (V4H_ADMIN_USERNAME) may create or list all organisations',
+  read: 'only members of this organisation may see it',
+  manage: 'only admins of this organisation (or the instance admin) may manage its users, units and settings',
+};
+
 /** The rules of AccessPolicy.check: owner-only actions, and those the admin may do too. Needs nothing but the row. */
 export function permitsFromRow(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): boolean {
   if (who.kind !== 'user') return false;
@@ -303,9 +395,16 @@ export function permitsFromRow(who: Principal, conference: Pick<ConferenceAccess
 }
 
 /** The policy's view of a conferences row. */
-export const accessOf = (row: { session_id: string; owner_id: string; join_policy: JoinPolicy; join_password_hash: string | null }): ConferenceAccess => ({
+export const accessOf = (row: {
+  session_id: string;
+  owner_id: string;
+  organisation_id?: string;
+  join_policy: JoinPolicy;
+  join_password_hash: string | null;
+}): ConferenceAccess => ({
   sessionId: row.session_id,
   ownerId: row.owner_id,
+  organisationId: row.organisation_id ?? DEFAULT_ORGANISATION_ID,
   joinPolicy: row.join_policy,
   joinPasswordHash: row.join_password_hash,
 });

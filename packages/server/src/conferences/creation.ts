@@ -1,6 +1,6 @@
 // Creating a conference: its row and its first event ('requested'), committed together.
 import type { Db } from '../db/database.js';
-import type { ConferenceEventsTable, JoinPolicy } from '../db/schema.js';
+import type { ConferenceEventsTable, JoinPolicy, ListPolicy } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
 import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
@@ -14,6 +14,8 @@ export interface NewConference {
   actor: string;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  organisationId: string;
+  listPolicy: ListPolicy;
   /** 1: guests wait for the owner. */
   waitingRoom: 0 | 1;
 }
@@ -24,7 +26,16 @@ export interface NewConference {
 const insertWithFirstEvent = prepareQuery(
   (
     db,
-    p: { ownerId: string; roomName: string; now: number; joinPolicy: JoinPolicy; joinPasswordHash: string | null; waitingRoom: 0 | 1 } & ConferenceEventsTable,
+    p: {
+      ownerId: string;
+      roomName: string;
+      now: number;
+      joinPolicy: JoinPolicy;
+      joinPasswordHash: string | null;
+      organisationId: string;
+      listPolicy: ListPolicy;
+      waitingRoom: 0 | 1;
+    } & ConferenceEventsTable,
   ) =>
     db
       .with('created', (q) =>
@@ -38,6 +49,8 @@ const insertWithFirstEvent = prepareQuery(
               now: p.now,
               joinPolicy: p.joinPolicy,
               joinPasswordHash: p.joinPasswordHash,
+              organisationId: p.organisationId,
+              listPolicy: p.listPolicy,
               waitingRoom: p.waitingRoom,
             }),
           )
@@ -57,6 +70,8 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
       waitingRoom: c.waitingRoom,
       ...firstEventRow(event),
     });
@@ -71,6 +86,8 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       now: c.now,
       joinPolicy: c.joinPolicy,
       joinPasswordHash: c.joinPasswordHash,
+      organisationId: c.organisationId,
+      listPolicy: c.listPolicy,
       waitingRoom: c.waitingRoom,
     });
     await appendFirstEvent(trx, event);

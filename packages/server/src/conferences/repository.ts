@@ -1,7 +1,7 @@
 // Conference queries on the hot paths (compiled once, see db/prepared.ts) and the list cursor.
 import { prepareQuery } from '../db/prepared.js';
 import { AppError } from '../errors.js';
-import type { JoinPolicy } from '../db/schema.js';
+import type { JoinPolicy, ListPolicy } from '../db/schema.js';
 
 // The per-request queries (getConference, requestConference), compiled once: see db/prepared.ts.
 export const conferenceById = prepareQuery((db, p: { sessionId: string }) => db.selectFrom('conferences').selectAll().where('session_id', '=', p.sessionId));
@@ -24,6 +24,9 @@ export interface NewConferenceRow {
   now: number;
   joinPolicy: JoinPolicy;
   joinPasswordHash: string | null;
+  /** The owner's organisation. */
+  organisationId: string;
+  listPolicy: ListPolicy;
   /** 1: guests wait for the owner (waiting/); a number, not a boolean: prepared queries bind it as it is. */
   waitingRoom: 0 | 1;
 }
@@ -43,6 +46,8 @@ export const requestedConferenceValues = (p: NewConferenceRow) => ({
   dlt_type: null,
   join_policy: p.joinPolicy,
   join_password_hash: p.joinPasswordHash,
+  organisation_id: p.organisationId,
+  list_policy: p.listPolicy,
   waiting_room: p.waitingRoom,
 });
 export const insertConference = prepareQuery((db, p: NewConferenceRow) => db.insertInto('conferences').values(requestedConferenceValues(p)));

@@ -18,7 +18,8 @@ import { createConference } from './creation.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { accountAdmitted } from '../auth/admission.js';
 import { AccessPolicy, accessOf, userPrincipal, type RowAction } from './access-policy.js';
-import type { JoinPolicy } from '../db/schema.js';
+import type { JoinPolicy, ListPolicy } from '../db/schema.js';
+import { ownerOrganisation } from '../db/memberships.js';
 import { commitPersonalData } from '../db/commitments.js';
 import { normalizeUsername } from '../auth/usernames.js';
 import { RemovalService } from './removals.js';
@@ -49,9 +50,14 @@ export interface ConferenceRecordings {
   primaryRecordingUrl(sessionId: string): Promise<string | null>;
 }
 
-/** How a conference admits joiners, chosen at request (see access-policy.ts). */
+/** How a conference admits joiners and who sees it listed, chosen at request (see access-policy.ts). */
 export interface JoinOptions {
+  /** Default: the organisation's setting (ORG unless it says otherwise). */
   joinPolicy?: JoinPolicy;
+  /** Default: the organisation's setting (RESTRICT: the owner and the named users only, unless it says otherwise). */
+  listPolicy?: ListPolicy;
+  /** ORGUNIT: units of the owner's organisation, by id or name. */
+  units?: string[];
   /** RESTRICT: the usernames the owner names. */
   users?: string[];
   /** SESSIONPWD: the password joiners give (only its argon2id hash is stored). */
@@ -110,8 +116,11 @@ export class ConferenceService {
   }
 
   async request(caller: Caller, sessionId?: string, options: JoinOptions = {}): Promise<{ sessionId: string; created: boolean }> {
-    const joinPolicy = options.joinPolicy ?? 'ORG';
-    const invited = await this.#checkJoinOptions(joinPolicy, options);
+    const { organisationId, defaults } = await ownerOrganisation(this.#db.kysely, caller.id);
+    const joinPolicy = options.joinPolicy ?? defaults.joinPolicy;
+    const listPolicy = options.listPolicy ?? defaults.listPolicy;
+    const invited = await this.#checkJoinOptions(joinPolicy, listPolicy, options);
+    const units = await this.#checkUnits(organisationId, joinPolicy, listPolicy, options.units);
     // A fresh 128-bit random id exists nowhere yet: only a caller-supplied one is looked up first.
     if (sessionId !== undefined) {
       await this.#limitIdProbes(caller);
@@ -130,6 +139,8 @@ export class ConferenceService {
         actor: userActor(caller),
         joinPolicy,
         joinPasswordHash,
+        organisationId,
+        listPolicy,
         waitingRoom: (options.waitingRoom ?? this.#config.waitingRoom.enabled) ? 1 : 0,
       });
     } catch (error) {
@@ -138,25 +149,31 @@ export class ConferenceService {
       if (raced) return this.#sameOwner(raced, caller);
       throw error;
     }
-    if (invited.length > 0) {
-      // After the row: should this fail, the conference admits only its owner (it fails closed).
-      await this.#db.write((trx) =>
-        trx
-          .insertInto('conference_members')
-          .values(invited.map((userId) => ({ session_id: id, user_id: userId, role: 'invited' as const })))
-          .execute(),
-      );
+    if (invited.length > 0 || units.length > 0) {
+      // After the row: should this fail, the conference admits (and is listed to) its owner only (it fails closed).
+      await this.#db.write(async (trx) => {
+        if (invited.length > 0)
+          await trx
+            .insertInto('conference_members')
+            .values(invited.map((userId) => ({ session_id: id, user_id: userId, role: 'invited' as const })))
+            .execute();
+        if (units.length > 0)
+          await trx
+            .insertInto('conference_units')
+            .values(units.map((unitId) => ({ session_id: id, unit_id: unitId })))
+            .execute();
+      });
     }
     return { sessionId: id, created: true };
   }
 
-  /** RESTRICT needs named users (resolved to ids), SESSIONPWD a password; others take neither. */
-  async #checkJoinOptions(policy: JoinPolicy, options: JoinOptions): Promise<string[]> {
+  /** RESTRICT (to join or to list) takes named users (resolved to ids), SESSIONPWD to join a password; others neither. */
+  async #checkJoinOptions(policy: JoinPolicy, listPolicy: ListPolicy, options: JoinOptions): Promise<string[]> {
     if (policy === 'SESSIONPWD' && !options.password) throw new AppError('validation_failed', 'join policy SESSIONPWD needs a password');
     if (policy !== 'SESSIONPWD' && options.password !== undefined)
       throw new AppError('validation_failed', 'a password is only taken with join policy SESSIONPWD');
-    if (policy !== 'RESTRICT') {
-      if (options.users !== undefined) throw new AppError('validation_failed', 'users are only taken with join policy RESTRICT');
+    if (policy !== 'RESTRICT' && listPolicy !== 'RESTRICT') {
+      if (options.users !== undefined) throw new AppError('validation_failed', 'users are only taken with join or list policy RESTRICT');
       return [];
     }
     const names = [...new Set((options.users ?? []).map(normalizeUsername))];
@@ -166,6 +183,26 @@ export class ConferenceService {
     // Naming an unknown user is the owner's typo, not a probe: the owner learns which names do not exist.
     if (missing.length > 0) throw new AppError('validation_failed', `unknown users: ${missing.join(', ')}`);
     return rows.map((r) => r.id);
+  }
+
+  /** ORGUNIT (to join or to list) needs units of the owner's organisation, by id or name; other policies take none. */
+  async #checkUnits(organisationId: string, policy: JoinPolicy, listPolicy: ListPolicy, refs: string[] | undefined): Promise<string[]> {
+    if (policy !== 'ORGUNIT' && listPolicy !== 'ORGUNIT') {
+      if (refs !== undefined) throw new AppError('validation_failed', 'units are only taken with join or list policy ORGUNIT');
+      return [];
+    }
+    const wanted = [...new Set(refs ?? [])];
+    if (wanted.length === 0) throw new AppError('validation_failed', 'policy ORGUNIT needs units');
+    const rows = await this.#db.kysely
+      .selectFrom('org_units')
+      .select(['id', 'name'])
+      .where('organisation_id', '=', organisationId)
+      .where((eb) => eb.or([eb('id', 'in', wanted), eb('name', 'in', wanted)]))
+      .execute();
+    const missing = wanted.filter((ref) => !rows.some((r) => r.id === ref || r.name === ref));
+    // Units of another organisation are unknown here, as if they did not exist.
+    if (missing.length > 0) throw new AppError('validation_failed', `unknown units in your organisation: ${missing.join(', ')}`);
+    return [...new Set(rows.map((r) => r.id))];
   }
 
   /** Requests naming an id, per user and minute: bounds probing for other users' ids. */
@@ -255,23 +292,35 @@ export class ConferenceService {
     return this.#toDetails(row, row.username, await this.#urlStorage(row.session_id));
   }
 
+  /** The conferences the caller may see under their list policies (access-policy.ts), newest first. */
   async list(caller: Caller, opts: { limit: number; cursor?: string }): Promise<{ items: ConferenceDetails[]; nextCursor: string | null }> {
+    const visible = await this.#access.listable(userPrincipal(caller));
     let query = this.#db.kysely
       .selectFrom('conferences')
-      .selectAll()
-      .where('owner_id', '=', caller.id)
-      .orderBy('created_at', 'desc')
-      .orderBy('session_id', 'desc')
+      .innerJoin('users', 'users.id', 'conferences.owner_id')
+      .selectAll('conferences')
+      .select('users.username')
+      .where(visible)
+      .orderBy('conferences.created_at', 'desc')
+      .orderBy('conferences.session_id', 'desc')
       .limit(opts.limit + 1);
     if (opts.cursor) {
       const { createdAt, sessionId } = decodeCursor(opts.cursor);
-      query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('session_id', '<', sessionId)])]));
+      query = query.where((eb) =>
+        eb.or([
+          eb('conferences.created_at', '<', createdAt),
+          eb.and([eb('conferences.created_at', '=', createdAt), eb('conferences.session_id', '<', sessionId)]),
+        ]),
+      );
     }
     const rows = await query.execute();
     const page = rows.slice(0, opts.limit);
-    const items = await Promise.all(page.map(async (row) => this.#toDetails(row, caller.username, await this.#urlStorage(row.session_id))));
+    // The recording's link is the owner's: others see that a conference exists, not its files.
+    const items = await Promise.all(
+      page.map(async (row) => this.#toDetails(row, row.username, row.owner_id === caller.id ? await this.#urlStorage(row.session_id) : null)),
+    );
     const last = page[page.length - 1];
-    return { items, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.created_at, last.session_id) : null };
+    return { items, nextCursor: rows.length > opts.limit && last ? encodeCursor(Number(last.created_at), last.session_id) : null };
   }
 
   /**

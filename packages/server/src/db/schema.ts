@@ -57,14 +57,60 @@ export interface ConferencesTable {
   join_password_hash: string | null;
   /** When its personal data was erased (by `v4h erase --conference` or retention); since migration 014. */
   personal_data_erased_at?: number | null;
+  /** The organisation it belongs to: its owner's when created (`default` before migration 020; optional: inserts may leave it to the default). */
+  organisation_id?: string;
+  /** Who sees it in GET /api/conferences besides its owner (conferences/access-policy.ts); since migration 020. */
+  list_policy?: ListPolicy;
   /** 1: guests wait for the owner to admit them (waiting/); since migration 022. */
   waiting_room?: number;
   /** The owner's display name at their last start (personal data: erased with the conference or the owner); since 022. */
   host_name?: string | null;
 }
 
-/** ORG: the owner's organisation (every user without organisations); RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
-export type JoinPolicy = 'ORG' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+/** ORG: the conference's organisation; ORGUNIT: its units' members; RESTRICT: named users; SESSIONPWD: a password; PUBLIC: any account. */
+export type JoinPolicy = 'ORG' | 'ORGUNIT' | 'RESTRICT' | 'SESSIONPWD' | 'PUBLIC';
+
+/** Who sees a conference listed, besides its owner: the join policies' names (SESSIONPWD: nobody else). */
+export type ListPolicy = JoinPolicy;
+
+/** An organisation (migration 020); `default` holds the users of an install made before organisations. */
+export interface OrganisationsTable {
+  id: string;
+  name: string;
+  /** JSON: { joinPolicy?, listPolicy? }, the defaults of its new conferences. */
+  settings: string;
+  created_at: number;
+}
+
+/** A unit of an organisation (a department, a clinic of a group). */
+export interface OrgUnitsTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  created_at: number;
+}
+
+/** A user's one organisation and role in it. */
+export interface OrganisationMembersTable {
+  user_id: string;
+  organisation_id: string;
+  role: OrganisationRole;
+  created_at: number;
+}
+
+export type OrganisationRole = 'admin' | 'member';
+
+/** A user in a unit (of their own organisation). */
+export interface UnitMembersTable {
+  unit_id: string;
+  user_id: string;
+}
+
+/** The units an ORGUNIT policy of a conference names. */
+export interface ConferenceUnitsTable {
+  session_id: string;
+  unit_id: string;
+}
 
 /** Users named by the owner (`invited`, RESTRICT) or who passed the join policy (`admitted`). */
 export interface ConferenceMembersTable {
@@ -238,6 +284,11 @@ export interface Database {
   retention_runs: RetentionRunsTable;
   access_audit: AccessAuditTable;
   conference_removals: ConferenceRemovalsTable;
+  organisations: OrganisationsTable;
+  org_units: OrgUnitsTable;
+  organisation_members: OrganisationMembersTable;
+  unit_members: UnitMembersTable;
+  conference_units: ConferenceUnitsTable;
   waiting_room: WaitingRoomTable;
 }
 

@@ -30,7 +30,7 @@ export class ConferenceEventsService {
   async open(caller: StreamCaller, sessionId: string, lastEventId?: number): Promise<number> {
     const conference = await this.#db
       .selectFrom('conferences')
-      .select(['session_id', 'owner_id', 'join_policy', 'join_password_hash', 'state'])
+      .select(['session_id', 'owner_id', 'organisation_id', 'join_policy', 'join_password_hash', 'state'])
       .where('session_id', '=', sessionId)
       .executeTakeFirst();
     if (!conference) throw notFound('conference');

@@ -19,7 +19,7 @@ interface World {
 }
 
 interface Row {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
   path: string;
   allowed: Role[];
   /** Request body / query / content type for the call. */
@@ -33,7 +33,7 @@ interface Row {
 }
 
 let t: TestApp;
-let users: Record<'owner' | 'participant' | 'other', { auth: { authorization: string } }>;
+let users: Record<'owner' | 'participant' | 'other', { username: string; auth: { authorization: string } }>;
 
 beforeAll(async () => {
   t = await createTestApp({ env: JITSI_TEST_ENV }); // with presence tokens (see JITSI_TEST_ENV)
@@ -93,6 +93,15 @@ const state = async (w: World) => (await inject('GET', `/api/conferences/${w.ses
 const stillOpen = async (w: World) => expect(await state(w)).not.toBe('ended');
 const waitingStill = (expected: string) => async (w: World) =>
   expect((await t.db.kysely.selectFrom('waiting_room').select('state').where('participant_id', '=', w.participantId).executeTakeFirst())?.state).toBe(expected);
+
+/** No refused caller changed the organisation: no setting, unit, user or admin more. */
+async function orgUnchanged() {
+  const db = t.db.kysely;
+  expect((await db.selectFrom('organisations').select('settings').where('id', '=', 'default').executeTakeFirstOrThrow()).settings).toBe('{}');
+  expect(await db.selectFrom('org_units').select('id').execute()).toEqual([]);
+  expect(await db.selectFrom('users').select('id').where('username', '=', 'newcomer').execute()).toEqual([]);
+  expect(await db.selectFrom('organisation_members').select('user_id').where('role', '=', 'admin').execute()).toEqual([]);
+}
 
 const MATRIX: Row[] = [
   { method: 'GET', path: '/api/auth/session', allowed: ['owner', 'participant', 'other'] },
@@ -155,6 +164,22 @@ const MATRIX: Row[] = [
   // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
   { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
+  // Organisations (organisations/organisations.test.ts): these callers are members of `default`, none its admin.
+  { method: 'GET', path: '/api/organisations', allowed: ['owner', 'participant', 'other'] },
+  { method: 'POST', path: '/api/organisations', allowed: [], payload: () => ({ name: 'Clinic' }) },
+  { method: 'GET', path: '/api/organisations/:organisationId', allowed: ['owner', 'participant', 'other'] },
+  { method: 'PATCH', path: '/api/organisations/:organisationId/settings', allowed: [], payload: () => ({ joinPolicy: 'PUBLIC' }), unchanged: orgUnchanged },
+  { method: 'GET', path: '/api/organisations/:organisationId/units', allowed: ['owner', 'participant', 'other'] },
+  { method: 'POST', path: '/api/organisations/:organisationId/units', allowed: [], payload: () => ({ name: 'Unit' }), unchanged: orgUnchanged },
+  { method: 'GET', path: '/api/organisations/:organisationId/users', allowed: [] },
+  {
+    method: 'POST',
+    path: '/api/organisations/:organisationId/users',
+    allowed: [],
+    payload: () => ({ username: 'newcomer', password: 'a long passphrase' }),
+    unchanged: orgUnchanged,
+  },
+  { method: 'PATCH', path: '/api/organisations/:organisationId/users/:username', allowed: [], payload: () => ({ role: 'admin' }), unchanged: orgUnchanged },
 ];
 
 describe('authorization matrix', () => {
@@ -164,8 +189,13 @@ describe('authorization matrix', () => {
       const w = await world();
       await row.before?.(w);
       const url =
-        row.path.replace(':sessionId', w.sessionId).replace(':fileId', w.fileId).replace(':guestId', w.guestId).replace(':participantId', w.participantId) +
-        (row.query ? `?${row.query}` : '');
+        row.path
+          .replace(':sessionId', w.sessionId)
+          .replace(':fileId', w.fileId)
+          .replace(':guestId', w.guestId)
+          .replace(':participantId', w.participantId)
+          .replace(':organisationId', 'default')
+          .replace(':username', users.participant.username) + (row.query ? `?${row.query}` : '');
       // Refused callers first, so that an allowed `end` cannot hide what they did.
       for (const role of ROLES.filter((r) => !row.allowed.includes(r))) {
         const res = await inject(row.method, url, w.headers[role], row.payload?.(w), row.contentType);

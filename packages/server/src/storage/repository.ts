@@ -23,7 +23,7 @@ const primaryRecording = prepareQuery(
 /** A conference as the access policy sees it (conferences/access-policy.ts). */
 export type ConferenceRef = ConferenceAccess;
 
-const accessColumns = ['session_id', 'owner_id', 'join_policy', 'join_password_hash'] as const;
+const accessColumns = ['session_id', 'owner_id', 'organisation_id', 'join_policy', 'join_password_hash'] as const;
 
 export class FilesRepository {
   constructor(private readonly db: Kysely<Database>) {}

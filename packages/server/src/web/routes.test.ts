@@ -27,6 +27,10 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dist, 'demo/index.html'), '<!doctype html><title>demo</title>');
   fs.writeFileSync(path.join(dist, 'demo/demo.js'), 'void 0');
   fs.writeFileSync(path.join(dist, 'demo/demo.css'), 'body{}');
+  fs.mkdirSync(path.join(dist, 'visit'));
+  fs.writeFileSync(path.join(dist, 'visit/index.html'), '<!doctype html><title>visit</title>');
+  fs.writeFileSync(path.join(dist, 'visit/visit.js'), 'void 2');
+  fs.writeFileSync(path.join(dist, 'visit/visit.css'), 'main{}');
   app = await appWith(dist);
 });
 afterAll(async () => {
@@ -89,6 +93,18 @@ describe('web routes', () => {
     expect(csp).toContain('frame-src https://meet.example.org:8443');
     expect(csp).toContain("connect-src 'self'");
     expect((await app.inject('/demo/demo.css')).headers['content-type']).toBe('text/css; charset=utf-8');
+  });
+
+  it('serves the guest page at /visit/ with the CSP of the demo, and sends /visit there with its query', async () => {
+    const res = await app.inject('/visit/');
+    expect([res.statusCode, res.headers['content-type']]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(res.body).toContain('<title>visit</title>');
+    expect(String(res.headers['content-security-policy'])).toContain('frame-src https://meet.example.org:8443');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    const bare = await app.inject('/visit?lang=pt-BR');
+    expect([bare.statusCode, bare.headers.location]).toEqual([301, '/visit/?lang=pt-BR']);
+    expect((await app.inject('/visit/visit.js')).body).toBe('void 2');
+    expect((await app.inject('/visit/visit.css')).headers['content-type']).toBe('text/css; charset=utf-8');
   });
 
   it('answers 503 with a clear message when the client is not built', async () => {

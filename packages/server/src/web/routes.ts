@@ -1,4 +1,5 @@
-// Web delivery: the SDK as one script (/v4h.js + source map) and the demo page (/), with ETags and cache headers.
+// Web delivery: the SDK as one script (/v4h.js + source map), the demo page (/) and the guest page (/visit/), with
+// ETags and cache headers.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import { defaultClientDist, demoCsp } from './assets.js';
@@ -42,6 +43,14 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, optio
   app.get('/demo/demo.js', hidden, serve('demo/demo.js', PAGE_CACHE));
   app.get('/demo/demo.js.map', hidden, serve('demo/demo.js.map', PAGE_CACHE));
   app.get('/demo/demo.css', hidden, serve('demo/demo.css', PAGE_CACHE));
+  // The guest page of waiting-room links (`/visit/#<guest token>`): the token stays in the fragment, never sent here.
+  app.get('/visit/', hidden, serve('visit/index.html', PAGE_CACHE, { 'content-security-policy': csp, 'referrer-policy': 'no-referrer' }));
+  app.get('/visit', { schema: { hide: true } }, (request, reply) => {
+    void reply.redirect(`/visit/${request.url.slice('/visit'.length)}`, 301);
+  });
+  app.get('/visit/visit.js', hidden, serve('visit/visit.js', PAGE_CACHE));
+  app.get('/visit/visit.js.map', hidden, serve('visit/visit.js.map', PAGE_CACHE));
+  app.get('/visit/visit.css', hidden, serve('visit/visit.css', PAGE_CACHE));
   // Browsers ask for it on every page; "no icon" (204, cached for a day) instead of a 404 in every log and console.
   app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) => {
     void reply.status(204).header('cache-control', 'public, max-age=86400').send();

@@ -16,6 +16,7 @@ import * as accessAudit from './016-access-audit.js';
 import * as fileEncryption from './017-file-encryption.js';
 import * as conferenceRemovals from './018-conference-removals.js';
 import * as usernamesNormalised from './019-usernames-normalised.js';
+import * as organisations from './020-organisations.js';
 import * as waitingRoom from './022-waiting-room.js';
 
 export const migrations: Record<string, Migration> = {
@@ -35,5 +36,6 @@ export const migrations: Record<string, Migration> = {
   '017-file-encryption': fileEncryption,
   '018-conference-removals': conferenceRemovals,
   '019-usernames-normalised': usernamesNormalised,
+  '020-organisations': organisations,
   '022-waiting-room': waitingRoom,
 };
