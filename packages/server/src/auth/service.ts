@@ -101,7 +101,8 @@ export class AuthService {
   async ensureUser(username: string, password: string, place: UserPlace = {}): Promise<boolean> {
     const existing = await this.#findUser(username);
     if (existing) {
-      if (place.role === 'admin') await this.#db.write((trx) => trx.updateTable('organisation_members').set({ role: 'admin' }).where('user_id', '=', existing.id).execute());
+      if (place.role === 'admin')
+        await this.#db.write((trx) => trx.updateTable('organisation_members').set({ role: 'admin' }).where('user_id', '=', existing.id).execute());
       return false;
     }
     try {
