@@ -37,7 +37,12 @@ describe('argument checks', () => {
     ['empty session id (join)', (v: V4H) => v.joinConference('  ', element, 640, 480, 'Ana', undefined)],
     ['missing session id (details)', (v: V4H) => v.getConference('')],
     ['missing session id (guest)', (v: V4H) => v.getGuestUrl(undefined as unknown as string, 'Guest', undefined)],
-    ['guest without a name', (v: V4H) => v.getGuestUrl('s1', '', undefined)],
+    // '' or null is "no name" (a waiting room's guest gives it when knocking; without one the server refuses).
+    ['guest name not a string', (v: V4H) => v.getGuestUrl('s1', 42 as unknown as string, undefined)],
+    ['guest token missing', (v: V4H) => v.joinAsGuest('', element)],
+    ['guest without a parent node', (v: V4H) => v.joinAsGuest('token', null as unknown as Element)],
+    ['admit without a participant', (v: V4H) => v.admit('s1', '')],
+    ['deny without a session id', (v: V4H) => v.deny('', 'w-1')],
     ['avatar not a URL', (v: V4H) => v.startConference('s1', element, 640, 480, 'Ana', 'javascript:alert(1)')],
     ['endConference with no call and no id', (v: V4H) => v.endConference()],
     ['empty password', (v: V4H) => v.login('alice', '')],

@@ -64,6 +64,12 @@ const FEATURE_METHODS = [
   'uploadRecording',
   'shareFile',
   'listFiles',
+  'watchWaitingRoom',
+  'listWaiting',
+  'admit',
+  'deny',
+  'allowAgain',
+  'joinAsGuest',
   'precheck',
 ] as const satisfies ReadonlyArray<keyof typeof Features>;
 
@@ -344,6 +350,8 @@ export class V4H {
       },
     });
     this.#call = call;
+    // The owner hears guests knock while in the call (features/waiting.ts).
+    if (embed.moderator) this.watchWaitingRoom(embed.sessionId).catch(() => {});
     unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type) => {
       if (type === 'ended') void call.hangUp('ended');
     });

@@ -1,5 +1,6 @@
 // A minimal typed event emitter (no dependencies): on/off/emit over a map of event → payload.
 import type { V4HError } from './errors.js';
+import type { VisitState, WaitingEntry } from '@v4h/protocol';
 
 /** Events a {@link V4H} instance emits, with their payloads. */
 export interface V4HEvents {
@@ -28,6 +29,12 @@ export interface V4HEvents {
   };
   /** Jitsi reported a fatal error (e.g. its token was refused) or asked for a room password: code `jitsi_error`. */
   error: { sessionId: string; error: V4HError };
+  /** Owner: a guest knocked at the conference's waiting room (docs/api.md, Waiting room); `name` as they gave it. */
+  knocking: { sessionId: string; participantId: string; name: string | null };
+  /** Owner: the waiting room's list changed (a knock, an admission, a denial, a guest who left). */
+  waitingChanged: { sessionId: string; waiting: WaitingEntry[] };
+  /** Guest (`joinAsGuest`): where the visit stands: `new`, `waiting`, `admitted`, `denied` (with `reason`), `ended`. */
+  visitStateChanged: { sessionId: string; state: VisitState; reason?: string; hostName: string };
   /** The session could not be renewed: sign in again. */
   authExpired: { error: V4HError };
 }

@@ -3,6 +3,7 @@ import { checkSessionId, checkString, checkUrl, given } from '../checks.js';
 import { invalidArgument } from '../errors.js';
 import type { JoinPolicy } from '@v4h/protocol';
 import type { FeatureContext } from './context.js';
+import { watchWaitingRoom } from './waiting.js';
 
 /** Who may join a conference: see `requestConference`. */
 export type { JoinPolicy };
@@ -22,6 +23,11 @@ export interface RequestConferenceOptions {
   users?: string[];
   /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
   password?: string;
+  /**
+   * Guests wait until you admit them (`knocking` events, `admit`/`deny`); default: the server's `V4H_WAITING_ROOM`
+   * (on unless set off). `true` also starts following the waiting room at once (watchWaitingRoom).
+   */
+  waitingRoom?: boolean;
 }
 
 /**
@@ -34,7 +40,7 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
   // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
   if (given(sessionId)) checkSessionId(sessionId);
   if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-  const { joinPolicy, listPolicy, users, units, password } = options;
+  const { joinPolicy, listPolicy, users, units, password, waitingRoom } = options;
   for (const [name, policy] of [
     ['joinPolicy', joinPolicy],
     ['listPolicy', listPolicy],
@@ -48,25 +54,30 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
     if (names !== undefined && (!Array.isArray(names) || names.some((u) => typeof u !== 'string' || !u)))
       throw invalidArgument(`${name} must be an array of names`);
   if (password !== undefined) checkString(password, 'password');
+  if (waitingRoom !== undefined && typeof waitingRoom !== 'boolean') throw invalidArgument('waitingRoom must be true or false');
   // JSON leaves out the options not given (undefined).
-  const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password };
-  return (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
+  const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password, waitingRoom };
+  const id = (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
+  if (waitingRoom) await watchWaitingRoom(ctx, id);
+  return id;
 }
 
 /**
  * Owner: a link (and its token) for a guest without an account; `guestId` names it, to revoke it with
- * `POST /api/conferences/:sessionId/guests/:guestId/revoke`.
+ * `POST /api/conferences/:sessionId/guests/:guestId/revoke`. With a waiting room, `url` opens V4H's guest page and
+ * `jwt` is a guest token (for `joinAsGuest` on a page of your own), never a video token; `name` may then be left
+ * out ('' or null): the guest gives it when knocking.
  */
 export async function getGuestUrl(
   ctx: FeatureContext,
   sessionId: string,
-  name: string,
+  name?: string | null,
   avatarUrl?: string,
 ): Promise<{ guestId: string; jwt: string | null; url: string }> {
   checkSessionId(sessionId);
-  checkString(name, 'name');
+  if (given(name)) checkString(name, 'name');
   if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
   return ctx.http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, {
-    body: given(avatarUrl) ? { name, avatarUrl } : { name },
+    body: { ...(given(name) ? { name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}) },
   });
 }
