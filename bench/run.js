@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark against a baseline measured in the same run and writes
 // bench/results/latest.md and latest.json. The server and each load generator run in processes of their own.
 // Env: V4H_BENCH_SECONDS (default 10) per measurement; V4H_BENCH_PROFILE=0 skips the --cpu-prof runs of missed targets;
-// V4H_BENCH_ONLY=core|client-size|upload|records|room (comma-separated) runs a subset.
+// V4H_BENCH_ONLY=core|client-size|upload|records|room|webhooks (comma-separated) runs a subset.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,7 +47,7 @@ if (wanted('core')) {
   run.microCosts = await microCosts();
   for (const m of run.microCosts) log(`cost: ${m.name}: ${m.microseconds} µs`);
 }
-for (const name of ['client-size', 'upload', 'records', 'room']) {
+for (const name of ['client-size', 'upload', 'records', 'room', 'webhooks']) {
   if (wanted(name)) await runScriptBenchmark({ run, name, root, log });
 }
 

@@ -1,5 +1,5 @@
-// The guest page (/visit/#<guest token>) in Chromium with fake devices: the check passes and the guest knocks; a
-// refused camera is explained; denied and ended visits; screenshots of each state at 390×844 and 1280×800 in English
+// The guest page (/visit/#<guest token>) in Chromium with fake devices: the check passes, the guest knocks, the owner
+// admits through the API and the call opens in the page; a refused camera is explained; denied and ended visits; screenshots of each state at 390×844 and 1280×800 in English
 // and pt-BR (committed in artifacts/, looked at by eye).
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,7 +82,7 @@ async function waitingEntry(sessionId: string) {
 }
 
 describe('the guest page', () => {
-  it('passes the check with fake devices and knocks: the owner sees the guest waiting, by name', async () => {
+  it('passes the check with fake devices, knocks, leaves and comes back, is admitted by the owner and sees the call', async () => {
     const { sessionId, url } = await visitLink();
     const page = await openVisit(url, 'en');
     await screen(page, 'welcome');
@@ -114,6 +114,17 @@ describe('the guest page', () => {
     await page.click('#back');
     await screen(page, 'waiting');
     expect((await waitingEntry(sessionId)).participantId).toBe(entry.participantId);
+
+    // Let in: the check lets go of the camera, and the SDK's joinAsGuest opens the call in the page.
+    await rest('POST', `/api/conferences/${sessionId}/waiting/${entry.participantId}/admit`);
+    await screen(page, 'call');
+    const frame = await page.waitForSelector('#call iframe', { timeout: 30_000 });
+    expect(await frame.getAttribute('src')).toContain(server.baseUrl);
+    expect(await page.evaluate(() => (document.getElementById('preview') as HTMLVideoElement).srcObject)).toBeNull();
+
+    await rest('POST', `/api/conferences/${sessionId}/end`);
+    await screen(page, 'end');
+    expect(await page.textContent('#end-title')).toBe('This visit has ended');
 
     await page.context().close();
   });

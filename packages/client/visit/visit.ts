@@ -206,14 +206,10 @@ async function joinCall(): Promise<void> {
   stopCheck();
   say(t.waiting.admitted);
   try {
-    // joinAsGuest comes with the waiting room's SDK side; until a v4h.js has it, the page cannot open the call.
-    const joinAsGuest = (v4h as unknown as { joinAsGuest?: (token: string, parent: Element, w: string, h: string) => Promise<unknown> }).joinAsGuest;
-    if (typeof joinAsGuest !== 'function') throw new Error('this v4h.js has no joinAsGuest');
-    await joinAsGuest.call(v4h, token, $('call'), '100%', '100%');
+    // Already admitted: joinAsGuest finds the visit so, enters and embeds; the call speaks the page's language.
+    await v4h.joinAsGuest(token, $('call'), '100%', '100%', { lang: language });
     if (over) return;
-    // The call has begun: the page's own stream (its place in the queue) is no longer needed.
-    joining?.abort();
-    joining = null;
+    // The page's stream stays open in the call: it says when the visit ends, whatever the video engine.
     say('');
     show('call');
   } catch (error) {

@@ -45,3 +45,19 @@ export {
 export { QualityReply } from './quality.js';
 export { IceServer, IceServersReply } from './network.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';
+export {
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_EVENT_OF_LOGGED,
+  webhookEventOfLogged,
+  WebhookEvent,
+  WebhookCreate,
+  WebhookUpdate,
+  Webhook,
+  WebhookList,
+  WebhookSecret,
+  WebhookRotate,
+  WebhookDeliveryStatus,
+  WebhookDelivery,
+  WebhookDeliveryList,
+} from './webhooks.js';
+export type { WebhookEventType } from './webhooks.js';

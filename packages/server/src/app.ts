@@ -56,6 +56,8 @@ import { guestOfToken, networkRoutes } from './network/routes.js';
 import { WaitingRoomService } from './waiting/service.js';
 import { visitRoutes, waitingRoutes } from './waiting/routes.js';
 import { createGuestTokens } from './conferences/guest-tokens.js';
+import { createWebhooks } from './webhooks/domain.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 export interface AppOptions {
   /** Config with secrets resolved (see secrets.ts). */
@@ -239,6 +241,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });
 
+  // Webhooks: the outbox rows the event log writes, sent by the worker (webhooks/worker.ts) in every process that runs workers.
+  const webhooks = createWebhooks({ config, db, clock, keyring, access, log: app.log });
+  await app.register(webhookRoutes, { webhooks: webhooks.service, authenticate, isAdmin: adminCheck(config) });
+  app.decorate('webhooks', webhooks);
+  // Before the database closes: the round in progress finishes (its outcomes are recorded).
+  app.addHook('preClose', async () => webhooks.close());
+
   const records = await createRecordsDomain({ config, db: db.kysely, sqliteFile: db.sqliteFile, clock, access, metrics, log: app.log });
   await app.register(recordsRoutes, { records: records.service, authenticate, audit });
   app.decorate('records', { sealer: records.sealer, anchorer: records.anchorer, ledger: records.ledger });
@@ -249,6 +258,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => sweeper.stop());
     const recordsWorkers = records.startWorkers();
     app.addHook('onClose', async () => recordsWorkers.stop());
+    webhooks.worker.start();
     const retentionWorker = startRetentionJob(retention, config.retention.intervalSeconds, app.log);
     app.addHook('onClose', async () => retentionWorker.stop());
   }
@@ -289,4 +299,5 @@ const API_TAGS = [
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
   { name: 'organisations', description: 'Organisations, their units and users, and the defaults of their conferences' },
   { name: 'admin', description: "The administrator's erasure of personal data" },
+  { name: 'webhooks', description: "An organisation's signed webhooks: endpoints, secrets, deliveries" },
 ];

@@ -1,4 +1,5 @@
 // Configuration: the only module that reads process.env. Parsed and validated once at start.
+import { parseNetworks } from './lib/networks.js';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +127,17 @@ export interface Config {
   jaasRecordingHosts: RecordingHost[];
   /** Seconds a JaaS recording download may take in all before it is abandoned (nothing stored). */
   jaasRecordingTimeout: number;
+  /** Webhook deliveries (webhooks/, docs/webhooks.md): where they may go, and how they are retried. */
+  webhooks: {
+    allowHttp: boolean;
+    allowedNetworks: string[];
+    timeoutSeconds: number;
+    retryBaseMs: number;
+    retryWindowSeconds: number;
+    disableAfterSeconds: number;
+    concurrency: number;
+    pollIntervalMs: number;
+  };
 }
 
 /**
@@ -459,7 +471,33 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: int(env, 'V4H_RETENTION_INTERVAL', 3600, 1),
     },
     audit: { addresses: addressPolicy(str(env, 'V4H_AUDIT_ADDRESS') ?? 'truncated'), retentionDays: days(env, 'V4H_AUDIT_RETENTION_DAYS') },
+    webhooks: {
+      allowHttp: flag(env, 'V4H_WEBHOOKS_ALLOW_HTTP'),
+      allowedNetworks: networks(env, 'V4H_WEBHOOKS_ALLOWED_NETWORKS'),
+      timeoutSeconds: int(env, 'V4H_WEBHOOKS_TIMEOUT', 10, 1),
+      retryBaseMs: int(env, 'V4H_WEBHOOKS_RETRY_BASE_MS', 10_000, 1),
+      retryWindowSeconds: int(env, 'V4H_WEBHOOKS_RETRY_WINDOW', 259_200, 1),
+      disableAfterSeconds: int(env, 'V4H_WEBHOOKS_DISABLE_AFTER', 259_200, 0),
+      concurrency: int(env, 'V4H_WEBHOOKS_CONCURRENCY', 32, 1),
+      pollIntervalMs: int(env, 'V4H_WEBHOOKS_POLL_INTERVAL_MS', 1000, 10),
+    },
   };
+}
+
+/** `true` or `false` (unset: false). */
+function flag(env: Env, name: string): boolean {
+  const raw = str(env, name);
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+function networks(env: Env, name: string): string[] {
+  try {
+    return parseNetworks(str(env, name));
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message);
+  }
 }
 
 function addressPolicy(raw: string): AddressPolicy {

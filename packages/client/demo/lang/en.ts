@@ -90,6 +90,7 @@ export const en = {
     jitsi_error: 'The video service reported an error.',
     network_error: 'The server could not be reached.',
     bad_response: 'The server gave an answer the page does not understand.',
+    invalid_signature: 'A webhook signature does not match.',
     validation_failed: 'Something in the form is not valid.',
     bad_request: 'The server could not accept this request.',
     digest_mismatch: 'The file changed while it was being sent.',

@@ -84,6 +84,7 @@ export const ptBR: Strings = {
     jitsi_error: 'O serviço de vídeo informou um erro.',
     network_error: 'Não foi possível conectar ao servidor.',
     bad_response: 'O servidor deu uma resposta que a página não entende.',
+    invalid_signature: 'A assinatura de um webhook não confere.',
     validation_failed: 'Algo no formulário não é válido.',
     bad_request: 'O servidor não pôde aceitar este pedido.',
     digest_mismatch: 'O arquivo mudou enquanto era enviado.',

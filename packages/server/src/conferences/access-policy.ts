@@ -222,6 +222,28 @@ export class AccessPolicy {
       .execute();
   }
 
+  /** The organisation a principal acts for (a user's own, db/memberships.ts). */
+  async organisationOf(who: Principal): Promise<string> {
+    const membership = await this.membership(who);
+    if (!membership) throw forbidden('only users and API keys act for an organisation');
+    return membership.organisationId;
+  }
+
+  /** True for the organisation's admins and the instance admin (V4H_ADMIN_USERNAME), who manages every organisation. */
+  async isOrganisationAdmin(who: Principal, organisationId: string): Promise<boolean> {
+    if (who.kind !== 'user') return false;
+    if (who.admin) return true;
+    const membership = await this.membership(who);
+    return membership?.role === 'admin' && membership.organisationId === organisationId;
+  }
+
+  /** Resolves when the principal administers the organisation; else 403 naming what needs it (webhooks, keys…). */
+  async requireOrganisationAdmin(who: Principal, organisationId: string, what: string): Promise<void> {
+    if (!(await this.isOrganisationAdmin(who, organisationId))) {
+      throw forbidden(`only an admin of organisation ${organisationId} (or the instance admin) may manage its ${what}`);
+    }
+  }
+
   async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
     if (who.kind === 'recorder') return action.do === 'upload' && action.kind === 'recording';
     // Guests hold a link to the call (or to its waiting room), and nothing else here.

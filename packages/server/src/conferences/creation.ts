@@ -2,7 +2,10 @@
 import type { Db } from '../db/database.js';
 import type { ConferenceEventsTable, JoinPolicy, ListPolicy } from '../db/schema.js';
 import { prepareQuery } from '../db/prepared.js';
+import { sql } from 'kysely';
+import { webhookEventOfLogged } from '@v4h/protocol';
 import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
+import { nudgeWebhookWorkers, webhookEventId } from '../db/webhook-outbox.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
 
 export interface NewConference {
@@ -20,8 +23,10 @@ export interface NewConference {
   waitingRoom: 0 | 1;
 }
 
+const REQUESTED_WEBHOOK_TYPE = webhookEventOfLogged('requested')!;
+
 // PostgreSQL: one statement, so one implicit transaction and one round trip instead of four (BEGIN, two inserts,
-// COMMIT). A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
+// COMMIT), the webhooks' outbox rows included. A data-modifying WITH runs to completion whether or not the main insert reads it, and the event's
 // foreign key is checked at the end of the statement, after the conference row exists.
 const insertWithFirstEvent = prepareQuery(
   (
@@ -35,6 +40,7 @@ const insertWithFirstEvent = prepareQuery(
       organisationId: string;
       listPolicy: ListPolicy;
       waitingRoom: 0 | 1;
+      eventId: string;
     } & ConferenceEventsTable,
   ) =>
     db
@@ -54,17 +60,36 @@ const insertWithFirstEvent = prepareQuery(
               waitingRoom: p.waitingRoom,
             }),
           )
-          .returning('session_id'),
+          .returning(['session_id', 'organisation_id']),
       )
-      .insertInto('conference_events')
-      .values(eventValues(p)),
+      .with('logged', (q) => q.insertInto('conference_events').values(eventValues(p)))
+      // The webhooks' outbox rows of the first event (db/webhook-outbox.ts; appendFirstEvent writes them on SQLite).
+      .insertInto('webhook_deliveries')
+      .columns(['webhook_id', 'organisation_id', 'session_id', 'event_type', 'event_seq', 'event_id', 'created_at', 'next_attempt_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('webhook_subscriptions as s')
+          .innerJoin('created', 'created.organisation_id', 's.organisation_id')
+          .select([
+            's.webhook_id',
+            's.organisation_id',
+            'created.session_id',
+            's.event_type',
+            sql<number>`cast(${p.seq} as integer)`.as('event_seq'),
+            sql<string>`cast(${p.eventId} as text)`.as('event_id'),
+            sql<number>`cast(${p.at} as bigint)`.as('created_at'),
+            sql<number>`cast(${p.at} as bigint)`.as('next_attempt_at'),
+          ])
+          .where('s.event_type', '=', REQUESTED_WEBHOOK_TYPE),
+      ),
 );
 
 /** Inserts the conference and its first event atomically; rejects (unique violation) when the session id exists. */
 export async function createConference(db: Db, c: NewConference): Promise<void> {
   const event = { sessionId: c.sessionId, type: 'requested' as const, actor: c.actor, at: c.now };
   if (db.dialect === 'postgres') {
-    await insertWithFirstEvent.run(db.kysely, {
+    const row = firstEventRow(event);
+    const result = await insertWithFirstEvent.run(db.kysely, {
       ownerId: c.ownerId,
       roomName: c.roomName,
       now: c.now,
@@ -73,8 +98,10 @@ export async function createConference(db: Db, c: NewConference): Promise<void> 
       organisationId: c.organisationId,
       listPolicy: c.listPolicy,
       waitingRoom: c.waitingRoom,
-      ...firstEventRow(event),
+      ...row,
+      eventId: webhookEventId(row.hash),
     });
+    if (Number(result.numAffectedRows ?? 0) > 0) nudgeWebhookWorkers();
     return;
   }
   // SQLite has no data-modifying WITH: two statements in a write transaction (with group commit, see db/group-commit.ts).

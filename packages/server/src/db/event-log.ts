@@ -6,6 +6,7 @@ import { sha256Hex } from '../lib/ids.js';
 import type { ConferenceEventsTable, Database } from './schema.js';
 import type { ConferenceEventType } from '@v4h/protocol';
 import { prepareQuery } from './prepared.js';
+import { enqueueLoggedEvent } from './webhook-outbox.js';
 
 export { EVENT_FORMAT_VERSION, GENESIS_HASH };
 
@@ -105,6 +106,8 @@ export const firstEventRow = (event: NewEvent) => chainedRow(event, undefined);
 async function insertChained(trx: Transaction<Database> | Kysely<Database>, event: NewEvent, last: { seq: number; hash: string } | undefined) {
   const row = chainedRow(event, last);
   await insertEvent.run(trx, row);
+  // The webhooks' outbox rows, in the same transaction: the one path from the log to webhooks (db/webhook-outbox.ts).
+  await enqueueLoggedEvent(trx, row);
   return row;
 }
 

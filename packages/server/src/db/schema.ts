@@ -289,6 +289,9 @@ export interface Database {
   organisation_members: OrganisationMembersTable;
   unit_members: UnitMembersTable;
   conference_units: ConferenceUnitsTable;
+  webhooks: WebhooksTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   waiting_room: WaitingRoomTable;
 }
 
@@ -350,3 +353,53 @@ export interface JitsiReceiptsTable {
 }
 
 export type { Generated };
+
+/** An organisation's webhook endpoint (webhooks/); its secrets wrapped under the master key. */
+export interface WebhooksTable {
+  id: string;
+  organisation_id: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  description: string | null;
+  secret_key_id: string;
+  secret: string;
+  previous_key_id: string | null;
+  previous_secret: string | null;
+  previous_expires_at: number | null;
+  created_at: number;
+  created_by: string;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  failing_since: number | null;
+  consecutive_failures: number;
+}
+
+/** The (organisation, event type) pairs an enabled endpoint receives: what the outbox insert reads. */
+export interface WebhookSubscriptionsTable {
+  organisation_id: string;
+  event_type: string;
+  webhook_id: string;
+}
+
+/** One event to send to one endpoint (db/webhook-outbox.ts writes them, webhooks/worker.ts sends them). */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: string;
+  organisation_id: string;
+  session_id: string;
+  event_type: string;
+  event_seq: number | null;
+  data: string | null;
+  event_id: string;
+  created_at: number;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  lease_until: Generated<number>;
+  lease_owner: string | null;
+  delivered_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  redelivery_of: string | null;
+}

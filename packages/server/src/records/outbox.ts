@@ -1,6 +1,7 @@
 // The anchoring outbox: batches are written (root, members, Merkle tree) before anything is sent to a ledger.
 import { SqliteAdapter, sql, type Kysely } from 'kysely';
 import { prepareQuery } from '../db/prepared.js';
+import { enqueueAnchoredBatch } from '../db/webhook-outbox.js';
 import type { AnchorBatchesTable, Database } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { buildMerkleTree } from './merkle.js';
@@ -97,6 +98,8 @@ export class Outbox implements AttemptStore {
       // Driven by the batch's members (an index seek each), not by a scan of every conference.
       await sql`update conferences set dlt_id = ${outcome.dltId}, dlt_type = ${outcome.anchor.ledger}
         from manifests m where m.batch_id = ${batch.id} and conferences.session_id = m.session_id and conferences.hash = m.hash`.execute(trx);
+      // Webhooks' manifest.anchored for every member, committed with the anchor (db/webhook-outbox.ts).
+      await enqueueAnchoredBatch(trx, { id: batch.id, at: outcome.anchoredAt, dltId: outcome.dltId, ledger: outcome.anchor.ledger });
     });
   }
 

@@ -1,4 +1,5 @@
 // The seal worker: V4H_SEAL_DELAY after a conference ends (and after its last late event), seals what is unsealed.
+import { enqueueSealedManifests } from '../db/webhook-outbox.js';
 import type { Metrics } from '../metrics/metrics.js';
 import os from 'node:os';
 import { CompiledQuery, SqliteAdapter, sql, type Kysely, type Transaction } from 'kysely';
@@ -155,6 +156,7 @@ async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[])
     for (const m of sealed) await setConferenceHash.run(trx, { sessionId: m.session_id, hash: m.hash });
     // Requests for later events (appended since the events were read) stay: the next run seals those.
     for (const m of sealed) await deleteSealRequests.run(trx, { sessionId: m.session_id, toSeq: m.to_seq });
+    await enqueueSealedManifests(trx, sealed);
     return;
   }
   // PostgreSQL: one statement each for the whole chunk (a round trip per statement). VALUES columns are column1...
@@ -165,6 +167,8 @@ async function writeSealed(trx: Transaction<Database>, sealed: ManifestsTable[])
   const sealedTo = sealed.map((row) => sql`(${row.session_id}, ${row.to_seq}::integer)`);
   await sql`delete from seal_requests r using (values ${sql.join(sealedTo)}) as v
     where r.session_id = v.column1 and r.seq <= v.column2`.execute(trx);
+  // Webhooks' manifest.sealed, committed with the manifests (db/webhook-outbox.ts).
+  await enqueueSealedManifests(trx, sealed);
 }
 
 /** The manifests that seal the chunk's events after each conference's latest manifest (read in `trx`, not stored yet). */

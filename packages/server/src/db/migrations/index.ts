@@ -18,6 +18,7 @@ import * as conferenceRemovals from './018-conference-removals.js';
 import * as usernamesNormalised from './019-usernames-normalised.js';
 import * as organisations from './020-organisations.js';
 import * as waitingRoom from './022-waiting-room.js';
+import * as webhooks from './024-webhooks.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '019-usernames-normalised': usernamesNormalised,
   '020-organisations': organisations,
   '022-waiting-room': waitingRoom,
+  '024-webhooks': webhooks,
 };
