@@ -120,6 +120,8 @@ const MATRIX: Row[] = [
       expect((await t.db.kysely.selectFrom('conference_removals').selectAll().where('session_id', '=', w.sessionId).execute()).length).toBe(0),
   },
   { method: 'POST', path: '/api/conferences/:sessionId/end', allowed: ['owner'], unchanged: stillOpen },
+  // The pre-call check's STUN/TURN servers: any signed-in user, and the guest of a waiting-room link (this world's guest).
+  { method: 'GET', path: '/api/ice-servers', allowed: ['guest', 'other', 'participant', 'owner'] },
   // The waiting room's owner side (its guest side, with guest tokens: waiting/waiting.test.ts).
   { method: 'GET', path: '/api/conferences/:sessionId/waiting', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/waiting/:participantId/admit', allowed: ['owner'], unchanged: waitingStill('waiting') },
