@@ -64,6 +64,10 @@ const FEATURE_METHODS = [
   'uploadRecording',
   'shareFile',
   'listFiles',
+  'requestConsent',
+  'answerConsent',
+  'startRecording',
+  'stopRecording',
   'watchWaitingRoom',
   'listWaiting',
   'admit',
@@ -352,8 +356,13 @@ export class V4H {
     this.#call = call;
     // The owner hears guests knock while in the call (features/waiting.ts).
     if (embed.moderator) this.watchWaitingRoom(embed.sessionId).catch(() => {});
-    unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type) => {
+    unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type, event) => {
       if (type === 'ended') void call.hangUp('ended');
+      // Consent and recording events become the SDK's (features/recording.ts).
+      else if (/^(consent_|recording_|file_stored)/.test(type))
+        void loadFeatures(this.#http)
+          .then((f) => f.recordingEvent(this.#context(), embed.sessionId, type, event))
+          .catch(() => {});
     });
     if (!parentNode.contains(api.getIFrame?.() ?? null)) {
       call.end();

@@ -37,6 +37,8 @@ export class Call {
   readonly sessionId: string;
   readonly api: JitsiMeetExternalAPI;
   readonly moderator: boolean;
+  /** In the built-in room (it records itself), not Jitsi. */
+  readonly builtin: boolean;
   readonly #options: CallOptions;
   #joined = false;
   #over = false;
@@ -51,6 +53,7 @@ export class Call {
     this.sessionId = options.embed.sessionId;
     this.api = options.api;
     this.moderator = options.embed.moderator;
+    this.builtin = options.embed.presenceToken === null;
     const { api, events } = options;
     const sessionId = this.sessionId;
     api.on('videoConferenceJoined', (info) => {
@@ -67,6 +70,8 @@ export class Call {
     api.on('participantJoined', (p) => events.emit('participantJoined', { sessionId, id: p?.id, displayName: p?.displayName }));
     api.on('participantLeft', (p) => events.emit('participantLeft', { sessionId, id: p?.id }));
     api.on('networkQualityChanged', (q) => events.emit('networkQualityChanged', { ...q, sessionId }));
+    // Jitsi (no Jibri or JaaS recording) or the built-in room (a browser that cannot record) says it cannot record.
+    api.on('recordingStatusChanged', (s) => s?.error && events.emit('recordingUnavailable', { sessionId, reason: s.error, message: s.message }));
     api.on('videoConferenceLeft', () => {
       if (this.#leftConference) return this.#leftConference();
       // Not asked to leave: over unless a re-join follows (readyToClose, when Jitsi sends it, settles it at once).

@@ -1,6 +1,6 @@
 // A minimal typed event emitter (no dependencies): on/off/emit over a map of event → payload.
 import type { V4HError } from './errors.js';
-import type { VisitState, WaitingEntry } from '@v4h/protocol';
+import type { StoredFile, VisitState, WaitingEntry } from '@v4h/protocol';
 
 /** Events a {@link V4H} instance emits, with their payloads. */
 export interface V4HEvents {
@@ -29,6 +29,16 @@ export interface V4HEvents {
   };
   /** Jitsi reported a fatal error (e.g. its token was refused) or asked for a room password: code `jitsi_error`. */
   error: { sessionId: string; error: V4HError };
+  /** The owner asked for consent (`requestConsent`): show `text` and answer with `answerConsent` (the built-in room asks by itself). */
+  consentRequested: { sessionId: string; requestId: string; purpose: string; text: string; locale: string };
+  /** The conference is being recorded (the built-in room shows it to everyone; Jitsi shows its own). */
+  recordingStarted: { sessionId: string };
+  /** `reason`: `owner`, `consent_declined` (someone refused: they are not recorded) or `conference_ended`. */
+  recordingStopped: { sessionId: string; reason: string };
+  /** A recording of the conference was stored: its server-computed `sha256` and a signed `url` (Range supported). */
+  recordingStored: { sessionId: string; file: StoredFile };
+  /** The call cannot record: `reason` e.g. Jitsi's error (no Jibri or JaaS recording), or the browser cannot record. */
+  recordingUnavailable: { sessionId: string; reason: string; message?: string };
   /** Owner: a guest knocked at the conference's waiting room (docs/api.md, Waiting room); `name` as they gave it. */
   knocking: { sessionId: string; participantId: string; name: string | null };
   /** Owner: the waiting room's list changed (a knock, an admission, a denial, a guest who left). */

@@ -36,7 +36,7 @@ export interface JitsiEvents {
   videoMuteStatusChanged: { muted: boolean };
   passwordRequired: Record<string, never>;
   errorOccurred: { error: { name: string; message: string; type: string; isFatal: boolean } };
-  recordingStatusChanged: { on: boolean; mode: string; error?: string };
+  recordingStatusChanged: { on: boolean; mode: string; error?: string; message?: string };
   incomingMessage: { from: string; nick: string; message: string; privateMessage: boolean };
   cameraError: { type: string; message: string };
   micError: { type: string; message: string };

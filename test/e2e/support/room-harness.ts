@@ -31,6 +31,8 @@ export const EVENT_NAMES = [
   'subjectChange',
   'avatarChanged',
   'participantKickedOut',
+  'recordingStatusChanged',
+  'recordingLinkAvailable',
 ];
 
 /** The integrator's page: loads the room's external_api.js and records every IFrame API event. */

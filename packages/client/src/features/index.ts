@@ -10,5 +10,6 @@
 export { requestConference, getGuestUrl } from './conferences.js';
 export { getManifest, verifyConference } from './records.js';
 export { uploadRecording, shareFile, listFiles } from './files.js';
+export { requestConsent, answerConsent, startRecording, stopRecording, recordingEvent } from './recording.js';
 export { watchWaitingRoom, listWaiting, admit, deny, allowAgain, joinAsGuest } from './waiting.js';
 export { precheck } from './precheck.js';

@@ -10,6 +10,8 @@ import { RoomService, type RoomAccess, type RoomConferences, type RoomRemovals }
 import type { PeerAccount } from './protocol.js';
 import { accountAdmitted } from '../auth/admission.js';
 import type { RoomBus } from './bus.js';
+import { RoomRecording } from './recording-relay.js';
+import type { AccessTokenSigner } from '../auth/access-tokens.js';
 
 /** What the room needs of the quality domain (QualityService): declared here, so room does not import quality, which imports room. */
 export interface RoomQuality {
@@ -35,6 +37,10 @@ export function createBuiltinRoom(deps: {
   orphanDelayMs?: number;
   /** Rooms across processes (V4H_REDIS_URL); the caller owns and closes it. */
   bus?: RoomBus;
+  /** The conference event log as it grows (events/hub.ts): recording and consent state for the pages. */
+  events?: { subscribe(sessionId: string, afterSeq: number, listener: (rows: readonly { seq: number; type: string; data: string }[]) => void): () => void };
+  /** Signs the API token the owner's page uploads its recording with. */
+  signer?: AccessTokenSigner;
 }): RoomService {
   const { config, db } = deps;
   if (!config.jitsi.appId || !config.jitsi.appSecret) throw new Error('the built-in room needs an app id and secret (resolveSecrets)');
@@ -52,6 +58,14 @@ export function createBuiltinRoom(deps: {
     const user = await db.kysely.selectFrom('users').select('username').where('id', '=', identity.userId).executeTakeFirst();
     return { kind: 'user', username: user?.username ?? identity.userId };
   };
+  const { events, signer } = deps;
+  const recording = events
+    ? new RoomRecording({
+        subscribe: (sessionId, listener) => events.subscribe(sessionId, 0, listener),
+        apiToken: signer ? (identity) => apiToken(db, deps.clock, signer, identity) : undefined,
+        log: deps.log,
+      })
+    : undefined;
   return new RoomService({
     conferences: deps.conferences,
     access: deps.access,
@@ -80,8 +94,20 @@ export function createBuiltinRoom(deps: {
     turn: config.room.turn,
     bus: deps.bus,
     saveChat: deps.files ? (p) => saveChat(db, deps.files!, p) : undefined,
+    recording,
     log: deps.log,
   });
+}
+
+/**
+ * An access token for a user's room page, in the login session the room token came from, while that session and the
+ * account stand (the same checks as a token renewal); a room token without a session (`fid`) gets none.
+ */
+async function apiToken(db: Db, clock: Clock, signer: AccessTokenSigner, identity: RoomIdentity) {
+  if (!identity.userId || !identity.familyId) return undefined;
+  if (!(await accountAdmitted(db.kysely, identity.userId, identity.familyId))) return undefined;
+  const user = await db.kysely.selectFrom('users').select('username').where('id', '=', identity.userId).executeTakeFirst();
+  return user ? signer.sign({ userId: identity.userId, username: user.username, familyId: identity.familyId }, clock.now()) : undefined;
 }
 
 /** The transcript as a text attachment uploaded by the owner: stored, hashed and recorded like any file. */

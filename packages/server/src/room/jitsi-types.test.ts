@@ -20,8 +20,6 @@ const UNSUPPORTED_COMMANDS = [
   'sendEndpointTextMessage',
   'setLargeVideoParticipant',
   'setVideoQuality',
-  'startRecording',
-  'stopRecording',
 ] as const;
 
 const CHECKS = `
@@ -51,7 +49,7 @@ export type CommandNames = Never<Exclude<(typeof SUPPORTED_COMMANDS)[number], Ex
 export type CommandsAccounted = Never<Exclude<ExternalAPICommands, (typeof SUPPORTED_COMMANDS)[number] | ${UNSUPPORTED_COMMANDS.map((c) => `'${c}'`).join(' | ')}>>;
 
 // 4. Event names: Jitsi's (newer ones named here), or ours (networkQualityChanged, documented as ours).
-type NewerJitsiEvents = 'errorOccurred' | 'chatUpdated' | 'contentSharingParticipantsChanged';
+type NewerJitsiEvents = 'errorOccurred' | 'chatUpdated' | 'contentSharingParticipantsChanged' | 'recordingStatusChanged' | 'recordingLinkAvailable';
 type OurEvents = 'networkQualityChanged';
 export type EventNames = Never<Exclude<keyof RoomEvents, keyof ExternalAPIEventCallbacks | NewerJitsiEvents | OurEvents>>;
 // 5. Payloads fit Jitsi's listeners (displayNameChange: jitsi-meet sends \`displayname\`, @types says displayName).

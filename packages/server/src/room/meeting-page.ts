@@ -21,6 +21,7 @@ export function meetingPageHtml(o: { roomName: string; scriptVersion: string; st
 <body>
 <main id="meeting" data-room="${room}" data-state="connecting">
   <h1 class="visually-hidden">${e(t.heading)}</h1>
+  <p id="recording-indicator" class="recording-indicator" role="status" aria-label="${e(t.recording.indicatorLabel)}" hidden><span class="dot" aria-hidden="true"></span>${e(t.recording.indicator)}</p>
   <p id="subject" class="subject" hidden><span class="visually-hidden">${e(t.subjectLabel)}: </span><span id="subject-text"></span></p>
   <div class="body">
     <section id="stage" class="stage" aria-label="${e(t.participants)}"></section>
@@ -52,6 +53,13 @@ export function meetingPageHtml(o: { roomName: string; scriptVersion: string; st
     <p id="media-problem-how"></p>
     <div class="row"><button id="media-retry" type="button">${e(t.media.retry)}</button><button id="media-dismiss" type="button">${e(t.media.dismiss)}</button></div>
   </section>
+  <section id="consent" class="consent" role="alertdialog" aria-modal="true" aria-labelledby="consent-title" aria-describedby="consent-text" hidden>
+    <h2 id="consent-title">${e(t.consent.title)}</h2>
+    <p id="consent-text" class="consent-text"></p>
+    <p class="note">${e(t.consent.notYet)}</p>
+    <p id="consent-error" class="note error" role="alert" hidden>${e(t.consent.failed)}</p>
+    <div class="row"><button id="consent-accept" type="button">${e(t.consent.accept)}</button><button id="consent-decline" type="button">${e(t.consent.decline)}</button></div>
+  </section>
   <section id="refused" class="refused" role="alert" hidden>
     <h2 id="refused-title">${e(t.refusedDefault)}</h2>
     <p id="refused-message"></p>
@@ -65,6 +73,7 @@ export function meetingPageHtml(o: { roomName: string; scriptVersion: string; st
     <button id="chat-toggle" type="button" aria-pressed="false" aria-controls="chat" disabled hidden>${e(t.chat)}<span id="chat-unread" class="badge" hidden></span></button>
     <button id="devices-toggle" type="button" aria-pressed="false" aria-controls="devices" disabled hidden>${e(t.settings)}</button>
     <button id="tile-view" type="button" aria-pressed="true" disabled>${e(t.tileView)}</button>
+    <button id="record" type="button" aria-pressed="false" disabled hidden>${e(t.recording.start)}</button>
     <button id="mute-everyone" type="button" disabled hidden>${e(t.muteEveryone)}</button>
     <button id="hangup" type="button" class="danger" disabled>${e(t.leave)}</button>
   </div>

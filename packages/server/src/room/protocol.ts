@@ -53,7 +53,9 @@ export type ClientMessage =
   /** A moderator sets the call's subject (Jitsi's `subject` command); shown to everyone, never stored. */
   | { type: 'subject'; subject: string }
   /** This page's call quality so far (every 30 s and on leave): kept by the server, readable by the owner. */
-  | { type: 'quality'; summary: QualitySummary };
+  | { type: 'quality'; summary: QualitySummary }
+  /** The owner's page asks for an API access token (it records and uploads, docs/room.md "Recording"). */
+  | { type: 'api-token' };
 
 /** Longest chat message and saved transcript (characters). */
 export const CHAT_MAX = 2000;
@@ -114,7 +116,28 @@ export type ServerMessage =
   | { type: 'subject'; subject: string }
   /** The server is stopping (restart or deploy): reconnect and resume; nobody has left. */
   | { type: 'restarting' }
-  | { type: 'error'; code: RoomErrorCode; message: string; fatal: boolean };
+  | { type: 'error'; code: RoomErrorCode; message: string; fatal: boolean }
+  /** An API access token for the owner's page (short-lived; asked again before it expires). */
+  | { type: 'api-token'; token: string; expiresAt: number; sessionId: string }
+  | { type: 'api-token-refused'; reason: string }
+  /**
+   * The conference's recording as its log says, sent at join and whenever a consent or recording event is appended:
+   * pages read the details (who consented, the text to show) from GET …/recording with their room token.
+   */
+  | RecordingState;
+
+/** See ServerMessage `recording-state`. */
+export interface RecordingState {
+  type: 'recording-state';
+  sessionId: string;
+  recording: boolean;
+  /** The latest recording consent request (a late joiner answers it), or null. */
+  requestId: string | null;
+  /** The participant whose page records (the owner's page that joined first on this server process), or null. */
+  recorderId: string | null;
+  /** The log's sequence number of the last such event. */
+  seq: number;
+}
 
 const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;
 const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
@@ -180,6 +203,7 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
       return text(m.id, 64) ? { type: 'kick', id: m.id as string } : undefined;
     case 'leave':
     case 'end':
+    case 'api-token':
       return { type: m.type };
     default:
       return undefined;

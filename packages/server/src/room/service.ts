@@ -8,6 +8,7 @@ import { turnCredentials, type TurnSettings } from './turn.js';
 import type { BusEnvelope, MemberRecord, RoomBus } from './bus.js';
 import { permitsFromRow } from '../conferences/access-policy.js';
 import { deriveKey } from '../lib/keys.js';
+import type { RelayMember, RoomRecording } from './recording-relay.js';
 
 /** What the room needs from the conferences domain (ConferenceService fits it). */
 export interface RoomConferences {
@@ -73,6 +74,8 @@ export interface RoomServiceOptions {
   bus?: RoomBus;
   /** How often members of other processes are checked for a dead process (default 1 s). */
   processCheckMs?: number;
+  /** Recording and consent (recording-relay.ts): the log's state to the pages, their answers back; absent: neither. */
+  recording?: RoomRecording;
 }
 
 /** What the room needs to remove people for good (conferences/removals.ts). */
@@ -245,6 +248,7 @@ export class RoomService {
   close() {
     this.#unsubscribe();
     this.#unsubscribeRemovals();
+    this.#o.recording?.close();
     clearTimeout(this.#orphanTimer);
     clearInterval(this.#accountTimer);
     // Members stay in the shared room: their pages resume on another process (the bus's owner closes it).
@@ -351,7 +355,7 @@ export class RoomService {
     }
     participant.pending = false;
     this.#broadcast(room, { type: 'participant-joined', participant: participant.info }, participant);
-    this.#send(socket, this.#joinedMessage(room, participant, false));
+    this.#sendJoined(room, participant, socket, false);
     return { room, participant };
   }
 
@@ -424,7 +428,7 @@ export class RoomService {
     p.info.connected = true;
     await this.#o.bus!.update(room.name, this.#record(room, p));
     this.#broadcast(room, { type: 'participant-resumed', participant: p.info }, p);
-    this.#send(socket, this.#joinedMessage(room, p, true));
+    this.#sendJoined(room, p, socket, true);
     return { room, participant: p };
   }
 
@@ -594,7 +598,7 @@ export class RoomService {
     p.info.connected = true;
     this.#persist(room, p);
     this.#broadcast(room, { type: 'participant-resumed', participant: p.info }, p);
-    this.#send(socket, this.#joinedMessage(room, p, true));
+    this.#sendJoined(room, p, socket, true);
     return { room, participant: p };
   }
 
@@ -673,6 +677,10 @@ export class RoomService {
         if (Date.now() - last >= QUALITY_WRITE_MS) await this.#saveQuality(room, p);
         return;
       }
+      case 'api-token':
+        return this.#o.recording
+          ? this.#o.recording.apiToken(room.sessionId, room.ownerId, this.#relayMember(p))
+          : this.#send(p.socket, { type: 'api-token-refused', reason: 'recording is not available' });
       case 'kick':
         return this.#kick(room, p, msg.id);
       case 'end':
@@ -747,6 +755,7 @@ export class RoomService {
     const bus = this.#o.bus;
     if (bus && !(await bus.remove(room.name, p.info.id, p.remote ?? bus.processId))) return;
     this.#broadcast(room, { type: 'participant-left', id: p.info.id });
+    this.#o.recording?.changed(room.sessionId);
     if (p.quality && !p.quality.saved) await this.#saveQuality(room, p);
     const { ended } = await this.#o.conferences.participantLeft({ sessionId: room.sessionId, participantId: p.info.id, actor: p.actor });
     if (ended) this.#closeRoom(room.name, 'ended');
@@ -777,6 +786,7 @@ export class RoomService {
   #forgetRoom(room: Room) {
     if (this.#rooms.get(room.name) !== room) return;
     this.#rooms.delete(room.name);
+    this.#o.recording?.unwatch(room.sessionId);
     if (!this.#o.bus) return;
     for (const p of room.participants.values()) clearTimeout(p.graceTimer);
     room.participants.clear();
@@ -795,6 +805,7 @@ export class RoomService {
     const room = this.#rooms.get(roomName);
     if (!room) return;
     this.#rooms.delete(roomName);
+    this.#o.recording?.unwatch(room.sessionId);
     if (bus) void bus.unsubscribe(roomName).catch(() => {});
     for (const p of room.participants.values()) {
       clearTimeout(p.graceTimer);
@@ -862,6 +873,27 @@ export class RoomService {
       if (live.has(orphan.participantId)) continue;
       await this.#o.conferences.participantLeft({ ...orphan, actor: 'system' });
     }
+  }
+
+  /** The joined message, then the recording state (and a consent question) for the newcomer. */
+  #sendJoined(room: Room, p: Participant, socket: RoomSocket, resumed: boolean) {
+    this.#send(socket, this.#joinedMessage(room, p, resumed));
+    const recording = this.#o.recording;
+    if (!recording) return;
+    recording.watch(room.sessionId, room.ownerId, () => this.#relayMembers(room));
+    recording.changed(room.sessionId);
+  }
+
+  /** The members whose sockets this process holds, as the recording relay sees them. */
+  #relayMembers(room: Room): RelayMember[] {
+    return [...room.participants.values()]
+      .filter((p) => !p.remote && !p.pending && p.socket)
+      .map((p) => this.#relayMember(p));
+  }
+
+  #relayMember(p: Participant): RelayMember {
+    // The socket at the time of sending: a resumed page has a new one.
+    return { id: p.info.id, identity: p.identity, send: (msg) => this.#send(p.socket, msg) };
   }
 
   #joinedMessage(room: Room, p: Participant, resumed: boolean): ServerMessage {

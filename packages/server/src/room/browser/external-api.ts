@@ -182,6 +182,15 @@ class JitsiMeetExternalAPI {
     for (const [name, arg] of Object.entries(commands)) this.executeCommand(name, ...(Array.isArray(arg) ? (arg as unknown[]) : [arg]));
   }
 
+  /** Jitsi's method form of the command: mode `file` records in the owner's browser (docs/room.md, Recording). */
+  startRecording(options: { mode: string }): void {
+    this.executeCommand('startRecording', options);
+  }
+
+  stopRecording(mode: string): void {
+    this.executeCommand('stopRecording', mode);
+  }
+
   getParticipantsInfo(): ParticipantInfo[] {
     return [...this.#participants.values()].map((p) => ({ ...p }));
   }

@@ -16,6 +16,7 @@ import { DominantSpeaker } from './speakers.js';
 import { PeoplePanel } from './people.js';
 import { loadResume, saveResume } from './resume-store.js';
 import { jitsiError } from './jitsi-errors.js';
+import { RecordingControl } from './recording-control.js';
 
 // performance.mark('v4h:…'): the steps to the first frame, read by bench/room.js (silent; a handful per call).
 performance.mark?.('v4h:script');
@@ -109,6 +110,7 @@ function mutedByModerator(media: 'audio' | 'video') {
 
 function onMessage(msg: ServerMessage) {
   if (finished) return;
+  if (recording.onMessage(msg)) return;
   switch (msg.type) {
     case 'joined':
       return onJoined(msg);
@@ -201,6 +203,7 @@ function onJoined(msg: Extract<ServerMessage, { type: 'joined' }>) {
     speakers.start();
     parent.emit('participantRoleChanged', { id: me.id, role: role(me) });
     view.muteEveryone.hidden = !me.moderator;
+    recording.joined(me);
   }
   if (msg.subject && msg.subject !== $('subject-text').textContent) setSubject(msg.subject);
   for (const p of msg.participants) addPeer(p);
@@ -367,6 +370,7 @@ function onError(code: RoomErrorCode, message: string, fatal: boolean) {
 function finish(state: PageState) {
   if (finished) return;
   finished = true;
+  recording.finish();
   clearTimeout(leaveTimer);
   quality.stop();
   speakers.stop();
@@ -419,6 +423,8 @@ const commands: Record<string, (...args: unknown[]) => void> = {
   subject: (subject) => {
     if (typeof subject === 'string') signaling.send({ type: 'subject', subject: subject.slice(0, SUBJECT_MAX) });
   },
+  startRecording: (options) => recording.start(options),
+  stopRecording: () => recording.stop(),
   toggleAudio: () => void toggle('audio'),
   toggleVideo: () => void toggle('video'),
   displayName: (name) => {
@@ -472,6 +478,18 @@ if (navigator.mediaDevices && 'getDisplayMedia' in navigator.mediaDevices) {
   view.share.hidden = false;
   view.share.addEventListener('click', () => void share.toggle());
 }
+
+const recording = new RecordingControl({
+  roomName,
+  roomToken: jwt,
+  send: (msg) => signaling.send(msg),
+  me: () => me,
+  peers: () => [...peers.values()],
+  videoOf: (id) => view.videoOf(id),
+  localAudio: () => media.track('audio'),
+  emit: (name, data) => parent.emit(name, data),
+  notify: (text) => view.notify(text),
+});
 
 const people = new PeoplePanel((id) => signaling.send({ type: 'kick', id }));
 

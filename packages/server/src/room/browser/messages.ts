@@ -32,6 +32,8 @@ export const SUPPORTED_COMMANDS = [
   'muteEveryone',
   'subject',
   'kickParticipant',
+  'startRecording',
+  'stopRecording',
 ] as const;
 
 /** Jitsi IFrame API methods the built-in room does not have: they log "Not supported command name." and do nothing. */
@@ -45,8 +47,6 @@ export const UNSUPPORTED_METHODS = [
   'pinParticipant',
   'resizeLargeVideo',
   'setLargeVideoParticipant',
-  'startRecording',
-  'stopRecording',
 ] as const;
 
 type Media = { muted: boolean };
@@ -78,6 +78,13 @@ export interface RoomEvents {
   dominantSpeakerChanged: { id: string };
   tileViewChanged: { enabled: boolean };
   subjectChange: { subject: string };
+  /**
+   * Jitsi's: recording (mode `file`, in the owner's browser, docs/room.md) started or stopped; `error` is why it did not
+   * start or stopped early (e.g. `consent_missing`), `message` and `details` (ours) say more (who has not consented).
+   */
+  recordingStatusChanged: { on: boolean; mode: 'file'; error?: string; message?: string; details?: Record<string, unknown> };
+  /** Jitsi's: the stored recording's link (signed, valid `ttl` ms), once the upload is complete. */
+  recordingLinkAvailable: { link: string; ttl: number };
   /** Ours (Jitsi has no such event): a link to another participant changed quality. */
   networkQualityChanged: {
     participantId: string;

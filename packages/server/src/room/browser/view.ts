@@ -117,6 +117,7 @@ export class MeetingView {
     this.tileView,
     this.muteEveryone,
     $<HTMLButtonElement>('people-toggle'),
+    $<HTMLButtonElement>('record'),
   ];
 
   setState(state: PageState) {
@@ -153,6 +154,11 @@ export class MeetingView {
   /** The remote tiles' video elements (their audio plays through them). */
   remoteVideos(): HTMLVideoElement[] {
     return [...this.#tiles.entries()].filter(([id]) => id !== 'local').map(([, tile]) => tile.video);
+  }
+
+  /** A tile's video element (`local`: our own preview). */
+  videoOf(id: string): HTMLVideoElement | undefined {
+    return this.#tiles.get(id)?.video;
   }
 
   attach(id: string, stream: MediaStream) {

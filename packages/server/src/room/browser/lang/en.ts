@@ -104,6 +104,27 @@ export const en = {
   },
   quality: { good: 'Good connection', warning: 'Unstable connection', bad: 'Poor connection' },
   sharing: (name: string) => `${name} is sharing the screen`,
+  recording: {
+    indicator: 'Recording',
+    indicatorLabel: 'This call is being recorded',
+    start: 'Record',
+    stop: 'Stop recording',
+    started: 'Recording started.',
+    stored: 'The recording was saved to the record.',
+    failed: 'The recording could not start.',
+    consentMissing: 'Not everyone has agreed to be recorded: the recording did not start.',
+    interrupted: 'The recording stopped: it could not be uploaded.',
+    declined: 'Someone declined to be recorded.',
+  },
+  consent: {
+    title: 'May this call be recorded?',
+    accept: 'I agree',
+    decline: "I don't agree",
+    notYet: 'You are not recorded until you answer.',
+    agreed: 'You agreed to be recorded.',
+    refused: 'You declined to be recorded.',
+    failed: 'Your answer could not be sent. Try again.',
+  },
 };
 
 /** The shape every language provides. */
