@@ -886,9 +886,7 @@ export class RoomService {
 
   /** The members whose sockets this process holds, as the recording relay sees them. */
   #relayMembers(room: Room): RelayMember[] {
-    return [...room.participants.values()]
-      .filter((p) => !p.remote && !p.pending && p.socket)
-      .map((p) => this.#relayMember(p));
+    return [...room.participants.values()].filter((p) => !p.remote && !p.pending && p.socket).map((p) => this.#relayMember(p));
   }
 
   #relayMember(p: Participant): RelayMember {
