@@ -192,7 +192,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     audit,
   });
   const erasure = new ErasureService({ db, clock, files });
-  await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config) });
+  await app.register(privacyRoutes, { erasure, authenticate, isAdmin: adminCheck(config), access });
   const { fileDays, personalDataDays } = config.retention;
   const retention = new RetentionJob({
     db,

@@ -8,6 +8,7 @@ import { AppError, forbidden } from '../errors.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Db } from '../db/database.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { normalizeUsername } from '../auth/usernames.js';
 import { DEFAULT_ORGANISATION_ID, membershipOf, type Membership } from '../db/memberships.js';
 
 export { DEFAULT_ORGANISATION_ID, membershipOf, type Membership };
@@ -193,6 +194,35 @@ export class AccessPolicy {
     const membership = (await this.membership(who))!;
     const allowed = membership.organisationId === organisationId && (action === 'read' || membership.role === 'admin');
     if (!allowed) throw forbidden(ORGANISATION_REFUSAL[action]);
+  }
+
+  /**
+   * Erasing personal data (privacy/): the instance admin anyone's; an organisation's admin that of its users, of its
+   * conferences and of their guests. A target outside the admin's organisation, or unknown, is refused alike (403).
+   */
+  async requireErasure(who: Principal, target: { username: string } | { sessionId: string } | { guestId: string }): Promise<void> {
+    if (who.kind === 'user' && who.admin === true) return;
+    const refusal = forbidden('only the instance admin, or an admin of the organisation it belongs to, may erase this personal data');
+    if (who.kind !== 'user') throw refusal;
+    const membership = (await this.membership(who))!;
+    if (membership.role !== 'admin') throw refusal;
+    const db = this.#db.kysely;
+    let organisationId: string | undefined;
+    if ('username' in target) {
+      const user = await db.selectFrom('users').select('id').where('username', '=', normalizeUsername(target.username)).executeTakeFirst();
+      organisationId = user && (await membershipOf(db, user.id)).organisationId;
+    } else {
+      const sessionId =
+        'sessionId' in target
+          ? target.sessionId
+          : (await db.selectFrom('guests').select('session_id').where('guest_id', '=', target.guestId).executeTakeFirst())?.session_id;
+      const conference =
+        sessionId === undefined
+          ? undefined
+          : await db.selectFrom('conferences').select('organisation_id').where('session_id', '=', sessionId).executeTakeFirst();
+      organisationId = conference && (conference.organisation_id ?? DEFAULT_ORGANISATION_ID);
+    }
+    if (organisationId !== membership.organisationId) throw refusal;
   }
 
   /** Which of these files the caller sees: the owner all; others their own uploads, and shared ones once admitted. */

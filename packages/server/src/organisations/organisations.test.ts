@@ -103,4 +103,32 @@ describe('organisations', () => {
       listPolicy: 'ORG',
     });
   });
+
+  it("an organisation's admin erases the personal data of its users and conferences, and of no other organisation", async () => {
+    const west = (await call(root, 'POST', '/api/organisations', { name: 'Clínica Oeste' })).body.id;
+    await call(root, 'POST', `/api/organisations/${west}/users`, { username: 'oeste.admin', password: PASSWORD, role: 'admin' });
+    await call(root, 'POST', `/api/organisations/${west}/users`, { username: 'oeste.dr', password: PASSWORD });
+    const admin = await signIn('oeste.admin');
+    const doctor = await signIn('oeste.dr');
+    const ownConference = (await call(doctor, 'POST', '/api/conferences', {})).body.sessionId;
+    const guest = (await call(doctor, 'POST', `/api/conferences/${ownConference}/guest-url`, { name: 'Paciente' })).body.guestId;
+    const otherConference = (await call(member, 'POST', '/api/conferences', {})).body.sessionId;
+    const erase = (auth: Auth, target: object) => call(auth, 'POST', '/api/admin/erasures', target);
+    // Outside the organisation, or unknown: refused alike.
+    for (const target of [{ username: 'dora' }, { sessionId: otherConference }, { username: 'nobody' }, { guestId: 'guest-unknown' }]) {
+      const res = await erase(admin, target);
+      expect(res.status, JSON.stringify(target)).toBe(403);
+      expect(res.body.message).toContain('admin of the organisation');
+    }
+    // A member of the organisation is no admin of it.
+    expect((await erase(doctor, { guestId: guest })).status).toBe(403);
+    expect((await erase(admin, { guestId: guest })).status).toBe(200);
+    expect((await t.db.kysely.selectFrom('guests').select('name').where('guest_id', '=', guest).executeTakeFirstOrThrow()).name).toBeNull();
+    expect((await erase(admin, { sessionId: ownConference })).status).toBe(200);
+    expect((await erase(admin, { username: 'oeste.dr' })).status).toBe(200);
+    expect(await t.db.kysely.selectFrom('users').select('id').where('username', '=', 'oeste.dr').executeTakeFirst()).toBeUndefined();
+    expect(await t.db.kysely.selectFrom('users').select('id').where('username', '=', 'dora').executeTakeFirst()).toBeDefined();
+    // The instance admin erases in any organisation.
+    expect((await erase(root, { sessionId: otherConference })).status).toBe(200);
+  });
 });

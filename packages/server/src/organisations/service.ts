@@ -17,8 +17,7 @@ export const OPERATOR = { kind: 'operator' } as const;
 export type Actor = Principal | typeof OPERATOR;
 
 // Names are shown to people: no control characters. Not personal data (a clinic, a department).
-// eslint-disable-next-line no-control-regex -- keeping control characters out is the point of this pattern
-const NAME_PATTERN = /^[^\u0000-\u001f\u007f]{1,100}$/u;
+const NAME_PATTERN = /^\P{Cc}{1,100}$/u;
 
 export class OrganisationService {
   readonly #db: Db;

@@ -10,7 +10,6 @@ import { migrateUpTo } from '../migrate.js';
 import { hashPassword } from '../../auth/passwords.js';
 import { AuthService } from '../../auth/service.js';
 import { membershipOf } from '../memberships.js';
-import { endedConference } from '../../test-support/records-fixtures.js';
 
 let dir: string | undefined;
 let database: TestDatabase | undefined;
@@ -36,7 +35,29 @@ describe('migration 020: organisations', () => {
       ['u-bob', 'dr.bob'],
     ])
       await old.insertInto('users').values({ id, username, password_hash: hash, disabled: 0, created_at: 1 }).execute();
-    const before = await endedConference(old, 'u-ana', Date.now());
+    // The row as an install before 020 had it (written directly: today's event log also writes tables of later migrations).
+    const before = 'old-conference';
+    const at = Date.now() - 60_000;
+    await old
+      .insertInto('conferences')
+      .values({
+        session_id: before,
+        owner_id: 'u-ana',
+        room_name: 'old-room',
+        state: 'ended',
+        created_at: at,
+        started_at: at,
+        ended_at: at + 1000,
+        end_reason: 'owner',
+        last_activity_at: at + 1000,
+        hash: null,
+        hash_type: null,
+        dlt_id: null,
+        dlt_type: null,
+        join_policy: 'ORG',
+        join_password_hash: null,
+      })
+      .execute();
     await oldDb.close();
     // The server starts on the old database: createTestApp migrates it, as a start does.
     t = await createTestApp({ dataDir: dir, database });
