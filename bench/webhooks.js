@@ -87,6 +87,8 @@ const conference = () => {
     joinPolicy: 'ORG',
     joinPasswordHash: null,
     organisationId: 'default',
+    listPolicy: 'RESTRICT',
+    waitingRoom: 0,
   };
 };
 

@@ -20,6 +20,11 @@ export interface V4HOptions {
   baseUrl?: string;
   /** A WHATWG fetch (default: the global one). */
   fetch?: FetchLike;
+  /**
+   * Node only (server-to-server): an organisation's API key, sent on every request instead of a user's tokens.
+   * Refused in a browser: a key in a web page is a leak.
+   */
+  apiKey?: string;
   /** Where tokens live: 'memory' (default), 'session' (sessionStorage) or your own store. */
   tokenStore?: 'memory' | 'session' | TokenStore;
   /** Renew the access token shortly before it expires (default true). */
@@ -64,6 +69,7 @@ const FEATURE_METHODS = [
   'uploadRecording',
   'shareFile',
   'listFiles',
+  'createJoinLink',
   'requestConsent',
   'answerConsent',
   'startRecording',
@@ -130,7 +136,10 @@ export class V4H {
       renew: (refreshToken) => this.#http.request<TokenAnswer>('POST', '/api/auth/refresh', { body: { refreshToken }, auth: false }),
       onExpired: (error) => this.#events.emit('authExpired', { error }),
     });
-    this.#http = new HttpClient(baseUrl, fetchFn, this.#tokens);
+    const key = options.apiKey;
+    // A page's scripts, its extensions and anyone at its keyboard can read a key.
+    if (key && globalThis.document) throw invalidArgument('apiKey in a web page leaks it');
+    this.#http = new HttpClient(baseUrl, fetchFn, key ? ({ accessToken: async () => key, canRefresh: () => !1 } as unknown as TokenManager) : this.#tokens);
   }
 
   /** Signs in; later calls use (and renew) the tokens. */

@@ -5,7 +5,7 @@ import { classifyPrecheck } from '../src/precheck/classify.js';
 import { LANGUAGES, pickLanguage, type Strings } from './lang/index.js';
 
 type VisitState = 'new' | 'waiting' | 'admitted' | 'denied' | 'ended';
-type EndKind = keyof Omit<Strings['end'], 'back' | 'reason'>;
+type EndKind = keyof Omit<Strings['end'], 'back' | 'reason' | 'opensAt'>;
 
 /** GET /api/visit (docs/api.md, Waiting room). */
 interface Visit {
@@ -111,6 +111,19 @@ function end(kind: EndKind, reason?: string | null): void {
   show('end');
 }
 
+/**
+ * An appointment link before its slot (425, docs/api.md "Appointment links"): when it opens, in the guest's language
+ * and time zone, and the page opens the visit by itself then.
+ */
+function early(seconds: number): void {
+  end('early');
+  if (!(seconds > 0)) return;
+  const opens = new Date(Date.now() + seconds * 1000).toLocaleString(t.htmlLang, { dateStyle: 'medium', timeStyle: 'short' });
+  $('end-lead').textContent = t.end.opensAt(opens);
+  // setTimeout holds at most 2^31 - 1 ms (24.8 days); a link spans at most 31 days, opened sooner in practice.
+  if (seconds * 1000 < 2 ** 31) setTimeout(() => location.reload(), seconds * 1000 + 1000);
+}
+
 function welcome(): void {
   $('welcome-title').textContent = t.welcome.title(host);
   $<HTMLInputElement>('guest-name').value = guestName;
@@ -154,7 +167,9 @@ async function enterWaitingRoom(): Promise<void> {
 /** The end screen an error answer of /api/visit leads to. */
 async function endFor(res: Response): Promise<void> {
   const { error } = (await res.json().catch(() => ({}))) as { error?: string };
-  if (error === 'conference_ended') end('ended');
+  if (error === 'too_early') early(Number(res.headers.get('retry-after')));
+  else if (error === 'expired') end('expired');
+  else if (error === 'conference_ended') end('ended');
   else if (error === 'conflict') end('denied');
   else if (res.status === 401 || res.status === 403 || res.status === 404) end('invalid');
   else end('error');
@@ -295,6 +310,7 @@ async function start(): Promise<void> {
   } catch {
     return end('error');
   }
+  if (res.status === 425 || res.status === 410) return endFor(res);
   if (res.status === 401 || res.status === 403 || res.status === 404) return end('invalid');
   if (!res.ok) return end('error');
   const visit = (await res.json()) as Visit;

@@ -38,6 +38,9 @@ export const ConferenceRequest = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100, description: 'RESTRICT: usernames who may join (or see it)' }),
     ),
     password: Type.Optional(JoinPassword),
+    owner: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: "API keys only: the username of the owner, a member of the key's organisation" }),
+    ),
     waitingRoom: Type.Optional(
       Type.Boolean({ description: "guests wait until the owner admits them (default: the server's V4H_WAITING_ROOM, on unless set off)" }),
     ),

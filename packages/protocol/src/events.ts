@@ -8,6 +8,7 @@ export const CONFERENCE_EVENT_TYPES = [
   'started',
   'token_issued',
   'guest_link_issued',
+  'join_link_issued',
   'joined',
   'left',
   'removed',

@@ -43,6 +43,18 @@ export {
   OrganisationUserParam,
 } from './organisations.js';
 export { QualityReply } from './quality.js';
+export {
+  API_KEY_SCOPES,
+  ApiKeyScope,
+  ApiKeyCreate,
+  ApiKeyInfo,
+  ApiKeyCreated,
+  ApiKeyList,
+  JoinLinkRole,
+  JoinLinkBody,
+  JoinLink,
+  JoinLinkOpened,
+} from './apikeys.js';
 export { IceServer, IceServersReply } from './network.js';
 export { ManifestBundle, LinkBody, LinkReply, LedgerDescription } from './records.js';
 export {

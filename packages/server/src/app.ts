@@ -49,6 +49,10 @@ import { AccessAudit } from './audit/access-audit.js';
 import { auditRoutes } from './audit/routes.js';
 import { QualityService } from './quality/service.js';
 import { qualityRoutes } from './quality/routes.js';
+import { ApiKeyService } from './apikeys/service.js';
+import { apiKeyRoutes } from './apikeys/routes.js';
+import { JoinLinkService } from './apikeys/join-links.js';
+import { joinLinkRoutes } from './apikeys/join-link-routes.js';
 import { OrganisationService } from './organisations/service.js';
 import { organisationRoutes } from './organisations/routes.js';
 import { IceServerService } from './network/service.js';
@@ -100,6 +104,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reply.status(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
   );
   app.decorateRequest('user', null);
+  app.decorateRequest('apiKey', null);
 
   addSecurityHeaders(app);
   addBodyDeadline(app, config.requestBodyTimeout * 1000);
@@ -138,10 +143,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // Domains.
   const signer = createAccessTokenSigner({ secret: config.tokenSecret!, issuer: config.publicUrl, ttlSeconds: config.accessTokenTtl });
-  const authenticate = createAuthenticate({ signer, db: db.kysely, clock });
+  const access = new AccessPolicy({ db, clock });
+  const apiKeys = new ApiKeyService({ db, clock, access, requestsPerMinute: config.apiKeyRequestsPerMinute });
+  const authenticate = createAuthenticate({ signer, db: db.kysely, clock, apiKeys: (key) => apiKeys.authenticate(key) });
   const auth = new AuthService({ db, clock, signer, config });
   const jitsi = await createJitsiTokenIssuer(config);
-  const access = new AccessPolicy({ db, clock });
   const storage = new EncryptedStorage(await openStorage(config.storageUrl, { credentials: config.storageCredentials, region: config.storageRegion }), keyring);
   app.addHook('onClose', async () => storage.close());
   const files = new FileService({
@@ -162,6 +168,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const audit = new AccessAudit({ db, clock, addresses: config.audit.addresses, secret: config.tokenSecret! });
   await app.register(auditRoutes, { audit, authenticate, isAdmin: adminCheck(config) });
   await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate, audit });
+  await app.register(apiKeyRoutes, { prefix: '/api/apikeys', keys: apiKeys, authenticate, isAdmin: adminCheck(config) });
+  const joinLinks = new JoinLinkService({
+    db,
+    clock,
+    access,
+    jitsi,
+    tokenSecret: config.tokenSecret!,
+    publicUrl: config.publicUrl,
+    defaultTtl: config.guestTokenTtl,
+  });
+  await app.register(joinLinkRoutes, { links: joinLinks, authenticate });
   // The server→SDK channel: the event log's rows, as they are appended, to the conference's owner and participants.
   const eventHub = new ConferenceEventHub({
     db: db.kysely,
@@ -310,6 +327,7 @@ const API_TAGS = [
   { name: 'visit', description: "A guest's visit to a waiting room, with the guest link's token (the guest page and the SDK's joinAsGuest)" },
   { name: 'files', description: 'Recordings and attachments of a consultation' },
   { name: 'records', description: 'The verifiable record of a consultation: manifests, the ledger key, verification links' },
+  { name: 'apikeys', description: "An organisation's API keys for server-to-server calls (its admins)" },
   { name: 'organisations', description: 'Organisations, their units and users, and the defaults of their conferences' },
   { name: 'admin', description: "The administrator's erasure of personal data" },
   { name: 'webhooks', description: "An organisation's signed webhooks: endpoints, secrets, deliveries" },

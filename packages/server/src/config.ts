@@ -71,6 +71,8 @@ export interface Config {
   admissionTokenTtl: number;
   /** Requests naming a session id, per user and minute (bounds probing for other users' ids). */
   conferenceIdRequestsPerMinute: number;
+  /** Requests one API key may make per minute (then 429). */
+  apiKeyRequestsPerMinute: number;
   conferenceMaxDuration: number;
   conferenceIdleTimeout: number;
   sweepInterval: number;
@@ -430,6 +432,7 @@ export function loadConfig(env: Env = process.env): Config {
     brand: { name: str(env, 'V4H_BRAND_NAME'), logoUrl: brandLogo },
     admissionTokenTtl: int(env, 'V4H_ADMISSION_TOKEN_TTL', 300, 2),
     conferenceIdRequestsPerMinute: int(env, 'V4H_CONFERENCE_ID_REQUESTS_PER_MINUTE', 60, 1),
+    apiKeyRequestsPerMinute: int(env, 'V4H_API_KEY_REQUESTS_PER_MINUTE', 600, 1),
     conferenceMaxDuration: int(env, 'V4H_CONFERENCE_MAX_DURATION', 14_400, 1),
     conferenceIdleTimeout: int(env, 'V4H_CONFERENCE_IDLE_TIMEOUT', 86_400, 1),
     sweepInterval: int(env, 'V4H_SWEEP_INTERVAL', 30, 1),

@@ -42,12 +42,15 @@ export class OneLinePerRequest extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     // Written through the server's logger with the request id as a field: the same line as through request.log,
     // without making the request's child logger for it (see RequestLogger).
-    const fields = { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime };
+    const fields = { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime, ...apiKeyField(request) };
     if (error) request.server.log.error({ ...fields, err: error }, 'request errored');
     else if (reply.statusCode < 400 && isProbe(request.url)) request.server.log.debug(fields, 'request completed');
     else request.server.log.info(fields, 'request completed');
   }
 }
+
+/** Every request made with an API key is attributable to it: its id (never the key) on the request's line. */
+const apiKeyField = (request: FastifyRequest) => (request.apiKey ? { apiKeyId: request.apiKey.id } : undefined);
 
 /**
  * For Fastify's `childLoggerFactory`: each request's logger (request.log, reply.log) is a pino child bound to the

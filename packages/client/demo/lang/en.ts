@@ -101,6 +101,8 @@ export const en = {
     not_found: 'There is no consultation with this session id.',
     conflict: 'This is not possible in the consultation’s current state.',
     conference_ended: 'This consultation has ended.',
+    expired: 'This link has expired.',
+    too_early: 'This link is not open yet: come back at the time of the appointment.',
     payload_too_large: 'This is too large.',
     unsupported_media_type: 'This kind of file is not accepted.',
     range_not_satisfiable: 'That part of the file does not exist.',

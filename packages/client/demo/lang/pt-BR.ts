@@ -95,6 +95,8 @@ export const ptBR: Strings = {
     not_found: 'Não há consulta com este ID de sessão.',
     conflict: 'Isso não é possível no estado atual da consulta.',
     conference_ended: 'Esta consulta foi encerrada.',
+    expired: 'Este link expirou.',
+    too_early: 'Este link ainda não está aberto: volte no horário da consulta.',
     payload_too_large: 'Isto é grande demais.',
     unsupported_media_type: 'Este tipo de arquivo não é aceito.',
     range_not_satisfiable: 'Essa parte do arquivo não existe.',

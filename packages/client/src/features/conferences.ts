@@ -23,6 +23,8 @@ export interface RequestConferenceOptions {
   users?: string[];
   /** SESSIONPWD: the password joiners give to `joinConference` (the server keeps only its hash). */
   password?: string;
+  /** With an API key (Node): the username of the owner, a member of the key's organisation. */
+  owner?: string;
   /**
    * Guests wait until you admit them (`knocking` events, `admit`/`deny`); default: the server's `V4H_WAITING_ROOM`
    * (on unless set off). `true` also starts following the waiting room at once (watchWaitingRoom).
@@ -40,7 +42,7 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
   // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
   if (given(sessionId)) checkSessionId(sessionId);
   if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-  const { joinPolicy, listPolicy, users, units, password, waitingRoom } = options;
+  const { joinPolicy, listPolicy, users, units, password, waitingRoom, owner } = options;
   for (const [name, policy] of [
     ['joinPolicy', joinPolicy],
     ['listPolicy', listPolicy],
@@ -54,9 +56,10 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
     if (names !== undefined && (!Array.isArray(names) || names.some((u) => typeof u !== 'string' || !u)))
       throw invalidArgument(`${name} must be an array of names`);
   if (password !== undefined) checkString(password, 'password');
+  if (owner !== undefined) checkString(owner, 'owner');
   if (waitingRoom !== undefined && typeof waitingRoom !== 'boolean') throw invalidArgument('waitingRoom must be true or false');
   // JSON leaves out the options not given (undefined).
-  const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password, waitingRoom };
+  const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password, waitingRoom, owner };
   const id = (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
   if (waitingRoom) await watchWaitingRoom(ctx, id);
   return id;

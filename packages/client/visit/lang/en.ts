@@ -74,9 +74,12 @@ export const en = {
     denied: { title: 'The clinician could not admit you', lead: 'Please contact the clinic if you think this is a mistake.' },
     left: { title: 'You left the waiting room', lead: 'You can go back to it with the same link.' },
     invalid: { title: 'This link does not work', lead: 'It may have expired. Ask the clinic for a new one.' },
+    early: { title: 'Your visit has not opened yet', lead: 'Come back at the time of your appointment.' },
+    expired: { title: 'This link has expired', lead: 'The time of this appointment is over. Ask the clinic for a new link.' },
     error: { title: 'Something went wrong', lead: 'Check your connection and reload the page.' },
     back: 'Go back to the waiting room',
     reason: (words: string) => `From the clinic: “${words}”`,
+    opensAt: (time: string) => `It opens on ${time}. Keep this page open: it will let you in by itself then.`,
   },
 };
 

@@ -71,8 +71,11 @@ export const ptBR: Strings = {
     denied: { title: 'O profissional não pôde admitir você', lead: 'Entre em contato com a clínica se achar que é um engano.' },
     left: { title: 'Você saiu da sala de espera', lead: 'Você pode voltar a ela com o mesmo link.' },
     invalid: { title: 'Este link não funciona', lead: 'Ele pode ter expirado. Peça um novo à clínica.' },
+    early: { title: 'Sua consulta ainda não começou', lead: 'Volte no horário da sua consulta.' },
+    expired: { title: 'Este link expirou', lead: 'O horário desta consulta já passou. Peça um novo link à clínica.' },
     error: { title: 'Algo deu errado', lead: 'Verifique sua conexão e recarregue a página.' },
     back: 'Voltar para a sala de espera',
     reason: (words) => `Da clínica: “${words}”`,
+    opensAt: (time) => `Ela abre em ${time}. Deixe esta página aberta: ela deixará você entrar sozinha nesse horário.`,
   },
 };

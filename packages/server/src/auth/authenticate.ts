@@ -1,12 +1,14 @@
-// The onRequest hook that turns `Authorization: Bearer <access token>` into request.user, or answers 401.
+// The onRequest hook that turns `Authorization: Bearer <access token>` into request.user (or, on routes that take
+// them, `Bearer <API key>` into request.apiKey), or answers 401.
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
-import { AppError, unauthorized } from '../errors.js';
+import { AppError, forbidden, unauthorized } from '../errors.js';
 import { InvalidAccessToken, type AccessClaims, type AccessTokenSigner } from './access-tokens.js';
 import { familyStatus } from './admission.js';
 import { parseBearer } from '../lib/bearer.js';
+import { looksLikeApiKey, parseApiKey } from '../lib/api-keys.js';
 
 export interface AuthUser {
   id: string;
@@ -16,10 +18,26 @@ export interface AuthUser {
   expiresAt: number;
 }
 
+/** An organisation's API key, as authenticate sets it (apikeys/service.ts checks it). */
+export interface AuthApiKey {
+  id: string;
+  organisationId: string;
+  scopes: readonly string[];
+}
+
+/** Checks a presented API key (hash, revocation, rate limit) and records its use; throws 401/429 AppErrors. */
+export type ApiKeyAuthenticator = (key: string) => Promise<AuthApiKey>;
+
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by authenticate; null on routes that do not require a user. */
+    /** Set by authenticate; null on routes that do not require a user, and when an API key authenticated. */
     user: AuthUser | null;
+    /** Set by authenticate when the route takes API keys and one was sent; null otherwise. */
+    apiKey: AuthApiKey | null;
+  }
+  interface FastifyContextConfig {
+    /** The route takes `Authorization: Bearer <API key>` as well as a user's access token. */
+    apiKeys?: boolean;
   }
 }
 
@@ -36,12 +54,28 @@ export function bearerToken(request: FastifyRequest): string | undefined {
  * itself; otherwise (PostgreSQL) it returns a promise. Every authenticated request runs this, and the promises an
  * async version awaited cost more than the checks.
  */
-export function createAuthenticate(deps: { signer: AccessTokenSigner; db: Kysely<Database>; clock: Clock }) {
+export function createAuthenticate(deps: { signer: AccessTokenSigner; db: Kysely<Database>; clock: Clock; apiKeys?: ApiKeyAuthenticator }) {
   return function authenticate(request: FastifyRequest, _reply?: unknown, done?: () => void): Promise<void> | undefined {
     const token = bearerToken(request);
     if (!token) {
       if (request.headers.authorization === undefined) throw unauthorized('missing access token (Authorization: Bearer …)');
       throw unauthorized('the Authorization header is not "Bearer <access token>"');
+    }
+    if (looksLikeApiKey(token)) {
+      // Routes opt in (config.apiKeys): elsewhere a key is refused before it is even checked.
+      if (!deps.apiKeys || request.routeOptions.config.apiKeys !== true) {
+        throw forbidden(`API keys are not accepted on ${request.method} ${request.routeOptions.url ?? 'this route'}: see docs/api.md, API keys`);
+      }
+      return deps.apiKeys(token).then(
+        (key) => {
+          request.apiKey = key;
+        },
+        (error: unknown) => {
+          // A refused key (revoked, over its limit, wrong secret) is attributable too: by its id, never its secret.
+          request.log.warn({ apiKeyId: parseApiKey(token)?.id ?? null, error: (error as { code?: string }).code }, 'API key refused');
+          throw error;
+        },
+      );
     }
     let claims: AccessClaims;
     try {

@@ -9,6 +9,7 @@ import { verifyCommand } from './verify-command.js';
 import { eraseCommand } from './erase-command.js';
 import { rotateMasterKeyCommand } from './rotate-command.js';
 import { auditCommand } from './audit-command.js';
+import { apiKeyCreate, apiKeyList, apiKeyRevoke } from './apikey-commands.js';
 import { orgAdd, orgList, unitAdd, unitList } from './org-commands.js';
 
 export { CliError, type CliIo, type Command };
@@ -58,6 +59,9 @@ export const commands: Record<string, Command> = {
   erase: eraseCommand,
   'rotate-master-key': rotateMasterKeyCommand,
   audit: auditCommand,
+  'apikey create': apiKeyCreate,
+  'apikey list': apiKeyList,
+  'apikey revoke': apiKeyRevoke,
 };
 
 /** Terminals are 80 columns: each usage on its own line(s), its summary below it, wrapped at spaces. */

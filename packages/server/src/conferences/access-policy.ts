@@ -1,6 +1,7 @@
 // The one answer to "may this caller do X to this conference": owner-only actions, join policies, files and their
 // sharing, records, events and call quality. Every domain asks here (conferences, room, storage, records, events,
-// quality); organisations decide ORG (db/memberships.ts); API keys plug in here later, as principals of their own.
+// quality); organisations decide ORG (db/memberships.ts); an organisation's API key is a principal of its own,
+// acting for its organisation within its scopes.
 import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Database, JoinPolicy } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
@@ -10,18 +11,38 @@ import type { Db } from '../db/database.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { normalizeUsername } from '../auth/usernames.js';
 import { DEFAULT_ORGANISATION_ID, membershipOf, type Membership } from '../db/memberships.js';
+import type { AuthApiKey } from '../auth/authenticate.js';
+import type { ApiKeyScope } from '@v4h/protocol';
 
 export { DEFAULT_ORGANISATION_ID, membershipOf, type Membership };
 
+/** An organisation's API key: acts for its organisation (on its conferences), within its scopes. */
+export type ApiKeyPrincipal = { kind: 'apikey'; id: string; organisationId: string; scopes: readonly string[] };
+
 /**
- * Who asks: a signed-in user (`admin` when the server's admin, see privacy/admin.ts), a guest of a guest link, or the
- * recorder service (Jibri). Presence reports are no one: they grant nothing. A user's organisation, role and units
- * (`membership`) are looked up when a rule needs them (AccessPolicy.membership), unless the caller already knows them.
+ * Who asks: a signed-in user (`admin` when the server's admin, see privacy/admin.ts), a guest of a guest link, the
+ * recorder service (Jibri), or an organisation's API key. Presence reports are no one: they grant nothing. A user's
+ * organisation, role and units (`membership`) are looked up when a rule needs them (AccessPolicy.membership), unless
+ * the caller already knows them.
  */
-export type Principal = { kind: 'user'; id: string; admin?: boolean; membership?: Membership } | { kind: 'guest'; id: string } | { kind: 'recorder' };
+export type Principal =
+  { kind: 'user'; id: string; admin?: boolean; membership?: Membership } | { kind: 'guest'; id: string } | { kind: 'recorder' } | ApiKeyPrincipal;
 
 /** The principal of a signed-in user (`admin`: whether the server's admin). */
 export const userPrincipal = (user: { id: string }, admin = false): Principal => ({ kind: 'user', id: user.id, admin });
+
+/** The principal of an API key, as authenticate sets it. */
+export const keyPrincipal = (key: AuthApiKey): ApiKeyPrincipal => ({ kind: 'apikey', id: key.id, organisationId: key.organisationId, scopes: key.scopes });
+
+/** The event log's actor for a principal acting: `user:<id>`, `apikey:<keyId>` (ids only, docs/manifest.md §1.1). */
+export const actorOf = (who: { kind: 'user'; id: string } | ApiKeyPrincipal) => `${who.kind}:${who.id}`;
+
+/** The scope a key needs for each action on a conference; actions not listed are never a key's. */
+const KEY_SCOPES: Partial<Record<ConferenceAction['do'], ApiKeyScope>> = {
+  read_details: 'conferences:read',
+  read_records: 'conferences:read',
+  manage: 'conferences:write',
+};
 
 /** What the policy needs to know about a conference. */
 export interface ConferenceAccess {
@@ -118,14 +139,41 @@ export class AccessPolicy {
 
   /** Resolves when allowed; throws 403 `forbidden` naming the rule (or 429 after many wrong passwords). */
   async require(who: Principal, conference: ConferenceAccess, action: ConferenceAction, executor: Executor = this.#db.kysely): Promise<void> {
+    if (who.kind === 'apikey') {
+      const scope = KEY_SCOPES[action.do];
+      if (!scope) throw forbidden(`an API key may not do this (${action.do.replace('_', ' ')}): a user's access token is needed`);
+      this.requireScope(who, scope);
+      // The organisation's conferences (their owners' organisation when requested), and no other's.
+      if (conference.organisationId !== who.organisationId) throw forbidden("API key: this conference belongs to another organisation than the key's");
+      return;
+    }
     if (isRowAction(action)) return this.check(who, conference, action);
     if (action.do === 'join' && who.kind === 'user' && who.id !== conference.ownerId && (await this.#isRemoved(executor, conference.sessionId, who.id))) {
       throw forbidden('you were removed from this conference by its owner');
     }
     if (!(await this.#allows(who, conference, action, executor))) throw forbidden(this.#refusal(conference, action));
+    // A waiting room reached through an appointment link: only inside its slot.
+    if (who.kind === 'guest' && action.do === 'visit') await this.#requireSlot(executor, who.id);
     // Only the owner decides what the participants see.
     if (action.do === 'upload' && action.shared && !(who.kind === 'user' && who.id === conference.ownerId)) {
       throw forbidden('only the conference owner may share files with the participants');
+    }
+  }
+
+  /** Throws 403 `forbidden` unless the key holds `scope`. */
+  requireScope(who: ApiKeyPrincipal, scope: ApiKeyScope): void {
+    if (!who.scopes.includes(scope)) throw forbidden(`this API key lacks the scope ${scope}`);
+  }
+
+  /**
+   * An API key acting for a user (creating a conference they will own): the key holds `scope` and the user is a
+   * member of the key's organisation. A user of another organisation and a user who does not exist are refused alike,
+   * so a key learns nothing about other organisations.
+   */
+  async requireActingFor(who: ApiKeyPrincipal, userId: string | undefined, scope: ApiKeyScope, executor: Executor = this.#db.kysely): Promise<void> {
+    this.requireScope(who, scope);
+    if (userId === undefined || (await membershipOf(executor, userId)).organisationId !== who.organisationId) {
+      throw forbidden("API key: the owner must be a member of the key's organisation");
     }
   }
 
@@ -275,6 +323,8 @@ export class AccessPolicy {
   }
 
   async #allows(who: Principal, c: ConferenceAccess, action: Exclude<ConferenceAction, RowAction>, executor: Executor): Promise<boolean> {
+    // A key joins, uploads and reads files never: it has no place in the call (require decides what it may do).
+    if (who.kind === 'apikey') return false;
     if (who.kind === 'recorder') return action.do === 'upload' && action.kind === 'recording';
     // Guests hold a link to the call (or to its waiting room), and nothing else here.
     if (who.kind === 'guest') return action.do === 'visit' && (await this.#mayVisit(executor, c.sessionId, who.id));
@@ -359,6 +409,12 @@ export class AccessPolicy {
     return removed === undefined;
   }
 
+  /** The slot of the guest's appointment link, if the guest came by one (apikeys/join-links.ts). */
+  async #requireSlot(executor: Executor, guestId: string): Promise<void> {
+    const link = await executor.selectFrom('join_links').select(['not_before', 'expires_at']).where('guest_id', '=', guestId).executeTakeFirst();
+    if (link) requireInSlot({ notBefore: Number(link.not_before), expiresAt: Number(link.expires_at) }, this.#clock.now());
+  }
+
   async #isRemoved(executor: Executor, sessionId: string, userId: string): Promise<boolean> {
     const row = await executor
       .selectFrom('conference_removals')
@@ -436,14 +492,28 @@ export type OrganisationAction = 'create' | 'read' | 'manage';
 const ORGANISATION_REFUSAL: Record<OrganisationAction, string> = {
   create: 'only the instance admin (V4H_ADMIN_USERNAME) may create or list all organisations',
   read: 'only members of this organisation may see it',
-  manage: 'only admins of this organisation (or the instance admin) may manage its users, units and settings',
+  manage: 'only admins of this organisation (or the instance admin) may manage its users, units, settings and API keys',
 };
 
 /** The rules of AccessPolicy.check: owner-only actions, and those the admin may do too. Needs nothing but the row. */
 export function permitsFromRow(who: Principal, conference: Pick<ConferenceAccess, 'ownerId'>, action: RowAction): boolean {
+  // An API key's rights depend on its organisation's members: AccessPolicy.require decides them.
   if (who.kind !== 'user') return false;
   if (who.id === conference.ownerId) return true;
   return who.admin === true && (action.do === 'read_quality' || action.do === 'delete_file');
+}
+
+/**
+ * An appointment link works inside [notBefore, expiresAt] only: before, 425 `too_early` naming when it opens (and
+ * Retry-After); from expiresAt on, 410 `expired`.
+ */
+export function requireInSlot(slot: { notBefore: number; expiresAt: number }, now: number): void {
+  if (now < slot.notBefore) {
+    const wait = Math.ceil((slot.notBefore - now) / 1000);
+    const inWords = wait < 120 ? `${wait} s` : wait < 7200 ? `${Math.round(wait / 60)} min` : `${Math.round(wait / 3600)} h`;
+    throw new AppError('too_early', `this link opens at ${new Date(slot.notBefore).toISOString()} (in ${inWords})`, { 'Retry-After': String(wait) });
+  }
+  if (now >= slot.expiresAt) throw new AppError('expired', `this link expired at ${new Date(slot.expiresAt).toISOString()}`);
 }
 
 /** The policy's view of a conferences row. */

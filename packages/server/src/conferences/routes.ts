@@ -7,6 +7,7 @@ import type { ConferenceService } from './service.js';
 import * as S from './schemas.js';
 import * as W from '@v4h/protocol';
 import type { AccessAudit } from '../audit/access-audit.js';
+import { keyPrincipal } from './access-policy.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 const secured = { tags: ['conferences'], security: [{ bearer: [] }] };
@@ -45,14 +46,24 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     r.addHook('onRequest', authenticate);
 
     r.post('/', {
-      schema: { ...secured, summary: 'Request a conference', body: W.ConferenceRequest, response: { 200: W.SessionIdBody, 201: W.SessionIdBody, ...errors } },
+      schema: {
+        ...secured,
+        summary: 'Request a conference (an API key: on behalf of `owner`, a user of its organisation)',
+        body: W.ConferenceRequest,
+        response: { 200: W.SessionIdBody, 201: W.SessionIdBody, ...errors },
+      },
+      config: { apiKeys: true },
       // A POST with no body at all (curl -X POST, fetch without body) means "no options", as `{}` does.
       preValidation: async (request) => {
         if (request.body === undefined || request.body === null) request.body = {};
       },
       handler: async (request, reply) => {
-        const { sessionId: wanted, ...options } = request.body ?? {};
-        const { sessionId, created } = await conferences.request(request.user!, wanted, options);
+        const { sessionId: wanted, owner, ...options } = request.body ?? {};
+        if (!request.apiKey && owner !== undefined)
+          throw new AppError('validation_failed', 'owner is taken only from an API key: a user requests conferences they own');
+        const { sessionId, created } = request.apiKey
+          ? await conferences.requestFor(keyPrincipal(request.apiKey), owner, wanted, options)
+          : await conferences.request(request.user!, wanted, options);
         return reply.status(created ? 201 : 200).send({ sessionId });
       },
     });
@@ -68,11 +79,21 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     });
 
     r.get('/:sessionId', {
-      schema: { ...secured, summary: "A conference's details (owner)", params: S.SessionIdParam, response: { 200: W.ConferenceDetails, ...errors } },
+      schema: {
+        ...secured,
+        summary: "A conference's details (owner, or an API key of the owner's organisation)",
+        params: S.SessionIdParam,
+        response: { 200: W.ConferenceDetails, ...errors },
+      },
+      config: { apiKeys: true },
       // Answered once the read is in the access audit (fail-closed: audit/access-audit.ts).
       handler: async (request) => {
-        const details = await conferences.details(request.user!, request.params.sessionId);
-        await audit.record({ actor: `user:${request.user!.id}`, action: 'conference_details', sessionId: details.sessionId, ip: request.ip });
+        const key = request.apiKey;
+        const details = key
+          ? await conferences.detailsFor(keyPrincipal(key), request.params.sessionId)
+          : await conferences.details(request.user!, request.params.sessionId);
+        const actor = key ? `apikey:${key.id}` : `user:${request.user!.id}`;
+        await audit.record({ actor, action: 'conference_details', sessionId: details.sessionId, ip: request.ip });
         return details;
       },
     });

@@ -17,7 +17,7 @@ import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from 
 import { createConference } from './creation.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { accountAdmitted } from '../auth/admission.js';
-import { AccessPolicy, accessOf, userPrincipal, type RowAction } from './access-policy.js';
+import { AccessPolicy, accessOf, actorOf, userPrincipal, type ApiKeyPrincipal, type RowAction } from './access-policy.js';
 import type { JoinPolicy, ListPolicy } from '../db/schema.js';
 import { ownerOrganisation } from '../db/memberships.js';
 import { commitPersonalData } from '../db/commitments.js';
@@ -32,6 +32,8 @@ export interface Caller {
   username: string;
   /** The caller's login session (refresh-token family): admissions it is given end when it is revoked. */
   familyId?: string;
+  /** Who acts for this user in the event log when not the user: an API key (`apikey:<keyId>`, apikeys/). */
+  actor?: string;
 }
 
 // The seed's getConference record and the call embed are the wire's.
@@ -67,7 +69,7 @@ export interface JoinOptions {
 }
 
 // Events name people by opaque id only (docs/manifest.md §1.1): a username may be a name or an e-mail address.
-const userActor = (c: Caller) => `user:${c.id}`;
+const userActor = (c: Caller) => c.actor ?? `user:${c.id}`;
 
 // A polled conference comes back as the same (frozen) row from the read cache: its times are formatted once.
 const formattedTimes = new WeakMap<ConferencesTable, { created: string; ended: string | null }>();
@@ -165,6 +167,26 @@ export class ConferenceService {
       });
     }
     return { sessionId: id, created: true };
+  }
+
+  /**
+   * An organisation's API key requests a conference on behalf of `owner` (a username), who must be a member of the
+   * key's organisation; the event log names the key as the actor. Otherwise as {@link request}.
+   */
+  async requestFor(key: ApiKeyPrincipal, owner: string | undefined, sessionId?: string, options: JoinOptions = {}) {
+    if (owner === undefined)
+      throw new AppError('validation_failed', "an API key requests a conference on behalf of a user: name the owner (a username of the key's organisation)");
+    const user = await this.#db.kysely.selectFrom('users').select(['id', 'username']).where('username', '=', normalizeUsername(owner)).executeTakeFirst();
+    await this.#access.requireActingFor(key, user?.id, 'conferences:write');
+    return this.request({ id: user!.id, username: user!.username, actor: actorOf(key) }, sessionId, options);
+  }
+
+  /** A conference's details for an API key of its owner's organisation (scope conferences:read). */
+  async detailsFor(key: ApiKeyPrincipal, sessionId: string): Promise<ConferenceDetails> {
+    const row = await conferenceWithOwner.first(this.#db.kysely, { sessionId });
+    if (!row) throw notFound('conference');
+    await this.#access.require(key, accessOf(row), { do: 'read_details' });
+    return this.#toDetails(row, row.username, await this.#urlStorage(row.session_id));
   }
 
   /** RESTRICT (to join or to list) takes named users (resolved to ids), SESSIONPWD to join a password; others neither. */

@@ -289,10 +289,40 @@ export interface Database {
   organisation_members: OrganisationMembersTable;
   unit_members: UnitMembersTable;
   conference_units: ConferenceUnitsTable;
+  api_keys: ApiKeysTable;
+  join_links: JoinLinksTable;
   webhooks: WebhooksTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   waiting_room: WaitingRoomTable;
+}
+
+/** An organisation's API key (apikeys/): its secret only as a SHA-256 hash. */
+export interface ApiKeysTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  /** Space-separated scopes. */
+  scopes: string;
+  secret_hash: string;
+  created_by: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** An appointment-bound join link (apikeys/join-links.ts), beside its guests row. */
+export interface JoinLinksTable {
+  guest_id: string;
+  session_id: string;
+  /** The caller's id of the person (an EHR's): null once erased. */
+  external_id: string | null;
+  role: 'host' | 'participant' | 'guest';
+  not_before: number;
+  expires_at: number;
+  waiting_room: number;
+  api_key_id: string | null;
+  created_at: number;
 }
 
 /** A guest link's place in its conference's waiting room (waiting/service.ts); since migration 022. */

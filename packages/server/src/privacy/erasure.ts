@@ -127,6 +127,8 @@ export class ErasureService {
       files: [],
       scrub: async (trx, now) => {
         await trx.updateTable('guests').set({ name: null, avatar_url: null, erased_at: now }).where('guest_id', '=', guestId).execute();
+        // A join link's caller id of the person (an EHR's patient id) is theirs too (apikeys/join-links.ts).
+        await trx.updateTable('join_links').set({ external_id: null }).where('guest_id', '=', guestId).execute();
         // The owner's words to a denied guest (waiting room).
         await trx.updateTable('waiting_room').set({ deny_reason: null }).where('guest_id', '=', guestId).execute();
         // The room's participant ids of this guest, from its joins (the events name the guest by id).
@@ -189,6 +191,7 @@ export class ErasureService {
       files,
       scrub: async (trx, now) => {
         await trx.updateTable('guests').set({ name: null, avatar_url: null, erased_at: now }).where('session_id', '=', sessionId).execute();
+        await trx.updateTable('join_links').set({ external_id: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('waiting_room').set({ deny_reason: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('participants').set({ display_name: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('conferences').set({ host_name: null }).where('session_id', '=', sessionId).execute();

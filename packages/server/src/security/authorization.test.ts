@@ -166,6 +166,12 @@ const MATRIX: Row[] = [
   // The admin may read it too (quality/quality.test.ts); none of these callers is the admin.
   { method: 'GET', path: '/api/conferences/:sessionId/quality', allowed: ['owner'] },
   { method: 'POST', path: '/api/conferences/:sessionId/verification-links', allowed: ['owner'], payload: () => ({}) },
+  // Appointment links: the owner (or an API key of its organisation: apikeys/join-links.test.ts).
+  { method: 'POST', path: '/api/conferences/:sessionId/join-links', allowed: ['owner'], payload: () => ({ externalId: 'patient-1', role: 'guest' }) },
+  // API keys: an organisation's admins only (apikeys/apikeys.test.ts); none of these callers is one.
+  { method: 'POST', path: '/api/apikeys', allowed: [], payload: () => ({ name: 'EHR' }) },
+  { method: 'GET', path: '/api/apikeys', allowed: [] },
+  { method: 'POST', path: '/api/apikeys/:id/revoke', allowed: [] },
   // Organisations (organisations/organisations.test.ts): these callers are members of `default`, none its admin.
   { method: 'GET', path: '/api/organisations', allowed: ['owner', 'participant', 'other'] },
   { method: 'POST', path: '/api/organisations', allowed: [], payload: () => ({ name: 'Clinic' }) },

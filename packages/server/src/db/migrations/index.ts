@@ -17,6 +17,7 @@ import * as fileEncryption from './017-file-encryption.js';
 import * as conferenceRemovals from './018-conference-removals.js';
 import * as usernamesNormalised from './019-usernames-normalised.js';
 import * as organisations from './020-organisations.js';
+import * as apiKeys from './021-api-keys.js';
 import * as waitingRoom from './022-waiting-room.js';
 import * as webhooks from './024-webhooks.js';
 
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '018-conference-removals': conferenceRemovals,
   '019-usernames-normalised': usernamesNormalised,
   '020-organisations': organisations,
+  '021-api-keys': apiKeys,
   '022-waiting-room': waitingRoom,
   '024-webhooks': webhooks,
 };
