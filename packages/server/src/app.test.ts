@@ -77,7 +77,17 @@ describe('app', () => {
     const text = JSON.stringify(doc);
     expect(text).not.toMatch(/\bseed\b|SDK user/);
     expect(doc.info.description).toContain('Authorization: Bearer');
-    expect(doc.tags.map((tag: { name: string }) => tag.name).sort()).toEqual(['admin', 'apikeys', 'auth', 'conferences', 'files', 'organisations', 'records', 'visit', 'webhooks']);
+    expect(doc.tags.map((tag: { name: string }) => tag.name).sort()).toEqual([
+      'admin',
+      'apikeys',
+      'auth',
+      'conferences',
+      'files',
+      'organisations',
+      'records',
+      'visit',
+      'webhooks',
+    ]);
     // Both spellings still answer (only the documented one changed).
     for (const path of ['/api/conferences', '/api/conferences/']) expect((await fetch(`${t.baseUrl}${path}`)).status, path).toBe(401);
     const docs = await fetch(`${t.baseUrl}/docs`, { redirect: 'follow' });
