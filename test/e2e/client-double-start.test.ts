@@ -7,7 +7,7 @@ import { startClinic } from './support/clinic.js';
 import { builtinRoomEngine } from './support/engines.js';
 import { call, events, openClinic, startServer, waitForEvent, type E2EWorld } from './support/suite.js';
 
-type W = Window & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Window & Record<string, any>;
 const world = { contexts: [] } as unknown as E2EWorld;
 
 beforeAll(async () => {

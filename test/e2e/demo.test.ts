@@ -123,7 +123,7 @@ describe('demo page', () => {
     expect(await page.locator('#call-section').evaluate((el) => el.getBoundingClientRect().top)).toBeGreaterThanOrEqual(-1);
     expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(500);
     await expect.poll(() => page.frameLocator('#call iframe').locator('main').getAttribute('data-state'), { timeout: 20_000 }).toBe('joined');
-    await writeArtifact('demo-6-phone-call-in-view.png', await page.screenshot());
+    writeArtifact('demo-6-phone-call-in-view.png', await page.screenshot());
     // Nothing wider than the screen, and the call fits in it.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect((await page.locator('#call iframe').boundingBox())!.width).toBeLessThanOrEqual(390);

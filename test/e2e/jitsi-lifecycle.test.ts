@@ -8,7 +8,7 @@ import { startClinic } from './support/clinic.js';
 import { startStandInJitsi, type StandInJitsi } from './support/stand-in-jitsi/server.js';
 import { call, events, openClinic, startServer, waitForEvent, type E2EWorld } from './support/suite.js';
 
-type W = Window & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Window & Record<string, any>;
 const auth = { appId: 'v4h-life', appSecret: 'e2e-jitsi-app-secret-0123456789abcdef' };
 
 const recordErrors = (page: Page) =>

@@ -9,7 +9,7 @@ import { ensureClientBuilt } from './support/build-client.js';
 import { startCoturn, type Coturn } from './support/coturn.js';
 import { REFUSE_CAMERA } from './support/refuse-camera.js';
 
-type W = Window & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Window & Record<string, any>;
 
 const SECRET = randomBytes(24).toString('base64url');
 let browser: Browser;

@@ -12,7 +12,7 @@ import { startClinic } from './support/clinic.js';
 import { startRealJitsiOrigin, type RealJitsiOrigin } from './support/real-jitsi/origin.js';
 import { call, openClinic, startServer, waitForEvent, type E2EWorld } from './support/suite.js';
 
-type W = Window & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Window & Record<string, any>;
 const APP_SECRET = 'real-jitsi-app-secret-0123456789abcdef';
 const JAAS_APP = 'vpaas-magic-cookie-0123456789abcdef';
 

@@ -11,9 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.js';
 import { HOST_PAGE, Participant, STATS_HOOK, type Embed } from './support/room-harness.js';
-// @ts-ignore -- plain JS shared with the benchmarks
 import { freePort, startServerProcess } from '../../bench/lib/processes.js';
-// @ts-ignore -- plain JS shared with the benchmarks
 import { call, createUsers, freshDatabase, login } from '../../bench/lib/fixtures.js';
 
 const REDIS_URL = process.env.V4H_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

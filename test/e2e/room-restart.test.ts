@@ -9,9 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.js';
 import { HOST_PAGE, Participant, STATS_HOOK, type Embed } from './support/room-harness.js';
-// @ts-ignore -- plain JS shared with the benchmarks
 import { freePort, startServerProcess } from '../../bench/lib/processes.js';
-// @ts-ignore -- plain JS shared with the benchmarks
 import { call, createUsers, login, withDatabase } from '../../bench/lib/fixtures.js';
 
 const GRACE_SECONDS = 6;

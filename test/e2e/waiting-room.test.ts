@@ -10,7 +10,7 @@ import { startClinic, type Clinic } from './support/clinic.js';
 import { builtinRoomEngine, standInJitsiEngine, type E2EEngine } from './support/engines.js';
 import { call, openClinic, startServer, waitForEvent, type E2EWorld } from './support/suite.js';
 
-type W = Window & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Window & Record<string, any>;
 
 for (const [label, startEngine] of [
   ['built-in room', builtinRoomEngine],

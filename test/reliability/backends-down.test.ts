@@ -120,7 +120,7 @@ describe('a back end goes down and comes back', () => {
     try {
       server = await d.start();
     } catch (error) {
-      throw new Error(`the server does not start while its ledger node is down: ${(error as Error).message.slice(0, 500)}`);
+      throw new Error(`the server does not start while its ledger node is down: ${(error as Error).message.slice(0, 500)}`, { cause: error });
     }
     accessToken = (await login(server.url, user)).accessToken;
     expect((await anchorOf(late))?.status).toBe('pending');

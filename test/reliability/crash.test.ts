@@ -12,7 +12,7 @@ afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Chain {
@@ -131,7 +131,7 @@ describe('kill -9 during write load', () => {
     let server = await d.start();
     const { accessToken } = await login(server.url, user);
     const { sessionId } = (await call(server.url, 'POST', '/api/conferences', { token: accessToken, body: {} })).body;
-    const put = (name: string, body: Buffer | ReadableStream, extra: RequestInit = {}) =>
+    const put = (name: string, body: Uint8Array<ArrayBuffer> | ReadableStream, extra: RequestInit = {}) =>
       fetch(`${server.url}/api/conferences/${sessionId}/files?kind=attachment&name=${name}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/pdf' },

@@ -67,7 +67,9 @@ describe('PostgreSQL down', () => {
       during.push(await call(server.url, 'POST', '/api/auth/refresh', { body: { refreshToken: tokens.refreshToken } }));
       during.push(await call(server.url, 'GET', '/api/auth/session', { token: tokens.accessToken }));
     } catch (error) {
-      throw new Error(`the server stopped answering during the outage (${(error as Error).message}); its last output:\n${server.output().slice(-3000)}`);
+      throw new Error(`the server stopped answering during the outage (${(error as Error).message}); its last output:\n${server.output().slice(-3000)}`, {
+        cause: error,
+      });
     }
     for (const res of during) {
       expect(res.status, JSON.stringify(res.body)).toBe(503);

@@ -2,9 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-// @ts-ignore -- s3rver ships no type declarations
+// @ts-expect-error -- s3rver ships no type declarations
 import S3rver from 's3rver';
-// @ts-ignore -- plain JS shared with the benchmarks
 import { freePort } from '../../bench/lib/processes.js';
 
 export async function restartableS3(bucket = 'v4h-rel') {

@@ -3,22 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-// @ts-ignore -- plain JS shared with the benchmarks
-import { startServerProcess, runLoad, freePort } from '../../bench/lib/processes.js';
-// @ts-ignore -- plain JS shared with the benchmarks
+import { startServerProcess, runLoad, freePort, type ServerProcess } from '../../bench/lib/processes.js';
 import { call, createUsers, freshDatabase, login, withDatabase } from '../../bench/lib/fixtures.js';
 
 export { startServerProcess, runLoad, freePort, call, createUsers, freshDatabase, login, withDatabase };
+export type { ServerProcess };
 
 export type Dialect = 'sqlite' | 'postgres';
-
-export interface ServerProcess {
-  url: string;
-  pid: number;
-  output(): string;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-}
 
 /** Seconds from the environment (so CI can shorten a run), else the default. */
 export const seconds = (name: string, fallback: number) => {
@@ -52,7 +43,8 @@ export async function deployment(dialect: Dialect, extraEnv: Record<string, stri
       servers.push(server);
       return server;
     },
-    async destroy() {
+    // A property, not a method: tests hand it to their clean-up list as it is.
+    destroy: async () => {
       for (const server of servers) await server.kill().catch(() => {});
       await database.destroy();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -20,7 +20,7 @@ async function codeOf(call: () => unknown): Promise<string> {
   try {
     await call();
   } catch (error) {
-    return isV4HError(error) ? error.code : `not a V4HError: ${error}`;
+    return isV4HError(error) ? error.code : `not a V4HError: ${String(error)}`;
   }
   return 'resolved';
 }

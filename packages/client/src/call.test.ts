@@ -1,5 +1,5 @@
 // Presence and teardown of one call, driven through a fake IFrame API: joined once, left once, ended once.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { Call, type Embed } from './call.js';
 import type { V4HError } from './errors.js';
@@ -17,6 +17,9 @@ const embed = (jwt: string | null): Embed => ({
   displayName: 'Ana',
   presenceToken: 'pt',
 });
+
+/** The stand-in API's spied methods, as the mocks they are. */
+const mocksOf = (api: unknown) => api as { executeCommand: Mock; dispose: Mock };
 
 function setup(jwt: string | null = 'jwt', moderator = true) {
   const api = Object.assign(new EventEmitter(), { executeCommand: vi.fn(), dispose: vi.fn() }) as unknown as JitsiMeetExternalAPI & EventEmitter;
@@ -36,7 +39,7 @@ function setup(jwt: string | null = 'jwt', moderator = true) {
     events,
     onEnd,
   });
-  const presence = () => fetch.mock.calls.map((c) => JSON.parse(String((c as unknown as [string, RequestInit])[1].body)).event);
+  const presence = () => fetch.mock.calls.map((c) => JSON.parse((c as unknown as [string, RequestInit])[1].body as string).event);
   return { api, fetch, call, seen, onEnd, presence, errors };
 }
 
@@ -51,7 +54,7 @@ describe('Call', () => {
     api.emit('readyToClose', {});
     expect(presence()).toEqual(['joined', 'left']);
     expect(seen).toEqual(['joined', 'participantJoined', 'participantLeft', 'left', 'ended']);
-    expect(api.dispose).toHaveBeenCalledTimes(1);
+    expect(mocksOf(api).dispose).toHaveBeenCalledTimes(1);
     expect(onEnd).toHaveBeenCalledTimes(1);
     expect(call.over).toBe(true);
   });
@@ -95,13 +98,13 @@ describe('Call', () => {
     const { api, call, seen } = setup();
     api.emit('videoConferenceJoined', { id: 'me' });
     const done = call.hangUp('end');
-    expect(api.executeCommand).toHaveBeenCalledWith('endConference');
+    expect(mocksOf(api).executeCommand).toHaveBeenCalledWith('endConference');
     vi.advanceTimersByTime(1000);
-    expect(api.dispose).not.toHaveBeenCalled();
+    expect(mocksOf(api).dispose).not.toHaveBeenCalled();
     expect(call.hangUp('end')).toBe(done);
     api.emit('videoConferenceLeft', { roomName: 'room' });
     await done;
-    expect(api.dispose).toHaveBeenCalledTimes(1);
+    expect(mocksOf(api).dispose).toHaveBeenCalledTimes(1);
     expect(seen).toEqual(['joined', 'left', 'ended']);
   });
 
@@ -110,12 +113,12 @@ describe('Call', () => {
     const { api, call, seen } = setup('jwt', false);
     api.emit('videoConferenceJoined', { id: 'me' });
     const done = call.hangUp('ended');
-    expect(api.executeCommand).toHaveBeenCalledWith('hangup');
+    expect(mocksOf(api).executeCommand).toHaveBeenCalledWith('hangup');
     vi.advanceTimersByTime(2999);
-    expect(api.dispose).not.toHaveBeenCalled();
+    expect(mocksOf(api).dispose).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     await done;
-    expect(api.dispose).toHaveBeenCalledTimes(1);
+    expect(mocksOf(api).dispose).toHaveBeenCalledTimes(1);
     expect(seen).toEqual(['joined', 'left', 'ended']);
   });
 
@@ -141,10 +144,10 @@ describe('Call', () => {
   it('sends the avatar as a command only when there is no token to carry it', () => {
     const withToken = setup('jwt');
     withToken.api.emit('videoConferenceJoined', { id: 'me' });
-    expect(withToken.api.executeCommand).not.toHaveBeenCalled();
+    expect(mocksOf(withToken.api).executeCommand).not.toHaveBeenCalled();
     const withoutToken = setup(null);
     withoutToken.api.emit('videoConferenceJoined', { id: 'me' });
-    expect(withoutToken.api.executeCommand).toHaveBeenCalledWith('avatarUrl', 'https://img.test/a.png');
+    expect(mocksOf(withoutToken.api).executeCommand).toHaveBeenCalledWith('avatarUrl', 'https://img.test/a.png');
   });
 
   it('does not report a leave for a call never joined', () => {
@@ -159,7 +162,7 @@ describe('Call', () => {
     api.emit('videoConferenceJoined', { id: 'me' });
     const init = (fetch.mock.calls[0] as unknown as [string, RequestInit])[1];
     expect(init.headers).not.toHaveProperty('authorization');
-    expect(JSON.parse(String(init.body))).toEqual({ event: 'joined', presenceToken: 'pt' });
+    expect(JSON.parse(init.body as string)).toEqual({ event: 'joined', presenceToken: 'pt' });
   });
 
   it('renews its short-lived presence token as the server says, leaves with the newest one, and stops when the call ends', async () => {
@@ -167,7 +170,7 @@ describe('Call', () => {
     const { api, fetch, call, presence } = setup();
     let n = 1;
     fetch.mockImplementation(async () => new Response(JSON.stringify({ state: 'started', presenceToken: `pt${++n}`, renewIn: 60 })));
-    const tokens = () => fetch.mock.calls.map((c) => JSON.parse(String((c as unknown as [string, RequestInit])[1].body)).presenceToken);
+    const tokens = () => fetch.mock.calls.map((c) => JSON.parse((c as unknown as [string, RequestInit])[1].body as string).presenceToken);
     api.emit('videoConferenceJoined', { id: 'me' });
     await vi.advanceTimersByTimeAsync(59_000);
     expect(presence()).toEqual(['joined']);

@@ -3,14 +3,7 @@ import type { ErrorCode } from '@v4h/protocol';
 
 /** Codes the SDK itself produces. */
 export type V4HClientErrorCode =
-  | 'invalid_argument'
-  | 'not_signed_in'
-  | 'session_expired'
-  | 'jitsi_unavailable'
-  | 'jitsi_error'
-  | 'network_error'
-  | 'bad_response'
-  | 'invalid_signature';
+  'invalid_argument' | 'not_signed_in' | 'session_expired' | 'jitsi_unavailable' | 'jitsi_error' | 'network_error' | 'bad_response' | 'invalid_signature';
 
 /** Codes the V4H server answers with (see docs/api.md): the wire's list. */
 export type V4HServerErrorCode = ErrorCode;

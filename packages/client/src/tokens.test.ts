@@ -12,7 +12,7 @@ function scriptedFetch(expiresIn: number) {
   const fetch = async (url: string, init?: RequestInit) => {
     if (url.endsWith('/api/auth/login')) return json(200, { accessToken: `a${++n}`, refreshToken: `r${n}`, expiresIn });
     if (url.endsWith('/api/auth/refresh')) {
-      refreshes.push(JSON.parse(String(init?.body)).refreshToken);
+      refreshes.push(JSON.parse(init?.body as string).refreshToken);
       if (refreshAnswer === 'down') throw new TypeError('fetch failed');
       if (refreshAnswer === 'refused') return json(401, { error: 'invalid_refresh_token', message: 'reused' });
       return json(200, { accessToken: `a${++n}`, refreshToken: `r${n}`, expiresIn });

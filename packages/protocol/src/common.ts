@@ -9,3 +9,6 @@ export const nullable = (t: TString) => Type.Unsafe<string | null>({ ...t, type:
 
 /** A conference's id: caller-chosen or random, URL-safe. */
 export const SESSION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+
+/** The path parameters of every /api/conferences/:sessionId/… route. */
+export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: SESSION_ID_PATTERN }) });

@@ -22,6 +22,7 @@ export {
   ConferenceList,
   PresenceReply,
 } from './conferences.js';
+export { SessionIdParam } from './common.js';
 export { VisitState, Brand, VisitInfo, KnockBody, KnockReply, VisitStateBody, WaitingEntry, WaitingList, DenyBody } from './waiting.js';
 export { FileKind, StoredFile, FileList } from './storage.js';
 export {

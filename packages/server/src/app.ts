@@ -282,7 +282,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bus = config.room.redisUrl ? await createRedisRoomBus({ url: config.room.redisUrl, log: app.log }) : undefined;
     const opened = bus;
     if (opened) app.addHook('onClose', async () => opened.close());
-    room = createBuiltinRoom({ config, db, clock, conferences, access, removals: conferences.removals, files, quality, log: app.log, bus, events: eventHub, signer });
+    room = createBuiltinRoom({
+      config,
+      db,
+      clock,
+      conferences,
+      access,
+      removals: conferences.removals,
+      files,
+      quality,
+      log: app.log,
+      bus,
+      events: eventHub,
+      signer,
+    });
     await app.register(roomRoutes, { room, publicUrl: config.publicUrl });
   }
   await app.register(webRoutes, { jitsiUrl: config.jitsi.url });

@@ -13,7 +13,7 @@ const readme = fs.readFileSync(path.join(src, '../../../README.md'), 'utf8');
 /** Names config.ts reads: `helper(env, 'NAME', …)`, `env.NAME` and `env['NAME']`. */
 function readByConfig(source: string): Set<string> {
   const patterns = [/\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g, /\benv\.([A-Z][A-Z0-9_]*)/g, /\benv\[\s*'([A-Z][A-Z0-9_]*)'\s*\]/g];
-  return new Set(patterns.flatMap((pattern) => [...source.matchAll(pattern)].map((m) => m[1]!)));
+  return new Set(patterns.flatMap((pattern) => [...source.matchAll(pattern)].map((m) => m[1])));
 }
 
 /** Names in the first column of the table under "## Configuration". */
@@ -22,8 +22,8 @@ function documented(markdown: string): Set<string> {
   const firstCells = section
     .split('\n')
     .filter((line) => line.startsWith('| `'))
-    .map((line) => line.split('|')[1]!);
-  return new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!)));
+    .map((line) => line.split('|')[1]);
+  return new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1])));
 }
 
 const sorted = (names: Iterable<string>) => [...names].sort();
@@ -39,12 +39,15 @@ describe('the README configuration table', () => {
 
   it('the parser sees every name loadConfig reads from a default environment', () => {
     const touched = new Set<string>();
-    const env = new Proxy({} as Record<string, string | undefined>, {
-      get: (_target, name) => {
-        if (typeof name === 'string') touched.add(name);
-        return undefined;
+    const env = new Proxy(
+      {},
+      {
+        get: (_target, name) => {
+          if (typeof name === 'string') touched.add(name);
+          return undefined;
+        },
       },
-    });
+    );
     loadConfig(env);
     expect(touched.size).toBeGreaterThan(40);
     const parsed = readByConfig(configSource);

@@ -329,7 +329,7 @@ export function loadConfig(env: Env = process.env): Config {
   const guestLinkRaw = str(env, 'V4H_JITSI_GUEST_LINK_CONFIG');
   if (guestLinkRaw) {
     try {
-      guestLinkConfig = JSON.parse(guestLinkRaw);
+      guestLinkConfig = JSON.parse(guestLinkRaw) as Record<string, unknown>;
     } catch {
       guestLinkConfig = [] as never;
     }
@@ -346,7 +346,7 @@ export function loadConfig(env: Env = process.env): Config {
   const iceRaw = str(env, 'V4H_ICE_SERVERS');
   if (iceRaw) {
     try {
-      iceServers = JSON.parse(iceRaw);
+      iceServers = JSON.parse(iceRaw) as RTCIceServerConfig[];
     } catch {
       throw new ConfigError('V4H_ICE_SERVERS', 'not valid JSON (expected an array of RTCIceServer)');
     }

@@ -90,7 +90,8 @@ function isRefusedText(error: unknown): boolean {
  * Answered 503: the API promises that for a server that cannot do its work right now (docs/api.md).
  */
 export function isStorageFailure(error: unknown): boolean {
-  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  const raw = (error as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
   return (
     code === 'SQLITE_FULL' ||
     code.startsWith('SQLITE_IOERR') ||
@@ -114,7 +115,7 @@ function isUnavailable(error: unknown): boolean {
  * Fastify's router refuses malformed URLs and over-long path parameters before any hook or error handler runs;
  * this answers them like every other error (`bad_request`, docs/api.md), without echoing the URL (it may hold a token).
  */
-export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'malformed URL';
-  return reply.status(400).send({ error: 'bad_request', message });
+  void reply.status(400).send({ error: 'bad_request', message });
 }

@@ -22,6 +22,7 @@ function sinkLogger(level: string) {
   const logger = pino({ ...loggerOptions(level) }, sink);
   let children = 0;
   // Counted on the logger and every logger made from it (pino's children inherit from their parent).
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the `this` of whichever logger it is called on
   const child = logger.child;
   logger.child = function (this: typeof logger, ...args: Parameters<typeof child>) {
     children++;
@@ -31,7 +32,7 @@ function sinkLogger(level: string) {
 }
 
 const make = (logger: unknown, options = {}) =>
-  requestLoggerFactory.call(undefined as never, logger as FastifyBaseLogger, { reqId: 'req-1' }, options, undefined as never) as FastifyBaseLogger;
+  requestLoggerFactory.call(undefined as never, logger as FastifyBaseLogger, { reqId: 'req-1' }, options, undefined as never);
 
 describe('requestLoggerFactory', () => {
   it('makes no child for lines below the level, and writes the child’s line (request id, redaction) above it', async () => {

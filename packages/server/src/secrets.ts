@@ -60,7 +60,7 @@ export function masterKeyring(config: Config): MasterKeyring {
   try {
     current = parseMasterKey(config.masterKey);
   } catch (error) {
-    throw new Error(`${path.join(config.dataDir, MASTER_KEY_FILE)}: ${(error as Error).message}`);
+    throw new Error(`${path.join(config.dataDir, MASTER_KEY_FILE)}: ${(error as Error).message}`, { cause: error });
   }
   return new MasterKeyring(
     current,

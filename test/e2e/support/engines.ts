@@ -58,7 +58,7 @@ export async function standInJitsiEngine(): Promise<E2EEngine> {
 export async function builtinRoomEngine(): Promise<E2EEngine> {
   // The room's browser assets come from the server's build (build-room.js, owned by the room area).
   const buildRoom = new URL('../../../packages/server/build-room.js', import.meta.url).href;
-  const { buildRoomAssets } = (await import(buildRoom)) as { buildRoomAssets(): Promise<string> };
+  const { buildRoomAssets } = (await import(buildRoom)) as { buildRoomAssets: () => Promise<string> };
   await buildRoomAssets();
   return { env: { V4H_ROOM_GRACE_PERIOD: '1' }, reportsPresence: true, close: async () => {} };
 }

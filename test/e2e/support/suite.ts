@@ -9,7 +9,7 @@ import { ensureClientBuilt } from './build-client.js';
 import { startClinic, type Clinic } from './clinic.js';
 import type { E2EEngine } from './engines.js';
 
-type W = Window & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Window & Record<string, any>;
 const EVENTS = ['joined', 'left', 'ended', 'participantJoined', 'participantLeft', 'authExpired'];
 
 export interface E2EWorld {

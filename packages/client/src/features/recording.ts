@@ -98,7 +98,10 @@ export async function recordingEvent(ctx: FeatureContext, sessionId: string, typ
   if (type === 'recording_started') return events.emit('recordingStarted', { sessionId });
   if (type === 'recording_stopped') return events.emit('recordingStopped', { sessionId, reason: typeof data.reason === 'string' ? data.reason : 'owner' });
   if (type === 'consent_requested' && typeof data.requestId === 'string') {
-    const shown = await http.request<ConsentRequest>('GET', path(sessionId, `/consent-requests/${encodeURIComponent(data.requestId)}?locale=${encodeURIComponent(language())}`));
+    const shown = await http.request<ConsentRequest>(
+      'GET',
+      path(sessionId, `/consent-requests/${encodeURIComponent(data.requestId)}?locale=${encodeURIComponent(language())}`),
+    );
     shownIn.set(shown.requestId, shown.locale);
     return events.emit('consentRequested', { sessionId, requestId: shown.requestId, purpose: shown.purpose, text: shown.text, locale: shown.locale });
   }

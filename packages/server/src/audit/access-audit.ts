@@ -191,5 +191,5 @@ const encodeCursor = (row: AccessAuditTable) => Buffer.from(`${row.at}:${row.id}
 function decodeCursor(cursor: string): { at: number; id: string } {
   const match = /^(\d{1,16}):(.{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) throw new AppError('bad_request', 'invalid cursor');
-  return { at: Number(match[1]), id: match[2]! };
+  return { at: Number(match[1]), id: match[2] };
 }

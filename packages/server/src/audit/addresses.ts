@@ -25,7 +25,7 @@ export function truncate(ip: string): string | null {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
   const v4 = mapped ?? ip;
   if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
-  const bare = ip.split('%')[0]!;
+  const bare = ip.split('%')[0];
   if (!isIPv6(bare)) return null;
   const groups = ipv6Groups(bare);
   return `${groups

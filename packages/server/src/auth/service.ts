@@ -101,7 +101,8 @@ export class AuthService {
   async ensureUser(username: string, password: string, place: UserPlace = {}): Promise<boolean> {
     const existing = await this.#findUser(username);
     if (existing) {
-      if (place.role === 'admin') await this.#db.write((trx) => trx.updateTable('organisation_members').set({ role: 'admin' }).where('user_id', '=', existing.id).execute());
+      if (place.role === 'admin')
+        await this.#db.write((trx) => trx.updateTable('organisation_members').set({ role: 'admin' }).where('user_id', '=', existing.id).execute());
       return false;
     }
     try {
@@ -269,7 +270,7 @@ export function addressBucket(address: string): string {
   const [head, tail = ''] = address.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
   return `${groups
     .slice(0, 4)
     .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))

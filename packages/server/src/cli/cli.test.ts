@@ -136,7 +136,9 @@ describe('v4h (dispatch)', { timeout: 120_000 }, () => {
   it('--help fits in 80 columns, through the real bin too', async () => {
     const inProcess = (await cli(['--help'])).stdout;
     const viaBin = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [bin, '--help'], { env: { ...process.env, ...env } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      execFile(process.execPath, [bin, '--help'], { env: { ...process.env, ...env } }, (error, stdout) =>
+        error ? reject(new Error('v4h --help failed', { cause: error })) : resolve(stdout),
+      ),
     );
     for (const text of [inProcess, viaBin]) {
       expect(text.split('\n').length).toBeGreaterThan(10);

@@ -1,7 +1,8 @@
 // Path and query schemas of the conference routes; their bodies are the wire's (@v4h/protocol). Both document the API in /openapi.json.
 import { Type } from '@fastify/type-provider-typebox';
+import { SessionIdParam } from '@v4h/protocol';
 
-export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+export { SessionIdParam };
 
 export const GuestParams = Type.Object({ sessionId: SessionIdParam.properties.sessionId, guestId: Type.String({ pattern: '^guest-[a-z0-9]{1,64}$' }) });
 

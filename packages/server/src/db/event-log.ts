@@ -24,7 +24,7 @@ export function canonicalEvent(row: Omit<ConferenceEventsTable, 'hash'>): Canoni
     type: row.type,
     actor: row.actor,
     at: new Date(row.at).toISOString(),
-    data: JSON.parse(row.data),
+    data: JSON.parse(row.data) as CanonicalEvent['data'],
     prev: row.prev_hash,
   };
 }

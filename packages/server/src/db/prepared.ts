@@ -122,7 +122,7 @@ export function prepareQuery<P extends object, R>(
     const { slots } = compiled;
     const parameters = new Array<unknown>(slots.length);
     for (let i = 0; i < slots.length; i++) {
-      const { key, value } = slots[i]!;
+      const { key, value } = slots[i];
       parameters[i] = key === undefined ? value : values[key];
     }
     return parameters;
@@ -139,7 +139,7 @@ export function prepareQuery<P extends object, R>(
 
   /** Through Kysely's executor: it waits for the connection, and for the write lock (sqlite-dialect.ts). */
   function runThroughKysely(db: Kysely<Database>, compiled: Compiled, parameters: unknown[]): Promise<QueryResult<R>> {
-    return db.executeQuery<R>({ query: compiled.query, queryId: { queryId: 'prepared' }, sql: compiled.sql, parameters } as CompiledQuery<R>);
+    return db.executeQuery<R>({ query: compiled.query, queryId: { queryId: 'prepared' }, sql: compiled.sql, parameters });
   }
 
   /**

@@ -14,7 +14,7 @@ async function fillDisk(app: TestApp): Promise<void> {
   if (app.db.dialect === 'sqlite') {
     // The file may not grow past the pages it has: the next write that needs a page fails with SQLITE_FULL.
     const { rows } = await sql<{ page_count: number }>`pragma page_count`.execute(app.db.kysely);
-    await sql.raw(`pragma max_page_count = ${rows[0]!.page_count}`).execute(app.db.kysely);
+    await sql.raw(`pragma max_page_count = ${rows[0].page_count}`).execute(app.db.kysely);
     // Use up the free pages left inside the file.
     await sql`create table ballast (x blob)`.execute(app.db.kysely).catch(() => {});
     for (let i = 0; i < 200; i++) {

@@ -115,7 +115,7 @@ export class ConferenceEventHub {
     for (const subscription of watch.subscriptions) {
       const fresh = rows.filter((row) => row.seq > subscription.cursor);
       if (fresh.length === 0) continue;
-      subscription.cursor = fresh[fresh.length - 1]!.seq;
+      subscription.cursor = fresh[fresh.length - 1].seq;
       try {
         subscription.listener(fresh);
       } catch (error) {

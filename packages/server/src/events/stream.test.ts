@@ -100,17 +100,17 @@ describe('conference event stream', () => {
 
     for (const stream of [owner, participant]) {
       await expect.poll(() => stream.events.map((e) => e.event), { timeout: 10_000 }).toEqual(['guest_link_issued', 'joined', 'ended']);
-      const ended = stream.events[2]!;
+      const ended = stream.events[2];
       expect(ended.data).toMatchObject({ sessionId: id, type: 'ended', data: { reason: 'owner' } });
       expect(ended.id).toBe(String(ended.data.seq));
       expect(ended.data.hash).toMatch(/^[0-9a-f]{64}$/);
       const text = JSON.stringify(stream.events);
       for (const name of ['Ana', 'Bob', 'Carla', ana.username, bob.username]) expect(text).not.toContain(name);
-      expect(stream.events[0]!.data.data).toHaveProperty('guestId');
+      expect(stream.events[0].data.data).toHaveProperty('guestId');
     }
     // The stored log agrees with what was sent.
     const rows = await t.db.kysely.selectFrom('conference_events').select(['seq', 'hash']).where('session_id', '=', id).orderBy('seq').execute();
-    expect(rows.at(-1)).toEqual({ seq: owner.events[2]!.data.seq, hash: owner.events[2]!.data.hash });
+    expect(rows.at(-1)).toEqual({ seq: owner.events[2].data.seq, hash: owner.events[2].data.hash });
   });
 
   it('resumes after Last-Event-ID, and a late subscriber to an ended conference still gets its end', async () => {
@@ -123,14 +123,14 @@ describe('conference event stream', () => {
     const first = await follow(t, id, ana.auth);
     await post(t, ana.auth, `/api/conferences/${id}/guest-url`, { name: 'x' });
     await expect.poll(() => first.events.length, { timeout: 10_000 }).toBe(1);
-    const lastId = first.events[0]!.id;
+    const lastId = first.events[0].id;
     first.close();
     // While nobody listens: two more events.
     await post(t, ana.auth, `/api/conferences/${id}/guest-url`, { name: 'y' });
     await post(t, ana.auth, `/api/conferences/${id}/end`);
     const resumed = await follow(t, id, { ...ana.auth, 'last-event-id': lastId });
     await expect.poll(() => resumed.events.map((e) => e.event), { timeout: 10_000 }).toEqual(['guest_link_issued', 'ended']);
-    expect(Number(resumed.events[0]!.id)).toBe(Number(lastId) + 1);
+    expect(Number(resumed.events[0].id)).toBe(Number(lastId) + 1);
     const byQuery = await fetch(`${t.baseUrl}/api/conferences/${id}/events?after=${lastId}`, { headers: ana.auth, signal: AbortSignal.timeout(2000) }).catch(
       () => null,
     );

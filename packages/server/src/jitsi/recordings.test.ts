@@ -58,7 +58,7 @@ afterEach(async () => {
 
 async function setup(env: Record<string, string> = {}, engine: Engine = 'file') {
   const storage = await standIn();
-  cleanups.push(storage.close);
+  cleanups.push(() => storage.close());
   const logs: string[] = [];
   const logStream = new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) });
   const t = await createFilesTestApp(engine, {
@@ -193,7 +193,7 @@ describe('JaaS RECORDING_UPLOADED', () => {
   it('fetches nothing from a host off the list, nor through a redirect to one', async () => {
     const { t, sessionId, roomName, storage, logs } = await setup();
     const elsewhere = await standIn();
-    cleanups.push(elsewhere.close);
+    cleanups.push(() => elsewhere.close());
     elsewhere.files.set(objectPath(roomName), randomBytes(1000));
     // Another port of the same address is another host; so is https to it, and http to a public name.
     for (const link of [

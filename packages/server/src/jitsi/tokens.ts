@@ -64,7 +64,7 @@ export async function createJitsiTokenIssuer(config: Config): Promise<JitsiToken
     try {
       key = await importPKCS8(fs.readFileSync(jaas.privateKeyFile, 'utf8'), 'RS256');
     } catch (error) {
-      throw new Error(`V4H_JAAS_PRIVATE_KEY_FILE: cannot read an RSA private key (PKCS#8 PEM): ${(error as Error).message}`);
+      throw new Error(`V4H_JAAS_PRIVATE_KEY_FILE: cannot read an RSA private key (PKCS#8 PEM): ${(error as Error).message}`, { cause: error });
     }
     // https://8x8.vc/<AppID> is where 8x8 documents the script; rooms are <AppID>/<room> under the bare host.
     domain = url.host;

@@ -32,7 +32,7 @@ describe('data dir file modes', () => {
     await db.kysely.schema.createTable('t').addColumn('x', 'integer').execute();
     await db.kysely
       .insertInto('t' as never)
-      .values({ x: 1 } as never)
+      .values({ x: 1 })
       .execute();
     expect(fs.existsSync(`${file}-wal`)).toBe(true);
     expect(fs.existsSync(`${file}-shm`)).toBe(true);

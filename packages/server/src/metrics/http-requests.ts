@@ -26,10 +26,10 @@ export class HttpRequestMetrics {
   record(route: string | undefined, method: string, status: number, seconds: number): void {
     const routeKey = route ?? 'unmatched';
     let byMethod = this.#byRoute.get(routeKey);
-    if (!byMethod) this.#byRoute.set(routeKey, (byMethod = new Map()));
+    if (!byMethod) this.#byRoute.set(routeKey, (byMethod = new Map<string, Map<number, Series>>()));
     const methodKey = METHODS.has(method) ? method : 'OTHER';
     let byStatus = byMethod.get(methodKey);
-    if (!byStatus) byMethod.set(methodKey, (byStatus = new Map()));
+    if (!byStatus) byMethod.set(methodKey, (byStatus = new Map<number, Series>()));
     let series = byStatus.get(status);
     if (!series) byStatus.set(status, (series = { count: 0, sum: 0, buckets: new Float64Array(HTTP_BUCKETS.length + 1) }));
     series.count++;

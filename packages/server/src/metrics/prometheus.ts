@@ -106,7 +106,7 @@ export class PrometheusMetrics implements Metrics {
     // The lag needs the members' end times: one indexed query per batch, off the anchoring path.
     void this.#oldestStart(batchId).then(
       (since) => since !== undefined && this.#anchorLag.observe(Math.max(0, (anchoredAt - since) / 1000)),
-      (err) => this.#sources.log?.warn({ err }, 'metrics: anchor lag query failed'),
+      (err: unknown) => this.#sources.log?.warn({ err }, 'metrics: anchor lag query failed'),
     );
   }
   ledgerError(): void {

@@ -21,7 +21,6 @@ async function call(auth: Auth | null, method: string, path: string, body?: unkn
 }
 
 // Answers of many shapes, read field by field below.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function ok<T = any>(auth: Auth, method: string, path: string, body?: unknown): Promise<T> {
   const res = await call(auth, method, path, body);
   expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);

@@ -44,14 +44,14 @@ async function cli(...argv: string[]) {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
   };
-  const status = await runCli(argv, io as never);
+  const status = await runCli(argv, io);
   return { status, stdout, stderr };
 }
 
 /** Every file under `dir` whose bytes hold `needle` (UTF-8), by relative path. */
 function filesContaining(dir: string, needle: string): string[] {
   const hits: string[] = [];
-  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[]) {
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath, entry.name);
     if (fs.readFileSync(file).includes(Buffer.from(needle))) hits.push(path.relative(dir, file));

@@ -77,7 +77,7 @@ async function verifyAllManifests(t: FilesTestApp, sessionId: string, auth: Reco
   fs.writeFileSync(file, bundle.text);
   let stderr = '';
   const io = { stdin: process.stdin, env: {}, stdout: { write: () => {} }, stderr: { write: (s: string) => (stderr += s) } };
-  const status = await runCli(['verify', file, '--ledger-key', ledgerKey], io as never);
+  const status = await runCli(['verify', file, '--ledger-key', ledgerKey], io);
   fs.rmSync(file);
   expect(stderr).toBe('');
   expect(status).toBe(0);
@@ -187,7 +187,7 @@ describe('retention', () => {
     // The first process removes two files, then "dies" holding the lease, with a third file's bytes already deleted
     // from storage but not yet recorded.
     expect((await before.app.privacy.retention.runOnce({ maxItems: 2 }))!.filesDeleted).toEqual(fileIds.slice(0, 2));
-    const third = await before.db.kysely.selectFrom('files').select('storage_key').where('id', '=', fileIds[2]!).executeTakeFirstOrThrow();
+    const third = await before.db.kysely.selectFrom('files').select('storage_key').where('id', '=', fileIds[2]).executeTakeFirstOrThrow();
     fs.rmSync(path.join(before.dataDir, 'files', ...third.storage_key.split('/')));
     expect(await acquireLease(before.db.kysely, 'retention', 'the-dead-process', before.clock!.now(), RETENTION_LEASE_MS)).toBe(true);
     const crashedAt = before.clock!.now();

@@ -106,7 +106,7 @@ export class RetentionJob {
           .insertInto('retention_runs')
           .values({ id: newId(), started_at: started, finished_at: clock.now(), removed: JSON.stringify(report) })
           .execute()
-          .catch((err) => this.#deps.log?.error({ err }, 'retention: recording the pass failed'));
+          .catch((err: unknown) => this.#deps.log?.error({ err }, 'retention: recording the pass failed'));
         const { filesDeleted, conferencesErased, auditRowsDeleted } = report;
         this.#deps.log?.info(
           { filesDeleted: filesDeleted.length, conferencesErased: conferencesErased.length, auditRowsDeleted },

@@ -30,6 +30,6 @@ it('the bundle behind a verification link names no owner, guest or file', async 
   expect(res.status).toBe(200);
   const text = await res.text();
   const bundle = JSON.parse(text) as { manifests: { manifest: { events: { type: string }[] } }[] };
-  expect(bundle.manifests[0]!.manifest.events.map((e) => e.type)).toContain('guest_link_issued');
+  expect(bundle.manifests[0].manifest.events.map((e) => e.type)).toContain('guest_link_issued');
   for (const personal of [owner.username, 'Visible Name', 'visible.png', 'exam.webm']) expect(text).not.toContain(personal);
 });

@@ -4,13 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { notFound } from '../errors.js';
 import { AccessPolicy, userPrincipal } from '../conferences/access-policy.js';
 import { parseQualitySummary, type QualitySummary } from '../room/quality.js';
-
-/** One participant's summary as the API returns it. */
-export interface ParticipantQuality extends QualitySummary {
-  participantId: string;
-  /** When the page last reported (ms since the epoch). */
-  reportedAt: number;
-}
+import type { QualityReply } from '@v4h/protocol';
 
 /** Keeps each participant's latest summary and answers who may read them. */
 export class QualityService {
@@ -38,7 +32,7 @@ export class QualityService {
   }
 
   /** The summaries of a conference, by participant id: its owner's, or the admin's to read. */
-  async forConference(user: { id: string }, sessionId: string, isAdmin: boolean): Promise<{ sessionId: string; participants: ParticipantQuality[] }> {
+  async forConference(user: { id: string }, sessionId: string, isAdmin: boolean): Promise<QualityReply> {
     const conference = await this.#db.kysely.selectFrom('conferences').select('owner_id').where('session_id', '=', sessionId).executeTakeFirst();
     if (!conference) throw notFound('conference');
     this.#access.check(userPrincipal(user, isAdmin), { ownerId: conference.owner_id }, { do: 'read_quality' });
@@ -48,7 +42,7 @@ export class QualityService {
       .where('session_id', '=', sessionId)
       .orderBy('participant_id')
       .execute();
-    const participants: ParticipantQuality[] = [];
+    const participants: QualityReply['participants'] = [];
     for (const row of rows) {
       // Stored already validated; parsed again so that only known fields can leave.
       const summary = parseQualitySummary(JSON.parse(row.summary));

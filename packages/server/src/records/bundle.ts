@@ -5,6 +5,7 @@ import { iso } from '../lib/clock.js';
 import type { Anchor, BundleEntry, InclusionProof, Manifest, ManifestBundle } from '@v4h/protocol/verify';
 import { storedManifestText, type StoredEventFields } from './text.js';
 import { proofFromTiles, tilesOfProof } from './merkle.js';
+import type { AnchorDetails } from './ledger.js';
 
 export async function loadBundle(db: Kysely<Database>, sessionId: string, conferenceHash: string | null): Promise<ManifestBundle> {
   const rows = await db
@@ -63,12 +64,12 @@ export async function loadBundle(db: Kysely<Database>, sessionId: string, confer
       if (path) proof = { leafIndex: row.leaf_index, treeSize: row.size, path, root: row.root };
     }
     let anchor: Anchor;
-    if (row.status === 'anchored' && row.anchor) anchor = { status: 'anchored', ...JSON.parse(row.anchor) };
+    if (row.status === 'anchored' && row.anchor) anchor = { status: 'anchored', ...(JSON.parse(row.anchor) as AnchorDetails) };
     else if (row.status)
       anchor = {
         status: 'pending',
         stage: row.status === 'submitted' ? 'submitted' : 'batched',
-        since: iso(row.batched_at!)!,
+        since: iso(row.batched_at)!,
         lastError: row.last_error ?? null,
       };
     else anchor = { status: 'pending', stage: 'unbatched', since: iso(row.sealed_at)!, lastError: null };

@@ -21,7 +21,7 @@ afterAll(async () => chain?.destroy());
 
 beforeEach(async () => {
   if (!(
-    (await chain.url) &&
+    chain.url &&
     (await fetch(chain.url, { method: 'POST', body: '{}' }).then(
       () => true,
       () => false,

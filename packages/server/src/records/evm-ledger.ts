@@ -68,7 +68,7 @@ export class EvmLedger implements Ledger {
 
   async advance(batch: AnchorBatchesTable, store: AttemptStore): Promise<AnchorOutcome> {
     const chainId = await this.#chain();
-    let attempts: TxAttempt[] = batch.tx_attempts ? JSON.parse(batch.tx_attempts) : [];
+    let attempts: TxAttempt[] = batch.tx_attempts ? (JSON.parse(batch.tx_attempts) as TxAttempt[]) : [];
 
     // Any recorded attempt mined? (A replaced transaction and its replacement share a nonce: at most one is.)
     for (const attempt of [...attempts].reverse()) {
@@ -88,7 +88,7 @@ export class EvmLedger implements Ledger {
         const mined = await this.#checkOnce(attempts, chainId);
         if (mined.status === 'anchored') return mined;
         for (const attempt of attempts) if (await this.#receipt(attempt.hash)) return { status: 'submitted' };
-        attempts = [];
+        // Otherwise none of them will be mined: a new transaction with a fresh nonce, below.
       } else {
         const known = await this.#client.getTransaction({ hash: newest.hash }).catch(() => null);
         if (!known) {

@@ -38,7 +38,7 @@ describe('docs/manifest.md test vectors', () => {
       prev: H1,
       hash: H2,
     };
-    expect(await computeEventHash(e1 as ManifestEvent)).toBe(H1);
+    expect(await computeEventHash(e1)).toBe(H1);
     expect(await computeEventHash(e2 as ManifestEvent)).toBe(H2);
     // The server's event log computes the same hash from its stored row.
     const row = {

@@ -2,7 +2,7 @@
 // docs/manifest.md describes and the verifier checks, and its hash is SHA-256 of its UTF-8.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalize, type Manifest, type ManifestEvent } from '@v4h/protocol/verify';
+import { canonicalize, type Manifest } from '@v4h/protocol/verify';
 import { sha256Hex } from '../lib/ids.js';
 import { canonicalEvent, eventHash, GENESIS_HASH } from '../db/event-log.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
@@ -39,7 +39,7 @@ function rows(sessionId: string, specs: { type: string; actor: string; at: numbe
 
 /** The manifest as an object, field by field from docs/manifest.md: an independent statement of what manifestText writes. */
 function buildManifest(input: { sessionId: string; part: number; prev: string | null; sealedAt: number; events: ConferenceEventsTable[] }): Manifest {
-  const events = input.events.map((row) => ({ ...canonicalEvent(row), hash: row.hash }) as ManifestEvent);
+  const events = input.events.map((row) => ({ ...canonicalEvent(row), hash: row.hash }));
   return {
     v: MANIFEST_FORMAT_VERSION,
     kind: 'v4h-manifest',

@@ -112,12 +112,12 @@ export async function createRedisRoomBus(o: RedisRoomBusOptions): Promise<RoomBu
   } catch (e) {
     cmd.disconnect();
     sub.disconnect();
-    throw new Error(`the room bus cannot reach Redis at V4H_REDIS_URL: ${(e as Error).message}`);
+    throw new Error(`the room bus cannot reach Redis at V4H_REDIS_URL: ${(e as Error).message}`, { cause: e });
   }
   const processId = `p-${randomBytes(9).toString('base64url')}`;
   const beat = () => cmd.set(processKey(processId), '1', 'PX', heartbeatMs * 3);
   await beat();
-  const timer = setInterval(() => void beat().catch((err) => o.log?.warn({ err }, 'room bus: heartbeat failed')), heartbeatMs);
+  const timer = setInterval(() => void beat().catch((err: unknown) => o.log?.warn({ err }, 'room bus: heartbeat failed')), heartbeatMs);
   timer.unref?.();
   const handlers: ((room: string, e: BusEnvelope) => void)[] = [];
   let closed = false;
@@ -125,7 +125,7 @@ export async function createRedisRoomBus(o: RedisRoomBusOptions): Promise<RoomBu
     if (!ch.startsWith(`${PREFIX}bus:`)) return;
     let envelope: BusEnvelope;
     try {
-      envelope = JSON.parse(raw);
+      envelope = JSON.parse(raw) as BusEnvelope;
     } catch {
       return;
     }

@@ -60,7 +60,7 @@ function setup() {
 }
 
 it('relays to everyone but the sender, privately to one person only, and refuses unknown recipients', async () => {
-  const { service, client } = await setup();
+  const { service, client } = setup();
   const owner = await client('owner');
   const pat = await client('pat');
   const nurse = await client('nurse');
@@ -80,7 +80,7 @@ it('relays to everyone but the sender, privately to one person only, and refuses
 });
 
 it('saves the transcript for the owner only', async () => {
-  const { service, saved, client } = await setup();
+  const { service, saved, client } = setup();
   const owner = await client('owner');
   const guest = await client('guest');
   const pat = await client('pat');

@@ -143,6 +143,7 @@ const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,127}$/;
 const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
 // Names and avatar URLs are shown to people and recorded: no C0 control characters (NUL, line breaks, escapes).
 // SDP is the one text that carries them (CRLF line ends).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const shown = (v: unknown, max: number) => text(v, max) && !CONTROL.test(v as string);
 const optBool = (v: unknown) => v === undefined || typeof v === 'boolean';
@@ -151,7 +152,7 @@ const optBool = (v: unknown) => v === undefined || typeof v === 'boolean';
 export function parseClientMessage(raw: string): ClientMessage | undefined {
   let m: Record<string, unknown>;
   try {
-    m = JSON.parse(raw);
+    m = JSON.parse(raw) as Record<string, unknown>;
   } catch {
     return undefined;
   }

@@ -72,7 +72,7 @@ const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 *
 /** Validates a summary from a page and rebuilds it from known fields only (nothing else can ride along); undefined when malformed. */
 export function parseQualitySummary(v: unknown): QualitySummary | undefined {
   if (!v || typeof v !== 'object') return undefined;
-  const s = v as Record<string, any>;
+  const s = v as Record<string, unknown>;
   const pair = <K extends string>(o: unknown, a: 'avg', b: K, max: number, digits: number) => {
     if (o === null) return null;
     const x = o as Record<string, unknown> | undefined;

@@ -47,7 +47,10 @@ describe('room recording relay', () => {
     for (const m of [guest, owner, owner2]) expect(m.got.at(-1)).toEqual(expected);
     push([{ seq: 5, type: 'recording_started', data: '{}' }]);
     expect(guest.got.at(-1)).toMatchObject({ recording: true, seq: 5 });
-    push([{ seq: 6, type: 'consent_declined', data: '{}' }, { seq: 7, type: 'recording_stopped', data: '{"reason":"consent_declined"}' }]);
+    push([
+      { seq: 6, type: 'consent_declined', data: '{}' },
+      { seq: 7, type: 'recording_stopped', data: '{"reason":"consent_declined"}' },
+    ]);
     expect(owner.got.at(-1)).toMatchObject({ recording: false, seq: 7 });
     // Other events change nothing and send nothing.
     const count = guest.got.length;

@@ -156,7 +156,7 @@ export class RoomService {
         const bus = options.bus;
         bus
           ?.publish(p.roomName, { from: bus.processId, kind: 'remove', subject: p.subject })
-          .catch((e) => options.log?.warn({ err: e }, 'room: relaying a removal failed'));
+          .catch((e: unknown) => options.log?.warn({ err: e }, 'room: relaying a removal failed'));
       }) ?? (() => {});
     if (options.admitted) {
       this.#accountTimer = setInterval(() => void this.#checkAccounts(), options.accountCheckMs ?? 10_000);
@@ -165,14 +165,17 @@ export class RoomService {
     if (options.bus) {
       options.bus.onEnvelope((roomName, envelope) => this.#onEnvelope(roomName, envelope));
       this.#processTimer = setInterval(
-        () => void this.#checkProcesses().catch((e) => options.log?.warn({ err: e }, 'room: checking other processes failed')),
+        () => void this.#checkProcesses().catch((e: unknown) => options.log?.warn({ err: e }, 'room: checking other processes failed')),
         options.processCheckMs ?? 1000,
       );
       this.#processTimer.unref?.();
     }
     if (options.orphans) {
       const delay = options.graceSeconds * 1000 + (options.orphanDelayMs ?? 5000);
-      this.#orphanTimer = setTimeout(() => void this.#sweepOrphans().catch((e) => options.log?.warn({ err: e }, 'room: recording orphans failed')), delay);
+      this.#orphanTimer = setTimeout(
+        () => void this.#sweepOrphans().catch((e: unknown) => options.log?.warn({ err: e }, 'room: recording orphans failed')),
+        delay,
+      );
       this.#orphanTimer.unref?.();
     }
   }
@@ -205,7 +208,7 @@ export class RoomService {
       if (msg.type === 'join') {
         if (me || joining) return this.#send(socket, error('bad_message', 'already joined', false));
         joining = true;
-        me = await this.#join(socket, msg).catch((e) => {
+        me = await this.#join(socket, msg).catch((e: unknown) => {
           this.#o.log?.warn({ err: e }, 'room join failed');
           this.#refuse(socket, 'unavailable', 'the room is unavailable; try again shortly');
           return undefined;
@@ -228,7 +231,7 @@ export class RoomService {
         if (++inWindow > RATE_MAX_MESSAGES) return socket.close(1008, 'too many messages');
         const msg = parseClientMessage(raw);
         if (!msg) return this.#send(socket, error('bad_message', 'malformed message', false));
-        queue = queue.then(() => handle(msg)).catch((e) => this.#o.log?.warn({ err: e }, 'room message failed'));
+        queue = queue.then(() => handle(msg)).catch((e: unknown) => this.#o.log?.warn({ err: e }, 'room message failed'));
       },
       closed: () => {
         gone = true;
@@ -445,7 +448,7 @@ export class RoomService {
   /** Writes a local member's state to the shared room (newcomers on other processes read it). */
   #persist(room: Room, p: Participant) {
     if (!this.#o.bus || p.remote) return;
-    void this.#o.bus.update(room.name, this.#record(room, p)).catch((e) => this.#o.log?.warn({ err: e }, 'room: sharing a member failed'));
+    void this.#o.bus.update(room.name, this.#record(room, p)).catch((e: unknown) => this.#o.log?.warn({ err: e }, 'room: sharing a member failed'));
   }
 
   /** Rebuilds the mirrors of members on other processes from the shared membership. */
@@ -552,7 +555,7 @@ export class RoomService {
       const data = JSON.stringify({ type: 'participant-updated', participant: p.info } satisfies ServerMessage);
       for (const o of room.participants.values()) if (!o.remote && !o.pending && o.socket) o.socket.send(data);
       p.graceTimer = setTimeout(
-        () => void this.#reapDead(room, p, process).catch((e) => this.#o.log?.warn({ err: e }, 'room: recording a leave failed')),
+        () => void this.#reapDead(room, p, process).catch((e: unknown) => this.#o.log?.warn({ err: e }, 'room: recording a leave failed')),
         this.#o.graceSeconds * 1000,
       );
       p.graceTimer.unref?.();
@@ -610,7 +613,7 @@ export class RoomService {
     if (!target.remote) return this.#send(target.socket, msg);
     void this.#o.bus
       ?.publish(room.name, { from: this.#o.bus.processId, kind: 'message', msg, to: target.info.id })
-      .catch((e) => this.#o.log?.warn({ err: e }, 'room: relaying a message failed'));
+      .catch((e: unknown) => this.#o.log?.warn({ err: e }, 'room: relaying a message failed'));
   }
 
   async #command(room: Room, p: Participant, msg: ClientMessage) {
@@ -653,7 +656,7 @@ export class RoomService {
           return this.#send(p.socket, error('not_owner', 'only the owner can save the chat', false));
         }
         if (!this.#o.saveChat) return this.#send(p.socket, error('unavailable', 'saving the chat is not available', false));
-        const saved = await this.#o.saveChat({ sessionId: room.sessionId, userId, transcript: msg.transcript }).catch((e) => {
+        const saved = await this.#o.saveChat({ sessionId: room.sessionId, userId, transcript: msg.transcript }).catch((e: unknown) => {
           this.#o.log?.warn({ err: e }, 'room: saving the chat failed');
           return undefined;
         });
@@ -724,13 +727,13 @@ export class RoomService {
       this.#broadcast(room, { type: 'participant-kicked', id: target.info.id, by }, target);
       this.#sendTo(room, target, { type: 'kicked', by });
       if (!target.remote) this.#closeKicked(room, target);
-      else this.#leave(room, target).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
+      else this.#leave(room, target).catch((e: unknown) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
     }
   }
 
   #closeKicked(room: Room, target: Participant) {
     target.socket?.close(CLOSE.removed, 'removed');
-    this.#leave(room, target).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
+    this.#leave(room, target).catch((e: unknown) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
   }
 
   #disconnected(room: Room, p: Participant, socket: RoomSocket) {
@@ -740,7 +743,7 @@ export class RoomService {
     this.#updated(room, p);
     // A dropped connection may come back (network change, reload): it is gone only after the grace period.
     p.graceTimer = setTimeout(() => {
-      this.#leave(room, p).catch((e) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
+      this.#leave(room, p).catch((e: unknown) => this.#o.log?.warn({ err: e }, 'recording a leave failed'));
     }, this.#o.graceSeconds * 1000);
     p.graceTimer.unref?.();
   }
@@ -763,7 +766,7 @@ export class RoomService {
     const q = p.quality;
     q.saved = true;
     q.savedAt = Date.now();
-    await this.#o.saveQuality({ sessionId: room.sessionId, participantId: p.info.id, summary: q.summary }).catch((e) => {
+    await this.#o.saveQuality({ sessionId: room.sessionId, participantId: p.info.id, summary: q.summary }).catch((e: unknown) => {
       q.saved = false;
       this.#o.log?.warn({ err: e }, 'room: storing a call quality summary failed');
     });
@@ -794,7 +797,9 @@ export class RoomService {
   #closeRoom(roomName: string, reason: string, fromBus = false) {
     const bus = this.#o.bus;
     if (bus && !fromBus) {
-      void bus.publish(roomName, { from: bus.processId, kind: 'close', reason }).catch((e) => this.#o.log?.warn({ err: e }, 'room: relaying the end failed'));
+      void bus
+        .publish(roomName, { from: bus.processId, kind: 'close', reason })
+        .catch((e: unknown) => this.#o.log?.warn({ err: e }, 'room: relaying the end failed'));
       void bus.dropRoom(roomName).catch(() => {});
     }
     const room = this.#rooms.get(roomName);
@@ -881,9 +886,7 @@ export class RoomService {
 
   /** The members whose sockets this process holds, as the recording relay sees them. */
   #relayMembers(room: Room): RelayMember[] {
-    return [...room.participants.values()]
-      .filter((p) => !p.remote && !p.pending && p.socket)
-      .map((p) => this.#relayMember(p));
+    return [...room.participants.values()].filter((p) => !p.remote && !p.pending && p.socket).map((p) => this.#relayMember(p));
   }
 
   #relayMember(p: Participant): RelayMember {
@@ -918,7 +921,7 @@ export class RoomService {
     if (bus) {
       void bus
         .publish(room.name, { from: bus.processId, kind: 'message', msg, ...(except ? { except: except.info.id } : {}) })
-        .catch((e) => this.#o.log?.warn({ err: e }, 'room: relaying a message failed'));
+        .catch((e: unknown) => this.#o.log?.warn({ err: e }, 'room: relaying a message failed'));
     }
   }
 

@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RoomService, type RoomConferences } from './service.js';
 import { RoomTokenError, type RoomIdentity } from './room-tokens.js';
-import { createRedisRoomBus, type RoomBus } from './bus.js';
+import { createRedisRoomBus } from './bus.js';
 
 const REDIS_URL = process.env.V4H_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });

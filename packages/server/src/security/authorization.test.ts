@@ -131,6 +131,11 @@ async function orgUnchanged() {
   expect(await db.selectFrom('organisation_members').select('user_id').where('role', '=', 'admin').execute()).toEqual([]);
 }
 
+/** No refused caller created a webhook endpoint. */
+async function noWebhooks() {
+  expect(await t.db.kysely.selectFrom('webhooks').select('id').execute()).toEqual([]);
+}
+
 const MATRIX: Row[] = [
   { method: 'GET', path: '/api/auth/session', allowed: ['owner', 'participant', 'other'] },
   { method: 'POST', path: '/api/conferences', allowed: ['owner', 'participant', 'other'], payload: () => ({}) },
@@ -234,6 +239,22 @@ const MATRIX: Row[] = [
   { method: 'POST', path: '/api/apikeys', allowed: [], payload: () => ({ name: 'EHR' }) },
   { method: 'GET', path: '/api/apikeys', allowed: [] },
   { method: 'POST', path: '/api/apikeys/:id/revoke', allowed: [] },
+  // Webhooks: an organisation's admins or the server's admin (webhooks/webhooks.test.ts); none of these callers is one,
+  // and a refused call leaves no endpoint behind.
+  {
+    method: 'POST',
+    path: '/api/webhooks',
+    allowed: [],
+    payload: () => ({ url: 'https://ehr.example/hooks', events: ['conference.ended'] }),
+    unchanged: noWebhooks,
+  },
+  { method: 'GET', path: '/api/webhooks', allowed: [] },
+  { method: 'GET', path: '/api/webhooks/:id', allowed: [] },
+  { method: 'PATCH', path: '/api/webhooks/:id', allowed: [], payload: () => ({ enabled: true }), unchanged: noWebhooks },
+  { method: 'DELETE', path: '/api/webhooks/:id', allowed: [] },
+  { method: 'POST', path: '/api/webhooks/:id/rotate-secret', allowed: [], payload: () => ({}), unchanged: noWebhooks },
+  { method: 'GET', path: '/api/webhooks/:id/deliveries', allowed: [] },
+  { method: 'POST', path: '/api/webhooks/:id/deliveries/:deliveryId/redeliver', allowed: [], payload: () => ({}) },
   // Organisations (organisations/organisations.test.ts): these callers are members of `default`, none its admin.
   { method: 'GET', path: '/api/organisations', allowed: ['owner', 'participant', 'other'] },
   { method: 'POST', path: '/api/organisations', allowed: [], payload: () => ({ name: 'Clinic' }) },

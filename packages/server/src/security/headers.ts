@@ -60,7 +60,7 @@ export function addSecurityHeaders(app: FastifyInstance): void {
 }
 
 function decodedPath(url: string): string {
-  const path = url.split('?')[0]!;
+  const path = url.split('?')[0];
   try {
     return decodeURIComponent(path);
   } catch {

@@ -23,7 +23,7 @@ async function conferenceOf(session: typeof owner) {
 async function attach(session: typeof owner, sessionId: string, body: string) {
   const res = await inject('POST', `/api/conferences/${sessionId}/files?kind=attachment&name=a.txt`, session.auth, body, 'text/plain');
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { fileId: string; url: string };
+  return res.json<{ fileId: string; url: string }>();
 }
 
 beforeAll(async () => {

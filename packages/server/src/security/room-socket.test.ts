@@ -14,7 +14,7 @@ let elsewhere: { roomName: string; jwt: string };
 type Socket = Awaited<ReturnType<typeof open>>;
 
 async function open() {
-  const { WebSocket } = await import('ws' as string);
+  const { WebSocket } = await import('ws');
   const ws = new WebSocket(`${t.baseUrl.replace('http', 'ws')}/room/ws`);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const messages: any[] = [];
@@ -179,7 +179,7 @@ describe('room socket attacks', () => {
   });
 
   it('refuses a socket from a foreign origin', async () => {
-    const { WebSocket } = await import('ws' as string);
+    const { WebSocket } = await import('ws');
     const ws = new WebSocket(`${t.baseUrl.replace('http', 'ws')}/room/ws`, { origin: 'https://evil.example' });
     const code = await new Promise<number>((resolve) => ws.on('close', (c: number) => resolve(c)).on('error', () => {}));
     expect(code).toBe(4403);

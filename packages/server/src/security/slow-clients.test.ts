@@ -31,7 +31,7 @@ function rawClient(head = '', body = ''): Promise<RawClient> {
       resolve({ socket, received: () => data, closed: () => closed });
     });
     sockets.push(socket);
-    socket.on('data', (chunk) => (data += chunk));
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
     socket.on('close', () => (closed = true));
     socket.on('error', () => {});
     socket.once('error', reject);
@@ -114,9 +114,9 @@ describe('slow and numerous uploads', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const refused = clients.filter((c) => c.received() !== '');
     expect(refused).toHaveLength(1);
-    expect(refused[0]!.received()).toMatch(/^HTTP\/1\.1 429 /);
-    expect(refused[0]!.received()).toContain('"error":"rate_limited"');
-    expect(refused[0]!.received()).toMatch(/retry-after: 5/i);
+    expect(refused[0].received()).toMatch(/^HTTP\/1\.1 429 /);
+    expect(refused[0].received()).toContain('"error":"rate_limited"');
+    expect(refused[0].received()).toMatch(/retry-after: 5/i);
     for (const c of clients) c.socket.destroy();
     const upload = () =>
       fetch(`${t!.baseUrl}/api/conferences/${sessionId}/files?kind=attachment`, {

@@ -25,7 +25,7 @@ beforeAll(async () => {
   const res = await t.app.inject({ method: 'POST', url: '/api/conferences', headers: ana.auth, payload: {} });
   sessionId = res.json().sessionId;
   claims = JSON.parse(Buffer.from(ana.accessToken.split('.')[1], 'base64url').toString());
-  secret = new TextEncoder().encode(t.config.tokenSecret!);
+  secret = new TextEncoder().encode(t.config.tokenSecret);
   // A route is protected when it refuses an anonymous caller with 401; every such route gets every attack.
   // (Routes that answer 401 for a reason other than the bearer token, e.g. a token in the path, are left out.)
   protectedRoutes = [];

@@ -31,8 +31,8 @@ function startHugeUpload(headers: string, declared = 9 * 1024 * 1024): Promise<{
       socket.write(Buffer.alloc(64 * 1024, 1));
     });
     let data = '';
-    socket.on('data', (chunk) => {
-      data += chunk;
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString();
       const match = /^HTTP\/1\.1 (\d{3})/.exec(data);
       if (match) {
         socket.destroy();

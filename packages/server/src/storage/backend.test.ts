@@ -37,7 +37,7 @@ async function sha256Of(stream: Readable): Promise<{ hex: string; size: number }
   return { hex: hash.digest('hex'), size };
 }
 
-const engines: Array<{ name: string; setup(): Promise<{ storage: StorageBackend; keys(): string[]; close(): Promise<void> }> }> = [
+const engines: Array<{ name: string; setup(): Promise<{ storage: StorageBackend; keys: () => string[]; close: () => Promise<void> }> }> = [
   {
     name: 'file',
     async setup() {
@@ -141,7 +141,7 @@ describe('file storage: durable writes', () => {
     const storage = await openStorage(`file:${dir}`);
     // Counted on FileHandle's own methods (the real ones run): data syncs during the write, a full sync at its end.
     const probe = await fs.promises.open(path.join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void>; sync(): Promise<void> };
+    const proto = Object.getPrototypeOf(probe) as { datasync: (this: unknown) => Promise<void>; sync: (this: unknown) => Promise<void> };
     await probe.close();
     const calls: string[] = [];
     const { datasync, sync } = proto;

@@ -13,9 +13,9 @@ export function declaredSha256(fields: Array<string | undefined>): Buffer | unde
     for (const member of field.split(',')) {
       const match = /^\s*([a-z0-9-]+)\s*=\s*(.*?)\s*$/i.exec(member);
       if (!match) throw new AppError('bad_request', 'malformed digest field (expected sha-256=:<base64>:)');
-      if (match[1]!.toLowerCase() !== 'sha-256') continue;
-      const bytes = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(match[2]!);
-      const value = bytes ? Buffer.from(bytes[1]!, 'base64') : undefined;
+      if (match[1].toLowerCase() !== 'sha-256') continue;
+      const bytes = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(match[2]);
+      const value = bytes ? Buffer.from(bytes[1], 'base64') : undefined;
       if (!value || value.length !== 32) throw new AppError('bad_request', 'malformed sha-256 digest (expected sha-256=:<44 base64 characters>:)');
       if (declared && !declared.equals(value)) throw new AppError('bad_request', 'Repr-Digest and Content-Digest disagree');
       declared = value;

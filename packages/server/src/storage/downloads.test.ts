@@ -137,7 +137,7 @@ describe.each(['file', 's3'] as const)('downloads (%s engine)', (engine) => {
     const res = await fetch(`${t.baseUrl}/api/conferences/${sessionId}/files`, { headers: owner.auth });
     const { items } = (await res.json()) as { items: Array<{ fileId: string; url: string; name: string }> };
     expect(items[0]).toMatchObject({ fileId: stored.fileId, name: 'visit 1 – été.mp4' });
-    expect((await bytesOf(await fetch(items[0]!.url))).equals(video)).toBe(true);
+    expect((await bytesOf(await fetch(items[0].url))).equals(video)).toBe(true);
   });
 });
 

@@ -58,7 +58,7 @@ describe.each(['file', 's3'] as Engine[])('files encrypted at rest (%s engine)',
     if (engine === 'file') {
       // Nothing in the storage directory holds the plaintext (temporaries included).
       const dir = path.join(t.dataDir, 'files');
-      for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[]) {
+      for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
         if (entry.isFile()) expect(fs.readFileSync(path.join(entry.parentPath, entry.name)).includes(MARKER)).toBe(false);
       }
     }
@@ -92,7 +92,7 @@ describe.each(['file', 's3'] as Engine[])('files encrypted at rest (%s engine)',
     const file = await row(stored.body.fileId);
     const ciphertext = await buffer(await raw.get(file.storage_key));
     const altered = Buffer.from(ciphertext);
-    altered[HEADER.length + CHUNK_SIZE + 16 + 5]! ^= 0x80; // a bit of chunk 1
+    altered[HEADER.length + CHUNK_SIZE + 16 + 5] ^= 0x80; // a bit of chunk 1
     await raw.put(file.storage_key, Readable.from([altered]), { contentType: 'video/webm' });
 
     // The failing chunk is the first one read: refused before any header, with an error status.
@@ -221,7 +221,7 @@ describe('master key rotation (v4h rotate-master-key)', () => {
     let stdout = '';
     let stderr = '';
     const io = { stdin: process.stdin, env, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
-    const status = await runCli(argv, io as never);
+    const status = await runCli(argv, io);
     return { status, stdout, stderr };
   }
 

@@ -16,7 +16,7 @@ import { startTestS3 } from '../test-support/s3rver.js';
 const pieces = (data: Buffer, piece = 10_000) =>
   Readable.from(Array.from({ length: Math.ceil(data.length / piece) }, (_, i) => data.subarray(i * piece, (i + 1) * piece)));
 
-const engines: Array<{ name: string; setup(): Promise<{ backend: StorageBackend; close(): Promise<void> }> }> = [
+const engines: Array<{ name: string; setup(): Promise<{ backend: StorageBackend; close: () => Promise<void> }> }> = [
   {
     name: 'file',
     async setup() {
@@ -113,7 +113,7 @@ describe.each(engines)('encrypted storage over the $name engine', (engine) => {
     const sealedChunk = CHUNK_SIZE + 16;
 
     const flipped = Buffer.from(original);
-    flipped[HEADER.length + sealedChunk + 1000]! ^= 1; // inside chunk 1
+    flipped[HEADER.length + sealedChunk + 1000] ^= 1; // inside chunk 1
     await overwrite('v/tamper', flipped);
     await expect(read('v/tamper', sealed, size)).rejects.toThrow(/fails authentication at chunk 1: its tag does not match/);
     await expect(read('v/tamper', sealed, size, { start: CHUNK_SIZE + 10, end: CHUNK_SIZE + 20 })).rejects.toBeInstanceOf(IntegrityError);

@@ -149,7 +149,7 @@ export class EncryptingStream extends Transform {
     cipher.setAAD(chunkAad(this.#index, final));
     let left = length;
     while (left > 0) {
-      const head = this.#pending[0]!;
+      const head = this.#pending[0];
       if (head.length <= left) {
         this.#pending.shift();
         this.push(cipher.update(head));
@@ -241,7 +241,7 @@ export class DecryptingStream extends Transform {
 
   #open() {
     const length = this.#sealedLength(this.#index);
-    const sealed = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
+    const sealed = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
     const rest = sealed.subarray(length);
     this.#pending = rest.length ? [rest] : [];
     this.#pendingBytes = rest.length;

@@ -47,12 +47,12 @@ describe('examples/jibri/finalize.sh', () => {
     expect(result.code).toBe(0);
     const events = await fileEvents(t, sessionId);
     expect(events).toHaveLength(1);
-    expect(events[0]!.actor).toBe('recorder');
-    expect(events[0]!.data).toMatchObject({ kind: 'recording', contentType: 'video/mp4', size: video.length, sha256: sha256(video) });
+    expect(events[0].actor).toBe('recorder');
+    expect(events[0].data).toMatchObject({ kind: 'recording', contentType: 'video/mp4', size: video.length, sha256: sha256(video) });
     // The name is in the files row; the event commits to it (docs/manifest.md §1.1).
     const row = await t.db.kysely.selectFrom('files').select('name').where('session_id', '=', sessionId).executeTakeFirstOrThrow();
     expect(row.name).toBe(`${roomName}_2026-11-28-09-30-00.mp4`);
-    expect(events[0]!.data.commitments).toEqual({ name: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(events[0].data.commitments).toEqual({ name: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it('fails (non-zero) on a wrong secret, an unknown room or a missing metadata file, storing nothing', async () => {

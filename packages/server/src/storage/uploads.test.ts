@@ -54,9 +54,9 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     expect(events).toHaveLength(1);
     // The event names the uploader by id and commits to the file name under the file's own key (issue 19).
     const { id: ownerId } = await t.db.kysely.selectFrom('users').select('id').where('username', '=', owner.username).executeTakeFirstOrThrow();
-    expect(events[0]!.actor).toBe(`user:${ownerId}`);
+    expect(events[0].actor).toBe(`user:${ownerId}`);
     const key = (await findSubjectKey(t.db.kysely, `file:${res.body.fileId}`))!;
-    expect(events[0]!.data).toEqual({
+    expect(events[0].data).toEqual({
       fileId: res.body.fileId,
       kind: 'recording',
       size: bytes.length,
@@ -93,11 +93,11 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     expect((await list(stranger.auth)).status).toBe(403);
     expect((await list()).status).toBe(401);
     expect((await list(recorder)).status).toBe(401);
-    const one = `${t.baseUrl}/api/conferences/${sessionId}/files/${items[0]!.fileId}`;
+    const one = `${t.baseUrl}/api/conferences/${sessionId}/files/${items[0].fileId}`;
     expect((await fetch(one, { headers: stranger.auth })).status).toBe(403);
     expect((await fetch(one)).status).toBe(401);
     const other = await conference();
-    expect((await fetch(`${t.baseUrl}/api/conferences/${other.sessionId}/files/${items[0]!.fileId}`, { headers: owner.auth })).status).toBe(404);
+    expect((await fetch(`${t.baseUrl}/api/conferences/${other.sessionId}/files/${items[0].fileId}`, { headers: owner.auth })).status).toBe(404);
   });
 
   it('takes recordings from the recorder credential, by session id or room name, even after the conference ended', async () => {
@@ -233,6 +233,6 @@ describe.each(['file', 's3'] as const)('uploads (%s engine)', (engine) => {
     expect(events).toHaveLength(6);
     expect(new Set(events.map((e) => e.seq)).size).toBe(6);
     expect(new Set(events.map((e) => e.data.sha256))).toEqual(new Set(bodies.map(sha256)));
-    for (const [i, r] of results.entries()) expect(r.body.sha256).toBe(sha256(bodies[i]!));
+    for (const [i, r] of results.entries()) expect(r.body.sha256).toBe(sha256(bodies[i]));
   });
 });

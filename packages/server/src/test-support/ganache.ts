@@ -63,7 +63,7 @@ export async function startDevChain(): Promise<DevChain> {
           await rpc(url, 'eth_chainId');
           return;
         } catch (error) {
-          if (Date.now() > deadline || child.exitCode !== null) throw new Error(`ganache did not start: ${(error as Error).message}`);
+          if (Date.now() > deadline || child.exitCode !== null) throw new Error(`ganache did not start: ${(error as Error).message}`, { cause: error });
           await new Promise((r) => setTimeout(r, 200));
         }
       }

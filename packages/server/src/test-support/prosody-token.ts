@@ -36,7 +36,8 @@ export async function prosodyRefusal(token: string, o: ProsodyTokenOptions, room
   const mucDomain = `conference.${o.mucDomainBase}`;
   const node = (tenant ? `[${tenant}]${room}` : room).toLowerCase();
   const address = `${node}@${mucDomain}`;
-  const authRoom = String(claims.room);
+  // Numbers and strings as Prosody's tostring writes them; an object is never a room.
+  const authRoom = typeof claims.room === 'string' ? claims.room : JSON.stringify(claims.room);
   const authDomain = String(claims.sub);
   if (!o.enableDomainVerification) {
     return authRoom !== '*' && node !== authRoom.toLowerCase() ? 'room' : null;

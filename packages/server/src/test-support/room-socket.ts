@@ -3,7 +3,7 @@
 /** Opens `/room/ws` on `baseUrl` with the server's own origin. */
 export async function roomSocket(baseUrl: string) {
   // The ws client (a dependency of @fastify/websocket), as a browser would connect.
-  const { WebSocket } = await import('ws' as string);
+  const { WebSocket } = await import('ws');
   const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}/room/ws`, { origin: baseUrl });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const messages: any[] = [];

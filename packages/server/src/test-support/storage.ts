@@ -36,7 +36,8 @@ export async function createFilesTestApp(engine: Engine, options: TestAppOptions
     storedObjects() {
       if (s3) return s3.listKeys();
       if (!fs.existsSync(filesDir)) return [];
-      return (fs.readdirSync(filesDir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+      return fs
+        .readdirSync(filesDir, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile())
         .map((e) => path.relative(filesDir, path.join(e.parentPath, e.name)));
     },

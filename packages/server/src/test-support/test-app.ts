@@ -55,7 +55,7 @@ export async function createTestDatabase(dir: string): Promise<TestDatabase> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL at ${TEST_POSTGRES_URL} is unreachable (V4H_TEST_DB=postgres): ${(error as Error).message}`);
+    throw new Error(`PostgreSQL at ${TEST_POSTGRES_URL} is unreachable (V4H_TEST_DB=postgres): ${(error as Error).message}`, { cause: error });
   }
   const name = `v4h_t_${randomBytes(6).toString('hex')}`;
   await admin.query(`create database ${name}`);

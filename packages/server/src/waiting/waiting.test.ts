@@ -36,7 +36,7 @@ async function sse(t: TestApp, path: string, headers: Headers) {
   const controller = new AbortController();
   streams.push(controller);
   const res = await fetch(`${t.baseUrl}${path}`, { headers, signal: controller.signal });
-  const events: { event: string; data: Record<string, any> }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON read back
+  const events: { event: string; data: Record<string, any> }[] = [];
   if (res.status === 200) {
     void (async () => {
       const decoder = new TextDecoder();

@@ -8,7 +8,7 @@
   var parse = function (key) {
     try {
       return JSON.parse(hash.get(key));
-    } catch (e) {
+    } catch {
       return null;
     }
   };

@@ -80,14 +80,14 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
     }
   };
 
-  type Check = { verdict: 'none' | 'missing' | 'valid' | 'invalid'; error?: string; claims: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  type Check = { verdict: 'none' | 'missing' | 'valid' | 'invalid'; error?: string; claims: Record<string, any> };
   async function checkToken(room: string, token: string | null, hostname: string): Promise<Check> {
     if (!auth) return { verdict: 'none', claims: {} };
     if (!token) return { verdict: 'missing', error: 'no token', claims: {} };
     try {
       const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(auth.appSecret), { algorithms: ['HS256'], issuer: auth.appId });
       if (protectedHeader.typ !== 'JWT') throw new Error('typ must be JWT');
-      const claimRoom = String(payload.room ?? '');
+      const claimRoom = typeof payload.room === 'string' || typeof payload.room === 'number' ? String(payload.room) : '';
       // Prosody (no domain verification) compares with the MUC room's node: a tenant's room is [tenant]room.
       const [tenant, name] = room.includes('/') ? room.split('/') : [undefined, room];
       const node = (tenant ? `[${tenant}]${name}` : name).toLowerCase();
@@ -99,7 +99,7 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
     }
   }
 
-  const server = https.createServer(selfSignedCertificate(), async (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (url.pathname === '/external_api.js') {
       standIn.scriptRequests++;
@@ -145,12 +145,14 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
       return void res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stand-in Jitsi — ${escape(room)}</title>
 <style>body{margin:0;font:16px system-ui;background:#1e1e1e;color:#eee}main{padding:12px}button{font-size:16px}</style></head>
 <body><main data-room="${escape(room)}" data-state="connecting" data-token="${check.verdict}" data-token-error="${escape(check.error ?? '')}"
- data-token-name="${escape(user.name ?? '')}" data-token-avatar="${escape(user.avatar ?? '')}" data-token-moderator="${escape(String(user.moderator ?? ''))}">
+ data-token-name="${escape(user.name ?? '')}" data-token-avatar="${escape(user.avatar ?? '')}" data-token-moderator="${escape(typeof user.moderator === 'boolean' || typeof user.moderator === 'string' ? String(user.moderator) : '')}">
 <h1>Stand-in Jitsi: ${escape(room)}</h1><p id="status">Connecting…</p><ul id="participants"></ul>
 <button id="hangup" type="button">Hang up</button></main><script src="/_stand-in/room.js"></script></body></html>`);
     }
     res.writeHead(404).end();
-  });
+  };
+  // The handler answers every request itself; a throw there is a bug of the stand-in, reported as an unhandled rejection.
+  const server = https.createServer(selfSignedCertificate(), (req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   const standIn: StandInJitsi = {

@@ -1,7 +1,7 @@
 // /external_api.js of the built-in room: a JitsiMeetExternalAPI with the surface integrators use on Jitsi's.
 import { HASH, MESSAGE_TAG, SUPPORTED_COMMANDS, UNSUPPORTED_METHODS, type PageToParent } from './messages.js';
 
-type Listener = (...args: any[]) => void;
+type Listener = (...args: unknown[]) => void;
 
 interface Options {
   roomName?: string;
@@ -179,7 +179,7 @@ class JitsiMeetExternalAPI {
   }
 
   executeCommands(commands: Record<string, unknown>): void {
-    for (const [name, arg] of Object.entries(commands)) this.executeCommand(name, ...(Array.isArray(arg) ? arg : [arg]));
+    for (const [name, arg] of Object.entries(commands)) this.executeCommand(name, ...(Array.isArray(arg) ? (arg as unknown[]) : [arg]));
   }
 
   /** Jitsi's method form of the command: mode `file` records in the owner's browser (docs/room.md, Recording). */

@@ -22,7 +22,8 @@ import { RecordingControl } from './recording-control.js';
 performance.mark?.('v4h:script');
 const roomName = document.getElementById('meeting')!.dataset.room!;
 const hash = parseHashParams(location.hash);
-const jwt = String(hash.get(HASH.jwt) ?? new URLSearchParams(location.search).get('jwt') ?? '');
+const hashJwt = hash.get(HASH.jwt);
+const jwt = typeof hashJwt === 'string' ? hashJwt : (new URLSearchParams(location.search).get('jwt') ?? '');
 const parent = connectParent(hash.get(HASH.apiId), hash.get(HASH.parentOrigin));
 const view = new MeetingView();
 

@@ -38,16 +38,31 @@ interface Link {
   state?: QualityState;
 }
 
+/** The getStats() fields read here, of the transport, inbound-rtp and candidate-pair entries (the DOM hands them over as any). */
+interface StatsEntry {
+  type: string;
+  id: string;
+  selectedCandidatePairId?: string;
+  kind?: string;
+  bytesReceived?: number;
+  packetsLost?: number;
+  packetsReceived?: number;
+  framesDecoded?: number;
+  currentRoundTripTime?: number;
+  nominated?: boolean;
+  state?: string;
+}
+
 /** Reads what the figures need from one getStats() report. */
 function read(report: RTCStatsReport): { counters: Counters; rttMs: number | null; videoFlowing: boolean } {
   const counters: Counters = { at: performance.now(), bytes: 0, videoBytes: 0, lost: 0, received: 0 };
   let rttMs: number | null = null;
   let pairId: string | undefined;
   let videoFlowing = false;
-  report.forEach((r) => {
+  report.forEach((r: StatsEntry) => {
     if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
   });
-  report.forEach((r) => {
+  report.forEach((r: StatsEntry) => {
     if (r.type === 'inbound-rtp') {
       counters.bytes += r.bytesReceived ?? 0;
       counters.lost += Math.max(0, r.packetsLost ?? 0);
@@ -74,9 +89,21 @@ class SummaryBuilder {
 
   add(f: LinkFigures) {
     this.samples++;
-    if (f.rttMs !== null) (this.#rtt.n++, (this.#rtt.sum += f.rttMs), (this.#rtt.max = Math.max(this.#rtt.max, f.rttMs)));
-    if (f.packetLoss !== null) (this.#loss.n++, (this.#loss.sum += f.packetLoss), (this.#loss.max = Math.max(this.#loss.max, f.packetLoss)));
-    if (f.bitrateKbps !== null) (this.#rate.n++, (this.#rate.sum += f.bitrateKbps), (this.#rate.min = Math.min(this.#rate.min, f.bitrateKbps)));
+    if (f.rttMs !== null) {
+      this.#rtt.n++;
+      this.#rtt.sum += f.rttMs;
+      this.#rtt.max = Math.max(this.#rtt.max, f.rttMs);
+    }
+    if (f.packetLoss !== null) {
+      this.#loss.n++;
+      this.#loss.sum += f.packetLoss;
+      this.#loss.max = Math.max(this.#loss.max, f.packetLoss);
+    }
+    if (f.bitrateKbps !== null) {
+      this.#rate.n++;
+      this.#rate.sum += f.bitrateKbps;
+      this.#rate.min = Math.min(this.#rate.min, f.bitrateKbps);
+    }
   }
 
   build(): QualitySummary {

@@ -168,7 +168,8 @@ export class RecordingControl {
     this.#button.textContent = next.recording ? t.recording.stop : t.recording.start;
     const me = this.#d.me();
     // The page that records reports its own status; the others follow the log (Jitsi tells everyone).
-    if (next.recorderId !== me?.id && (before?.recording ?? false) !== next.recording) this.#d.emit('recordingStatusChanged', { on: next.recording, mode: 'file' });
+    if (next.recorderId !== me?.id && (before?.recording ?? false) !== next.recording)
+      this.#d.emit('recordingStatusChanged', { on: next.recording, mode: 'file' });
     this.#sync();
   }
 
@@ -197,7 +198,9 @@ export class RecordingControl {
       }
     } else this.#prompt.hide();
     if (mine?.owner && before) {
-      const declined = call.participants.some((p) => p.consent === 'declined' && before.participants.find((b) => b.participantId === p.participantId)?.consent !== 'declined');
+      const declined = call.participants.some(
+        (p) => p.consent === 'declined' && before.participants.find((b) => b.participantId === p.participantId)?.consent !== 'declined',
+      );
       if (declined) this.#d.notify(t.recording.declined);
     }
     if (signal.recorderId !== me.id) return;

@@ -10,8 +10,8 @@ const storageKey = (roomName: string) => `v4h-room:${roomName}`;
 
 export function loadResume(roomName: string): ResumeTicket | undefined {
   try {
-    const saved = JSON.parse(sessionStorage.getItem(storageKey(roomName)) ?? 'null');
-    return saved?.participantId && saved?.resumeKey ? saved : undefined;
+    const saved = JSON.parse(sessionStorage.getItem(storageKey(roomName)) ?? 'null') as Partial<ResumeTicket> | null;
+    return saved?.participantId && saved?.resumeKey ? { participantId: saved.participantId, resumeKey: saved.resumeKey } : undefined;
   } catch {
     return undefined; // storage blocked (third-party iframe settings): no resume after a reload
   }

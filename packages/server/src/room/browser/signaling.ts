@@ -34,7 +34,7 @@ export class Signaling {
     socket.onmessage = (event) => {
       let msg: ServerMessage;
       try {
-        msg = JSON.parse(String(event.data));
+        msg = JSON.parse(String(event.data)) as ServerMessage;
       } catch {
         return;
       }

@@ -70,7 +70,10 @@ export class DominantSpeaker {
       for (const [id, level] of now) {
         const smoothed = (this.#levels.get(id) ?? 0) * (1 - SMOOTHING) + level * SMOOTHING;
         this.#levels.set(id, smoothed);
-        if (smoothed > loudestLevel) ((loudest = id), (loudestLevel = smoothed));
+        if (smoothed > loudestLevel) {
+          loudest = id;
+          loudestLevel = smoothed;
+        }
       }
       if (loudest !== undefined && loudest !== this.#dominant) this.options.changed((this.#dominant = loudest));
     } catch (error) {
@@ -97,10 +100,18 @@ interface AudioEnergy {
   duration: number;
 }
 
+/** The getStats() fields read here (the DOM hands the entries over as any, and lists no audio energy). */
+interface AudioStatsEntry {
+  type: string;
+  kind?: string;
+  totalAudioEnergy?: unknown;
+  totalSamplesDuration?: unknown;
+}
+
 /** The audio stats of one type ('inbound-rtp' for what we receive, 'media-source' for our microphone). */
 function find(stats: RTCStatsReport, type: 'inbound-rtp' | 'media-source'): AudioEnergy | undefined {
   let found: AudioEnergy | undefined;
-  stats.forEach((r) => {
+  stats.forEach((r: AudioStatsEntry) => {
     if (r.type === type && r.kind === 'audio' && typeof r.totalAudioEnergy === 'number' && typeof r.totalSamplesDuration === 'number') {
       found = { energy: r.totalAudioEnergy, duration: r.totalSamplesDuration };
     }

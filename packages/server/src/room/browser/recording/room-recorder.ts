@@ -57,7 +57,15 @@ export class RoomRecorder {
   readonly #o: RoomRecorderOptions;
   #state: 'idle' | 'starting' | 'on' | 'stopping' = 'idle';
   #running:
-    | { api: RoomApi; recordingId: string; media: MediaRecorder; compositor: Compositor; mixer: AudioMixer; uploader: ChunkUploader; timer: ReturnType<typeof setInterval> }
+    | {
+        api: RoomApi;
+        recordingId: string;
+        media: MediaRecorder;
+        compositor: Compositor;
+        mixer: AudioMixer;
+        uploader: ChunkUploader;
+        timer: ReturnType<typeof setInterval>;
+      }
     | undefined;
 
   constructor(options: RoomRecorderOptions) {
