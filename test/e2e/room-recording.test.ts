@@ -12,7 +12,7 @@ import { RoomHarness, type Participant } from './support/room-harness.js';
 import { writeArtifact } from './support/suite.js';
 
 // The test page's own globals (the SDK and the events it collected).
-type W = Window & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type W = Window & Record<string, any>;
 
 const h = new RoomHarness();
 const TEXT = 'This visit is recorded for your medical record. You may say no.';
@@ -30,7 +30,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function probe(bytes: Buffer) {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-rec-')), 'recording.webm');
   fs.writeFileSync(file, bytes);
-  const info = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration,format_name:stream=codec_type,codec_name', '-of', 'json', file], { encoding: 'utf8' }));
+  const info = JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration,format_name:stream=codec_type,codec_name', '-of', 'json', file], {
+      encoding: 'utf8',
+    }),
+  );
   // MediaRecorder's WebM carries no Duration element: ffprobe then reads the last packet's time.
   const times = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' })
     .split('\n')
@@ -58,7 +62,10 @@ async function callOfTwo() {
   const second = await h.joinAs(embed.sessionId, 'Pat');
   const patient = await h.open(second.embed, 'Pat');
   const patientJoined = await patient.waitForEvent('videoConferenceJoined');
-  for (const [who, side] of [['owner', owner], ['patient', patient]] as const) {
+  for (const [who, side] of [
+    ['owner', owner],
+    ['patient', patient],
+  ] as const) {
     side.page.on('console', (m) => m.type() !== 'log' && console.log(`[${who}] ${m.type()}: ${m.text()}`));
   }
   await owner.expectVideoFlowing();
@@ -279,7 +286,10 @@ describe('recording in the built-in room', () => {
     await patient.waitForEvent('videoConferenceJoined');
     await patient.expectVideoFlowing();
 
-    const request = await page.evaluate(([id, text]) => (window as W).v4h.requestConsent(id, { purpose: 'recording', text, locale: 'en' }), [sessionId, TEXT] as const);
+    const request = await page.evaluate(([id, text]) => (window as W).v4h.requestConsent(id, { purpose: 'recording', text, locale: 'en' }), [
+      sessionId,
+      TEXT,
+    ] as const);
     expect(request).toMatchObject({ purpose: 'recording', text: TEXT });
     expect(await sdkEvent('consentRequested')).toEqual({ sessionId, requestId: request.requestId, purpose: 'recording', text: TEXT, locale: 'en' });
     await consentAnswer(patient.meeting(), true);
