@@ -136,7 +136,9 @@ describe('built-in room across processes', () => {
     const { d, users } = await shared(1);
     const [one, two] = [await d.start(), await d.start()];
     const owner = await login(one.url, users[0]);
-    const { sessionId } = (await call(one.url, 'POST', '/api/conferences', { token: owner.accessToken, body: {} })).body;
+    // Direct guest links (room tokens): this conference has no waiting room (on by default; its guests' tokens are V4H
+    // guest tokens, which the room refuses until admission: waiting/waiting.test.ts).
+    const { sessionId } = (await call(one.url, 'POST', '/api/conferences', { token: owner.accessToken, body: { waitingRoom: false } })).body;
     const start = (await call(one.url, 'POST', `/api/conferences/${sessionId}/start`, { token: owner.accessToken, body: {} })).body;
     const link = async () => (await call(one.url, 'POST', `/api/conferences/${sessionId}/guest-url`, { token: owner.accessToken, body: { name: 'Pat' } })).body;
     const revoke = (server: ServerProcess, guestId: string) =>
