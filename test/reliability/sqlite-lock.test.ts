@@ -68,9 +68,17 @@ describe('SQLite write lock held by another process', () => {
       expect((await write).status).toBe(503);
       // The bound is loose (the machine is shared); blocked, each took the whole wait (5 s).
       expect(Math.max(...waits), `GET /healthz waited ${waits.join(', ')} ms beside the waiting write`).toBeLessThan(1000);
-      expect((await call(server.url, 'GET', '/readyz')).body).toMatchObject({ status: 'ok', database: 'ok' });
-    } finally {
+      // Ready again once the lock is free. Not before: background writers (the webhook outbox's claims, sweeps) may
+      // still be waiting for the lock after the request's write gave up, and then the database is rightly "busy".
       other.exec('COMMIT');
+      let readiness: unknown;
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+        readiness = (await call(server.url, 'GET', '/readyz')).body;
+        if ((readiness as { status?: string }).status === 'ok') break;
+      }
+      expect(readiness).toMatchObject({ status: 'ok', database: 'ok' });
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
       other.close();
       await server.stop();
     }
