@@ -164,8 +164,17 @@ export async function joinAsGuest(
     else if (state.state === 'denied') settle.reject(new V4HError('forbidden', state.reason ?? 'the clinician could not admit you', 403));
     else if (state.state === 'ended') settle.reject(new V4HError('conference_ended', 'this visit has ended', 409));
   };
+  // The knock waits for the stream's first state (or 5 s): a first state read before the knock but delivered after its
+  // reply would otherwise take the guest back from waiting to new.
+  let streamReady!: () => void;
+  const streamOpen = new Promise<void>((resolve) => {
+    streamReady = resolve;
+    setTimeout(resolve, 5000);
+  });
   const unfollow = followConference(ctx.http.url('/api/visit/events'), ctx.fetch, source, (type, data) => {
-    if ((type as string) === 'state') follow(data as unknown as VisitStateBody);
+    if ((type as string) !== 'state') return;
+    follow(data as unknown as VisitStateBody);
+    streamReady();
   });
   const onAbort = () => {
     settle.reject(signal!.reason ?? new V4HError('invalid_argument', 'joinAsGuest was aborted'));
@@ -175,9 +184,11 @@ export async function joinAsGuest(
   try {
     if (signal?.aborted) onAbort();
     follow({ state: visit.state, ...(visit.reason ? { reason: visit.reason } : {}) });
-    if (visit.state === 'new') {
+    if (visit.state === 'new') await streamOpen;
+    if (last === 'new') {
       const knocked = await ctx.http.request<KnockReply>('POST', '/api/visit/knock', { ...as, body: given(name) ? { name } : {} });
-      announce(knocked);
+      // The stream may already have said more (admitted at once): the reply only moves the guest on from new.
+      if (last === 'new') announce(knocked);
     }
     await admitted;
     const embed = await ctx.http.request<Embed>('POST', '/api/visit/enter', as);

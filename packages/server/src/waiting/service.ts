@@ -275,8 +275,8 @@ export class WaitingRoomService {
       .executeTakeFirst();
     let last = current;
     let checking = Promise.resolve();
-    return this.#hub.subscribe(guest.sessionId, Number(newest?.seq ?? 0), () => {
-      // One state read at a time, in order: a burst of events sends each change once.
+    // One state read at a time, in order: a burst of events sends each change once.
+    const check = () => {
       checking = checking.then(async () => {
         try {
           const now = await this.state(guest);
@@ -287,7 +287,12 @@ export class WaitingRoomService {
           gone();
         }
       });
-    });
+    };
+    const unsubscribe = this.#hub.subscribe(guest.sessionId, Number(newest?.seq ?? 0), check);
+    // A change between the caller's read of `current` and the subscription (a knock racing the stream's opening) has no
+    // event after `newest`: one read now catches it up.
+    check();
+    return unsubscribe;
   }
 
   /** Stops the pending grace checks (app close). */
