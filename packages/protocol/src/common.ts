@@ -7,8 +7,12 @@ import { Type, type TString } from 'typebox';
  */
 export const nullable = (t: TString) => Type.Unsafe<string | null>({ ...t, type: ['string', 'null'] });
 
-/** A conference's id: caller-chosen or random, URL-safe. */
-export const SESSION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+/**
+ * A conference's id: random, or caller-chosen, URL-safe. A chosen id of an organisation other than `default` is kept in
+ * that organisation's name space, `<organisationId>~<chosen id>` (the server adds the prefix), so that two clinics may
+ * both use `appt-123` and neither can probe the other's ids.
+ */
+export const SESSION_ID_PATTERN = '^(?:[A-Za-z0-9_-]{1,64}~)?[A-Za-z0-9_-]{1,64}$';
 
 /** The path parameters of every /api/conferences/:sessionId/… route. */
 export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: SESSION_ID_PATTERN }) });

@@ -28,7 +28,13 @@ const JoinPassword = Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\
 /** POST /api/conferences. Policies left out take the organisation's defaults (its settings). */
 export const ConferenceRequest = Type.Object(
   {
-    sessionId: Type.Optional(Type.String({ pattern: SESSION_ID_PATTERN, description: 'caller-chosen id; idempotent for the same owner' })),
+    sessionId: Type.Optional(
+      Type.String({
+        pattern: SESSION_ID_PATTERN,
+        description:
+          "caller-chosen id; idempotent for the same owner. Outside the `default` organisation it is scoped to the owner's organisation: the answer's sessionId is `<organisationId>~<id>` (give either form again for the same conference)",
+      }),
+    ),
     joinPolicy: Type.Optional(JoinPolicy),
     listPolicy: Type.Optional(ListPolicy),
     units: Type.Optional(

@@ -7,6 +7,25 @@ import { webhookEventOfLogged } from '@v4h/protocol';
 import { appendFirstEvent, eventValues, firstEventRow } from '../db/event-log.js';
 import { nudgeWebhookWorkers, webhookEventId } from '../db/webhook-outbox.js';
 import { insertConference, requestedConferenceValues } from './repository.js';
+import { AppError } from '../errors.js';
+import { DEFAULT_ORGANISATION_ID } from '../db/memberships.js';
+
+/**
+ * The stored id of a caller-chosen session id: outside the `default` organisation, `<organisationId>~<chosen>`, so that
+ * chosen ids are scoped to the organisation (two clinics may both use `appt-123`; neither can probe the other's ids).
+ * The `default` organisation (every install before organisations) keeps ids as they were. A chosen id given again in its
+ * scoped form is the same id; another organisation's prefix is refused.
+ */
+export function scopeChosenSessionId(organisationId: string, chosen: string): string {
+  const mark = chosen.indexOf('~');
+  if (mark !== -1) {
+    if (chosen.slice(0, mark) !== organisationId) {
+      throw new AppError('validation_failed', "a chosen session id may carry only its owner's organisation prefix (`<organisationId>~`), or none");
+    }
+    return chosen;
+  }
+  return organisationId === DEFAULT_ORGANISATION_ID ? chosen : `${organisationId}~${chosen}`;
+}
 
 export interface NewConference {
   sessionId: string;

@@ -14,7 +14,7 @@ import type { JitsiTokenIssuer } from '../jitsi/tokens.js';
 import { appendEvent, lockConference, type NewEvent } from '../db/event-log.js';
 import { createPresenceTokens, type PresenceTokens } from './presence-tokens.js';
 import { conferenceById, conferenceWithOwner, decodeCursor, encodeCursor } from './repository.js';
-import { createConference } from './creation.js';
+import { createConference, scopeChosenSessionId } from './creation.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { accountAdmitted } from '../auth/admission.js';
 import { AccessPolicy, accessOf, actorOf, userPrincipal, type ApiKeyPrincipal, type RowAction } from './access-policy.js';
@@ -123,8 +123,9 @@ export class ConferenceService {
     const listPolicy = options.listPolicy ?? defaults.listPolicy;
     const invited = await this.#checkJoinOptions(joinPolicy, listPolicy, options);
     const units = await this.#checkUnits(organisationId, joinPolicy, listPolicy, options.units);
-    // A fresh 128-bit random id exists nowhere yet: only a caller-supplied one is looked up first.
+    // A fresh 128-bit random id exists nowhere yet: only a caller-supplied one is looked up first (in its organisation).
     if (sessionId !== undefined) {
+      sessionId = scopeChosenSessionId(organisationId, sessionId);
       await this.#limitIdProbes(caller);
       const existing = await this.#find(sessionId);
       if (existing) return this.#sameOwner(existing, caller);

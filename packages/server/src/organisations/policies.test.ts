@@ -205,4 +205,36 @@ describe('the organisation’s defaults and the request’s checks', () => {
     expect(await listed(people.otherUnit)).not.toContain(sessionId);
     expect((await call(people.otherUnit, 'POST', `/api/conferences/${sessionId}/join`, {})).status).toBe(200);
   });
+
+  it('chosen session ids are scoped to the organisation: both clinics may use one, neither can probe or reach the other’s (issue 15)', async () => {
+    const chosen = `appt-${Date.now()}`;
+    const a = await call(owner, 'POST', '/api/conferences', { sessionId: chosen });
+    expect(a.status).toBe(201);
+    expect(a.body.sessionId).toBe(`${orgA}~${chosen}`);
+    // Clinic B's member asks for the same id: a conference of its own, not "taken" (which would reveal Clinic A's).
+    const b = await call(people.otherOrg, 'POST', '/api/conferences', { sessionId: chosen });
+    expect(b.status).toBe(201);
+    expect(b.body.sessionId).toBe(`${orgB}~${chosen}`);
+    // Within Clinic A the id is taken as before; its owner gets the same conference again, in either form.
+    expect((await call(people.sameOrg, 'POST', '/api/conferences', { sessionId: chosen })).body).toMatchObject({ error: 'conflict' });
+    for (const again of [chosen, a.body.sessionId]) {
+      const repeat = await call(owner, 'POST', '/api/conferences', { sessionId: again });
+      expect(repeat.status, again).toBe(200);
+      expect(repeat.body.sessionId).toBe(a.body.sessionId);
+    }
+    // Another organisation's prefix is refused, the same whether or not that id exists.
+    for (const foreign of [a.body.sessionId, `${orgA}~never-made`]) {
+      const res = await call(people.otherOrg, 'POST', '/api/conferences', { sessionId: foreign });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'validation_failed', message: expect.stringMatching(/organisation prefix/) });
+    }
+    // The scoped id is the conference's id on every route; the default organisation (the instance admin's) keeps ids as given.
+    expect((await ok(owner, 'GET', `/api/conferences/${encodeURIComponent(a.body.sessionId)}`)).sessionId).toBe(a.body.sessionId);
+    expect((await ok(owner, 'POST', `/api/conferences/${a.body.sessionId}/start`, {})).sessionId ?? a.body.sessionId).toBe(a.body.sessionId);
+    expect((await ok(owner, 'GET', `/api/conferences/${a.body.sessionId}/files`)).items).toEqual([]);
+    expect((await call(people.otherOrg, 'GET', `/api/conferences/${a.body.sessionId}`)).status).toBe(403);
+    const own = await call(admin, 'POST', '/api/conferences', { sessionId: chosen });
+    expect(own.status).toBe(201);
+    expect(own.body.sessionId).toBe(chosen);
+  });
 });

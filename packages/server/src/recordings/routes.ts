@@ -20,10 +20,11 @@ export interface RecordingRoutesOptions {
 }
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
-const SessionParams = Type.Object({ sessionId: Id });
-const RequestParams = Type.Object({ sessionId: Id, requestId: Id });
-const RecordingParams = Type.Object({ sessionId: Id, recordingId: Id });
-const ChunkParams = Type.Object({ sessionId: Id, recordingId: Id, index: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }) });
+const SessionId = W.SessionIdParam.properties.sessionId;
+const SessionParams = W.SessionIdParam;
+const RequestParams = Type.Object({ sessionId: SessionId, requestId: Id });
+const RecordingParams = Type.Object({ sessionId: SessionId, recordingId: Id });
+const ChunkParams = Type.Object({ sessionId: SessionId, recordingId: Id, index: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }) });
 const LocaleQuery = Type.Object({ locale: Type.Optional(Type.String({ minLength: 2, maxLength: 35, pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$' })) });
 const ChunkBody = Type.Unknown({ description: "the chunk's bytes, raw (any Content-Type, e.g. application/octet-stream)" });
 

@@ -2,4 +2,4 @@
 import { Type } from '@fastify/type-provider-typebox';
 
 export { SessionIdParam } from '@v4h/protocol';
-export const TokenParam = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) });
+export const TokenParam = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) });

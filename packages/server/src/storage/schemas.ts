@@ -1,12 +1,13 @@
 // Path, query and raw-body schemas of the file routes; their JSON bodies are the wire's (@v4h/protocol). Both document the API in /openapi.json.
 import { Type } from '@fastify/type-provider-typebox';
-import { FileKind } from '@v4h/protocol';
+import { FileKind, SessionIdParam } from '@v4h/protocol';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const SessionId = SessionIdParam.properties.sessionId;
 
-export const SessionParams = Type.Object({ sessionId: Id });
+export const SessionParams = SessionIdParam;
 export const RoomParams = Type.Object({ roomName: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$', description: 'the Jitsi room name' }) });
-export const FileParams = Type.Object({ sessionId: Id, fileId: Id });
+export const FileParams = Type.Object({ sessionId: SessionId, fileId: Id });
 export const SignedParams = Type.Object({ fileId: Id });
 
 export const UploadQuery = Type.Object(
