@@ -25,6 +25,7 @@ import { normalizeUsername } from '../auth/usernames.js';
 import { RemovalService } from './removals.js';
 import { accountMarkedName, type Arrival } from '../jitsi/display-names.js';
 import { createGuestTokens, type GuestTokens } from './guest-tokens.js';
+import { stopLiveRecordings } from './live-recordings.js';
 
 /** The caller, as authenticate sets it. */
 export interface Caller {
@@ -546,6 +547,8 @@ export class ConferenceService {
       .where('session_id', '=', row.session_id)
       .execute();
     await trx.updateTable('participants').set({ left_at: now }).where('session_id', '=', row.session_id).where('left_at', 'is', null).execute();
+    // A recording still running stops first: the log (and the SDK's event channel, which follows it) says so before `ended`.
+    await stopLiveRecordings(trx, row.session_id, now, { actor, reason: 'conference_ended' });
     await appendEvent(trx, { sessionId: row.session_id, type: 'ended', actor, at: now, data: { reason } });
   }
 

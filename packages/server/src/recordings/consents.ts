@@ -15,7 +15,7 @@ import type { RoomTokenVerifier } from '../room/room-tokens.js';
 import type { GuestTokens } from '../conferences/guest-tokens.js';
 import { DEFAULT_CONSENT_TEXTS, DEFAULT_LOCALE, pickLocale } from './consent-texts.js';
 import { callSubjects, consentStates, withoutConsent } from './call-subjects.js';
-import { stopLiveRecordings } from './live.js';
+import { stopLiveRecordings } from '../conferences/live-recordings.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 

@@ -1,7 +1,9 @@
 // The record of a recorded visit (issue 21), with the workers on: once the conference has ended and is sealed and
 // anchored, its manifest lists every consent answer (ids, the SHA-256 and language of the text shown, no names) and
 // the recording's SHA-256, and verifies with @v4h/protocol's verifier; a recording whose bytes were altered no longer
-// matches the sealed hash, and a bundle altered to claim the new hash fails verification.
+// matches the sealed hash, and a bundle altered to claim the new hash fails verification. Ending a conference while
+// it records stops the recording first (`recording_stopped`, reason conference_ended, before `ended`, on the event
+// channel too); what the recorder sends after the end is stored in an addendum.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64, sha256 as webSha256, toHex, verifyBundle, type ManifestBundle, type ManifestEvent } from '@v4h/protocol/verify';
@@ -15,7 +17,7 @@ type Auth = Record<string, string>;
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ workers: true, env: { V4H_SEAL_DELAY: '0', V4H_ANCHOR_INTERVAL: '1' } });
+  t = await createTestApp({ workers: true, env: { V4H_SEAL_DELAY: '0', V4H_ANCHOR_INTERVAL: '1', V4H_EVENT_POLL_INTERVAL_MS: '100' } });
 });
 afterAll(async () => t?.close());
 
@@ -138,5 +140,82 @@ describe('the record of a recorded visit', () => {
     const refuted = await verifyBundle(forged, { ledgerKey: key });
     expect(refuted.ok).toBe(false);
     expect(refuted.failure?.name).toBe('event-hash');
+  }, 60_000);
+
+  it('ending the conference while it records stops the recording first, on the log and the event channel; the rest lands in an addendum', async () => {
+    const owner = await t.userSession();
+    const bob = await t.userSession();
+    const { sessionId } = (await post('/api/conferences', owner.auth, { waitingRoom: false })).body;
+    const ownerEmbed = (await post(`/api/conferences/${sessionId}/start`, owner.auth)).body;
+    const bobEmbed = (await post(`/api/conferences/${sessionId}/join`, bob.auth)).body;
+    const sockets = [await roomSocket(t.baseUrl), await roomSocket(t.baseUrl)];
+    expect((await sockets[0].join(ownerEmbed.roomName, ownerEmbed.jwt)).type).toBe('joined');
+    expect((await sockets[1].join(ownerEmbed.roomName, bobEmbed.jwt)).type).toBe('joined');
+    const { requestId } = (await post(`/api/conferences/${sessionId}/consent-requests`, owner.auth, { purpose: 'recording' })).body;
+    expect((await post(`/api/conferences/${sessionId}/consent-requests/${requestId}/answer`, bob.auth, { accepted: true })).status).toBe(200);
+    const started = await post(`/api/conferences/${sessionId}/recording/start`, owner.auth, { mimeType: 'video/webm' });
+    expect(started.status).toBe(201);
+    const recordingId = started.body.recordingId as string;
+    const base = `/api/conferences/${sessionId}/recordings/${recordingId}`;
+    const chunks = [randomBytes(40_000), randomBytes(30_000)];
+    expect((await send('PUT', `${base}/chunks/0`, owner.auth, chunks[0])).status).toBe(201);
+
+    // The SDK's channel, opened by the owner while recording (bob follows it too).
+    const controller = new AbortController();
+    const streams = await Promise.all(
+      [owner, bob].map((who) => fetch(`${t.baseUrl}/api/conferences/${sessionId}/events`, { headers: who.auth, signal: controller.signal })),
+    );
+    for (const stream of streams) expect(stream.status).toBe(200);
+    expect((await post(`/api/conferences/${sessionId}/end`, owner.auth)).status).toBe(200);
+    const seen = await Promise.all(
+      streams.map(async (stream) => {
+        const reader = stream.body!.getReader();
+        let text = '';
+        const deadline = Date.now() + 10_000;
+        while (!text.includes('event: ended') && Date.now() < deadline) text += new TextDecoder().decode((await reader.read()).value);
+        return text
+          .split('\n\n')
+          .filter((block) => /^event: /m.test(block))
+          .map((block) => ({ type: /^event: (.*)$/m.exec(block)![1], data: JSON.parse(/^data: (.*)$/m.exec(block)![1]).data }));
+      }),
+    );
+    controller.abort();
+    for (const events of seen) {
+      expect(events.map((e) => e.type)).toEqual(['recording_stopped', 'ended']);
+      expect(events[0].data).toEqual({ recordingId, reason: 'conference_ended' });
+      expect(events[1].data).toEqual({ reason: 'owner' });
+    }
+
+    const ownerId = `user:${await userId(owner.username)}`;
+    const logged = (
+      await t.db.kysely.selectFrom('conference_events').select(['seq', 'type', 'actor', 'data']).where('session_id', '=', sessionId).orderBy('seq').execute()
+    ).map((e) => ({ type: e.type, actor: e.actor, data: JSON.parse(e.data) }));
+    expect(logged.slice(-2)).toEqual([
+      { type: 'recording_stopped', actor: ownerId, data: { recordingId, reason: 'conference_ended' } },
+      { type: 'ended', actor: ownerId, data: { reason: 'owner' } },
+    ]);
+    expect((await send('GET', base, owner.auth)).body).toMatchObject({ live: 'stopped', stopReason: 'conference_ended', state: 'open' });
+    expect((await send('GET', `/api/conferences/${sessionId}/recording`, owner.auth)).body).toMatchObject({ state: 'idle', recordingId: null });
+    // Ending again changes nothing; stopping after the end answers the stopped recording.
+    expect((await post(`/api/conferences/${sessionId}/end`, owner.auth)).status).toBe(200);
+    expect((await post(`/api/conferences/${sessionId}/recording/stop`, owner.auth)).body).toMatchObject({ recordingId, stopReason: 'conference_ended' });
+
+    // Sealed with the end; then the recorder sends what it still had and completes: the file lands in an addendum.
+    const sealed = await anchoredBundle(sessionId, owner.auth);
+    expect(sealed.manifests).toHaveLength(1);
+    expect(sealed.manifests[0].manifest.events.map((e) => e.type).slice(-2)).toEqual(['recording_stopped', 'ended']);
+    expect((await send('PUT', `${base}/chunks/1`, owner.auth, chunks[1])).status).toBe(201);
+    const completed = await post(`${base}/complete`, owner.auth);
+    expect(completed.status).toBe(201);
+    expect(completed.body.sha256).toBe(sha256(Buffer.concat(chunks)));
+    for (const socket of sockets) socket.ws.close();
+    let bundle = sealed;
+    for (let i = 0; i < 100 && bundle.manifests.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      bundle = await anchoredBundle(sessionId, owner.auth);
+    }
+    expect(bundle.manifests[1].manifest.events.map((e) => [e.type, e.data.sha256])).toEqual([['file_stored', completed.body.sha256]]);
+    const key = fromBase64((await getJson(`${t.baseUrl}/.well-known/v4h-ledger.json`)).body.publicKey);
+    expect((await verifyBundle(bundle, { ledgerKey: key })).failure).toBeNull();
   }, 60_000);
 });

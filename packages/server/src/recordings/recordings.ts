@@ -11,7 +11,7 @@ import { accessOf, userPrincipal, type AccessPolicy } from '../conferences/acces
 import { callSubjects, consentStates, withoutConsent } from './call-subjects.js';
 import { consentMissing, type ConsentPrincipal, type ConsentService } from './consents.js';
 import { checkRecordingType, newRecordingRow, type ChunkedUploads } from './chunked-uploads.js';
-import { stopLiveRecordings } from './live.js';
+import { stopLiveRecordings } from '../conferences/live-recordings.js';
 
 const DEFAULT_MIME_TYPE = 'video/webm';
 

@@ -1,11 +1,12 @@
 // Stopping a conference's live recording inside the caller's transaction (which holds the conference row): the owner's
-// stop, and a participant's decline (consents.ts), both end in a `recording_stopped` event.
+// stop and a participant's decline (recordings/), and the conference's end (service.ts, just before `ended`), all end
+// in a `recording_stopped` event. Here rather than in recordings/ because ending a conference needs it.
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { appendEvent } from '../db/event-log.js';
 
 /** Why a recording stopped: the owner, a participant's decline, or the conference's end. */
-export type StopReason = 'owner' | 'consent_declined';
+export type StopReason = 'owner' | 'consent_declined' | 'conference_ended';
 
 /** Marks the live recording (if any) stopped and appends `recording_stopped { recordingId, reason[, participantId] }`; its id or null. */
 export async function stopLiveRecordings(
