@@ -1,4 +1,5 @@
-// /api/webhooks (docs/webhooks.md): an organisation's endpoints and their deliveries, for its admins.
+// /api/webhooks (docs/webhooks.md): an organisation's endpoints and their deliveries, for its admins and its API keys
+// (webhooks:read / webhooks:write).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
@@ -14,7 +15,7 @@ import {
 } from '@v4h/protocol';
 import type { Authenticate } from '../auth/authenticate.js';
 import { ErrorBody } from '../errors.js';
-import { userPrincipal, type Principal } from '../conferences/access-policy.js';
+import { keyPrincipal, userPrincipal, type Principal } from '../conferences/access-policy.js';
 import type { WebhookService } from './service.js';
 
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -28,7 +29,7 @@ const DeliveriesQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
 export const webhookRoutes: FastifyPluginAsync<{
   webhooks: WebhookService;
@@ -36,11 +37,14 @@ export const webhookRoutes: FastifyPluginAsync<{
   isAdmin: (user: { username: string }) => boolean;
 }> = async (fastify, { webhooks, authenticate, isAdmin }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const who = (request: FastifyRequest): Principal => userPrincipal(request.user!, isAdmin(request.user!));
+  const who = (request: FastifyRequest): Principal => (request.apiKey ? keyPrincipal(request.apiKey) : userPrincipal(request.user!, isAdmin(request.user!)));
   const common = { tags: ['webhooks'], security: [{ bearer: [] }] };
+  // Every route takes an organisation's API key too (its scopes checked in the service).
+  const config = { apiKeys: true };
 
   app.post('/api/webhooks', {
     onRequest: authenticate,
+    config,
     schema: {
       ...common,
       summary: 'Register an endpoint; answers its signing secret, shown once',
@@ -54,16 +58,19 @@ export const webhookRoutes: FastifyPluginAsync<{
   });
   app.get('/api/webhooks', {
     onRequest: authenticate,
+    config,
     schema: { ...common, summary: "The organisation's endpoints (never their secrets)", querystring: ListQuery, response: { 200: WebhookList, ...errors } },
     handler: async (request) => ({ items: await webhooks.list(who(request), request.query.organisationId) }),
   });
   app.get('/api/webhooks/:id', {
     onRequest: authenticate,
+    config,
     schema: { ...common, summary: 'One endpoint: its events, and whether and why it is disabled', params: Id, response: { 200: Webhook, ...errors } },
     handler: async (request) => webhooks.get(who(request), request.params.id),
   });
   app.patch('/api/webhooks/:id', {
     onRequest: authenticate,
+    config,
     schema: {
       ...common,
       summary: 'Change the URL, the events, the description; enable or disable',
@@ -75,6 +82,7 @@ export const webhookRoutes: FastifyPluginAsync<{
   });
   app.delete('/api/webhooks/:id', {
     onRequest: authenticate,
+    config,
     schema: {
       ...common,
       summary: 'Delete an endpoint and its pending deliveries',
@@ -88,6 +96,7 @@ export const webhookRoutes: FastifyPluginAsync<{
   });
   app.post('/api/webhooks/:id/rotate-secret', {
     onRequest: authenticate,
+    config,
     schema: {
       ...common,
       summary: 'A new signing secret (shown once); the old one also signs for overlapSeconds',
@@ -102,6 +111,7 @@ export const webhookRoutes: FastifyPluginAsync<{
   });
   app.get('/api/webhooks/:id/deliveries', {
     onRequest: authenticate,
+    config,
     schema: {
       ...common,
       summary: "The endpoint's deliveries, newest first: status, attempts, last error",
@@ -113,6 +123,7 @@ export const webhookRoutes: FastifyPluginAsync<{
   });
   app.post('/api/webhooks/:id/deliveries/:deliveryId/redeliver', {
     onRequest: authenticate,
+    config,
     schema: { ...common, summary: 'Send a delivery’s event again (a new delivery)', params: DeliveryId, response: { 202: WebhookDelivery, ...errors } },
     handler: async (request, reply) => reply.status(202).send(await webhooks.redeliver(who(request), request.params.id, request.params.deliveryId)),
   });

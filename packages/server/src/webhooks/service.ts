@@ -1,13 +1,22 @@
 // Webhook endpoints of an organisation: register (the secret shown once), list, change, delete, rotate the secret,
-// and their deliveries (list, redeliver one). Who may is the access policy's to say (requireOrganisationAdmin).
+// and their deliveries (list, redeliver one). Who may: the organisation's admins (the access policy's
+// requireOrganisationAdmin) and its API keys holding webhooks:read / webhooks:write.
 import type { Kysely, Transaction } from 'kysely';
-import { WEBHOOK_EVENT_TYPES, type Webhook, type WebhookCreate, type WebhookDelivery, type WebhookEventType, type WebhookUpdate } from '@v4h/protocol';
+import {
+  WEBHOOK_EVENT_TYPES,
+  type ApiKeyScope,
+  type Webhook,
+  type WebhookCreate,
+  type WebhookDelivery,
+  type WebhookEventType,
+  type WebhookUpdate,
+} from '@v4h/protocol';
 import type { Db } from '../db/database.js';
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { iso } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, forbidden, notFound } from '../errors.js';
 import type { MasterKeyring } from '../storage/encryption.js';
 import type { AccessPolicy, Principal } from '../conferences/access-policy.js';
 import type { WebhookAddressPolicy } from './address-policy.js';
@@ -37,8 +46,7 @@ export class WebhookService {
   }
 
   async create(who: Principal, input: WebhookCreate): Promise<{ webhook: Webhook; secret: string }> {
-    const organisationId = input.organisationId ?? (await this.#access.organisationOf(who));
-    await this.#access.requireOrganisationAdmin(who, organisationId, 'webhooks');
+    const organisationId = await this.#managed(who, input.organisationId, 'webhooks:write');
     const url = this.#addresses.checkUrl(input.url).toString();
     const events = checkEvents(input.events);
     const id = `wh_${newId()}`;
@@ -76,18 +84,17 @@ export class WebhookService {
   }
 
   async list(who: Principal, organisationId?: string): Promise<Webhook[]> {
-    const org = organisationId ?? (await this.#access.organisationOf(who));
-    await this.#access.requireOrganisationAdmin(who, org, 'webhooks');
+    const org = await this.#managed(who, organisationId, 'webhooks:read');
     const rows = await this.#db.kysely.selectFrom('webhooks').selectAll().where('organisation_id', '=', org).orderBy('created_at').orderBy('id').execute();
     return rows.map(webhookOf);
   }
 
   async get(who: Principal, id: string): Promise<Webhook> {
-    return webhookOf(await this.#owned(who, id));
+    return webhookOf(await this.#owned(who, id, 'webhooks:read'));
   }
 
   async update(who: Principal, id: string, change: WebhookUpdate): Promise<Webhook> {
-    const current = await this.#owned(who, id);
+    const current = await this.#owned(who, id, 'webhooks:write');
     const next: WebhooksTable = { ...current };
     if (change.url !== undefined) next.url = this.#addresses.checkUrl(change.url).toString();
     if (change.events !== undefined) next.events = JSON.stringify(checkEvents(change.events));
@@ -126,7 +133,7 @@ export class WebhookService {
 
   /** Deletes the endpoint, its subscriptions and its deliveries (pending ones are not sent). */
   async delete(who: Principal, id: string): Promise<void> {
-    await this.#owned(who, id);
+    await this.#owned(who, id, 'webhooks:write');
     await this.#db.write(async (trx) => {
       await trx.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();
       await trx.deleteFrom('webhook_subscriptions').where('webhook_id', '=', id).execute();
@@ -136,7 +143,7 @@ export class WebhookService {
 
   /** A new secret, shown once; the old one keeps signing too (a second v1) for `overlapSeconds`. */
   async rotateSecret(who: Principal, id: string, overlapSeconds = DEFAULT_ROTATION_OVERLAP_SECONDS): Promise<{ webhook: Webhook; secret: string }> {
-    const current = await this.#owned(who, id);
+    const current = await this.#owned(who, id, 'webhooks:write');
     const secret = newWebhookSecret();
     const wrapped = wrapSecret(this.#keyring, id, secret.bytes);
     const now = this.#clock.now();
@@ -164,7 +171,7 @@ export class WebhookService {
 
   /** The endpoint's deliveries, newest first; `before` pages on (a delivery id). */
   async deliveries(who: Principal, id: string, opts: { status?: WebhookDelivery['status']; before?: string; limit?: number }): Promise<WebhookDelivery[]> {
-    await this.#owned(who, id);
+    await this.#owned(who, id, 'webhooks:read');
     let query = this.#db.kysely.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', id);
     if (opts.status) query = query.where('status', '=', opts.status);
     if (opts.before !== undefined) query = query.where('id', '<', deliveryNumber(opts.before));
@@ -177,7 +184,7 @@ export class WebhookService {
 
   /** Sends a delivery's event again, as a new delivery (at the end of its conference's queue to this endpoint). */
   async redeliver(who: Principal, id: string, deliveryId: string): Promise<WebhookDelivery> {
-    const webhook = await this.#owned(who, id);
+    const webhook = await this.#owned(who, id, 'webhooks:write');
     const original = await this.#db.kysely
       .selectFrom('webhook_deliveries')
       .selectAll()
@@ -211,11 +218,31 @@ export class WebhookService {
     return deliveryOf(inserted);
   }
 
-  async #owned(who: Principal, id: string): Promise<WebhooksTable> {
+  /**
+   * The organisation whose endpoints the caller manages: the one named, or else the caller's own (an API key's: its
+   * organisation, and no other). Its admins and the instance admin; a key holding `scope`.
+   */
+  async #managed(who: Principal, organisationId: string | undefined, scope: WebhookScope): Promise<string> {
+    if (who.kind === 'apikey') {
+      this.#access.requireScope(who, scope);
+      if (organisationId !== undefined && organisationId !== who.organisationId) {
+        throw forbidden(`API key: it acts for organisation ${who.organisationId} only`);
+      }
+      return who.organisationId;
+    }
+    const org = organisationId ?? (await this.#access.organisationOf(who));
+    await this.#access.requireOrganisationAdmin(who, org, 'webhooks');
+    return org;
+  }
+
+  async #owned(who: Principal, id: string, scope: WebhookScope): Promise<WebhooksTable> {
+    // A key without the scope learns nothing, not even whether the endpoint exists.
+    if (who.kind === 'apikey') this.#access.requireScope(who, scope);
     const row = await this.#db.kysely.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('webhook');
     // Someone else's endpoint is not found either, once the policy said no (not a 403 that confirms it exists).
-    if (!(await this.#access.isOrganisationAdmin(who, row.organisation_id))) throw notFound('webhook');
+    const mine = who.kind === 'apikey' ? row.organisation_id === who.organisationId : await this.#access.isOrganisationAdmin(who, row.organisation_id);
+    if (!mine) throw notFound('webhook');
     return row;
   }
 }
@@ -238,7 +265,10 @@ function deliveryNumber(id: string): number {
   return Number(id);
 }
 
-const actorOf = (who: Principal) => (who.kind === 'user' ? `user:${who.id}` : who.kind);
+const actorOf = (who: Principal) => (who.kind === 'user' || who.kind === 'apikey' ? `${who.kind}:${who.id}` : who.kind);
+
+/** What an API key needs on these routes: reading endpoints and deliveries, or changing them. */
+type WebhookScope = Extract<ApiKeyScope, `webhooks:${string}`>;
 
 export function webhookOf(row: WebhooksTable): Webhook {
   return {
