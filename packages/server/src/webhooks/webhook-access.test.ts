@@ -1,5 +1,6 @@
-// Who may manage an organisation's webhooks, over real HTTP with real receivers on 127.0.0.1: its API keys within
-// their scopes (webhooks:read, webhooks:write), never another organisation's key.
+// Who may manage an organisation's webhooks, over real HTTP with real receivers on 127.0.0.1: its admins (not only
+// the instance admin), its API keys within their scopes (webhooks:read, webhooks:write), never a member, never another
+// organisation's admin or key; and an organisation's conference events reach its own endpoints only.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test-support/test-app.js';
@@ -19,8 +20,9 @@ const EVENTS = ['conference.requested', 'conference.started', 'conference.ended'
 let t: TestApp;
 const receiverA = new WebhookReceiver();
 const receiverB = new WebhookReceiver();
-/** Access tokens: the admins of clinic-a and clinic-b. */
+/** Access tokens: admins and a plain member of clinic-a, an admin of clinic-b. */
 let adminA: string;
+let memberA: string;
 let adminB: string;
 
 beforeAll(async () => {
@@ -34,6 +36,7 @@ beforeAll(async () => {
     return (await t.login(user.username, user.password)).accessToken;
   };
   adminA = await session('clinic-a', 'admin');
+  memberA = await session('clinic-a', 'member');
   adminB = await session('clinic-b', 'admin');
 });
 // Each test starts with no endpoint, even when the one before failed half-way (a leftover would double deliveries).
@@ -75,6 +78,16 @@ async function conferenceOf(token: string): Promise<string> {
   expect((await api('POST', `/api/conferences/${sessionId}/start`, token, {})).status).toBe(200);
   expect((await api('POST', `/api/conferences/${sessionId}/end`, token, {})).status).toBe(200);
   return sessionId;
+}
+
+/** The endpoint's deliveries once `n` of them are recorded as delivered (the receiver sees one before it is recorded). */
+async function delivered(token: string, id: string, n: number): Promise<{ id: string }[]> {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const items = (await api('GET', `/api/webhooks/${id}/deliveries?status=delivered`, token)).body.items as { id: string }[];
+    if (items.length >= n || Date.now() > until) return items;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Every route on one endpoint, as [method, path, body]. */
@@ -171,5 +184,89 @@ describe('API keys on the webhook routes', () => {
     expect(still.status).toBe(200);
     expect(still.body.description).toBeNull();
     await api('DELETE', `/api/webhooks/${id}`, adminA);
+  });
+});
+
+describe("an organisation's admins and members", () => {
+  it('an admin of the organisation (not the instance admin) manages its endpoints', async () => {
+    const created = await api('POST', '/api/webhooks', adminA, { url: receiverA.url, events: EVENTS });
+    expect(created.status).toBe(201);
+    expect(created.body.webhook.organisationId).toBe('clinic-a');
+    const id = created.body.id as string;
+    expect((await api('GET', '/api/webhooks', adminA)).body.items.map((w: { id: string }) => w.id)).toEqual([id]);
+    const patched = await api('PATCH', `/api/webhooks/${id}`, adminA, { events: ['conference.ended'], enabled: false });
+    expect(patched.body).toMatchObject({ events: ['conference.ended'], enabled: false });
+    expect((await api('PATCH', `/api/webhooks/${id}`, adminA, { events: EVENTS, enabled: true })).body.enabled).toBe(true);
+    const rotated = await api('POST', `/api/webhooks/${id}/rotate-secret`, adminA, { overlapSeconds: 0 });
+    expect(rotated.status).toBe(200);
+    const sessionId = await conferenceOf(adminA);
+    await receiverA.waitFor(() => receiverA.events().filter((e) => e.sessionId === sessionId).length === 3);
+    const got = receiverA.received.find((r) => r.body.includes(sessionId))!;
+    expect(verifies(got.body, got.headers['v4h-signature'] as string, rotated.body.secret as string)).toBe(true);
+    const deliveries = await delivered(adminA, id, 3);
+    expect(deliveries).toHaveLength(3);
+    expect((await api('POST', `/api/webhooks/${id}/deliveries/${deliveries[0].id}/redeliver`, adminA)).status).toBe(202);
+    expect((await api('DELETE', `/api/webhooks/${id}`, adminA)).status).toBe(204);
+  });
+
+  it('a member who is not an admin is refused: 403 to register or list, 404 for an endpoint', async () => {
+    const hook = await api('POST', '/api/webhooks', adminA, { url: receiverA.url, events: EVENTS });
+    const id = hook.body.id as string;
+    for (const [method, path, body] of [
+      ['POST', '/api/webhooks', { url: receiverA.url, events: EVENTS }],
+      ['GET', '/api/webhooks', undefined],
+      ['GET', '/api/webhooks?organisationId=clinic-a', undefined],
+    ] as const) {
+      const res = await api(method, path, memberA, body);
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.body.error).toBe('forbidden');
+    }
+    for (const [method, path, body] of routesOf(id)) expect((await api(method, path, memberA, body)).status, `${method} ${path}`).toBe(404);
+    expect((await api('GET', `/api/webhooks/${id}`, adminA)).body.description).toBeNull();
+    expect((await api('GET', '/api/webhooks', adminA)).body.items).toHaveLength(1);
+    await api('DELETE', `/api/webhooks/${id}`, adminA);
+  });
+});
+
+describe('organisation isolation', () => {
+  it("an admin of A cannot list, change, delete or read deliveries of B's endpoints; B's events never reach A", async () => {
+    const hookA = (await api('POST', '/api/webhooks', adminA, { url: receiverA.url, events: EVENTS })).body.id as string;
+    const hookB = (await api('POST', '/api/webhooks', adminB, { url: receiverB.url, events: EVENTS })).body.id as string;
+    const sessionB = await conferenceOf(adminB);
+    const sessionA = await conferenceOf(adminA);
+    await receiverB.waitFor(() => receiverB.events().filter((e) => e.sessionId === sessionB).length === 3);
+    await receiverA.waitFor(() => receiverA.events().filter((e) => e.sessionId === sessionA).length === 3);
+    const deliveryB = (await api('GET', `/api/webhooks/${hookB}/deliveries`, adminB)).body.items[0].id as string;
+
+    // A's admin: B's organisation and endpoints are out of reach.
+    expect((await api('GET', '/api/webhooks', adminA)).body.items.map((w: { id: string }) => w.id)).toEqual([hookA]);
+    expect((await api('GET', '/api/webhooks?organisationId=clinic-b', adminA)).status).toBe(403);
+    expect((await api('POST', '/api/webhooks', adminA, { url: receiverA.url, events: EVENTS, organisationId: 'clinic-b' })).status).toBe(403);
+    for (const [method, path, body] of routesOf(hookB, deliveryB)) {
+      const res = await api(method, path, adminA, body);
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(JSON.stringify(res.body)).not.toContain(receiverB.url);
+    }
+    // B's delivery through A's own endpoint: not A's either.
+    expect((await api('POST', `/api/webhooks/${hookA}/deliveries/${deliveryB}/redeliver`, adminA)).status).toBe(404);
+    const b = await api('GET', `/api/webhooks/${hookB}`, adminB);
+    expect(b.body).toMatchObject({ enabled: true, description: null, url: receiverB.url });
+    expect((await api('GET', `/api/webhooks/${hookB}/deliveries`, adminB)).body.items).toHaveLength(3);
+
+    // Events: each organisation's to its own endpoint. The outbox is written with the event, so no row for A means
+    // never sent to A; the receivers agree.
+    const outbox = await t.db.kysely.selectFrom('webhook_deliveries').select(['webhook_id', 'session_id', 'organisation_id']).execute();
+    expect(outbox.filter((d) => d.webhook_id === hookA && d.session_id === sessionB)).toEqual([]);
+    expect(outbox.filter((d) => d.webhook_id === hookB && d.session_id === sessionA)).toEqual([]);
+    expect(receiverA.events().filter((e) => e.sessionId === sessionB)).toEqual([]);
+    expect(receiverB.events().filter((e) => e.sessionId === sessionA)).toEqual([]);
+    expect(new Set(receiverB.events().map((e) => (e as unknown as { organisationId: string }).organisationId))).toEqual(new Set(['clinic-b']));
+    expect(receiverA.events().every((e) => (e as unknown as { organisationId: string }).organisationId === 'clinic-a')).toBe(true);
+    for (const [token, id] of [
+      [adminA, hookA],
+      [adminB, hookB],
+    ]) {
+      await api('DELETE', `/api/webhooks/${id}`, token);
+    }
   });
 });
