@@ -1,4 +1,5 @@
-// `v4h rotate-master-key`: re-wraps every file's data key under the current master key (docs/files.md, rotation).
+// `v4h rotate-master-key`: re-wraps every file's data key and every webhook signing secret under the current master
+// key (docs/files.md, rotation; docs/webhooks.md, The secret at rest).
 // With V4H_MASTER_KEY set, the old key is in V4H_MASTER_KEY_PREVIOUS; with the data dir's key file, a new key is made.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { openDatabase, type Db } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { PRIVATE_FILE_MODE } from '../lib/private-files.js';
 import { SCHEME, type MasterKeyring } from '../storage/encryption.js';
+import { rewrapWebhookSecrets } from '../webhooks/master-key-rotation.js';
 import { CliError, type Command } from './command.js';
 
 const USAGE = 'rotate-master-key';
@@ -16,7 +18,8 @@ const BATCH = 500;
 
 export const rotateMasterKeyCommand: Command = {
   usage: USAGE,
-  summary: "re-wrap every file's data key under the master key: V4H_MASTER_KEY (the old one in V4H_MASTER_KEY_PREVIOUS), or a new key file in the data dir",
+  summary:
+    "re-wrap every file's data key and webhook secret under the master key: V4H_MASTER_KEY (the old one in V4H_MASTER_KEY_PREVIOUS), or a new key file in the data dir",
   async run(args, io) {
     if (args.length) throw new CliError(`usage: v4h ${USAGE}`, 2);
     const raw = loadConfig(io.env);
@@ -32,9 +35,12 @@ export const rotateMasterKeyCommand: Command = {
     const keyring = masterKeyring(config);
     const db = await openDatabase(config.databaseUrl);
     let count: number;
+    let secrets: number;
     try {
       await migrateToLatest(db);
       count = await rewrapAll(db, keyring);
+      // Before the old key goes (the key file's rename below, or V4H_MASTER_KEY_PREVIOUS removed): webhooks sign with these.
+      secrets = await rewrapWebhookSecrets(db, keyring);
     } finally {
       await db.close();
     }
@@ -43,8 +49,10 @@ export const rotateMasterKeyCommand: Command = {
       syncDir(config.dataDir);
     }
     io.stdout.write(`re-wrapped ${count} data key(s) under master key ${keyring.currentId}\n`);
+    io.stdout.write(`re-wrapped the signing secrets of ${secrets} webhook endpoint(s)\n`);
     if (pending) io.stdout.write(`the data dir's ${MASTER_KEY_FILE} now holds the new key\n`);
-    else if (raw.previousMasterKeys.length) io.stdout.write('no file needs V4H_MASTER_KEY_PREVIOUS any more: remove it and restart the servers\n');
+    else if (raw.previousMasterKeys.length)
+      io.stdout.write('no file or webhook secret needs V4H_MASTER_KEY_PREVIOUS any more: remove it and restart the servers\n');
   },
 };
 

@@ -1,7 +1,7 @@
 // Webhook signing secrets: made here, shown once, kept wrapped under the master key (the key that already encrypts
 // every stored file's data key, storage/encryption.ts), and the V4H-Signature header they sign deliveries with.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { MasterKeyring } from '../storage/encryption.js';
+import { SCHEME, type MasterKeyring } from '../storage/encryption.js';
 
 const PREFIX = 'whsec_';
 
@@ -23,6 +23,13 @@ export function wrapSecret(keyring: MasterKeyring, webhookId: string, secret: Bu
 /** The secret's text from its stored form (throws a MasterKeyError when the master key that wrapped it is missing). */
 export function unwrapSecret(keyring: MasterKeyring, webhookId: string, stored: { keyId: string; wrapped: string }): string {
   return PREFIX + keyring.unwrap({ keyId: stored.keyId, dataKey: stored.wrapped }, bindingOf(webhookId)).toString('base64url');
+}
+
+/** The stored secret under the current master key (`v4h rotate-master-key`); the secret itself does not change. */
+export function rewrapSecret(keyring: MasterKeyring, webhookId: string, stored: { keyId: string; wrapped: string }): { keyId: string; wrapped: string } {
+  if (stored.keyId === keyring.currentId) return stored;
+  const sealed = keyring.rewrap({ scheme: SCHEME, keyId: stored.keyId, dataKey: stored.wrapped }, bindingOf(webhookId));
+  return { keyId: sealed.keyId, wrapped: sealed.dataKey };
 }
 
 // What the wrapping's authenticated data names: never a storage key (those are object paths without a colon).
