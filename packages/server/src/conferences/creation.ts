@@ -83,8 +83,8 @@ const insertWithFirstEvent = prepareQuery(
       )
       .with('logged', (q) => q.insertInto('conference_events').values(eventValues(p)))
       // The webhooks' outbox rows of the first event (db/webhook-outbox.ts; appendFirstEvent writes them on SQLite).
-      .insertInto('webhook_deliveries')
-      .columns(['webhook_id', 'organisation_id', 'session_id', 'event_type', 'event_seq', 'event_id', 'created_at', 'next_attempt_at'])
+      .insertInto('webhook_outbox')
+      .columns(['webhook_id', 'organisation_id', 'session_id', 'event_type', 'event_seq', 'event_id', 'created_at'])
       .expression((eb) =>
         eb
           .selectFrom('webhook_subscriptions as s')
@@ -97,7 +97,6 @@ const insertWithFirstEvent = prepareQuery(
             sql<number>`cast(${p.seq} as integer)`.as('event_seq'),
             sql<string>`cast(${p.eventId} as text)`.as('event_id'),
             sql<number>`cast(${p.at} as bigint)`.as('created_at'),
-            sql<number>`cast(${p.at} as bigint)`.as('next_attempt_at'),
           ])
           .where('s.event_type', '=', REQUESTED_WEBHOOK_TYPE),
       ),

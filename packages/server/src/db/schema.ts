@@ -294,6 +294,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  webhook_outbox: WebhookOutboxTable;
   waiting_room: WaitingRoomTable;
   consent_requests: ConsentRequestsTable;
   recordings: RecordingsTable;
@@ -456,6 +457,19 @@ export interface WebhookSubscriptionsTable {
 }
 
 /** One event to send to one endpoint (db/webhook-outbox.ts writes them, webhooks/worker.ts sends them). */
+/** Deliveries appended by the transactions that log events, until the worker relays them (db/webhook-outbox.ts). */
+export interface WebhookOutboxTable {
+  id: Generated<number>;
+  webhook_id: string;
+  organisation_id: string;
+  session_id: string;
+  event_type: string;
+  event_seq: number | null;
+  data: string | null;
+  event_id: string;
+  created_at: number;
+}
+
 export interface WebhookDeliveriesTable {
   id: Generated<number>;
   webhook_id: string;

@@ -43,6 +43,7 @@ beforeAll(async () => {
 afterEach(async () => {
   await t.db.write(async (trx) => {
     await trx.deleteFrom('webhook_deliveries').execute();
+    await trx.deleteFrom('webhook_outbox').execute();
     await trx.deleteFrom('webhook_subscriptions').execute();
     await trx.deleteFrom('webhooks').execute();
   });
@@ -255,7 +256,10 @@ describe('organisation isolation', () => {
 
     // Events: each organisation's to its own endpoint. The outbox is written with the event, so no row for A means
     // never sent to A; the receivers agree.
-    const outbox = await t.db.kysely.selectFrom('webhook_deliveries').select(['webhook_id', 'session_id', 'organisation_id']).execute();
+    const outbox = [
+      ...(await t.db.kysely.selectFrom('webhook_deliveries').select(['webhook_id', 'session_id', 'organisation_id']).execute()),
+      ...(await t.db.kysely.selectFrom('webhook_outbox').select(['webhook_id', 'session_id', 'organisation_id']).execute()),
+    ];
     expect(outbox.filter((d) => d.webhook_id === hookA && d.session_id === sessionB)).toEqual([]);
     expect(outbox.filter((d) => d.webhook_id === hookB && d.session_id === sessionA)).toEqual([]);
     expect(receiverA.events().filter((e) => e.sessionId === sessionB)).toEqual([]);

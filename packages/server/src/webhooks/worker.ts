@@ -7,7 +7,7 @@ import type { Db } from '../db/database.js';
 import type { ConferenceEventsTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
-import { onWebhookOutboxWrite } from '../db/webhook-outbox.js';
+import { onWebhookOutboxWrite, relayWebhookOutbox } from '../db/webhook-outbox.js';
 import type { MasterKeyring } from '../storage/encryption.js';
 import { deliveryBody, type ClaimedDelivery } from './payload.js';
 import { signatureHeader, unwrapSecret } from './signing.js';
@@ -106,6 +106,8 @@ export class WebhookWorker {
 
   /** Claims the due deliveries (up to the concurrency), sends them all, records the outcomes; returns how many. */
   async runOnce(): Promise<number> {
+    // The outbox's new rows become deliveries first (all of them, batch by batch), then the due ones are claimed.
+    while ((await relayWebhookOutbox(this.#db)) > 0 && !this.#stopped);
     const claimed = await this.#claim(this.#opts.concurrency);
     if (claimed.length === 0) return 0;
     const logged = await this.#loggedEvents(claimed);

@@ -21,6 +21,7 @@ import * as apiKeys from './021-api-keys.js';
 import * as waitingRoom from './022-waiting-room.js';
 import * as consentRecordings from './023-consent-recordings.js';
 import * as webhooks from './024-webhooks.js';
+import * as webhookOutbox from './025-webhook-outbox.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '022-waiting-room': waitingRoom,
   '023-consent-recordings': consentRecordings,
   '024-webhooks': webhooks,
+  '025-webhook-outbox': webhookOutbox,
 };
