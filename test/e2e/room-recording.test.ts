@@ -26,7 +26,10 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What ffprobe reads: the streams' kinds and codecs, and the duration (of the container, else of the last packet). */
+/**
+ * What ffprobe reads: the streams' kinds and codecs, the container's duration (the Duration the server writes into
+ * MediaRecorder's WebM; NaN without one) and the last packet's time (the recorded length).
+ */
 function probe(bytes: Buffer) {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-rec-')), 'recording.webm');
   fs.writeFileSync(file, bytes);
@@ -35,16 +38,22 @@ function probe(bytes: Buffer) {
       encoding: 'utf8',
     }),
   );
-  // MediaRecorder's WebM carries no Duration element: ffprobe then reads the last packet's time.
   const times = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' })
     .split('\n')
     .map(Number)
     .filter((n) => Number.isFinite(n) && n > 0);
-  const duration = Number(info.format?.duration) || Math.max(0, ...times);
+  const duration = Math.max(0, ...times);
+  const container = Number(info.format?.duration ?? NaN);
   // Decodes it all: a file cut in the middle (a lost chunk) fails here.
   const errors = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  return { format: info.format?.format_name as string, streams: info.streams as Array<{ codec_type: string; codec_name: string }>, duration, errors };
+  return {
+    format: info.format?.format_name as string,
+    streams: info.streams as Array<{ codec_type: string; codec_name: string }>,
+    duration,
+    container,
+    errors,
+  };
 }
 
 async function consentAnswer(frame: Frame, accept: boolean) {
@@ -145,6 +154,8 @@ describe('recording in the built-in room', () => {
     expect(probed.streams.find((s) => s.codec_type === 'audio')!.codec_name).toBe('opus');
     expect(probed.duration).toBeGreaterThan(8);
     expect(probed.duration).toBeLessThan(14);
+    // The container says how long it is (MediaRecorder writes no Duration; the server adds it): players can seek.
+    expect(Math.abs(probed.container - probed.duration)).toBeLessThan(1);
     expect(probed.errors).toBe('');
   }, 180_000);
 
@@ -211,6 +222,7 @@ describe('recording in the built-in room', () => {
     const probed = probe(bytes);
     expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
     expect(probed.duration).toBeGreaterThan(10);
+    expect(Math.abs(probed.container - probed.duration)).toBeLessThan(1);
     expect(probed.errors).toBe('');
   }, 180_000);
 
@@ -315,6 +327,7 @@ describe('recording in the built-in room', () => {
     const probed = probe(bytes);
     expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
     expect(probed.duration).toBeGreaterThan(4);
+    expect(Math.abs(probed.container - probed.duration)).toBeLessThan(1);
     expect(probed.errors).toBe('');
     expect(await page.evaluate(() => (window as W).sdkEvents.filter((e: { name: string }) => e.name === 'recordingUnavailable'))).toEqual([]);
     await context.close();

@@ -1,7 +1,8 @@
 // A recording uploaded while it records (issue 21): ordered chunks, each stored encrypted on its own as it arrives
 // (a crash loses at most the chunk in flight), a retry of a stored chunk idempotent, resumable from `nextIndex` after a
 // reload; completing streams the chunks in order through the file service (hashed, stored, `file_stored`) and deletes
-// them. Uploads left unfinished are removed by sweepAbandoned.
+// them; a WebM gets the Duration MediaRecorder leaves out (webm-duration.ts) before it is hashed. Uploads left
+// unfinished are removed by sweepAbandoned.
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import type { EncryptedStorage, SealedKey } from '../storage/encryption.js';
 import { HashingStream } from '../storage/hashing-stream.js';
 import type { FileService } from '../storage/service.js';
 import { allowedTypes, baseMediaType, isAllowed } from '../lib/media-types.js';
+import { withWebmDuration } from './webm-duration.js';
 
 /** The most bytes one chunk may have (a MediaRecorder timeslice of a few seconds is far below). */
 export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -191,14 +193,16 @@ export class ChunkedUploads {
       const chunks = await this.#chunks(recordingId);
       const owner = await this.#deps.db.kysely.selectFrom('users').select(['id', 'username']).where('id', '=', row.created_by).executeTakeFirst();
       if (!owner) throw notFound('the recording’s owner');
+      const assembled = await this.#assemble(row.mime_type, chunks);
       file = await this.#deps.files.upload({
         principal: { kind: 'user', id: owner.id, username: owner.username },
         target: { sessionId },
         kind: 'recording',
         contentType: row.mime_type,
-        contentLength: chunks.reduce((n, c) => n + c.size, 0),
+        contentLength: assembled.length,
         digests: [],
-        body: Readable.from(this.#concatenate(chunks)),
+        // The bytes as stored (a WebM with its Duration written in): the SHA-256 in the record is theirs.
+        body: Readable.from(assembled.body),
         // A live recording started with everyone's consent, and a decline stopped it: what it recorded until then is kept.
         consentChecked: row.live !== null,
       });
@@ -242,6 +246,14 @@ export class ChunkedUploads {
       if (marked) await this.#deleteChunks(recordingId);
     }
     return stale.length;
+  }
+
+  /** The chunks in order as one stream; a WebM (MediaRecorder's: no Duration) gets its Duration written in. */
+  async #assemble(mimeType: string, chunks: RecordingChunksTable[]): Promise<{ body: AsyncIterable<Uint8Array>; length: number }> {
+    const length = chunks.reduce((n, c) => n + c.size, 0);
+    const type = baseMediaType(mimeType);
+    if (type !== 'video/webm' && type !== 'audio/webm') return { body: this.#concatenate(chunks), length };
+    return withWebmDuration(() => this.#concatenate(chunks), length);
   }
 
   async *#concatenate(chunks: RecordingChunksTable[]): AsyncGenerator<Buffer> {
