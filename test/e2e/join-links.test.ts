@@ -91,3 +91,50 @@ describe('appointment links on the guest page', () => {
     });
   }
 });
+
+// Links without a waiting room (`/join?token=…`): inside the slot straight into the call; outside it the browser is
+// sent to the guest page, which says why (and, before the slot, enters by itself once it opens).
+describe('appointment links without a waiting room, opened in a browser', () => {
+  async function directLink(opensIn: number, closesIn: number): Promise<string> {
+    const { sessionId } = await rest('POST', '/api/conferences', { waitingRoom: false });
+    const now = Date.now();
+    const link = await rest('POST', `/api/conferences/${sessionId}/join-links`, {
+      externalId: 'patient-456',
+      name: 'João Souza',
+      role: 'participant',
+      notBefore: new Date(now + opensIn).toISOString(),
+      expiresAt: new Date(now + closesIn).toISOString(),
+    });
+    expect(link.url).toContain('/join?token=');
+    return link.url as string;
+  }
+
+  async function openIn(lang: 'en' | 'pt-BR', url: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: SIZES[390], locale: lang === 'en' ? 'en-US' : 'pt-BR', timezoneId: 'America/Sao_Paulo' });
+    const page = await context.newPage();
+    await page.goto(url);
+    return page;
+  }
+
+  for (const lang of ['en', 'pt-BR'] as const) {
+    it(`${lang}: early, the page says when it opens and enters the call by itself then; expired says so`, async () => {
+      const early = await openIn(lang, await directLink(4000, 3600_000));
+      await early.waitForSelector('body[data-end="early"]', { timeout: 30_000 });
+      expect(new URL(early.url()).pathname).toBe('/visit/');
+      expect(await early.textContent('#end-title')).toBe(lang === 'en' ? 'Your visit has not opened yet' : 'Sua consulta ainda não começou');
+      await shoot(early, 'join-link-early', lang);
+      // The slot opens: the page asks again by itself and lands in the call.
+      await early.waitForURL((u) => !u.pathname.startsWith('/visit'), { timeout: 30_000 });
+      expect(new URL(early.url()).searchParams.get('jwt')).toBeTruthy();
+      await early.context().close();
+
+      const url = await directLink(0, 1500);
+      await new Promise((r) => setTimeout(r, 2000));
+      const late = await openIn(lang, url);
+      await late.waitForSelector('body[data-end="expired"]', { timeout: 30_000 });
+      expect(await late.textContent('#end-title')).toBe(lang === 'en' ? 'This link has expired' : 'Este link expirou');
+      await shoot(late, 'join-link-expired', lang);
+      await late.context().close();
+    });
+  }
+});

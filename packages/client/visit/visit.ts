@@ -300,10 +300,28 @@ async function leaveWaitingRoom(): Promise<void> {
   end('left');
 }
 
+/**
+ * An appointment link without a waiting room (`/join?token=…`, docs/api.md "Appointment links") that could not open
+ * the call yet sends the browser here with `#join:<token>`: ask /join again for the call's address, and go there, or
+ * say why not (before the slot the page waits and tries again by itself).
+ */
+async function openJoinLink(joinToken: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(`../join?token=${encodeURIComponent(joinToken)}`, location.href), { headers: { accept: 'application/json' } });
+  } catch {
+    return end('error');
+  }
+  if (!res.ok) return endFor(res);
+  const { url } = (await res.json()) as { url: string };
+  location.replace(url);
+}
+
 async function start(): Promise<void> {
   applyStaticText();
   show('loading');
   if (!token) return end('invalid');
+  if (token.startsWith('join:')) return openJoinLink(token.slice('join:'.length));
   let res: Response;
   try {
     res = await api('GET', '');

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import * as W from '@v4h/protocol';
 import type { Authenticate } from '../auth/authenticate.js';
-import { ErrorBody } from '../errors.js';
+import { AppError, ErrorBody } from '../errors.js';
 import { keyPrincipal } from '../conferences/access-policy.js';
 import { SessionIdParam } from '../conferences/schemas.js';
 import type { JoinLinkService } from './join-links.js';
@@ -42,9 +42,20 @@ export const joinLinkRoutes: FastifyPluginAsync<{ links: JoinLinkService; authen
       response: { 200: W.JoinLinkOpened, 302: Type.Null(), 403: ErrorBody, 401: ErrorBody, 409: ErrorBody, 410: ErrorBody, 425: ErrorBody },
     },
     handler: async (request, reply) => {
-      const opened = await links.open(request.query.token);
       reply.header('cache-control', 'no-store');
-      if ((request.headers.accept ?? '').includes('application/json')) return opened;
+      const accept = request.headers.accept ?? '';
+      let opened;
+      try {
+        opened = await links.open(request.query.token);
+      } catch (error) {
+        // A person's browser: the guest page says why in their language (and, before the slot, opens the call by itself
+        // once it starts), asking this route again with Accept: application/json. The token stays in the fragment.
+        if (error instanceof AppError && !accept.includes('application/json') && accept.includes('text/html')) {
+          return reply.redirect(`visit/#join:${encodeURIComponent(request.query.token)}`, 302);
+        }
+        throw error;
+      }
+      if (accept.includes('application/json')) return opened;
       return reply.redirect(opened.url, 302);
     },
   });

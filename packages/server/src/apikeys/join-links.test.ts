@@ -28,7 +28,8 @@ async function setup() {
 
 const at = (ms: number) => new Date(ms).toISOString();
 
-async function open(url: string, accept = 'text/html') {
+// `*/*` (a script): refusals as they are; a browser (text/html) is sent to the guest page instead (tested below).
+async function open(url: string, accept = '*/*') {
   const res = await fetch(url, { redirect: 'manual', headers: { accept } });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
@@ -50,11 +51,16 @@ describe('appointment links', () => {
     expect(made.body).toMatchObject({ guestId: expect.stringMatching(/^guest-/), jwt: expect.any(String), ...slot });
     expect(made.body.url).toBe(`${t.baseUrl}/join?token=${encodeURIComponent(made.body.jwt)}`);
 
-    const early = await open(made.body.url);
+    const early = await open(made.body.url, 'application/json');
     expect(early.status).toBe(425);
     expect(early.body.error).toBe('too_early');
     expect(early.body.message).toContain(slot.notBefore);
     expect(early.headers.get('retry-after')).toBe('3600');
+    // A browser is sent to the guest page, which asks again (as JSON) and says why in the person's language.
+    const browser = await open(made.body.url, 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(browser.status).toBe(302);
+    expect(new URL(browser.headers.get('location')!, made.body.url).toString()).toBe(`${t.baseUrl}/visit/#join:${encodeURIComponent(made.body.jwt)}`);
+    expect(browser.headers.get('cache-control')).toBe('no-store');
 
     t.clock!.advance(3600);
     const inside = await open(made.body.url);
@@ -76,9 +82,12 @@ describe('appointment links', () => {
     expect(json).toMatchObject({ status: 200, body: { url: expect.stringContaining('jwt='), expiresAt: slot.expiresAt } });
 
     t.clock!.advance(3600);
-    const late = await open(made.body.url);
+    const late = await open(made.body.url, 'application/json');
     expect(late.status).toBe(410);
     expect(late.body).toMatchObject({ error: 'expired', message: expect.stringContaining(slot.expiresAt) });
+    expect((await open(made.body.url, 'text/html')).headers.get('location')).toMatch(/^visit\/#join:/);
+    // Neither asks for HTML (a script, curl): the refusal itself.
+    expect((await open(made.body.url, '*/*')).status).toBe(410);
   });
 
   it('keeps the caller’s id and the name out of the chained record (commitments only), and erasable', async () => {
