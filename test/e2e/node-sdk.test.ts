@@ -53,6 +53,33 @@ describe('SDK in Node against the real server', () => {
     expect(await failure(v4h.requestConference())).toMatchObject({ code: 'not_signed_in' });
   });
 
+  it('listConferences pages through what the list policies show, newest first, typed as the wire says', async () => {
+    const [me, colleague] = [await server.userSession(), await server.userSession()];
+    const v4h = new sdk.V4H({ baseUrl: server.baseUrl });
+    await v4h.loginWithToken(me.accessToken);
+    const theirs = new sdk.V4H({ baseUrl: server.baseUrl });
+    await theirs.loginWithToken(colleague.accessToken);
+    const mine: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      mine.push(await v4h.requestConference());
+      await new Promise((r) => setTimeout(r, 5)); // newest first is by creation time: no two in the same millisecond
+    }
+    const shown = await theirs.requestConference(undefined, { listPolicy: 'PUBLIC' });
+    await new Promise((r) => setTimeout(r, 5));
+    const hidden = await theirs.requestConference();
+    const first: import('../../packages/client/src/index.js').ConferenceList = await v4h.listConferences({ limit: 3 });
+    expect(first.items.map((c) => c.sessionId)).toEqual([shown, mine[2], mine[1]]);
+    expect(first.items[1]).toMatchObject({ owner: me.username, state: 'requested', ended: null });
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const rest = await v4h.listConferences({ limit: 3, cursor: first.nextCursor });
+    expect(rest.items.map((c) => c.sessionId)).toEqual([mine[0]]);
+    expect(rest.nextCursor).toBeNull();
+    expect((await v4h.listConferences()).items.map((c) => c.sessionId)).not.toContain(hidden);
+    // The server's refusals, typed: a cursor it did not make; a limit the SDK already refuses.
+    expect(await failure(v4h.listConferences({ cursor: 'not-a-cursor' }))).toMatchObject({ status: 400 });
+    expect(await failure(v4h.listConferences({ limit: 500 }))).toMatchObject({ code: 'invalid_argument' });
+  });
+
   it('loginWithToken adopts a valid token; a forged one is unauthorized', async () => {
     const { accessToken } = await server.userSession();
     const v4h = new sdk.V4H({ baseUrl: server.baseUrl });

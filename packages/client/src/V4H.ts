@@ -12,7 +12,7 @@ import type * as Features from './features/index.js';
 import type { FeatureContext } from './features/context.js';
 import type { ConferenceDetails } from '@v4h/protocol';
 
-export type { JoinPolicy, RequestConferenceOptions } from './features/conferences.js';
+export type { JoinPolicy, RequestConferenceOptions, ListConferencesOptions, ConferenceList } from './features/conferences.js';
 
 /** Options of `new V4H(options)`. */
 export interface V4HOptions {
@@ -64,6 +64,7 @@ const loadedFrom: string | undefined = (() => {
 const FEATURE_METHODS = [
   'requestConference',
   'getGuestUrl',
+  'listConferences',
   'getManifest',
   'verifyConference',
   'uploadRecording',

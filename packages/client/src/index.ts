@@ -10,7 +10,15 @@ export const V4H = Object.assign(V4HClass, { verifyWebhook });
 export type V4H = V4HClass;
 export { verifyWebhook };
 export type { VerifyWebhookOptions, WebhookEvent } from './verify-webhook.js';
-export type { V4HOptions, ConferenceDetails, JoinPolicy, RequestConferenceOptions, JoinConferenceOptions } from './V4H.js';
+export type {
+  V4HOptions,
+  ConferenceDetails,
+  JoinPolicy,
+  RequestConferenceOptions,
+  JoinConferenceOptions,
+  ListConferencesOptions,
+  ConferenceList,
+} from './V4H.js';
 export { V4HError, isV4HError } from './errors.js';
 export type { V4HErrorCode, V4HClientErrorCode, V4HServerErrorCode } from './errors.js';
 export type { V4HEvents, V4HEventName, V4HListener } from './events.js';

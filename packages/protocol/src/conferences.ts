@@ -125,6 +125,16 @@ export type GuestRevoked = Static<typeof GuestRevoked>;
 export const ConferenceList = Type.Object({ items: Type.Array(ConferenceDetails), nextCursor: nullable(Type.String()) });
 export type ConferenceList = Static<typeof ConferenceList>;
 
+/** `GET /api/conferences?limit=&cursor=`: a page of what the caller may see, newest first. */
+export const ConferenceListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'conferences per page' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: "the previous page's nextCursor: the page after it" })),
+  },
+  { additionalProperties: false },
+);
+export type ConferenceListQuery = Static<typeof ConferenceListQuery>;
+
 export const PresenceReply = Type.Object({
   state: ConferenceState,
   /** After `joined` and `renew` while the conference is open: the presence token to use from now on (the old one expires). */

@@ -20,6 +20,7 @@ export {
   GuestUrl,
   GuestRevoked,
   ConferenceList,
+  ConferenceListQuery,
   PresenceReply,
 } from './conferences.js';
 export { SessionIdParam } from './common.js';

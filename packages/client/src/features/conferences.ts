@@ -1,12 +1,17 @@
-// Creating conferences and guest links: V4H methods whose code is loaded on first use (features/index.ts).
+// Creating and listing conferences, and guest links: V4H methods whose code is loaded on first use (features/index.ts).
 import { checkSessionId, checkString, checkUrl, given } from '../checks.js';
 import { invalidArgument } from '../errors.js';
-import type { JoinPolicy } from '@v4h/protocol';
+import type { ConferenceList, ConferenceListQuery, JoinPolicy } from '@v4h/protocol';
 import type { FeatureContext } from './context.js';
 import { watchWaitingRoom } from './waiting.js';
 
 /** Who may join a conference: see `requestConference`. */
 export type { JoinPolicy };
+/** A page of `listConferences`: the conferences' details, and `nextCursor` (null on the last page). */
+export type { ConferenceList };
+
+/** Options of `listConferences` (the route's query, `@v4h/protocol`): `cursor` may be a page's `nextCursor`, null included. */
+export type ListConferencesOptions = Omit<ConferenceListQuery, 'cursor'> & { cursor?: string | null };
 
 /** Options of `requestConference`; policies not given take the defaults of the owner's organisation. */
 export interface RequestConferenceOptions {
@@ -83,4 +88,26 @@ export async function getGuestUrl(
   return ctx.http.request('POST', `/api/conferences/${encodeURIComponent(sessionId)}/guest-url`, {
     body: { ...(given(name) ? { name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}) },
   });
+}
+
+/**
+ * A page of the conferences you may see, newest first: yours, and others' whose list policy shows them to you.
+ * `limit` 1 to 100 (default 20); pass a page's `nextCursor` as `cursor` for the next one (null on the last page).
+ * @example
+ * let page = await v4h.listConferences({ limit: 50 });
+ * const all = [...page.items];
+ * while (page.nextCursor) all.push(...(page = await v4h.listConferences({ limit: 50, cursor: page.nextCursor })).items);
+ */
+export async function listConferences(ctx: FeatureContext, options: ListConferencesOptions = {}): Promise<ConferenceList> {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
+  const { limit, cursor } = options;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) throw invalidArgument('limit must be an integer from 1 to 100');
+  const query = new URLSearchParams();
+  if (limit !== undefined) query.set('limit', String(limit));
+  if (given(cursor)) {
+    checkString(cursor, 'cursor');
+    query.set('cursor', cursor);
+  }
+  const search = query.toString();
+  return ctx.http.request('GET', `/api/conferences${search ? `?${search}` : ''}`);
 }

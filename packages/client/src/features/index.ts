@@ -7,7 +7,7 @@
 // 2. re-export it below;
 // 3. add its name to FEATURE_METHODS in V4H.ts: `v4h.myMethod(…args)` then loads the chunk and calls it with the context.
 // Events a feature emits are declared in events.ts (V4HEvents) and emitted with `ctx.events.emit(…)`.
-export { requestConference, getGuestUrl } from './conferences.js';
+export { requestConference, getGuestUrl, listConferences } from './conferences.js';
 export { createJoinLink } from './join-links.js';
 export { getManifest, verifyConference } from './records.js';
 export { uploadRecording, shareFile, listFiles } from './files.js';
