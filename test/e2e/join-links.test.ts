@@ -36,18 +36,21 @@ async function rest(method: string, path: string, body?: object) {
   return text ? JSON.parse(text) : null;
 }
 
-/** A guest appointment link of a conference with a waiting room, for the slot given (ms from now). */
-async function appointmentLink(opensIn: number, closesIn: number): Promise<string> {
-  const { sessionId } = await rest('POST', '/api/conferences', { waitingRoom: true });
+/**
+ * An appointment link for the slot given (ms from now): a guest's, of a conference with a waiting room (the guest page),
+ * or a participant's of one without (`/join?token=…`).
+ */
+async function appointmentLink(opensIn: number, closesIn: number, waitingRoom = true): Promise<string> {
+  const { sessionId } = await rest('POST', '/api/conferences', { waitingRoom });
   const now = Date.now();
   const link = await rest('POST', `/api/conferences/${sessionId}/join-links`, {
     externalId: 'patient-123',
     name: 'Maria Silva',
-    role: 'guest',
+    role: waitingRoom ? 'guest' : 'participant',
     notBefore: new Date(now + opensIn).toISOString(),
     expiresAt: new Date(now + closesIn).toISOString(),
   });
-  expect(link.url).toContain('/visit/#');
+  expect(link.url).toContain(waitingRoom ? '/visit/#' : '/join?token=');
   return link.url as string;
 }
 
@@ -95,20 +98,6 @@ describe('appointment links on the guest page', () => {
 // Links without a waiting room (`/join?token=…`): inside the slot straight into the call; outside it the browser is
 // sent to the guest page, which says why (and, before the slot, enters by itself once it opens).
 describe('appointment links without a waiting room, opened in a browser', () => {
-  async function directLink(opensIn: number, closesIn: number): Promise<string> {
-    const { sessionId } = await rest('POST', '/api/conferences', { waitingRoom: false });
-    const now = Date.now();
-    const link = await rest('POST', `/api/conferences/${sessionId}/join-links`, {
-      externalId: 'patient-456',
-      name: 'João Souza',
-      role: 'participant',
-      notBefore: new Date(now + opensIn).toISOString(),
-      expiresAt: new Date(now + closesIn).toISOString(),
-    });
-    expect(link.url).toContain('/join?token=');
-    return link.url as string;
-  }
-
   async function openIn(lang: 'en' | 'pt-BR', url: string): Promise<Page> {
     const context = await browser.newContext({ viewport: SIZES[390], locale: lang === 'en' ? 'en-US' : 'pt-BR', timezoneId: 'America/Sao_Paulo' });
     const page = await context.newPage();
@@ -118,7 +107,7 @@ describe('appointment links without a waiting room, opened in a browser', () => 
 
   for (const lang of ['en', 'pt-BR'] as const) {
     it(`${lang}: early, the page says when it opens and enters the call by itself then; expired says so`, async () => {
-      const early = await openIn(lang, await directLink(4000, 3600_000));
+      const early = await openIn(lang, await appointmentLink(4000, 3600_000, false));
       await early.waitForSelector('body[data-end="early"]', { timeout: 30_000 });
       expect(new URL(early.url()).pathname).toBe('/visit/');
       expect(await early.textContent('#end-title')).toBe(lang === 'en' ? 'Your visit has not opened yet' : 'Sua consulta ainda não começou');
@@ -128,7 +117,7 @@ describe('appointment links without a waiting room, opened in a browser', () => 
       expect(new URL(early.url()).searchParams.get('jwt')).toBeTruthy();
       await early.context().close();
 
-      const url = await directLink(0, 1500);
+      const url = await appointmentLink(0, 1500, false);
       await new Promise((r) => setTimeout(r, 2000));
       const late = await openIn(lang, url);
       await late.waitForSelector('body[data-end="expired"]', { timeout: 30_000 });

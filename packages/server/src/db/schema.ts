@@ -470,16 +470,8 @@ export interface WebhookOutboxTable {
   created_at: number;
 }
 
-export interface WebhookDeliveriesTable {
-  id: Generated<number>;
-  webhook_id: string;
-  organisation_id: string;
-  session_id: string;
-  event_type: string;
-  event_seq: number | null;
-  data: string | null;
-  event_id: string;
-  created_at: number;
+/** An outbox row once relayed: the same columns, and its delivery's state. */
+export interface WebhookDeliveriesTable extends WebhookOutboxTable {
   status: 'pending' | 'delivered' | 'failed';
   attempts: Generated<number>;
   next_attempt_at: number;
