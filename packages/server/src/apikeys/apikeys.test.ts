@@ -162,12 +162,32 @@ describe('a key on the REST API', () => {
     );
   });
 
+  it('lists every conference of its organisation (conferences:read), whatever their list policy, and no other', async () => {
+    await start();
+    const { member, key } = await organisationWithKey(['conferences:read', 'conferences:write']);
+    const other = await t.createUser(); // in `default`
+    const mine = [];
+    for (const listPolicy of ['RESTRICT', 'SESSIONPWD', 'ORG'])
+      mine.push((await jsonRequest(t, 'POST', '/api/conferences', { owner: member.username, listPolicy, joinPolicy: 'ORG' }, key)).body.sessionId as string);
+    const foreign = (await jsonRequest(t, 'POST', '/api/conferences', { listPolicy: 'PUBLIC' }, other.accessToken)).body.sessionId as string;
+    const first = await jsonRequest(t, 'GET', '/api/conferences?limit=2', undefined, key);
+    expect(first.status).toBe(200);
+    const rest = await jsonRequest(t, 'GET', `/api/conferences?limit=2&cursor=${encodeURIComponent(first.body.nextCursor as string)}`, undefined, key);
+    const listed = [...first.body.items, ...rest.body.items].map((c: { sessionId: string }) => c.sessionId);
+    expect(new Set(listed)).toEqual(new Set(mine));
+    expect(listed).not.toContain(foreign);
+    expect(rest.body.nextCursor).toBeNull();
+    const writeOnly = await organisationWithKey(['conferences:write'], 'clinic-b');
+    const refused = await jsonRequest(t, 'GET', '/api/conferences', undefined, writeOnly.key);
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toContain('conferences:read');
+  });
+
   it('is refused on routes that do not take keys, and with a wrong secret', async () => {
     await start();
     const { key, member } = await organisationWithKey();
     const made = await jsonRequest(t, 'POST', '/api/conferences', { owner: member.username }, key);
     for (const [method, path] of [
-      ['GET', '/api/conferences'],
       ['POST', `/api/conferences/${made.body.sessionId}/start`],
       ['GET', '/api/apikeys'],
       ['GET', '/api/auth/session'],

@@ -196,7 +196,12 @@ export class AccessPolicy {
    * units, RESTRICT the users its owner named, SESSIONPWD nobody else (a password-protected call is not advertised).
    */
   async listable(who: Principal): Promise<(eb: ExpressionBuilder<Database, 'conferences'>) => Expression<SqlBool>> {
-    if (who.kind !== 'user') throw forbidden('only signed-in users list conferences');
+    // An API key acts for its organisation (its EHR's own appointments): every conference of the organisation.
+    if (who.kind === 'apikey') {
+      this.requireScope(who, 'conferences:read');
+      return (eb) => eb('conferences.organisation_id', '=', who.organisationId);
+    }
+    if (who.kind !== 'user') throw forbidden('only signed-in users and API keys list conferences');
     const { organisationId, unitIds } = (await this.membership(who))!;
     return (eb) =>
       eb.or([

@@ -7,7 +7,7 @@ import type { ConferenceService } from './service.js';
 import * as S from './schemas.js';
 import * as W from '@v4h/protocol';
 import type { AccessAudit } from '../audit/access-audit.js';
-import { keyPrincipal } from './access-policy.js';
+import { actorOf, keyPrincipal } from './access-policy.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 const secured = { tags: ['conferences'], security: [{ bearer: [] }] };
@@ -69,11 +69,19 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     });
 
     r.get('/', {
-      schema: { ...secured, summary: 'List my conferences, newest first', querystring: S.ListQuery, response: { 200: W.ConferenceList, ...errors } },
+      config: { apiKeys: true },
+      schema: {
+        ...secured,
+        summary: "The conferences the caller may see, newest first (a user: under the list policies; an API key with conferences:read: its organisation's)",
+        querystring: S.ListQuery,
+        response: { 200: W.ConferenceList, ...errors },
+      },
       handler: async (request) => {
         const { limit = 20, cursor } = request.query;
-        const page = await conferences.list(request.user!, { limit, cursor });
-        await audit.record({ actor: `user:${request.user!.id}`, action: 'conference_list', listed: page.items.map((c) => c.sessionId), ip: request.ip });
+        const key = request.apiKey ? keyPrincipal(request.apiKey) : undefined;
+        const page = await conferences.list(key ?? request.user!, { limit, cursor });
+        const actor = key ? actorOf(key) : `user:${request.user!.id}`;
+        await audit.record({ actor, action: 'conference_list', listed: page.items.map((c) => c.sessionId), ip: request.ip });
         return page;
       },
     });

@@ -317,8 +317,10 @@ export class ConferenceService {
   }
 
   /** The conferences the caller may see under their list policies (access-policy.ts), newest first. */
-  async list(caller: Caller, opts: { limit: number; cursor?: string }): Promise<{ items: ConferenceDetails[]; nextCursor: string | null }> {
-    const visible = await this.#access.listable(userPrincipal(caller));
+  async list(caller: Caller | ApiKeyPrincipal, opts: { limit: number; cursor?: string }): Promise<{ items: ConferenceDetails[]; nextCursor: string | null }> {
+    const visible = await this.#access.listable('kind' in caller ? caller : userPrincipal(caller));
+    // The recording's link is the owner's (and the organisation's key's): others see that a conference exists, not its files.
+    const seesFiles = (row: ConferencesTable) => ('kind' in caller ? true : row.owner_id === caller.id);
     let query = this.#db.kysely
       .selectFrom('conferences')
       .innerJoin('users', 'users.id', 'conferences.owner_id')
@@ -339,9 +341,8 @@ export class ConferenceService {
     }
     const rows = await query.execute();
     const page = rows.slice(0, opts.limit);
-    // The recording's link is the owner's: others see that a conference exists, not its files.
     const items = await Promise.all(
-      page.map(async (row) => this.#toDetails(row, row.username, row.owner_id === caller.id ? await this.#urlStorage(row.session_id) : null)),
+      page.map(async (row) => this.#toDetails(row, row.username, seesFiles(row) ? await this.#urlStorage(row.session_id) : null)),
     );
     const last = page[page.length - 1];
     return { items, nextCursor: rows.length > opts.limit && last ? encodeCursor(Number(last.created_at), last.session_id) : null };
