@@ -165,11 +165,12 @@ describe('a key on the REST API', () => {
   it('lists every conference of its organisation (conferences:read), whatever their list policy, and no other', async () => {
     await start();
     const { member, key } = await organisationWithKey(['conferences:read', 'conferences:write']);
-    const other = await t.createUser(); // in `default`
+    const other = await t.userSession(); // in `default`
     const mine = [];
     for (const listPolicy of ['RESTRICT', 'SESSIONPWD', 'ORG'])
       mine.push((await jsonRequest(t, 'POST', '/api/conferences', { owner: member.username, listPolicy, joinPolicy: 'ORG' }, key)).body.sessionId as string);
     const foreign = (await jsonRequest(t, 'POST', '/api/conferences', { listPolicy: 'PUBLIC' }, other.accessToken)).body.sessionId as string;
+    expect(foreign).toEqual(expect.any(String));
     const first = await jsonRequest(t, 'GET', '/api/conferences?limit=2', undefined, key);
     expect(first.status).toBe(200);
     const rest = await jsonRequest(t, 'GET', `/api/conferences?limit=2&cursor=${encodeURIComponent(first.body.nextCursor as string)}`, undefined, key);

@@ -19,7 +19,7 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import { accountAdmitted } from '../auth/admission.js';
 import { AccessPolicy, accessOf, actorOf, userPrincipal, type ApiKeyPrincipal, type RowAction } from './access-policy.js';
 import type { JoinPolicy, ListPolicy } from '../db/schema.js';
-import { ownerOrganisation } from '../db/memberships.js';
+import { ownerOrganisation, resolveUnitIds } from '../db/memberships.js';
 import { commitPersonalData } from '../db/commitments.js';
 import { normalizeUsername } from '../auth/usernames.js';
 import { RemovalService } from './removals.js';
@@ -215,18 +215,10 @@ export class ConferenceService {
       if (refs !== undefined) throw new AppError('validation_failed', 'units are only taken with join or list policy ORGUNIT');
       return [];
     }
-    const wanted = [...new Set(refs ?? [])];
-    if (wanted.length === 0) throw new AppError('validation_failed', 'policy ORGUNIT needs units');
-    const rows = await this.#db.kysely
-      .selectFrom('org_units')
-      .select(['id', 'name'])
-      .where('organisation_id', '=', organisationId)
-      .where((eb) => eb.or([eb('id', 'in', wanted), eb('name', 'in', wanted)]))
-      .execute();
-    const missing = wanted.filter((ref) => !rows.some((r) => r.id === ref || r.name === ref));
-    // Units of another organisation are unknown here, as if they did not exist.
-    if (missing.length > 0) throw new AppError('validation_failed', `unknown units in your organisation: ${missing.join(', ')}`);
-    return [...new Set(rows.map((r) => r.id))];
+    if (!refs || refs.length === 0) throw new AppError('validation_failed', 'policy ORGUNIT needs units');
+    const { ids, unknown } = await resolveUnitIds(this.#db.kysely, organisationId, refs);
+    if (unknown.length > 0) throw new AppError('validation_failed', `unknown units in your organisation: ${unknown.join(', ')}`);
+    return ids;
   }
 
   /** Requests naming an id, per user and minute: bounds probing for other users' ids. */

@@ -72,3 +72,19 @@ export async function ownerOrganisation(executor: Kysely<Database>, userId: stri
   const row = await ownerOrganisationQuery.first(executor, { userId });
   return { organisationId: row?.id ?? DEFAULT_ORGANISATION_ID, defaults: parseSettings(row?.settings ?? '{}') };
 }
+
+/**
+ * Units of the organisation named by id or name: their ids, each once, and the references that name none of its units
+ * (another organisation's units are unknown here, as if they did not exist).
+ */
+export async function resolveUnitIds(executor: Executor, organisationId: string, refs: readonly string[]): Promise<{ ids: string[]; unknown: string[] }> {
+  const wanted = [...new Set(refs)];
+  if (wanted.length === 0) return { ids: [], unknown: [] };
+  const rows = await executor
+    .selectFrom('org_units')
+    .select(['id', 'name'])
+    .where('organisation_id', '=', organisationId)
+    .where((eb) => eb.or([eb('id', 'in', wanted), eb('name', 'in', wanted)]))
+    .execute();
+  return { ids: [...new Set(rows.map((r) => r.id))], unknown: wanted.filter((ref) => !rows.some((r) => r.id === ref || r.name === ref)) };
+}

@@ -9,7 +9,7 @@ import type { AuthService } from '../auth/service.js';
 import { AppError, notFound } from '../errors.js';
 import { iso } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
-import { parseSettings } from '../db/memberships.js';
+import { parseSettings, resolveUnitIds } from '../db/memberships.js';
 import { normalizeUsername } from '../auth/usernames.js';
 
 /** Whoever runs `v4h` on the server's machine: they hold the database already, so every action is theirs. */
@@ -172,17 +172,9 @@ export class OrganisationService {
 
   /** Units of this organisation by id or name; an unknown one is a validation error naming it. */
   async #unitIds(organisationId: string, refs: string[]): Promise<string[]> {
-    const wanted = [...new Set(refs)];
-    if (wanted.length === 0) return [];
-    const rows = await this.#db.kysely
-      .selectFrom('org_units')
-      .select(['id', 'name'])
-      .where('organisation_id', '=', organisationId)
-      .where((eb) => eb.or([eb('id', 'in', wanted), eb('name', 'in', wanted)]))
-      .execute();
-    const missing = wanted.filter((ref) => !rows.some((r) => r.id === ref || r.name === ref));
-    if (missing.length > 0) throw new AppError('validation_failed', `unknown units in this organisation: ${missing.join(', ')}`);
-    return [...new Set(rows.map((r) => r.id))];
+    const { ids, unknown } = await resolveUnitIds(this.#db.kysely, organisationId, refs);
+    if (unknown.length > 0) throw new AppError('validation_failed', `unknown units in this organisation: ${unknown.join(', ')}`);
+    return ids;
   }
 
   async #readable(actor: Actor, ref: string) {
