@@ -10,7 +10,14 @@ import { checkEmbedOptions, checkName, checkParentNode, checkSessionId, checkSiz
 import { loadFeatures } from './features-load.js';
 import type * as Features from './features/index.js';
 import type { FeatureContext } from './features/context.js';
-import type { ConferenceDetails } from '@v4h/protocol';
+import type { ConferenceDetails, JoinWaiting, VisitState } from '@v4h/protocol';
+import type { WaitToJoinOptions } from './features/waiting.js';
+
+/** What joinConference adds to a start's arguments: the conference password, and the wait in a waiting room. */
+interface JoinExtras {
+  password?: string;
+  wait?: WaitToJoinOptions;
+}
 
 export type { JoinPolicy, RequestConferenceOptions, ListConferencesOptions, ConferenceList } from './features/conferences.js';
 
@@ -38,10 +45,14 @@ export interface V4HOptions {
   jitsi?: JitsiEmbedOptions;
 }
 
-/** Options of `joinConference`: the Jitsi embed options, and the conference password. */
+/** Options of `joinConference`: the Jitsi embed options, the conference password, and the wait in a waiting room. */
 export interface JoinConferenceOptions extends JitsiEmbedOptions {
   /** SESSIONPWD: the conference password. */
   password?: string;
+  /** A conference whose users wait (waitingRoomForUsers): each state of the wait (also emitted as `visitStateChanged`). */
+  onState?: (state: { sessionId: string; state: VisitState; reason?: string; hostName: string }) => void;
+  /** Aborting a wait in the waiting room leaves it (joinConference rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /** The seed's conference record: the wire's type (@v4h/protocol). */
@@ -203,7 +214,12 @@ export class V4H {
 
   /**
    * Joins a started call in `parentNode`; resolves 'ok' once the iframe is there. Arguments as {@link V4H.startConference};
-   * `options.password` is the conference password (join policy SESSIONPWD).
+   * `options.password` is the conference password (join policy SESSIONPWD). When the owner makes users wait
+   * (`requestConference(id, { waitingRoomForUsers: true })`), it knocks and waits until they admit you
+   * (`visitStateChanged` events and `options.onState`: `waiting`, `admitted`, …), then embeds the call; it rejects with
+   * `forbidden` when the owner denies (message: their reason) and `conference_ended` when the conference is over.
+   * @example
+   * await v4h.joinConference(id, el, '100%', 480, 'Dr. Bruno', '', { onState: ({ state, hostName }) => show(state, hostName) });
    */
   joinConference(
     sessionId: string,
@@ -214,9 +230,10 @@ export class V4H {
     avatarUrl?: string | null,
     options?: JoinConferenceOptions | null,
   ): Promise<'ok'> {
-    const { password, ...embed } = given(options) && typeof options === 'object' ? options : ({} as JoinConferenceOptions);
+    const { password, onState, signal, ...embed } = given(options) && typeof options === 'object' ? options : ({} as JoinConferenceOptions);
     if (password !== undefined) checkString(password, 'password');
-    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, given(options) ? embed : options, password);
+    if (onState !== undefined && typeof onState !== 'function') throw invalidArgument('options.onState must be a function');
+    return this.#open('join', sessionId, parentNode, width, height, name, avatarUrl, given(options) ? embed : options, { password, wait: { onState, signal } });
   }
 
   /** Calls `callback(sessionId)` once each time a call is over for this user. Returns 'ok'. */
@@ -285,7 +302,7 @@ export class V4H {
     };
   }
 
-  #open(...args: Parameters<V4H['startConference']> extends [...infer All] ? ['start' | 'join', ...All, password?: string] : never): Promise<'ok'> {
+  #open(...args: Parameters<V4H['startConference']> extends [...infer All] ? ['start' | 'join', ...All, join?: JoinExtras] : never): Promise<'ok'> {
     const sessionId = args[1];
     // Serialised: a second call waits for the first, then finds its call open (same conference) or leaves it.
     const opened = this.#opening.then(() => {
@@ -305,7 +322,7 @@ export class V4H {
     name?: string | null,
     avatarUrl?: string | null,
     options?: JitsiEmbedOptions | null,
-    password?: string,
+    { password, wait }: JoinExtras = {},
   ): Promise<'ok'> {
     checkSessionId(sessionId);
     checkParentNode(parentNode);
@@ -316,7 +333,10 @@ export class V4H {
     if (given(avatarUrl)) checkUrl(avatarUrl, 'avatarUrl');
     if (given(options)) checkEmbedOptions(options, 'options');
     const body = { ...(given(name) ? { displayName: name } : {}), ...(given(avatarUrl) ? { avatarUrl } : {}), ...(password ? { password } : {}) };
-    const embed = await this.#http.request<Embed>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
+    const request = () => this.#http.request<Embed | JoinWaiting>('POST', `/api/conferences/${encodeURIComponent(sessionId)}/${action}`, { body });
+    let embed = await request();
+    // 202: the owner makes users wait (features/waiting.ts) until they admit this one.
+    if (!('roomName' in embed)) embed = await (await loadFeatures(this.#http)).waitToJoin(this.#context(), embed, request, wait);
     return this.#embed(embed, parentNode, width, height, options, avatarUrl);
   }
 

@@ -50,6 +50,12 @@ export const ConferenceRequest = Type.Object(
     waitingRoom: Type.Optional(
       Type.Boolean({ description: "guests wait until the owner admits them (default: the server's V4H_WAITING_ROOM, on unless set off)" }),
     ),
+    waitingRoomForUsers: Type.Optional(
+      Type.Boolean({
+        description:
+          'users with accounts who join (not the owner) wait to be admitted too: POST …/join answers 202 with their place until then (default false; implies a waiting room)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

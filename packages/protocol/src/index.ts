@@ -24,7 +24,7 @@ export {
   PresenceReply,
 } from './conferences.js';
 export { SessionIdParam } from './common.js';
-export { VisitState, Brand, VisitInfo, KnockBody, KnockReply, VisitStateBody, WaitingEntry, WaitingList, DenyBody } from './waiting.js';
+export { VisitState, Brand, VisitInfo, KnockBody, KnockReply, VisitStateBody, WaitingEntry, WaitingList, DenyBody, JoinWaiting } from './waiting.js';
 export { FileKind, StoredFile, FileList } from './storage.js';
 export {
   OrganisationSettings,

@@ -46,8 +46,9 @@ export type VisitStateBody = Static<typeof VisitStateBody>;
 /** One guest in the owner's list. */
 export const WaitingEntry = Type.Object({
   participantId: Type.String(),
-  guestId: Type.String(),
-  name: nullable(Type.String()),
+  guestId: nullable(Type.String({ description: 'the guest link; null for a user with an account (waitingRoomForUsers)' })),
+  userId: Type.Optional(Type.String({ description: 'a user with an account who knocked by joining (waitingRoomForUsers)' })),
+  name: nullable(Type.String({ description: "a guest's name, or a user's username" })),
   knockedAt: nullable(Type.String({ format: 'date-time', description: 'null once the guest is back at `new` (allow-again)' })),
   state: Type.Union([Type.Literal('new'), Type.Literal('waiting'), Type.Literal('admitted'), Type.Literal('denied')], {
     description: 'the list holds waiting, admitted and denied guests; `new` only answers allow-again',
@@ -65,3 +66,17 @@ export const DenyBody = Type.Object(
   { additionalProperties: false },
 );
 export type DenyBody = Static<typeof DenyBody>;
+
+/**
+ * POST /api/conferences/:sessionId/join answers 202 with this instead of an embed when the conference makes its users
+ * wait too (waitingRoomForUsers) and the owner has not admitted the caller yet: they are in the waiting room. Their
+ * state then comes on GET /api/conferences/:sessionId/waiting/me/events (`event: state`, as a guest's); once
+ * `admitted`, the same join answers the embed.
+ */
+export const JoinWaiting = Type.Object({
+  sessionId: Type.String(),
+  participantId: Type.String({ description: "the caller's place in the waiting room" }),
+  state: VisitState,
+  hostName: Type.String({ description: "whom they wait for: the owner's name in the call, else their username" }),
+});
+export type JoinWaiting = Static<typeof JoinWaiting>;

@@ -190,12 +190,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const recordingUploads = new ChunkedUploads({ db, clock, access, storage, files, maxBytes: config.maxUploadBytes });
   const recordings = new RecordingService({ db, clock, access, consents, uploads: recordingUploads });
   const conferences = new ConferenceService({ db, clock, config, jitsi, access, recordings: files });
+  // The server→SDK channel: the event log's rows, as they are appended, to the conference's owner and participants.
+  const eventHub = new ConferenceEventHub({
+    db: db.kysely,
+    pollIntervalMs: config.eventPollInterval,
+    onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed'),
+  });
+  app.addHook('onClose', async () => eventHub.close());
+  conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
+  // The waiting room: guests' visits (and users who wait: the join route) follow the event log through the hub, which each step nudges.
+  const waiting = new WaitingRoomService({ db, clock, config, access, jitsi, hub: eventHub });
+  app.addHook('onClose', async () => waiting.close());
 
   await app.register(authRoutes, { prefix: '/api/auth', auth, authenticate });
   // Every read of health data is recorded before it is answered (audit/access-audit.ts).
   const audit = new AccessAudit({ db, clock, addresses: config.audit.addresses, secret: config.tokenSecret! });
   await app.register(auditRoutes, { audit, authenticate, isAdmin: adminCheck(config) });
-  await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate, audit });
+  await app.register(conferenceRoutes, { prefix: '/api/conferences', conferences, authenticate, audit, waiting });
   await app.register(apiKeyRoutes, { prefix: '/api/apikeys', keys: apiKeys, authenticate, isAdmin: adminCheck(config) });
   const joinLinks = new JoinLinkService({
     db,
@@ -207,14 +218,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     defaultTtl: config.guestTokenTtl,
   });
   await app.register(joinLinkRoutes, { links: joinLinks, authenticate });
-  // The server→SDK channel: the event log's rows, as they are appended, to the conference's owner and participants.
-  const eventHub = new ConferenceEventHub({
-    db: db.kysely,
-    pollIntervalMs: config.eventPollInterval,
-    onError: (err) => app.log.warn({ err }, 'event channel: polling the event log failed'),
-  });
-  app.addHook('onClose', async () => eventHub.close());
-  conferences.onEnded((sessionId) => eventHub.nudge(sessionId));
   await app.register(eventRoutes, {
     prefix: '/api/conferences',
     events: new ConferenceEventsService({ db: db.kysely, hub: eventHub, access }),
@@ -222,10 +225,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     clock,
     audit,
   });
-  // The waiting room: guests' visits follow the event log through the hub, which each step nudges.
-  const waiting = new WaitingRoomService({ db, clock, config, access, jitsi, hub: eventHub });
-  app.addHook('onClose', async () => waiting.close());
-  await app.register(waitingRoutes, { prefix: '/api/conferences', waiting, authenticate });
+  await app.register(waitingRoutes, { prefix: '/api/conferences', waiting, authenticate, clock });
   await app.register(visitRoutes, { prefix: '/api/visit', waiting, guestTokens, clock });
   await app.register(fileRoutes, {
     files,

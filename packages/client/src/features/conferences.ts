@@ -35,6 +35,11 @@ export interface RequestConferenceOptions {
    * (on unless set off). `true` also starts following the waiting room at once (watchWaitingRoom).
    */
   waitingRoom?: boolean;
+  /**
+   * Users with accounts who join (not you) wait until you admit them too: their `joinConference` knocks and waits
+   * (default false; implies a waiting room). `true` also starts following the waiting room at once.
+   */
+  waitingRoomForUsers?: boolean;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
   // '' or null is "not given" (the seed's example passes an empty input field): a new conference.
   if (given(sessionId)) checkSessionId(sessionId);
   if (typeof options !== 'object' || options === null) throw invalidArgument('options must be an object');
-  const { joinPolicy, listPolicy, users, units, password, waitingRoom, owner } = options;
+  const { joinPolicy, listPolicy, users, units, password, waitingRoom, waitingRoomForUsers, owner } = options;
   for (const [name, policy] of [
     ['joinPolicy', joinPolicy],
     ['listPolicy', listPolicy],
@@ -63,10 +68,11 @@ export async function requestConference(ctx: FeatureContext, sessionId?: string,
   if (password !== undefined) checkString(password, 'password');
   if (owner !== undefined) checkString(owner, 'owner');
   if (waitingRoom !== undefined && typeof waitingRoom !== 'boolean') throw invalidArgument('waitingRoom must be true or false');
+  if (waitingRoomForUsers !== undefined && typeof waitingRoomForUsers !== 'boolean') throw invalidArgument('waitingRoomForUsers must be true or false');
   // JSON leaves out the options not given (undefined).
-  const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password, waitingRoom, owner };
+  const body = { sessionId: given(sessionId) ? sessionId : undefined, joinPolicy, listPolicy, units, users, password, waitingRoom, waitingRoomForUsers, owner };
   const id = (await ctx.http.request<{ sessionId: string }>('POST', '/api/conferences', { body })).sessionId;
-  if (waitingRoom) await watchWaitingRoom(ctx, id);
+  if (waitingRoom || waitingRoomForUsers) await watchWaitingRoom(ctx, id);
   return id;
 }
 

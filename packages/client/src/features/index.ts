@@ -12,5 +12,5 @@ export { createJoinLink } from './join-links.js';
 export { getManifest, verifyConference } from './records.js';
 export { uploadRecording, shareFile, listFiles } from './files.js';
 export { requestConsent, answerConsent, startRecording, stopRecording, recordingEvent } from './recording.js';
-export { watchWaitingRoom, listWaiting, admit, deny, allowAgain, joinAsGuest } from './waiting.js';
+export { watchWaitingRoom, listWaiting, admit, deny, allowAgain, joinAsGuest, waitToJoin } from './waiting.js';
 export { precheck } from './precheck.js';

@@ -1,6 +1,6 @@
 // The waiting room (docs/api.md, "Waiting room"): the owner's queue (list, admit, deny, and `knocking`/`waitingChanged`
 // events from the conference's event channel) and a guest's visit (`joinAsGuest`: knock, wait, enter, embed).
-import type { Embed, KnockReply, VisitInfo, VisitState, VisitStateBody, WaitingEntry, WaitingList } from '@v4h/protocol';
+import type { Embed, JoinWaiting, KnockReply, VisitInfo, VisitState, VisitStateBody, WaitingEntry, WaitingList } from '@v4h/protocol';
 import { checkParentNode, checkSessionId, checkString, given } from '../checks.js';
 import { V4HError, invalidArgument } from '../errors.js';
 import type { Emitter } from '../events.js';
@@ -13,7 +13,7 @@ export type { VisitState, WaitingEntry };
 
 // The conferences each instance follows for its waiting room (by its emitter: one per V4H instance), and how to stop.
 const watched = new WeakMap<Emitter, Map<string, () => void>>();
-const WAITING_EVENTS = new Set(['knocked', 'admitted', 'denied', 'left_waiting_room']);
+const WAITING_EVENTS = new Set(['knocked', 'admitted', 'denied', 'allowed_again', 'left_waiting_room']);
 
 const waitingPath = (sessionId: string) => `/api/conferences/${encodeURIComponent(sessionId)}/waiting`;
 
@@ -215,4 +215,66 @@ export async function joinAsGuest(
     },
   };
   return 'ok';
+}
+
+/** What joinConference takes for a conference whose users wait (waitingRoomForUsers). */
+export interface WaitToJoinOptions {
+  /** Called with each state of the wait (also emitted as `visitStateChanged`). */
+  onState?: (state: { sessionId: string; state: VisitState; reason?: string; hostName: string }) => void;
+  /** Aborting leaves the waiting room (joinConference rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A user's join answered with their place in the waiting room (202, waitingRoomForUsers): follows their state on the
+ * event channel (`/waiting/me/events`: keeping it open keeps the place) until the owner admits them, then joins again
+ * and resolves the embed. Rejects `forbidden` when denied (message: the owner's reason), `conference_ended` when over.
+ * Internal: joinConference calls it (not a V4H method).
+ */
+export async function waitToJoin(
+  ctx: FeatureContext,
+  place: JoinWaiting,
+  join: () => Promise<Embed | JoinWaiting>,
+  options: WaitToJoinOptions = {},
+): Promise<Embed> {
+  const { sessionId, hostName } = place;
+  const base = `/api/conferences/${encodeURIComponent(sessionId)}/waiting/me`;
+  const { onState, signal } = options;
+  let last: VisitState | undefined;
+  const announce = (s: VisitStateBody) => {
+    if (s.state === last) return;
+    last = s.state;
+    const payload = { sessionId, state: s.state, hostName, ...(s.reason ? { reason: s.reason } : {}) };
+    ctx.events.emit('visitStateChanged', payload);
+    onState?.(payload);
+  };
+  let settle!: { resolve: () => void; reject: (error: unknown) => void };
+  const admitted = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  const follow = (state: VisitStateBody) => {
+    announce(state);
+    if (state.state === 'admitted') settle.resolve();
+    else if (state.state === 'denied') settle.reject(new V4HError('forbidden', state.reason ?? 'the owner could not admit you', 403));
+    else if (state.state === 'ended') settle.reject(new V4HError('conference_ended', 'this conference has ended', 409));
+    // Back at new (the owner let a denied user knock again, or the place lapsed): knock again by joining.
+    else if (state.state === 'new') void join().catch((error: unknown) => settle.reject(error));
+  };
+  announce(place);
+  const unfollow = followConference(ctx.http.url(`${base}/events`), ctx.fetch, ctx.tokens, (type, data) => {
+    if ((type as string) === 'state') follow(data as unknown as VisitStateBody);
+  });
+  const onAbort = () => {
+    settle.reject(signal!.reason ?? new V4HError('invalid_argument', 'joinConference was aborted'));
+    void ctx.http.request('POST', `${base}/leave`).catch(() => {});
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signal?.aborted) onAbort();
+    await admitted;
+    const embed = await join();
+    if (!('roomName' in embed)) throw new V4HError('conflict', 'admitted, but the server still answered a place in the waiting room', 409);
+    return embed;
+  } finally {
+    unfollow();
+    signal?.removeEventListener('abort', onAbort);
+  }
 }

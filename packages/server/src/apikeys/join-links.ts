@@ -79,7 +79,7 @@ export class JoinLinkService {
       if (row.state === 'ended') throw new AppError('conference_ended', 'the conference has ended');
       // A host never waits; a guest follows the conference's waiting room (as guest links do) unless told otherwise;
       // a participant goes straight in unless told to wait.
-      const waitingRoom = body.role !== 'host' && (body.waitingRoom ?? (body.role === 'guest' && row.waiting_room === 1));
+      const waitingRoom = body.role !== 'host' && (body.waitingRoom ?? (body.role === 'guest' && (row.waiting_room ?? 0) >= 1));
       // The name (if any) and the caller's id of the person stay in erasable tables; the event commits to them.
       await trx
         .insertInto('guests')

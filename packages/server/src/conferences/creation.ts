@@ -39,7 +39,7 @@ export interface NewConference {
   organisationId: string;
   listPolicy: ListPolicy;
   /** 1: guests wait for the owner. */
-  waitingRoom: 0 | 1;
+  waitingRoom: 0 | 1 | 2;
 }
 
 const REQUESTED_WEBHOOK_TYPE = webhookEventOfLogged('requested')!;
@@ -58,7 +58,7 @@ const insertWithFirstEvent = prepareQuery(
       joinPasswordHash: string | null;
       organisationId: string;
       listPolicy: ListPolicy;
-      waitingRoom: 0 | 1;
+      waitingRoom: 0 | 1 | 2;
       eventId: string;
     } & ConferenceEventsTable,
   ) =>

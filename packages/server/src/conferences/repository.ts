@@ -28,7 +28,7 @@ export interface NewConferenceRow {
   organisationId: string;
   listPolicy: ListPolicy;
   /** 1: guests wait for the owner (waiting/); a number, not a boolean: prepared queries bind it as it is. */
-  waitingRoom: 0 | 1;
+  waitingRoom: 0 | 1 | 2;
 }
 export const requestedConferenceValues = (p: NewConferenceRow) => ({
   session_id: p.sessionId,

@@ -12,10 +12,13 @@ import { actorOf, keyPrincipal } from './access-policy.js';
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 const secured = { tags: ['conferences'], security: [{ bearer: [] }] };
 
-export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceService; authenticate: Authenticate; audit: AccessAudit }> = async (
-  fastify,
-  { conferences, authenticate, audit },
-) => {
+export const conferenceRoutes: FastifyPluginAsync<{
+  conferences: ConferenceService;
+  authenticate: Authenticate;
+  audit: AccessAudit;
+  /** The waiting room (waiting/service.ts): a conference whose users wait answers their join with their place until admitted. */
+  waiting?: { knockToJoin(caller: { id: string; username: string }, sessionId: string, password?: string): Promise<W.JoinWaiting | null> };
+}> = async (fastify, { conferences, authenticate, audit, waiting }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   // sendBeacon posts text/plain (no CORS preflight); the presence route reads it as JSON.
@@ -112,8 +115,19 @@ export const conferenceRoutes: FastifyPluginAsync<{ conferences: ConferenceServi
     });
 
     r.post('/:sessionId/join', {
-      schema: { ...secured, summary: 'Join the call', params: S.SessionIdParam, body: W.ProfileBody, response: { 200: W.Embed, ...errors } },
-      handler: async (request) => conferences.join(request.user!, request.params.sessionId, request.body ?? {}),
+      schema: {
+        ...secured,
+        summary: 'Join the call (202: the conference makes its users wait and the owner has not admitted you yet)',
+        params: S.SessionIdParam,
+        body: W.ProfileBody,
+        response: { 200: W.Embed, 202: W.JoinWaiting, ...errors },
+      },
+      handler: async (request, reply) => {
+        const body = request.body ?? {};
+        const place = await waiting?.knockToJoin(request.user!, request.params.sessionId, body.password);
+        if (place) return reply.status(202).send(place);
+        return conferences.join(request.user!, request.params.sessionId, body);
+      },
     });
 
     r.post('/:sessionId/guest-url', {

@@ -67,6 +67,8 @@ export interface JoinOptions {
   password?: string;
   /** Guests wait for the owner to admit them (default: config.waitingRoom.enabled). */
   waitingRoom?: boolean;
+  /** Users with accounts who join wait too (waiting/): stored as waiting_room 2. */
+  waitingRoomForUsers?: boolean;
 }
 
 // Events name people by opaque id only (docs/manifest.md §1.1): a username may be a name or an e-mail address.
@@ -124,6 +126,8 @@ export class ConferenceService {
     const listPolicy = options.listPolicy ?? defaults.listPolicy;
     const invited = await this.#checkJoinOptions(joinPolicy, listPolicy, options);
     const units = await this.#checkUnits(organisationId, joinPolicy, listPolicy, options.units);
+    if (options.waitingRoomForUsers && options.waitingRoom === false)
+      throw new AppError('validation_failed', 'waitingRoomForUsers needs a waiting room (waitingRoom: false says there is none)');
     // A fresh 128-bit random id exists nowhere yet: only a caller-supplied one is looked up first (in its organisation).
     if (sessionId !== undefined) {
       sessionId = scopeChosenSessionId(organisationId, sessionId);
@@ -145,7 +149,7 @@ export class ConferenceService {
         joinPasswordHash,
         organisationId,
         listPolicy,
-        waitingRoom: (options.waitingRoom ?? this.#config.waitingRoom.enabled) ? 1 : 0,
+        waitingRoom: options.waitingRoomForUsers ? 2 : (options.waitingRoom ?? this.#config.waitingRoom.enabled) ? 1 : 0,
       });
     } catch (error) {
       // Two requests raced for the same caller-supplied id: the loser sees the winner's row.

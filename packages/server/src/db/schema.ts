@@ -61,7 +61,7 @@ export interface ConferencesTable {
   organisation_id?: string;
   /** Who sees it in GET /api/conferences besides its owner (conferences/access-policy.ts); since migration 020. */
   list_policy?: ListPolicy;
-  /** 1: guests wait for the owner to admit them (waiting/); since migration 022. */
+  /** 1: guests wait for the owner to admit them, 2: users with accounts too (waiting/); since migrations 022 and 026. */
   waiting_room?: number;
   /** The owner's display name at their last start (personal data: erased with the conference or the owner); since 022. */
   host_name?: string | null;
@@ -296,6 +296,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_outbox: WebhookOutboxTable;
   waiting_room: WaitingRoomTable;
+  waiting_users: WaitingUsersTable;
   consent_requests: ConsentRequestsTable;
   recordings: RecordingsTable;
   recording_chunks: RecordingChunksTable;
@@ -340,6 +341,19 @@ export interface WaitingRoomTable {
   /** The owner's words to a denied guest: personal data of sorts, never in the event log; erased with the guest. */
   deny_reason: string | null;
   /** When the current admission's video token was issued (once per admission). */
+  entered_at: number | null;
+  seen_at: number | null;
+}
+
+/** A user's place in a conference's waiting room when its users wait too (conferences.waiting_room 2); since 026. */
+export interface WaitingUsersTable {
+  participant_id: string;
+  session_id: string;
+  user_id: string;
+  state: 'new' | 'waiting' | 'admitted' | 'denied';
+  knocked_at: number | null;
+  decided_at: number | null;
+  deny_reason: string | null;
   entered_at: number | null;
   seen_at: number | null;
 }

@@ -173,6 +173,8 @@ export class ErasureService {
         await trx.deleteFrom('refresh_tokens').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('rate_limits').where('key', '=', `login:user:${user.username}`).execute();
         await trx.updateTable('participants').set({ display_name: null }).where('user_id', '=', user.id).execute();
+        // The owner's words to them when they waited to join (waitingRoomForUsers).
+        await trx.updateTable('waiting_users').set({ deny_reason: null }).where('user_id', '=', user.id).execute();
         await trx.updateTable('conferences').set({ host_name: null }).where('owner_id', '=', user.id).execute();
         await trx.updateTable('files').set({ uploader: subject, name: 'erased' }).where('uploader', '=', `user:${user.username}`).execute();
       },
@@ -193,6 +195,7 @@ export class ErasureService {
         await trx.updateTable('guests').set({ name: null, avatar_url: null, erased_at: now }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('join_links').set({ external_id: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('waiting_room').set({ deny_reason: null }).where('session_id', '=', sessionId).execute();
+        await trx.updateTable('waiting_users').set({ deny_reason: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('participants').set({ display_name: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('conferences').set({ host_name: null }).where('session_id', '=', sessionId).execute();
         await trx.updateTable('files').set({ name: 'erased' }).where('session_id', '=', sessionId).execute();

@@ -1,13 +1,15 @@
 // The waiting room (issue 20): guests of a conference with a waiting room knock, wait and are admitted or denied by
 // its owner; the video token (Jitsi JWT or built-in room token) is issued only after admission, once per admission.
-// Every step is appended to the conference's event log (knocked, admitted, denied, left_waiting_room): ids only.
+// Every step is appended to the conference's event log (knocked, admitted, denied, allowed_again, left_waiting_room):
+// ids only. A conference with `waiting_room` 2 (waitingRoomForUsers) makes users with accounts who join wait too.
+import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { ConferencesTable, Database, WaitingRoomTable } from '../db/schema.js';
+import type { ConferencesTable, Database, WaitingRoomTable, WaitingUsersTable } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { iso } from '../lib/clock.js';
 import type { Config } from '../config.js';
-import type { Embed, KnockReply, VisitInfo, VisitState, WaitingEntry } from '@v4h/protocol';
+import type { Embed, JoinWaiting, KnockReply, VisitInfo, VisitState, WaitingEntry } from '@v4h/protocol';
 import { AppError, forbidden, notFound } from '../errors.js';
 import { appendEvent, lockConference, type NewEvent } from '../db/event-log.js';
 import { commitPersonalData } from '../db/commitments.js';
@@ -20,12 +22,33 @@ import type { ConferenceEventHub } from '../events/hub.js';
 /** A guest, as their verified guest token names them. */
 export type Guest = Pick<GuestClaims, 'sessionId' | 'guestId'>;
 
+/** A user with an account in a conference's waiting room (waitingRoomForUsers). */
+export interface UserWaiter {
+  sessionId: string;
+  userId: string;
+}
+
+/** Whoever waits: a guest link or a user. */
+export type Waiter = Guest | UserWaiter;
+
 /** Who calls the owner's routes. */
 export interface WaitingCaller {
   id: string;
 }
 
 type Row = WaitingRoomTable;
+/** A place in the waiting room: a guest link's row or a user's (both keyed by their unique participant_id). */
+type AnyRow = WaitingRoomTable | WaitingUsersTable;
+
+const isGuest = (w: Waiter): w is Guest => 'guestId' in w;
+const isGuestRow = (row: AnyRow): row is WaitingRoomTable => 'guest_id' in row;
+// Both tables share the columns the waiting room updates; rows are addressed by participant_id.
+const tableOf = (row: AnyRow) => (isGuestRow(row) ? 'waiting_room' : 'waiting_users') as 'waiting_room';
+const actorOfRow = (row: AnyRow) => (isGuestRow(row) ? `guest:${row.guest_id}` : `user:${row.user_id}`);
+const UNDECIDED = { knocked_at: null, decided_at: null, deny_reason: null, entered_at: null };
+const idsOfRow = (row: AnyRow): Record<string, string> =>
+  isGuestRow(row) ? { participantId: row.participant_id, guestId: row.guest_id } : { participantId: row.participant_id, userId: row.user_id };
+const keyOf = (w: Waiter) => (isGuest(w) ? w.guestId : `user:${w.sessionId}:${w.userId}`);
 
 export class WaitingRoomService {
   readonly #db: Db;
@@ -73,10 +96,75 @@ export class WaitingRoomService {
     };
   }
 
-  /** The guest's state now (the event stream sends it on every change). */
-  async state(guest: Guest): Promise<{ state: VisitState; reason?: string }> {
-    const { conference, row } = await this.#checked(guest);
+  /** The guest's (or waiting user's) state now (the event stream sends it on every change). */
+  async state(waiter: Waiter): Promise<{ state: VisitState; reason?: string }> {
+    const { conference, row } = isGuest(waiter) ? await this.#checked(waiter) : await this.#checkedUser(waiter);
     return stateOf(conference, row);
+  }
+
+  /**
+   * POST /api/conferences/:sessionId/join of a conference whose users wait (waitingRoomForUsers): a user the owner has
+   * not admitted (yet) knocks, having passed the join policy, and gets their place instead of an embed (idempotent
+   * while waiting); null when they need not wait (no such waiting room, the owner, admitted, ended: the join goes on).
+   * A denied user gets 403 until the owner allows them again.
+   */
+  async knockToJoin(caller: WaitingCaller & { username: string }, sessionId: string, password?: string): Promise<JoinWaiting | null> {
+    const conference = await this.#db.kysely.selectFrom('conferences').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+    if (!conference || conference.waiting_room !== 2 || conference.owner_id === caller.id || conference.state === 'ended') return null;
+    const waiter = { sessionId, userId: caller.id };
+    if ((await this.#userRow(this.#db.kysely, waiter))?.state === 'admitted') return null;
+    await this.#access.require(userPrincipal(caller), accessOf(conference), { do: 'join', password });
+    const now = this.#clock.now();
+    const row = await this.#db.write(async (trx) => {
+      const conf = await lockConference(trx, sessionId, this.#db.dialect);
+      if (!conf) throw notFound('conference');
+      if (conf.state === 'ended') throw new AppError('conference_ended', 'the conference has ended');
+      let found = await this.#userRow(trx, waiter);
+      if (!found) {
+        const participantId = `w-${randomBytes(9).toString('base64url')}`;
+        const fresh: WaitingUsersTable = {
+          participant_id: participantId,
+          session_id: sessionId,
+          user_id: caller.id,
+          state: 'new',
+          ...UNDECIDED,
+          seen_at: null,
+        };
+        await trx.insertInto('waiting_users').values(fresh).execute();
+        found = fresh;
+      }
+      if (found.state === 'denied') throw forbidden(found.deny_reason ?? 'the owner did not admit you; they can let you knock again');
+      if (found.state !== 'new') return found;
+      await trx
+        .updateTable('waiting_users')
+        .set({ state: 'waiting', knocked_at: now, seen_at: now })
+        .where('participant_id', '=', found.participant_id)
+        .execute();
+      await this.#append(trx, conf, now, { type: 'knocked', actor: `user:${caller.id}`, data: { participantId: found.participant_id, userId: caller.id } });
+      return { ...found, state: 'waiting' as const };
+    });
+    this.#changed(sessionId);
+    if (row.state === 'admitted') return null;
+    // Knocking without an open event stream: the place is kept for the grace period only.
+    this.#checkLaterIfGone(waiter);
+    return { sessionId, participantId: row.participant_id, state: row.state, hostName: await this.#hostName(conference) };
+  }
+
+  /** A waiting user leaves (POST /api/conferences/:sessionId/waiting/me/leave); joining again knocks again. */
+  async leaveAsUser(waiter: UserWaiter): Promise<{ state: VisitState }> {
+    const now = this.#clock.now();
+    const state = await this.#db.write(async (trx) => {
+      const conference = await lockConference(trx, waiter.sessionId, this.#db.dialect);
+      if (!conference) throw notFound('conference');
+      const row = await this.#userRow(trx, waiter);
+      if (!row) throw notFound('place in the waiting room');
+      if (conference.state === 'ended') return 'ended' as const;
+      if (row.state === 'denied' || row.state === 'new') return row.state;
+      await this.#leaveInTransaction(trx, conference, row, now, 'left');
+      return 'new' as const;
+    });
+    this.#changed(waiter.sessionId);
+    return { state };
   }
 
   /**
@@ -165,17 +253,17 @@ export class WaitingRoomService {
     return { state };
   }
 
-  /** An event stream of this guest opened: they are in the queue while one is open (this process or another). */
-  async streamOpened(guest: Guest): Promise<void> {
-    this.#streams.set(guest.guestId, (this.#streams.get(guest.guestId) ?? 0) + 1);
+  /** An event stream of this guest (or user) opened: they are in the queue while one is open (this process or another). */
+  async streamOpened(guest: Waiter): Promise<void> {
+    this.#streams.set(keyOf(guest), (this.#streams.get(keyOf(guest)) ?? 0) + 1);
     await this.#seen(guest);
   }
 
-  /** Its stream closed: unless another opens within the grace period, the guest leaves the queue. */
-  async streamClosed(guest: Guest): Promise<void> {
-    const left = (this.#streams.get(guest.guestId) ?? 1) - 1;
-    if (left > 0) this.#streams.set(guest.guestId, left);
-    else this.#streams.delete(guest.guestId);
+  /** Its stream closed: unless another opens within the grace period, the guest (or user) leaves the queue. */
+  async streamClosed(guest: Waiter): Promise<void> {
+    const left = (this.#streams.get(keyOf(guest)) ?? 1) - 1;
+    if (left > 0) this.#streams.set(keyOf(guest), left);
+    else this.#streams.delete(keyOf(guest));
     await this.#seen(guest).catch(() => {});
     if (left <= 0) this.#checkLaterIfGone(guest);
   }
@@ -186,7 +274,7 @@ export class WaitingRoomService {
   }
 
   /** Refreshes the guest's last sign of life (an open stream calls it every heartbeatMs). */
-  async seen(guest: Guest): Promise<void> {
+  async seen(guest: Waiter): Promise<void> {
     await this.#seen(guest);
   }
 
@@ -204,13 +292,34 @@ export class WaitingRoomService {
       .orderBy('waiting_room.knocked_at')
       .orderBy('waiting_room.participant_id')
       .execute();
-    return rows.map((r) => ({
-      participantId: r.participant_id,
-      guestId: r.guest_id,
-      name: r.name,
-      knockedAt: iso(r.knocked_at === null ? null : Number(r.knocked_at)),
-      state: r.state,
-    }));
+    const users = await this.#db.kysely
+      .selectFrom('waiting_users')
+      .innerJoin('users', 'users.id', 'waiting_users.user_id')
+      .select(['waiting_users.participant_id', 'waiting_users.user_id', 'waiting_users.state', 'waiting_users.knocked_at', 'users.username'])
+      .where('waiting_users.session_id', '=', sessionId)
+      .where('waiting_users.state', '!=', 'new')
+      .execute();
+    const entries = [
+      ...rows.map((r) => ({
+        at: Number(r.knocked_at ?? 0),
+        participantId: r.participant_id,
+        guestId: r.guest_id,
+        name: r.name,
+        knockedAt: r.knocked_at,
+        state: r.state,
+      })),
+      ...users.map((r) => ({
+        at: Number(r.knocked_at ?? 0),
+        participantId: r.participant_id,
+        guestId: null,
+        userId: r.user_id,
+        name: r.username,
+        knockedAt: r.knocked_at,
+        state: r.state,
+      })),
+    ];
+    entries.sort((a, b) => a.at - b.at || (a.participantId < b.participantId ? -1 : 1));
+    return entries.map(({ at: _at, knockedAt, ...entry }) => ({ ...entry, knockedAt: iso(knockedAt === null ? null : Number(knockedAt)) }));
   }
 
   /** Owner: lets a waiting guest in (idempotent while admitted). */
@@ -218,12 +327,12 @@ export class WaitingRoomService {
     return this.#decide(caller, sessionId, participantId, async (trx, conference, row, now) => {
       if (row.state === 'admitted') return row;
       if (row.state !== 'waiting') throw new AppError('conflict', `this guest is not waiting (${row.state === 'new' ? 'gone' : row.state})`);
-      await trx.updateTable('waiting_room').set({ state: 'admitted', decided_at: now, entered_at: null }).where('guest_id', '=', row.guest_id).execute();
-      await this.#append(trx, conference, now, {
-        type: 'admitted',
-        actor: `user:${caller.id}`,
-        data: { participantId: row.participant_id, guestId: row.guest_id },
-      });
+      await trx
+        .updateTable(tableOf(row))
+        .set({ state: 'admitted', decided_at: now, entered_at: null })
+        .where('participant_id', '=', row.participant_id)
+        .execute();
+      await this.#append(trx, conference, now, { type: 'admitted', actor: `user:${caller.id}`, data: idsOfRow(row) });
       return { ...row, state: 'admitted' as const };
     });
   }
@@ -236,27 +345,23 @@ export class WaitingRoomService {
         throw new AppError('conflict', 'this guest has entered the call: remove them there (kickParticipant) or revoke their link');
       if (row.state !== 'waiting' && row.state !== 'admitted') throw new AppError('conflict', 'this guest is not waiting (gone)');
       await trx
-        .updateTable('waiting_room')
+        .updateTable(tableOf(row))
         .set({ state: 'denied', decided_at: now, deny_reason: reason ?? null })
-        .where('guest_id', '=', row.guest_id)
+        .where('participant_id', '=', row.participant_id)
         .execute();
-      await this.#append(trx, conference, now, {
-        type: 'denied',
-        actor: `user:${caller.id}`,
-        data: { participantId: row.participant_id, guestId: row.guest_id },
-      });
+      await this.#append(trx, conference, now, { type: 'denied', actor: `user:${caller.id}`, data: idsOfRow(row) });
       return { ...row, state: 'denied' as const };
     });
   }
 
-  /** Owner: a denied link may knock again (its guest is back at `new`). */
+  /** Owner: a denied link (or user) may knock again (back at `new`). */
   async allowAgain(caller: WaitingCaller, sessionId: string, participantId: string): Promise<WaitingEntry> {
     return this.#decide(caller, sessionId, participantId, async (trx, _conference, row) => {
       if (row.state !== 'denied') throw new AppError('conflict', 'this guest was not denied');
       await trx
-        .updateTable('waiting_room')
+        .updateTable(tableOf(row))
         .set({ state: 'new', decided_at: null, deny_reason: null, knocked_at: null, entered_at: null })
-        .where('guest_id', '=', row.guest_id)
+        .where('participant_id', '=', row.participant_id)
         .execute();
       return { ...row, state: 'new' as const };
     });
@@ -266,7 +371,7 @@ export class WaitingRoomService {
    * Calls `send` with the guest's state each time it changes after `current`, as the conference's log grows (the one
    * event path: event log → hub); `gone` once the guest may no longer visit (a revoked link). Returns the unsubscribe.
    */
-  async follow(guest: Guest, current: VisitState, send: (state: { state: VisitState; reason?: string }) => void, gone: () => void): Promise<() => void> {
+  async follow(guest: Waiter, current: VisitState, send: (state: { state: VisitState; reason?: string }) => void, gone: () => void): Promise<() => void> {
     if (!this.#hub) return () => {};
     const newest = await this.#db.kysely
       .selectFrom('conference_events')
@@ -305,7 +410,7 @@ export class WaitingRoomService {
     caller: WaitingCaller,
     sessionId: string,
     participantId: string,
-    change: (trx: Transaction<Database>, conference: ConferencesTable, row: Row, now: number) => Promise<Row>,
+    change: (trx: Transaction<Database>, conference: ConferencesTable, row: AnyRow, now: number) => Promise<AnyRow>,
   ): Promise<WaitingEntry> {
     const now = this.#clock.now();
     const row = await this.#db.write(async (trx) => {
@@ -313,18 +418,19 @@ export class WaitingRoomService {
       if (!conference) throw notFound('conference');
       this.#access.check(userPrincipal(caller), { ownerId: conference.owner_id }, { do: 'manage' });
       if (conference.state === 'ended') throw new AppError('conference_ended', 'the conference has ended');
-      const found = await trx
-        .selectFrom('waiting_room')
-        .selectAll()
-        .where('session_id', '=', sessionId)
-        .where('participant_id', '=', participantId)
-        .executeTakeFirst();
+      const found =
+        (await trx.selectFrom('waiting_room').selectAll().where('session_id', '=', sessionId).where('participant_id', '=', participantId).executeTakeFirst()) ??
+        (await trx.selectFrom('waiting_users').selectAll().where('session_id', '=', sessionId).where('participant_id', '=', participantId).executeTakeFirst());
       if (!found) throw notFound('waiting guest');
       return change(trx, conference, found, now);
     });
     this.#changed(sessionId);
-    const link = await this.#db.kysely.selectFrom('guests').select('name').where('guest_id', '=', row.guest_id).executeTakeFirst();
     const knockedAt = row.state === 'new' || row.knocked_at === null ? null : iso(Number(row.knocked_at));
+    if (!isGuestRow(row)) {
+      const user = await this.#db.kysely.selectFrom('users').select('username').where('id', '=', row.user_id).executeTakeFirst();
+      return { participantId: row.participant_id, guestId: null, userId: row.user_id, name: user?.username ?? null, knockedAt, state: row.state };
+    }
+    const link = await this.#db.kysely.selectFrom('guests').select('name').where('guest_id', '=', row.guest_id).executeTakeFirst();
     return { participantId: row.participant_id, guestId: row.guest_id, name: link?.name ?? null, knockedAt, state: row.state };
   }
 
@@ -336,6 +442,19 @@ export class WaitingRoomService {
     const row = await this.#db.kysely.selectFrom('waiting_room').selectAll().where('guest_id', '=', guest.guestId).executeTakeFirst();
     if (!row || row.session_id !== guest.sessionId) throw forbidden('this guest link has no waiting room');
     return { conference, row };
+  }
+
+  /** The conference and the user's place in its waiting room (404 when they never knocked). */
+  async #checkedUser(waiter: UserWaiter): Promise<{ conference: ConferencesTable; row: AnyRow }> {
+    const conference = await this.#db.kysely.selectFrom('conferences').selectAll().where('session_id', '=', waiter.sessionId).executeTakeFirst();
+    if (!conference) throw notFound('conference');
+    const row = await this.#userRow(this.#db.kysely, waiter);
+    if (!row) throw notFound('place in the waiting room (join the conference first)');
+    return { conference, row };
+  }
+
+  #userRow(executor: Pick<Transaction<Database>, 'selectFrom'>, waiter: UserWaiter): Promise<WaitingUsersTable | undefined> {
+    return executor.selectFrom('waiting_users').selectAll().where('session_id', '=', waiter.sessionId).where('user_id', '=', waiter.userId).executeTakeFirst();
   }
 
   /** A write holding the conference row, after the same checks as #checked. */
@@ -352,18 +471,18 @@ export class WaitingRoomService {
     return result;
   }
 
-  async #leaveInTransaction(trx: Transaction<Database>, conference: ConferencesTable, row: Row, now: number, reason: 'left' | 'gone') {
+  async #leaveInTransaction(trx: Transaction<Database>, conference: ConferencesTable, row: AnyRow, now: number, reason: 'left' | 'gone') {
     await trx
-      .updateTable('waiting_room')
+      .updateTable(tableOf(row))
       .set({ state: 'new', knocked_at: null, decided_at: null, entered_at: null })
-      .where('guest_id', '=', row.guest_id)
+      .where('participant_id', '=', row.participant_id)
       .execute();
     // An admission already used to enter: the call itself records the leave (`left`).
     if (row.state === 'admitted' && row.entered_at !== null) return;
     await this.#append(trx, conference, now, {
       type: 'left_waiting_room',
-      actor: reason === 'left' ? `guest:${row.guest_id}` : 'system',
-      data: { participantId: row.participant_id, guestId: row.guest_id, reason },
+      actor: reason === 'left' ? actorOfRow(row) : 'system',
+      data: { ...idsOfRow(row), reason },
     });
   }
 
@@ -376,14 +495,23 @@ export class WaitingRoomService {
     await appendEvent(trx, { ...event, sessionId: conference.session_id, at: now });
   }
 
-  async #seen(guest: Guest) {
+  async #seen(waiter: Waiter) {
+    const now = this.#clock.now();
     await this.#db.write((trx) =>
-      trx.updateTable('waiting_room').set({ seen_at: this.#clock.now() }).where('guest_id', '=', guest.guestId).where('state', '=', 'waiting').execute(),
+      isGuest(waiter)
+        ? trx.updateTable('waiting_room').set({ seen_at: now }).where('guest_id', '=', waiter.guestId).where('state', '=', 'waiting').execute()
+        : trx
+            .updateTable('waiting_users')
+            .set({ seen_at: now })
+            .where('session_id', '=', waiter.sessionId)
+            .where('user_id', '=', waiter.userId)
+            .where('state', '=', 'waiting')
+            .execute(),
     );
   }
 
   /** After the grace period: a waiting guest with no stream open here, and none seen elsewhere since, leaves the queue. */
-  #checkLaterIfGone(guest: Guest) {
+  #checkLaterIfGone(guest: Waiter) {
     const graceMs = this.#config.waitingRoom.graceSeconds * 1000;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
@@ -393,13 +521,15 @@ export class WaitingRoomService {
     this.#timers.add(timer);
   }
 
-  async #leaveIfGone(guest: Guest, graceMs: number) {
-    if ((this.#streams.get(guest.guestId) ?? 0) > 0) return;
+  async #leaveIfGone(guest: Waiter, graceMs: number) {
+    if ((this.#streams.get(keyOf(guest)) ?? 0) > 0) return;
     const now = this.#clock.now();
     const left = await this.#db.write(async (trx) => {
       const conference = await lockConference(trx, guest.sessionId, this.#db.dialect);
       if (!conference || conference.state === 'ended') return false;
-      const row = await trx.selectFrom('waiting_room').selectAll().where('guest_id', '=', guest.guestId).executeTakeFirst();
+      const row = isGuest(guest)
+        ? await trx.selectFrom('waiting_room').selectAll().where('guest_id', '=', guest.guestId).executeTakeFirst()
+        : await this.#userRow(trx, guest);
       if (!row || row.state !== 'waiting') return false;
       const lastSign = Math.max(Number(row.seen_at ?? 0), Number(row.knocked_at ?? 0));
       if (lastSign >= now - graceMs) return false;
@@ -428,7 +558,7 @@ export class WaitingRoomService {
 }
 
 /** The guest's state: an ended conference turns everyone away. */
-function stateOf(conference: ConferencesTable, row: Row): { state: VisitState; reason?: string } {
+function stateOf(conference: ConferencesTable, row: AnyRow): { state: VisitState; reason?: string } {
   if (conference.state === 'ended') return { state: 'ended' };
   if (row.state === 'denied') return row.deny_reason ? { state: 'denied', reason: row.deny_reason } : { state: 'denied' };
   return { state: row.state };

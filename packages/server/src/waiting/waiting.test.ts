@@ -6,10 +6,12 @@ import { decodeJwt } from 'jose';
 import { createTestApp, JITSI_TEST_ENV, type TestApp } from '../test-support/test-app.js';
 import { roomSocket } from '../test-support/room-socket.js';
 import { listEvents } from '../db/event-log.js';
+import { bearer, call, openSse } from '../test-support/http-sse.js';
 
 const WAITING = { V4H_WAITING_ROOM: 'on', V4H_WAITING_ROOM_GRACE: '1', V4H_BRAND_NAME: 'Clínica Sol' };
 const apps: TestApp[] = [];
 const streams: AbortController[] = [];
+const sse = (t: TestApp, path: string, headers: Record<string, string>) => openSse(t, path, headers, streams);
 afterEach(async () => {
   for (const s of streams.splice(0)) s.abort();
   while (apps.length) await apps.pop()!.close();
@@ -19,49 +21,6 @@ async function app(env: Record<string, string> = {}) {
   const t = await createTestApp({ env: { ...WAITING, ...env } });
   apps.push(t);
   return t;
-}
-
-type Headers = Record<string, string>;
-async function call(t: TestApp, headers: Headers, method: string, path: string, body?: unknown) {
-  const h: Headers = { ...headers };
-  if (body !== undefined) h['content-type'] = 'application/json';
-  const res = await fetch(`${t.baseUrl}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/** Reads an SSE response; `events` fills as they arrive. */
-async function sse(t: TestApp, path: string, headers: Headers) {
-  const controller = new AbortController();
-  streams.push(controller);
-  const res = await fetch(`${t.baseUrl}${path}`, { headers, signal: controller.signal });
-  const events: { event: string; data: Record<string, any> }[] = [];
-  if (res.status === 200) {
-    void (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      try {
-        const reader = res.body!.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
-          let cut;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
-            const field = (name: string) => block.match(new RegExp(`^${name}: ?(.*)$`, 'm'))?.[1];
-            const data = field('data');
-            if (data) events.push({ event: field('event')!, data: JSON.parse(data) });
-          }
-        }
-      } catch {
-        // aborted
-      }
-    })();
-  }
-  return { res, events, close: () => controller.abort() };
 }
 
 /** An owner with a conference (started) and a guest link for "Pat Doe". */

@@ -22,6 +22,7 @@ import * as waitingRoom from './022-waiting-room.js';
 import * as consentRecordings from './023-consent-recordings.js';
 import * as webhooks from './024-webhooks.js';
 import * as webhookOutbox from './025-webhook-outbox.js';
+import * as waitingUsers from './026-waiting-users.js';
 
 export const migrations: Record<string, Migration> = {
   '001-core': core,
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   '023-consent-recordings': consentRecordings,
   '024-webhooks': webhooks,
   '025-webhook-outbox': webhookOutbox,
+  '026-waiting-users': waitingUsers,
 };
