@@ -30,6 +30,7 @@ export const CONFERENCE_EVENT_TYPES = [
   'knocked',
   'admitted',
   'denied',
+  'allowed_again',
   'left_waiting_room',
 ] as const;
 export type ConferenceEventType = (typeof CONFERENCE_EVENT_TYPES)[number];

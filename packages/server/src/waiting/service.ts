@@ -354,15 +354,16 @@ export class WaitingRoomService {
     });
   }
 
-  /** Owner: a denied link (or user) may knock again (back at `new`). */
+  /** Owner: a denied link (or user) may knock again (back at `new`); `allowed_again` in the log, as admit and deny are. */
   async allowAgain(caller: WaitingCaller, sessionId: string, participantId: string): Promise<WaitingEntry> {
-    return this.#decide(caller, sessionId, participantId, async (trx, _conference, row) => {
+    return this.#decide(caller, sessionId, participantId, async (trx, conference, row, now) => {
       if (row.state !== 'denied') throw new AppError('conflict', 'this guest was not denied');
       await trx
         .updateTable(tableOf(row))
         .set({ state: 'new', decided_at: null, deny_reason: null, knocked_at: null, entered_at: null })
         .where('participant_id', '=', row.participant_id)
         .execute();
+      await this.#append(trx, conference, now, { type: 'allowed_again', actor: `user:${caller.id}`, data: idsOfRow(row) });
       return { ...row, state: 'new' as const };
     });
   }

@@ -131,7 +131,8 @@ describe('waiting room', () => {
 
   it('a denied guest cannot knock again with that link until the owner allows it', async () => {
     const t = await app();
-    const { owner, sessionId, guest } = await visit(t);
+    const { owner, sessionId, guest, link } = await visit(t);
+    const ownerStream = await sse(t, `/api/conferences/${sessionId}/events`, owner.auth);
     const guestStream = await sse(t, '/api/visit/events', guest);
     const { participantId } = (await call(t, guest, 'POST', '/api/visit/knock', {})).body;
     const denied = await call(t, owner.auth, 'POST', `/api/conferences/${sessionId}/waiting/${participantId}/deny`, { reason: 'Please book a new time' });
@@ -145,6 +146,17 @@ describe('waiting room', () => {
     expect(JSON.stringify(await listEvents(t.db.kysely, sessionId))).not.toContain('book');
 
     expect((await call(t, owner.auth, 'POST', `/api/conferences/${sessionId}/waiting/${participantId}/allow-again`)).body.state).toBe('new');
+    // Allowing again is a step of the log like admit and deny (ids only), and reaches both streams through it.
+    await expect.poll(() => ownerStream.events.map((e) => e.event), { timeout: 1000, interval: 20 }).toContain('allowed_again');
+    expect(ownerStream.events.find((e) => e.event === 'allowed_again')!.data.data).toEqual({ participantId, guestId: link.guestId });
+    await expect.poll(() => guestStream.events.at(-1)?.data, { timeout: 1000, interval: 20 }).toEqual({ state: 'new' });
+    const allowed = (await listEvents(t.db.kysely, sessionId)).filter((e) => e.type === 'allowed_again');
+    expect(allowed).toHaveLength(1);
+    const ownerRow = await t.db.kysely.selectFrom('users').select('id').where('username', '=', owner.username).executeTakeFirstOrThrow();
+    expect(allowed[0].actor).toBe(`user:${ownerRow.id}`);
+    expect(JSON.parse(allowed[0].data)).toEqual({ participantId, guestId: link.guestId });
+    // Not allowed twice: only a denied guest can be.
+    expect((await call(t, owner.auth, 'POST', `/api/conferences/${sessionId}/waiting/${participantId}/allow-again`)).status).toBe(409);
     expect((await call(t, guest, 'POST', '/api/visit/knock', {})).body).toEqual({ participantId, state: 'waiting' });
   });
 
