@@ -281,6 +281,30 @@ describe('recording in the built-in room', () => {
     expect(new URL(details.body.urlStorage).pathname).toBe(new URL(parts[0].url).pathname);
   }, 180_000);
 
+  it('a reload before the first chunk was stored records on into the same recording: one file', async () => {
+    const { ownerUser, embed, owner, patient } = await callOfTwo();
+    await askConsent(embed.sessionId, ownerUser.auth);
+    await consentAnswer(patient.meeting(), true);
+    await owner.command('startRecording', { mode: 'file' });
+    await owner.waitForEvent('recordingStatusChanged', (e) => e.data.on === true);
+    const status = async () => (await h.api('GET', `/api/conferences/${embed.sessionId}/recording`, ownerUser.auth)).body;
+    const { recordingId } = await status();
+    // Within the first 2 s timeslice: the server has no chunk of it yet.
+    await owner.meeting().evaluate(() => location.reload());
+    const upload = async () => (await h.api('GET', `/api/conferences/${embed.sessionId}/recordings/${recordingId}`, ownerUser.auth)).body;
+    await expect.poll(async () => (await upload()).nextIndex, { timeout: 60_000 }).toBeGreaterThan(1);
+    expect(await status()).toMatchObject({ state: 'recording', recordingId });
+    expect((await h.api('POST', `/api/conferences/${embed.sessionId}/recording/stop`, ownerUser.auth, {})).status).toBe(200);
+    await expect.poll(async () => (await upload()).state, { timeout: 60_000 }).toBe('complete');
+    const { file, bytes } = await storedRecording(embed.sessionId, ownerUser.auth);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+    const probed = probe(bytes);
+    expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    expect(probed.duration).toBeGreaterThan(2);
+    expect(Math.abs(probed.container - probed.duration)).toBeLessThan(1);
+    expect(probed.errors).toBe('');
+  }, 180_000);
+
   it('asks a late joiner before recording them (screenshots: the question and the mark, 390 px pt-BR and desktop en)', async () => {
     const { ownerUser, embed, owner, patient, patientId } = await callOfTwo();
     await askConsent(embed.sessionId, ownerUser.auth);

@@ -169,7 +169,7 @@ export class RoomRecorder {
 
   /**
    * After a reload: the upload the previous page left (every chunk it stored) is stopped if still live (a new
-   * MediaRecorder's WebM cannot continue another's) and completed. Resolves whether it was live (the caller starts a
+   * MediaRecorder's WebM cannot continue another's) and completed; one with no chunk yet is left to be recorded into. Resolves whether it was live (the caller starts a
    * new one), or undefined when there was nothing to do. A refused completion (consent missing) is tried again later.
    */
   async completeLeftover(): Promise<{ wasLive: boolean } | undefined> {
@@ -180,6 +180,9 @@ export class RoomRecorder {
     try {
       const recording = await api.request<LiveRecording>('GET', `/recordings/${encodeURIComponent(pending.recordingId)}`);
       if (recording.state !== 'open') return void this.#save(null);
+      // Nothing stored yet (reloaded within the first timeslice): no file to complete, and a live recording is
+      // recorded into again from its first chunk (the caller follows the log); completing it would be refused (400).
+      if (recording.nextIndex === 0) return void this.#save(null);
       const wasLive = recording.live === 'recording';
       if (wasLive) await api.request('POST', '/recording/stop', {});
       const file = await api.request<StoredFileAnswer>('POST', `/recordings/${encodeURIComponent(pending.recordingId)}/complete`, {});
