@@ -1,22 +1,10 @@
-// Picks the demo page's language: `?lang=` first, then the browser's languages, then English (as the room page does).
+// The demo page's strings; the language is picked as on every V4H page (@v4h/protocol/languages).
+import type { Language } from '@v4h/protocol/languages';
 import { en, type Strings } from './en.js';
 import { ptBR } from './pt-BR.js';
 
 export type { Strings } from './en.js';
+export { matchLanguage, pickLanguage, type Language } from '@v4h/protocol/languages';
 
-/** The languages the demo page speaks. */
-export const LANGUAGES = { en, 'pt-BR': ptBR } as const satisfies Record<string, Strings>;
-export type Language = keyof typeof LANGUAGES;
-
-/** Maps a BCP 47 tag to a language we speak: any `pt` is pt-BR, any `en` is English; otherwise undefined. */
-export function matchLanguage(tag: string | null | undefined): Language | undefined {
-  const primary = tag?.trim().toLowerCase().split(/[-_]/)[0];
-  if (primary === 'pt') return 'pt-BR';
-  if (primary === 'en') return 'en';
-  return undefined;
-}
-
-/** The explicit choice first, then the browser's preferences in order, then English. */
-export function pickLanguage(explicit: string | null | undefined, preferred: readonly string[]): Language {
-  return matchLanguage(explicit) ?? preferred.map(matchLanguage).find((l) => l !== undefined) ?? 'en';
-}
+/** The demo page's strings in every language V4H speaks. */
+export const LANGUAGES = { en, 'pt-BR': ptBR } as const satisfies Record<Language, Strings>;

@@ -1,20 +1,10 @@
-// Picks the guest page's language: `?lang=` first, then the browser's languages, then English (as the demo page does).
+// The guest page's strings; the language is picked as on every V4H page: `?lang=`, the browser's, English.
+import type { Language } from '@v4h/protocol/languages';
 import { en, type Strings } from './en.js';
 import { ptBR } from './pt-BR.js';
 
 export type { Strings } from './en.js';
+export { matchLanguage, pickLanguage, type Language } from '@v4h/protocol/languages';
 
-export const LANGUAGES = { en, 'pt-BR': ptBR } as const satisfies Record<string, Strings>;
-export type Language = keyof typeof LANGUAGES;
-
-/** Any `pt` is pt-BR, any `en` is English; otherwise undefined. */
-export function matchLanguage(tag: string | null | undefined): Language | undefined {
-  const primary = tag?.trim().toLowerCase().split(/[-_]/)[0];
-  if (primary === 'pt') return 'pt-BR';
-  if (primary === 'en') return 'en';
-  return undefined;
-}
-
-export function pickLanguage(explicit: string | null | undefined, preferred: readonly string[]): Language {
-  return matchLanguage(explicit) ?? preferred.map(matchLanguage).find((l) => l !== undefined) ?? 'en';
-}
+/** The guest page's strings in every language V4H speaks. */
+export const LANGUAGES = { en, 'pt-BR': ptBR } as const satisfies Record<Language, Strings>;
