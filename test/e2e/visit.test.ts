@@ -148,6 +148,10 @@ describe('the guest page', () => {
       // The clinician's words reach the patient.
       expect(await page.textContent('#end-reason')).toContain(reason);
       await shoot(page, 'denied', lang);
+      // The clinician lets the guest knock again: the page goes back to the welcome screen by itself, the name kept.
+      await rest('POST', `/api/conferences/${refused.sessionId}/waiting/${entry.participantId}/allow-again`);
+      await screen(page, 'welcome');
+      expect(await page.inputValue('#guest-name')).not.toBe('');
       await page.context().close();
 
       const ended = await visitLink();

@@ -5,6 +5,9 @@ import { classifyPrecheck } from '../src/precheck/classify.js';
 import { LANGUAGES, pickLanguage, type Strings } from './lang/index.js';
 
 type VisitState = 'new' | 'waiting' | 'admitted' | 'denied' | 'ended';
+
+/** How often a denied guest's page asks whether it may knock again. */
+const ALLOW_AGAIN_POLL_MS = 3000;
 type EndKind = keyof Omit<Strings['end'], 'back' | 'reason' | 'opensAt'>;
 
 /** GET /api/visit (docs/api.md, Waiting room). */
@@ -210,8 +213,30 @@ async function follow(signal: AbortSignal): Promise<void> {
 function onState(state: VisitState, reason?: string): void {
   if (over) return;
   if (state === 'admitted') void joinCall();
-  else if (state === 'denied') end('denied', reason);
-  else if (state === 'ended') end('ended');
+  else if (state === 'denied') {
+    end('denied', reason);
+    awaitAllowAgain();
+  } else if (state === 'ended') end('ended');
+}
+
+/**
+ * Denied: the clinician may still let the guest knock again ("allow again"). The page looks every few seconds while it
+ * shows the denial; once the visit is new again, the guest is back at the welcome screen, name kept.
+ */
+function awaitAllowAgain(): void {
+  const timer = setInterval(() => {
+    if (document.body.dataset.end !== 'denied') return clearInterval(timer);
+    void api('GET', '')
+      .then(async (res) => (res.ok ? ((await res.json()) as Visit) : null))
+      .then((visit) => {
+        if (visit?.state !== 'new' || document.body.dataset.end !== 'denied') return;
+        clearInterval(timer);
+        over = false;
+        delete document.body.dataset.end;
+        welcome();
+      })
+      .catch(() => {});
+  }, ALLOW_AGAIN_POLL_MS);
 }
 
 /** Let in: the check lets go of camera and microphone, then the call opens in this page. */
@@ -336,7 +361,10 @@ async function start(): Promise<void> {
   if (visit.hostName) host = visit.hostName;
   guestName = visit.name ?? '';
   if (visit.state === 'ended') return end('ended');
-  if (visit.state === 'denied') return end('denied', visit.reason);
+  if (visit.state === 'denied') {
+    end('denied', visit.reason);
+    return awaitAllowAgain();
+  }
   // Back with the same link (a reload, a closed tab): straight to the same place in the queue.
   if (visit.state === 'waiting' || visit.state === 'admitted') return void enterWaitingRoom();
   welcome();
