@@ -27,7 +27,7 @@ for (const [label, startEngine] of [
       ensureClientBuilt();
       engine = await startEngine();
       clinic = await startClinic();
-      server = await startServer(engine, clinic, { V4H_WAITING_ROOM: 'on' });
+      server = await startServer(engine, clinic, { V4H_WAITING_ROOM: 'on', V4H_JITSI_LOBBY: 'on' });
       browser = await launchChromium();
       Object.assign(world, { browser, engine, clinic, server });
     });
@@ -95,6 +95,9 @@ for (const [label, startEngine] of [
           );
         }
       } else {
+        // V4H_JITSI_LOBBY=on: the owner's SDK turned on Jitsi's own lobby once in the call (the guest's did not).
+        await expect.poll(() => owner.page.frameLocator('#call > iframe').locator('main').getAttribute('data-lobby'), { timeout: 10_000 }).toBe('true');
+        expect(await guest.page.frameLocator('#call > iframe').locator('main').getAttribute('data-lobby')).toBeNull();
         // Jitsi: the guest's token, issued on admission, is valid for the room, names the guest and is no moderator's.
         const main = guest.page.frameLocator('#call > iframe').locator('main');
         await expect.poll(() => main.getAttribute('data-token'), { timeout: 30_000 }).toBe('valid');

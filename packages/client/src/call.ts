@@ -64,6 +64,7 @@ export class Call {
       if (this.#joined) return;
       this.#joined = true;
       if (!options.embed.jwt && options.avatarUrl) api.executeCommand('avatarUrl', options.avatarUrl);
+      if (options.embed.lobby) api.executeCommand('toggleLobby', true);
       this.#report('joined', false);
       events.emit('joined', { sessionId, participantId: info?.id, displayName: info?.displayName });
     });

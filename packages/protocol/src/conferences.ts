@@ -115,6 +115,9 @@ export const Embed = Type.Object({
   moderator: Type.Boolean(),
   displayName: Type.String({ description: "the IFrame's userInfo.displayName: the token's name (in Jitsi modes with the account or a guest mark)" }),
   presenceToken: nullable(Type.String({ description: 'null when the video engine reports presence to the server itself (the built-in room)' })),
+  lobby: Type.Optional(
+    Type.Boolean({ description: "Jitsi, the owner, V4H_JITSI_LOBBY=on, a conference with a waiting room: the SDK turns on Jitsi's lobby once in the call" }),
+  ),
 });
 export type Embed = Static<typeof Embed>;
 

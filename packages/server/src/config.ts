@@ -53,6 +53,8 @@ export interface Config {
     domainVerification: boolean;
     /** Jitsi config set in guest links' URL hash (over the default `{ disableDeepLinking: true }`). */
     guestLinkConfig: Record<string, unknown>;
+    /** Jitsi modes: the owner's SDK also turns on Jitsi's own lobby in conferences with a waiting room (V4H_JITSI_LOBBY). */
+    lobby: boolean;
     /** `keyId` is the bare key id, without the `<appId>/` the 8x8 console shows before it. */
     jaas?: { appId: string; keyId: string; privateKeyFile: string };
   };
@@ -337,6 +339,8 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError('V4H_JITSI_GUEST_LINK_CONFIG', 'expected a JSON object of Jitsi config options, e.g. {"disableDeepLinking":false}');
     }
   }
+  const lobbyRaw = str(env, 'V4H_JITSI_LOBBY') ?? 'off';
+  if (lobbyRaw !== 'on' && lobbyRaw !== 'off') throw new ConfigError('V4H_JITSI_LOBBY', `expected on or off, got "${lobbyRaw}"`);
   const domainVerificationRaw = str(env, 'V4H_JITSI_DOMAIN_VERIFICATION') ?? 'false';
   if (domainVerificationRaw !== 'true' && domainVerificationRaw !== 'false') {
     throw new ConfigError('V4H_JITSI_DOMAIN_VERIFICATION', `expected true or false, got "${domainVerificationRaw}"`);
@@ -430,6 +434,7 @@ export function loadConfig(env: Env = process.env): Config {
       tokenAudience: str(env, 'V4H_JITSI_TOKEN_AUDIENCE') ?? 'jitsi',
       tenant,
       domainVerification: domainVerificationRaw === 'true',
+      lobby: lobbyRaw === 'on',
       guestLinkConfig,
       jaas: mode === 'jaas' ? { appId: jaasAppId!, keyId: jaasKey!, privateKeyFile: jaasKeyFile! } : undefined,
     },

@@ -529,6 +529,8 @@ export class ConferenceService {
       moderator,
       displayName,
       presenceToken,
+      // Jitsi's own lobby as a second gate: admission already keeps tokens from waiting guests (docs/visit.md).
+      ...(moderator && this.#config.jitsi.lobby && !enginePresence && (row.waiting_room ?? 0) >= 1 ? { lobby: true } : {}),
     };
   }
 

@@ -96,6 +96,8 @@
     else if (data.name === 'endConference') fetch('/_stand-in/rooms/' + encodeURIComponent(room) + '/end', { method: 'POST' }).then(leave, leave);
     else if (data.name === 'avatarUrl') main.dataset.avatar = args[0];
     else if (data.name === 'displayName') main.dataset.name = args[0];
+    // Jitsi takes it from a moderator only (toggle-lobby); the stand-in shows what it was asked.
+    else if (data.name === 'toggleLobby') main.dataset.lobby = String(args[0]);
   });
   document.getElementById('hangup').addEventListener('click', leave);
 })();
