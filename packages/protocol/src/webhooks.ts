@@ -44,6 +44,9 @@ export const WEBHOOK_EVENT_OF_LOGGED: Partial<Record<ConferenceEventType | `${Co
   knocked: 'waiting.knocked',
   admitted: 'waiting.admitted',
   denied: 'waiting.denied',
+  consent_given: 'consent.given',
+  consent_declined: 'consent.declined',
+  recording_started: 'recording.started',
 };
 
 /** The webhook event type of a logged event (its type and its data's `kind`), or undefined when none is sent. */
