@@ -22,6 +22,8 @@ export interface E2EEngine {
   reportsPresence?: boolean;
   /** Holds back /external_api.js (to exercise the SDK's load timeout); absent when the engine cannot. */
   stallScript?(on: boolean): void;
+  /** Deploys or removes Jitsi's recorder (Jibri) for calls opened from now on; absent when the engine cannot. */
+  recorder?(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function standInJitsiEngine(): Promise<E2EEngine> {
       expect(await page.locator('#status').textContent()).toContain(name);
     },
     stallScript: (on) => void (jitsi.stallScript = on),
+    recorder: (on) => void (jitsi.recorder = on),
     close: () => jitsi.close(),
   };
 }

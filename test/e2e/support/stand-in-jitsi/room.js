@@ -1,5 +1,8 @@
 // Stand-in Jitsi meeting page (tests only): joins the room over the stand-in's event stream when its token is
 // accepted, reports IFrame API events to the embedding page, and obeys its commands (hangup, endConference, …).
+// Recording as jitsi-meet reports it (API.js notifyRecordingStatusChanged → `recordingStatusChanged { on, mode, error,
+// transcription }`): with a recorder (Jibri), a start reaches everyone in the room; without one, jicofo answers the
+// starter's request with lib-jitsi-meet's recording error `service-unavailable`.
 (function () {
   var main = document.querySelector('main');
   var room = main.dataset.room;
@@ -46,6 +49,17 @@
     post('readyToClose', {});
   }
 
+  // startRecording({ mode }) / stopRecording(mode): Jitsi ignores a mode other than file or stream.
+  function record(on, arg) {
+    var mode = on ? arg && arg.mode : arg;
+    if (mode !== 'file' && mode !== 'stream') return;
+    if (on && main.dataset.recorder !== 'true') {
+      post('recordingStatusChanged', { on: false, mode: mode, error: 'service-unavailable', transcription: false });
+      return;
+    }
+    fetch('/_stand-in/rooms/' + encodeURIComponent(room) + '/recording?on=' + on + '&mode=' + mode, { method: 'POST' });
+  }
+
   post('ready');
   main.dataset.name = name;
   if (main.dataset.token === 'invalid' || main.dataset.token === 'missing') {
@@ -77,6 +91,11 @@
       render(participants);
       post('participantLeft', { id: p.id });
     });
+    stream.addEventListener('recording', function (e) {
+      var r = JSON.parse(e.data);
+      main.dataset.recording = r.on ? 'on' : 'off';
+      post('recordingStatusChanged', { on: r.on, mode: r.mode, error: undefined, transcription: false });
+    });
     stream.addEventListener('ended', leave);
     // Moved to a breakout room: Jitsi leaves the main conference and joins the breakout one shortly after.
     stream.addEventListener('breakout', function () {
@@ -92,12 +111,14 @@
     if (event.source !== window.parent || !data || data.standInJitsi !== Number(apiId) || data.type !== 'command') return;
     var args = data.args || [];
     main.dataset.lastCommand = data.name;
+    main.dataset.lastCommandArgs = JSON.stringify(args);
     if (data.name === 'hangup') leave();
     else if (data.name === 'endConference') fetch('/_stand-in/rooms/' + encodeURIComponent(room) + '/end', { method: 'POST' }).then(leave, leave);
     else if (data.name === 'avatarUrl') main.dataset.avatar = args[0];
     else if (data.name === 'displayName') main.dataset.name = args[0];
     // Jitsi takes it from a moderator only (toggle-lobby); the stand-in shows what it was asked.
     else if (data.name === 'toggleLobby') main.dataset.lobby = String(args[0]);
+    else if (data.name === 'startRecording' || data.name === 'stopRecording') record(data.name === 'startRecording', args[0]);
   });
   document.getElementById('hangup').addEventListener('click', leave);
 })();

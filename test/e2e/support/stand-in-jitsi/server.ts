@@ -14,6 +14,8 @@ export interface StandInJitsi {
   url: string;
   /** While true, /external_api.js is never answered (to exercise the SDK's load timeout). */
   stallScript: boolean;
+  /** Whether a recorder (Jibri) is deployed: without one, startRecording is answered with `service-unavailable` (pages opened from now on). */
+  recorder: boolean;
   /** How many times external_api.js was requested. */
   scriptRequests: number;
   /** Room names whose meeting page was requested, with the token verdict. */
@@ -67,8 +69,11 @@ export function selfSignedCertificate(): { key: string; cert: string } {
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Starts the stand-in; with `appId`/`appSecret` every meeting page requires a valid HS256 token for its room. */
-export async function startStandInJitsi(auth?: { appId: string; appSecret: string }): Promise<StandInJitsi> {
+/**
+ * Starts the stand-in; with `appId`/`appSecret` every meeting page requires a valid HS256 token for its room. It has a
+ * recorder unless `options.recorder` is false.
+ */
+export async function startStandInJitsi(auth?: { appId: string; appSecret: string }, options: { recorder?: boolean } = {}): Promise<StandInJitsi> {
   const script = read('external_api.js');
   const pageScript = read('room.js');
   const rooms = new Map<string, Map<string, Member>>();
@@ -111,9 +116,15 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
       return void res.end(pageScript);
     }
-    const events = /^\/_stand-in\/rooms\/([^/]+)\/(events|end|breakout)$/.exec(url.pathname);
+    const events = /^\/_stand-in\/rooms\/([^/]+)\/(events|end|breakout|recording)$/.exec(url.pathname);
     if (events) {
       const room = decodeURIComponent(events[1]).toLowerCase();
+      // recording: the recorder joined (on) or left (off); everyone in the room is told.
+      if (events[2] === 'recording') {
+        broadcast(room, 'recording', { on: url.searchParams.get('on') === 'true', mode: url.searchParams.get('mode') });
+        res.writeHead(204);
+        return void res.end();
+      }
       // end: a moderator's endConference; breakout: every member is moved to a breakout room and back in (a re-join).
       if (events[2] !== 'events') {
         broadcast(room, events[2] === 'end' ? 'ended' : 'breakout', {});
@@ -144,7 +155,7 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       return void res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stand-in Jitsi — ${escape(room)}</title>
 <style>body{margin:0;font:16px system-ui;background:#1e1e1e;color:#eee}main{padding:12px}button{font-size:16px}</style></head>
-<body><main data-room="${escape(room)}" data-state="connecting" data-token="${check.verdict}" data-token-error="${escape(check.error ?? '')}"
+<body><main data-room="${escape(room)}" data-state="connecting" data-recorder="${standIn.recorder}" data-token="${check.verdict}" data-token-error="${escape(check.error ?? '')}"
  data-token-name="${escape(user.name ?? '')}" data-token-avatar="${escape(user.avatar ?? '')}" data-token-moderator="${escape(typeof user.moderator === 'boolean' || typeof user.moderator === 'string' ? String(user.moderator) : '')}">
 <h1>Stand-in Jitsi: ${escape(room)}</h1><p id="status">Connecting…</p><ul id="participants"></ul>
 <button id="hangup" type="button">Hang up</button></main><script src="/_stand-in/room.js"></script></body></html>`);
@@ -158,6 +169,7 @@ export async function startStandInJitsi(auth?: { appId: string; appSecret: strin
   const standIn: StandInJitsi = {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     stallScript: false,
+    recorder: options.recorder ?? true,
     scriptRequests: 0,
     pages: [],
     async close() {
