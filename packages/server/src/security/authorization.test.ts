@@ -173,6 +173,9 @@ const MATRIX: Row[] = [
       expect((await inject('POST', `/api/conferences/${w.sessionId}/waiting/${w.participantId}/deny`, users.owner.auth, {})).statusCode).toBe(200),
     unchanged: waitingStill('denied'),
   },
+  // A user's own place among those waiting (waitingRoomForUsers): none of these callers knocked, so none has one
+  // (waiting/users.test.ts: the waiting user leaves).
+  { method: 'POST', path: '/api/conferences/:sessionId/waiting/me/leave', allowed: [] },
   { method: 'GET', path: '/api/conferences/:sessionId/files', allowed: ['owner', 'participant'] },
   {
     method: 'POST',
