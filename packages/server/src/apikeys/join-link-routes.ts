@@ -51,7 +51,7 @@ export const joinLinkRoutes: FastifyPluginAsync<{ links: JoinLinkService; authen
         // A person's browser: the guest page says why in their language (and, before the slot, opens the call by itself
         // once it starts), asking this route again with Accept: application/json. The token stays in the fragment.
         if (error instanceof AppError && !accept.includes('application/json') && accept.includes('text/html')) {
-          return reply.redirect(`visit/#join:${encodeURIComponent(request.query.token)}`, 302);
+          return reply.redirect(`./visit/#join:${encodeURIComponent(request.query.token)}`, 302);
         }
         throw error;
       }

@@ -85,7 +85,7 @@ describe('appointment links', () => {
     const late = await open(made.body.url, 'application/json');
     expect(late.status).toBe(410);
     expect(late.body).toMatchObject({ error: 'expired', message: expect.stringContaining(slot.expiresAt) });
-    expect((await open(made.body.url, 'text/html')).headers.get('location')).toMatch(/^visit\/#join:/);
+    expect((await open(made.body.url, 'text/html')).headers.get('location')).toMatch(/^\.\/visit\/#join:/);
     // Neither asks for HTML (a script, curl): the refusal itself.
     expect((await open(made.body.url, '*/*')).status).toBe(410);
   });
