@@ -1,123 +1,28 @@
 // Recording in the built-in room: consent asked by the room and given by everyone, the owner's browser records (canvas +
 // Web Audio + MediaRecorder) and uploads in chunks while it records; a refusal blocks it, a network cut is survived,
 // a late joiner is asked before being recorded. ffprobe (Debian's ffmpeg) reads what was stored.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Frame, Page } from 'playwright-core';
-import { RoomHarness, type Participant } from './support/room-harness.js';
+import type { Page } from 'playwright-core';
+import { RoomHarness } from './support/room-harness.js';
+import { consentAnswer, probe, recordingSteps, sleep, TEXT } from './support/recording.js';
 import { writeArtifact } from './support/suite.js';
 
 // The test page's own globals (the SDK and the events it collected).
 type W = Window & Record<string, any>;
 
 const h = new RoomHarness();
-const TEXT = 'This visit is recorded for your medical record. You may say no.';
+const { callOfTwo, ownerAgrees, askConsent, storedRecording, recordFor } = recordingSteps(h);
 
 beforeAll(async () => {
   await h.start({ V4H_ROOM_MAX_PARTICIPANTS: '4', V4H_ROOM_GRACE_PERIOD: '3', V4H_EVENT_POLL_INTERVAL_MS: '200' });
 });
+afterEach(async () => {
+  await h.closeContexts();
+});
 afterAll(async () => {
   await h.stop();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * What ffprobe reads: the streams' kinds and codecs, the container's duration (the Duration the server writes into
- * MediaRecorder's WebM; NaN without one) and the last packet's time (the recorded length).
- */
-function probe(bytes: Buffer) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-rec-')), 'recording.webm');
-  fs.writeFileSync(file, bytes);
-  const info = JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration,format_name:stream=codec_type,codec_name', '-of', 'json', file], {
-      encoding: 'utf8',
-    }),
-  );
-  const times = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' })
-    .split('\n')
-    .map(Number)
-    .filter((n) => Number.isFinite(n) && n > 0);
-  const duration = Math.max(0, ...times);
-  const container = Number(info.format?.duration ?? NaN);
-  // Decodes it all: a file cut in the middle (a lost chunk) fails here.
-  const errors = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  return {
-    format: info.format?.format_name as string,
-    streams: info.streams as Array<{ codec_type: string; codec_name: string }>,
-    duration,
-    container,
-    errors,
-  };
-}
-
-async function consentAnswer(frame: Frame, accept: boolean) {
-  await frame.waitForSelector('#consent:not([hidden])');
-  expect(await frame.textContent('#consent-text')).toBe(TEXT);
-  await frame.click(accept ? '#consent-accept' : '#consent-decline');
-  await frame.waitForSelector('#consent', { state: 'hidden' });
-}
-
-/** A call of the owner and a patient (another account), both seeing each other. */
-async function callOfTwo() {
-  const { owner: ownerUser, embed } = await h.startConference();
-  const owner = await h.open(embed, 'Dr Owner');
-  await owner.waitForEvent('videoConferenceJoined');
-  const second = await h.joinAs(embed.sessionId, 'Pat');
-  const patient = await h.open(second.embed, 'Pat');
-  const patientJoined = await patient.waitForEvent('videoConferenceJoined');
-  for (const [who, side] of [
-    ['owner', owner],
-    ['patient', patient],
-  ] as const) {
-    side.page.on('console', (m) => m.type() !== 'log' && console.log(`[${who}] ${m.type()}: ${m.text()}`));
-  }
-  await owner.expectVideoFlowing();
-  await patient.expectVideoFlowing();
-  return { ownerUser, embed, owner, patient, patientId: patientJoined.data.id as string, patientUser: second.user };
-}
-
-/** The owner (not asked by the room: they start the recording) agrees too, through the API. */
-async function ownerAgrees(sessionId: string, requestId: string, auth: { authorization: string }) {
-  const answered = await h.api('POST', `/api/conferences/${sessionId}/consent-requests/${requestId}/answer`, auth, { accepted: true, locale: 'en' });
-  expect(answered.status, JSON.stringify(answered.body)).toBe(200);
-}
-
-async function askConsent(sessionId: string, auth: { authorization: string }) {
-  const asked = await h.api('POST', `/api/conferences/${sessionId}/consent-requests`, auth, { purpose: 'recording', text: TEXT, locale: 'en' });
-  expect(asked.status, JSON.stringify(asked.body)).toBeLessThan(300);
-  expect(asked.body).toMatchObject({ purpose: 'recording', text: TEXT, textSha256: createHash('sha256').update(TEXT).digest('hex') });
-  return asked.body as { requestId: string };
-}
-
-async function storedRecording(sessionId: string, auth: { authorization: string }) {
-  const details = await h.api('GET', `/api/conferences/${sessionId}`, auth);
-  const files = (await h.api('GET', `/api/conferences/${sessionId}/files`, auth)).body.items.filter((f: { kind: string }) => f.kind === 'recording');
-  expect(files).toHaveLength(1);
-  const url = details.body.urlStorage ?? files[0].url;
-  const bytes = Buffer.from(await (await fetch(url)).arrayBuffer());
-  return { file: files[0], bytes, urlStorage: details.body.urlStorage };
-}
-
-async function recordFor(owner: Participant, patient: Participant, ms: number, during?: () => Promise<void>) {
-  await owner.command('startRecording', { mode: 'file' });
-  await owner.waitForEvent('recordingStatusChanged', (e) => e.data.on === true);
-  await patient.waitForEvent('recordingStatusChanged', (e) => e.data.on === true);
-  await patient.meeting().waitForSelector('#recording-indicator:not([hidden])');
-  const started = Date.now();
-  await during?.();
-  await sleep(Math.max(0, ms - (Date.now() - started)));
-  await owner.command('stopRecording', 'file');
-  await owner.waitForEvent('recordingStatusChanged', (e) => e.data.on === false, 60_000);
-  const link = await owner.waitForEvent('recordingLinkAvailable', () => true, 60_000);
-  await patient.meeting().waitForSelector('#recording-indicator', { state: 'hidden', timeout: 10_000 });
-  return link;
-}
 
 describe('recording in the built-in room', () => {
   it('records everyone after everyone consented: one WebM with video and audio, its SHA-256 that of urlStorage', async () => {

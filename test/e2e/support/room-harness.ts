@@ -115,8 +115,16 @@ export class RoomHarness {
     this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }
 
+  /**
+   * Closes every page opened so far. Each test builds its own call: a finished call's browsers would otherwise keep
+   * sending video (and recording it) through every later test of the file, which is what made them time out under load.
+   */
+  async closeContexts() {
+    for (const c of this.#contexts.splice(0)) await c.close().catch(() => {});
+  }
+
   async stop() {
-    for (const c of this.#contexts) await c.close().catch(() => {});
+    await this.closeContexts();
     await this.browser?.close();
     await new Promise((resolve) => this.hostServer?.close(resolve));
     await this.app?.close();
