@@ -56,9 +56,12 @@ describe('the guest page with the stand-in Jitsi', () => {
     await page.waitForSelector('body[data-screen="welcome"]');
     await page.click('#welcome-submit');
     await page.waitForSelector('body[data-screen="waiting"]');
-    // The pre-call check runs while the guest waits: fake devices pass.
-    await page.waitForSelector('#check-result[data-result="good"]', { timeout: 30_000 });
-    for (const item of ['camera', 'microphone', 'connection']) expect(await page.getAttribute(`#check-${item}`, 'data-state')).toBe('good');
+    // The pre-call check runs while the guest waits: fake devices pass. The connection's verdict is a measurement
+    // (jitter, bitrate) that a busy CI machine can push to a warning; visit.test.ts checks the all-good screen.
+    await page.waitForSelector('#check-result[data-result]', { timeout: 30_000 });
+    const advice = await page.textContent('#check-advice');
+    for (const item of ['camera', 'microphone']) expect(await page.getAttribute(`#check-${item}`, 'data-state'), advice ?? '').toBe('good');
+    expect(['good', 'warning'], advice ?? '').toContain(await page.getAttribute('#check-connection', 'data-state'));
     // No video token before admission: no iframe.
     expect(await page.locator('#call iframe').count()).toBe(0);
 
