@@ -69,6 +69,7 @@ export {
   RecordingStatus,
   RecordingUploadBody,
   RecordingStartBody,
+  RecordingStopBody,
   Recording,
   RecordingChunk,
 } from './recordings.js';

@@ -100,6 +100,16 @@ export type RecordingUploadBody = Static<typeof RecordingUploadBody>;
 export const RecordingStartBody = Type.Object({ mimeType: Type.Optional(MimeType()) }, { additionalProperties: false });
 export type RecordingStartBody = Static<typeof RecordingStartBody>;
 
+/**
+ * POST …/recording/stop (no body, or `{}`: the owner stopped it). `recorder_unavailable`: the owner's SDK stops what it
+ * started when Jitsi answers that it cannot record, so the log does not say "recording" for a call nobody records.
+ */
+export const RecordingStopBody = Type.Object(
+  { reason: Type.Optional(Type.Union([Type.Literal('owner'), Type.Literal('recorder_unavailable')])) },
+  { additionalProperties: false },
+);
+export type RecordingStopBody = Static<typeof RecordingStopBody>;
+
 /** A recording and its chunked upload: enough to resume after a reload (`nextIndex`, `bytes`). */
 export const Recording = Type.Object({
   recordingId: Type.String(),
@@ -108,7 +118,7 @@ export const Recording = Type.Object({
   live: Type.Union([Type.Literal('recording'), Type.Literal('stopped'), Type.Null()], {
     description: 'started with recording/start: recording until stopped; null for an upload made with POST …/recordings',
   }),
-  stopReason: nullable(Type.String({ description: 'owner, consent_declined, conference_ended' })),
+  stopReason: nullable(Type.String({ description: 'owner, recorder_unavailable, consent_declined, conference_ended' })),
   state: Type.Union([Type.Literal('open'), Type.Literal('completing'), Type.Literal('complete'), Type.Literal('abandoned')], {
     description: 'of the upload: open (takes chunks), completing, complete (stored as `fileId`), abandoned (cleaned up)',
   }),

@@ -77,7 +77,19 @@ export async function startRecording(ctx: FeatureContext, sessionId?: string): P
   const id = sessionId ?? call?.sessionId;
   checkSessionId(id);
   await ctx.http.request('POST', path(id, '/recording/start'), { body: {} });
-  if (call?.sessionId === id && !call.builtin) call.api.executeCommand('startRecording', { mode: 'file' });
+  if (call?.sessionId === id && !call.builtin) {
+    // Jitsi answers an impossible recording (no Jibri, JaaS without recording) with recordingStatusChanged and an
+    // error (call.ts turns it into recordingUnavailable): stop what the log says is recording, or it would say so
+    // until the call ends. Its first answer settles it: `on` means Jitsi is recording.
+    const { api } = call;
+    const settled = (status: { on?: boolean; error?: string } | undefined) => {
+      if (!status?.on && !status?.error) return;
+      api.removeListener('recordingStatusChanged', settled);
+      if (!status.on) void ctx.http.request('POST', path(id, '/recording/stop'), { body: { reason: 'recorder_unavailable' } }).catch(() => {});
+    };
+    api.on('recordingStatusChanged', settled);
+    api.executeCommand('startRecording', { mode: 'file' });
+  }
   return 'ok';
 }
 
@@ -87,7 +99,7 @@ export async function stopRecording(ctx: FeatureContext, sessionId?: string): Pr
   const id = sessionId ?? call?.sessionId;
   checkSessionId(id);
   if (call?.sessionId === id && !call.builtin) call.api.executeCommand('stopRecording', 'file');
-  await ctx.http.request('POST', path(id, '/recording/stop'), {});
+  await ctx.http.request('POST', path(id, '/recording/stop'), { body: {} });
   return 'ok';
 }
 

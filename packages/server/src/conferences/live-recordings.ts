@@ -5,8 +5,11 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { appendEvent } from '../db/event-log.js';
 
-/** Why a recording stopped: the owner, a participant's decline, or the conference's end. */
-export type StopReason = 'owner' | 'consent_declined' | 'conference_ended';
+/**
+ * Why a recording stopped: the owner, the owner's SDK because Jitsi said it cannot record (no Jibri, JaaS without
+ * recording), a participant's decline, or the conference's end.
+ */
+export type StopReason = 'owner' | 'recorder_unavailable' | 'consent_declined' | 'conference_ended';
 
 /** Marks the live recording (if any) stopped and appends `recording_stopped { recordingId, reason[, participantId] }`; its id or null. */
 export async function stopLiveRecordings(

@@ -170,6 +170,25 @@ describe('consent to recording', () => {
     ]);
   });
 
+  it("the owner's SDK stops what Jitsi cannot record: reason recorder_unavailable; another reason is 400 and stops nothing", async () => {
+    const c = await inCall();
+    const { requestId } = (await post(`/api/conferences/${c.sessionId}/consent-requests`, c.owner.auth, { purpose: 'recording' })).body;
+    for (const who of [c.bob.auth, c.guest]) await post(`/api/conferences/${c.sessionId}/consent-requests/${requestId}/answer`, who, { accepted: true });
+    const started = await post(`/api/conferences/${c.sessionId}/recording/start`, c.owner.auth);
+    expect(started.status).toBe(201);
+
+    const refused = await post(`/api/conferences/${c.sessionId}/recording/stop`, c.owner.auth, { reason: 'conference_ended' });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'validation_failed' } });
+    expect((await get(`/api/conferences/${c.sessionId}/recording`, c.owner.auth)).body).toMatchObject({ state: 'recording' });
+    expect((await post(`/api/conferences/${c.sessionId}/recording/stop`, c.bob.auth, { reason: 'recorder_unavailable' })).status).toBe(403);
+
+    const stopped = await post(`/api/conferences/${c.sessionId}/recording/stop`, c.owner.auth, { reason: 'recorder_unavailable' });
+    expect(stopped).toMatchObject({ status: 200, body: { recordingId: started.body.recordingId, live: 'stopped', stopReason: 'recorder_unavailable' } });
+    expect(await events(c.sessionId, 'recording_stopped')).toEqual([
+      { actor: expect.stringMatching(/^user:/), data: { recordingId: started.body.recordingId, reason: 'recorder_unavailable' } },
+    ]);
+  });
+
   it('a decline while recording stops it, and the owner sees it on the event channel', async () => {
     const c = await inCall();
     const { requestId } = (await post(`/api/conferences/${c.sessionId}/consent-requests`, c.owner.auth, { purpose: 'recording' })).body;

@@ -87,12 +87,12 @@ export class RecordingService {
     return this.#deps.uploads.present(row);
   }
 
-  /** The owner stops the live recording (`recording_stopped`, reason owner); with none live, the latest one as it is. */
-  async stop(user: { id: string }, sessionId: string): Promise<Recording> {
+  /** The owner stops the live recording (`recording_stopped` with the reason); with none live, the latest one as it is. */
+  async stop(user: { id: string }, sessionId: string, reason: 'owner' | 'recorder_unavailable' = 'owner'): Promise<Recording> {
     const now = this.#deps.clock.now();
     const recordingId = await this.#write(sessionId, async (trx, conference) => {
       this.#deps.access.check(userPrincipal(user), { ownerId: conference.owner_id }, { do: 'manage' });
-      return stopLiveRecordings(trx, sessionId, now, { actor: `user:${user.id}`, reason: 'owner' });
+      return stopLiveRecordings(trx, sessionId, now, { actor: `user:${user.id}`, reason });
     });
     const row = recordingId
       ? await this.#deps.uploads.get(user, sessionId, recordingId)

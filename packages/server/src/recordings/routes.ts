@@ -144,9 +144,14 @@ export const recordingRoutes: FastifyPluginAsync<RecordingRoutesOptions> = async
       security,
       summary: 'Stop recording (owner): recording_stopped; its chunks may still be sent, then completed',
       params: SessionParams,
+      body: W.RecordingStopBody,
       response: { 200: W.Recording, ...errors },
     },
-    handler: async (request) => recordings.stop(request.user!, request.params.sessionId),
+    // No body at all means the owner stopped it, as `{}` does.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {};
+    },
+    handler: async (request) => recordings.stop(request.user!, request.params.sessionId, request.body?.reason ?? 'owner'),
   });
 
   app.post('/api/conferences/:sessionId/recordings', {
