@@ -95,10 +95,14 @@ describe('recording in Jitsi mode — stand-in Jitsi', () => {
     await waitForEvent(owner.page, 'recordingStopped');
     expect(await payload(owner.page, 'recordingStopped')).toEqual({ sessionId, reason: 'owner' });
     await expect.poll(() => owner.meeting.getAttribute('data-recording')).toBe('off');
-
-    // Jibri leaves <dir>/<room>_<time>.mp4 and metadata.json, then runs the finalize script on that directory.
+    // The visit ends before Jibri's upload (as it does: Jibri finalizes after the meeting): the SDK keeps following the
+    // conference's events for the recording it started, so recordingStored still comes.
     const meetingUrl = (await owner.page.locator('#call > iframe').getAttribute('src'))!;
     const room = (await owner.meeting.getAttribute('data-room'))!;
+    await call(owner.page, 'endConference');
+    await waitForEvent(owner.page, 'ended');
+
+    // Jibri leaves <dir>/<room>_<time>.mp4 and metadata.json, then runs the finalize script on that directory.
     const video = randomBytes(200_000);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v4h-jibri-'));
     fs.writeFileSync(path.join(dir, `${room}_2026-12-06-23-50-00.mp4`), video);
@@ -118,7 +122,8 @@ describe('recording in Jitsi mode — stand-in Jitsi', () => {
     const bytes = Buffer.from(await (await fetch(file.url)).arrayBuffer());
     expect(sha256(bytes)).toBe(file.sha256);
     expect(await events(owner.page, 'recordingUnavailable')).toEqual([]);
-    await call(owner.page, 'endConference');
+    const order = (await owner.page.evaluate(() => (window as unknown as W).log.map((e: [string]) => e[0]))) as string[];
+    expect(order.indexOf('ended')).toBeLessThan(order.indexOf('recordingStored'));
   });
 
   it('without a recorder, startRecording ends in recordingUnavailable with Jitsi’s reason', async () => {
@@ -129,6 +134,13 @@ describe('recording in Jitsi mode — stand-in Jitsi', () => {
       await waitForEvent(owner.page, 'recordingUnavailable');
       expect(await payload(owner.page, 'recordingUnavailable')).toEqual({ sessionId: owner.sessionId, reason: 'service-unavailable' });
       expect(await owner.meeting.getAttribute('data-recording')).toBeNull();
+      // The log does not go on saying "recording": the SDK stopped what it had started, and says so.
+      await waitForEvent(owner.page, 'recordingStopped');
+      expect(await payload(owner.page, 'recordingStopped')).toEqual({ sessionId: owner.sessionId, reason: 'recorder_unavailable' });
+      const status = await fetch(`${server.baseUrl}/api/conferences/${owner.sessionId}/recording`, {
+        headers: { authorization: `Bearer ${owner.accessToken}` },
+      });
+      expect(await status.json()).toMatchObject({ state: 'idle', recordingId: null });
       await call(owner.page, 'endConference');
     } finally {
       engine.recorder!(true);

@@ -371,6 +371,16 @@ export class V4H {
     }
     // Ends reached on the server (the owner elsewhere, REST, max duration, idle timeout) hang this call up too.
     let unfollow = () => {};
+    // Recordings started and not yet stored: a recording is stored after the call (the last chunks, Jibri's upload),
+    // so the channel stays open for its recordingStored, up to RECORDING_WAIT_MS.
+    let unstored = 0;
+    let over = false;
+    let waitForStored: ReturnType<typeof setTimeout> | undefined;
+    const unfollowWhenStored = () => {
+      if (!over || unstored > 0) return;
+      clearTimeout(waitForStored);
+      unfollow();
+    };
     const call = new Call({
       embed,
       api,
@@ -379,7 +389,10 @@ export class V4H {
       fetch: this.#fetch,
       events: this.#events,
       onEnd: (ended) => {
-        unfollow();
+        over = true;
+        // Unref'd where timers have it (Node): a recording still to come does not keep a script running.
+        if (unstored > 0) (waitForStored = setTimeout(unfollow, RECORDING_WAIT_MS) as { unref?: () => void } & ReturnType<typeof setTimeout>).unref?.();
+        unfollowWhenStored();
         if (this.#call === ended) this.#call = null;
       },
     });
@@ -389,10 +402,16 @@ export class V4H {
     unfollow = followConference(this.#http.url(`/api/conferences/${encodeURIComponent(embed.sessionId)}/events`), this.#fetch, this.#tokens, (type, event) => {
       if (type === 'ended') void call.hangUp('ended');
       // Consent and recording events become the SDK's (features/recording.ts).
-      else if (/^(consent_|recording_|file_stored)/.test(type))
+      else if (/^(consent_|recording_|file_stored)/.test(type)) {
+        if (type === 'recording_started') unstored++;
+        // Stored, or never to be (Jitsi could not record it).
+        const stored =
+          (type === 'file_stored' && event.data.kind === 'recording') || (type === 'recording_stopped' && event.data.reason === 'recorder_unavailable');
         void loadFeatures(this.#http)
           .then((f) => f.recordingEvent(this.#context(), embed.sessionId, type, event))
-          .catch(() => {});
+          .catch(() => {})
+          .finally(() => stored && (unstored--, unfollowWhenStored()));
+      }
     });
     if (!parentNode.contains(api.getIFrame?.() ?? null)) {
       call.end();
@@ -401,6 +420,9 @@ export class V4H {
     return 'ok';
   }
 }
+
+/** How long after a call the SDK still waits for a recording of it to be stored (recordingStored). */
+const RECORDING_WAIT_MS = 30 * 60e3;
 
 // Phones opening Jitsi would otherwise be pushed to install its app instead of joining in the browser.
 const DEFAULT_CONFIG: Record<string, unknown> = { disableDeepLinking: true };
