@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { RoomHarness } from './support/room-harness.js';
-import { consentAnswer, probe, recordingSteps, sleep, TEXT } from './support/recording.js';
+import { consentAnswer, playAndSeek, probe, recordingSteps, sleep, TEXT } from './support/recording.js';
 import { writeArtifact } from './support/suite.js';
 
 // The test page's own globals (the SDK and the events it collected).
@@ -40,7 +40,7 @@ describe('recording in the built-in room', () => {
     const owned = (await owner.events()).filter((e) => e.name === 'recordingStatusChanged');
     expect(owned.every((e) => !e.data.error)).toBe(true);
 
-    const { file, bytes } = await storedRecording(embed.sessionId, ownerUser.auth);
+    const { file, bytes, urlStorage } = await storedRecording(embed.sessionId, ownerUser.auth);
     // Both are signed download links issued at different moments, so their expiry (and signature) may differ by a second:
     // the same file, and the event's link serves the same bytes.
     expect(new URL(link.data.link).pathname).toBe(new URL(file.url).pathname);
@@ -62,6 +62,14 @@ describe('recording in the built-in room', () => {
     // The container says how long it is (MediaRecorder writes no Duration; the server adds it): players can seek.
     expect(Math.abs(probed.container - probed.duration)).toBeLessThan(1);
     expect(probed.errors).toBe('');
+
+    // Chromium plays it from urlStorage and seeks: its duration is the container's, it lands where asked and plays on,
+    // reading the file by Range.
+    const played = await playAndSeek(owner.context, `${h.app.baseUrl}/healthz`, urlStorage);
+    expect(Math.abs(played.duration - probed.container)).toBeLessThan(0.5);
+    expect(Math.abs(played.seekedTo - played.target)).toBeLessThan(0.5);
+    expect(played.playedTo).toBeGreaterThan(played.seekedTo + 0.3);
+    expect(played.statuses).toContain(206);
   }, 180_000);
 
   it('does not start when someone declined: 409 consent_missing naming who', async () => {

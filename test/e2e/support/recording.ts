@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Frame } from 'playwright-core';
+import type { BrowserContext, Frame } from 'playwright-core';
 import type { Participant, RoomHarness } from './room-harness.js';
 
 export const TEXT = 'This visit is recorded for your medical record. You may say no.';
@@ -108,4 +108,40 @@ export function recordingSteps(h: RoomHarness) {
     return link;
   }
   return { callOfTwo, ownerAgrees, askConsent, storedRecording, recordFor };
+}
+
+/**
+ * Chromium plays the stored file from its URL and seeks into it: a <video> reads its duration (the Duration the
+ * server wrote), jumps to 60 % and plays on from there. Returns what the element says and the HTTP statuses of its
+ * requests (206: it fetched by Range).
+ */
+export async function playAndSeek(context: BrowserContext, pageUrl: string, url: string) {
+  const page = await context.newPage();
+  const statuses: number[] = [];
+  page.on('response', (r) => r.url() === url && statuses.push(r.status()));
+  await page.goto(pageUrl);
+  const played = await page.evaluate(async (src) => {
+    const video = document.createElement('video');
+    video.muted = true;
+    document.body.append(video);
+    const next = (name: string) =>
+      new Promise<void>((resolve, reject) => {
+        video.addEventListener(name, () => resolve(), { once: true });
+        video.addEventListener('error', () => reject(new Error(`media error ${video.error?.code}: ${video.error?.message}`)), { once: true });
+      });
+    const loaded = next('loadedmetadata');
+    video.src = src;
+    await loaded;
+    const duration = video.duration;
+    const target = duration * 0.6;
+    const seeked = next('seeked');
+    video.currentTime = target;
+    await seeked;
+    const seekedTo = video.currentTime;
+    await video.play();
+    await new Promise((r) => setTimeout(r, 1000));
+    return { duration, target, seekedTo, playedTo: video.currentTime };
+  }, url);
+  await page.close();
+  return { ...played, statuses };
 }
