@@ -14,9 +14,11 @@ export const WEBHOOK_EVENT_TYPES = [
   'waiting.knocked',
   'waiting.admitted',
   'waiting.denied',
+  'waiting.allowed_again',
   'consent.given',
   'consent.declined',
   'recording.started',
+  'recording.stopped',
   'recording.stored',
   'file.stored',
   'file.deleted',
@@ -44,9 +46,11 @@ export const WEBHOOK_EVENT_OF_LOGGED: Partial<Record<ConferenceEventType | `${Co
   knocked: 'waiting.knocked',
   admitted: 'waiting.admitted',
   denied: 'waiting.denied',
+  allowed_again: 'waiting.allowed_again',
   consent_given: 'consent.given',
   consent_declined: 'consent.declined',
   recording_started: 'recording.started',
+  recording_stopped: 'recording.stopped',
 };
 
 /** The webhook event type of a logged event (its type and its data's `kind`), or undefined when none is sent. */
