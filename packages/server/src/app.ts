@@ -67,6 +67,7 @@ import { WaitingRoomService } from './waiting/service.js';
 import { visitRoutes, waitingRoutes } from './waiting/routes.js';
 import { createGuestTokens } from './conferences/guest-tokens.js';
 import { createWebhooks } from './webhooks/domain.js';
+import { webhookMasterKeyIds } from './webhooks/master-key-rotation.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export interface AppOptions {
@@ -88,7 +89,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // still fails closed, file by file, when a data key does not unwrap).
   const keyring = masterKeyring(config);
   const masterKeysChecked = await db.ping();
-  if (masterKeysChecked) await checkMasterKeys(db.kysely, keyring);
+  if (masterKeysChecked) await checkMasterKeys(db.kysely, keyring, [{ what: 'the webhook signing secrets', keyIds: await webhookMasterKeyIds(db) }]);
   const serverOptions: FastifyHttpOptions<Server> = {
     logger: opts.logger === undefined ? loggerOptions(config.logLevel) : opts.logger,
     logController: new OneLinePerRequest(),

@@ -462,14 +462,17 @@ export class FileService {
 const accessPrincipal = (principal: Principal): AccessPrincipal => (principal.kind === 'recorder' ? principal : userPrincipal(principal));
 /**
  * Refuses to start with master keys that cannot open the stored files: every data key in the files table must be
- * wrapped by a key this server holds (V4H_MASTER_KEY, V4H_MASTER_KEY_PREVIOUS or the data dir's key file).
+ * wrapped by a key this server holds (V4H_MASTER_KEY, V4H_MASTER_KEY_PREVIOUS or the data dir's key file). `others`
+ * are the keys other stored secrets need (webhook signing secrets): a wrong key would otherwise pass on an install
+ * with no file yet, and every delivery would fail.
  */
-export async function checkMasterKeys(db: Kysely<Database>, keyring: MasterKeyring): Promise<void> {
-  const used = await new FilesRepository(db).masterKeyIds();
-  const missing = used.filter((id) => !keyring.has(id));
+export async function checkMasterKeys(db: Kysely<Database>, keyring: MasterKeyring, others: { what: string; keyIds: string[] }[] = []): Promise<void> {
+  const needs = [{ what: "the stored files' data keys", keyIds: await new FilesRepository(db).masterKeyIds() }, ...others];
+  const missing = needs.map(({ what, keyIds }) => ({ what, keyIds: keyIds.filter((id) => !keyring.has(id)) })).filter((n) => n.keyIds.length > 0);
   if (missing.length === 0) return;
+  const wrapped = missing.map(({ what, keyIds }) => `${what} are wrapped by master key ${keyIds.join(', ')}`).join('; ');
   throw new MasterKeyError(
-    `wrong master key: the stored files' data keys are wrapped by master key ${missing.join(', ')}, and this server has ${keyring.ids.join(', ')}. ` +
+    `wrong master key: ${wrapped}, and this server has ${keyring.ids.join(', ')}. ` +
       'Set V4H_MASTER_KEY to the key they were stored with (or, with V4H_MASTER_KEY unset, restore the master-key file of the data dir); ' +
       'during a rotation the old key goes in V4H_MASTER_KEY_PREVIOUS (docs/files.md)',
   );

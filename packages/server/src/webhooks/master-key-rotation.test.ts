@@ -94,6 +94,10 @@ describe('master key rotation (v4h rotate-master-key) and webhook secrets', () =
       const rotated = await cli({ ...base, V4H_MASTER_KEY: k2, V4H_MASTER_KEY_PREVIOUS: k1 }, 'rotate-master-key');
       expect(rotated).toMatchObject({ status: 0, stdout: expect.stringContaining('re-wrapped the signing secrets of 1 webhook endpoint(s)') });
       await round({ V4H_MASTER_KEY: k2 }, async (t) => expect(await keyIds(t)).toEqual({ secret_key_id: idOf(k2), previous_key_id: idOf(k2) }));
+      // With no file stored, the old key alone is still refused at start: the secrets need k2.
+      await expect(createTestApp({ dataDir, database, env: { ...ENV, V4H_MASTER_KEY: k1 } })).rejects.toThrow(
+        new RegExp(`^wrong master key: the webhook signing secrets are wrapped by master key ${idOf(k2)}, and this server has ${idOf(k1)}\\.`),
+      );
       // Run again: nothing left to do.
       expect((await cli({ ...base, V4H_MASTER_KEY: k2 }, 'rotate-master-key')).stdout).toContain('of 0 webhook endpoint(s)');
 

@@ -46,3 +46,9 @@ export async function rewrapWebhookSecrets(db: Db, keyring: MasterKeyring): Prom
     count += rows.length;
   }
 }
+
+/** The master keys the stored signing secrets (and rotations' previous ones) are wrapped by: the start-up check needs them all. */
+export async function webhookMasterKeyIds(db: Db): Promise<string[]> {
+  const rows = await db.kysely.selectFrom('webhooks').select(['secret_key_id', 'previous_key_id', 'previous_secret']).execute();
+  return [...new Set(rows.flatMap((r) => (r.previous_secret === null ? [r.secret_key_id] : [r.secret_key_id, r.previous_key_id!])))];
+}
