@@ -1,6 +1,6 @@
 // Webhooks: deliveries per second from the outbox to a receiver in another process on 127.0.0.1 (target ≥ 1,000/s),
-// and what the outbox adds to requestConference's write (conference row + first event + outbox rows, one
-// transaction): with one subscribed endpoint vs none (target < 10 %). SQLite, in this process, from the built server.
+// and what the outbox adds to requestConference (target < 10 %): on its database write alone (conference row + first
+// event + outbox rows, one transaction, in this process), and over HTTP (server processes). SQLite, the built server.
 // Last stdout line: JSON (bench/run.js contract). Env: V4H_BENCH_WEBHOOKS_N (default 10000 deliveries),
 // V4H_BENCH_WEBHOOKS_WRITES (default 4000 conference writes per round).
 import { execFileSync, spawn } from 'node:child_process';
@@ -184,6 +184,92 @@ async function startReceiver() {
   );
   await without.close();
   await withOutbox.close();
+}
+
+// 3. The same over HTTP, as the issue states the target (on requestConference): two server processes, one whose
+// database has an endpoint subscribed and one without, requestConference at 50 connections in alternating rounds.
+// The endpoint's address is a private one the address policy refuses, so the server pays for the outbox row and its
+// relay into deliveries, not for HTTP deliveries (figure 1 measures those).
+{
+  const { createUsers, login } = await import('./lib/fixtures.js');
+  const { startServerProcess, runLoad } = await import('./lib/processes.js');
+  const seconds = Number(process.env.V4H_BENCH_SECONDS ?? 5);
+  const servers = {};
+  try {
+    for (const name of ['without', 'with']) {
+      const dir = path.join(work, `http-${name}`);
+      fs.mkdirSync(dir);
+      const url = `sqlite:${path.join(dir, 'v4h.sqlite')}`;
+      const [user] = await createUsers(url, dir, 1, `bench-${name}-`);
+      if (name === 'with') {
+        const db = await openDatabase(url);
+        await addEndpoint(db, 'wh_bench', 'http://10.255.255.1/hook', ['conference.requested', 'conference.started', 'conference.ended']);
+        await db.close();
+      }
+      const env = {
+        V4H_DATA_DIR: dir,
+        V4H_DATABASE_URL: url,
+        V4H_MASTER_KEY: Buffer.alloc(32, 7).toString('hex'),
+        V4H_ACCESS_TOKEN_TTL: '3600',
+        V4H_WEBHOOKS_ALLOW_HTTP: 'true',
+      };
+      const server = await startServerProcess({ env });
+      const { accessToken } = await login(server.url, user);
+      servers[name] = { server, request: { method: 'POST', path: '/api/conferences', headers: { authorization: `Bearer ${accessToken}` }, body: {} } };
+    }
+    const load = async (name, duration) => {
+      const result = await runLoad({ url: servers[name].server.url, request: servers[name].request, connections: 50, duration });
+      const other = Object.keys(result.statuses ?? {}).filter((status) => status !== '201');
+      if (other.length > 0 || result.errors)
+        throw new Error(`requestConference (${name}): statuses ${JSON.stringify(result.statuses)}, errors ${result.errors}`);
+      return result.requestsPerSecond;
+    };
+    await load('without', 2);
+    await load('with', 2);
+    const rounds = [];
+    // ABBA: which server goes first alternates, so that neither gains from the order.
+    for (let r = 0; r < 6; r++) {
+      if (r % 2 === 0) rounds.push({ without: await load('without', seconds), with: await load('with', seconds) });
+      else rounds.push({ with: await load('with', seconds), without: await load('without', seconds) });
+    }
+    // The endpoint was subscribed: every conference of the 'with' server went through the outbox.
+    const withDb = await openDatabase(`sqlite:${path.join(work, 'http-with', 'v4h.sqlite')}`);
+    const relayed = async (table) =>
+      Number(
+        (
+          await withDb.kysely
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirst()
+        ).n,
+      );
+    const outboxRows = (await relayed('webhook_outbox')) + (await relayed('webhook_deliveries'));
+    const conferences = await relayed('conferences');
+    await withDb.close();
+    if (outboxRows < conferences) throw new Error(`only ${outboxRows} webhook rows for ${conferences} conferences`);
+    const median = (xs) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+    };
+    const rps0 = median(rounds.map((r) => r.without));
+    const rps1 = median(rounds.map((r) => r.with));
+    // Time per request: the inverse of the rate at a fixed concurrency.
+    const added = round((rps0 / rps1 - 1) * 100, 1);
+    figures.push({
+      id: 'outbox-cost-http',
+      name: 'requestConference over HTTP (50 connections, SQLite, server process): added time per request with one subscribed endpoint vs none (median of 6 rounds, the order alternating)',
+      value: added,
+      unit: '%',
+      baseline: { name: 'no subscribed endpoint', value: round(rps0), unit: 'req/s' },
+      withOutbox: round(rps1),
+      rounds: rounds.map((r) => ({ without: round(r.without), with: round(r.with) })),
+      target: '< 10 %',
+      pass: added < 10,
+    });
+    log(`outbox cost over HTTP: ${round(rps0)} → ${round(rps1)} req/s (${added} %); ${outboxRows} webhook rows for ${conferences} conferences`);
+  } finally {
+    for (const { server } of Object.values(servers)) await server.stop();
+  }
 }
 
 fs.rmSync(work, { recursive: true, force: true });
