@@ -32,6 +32,10 @@ const figures = [];
 const notes = [];
 const keyring = new MasterKeyring(Buffer.alloc(32, 7));
 const round = (n, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+};
 const log = (m) => process.stderr.write(`[webhooks] ${m}\n`);
 
 async function freshDb(name) {
@@ -161,7 +165,6 @@ async function startReceiver() {
   await timeWrites(withOutbox);
   const rounds = [];
   for (let r = 0; r < 5; r++) rounds.push({ without: await timeWrites(without), with: await timeWrites(withOutbox) });
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const us0 = median(rounds.map((r) => r.without));
   const us1 = median(rounds.map((r) => r.with));
   const added = round(((us1 - us0) / us0) * 100, 1);
@@ -247,10 +250,6 @@ async function startReceiver() {
     const conferences = await relayed('conferences');
     await withDb.close();
     if (outboxRows < conferences) throw new Error(`only ${outboxRows} webhook rows for ${conferences} conferences`);
-    const median = (xs) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
-    };
     const rps0 = median(rounds.map((r) => r.without));
     const rps1 = median(rounds.map((r) => r.with));
     // Time per request: the inverse of the rate at a fixed concurrency.

@@ -1,31 +1,14 @@
 // Recording in the built-in room when the owner's meeting page reloads mid-recording (issue 21). Its own file, so that
 // it gets a fresh server and browser: reloading a recording page is the heaviest thing the recorder does.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { RoomHarness } from './support/room-harness.js';
-import { consentAnswer, probe, recordingSteps, sleep } from './support/recording.js';
+import { probe, recordingHarness, sleep } from './support/recording.js';
 
-const h = new RoomHarness();
-const { callOfTwo, askConsent, storedRecording } = recordingSteps(h);
-
-beforeAll(async () => {
-  await h.start({ V4H_ROOM_MAX_PARTICIPANTS: '4', V4H_ROOM_GRACE_PERIOD: '3', V4H_EVENT_POLL_INTERVAL_MS: '200' });
-});
-afterEach(async () => {
-  await h.closeContexts();
-});
-afterAll(async () => {
-  await h.stop();
-});
+const { h, storedRecording, recordingCall } = recordingHarness();
 
 describe('a reload of the recording page', () => {
   it('mid-recording: the part before is completed, a new part records on; the record lists both', async () => {
-    const { ownerUser, embed, owner, patient } = await callOfTwo();
-    await askConsent(embed.sessionId, ownerUser.auth);
-    await consentAnswer(patient.meeting(), true);
-    await owner.command('startRecording', { mode: 'file' });
-    await owner.waitForEvent('recordingStatusChanged', (e) => e.data.on === true);
-    const status = async () => (await h.api('GET', `/api/conferences/${embed.sessionId}/recording`, ownerUser.auth)).body;
+    const { ownerUser, embed, owner, status } = await recordingCall();
     const first = (await status()).recordingId as string;
     expect(first).toBeTruthy();
     await sleep(5000);
@@ -75,12 +58,7 @@ describe('a reload of the recording page', () => {
   }, 180_000);
 
   it('before the first chunk was stored: records on into the same recording: one file', async () => {
-    const { ownerUser, embed, owner, patient } = await callOfTwo();
-    await askConsent(embed.sessionId, ownerUser.auth);
-    await consentAnswer(patient.meeting(), true);
-    await owner.command('startRecording', { mode: 'file' });
-    await owner.waitForEvent('recordingStatusChanged', (e) => e.data.on === true);
-    const status = async () => (await h.api('GET', `/api/conferences/${embed.sessionId}/recording`, ownerUser.auth)).body;
+    const { ownerUser, embed, owner, status } = await recordingCall();
     const { recordingId } = await status();
     // Within the first 2 s timeslice: the server has no chunk of it yet.
     await owner.meeting().evaluate(() => location.reload());

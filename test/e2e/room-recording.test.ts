@@ -1,28 +1,16 @@
 // Recording in the built-in room: consent asked by the room and given by everyone, the owner's browser records (canvas +
 // Web Audio + MediaRecorder) and uploads in chunks while it records; a refusal blocks it, a network cut is survived,
 // a late joiner is asked before being recorded. ffprobe (Debian's ffmpeg) reads what was stored.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { RoomHarness } from './support/room-harness.js';
-import { consentAnswer, playAndSeek, probe, recordingSteps, sleep, TEXT } from './support/recording.js';
+import { consentAnswer, playAndSeek, probe, recordingHarness, sleep, TEXT } from './support/recording.js';
 import { writeArtifact } from './support/suite.js';
 
 // The test page's own globals (the SDK and the events it collected).
 type W = Window & Record<string, any>;
 
-const h = new RoomHarness();
-const { callOfTwo, ownerAgrees, askConsent, storedRecording, recordFor } = recordingSteps(h);
-
-beforeAll(async () => {
-  await h.start({ V4H_ROOM_MAX_PARTICIPANTS: '4', V4H_ROOM_GRACE_PERIOD: '3', V4H_EVENT_POLL_INTERVAL_MS: '200' });
-});
-afterEach(async () => {
-  await h.closeContexts();
-});
-afterAll(async () => {
-  await h.stop();
-});
+const { h, callOfTwo, ownerAgrees, askConsent, storedRecording, recordFor, recordingCall } = recordingHarness();
 
 describe('recording in the built-in room', () => {
   it('records everyone after everyone consented: one WebM with video and audio, its SHA-256 that of urlStorage', async () => {
@@ -140,11 +128,7 @@ describe('recording in the built-in room', () => {
   }, 180_000);
 
   it('asks a late joiner before recording them (screenshots: the question and the mark, 390 px pt-BR and desktop en)', async () => {
-    const { ownerUser, embed, owner, patient, patientId } = await callOfTwo();
-    await askConsent(embed.sessionId, ownerUser.auth);
-    await consentAnswer(patient.meeting(), true);
-    await owner.command('startRecording', { mode: 'file' });
-    await owner.waitForEvent('recordingStatusChanged', (e) => e.data.on === true);
+    const { ownerUser, embed, owner, patient, patientId } = await recordingCall();
     const ownerId = (await owner.waitForEvent('videoConferenceJoined')).data.id;
     const recorded = async () => ((await owner.meeting().getAttribute('#meeting', 'data-recorded')) ?? '').split(' ').filter(Boolean).sort();
     await expect.poll(recorded, { timeout: 30_000 }).toEqual([ownerId, patientId].sort());

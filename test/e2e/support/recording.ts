@@ -1,13 +1,13 @@
 // What the built-in room's recording tests share: a call of two, consent asked and answered, the stored recording
 // fetched, and what ffprobe (Debian's ffmpeg) reads of it.
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Frame } from 'playwright-core';
-import type { Participant, RoomHarness } from './room-harness.js';
+import { RoomHarness, type Participant } from './room-harness.js';
 
 export const TEXT = 'This visit is recorded for your medical record. You may say no.';
 
@@ -50,8 +50,26 @@ export async function consentAnswer(frame: Frame, accept: boolean) {
   await frame.waitForSelector('#consent', { state: 'hidden' });
 }
 
+/**
+ * A harness for the file's tests (a server with a room of up to four, each test's browsers closed after it) and the
+ * steps that drive it.
+ */
+export function recordingHarness() {
+  const h = new RoomHarness();
+  beforeAll(async () => {
+    await h.start({ V4H_ROOM_MAX_PARTICIPANTS: '4', V4H_ROOM_GRACE_PERIOD: '3', V4H_EVENT_POLL_INTERVAL_MS: '200' });
+  });
+  afterEach(async () => {
+    await h.closeContexts();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+  return { h, ...recordingSteps(h) };
+}
+
 /** The helpers that drive a harness's server and browsers. */
-export function recordingSteps(h: RoomHarness) {
+function recordingSteps(h: RoomHarness) {
   /** A call of the owner and a patient (another account), both seeing each other. */
   async function callOfTwo() {
     const { owner: ownerUser, embed } = await h.startConference();
@@ -107,7 +125,20 @@ export function recordingSteps(h: RoomHarness) {
     await patient.meeting().waitForSelector('#recording-indicator', { state: 'hidden', timeout: 10_000 });
     return link;
   }
-  return { callOfTwo, ownerAgrees, askConsent, storedRecording, recordFor };
+  /**
+   * A call of two where the patient consented and the owner started recording (the room's own recorder); `status`
+   * reads the conference's recording status.
+   */
+  async function recordingCall() {
+    const call = await callOfTwo();
+    await askConsent(call.embed.sessionId, call.ownerUser.auth);
+    await consentAnswer(call.patient.meeting(), true);
+    await call.owner.command('startRecording', { mode: 'file' });
+    await call.owner.waitForEvent('recordingStatusChanged', (e) => e.data.on === true);
+    const status = async () => (await h.api('GET', `/api/conferences/${call.embed.sessionId}/recording`, call.ownerUser.auth)).body;
+    return { ...call, status };
+  }
+  return { callOfTwo, ownerAgrees, askConsent, storedRecording, recordFor, recordingCall };
 }
 
 /**
