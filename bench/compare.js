@@ -3,7 +3,8 @@
 // Reports, per scenario, requests/s and the server's CPU time per request (utime + stime of its process over the round
 // divided by the requests it answered): on a shared machine the CPU cost moves much less with load than throughput does.
 // Each checkout creates its own database with its own migrations (bench/lib/fixtures.js of that checkout).
-// Env: V4H_COMPARE_ROUNDS (default 6), V4H_BENCH_SECONDS (default 5) per round and scenario.
+// Env: V4H_COMPARE_ROUNDS (default 6), V4H_BENCH_SECONDS (default 5) per round and scenario, V4H_COMPARE_ONLY (a
+// comma-separated list of scenarios; default all).
 // Writes bench/results/compare.md and prints it.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ if (trees.length !== 2 || !trees.every((t) => fs.existsSync(path.join(t, 'packag
 }
 const rounds = Number(process.env.V4H_COMPARE_ROUNDS ?? 6);
 const seconds = Number(process.env.V4H_BENCH_SECONDS ?? 5);
+const only = process.env.V4H_COMPARE_ONLY?.split(',');
 const env = {
   V4H_TOKEN_SECRET: randomBytes(32).toString('base64url'),
   V4H_ACCESS_TOKEN_TTL: '3600',
@@ -67,6 +69,7 @@ try {
     // A then B, then B then A: neither always runs first.
     for (const side of r % 2 ? [...sides].reverse() : sides) {
       for (const [name, request] of Object.entries(side.scenarios)) {
+        if (only && !only.includes(name)) continue;
         await side.runLoad({ url: side.server.url, request, connections: 50, duration: 1 }); // warm-up
         const before = cpuSeconds(side.server.pid);
         const out = await side.runLoad({ url: side.server.url, request, connections: 50, duration: seconds });

@@ -12,7 +12,7 @@ export const nullable = (t: TString) => Type.Unsafe<string | null>({ ...t, type:
  * that organisation's name space, `<organisationId>~<chosen id>` (the server adds the prefix), so that two clinics may
  * both use `appt-123` and neither can probe the other's ids.
  */
-export const SESSION_ID_PATTERN = '^(?:[A-Za-z0-9_-]{1,64}~)?[A-Za-z0-9_-]{1,64}$';
+export const SESSION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}(?:~[A-Za-z0-9_-]{1,64})?$';
 
 /** The path parameters of every /api/conferences/:sessionId/… route. */
 export const SessionIdParam = Type.Object({ sessionId: Type.String({ pattern: SESSION_ID_PATTERN }) });

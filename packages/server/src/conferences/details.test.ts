@@ -65,6 +65,22 @@ describe('ConferenceService.details', () => {
     expect(await conferences.details(ana, sessionId)).toMatchObject({ sessionId, urlStorage: `https://files.example/${sessionId}` });
   });
 
+  it("answers getConference's repeated read at once on SQLite (a value, errors thrown), and as a promise otherwise", async () => {
+    await conferences.details(ana, sessionId);
+    const again = conferences.detailsSoon(ana, sessionId);
+    if (t.db.dialect === 'sqlite') {
+      expect(again).not.toBeInstanceOf(Promise);
+      expect(again).toEqual(await conferences.details(ana, sessionId));
+      expect(() => conferences.detailsSoon(bob, sessionId)).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    } else {
+      expect(again).toBeInstanceOf(Promise);
+      expect(await again).toEqual(await conferences.details(ana, sessionId));
+    }
+    // A write empties the read cache: the next read is the database's, with the new state.
+    await conferences.end(ana, sessionId);
+    expect(await conferences.detailsSoon(ana, sessionId)).toMatchObject({ state: 'ended' });
+  });
+
   it('sees a write at once: the cached answer follows the conference', async () => {
     await conferences.details(ana, sessionId);
     await conferences.end(ana, sessionId);

@@ -59,7 +59,7 @@ export function encodeCursor(createdAt: number, sessionId: string) {
 
 export function decodeCursor(cursor: string): { createdAt: number; sessionId: string } {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^(\d{1,16}):((?:[A-Za-z0-9_-]{1,64}~)?[A-Za-z0-9_-]{1,64})$/.exec(text);
+  const match = /^(\d{1,16}):([A-Za-z0-9_-]{1,64}(?:~[A-Za-z0-9_-]{1,64})?)$/.exec(text);
   if (!match) throw new AppError('bad_request', 'invalid cursor');
   return { createdAt: Number(match[1]), sessionId: match[2] };
 }

@@ -97,15 +97,17 @@ export const conferenceRoutes: FastifyPluginAsync<{
         response: { 200: W.ConferenceDetails, ...errors },
       },
       config: { apiKeys: true },
-      // Answered once the read is in the access audit (fail-closed: audit/access-audit.ts).
-      handler: async (request) => {
+      // Answered once the read is in the access audit (fail-closed: audit/access-audit.ts). Not an async function:
+      // clients poll this, and a user's details usually come at once (conferences.detailsSoon).
+      handler: (request) => {
         const key = request.apiKey;
-        const details = key
-          ? await conferences.detailsFor(keyPrincipal(key), request.params.sessionId)
-          : await conferences.details(request.user!, request.params.sessionId);
         const actor = key ? `apikey:${key.id}` : `user:${request.user!.id}`;
-        await audit.record({ actor, action: 'conference_details', sessionId: details.sessionId, ip: request.ip });
-        return details;
+        const audited = (details: W.ConferenceDetails) =>
+          audit.record({ actor, action: 'conference_details', sessionId: details.sessionId, ip: request.ip }).then(() => details);
+        const details = key
+          ? conferences.detailsFor(keyPrincipal(key), request.params.sessionId)
+          : conferences.detailsSoon(request.user!, request.params.sessionId);
+        return details instanceof Promise ? details.then(audited) : audited(details);
       },
     });
 

@@ -50,7 +50,8 @@ export interface Profile {
 
 /** Where a conference's primary recording can be fetched (FileService fits it); getConference asks on every poll. */
 export interface ConferenceRecordings {
-  primaryRecordingUrl(sessionId: string): Promise<string | null>;
+  /** At once when the lookup is cached (getConference's path, see {@link ConferenceService.detailsSoon}), else a promise. */
+  primaryRecordingUrl(sessionId: string): string | null | Promise<string | null>;
 }
 
 /** How a conference admits joiners and who sees it listed, chosen at request (see access-policy.ts). */
@@ -304,12 +305,28 @@ export class ConferenceService {
     return this.details(caller, sessionId);
   }
 
-  /** Clients poll this (getConference): on SQLite its reads usually come from the read cache (db/read-cache.ts). */
+  /** A conference's details for its owner (see {@link detailsSoon}, which getConference calls). */
   async details(caller: Caller, sessionId: string): Promise<ConferenceDetails> {
-    const row = await conferenceWithOwner.first(this.#db.kysely, { sessionId });
+    return this.detailsSoon(caller, sessionId);
+  }
+
+  /**
+   * getConference, which every client polls: the one service call that answers at once when it can (issue 18 keeps
+   * `T | Promise<T>` to db/, authenticate and this path). When its two reads (the conference, its recording) are in
+   * the SQLite read cache, the details come back as a value, and errors are thrown; otherwise as a promise. The
+   * promises of an async version cost more than the cached reads.
+   */
+  detailsSoon(caller: Caller, sessionId: string): ConferenceDetails | Promise<ConferenceDetails> {
+    const row = conferenceWithOwner.firstSoon(this.#db.kysely, { sessionId });
+    return row instanceof Promise ? row.then((found) => this.#detailsOf(caller, found)) : this.#detailsOf(caller, row);
+  }
+
+  #detailsOf(caller: Caller, row: (ConferencesTable & { username: string }) | undefined): ConferenceDetails | Promise<ConferenceDetails> {
     if (!row) throw notFound('conference');
     this.#require(caller, row, { do: 'read_details' });
-    return this.#toDetails(row, row.username, await this.#urlStorage(row.session_id));
+    const urlStorage = this.#urlStorage(row.session_id);
+    if (urlStorage instanceof Promise) return urlStorage.then((url) => this.#toDetails(row, row.username, url));
+    return this.#toDetails(row, row.username, urlStorage);
   }
 
   /** The conferences the caller may see under their list policies (access-policy.ts), newest first. */
@@ -565,7 +582,7 @@ export class ConferenceService {
     await appendEvent(trx, { ...event, sessionId: row.session_id, at: now });
   }
 
-  async #urlStorage(sessionId: string): Promise<string | null> {
+  #urlStorage(sessionId: string): string | null | Promise<string | null> {
     return this.#recordings ? this.#recordings.primaryRecordingUrl(sessionId) : null;
   }
 

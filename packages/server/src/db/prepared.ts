@@ -62,8 +62,9 @@ export interface PreparedQuery<P, R> {
   /**
    * What `first` answers, without a promise when that needs no waiting: on SQLite, unless a transaction this read is
    * not part of holds the connection (from the read cache, or from the statement itself); else a promise of it. Only
-   * for authenticate.ts, which every authenticated request runs: each promise it awaited would cost more than the
-   * cached read. Everything else awaits `first`.
+   * for authenticate.ts, which every authenticated request runs, and getConference's read, which every client polls
+   * (db/fence.test.ts holds the list): each promise they awaited would cost more than the cached read. Everything
+   * else awaits `first`.
    */
   firstSoon(db: Kysely<Database>, params: P): R | undefined | Promise<R | undefined>;
 }

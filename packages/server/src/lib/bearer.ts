@@ -2,16 +2,16 @@
 // secrets (recorder, metrics, Prosody event_sync) alike.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-// token68 (RFC 7235 §2.1): ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/", then any "=" padding.
-const TOKEN68 = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/') TOKEN68[c.charCodeAt(0)] = 1;
-const EQUALS = 0x3d;
+// token68 (RFC 7235 §2.1): ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/", then any "=" padding. Sticky (`y`):
+// it is tried where the token starts, in the header itself, with no copy of the token made first.
+const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*/y;
 const PREFIX = 'bearer ';
 
 /**
  * The token of a `Bearer` credential, or undefined when the header is absent or is not one: the scheme in any case,
- * exactly one space, then a token68 (surrounding spaces and tabs are the field's, not the credential's). A scan of the
- * characters, not a pattern: every authenticated request runs it.
+ * exactly one space, then a token68 (surrounding spaces and tabs are the field's, not the credential's). Every
+ * authenticated request runs it, on a token of several hundred characters: the pattern, compiled to machine code by
+ * V8, reads them faster than a loop over the characters in JavaScript.
  */
 export function parseBearer(header: string | undefined): string | undefined {
   if (typeof header !== 'string') return undefined;
@@ -22,11 +22,8 @@ export function parseBearer(header: string | undefined): string | undefined {
   if (end - start <= PREFIX.length) return undefined;
   if (!header.startsWith('Bearer ', start) && header.slice(start, start + PREFIX.length).toLowerCase() !== PREFIX) return undefined;
   const tokenStart = start + PREFIX.length;
-  let i = tokenStart;
-  while (i < end && TOKEN68[header.charCodeAt(i)] === 1) i++;
-  if (i === tokenStart) return undefined;
-  while (i < end && header.charCodeAt(i) === EQUALS) i++;
-  return i === end ? header.slice(tokenStart, end) : undefined;
+  TOKEN68.lastIndex = tokenStart;
+  return TOKEN68.test(header) && TOKEN68.lastIndex === end ? header.slice(tokenStart, end) : undefined;
 }
 
 /** True when `secret` may be sent as a bearer token at all (config.ts refuses shared secrets that may not). */

@@ -26,7 +26,7 @@ export function createVerificationLinkSigner(opts: { tokenSecret: string }): Ver
       return { token: `${sessionId}.${exp}.${mac(sessionId, exp)}`, expiresAt: expSeconds * 1000 };
     },
     verify(token, nowMs) {
-      const match = /^((?:[A-Za-z0-9_-]{1,64}~)?[A-Za-z0-9_-]{1,64})\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{22})$/.exec(token);
+      const match = /^([A-Za-z0-9_-]{1,64}(?:~[A-Za-z0-9_-]{1,64})?)\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{22})$/.exec(token);
       if (!match) return null;
       const [, sessionId, exp, tag] = match;
       if (!safeEqual(tag, mac(sessionId, exp)) && !safeEqual(tag, macWith(legacyKey, sessionId, exp))) return null;

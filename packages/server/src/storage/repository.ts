@@ -70,8 +70,11 @@ export class FilesRepository {
     return rows.map((r) => r.key_id!);
   }
 
-  /** The conference's first stored recording, the one `urlStorage` points to. */
-  primaryRecording(sessionId: string): Promise<FilesTable | undefined> {
-    return primaryRecording.first(this.db, { sessionId });
+  /**
+   * The conference's first stored recording, the one `urlStorage` points to; at once when the SQLite read cache has
+   * it (getConference's path, see conferences/details-read.ts), else a promise.
+   */
+  primaryRecording(sessionId: string): FilesTable | undefined | Promise<FilesTable | undefined> {
+    return primaryRecording.firstSoon(this.db, { sessionId });
   }
 }

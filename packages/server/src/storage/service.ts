@@ -330,9 +330,14 @@ export class FileService {
     return file && file.deleted_at == null ? this.#present(file) : undefined;
   }
 
-  /** `urlStorage` of a conference: a fresh signed link to its first recording, or null (getConference asks on every poll). */
-  async primaryRecordingUrl(sessionId: string): Promise<string | null> {
-    const file = await this.#repo.primaryRecording(sessionId);
+  /**
+   * `urlStorage` of a conference: a fresh signed link to its first recording, or null. getConference asks on every
+   * poll, so without a recording (the usual answer) the null comes back at once when the lookup is in the SQLite read
+   * cache; a link is always a promise (signing may ask the object store).
+   */
+  primaryRecordingUrl(sessionId: string): string | null | Promise<string | null> {
+    const file = this.#repo.primaryRecording(sessionId);
+    if (file instanceof Promise) return file.then((found) => (found ? this.#link(found) : null));
     return file ? this.#link(file) : null;
   }
 
