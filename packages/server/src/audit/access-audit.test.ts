@@ -236,4 +236,20 @@ describe('access audit', () => {
     expect(addressKeeper('full', 's')('203.0.113.77')).toBe('203.0.113.77');
     expect(addressKeeper('none', 's')('203.0.113.77')).toBeNull();
   });
+
+  it('gives the same answers when it remembers them, past the number of addresses it keeps too', () => {
+    const truncated = addressKeeper('truncated', 's');
+    const hashed = addressKeeper('hashed', 'x'.repeat(32));
+    const fresh = (ip: string) => addressKeeper('hashed', 'x'.repeat(32))(ip);
+    const addresses = Array.from({ length: 2500 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.${i % 7}`);
+    for (const pass of [1, 2]) {
+      for (const ip of addresses) {
+        expect(truncated(ip), `${ip}, pass ${pass}`).toBe(truncate(ip));
+        expect(hashed(ip), `${ip}, pass ${pass}`).toBe(fresh(ip));
+      }
+    }
+    expect(truncated('not an address')).toBeNull();
+    expect(truncated('not an address')).toBeNull();
+    expect(truncated(undefined)).toBeNull();
+  });
 });

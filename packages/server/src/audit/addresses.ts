@@ -13,11 +13,32 @@ import { legacyLabelKey } from '../lib/keys.js';
 export function addressKeeper(policy: AddressPolicy, secret: string): (ip: string | undefined) => string | null {
   if (policy === 'none') return () => null;
   if (policy === 'full') return (ip) => ip ?? null;
-  if (policy === 'truncated') return (ip) => (ip === undefined ? null : truncate(ip));
+  if (policy === 'truncated') return remembered(truncate);
   // The label key, not deriveKey: stored hashes are compared with new ones (the same address, the same value), and a
   // new key would make every address already in the audit look like another.
   const key = legacyLabelKey(secret, 'v4h audit addresses');
-  return (ip) => (ip === undefined ? null : `hmac:${createHmac('sha256', key).update(ip).digest('hex').slice(0, 16)}`);
+  return remembered((ip) => `hmac:${createHmac('sha256', key).update(ip).digest('hex').slice(0, 16)}`);
+}
+
+/** At most this many addresses are remembered; past that the memory starts over. */
+const ADDRESSES_KEPT = 1000;
+
+/**
+ * `keep`, remembering its answer per address: every audited read (each getConference poll) asks, and a few addresses
+ * (a clinic's network, a proxy) make most of them, while each answer costs a parse or an HMAC. Only in memory.
+ */
+function remembered(keep: (ip: string) => string | null): (ip: string | undefined) => string | null {
+  let known = new Map<string, string | null>();
+  return (ip) => {
+    if (ip === undefined) return null;
+    let kept = known.get(ip);
+    if (kept === undefined) {
+      kept = keep(ip);
+      if (known.size >= ADDRESSES_KEPT) known = new Map();
+      known.set(ip, kept);
+    }
+    return kept;
+  };
 }
 
 /** IPv4 to /24, IPv6 to /48 (an IPv4-mapped IPv6 address as IPv4); anything else (not an address) to null. */
