@@ -72,7 +72,7 @@ export class FilesRepository {
 
   /**
    * The conference's first stored recording, the one `urlStorage` points to; at once when the SQLite read cache has
-   * it (getConference's path, see conferences/details-read.ts), else a promise.
+   * it (getConference's path, see ConferenceService.detailsSoon), else a promise.
    */
   primaryRecording(sessionId: string): FilesTable | undefined | Promise<FilesTable | undefined> {
     return primaryRecording.firstSoon(this.db, { sessionId });
