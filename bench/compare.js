@@ -12,6 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './lib/stats.js';
 
 const trees = process.argv.slice(2, 4).map((t) => path.resolve(t));
 if (trees.length !== 2 || !trees.every((t) => fs.existsSync(path.join(t, 'packages/server/dist/server.js')))) {
@@ -87,11 +88,6 @@ try {
   }
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const [a, b] = sides;
 const lines = [
   `# Two builds compared`,

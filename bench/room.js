@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { call, createUsers, login } from './lib/fixtures.js';
 import { startServerProcess } from './lib/processes.js';
+import { median } from './lib/stats.js';
 
 const RUNS = Number(process.env.V4H_BENCH_ROOM_RUNS ?? 5);
 const SOCKETS = Number(process.env.V4H_BENCH_ROOM_SOCKETS ?? 1000);
@@ -45,10 +46,6 @@ const load = () =>
     .loadavg()
     .map((l) => Math.round(l * 100) / 100)
     .join(', ');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 const round = (x, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/stats.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.join(root, 'packages/server/dist');
@@ -32,10 +33,6 @@ const figures = [];
 const notes = [];
 const keyring = new MasterKeyring(Buffer.alloc(32, 7));
 const round = (n, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
-const median = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
-};
 const log = (m) => process.stderr.write(`[webhooks] ${m}\n`);
 
 async function freshDb(name) {
