@@ -58,7 +58,16 @@ describe('the guest page with the stand-in Jitsi', () => {
     await page.waitForSelector('body[data-screen="waiting"]');
     // The pre-call check runs while the guest waits: fake devices pass. The connection's verdict is a measurement
     // (jitter, bitrate) that a busy CI machine can push to a warning; visit.test.ts checks the all-good screen.
-    await page.waitForSelector('#check-result[data-result]', { timeout: 30_000 });
+    const checked = async () => {
+      await page.waitForSelector('#check-result[data-result]', { timeout: 30_000 });
+      return page.getAttribute('#check-microphone', 'data-state');
+    };
+    // Chromium's fake microphone beeps: on a busy machine the level meter can miss every beep and report that it heard
+    // nothing (a warning, with "Check again"). The test then does what that advice tells a person to do, once.
+    if ((await checked()) === 'warning') {
+      await page.click('#check-again');
+      await checked();
+    }
     const advice = await page.textContent('#check-advice');
     for (const item of ['camera', 'microphone']) expect(await page.getAttribute(`#check-${item}`, 'data-state'), advice ?? '').toBe('good');
     expect(['good', 'warning'], advice ?? '').toContain(await page.getAttribute('#check-connection', 'data-state'));
